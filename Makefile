@@ -1,0 +1,130 @@
+# matscreen: MPI high-throughput screening of inorganic crystals.
+#
+#   make deps        install the Debian packages matscreen needs (safe to run twice)
+#   make             build libmatscreen.a and the matscreen binary
+#   make quickstart  run the main job on the bundled examples
+#   make check       run the unit and integration tests
+#   make bench       print throughput figures
+#   make install     install binary, headers, matscreen.pc, share data and man page
+#
+# User CFLAGS/LDFLAGS are kept; the project's flags are appended after them (as Redis does).
+
+CC       ?= mpicc
+ifeq ($(origin CC),default)
+CC        = mpicc
+endif
+MPIEXEC  ?= mpiexec
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+PKG_CONFIG ?= pkg-config
+VERSION  := 0.1.0
+
+PKGS      := libcif spglib jansson libxml-2.0 sqlite3
+# -Wno-format-truncation: messages and labels are cut on purpose with snprintf, the bounded API.
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation
+OPT       ?= -O2 -g
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+
+MS_CFLAGS  := -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude \
+              $(shell $(PKG_CONFIG) --cflags $(PKGS)) \
+              -DMS_DATADIR='"$(PREFIX)/share/matscreen"' -DMS_VERSION='"$(VERSION)"'
+MS_LDLIBS  := $(shell $(PKG_CONFIG) --libs $(PKGS)) -lm
+FINAL_CFLAGS  = $(MS_CFLAGS) $(CFLAGS)
+FINAL_LDFLAGS = $(LDFLAGS)
+
+BUILD    ?= build
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/io/*.c src/quality/*.c src/features/*.c \
+                              src/ml/*.c src/parallel/*.c src/workflow/*.c))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+BENCH_SRC:= $(sort $(wildcard tests/bench/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+LIB      := $(BUILD)/libmatscreen.a
+BIN      ?= matscreen
+TEST_BIN := $(BUILD)/tests/unit/run_tests
+BENCH_BIN:= $(BENCH_SRC:tests/bench/%.c=$(BUILD)/tests/bench/%)
+
+all: $(BIN)
+
+lib: $(LIB)
+
+.PHONY: lib all deps quickstart check check-unit check-integration bench install uninstall clean
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(MS_LDLIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(MS_LDLIBS) \
+	    $(shell $(PKG_CONFIG) --libs cunit)
+
+$(BUILD)/tests/bench/%: tests/bench/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $< $(LIB) $(MS_LDLIBS)
+
+# Debian packages of DESIGN.md section 4. apt-get runs only when something is missing.
+DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libscalapack-openmpi-dev \
+                libopenblas-dev libsymspg-dev libxml2-dev libcunit1-dev libcif-dev libicu-dev \
+                libjansson-dev libsqlite3-dev
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
+	else echo "all dependencies are installed"; fi
+
+QUICKSTART_INPUTS := examples/structures
+quickstart: $(BIN)
+	./$(BIN) inspect $(QUICKSTART_INPUTS)/*
+
+check: check-unit check-integration
+
+check-unit: $(TEST_BIN) $(BIN)
+	MATSCREEN_SHARE=$(CURDIR)/share/matscreen MS_SHARED_DATA=$(CURDIR)/../shared/data \
+	    MS_SHARED_REFERENCE=$(CURDIR)/../shared/reference $(TEST_BIN)
+
+check-integration: $(BIN)
+	@if ls tests/integration/*.sh >/dev/null 2>&1; then \
+	    for t in tests/integration/*.sh; do \
+	        MPIEXEC="$(MPIEXEC)" MATSCREEN=$(CURDIR)/$(BIN) bash $$t || exit 1; \
+	    done; fi
+
+bench: $(BIN) $(BENCH_BIN)
+	@for b in $(BENCH_BIN); do MATSCREEN_SHARE=$(CURDIR)/share/matscreen $$b $(CURDIR)/../shared/data || exit 1; done
+
+install: $(BIN) $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/matscreen $(DESTDIR)$(PREFIX)/share/matscreen \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 include/matscreen/*.h $(DESTDIR)$(PREFIX)/include/matscreen/
+	cp -R share/matscreen/. $(DESTDIR)$(PREFIX)/share/matscreen/
+	install -m 644 docs/matscreen.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' -e 's|@PKGS@|$(PKGS)|' \
+	    matscreen.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/matscreen.pc
+
+uninstall:
+	rm -rf $(DESTDIR)$(PREFIX)/bin/$(BIN) $(DESTDIR)$(PREFIX)/lib/libmatscreen.a \
+	    $(DESTDIR)$(PREFIX)/include/matscreen $(DESTDIR)$(PREFIX)/share/matscreen \
+	    $(DESTDIR)$(PREFIX)/share/man/man1/matscreen.1 $(DESTDIR)$(PREFIX)/lib/pkgconfig/matscreen.pc
+
+clean:
+	rm -rf $(BUILD) $(BIN)
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

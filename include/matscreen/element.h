@@ -1,0 +1,73 @@
+/*
+ * The periodic table: symbols, masses, electronegativities, oxidation states, and the Magpie
+ * elemental property tables that composition descriptors use.
+ *
+ * Conventions
+ *   - Elements are identified by atomic number Z (1..MS_MAX_Z); 0 means "no element".
+ *   - Symbol lookup (ms_element_z) needs no data file; every other property comes from the
+ *     table loaded from share/matscreen/elements, which copies pymatgen's periodic_table.json
+ *     (masses, Pauling electronegativity X, oxidation states) and matminer's Magpie tables.
+ *   - Deuterium (D) and tritium (T) are hydrogen isotopes: ms_element_z maps them to Z = 1 and
+ *     sets *isotope so readers can warn.
+ *   - Missing values are NaN, never 0.
+ */
+#ifndef MATSCREEN_ELEMENT_H
+#define MATSCREEN_ELEMENT_H
+
+#include <stddef.h>
+
+#include "matscreen/error.h"
+
+#define MS_MAX_Z 118
+#define MS_MAX_OXI 16
+
+typedef struct ms_element {
+    int z;                      /* atomic number */
+    char symbol[4];             /* "Li" */
+    double mass;                /* atomic mass in amu, as pymatgen */
+    double x;                   /* Pauling electronegativity; NaN for noble gases and Z > 103 */
+    int n_oxi;                  /* number of known oxidation states */
+    int oxi[MS_MAX_OXI];        /* known oxidation states, ascending */
+    int n_oxi_common;           /* number of common oxidation states */
+    int oxi_common[MS_MAX_OXI]; /* common oxidation states, ascending */
+    int n_oxi_icsd;             /* number of oxidation states seen in ICSD */
+    int oxi_icsd[MS_MAX_OXI];   /* ICSD oxidation states, ascending */
+    double covalent_radius;     /* Å (Magpie CovalentRadius / 100); NaN if unknown */
+    double atomic_radius;       /* Å (pymatgen "Atomic radius"); NaN if unknown */
+} ms_element;
+
+typedef struct ms_element_table ms_element_table;
+
+/* Atomic number of the symbol s[0..len) ("Li", case-sensitive as in chemistry), or 0 when it is
+ * not an element. D and T give 1 and set *isotope to 1 (isotope may be NULL). No table needed. */
+int ms_element_z(const char *s, size_t len, int *isotope);
+
+/* The symbol of Z ("" for Z outside 1..MS_MAX_Z). No table needed. */
+const char *ms_element_symbol(int z);
+
+/* Loads the tables from share_dir (the directory holding elements/). On failure nothing is
+ * allocated and the message names the file and line. The caller frees with ms_element_table_free.
+ * Not collective: under MPI every rank may load it (it is a few hundred kB). */
+ms_status ms_element_table_load(const char *share_dir, ms_element_table **out);
+
+/* Loads from ms_share_dir(). */
+ms_status ms_element_table_load_default(ms_element_table **out);
+
+/* Frees the table; NULL is a no-op. */
+void ms_element_table_free(ms_element_table *table);
+
+/* The element of atomic number z, or NULL when z is out of range. Borrowed from the table. */
+const ms_element *ms_element_get(const ms_element_table *table, int z);
+
+/* Index of a Magpie property by its table name ("Electronegativity", "CovalentRadius"), or -1. */
+int ms_element_property_index(const ms_element_table *table, const char *name);
+
+/* Number of loaded Magpie properties and the name of property i. */
+size_t ms_element_property_count(const ms_element_table *table);
+const char *ms_element_property_name(const ms_element_table *table, size_t i);
+
+/* Value of Magpie property index for element z (NaN where Magpie says "Missing" or z is out of
+ * range). */
+double ms_element_property(const ms_element_table *table, int index, int z);
+
+#endif /* MATSCREEN_ELEMENT_H */

@@ -1,0 +1,50 @@
+/*
+ * matscreen: entry point and subcommand dispatch.
+ *
+ * Each subcommand lives in its own file (cmd_<name>.c) and parses its own options; this file
+ * only maps names to functions and prints the overview.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"inspect", ms_cmd_inspect, "print what the readers see in structure files, as JSON lines"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: matscreen COMMAND [OPTIONS] ...\n\n"
+                 "High-throughput screening of inorganic crystal structures.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'matscreen COMMAND --help' describes a command. Version %s.\n", MS_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("matscreen %s\n", MS_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "matscreen: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

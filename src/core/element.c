@@ -1,0 +1,243 @@
+/*
+ * The periodic table; see element.h.
+ *
+ * periodic_table.json is read with jansson; Magpie tables are one value per line, line i holding
+ * element Z = i + 1, "Missing" where unknown (the format matminer reads).
+ */
+#include "matscreen/element.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matscreen/share.h"
+
+#define PROPERTY_NAME_MAX 48
+
+struct ms_element_table {
+    ms_element el[MS_MAX_Z + 1];          /* indexed by Z; el[0] unused */
+    size_t n_props;                       /* Magpie properties loaded */
+    char (*prop_names)[PROPERTY_NAME_MAX]; /* sorted by name */
+    double *prop_values;                  /* n_props x (MS_MAX_Z + 1), row per property */
+};
+
+static const char symbols[MS_MAX_Z + 1][4] = {
+    "",   "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si",
+    "P",  "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu",
+    "Zn", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru",
+    "Rh", "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr",
+    "Nd", "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",
+    "Re", "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac",
+    "Th", "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf",
+    "Db", "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og"};
+
+int ms_element_z(const char *s, size_t len, int *isotope)
+{
+    if (isotope) *isotope = 0;
+    if (len == 0 || len > 2) return 0;
+    if (len == 1 && (s[0] == 'D' || s[0] == 'T')) {
+        if (isotope) *isotope = 1;
+        return 1;
+    }
+    /* Linear scan of 118 short strings: a few hundred ns, far below parsing cost. */
+    for (int z = 1; z <= MS_MAX_Z; z++)
+        if (symbols[z][0] == s[0] && symbols[z][1] == (len == 2 ? s[1] : '\0')) return z;
+    return 0;
+}
+
+const char *ms_element_symbol(int z) { return (z >= 1 && z <= MS_MAX_Z) ? symbols[z] : ""; }
+
+static int int_cmp(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static void read_int_list(json_t *arr, int *out, int *n)
+{
+    *n = 0;
+    if (!json_is_array(arr)) return;
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (json_is_number(v) && *n < MS_MAX_OXI) out[(*n)++] = (int)json_number_value(v);
+    }
+    qsort(out, (size_t)*n, sizeof *out, int_cmp);
+}
+
+static double number_or_nan(json_t *v) { return json_is_number(v) ? json_number_value(v) : NAN; }
+
+static ms_status load_periodic_table(ms_element_table *t, const char *path)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root)
+        return ms_error_set(MS_ERR_PARSE, "%s:%d: %s", path, jerr.line, jerr.text);
+    for (int z = 1; z <= MS_MAX_Z; z++) {
+        ms_element *e = &t->el[z];
+        json_t *d = json_object_get(root, symbols[z]);
+        e->z = z;
+        memcpy(e->symbol, symbols[z], sizeof e->symbol);
+        e->mass = NAN;
+        e->x = NAN;
+        e->atomic_radius = NAN;
+        if (!json_is_object(d)) continue;
+        e->mass = number_or_nan(json_object_get(d, "Atomic mass"));
+        e->x = number_or_nan(json_object_get(d, "X"));
+        e->atomic_radius = number_or_nan(json_object_get(d, "Atomic radius"));
+        read_int_list(json_object_get(d, "Oxidation states"), e->oxi, &e->n_oxi);
+        read_int_list(json_object_get(d, "Common oxidation states"), e->oxi_common, &e->n_oxi_common);
+        read_int_list(json_object_get(d, "ICSD oxidation states"), e->oxi_icsd, &e->n_oxi_icsd);
+    }
+    json_decref(root);
+    for (int z = 1; z <= 103; z++)
+        if (isnan(t->el[z].mass))
+            return ms_error_set(MS_ERR_INVALID, "%s: no atomic mass for %s", path, symbols[z]);
+    return MS_SUCCESS;
+}
+
+/* Reads one Magpie table into values[0..MS_MAX_Z]. Like matminer, a line that is not one number
+ * ("Missing", "None", empty) is NaN. Tables with several numbers on a line (oxidation states,
+ * ionisation energies) are not scalar properties: MS_ERR_UNSUPPORTED, and the caller skips them. */
+static ms_status load_magpie_table(const char *path, double *values)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
+    char line[512];
+    int z = 1;
+    ms_status status = MS_SUCCESS;
+    for (int i = 0; i <= MS_MAX_Z; i++) values[i] = NAN;
+    while (fgets(line, sizeof line, f) && z <= MS_MAX_Z) {
+        char *end;
+        double v = strtod(line, &end);
+        if (end == line) { /* not a number */
+            z++;
+            continue;
+        }
+        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n') end++;
+        if (*end != '\0') {
+            status = MS_ERR_UNSUPPORTED;
+            break;
+        }
+        values[z++] = v;
+    }
+    fclose(f);
+    return status;
+}
+
+static int name_cmp(const void *a, const void *b) { return strcmp(a, b); }
+
+static ms_status load_magpie(ms_element_table *t, const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return ms_error_set(MS_ERR_IO, "%s: %s", dir, strerror(errno));
+    size_t cap = 0;
+    struct dirent *ent;
+    char (*names)[PROPERTY_NAME_MAX] = NULL;
+    while ((ent = readdir(d))) {
+        size_t len = strlen(ent->d_name);
+        if (len < 7 || len - 6 >= PROPERTY_NAME_MAX || strcmp(ent->d_name + len - 6, ".table") != 0)
+            continue;
+        if (t->n_props == cap) {
+            cap = cap ? 2 * cap : 64;
+            void *p = realloc(names, cap * sizeof *names);
+            if (!p) {
+                closedir(d);
+                free(names);
+                return ms_error_set(MS_ERR_NOMEM, "loading %s", dir);
+            }
+            names = p;
+        }
+        memcpy(names[t->n_props], ent->d_name, len - 6);
+        names[t->n_props][len - 6] = '\0';
+        t->n_props++;
+    }
+    closedir(d);
+    /* Sorted so that property indices do not depend on the file system's order. */
+    qsort(names, t->n_props, sizeof *names, name_cmp);
+    t->prop_names = names;
+    t->prop_values = malloc(t->n_props * (MS_MAX_Z + 1) * sizeof *t->prop_values);
+    if (!t->prop_values && t->n_props) return ms_error_set(MS_ERR_NOMEM, "loading %s", dir);
+    size_t kept = 0;
+    for (size_t i = 0; i < t->n_props; i++) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s.table", dir, names[i]);
+        ms_status s = load_magpie_table(path, t->prop_values + kept * (MS_MAX_Z + 1));
+        if (s == MS_ERR_UNSUPPORTED) continue;
+        if (s != MS_SUCCESS) return s;
+        if (kept != i) memcpy(names[kept], names[i], PROPERTY_NAME_MAX);
+        kept++;
+    }
+    t->n_props = kept;
+    return MS_SUCCESS;
+}
+
+ms_status ms_element_table_load(const char *share_dir, ms_element_table **out)
+{
+    *out = NULL;
+    ms_element_table *t = calloc(1, sizeof *t);
+    if (!t) return ms_error_set(MS_ERR_NOMEM, "allocating the element table");
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/elements/periodic_table.json", share_dir);
+    ms_status s = load_periodic_table(t, path);
+    if (s == MS_SUCCESS) {
+        snprintf(path, sizeof path, "%s/elements/magpie", share_dir);
+        s = load_magpie(t, path);
+    }
+    if (s != MS_SUCCESS) {
+        ms_element_table_free(t); /* a failed constructor frees what it allocated */
+        return s;
+    }
+    int cov = ms_element_property_index(t, "CovalentRadius");
+    for (int z = 1; z <= MS_MAX_Z; z++)
+        t->el[z].covalent_radius = cov >= 0 ? ms_element_property(t, cov, z) / 100.0 : NAN;
+    *out = t;
+    return MS_SUCCESS;
+}
+
+ms_status ms_element_table_load_default(ms_element_table **out)
+{
+    char dir[PATH_MAX];
+    *out = NULL;
+    MS_CALL(ms_share_dir(dir, sizeof dir));
+    return ms_element_table_load(dir, out);
+}
+
+void ms_element_table_free(ms_element_table *table)
+{
+    if (!table) return;
+    free(table->prop_names);
+    free(table->prop_values);
+    free(table);
+}
+
+const ms_element *ms_element_get(const ms_element_table *table, int z)
+{
+    return (z >= 1 && z <= MS_MAX_Z) ? &table->el[z] : NULL;
+}
+
+int ms_element_property_index(const ms_element_table *table, const char *name)
+{
+    for (size_t i = 0; i < table->n_props; i++)
+        if (strcmp(table->prop_names[i], name) == 0) return (int)i;
+    return -1;
+}
+
+size_t ms_element_property_count(const ms_element_table *table) { return table->n_props; }
+
+const char *ms_element_property_name(const ms_element_table *table, size_t i)
+{
+    return i < table->n_props ? table->prop_names[i] : "";
+}
+
+double ms_element_property(const ms_element_table *table, int index, int z)
+{
+    if (index < 0 || (size_t)index >= table->n_props || z < 1 || z > MS_MAX_Z) return NAN;
+    return table->prop_values[(size_t)index * (MS_MAX_Z + 1) + (size_t)z];
+}

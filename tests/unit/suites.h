@@ -1,0 +1,18 @@
+/*
+ * The CUnit suites of the unit test runner, one per module (tests mirror src/).
+ *
+ * Each test_<module>.c defines ms_suite_<module>(), which adds its suite to the registry and
+ * returns a CUnit error code. They are declared weak so that the runner links while a module's
+ * tests are being written; main.c fails the run if a declared suite is missing.
+ */
+#ifndef MS_TEST_SUITES_H
+#define MS_TEST_SUITES_H
+
+#define MS_SUITE(name) int ms_suite_##name(void) __attribute__((weak));
+#define MS_SUITE_LIST(X)                                                                           \
+    X(error) X(rng) X(hash) X(element) X(composition) X(structure) X(reader) X(cif_reader)         \
+    X(json_reader) X(poscar_reader) X(reference)
+
+MS_SUITE_LIST(MS_SUITE)
+
+#endif

@@ -1,0 +1,23 @@
+/* Helpers shared by the unit tests: where the real data lives, and float comparison. */
+#ifndef MS_TEST_UTIL_H
+#define MS_TEST_UTIL_H
+
+#include <stddef.h>
+
+/* Path of a file under ../shared/data (MS_SHARED_DATA overrides); static buffer per call slot. */
+const char *ms_test_data(const char *relative);
+
+/* Path of a file under ../shared/reference (MS_SHARED_REFERENCE overrides). */
+const char *ms_test_reference(const char *relative);
+
+/* Path of a file under tests/data of the repository. */
+const char *ms_test_local(const char *relative);
+
+/* 1 when |a - b| <= rtol * max(|a|, |b|) + atol. */
+int ms_test_close(double a, double b, double rtol, double atol);
+
+/* Shared element table, loaded once from share/matscreen; never NULL inside a test. */
+struct ms_element_table;
+const struct ms_element_table *ms_test_elements(void);
+
+#endif
