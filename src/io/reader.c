@@ -68,8 +68,8 @@ ms_format ms_format_detect(const char *path)
         ms_format f = sniff(path);
         return f == MS_FORMAT_JSONL ? MS_FORMAT_JSONL : MS_FORMAT_JSON;
     }
-    if (ends_with(base, ".vasp") || strncasecmp(base, "POSCAR", 6) == 0 ||
-        strncasecmp(base, "CONTCAR", 7) == 0)
+    /* As pymatgen: "POSCAR", "CONTCAR", "Li2O.POSCAR", "POSCAR.relax2", "*.vasp". */
+    if (ends_with(base, ".vasp") || strcasestr(base, "POSCAR") || strcasestr(base, "CONTCAR"))
         return MS_FORMAT_POSCAR;
     return sniff(path);
 }
