@@ -21,4 +21,10 @@ ms_status ms_cif_read_file(const char *path, const ms_read_options *opt, ms_reco
 ms_status ms_cif_read_buffer(const char *data, size_t n, const char *name,
                              const ms_read_options *opt, ms_record_fn fn, void *user);
 
+/* Checks only the CIF syntax of path (no structure is built). Returns MS_SUCCESS when the file is
+ * valid CIF, else MS_ERR_PARSE with the first serious error as "file:line:column: what" and the
+ * number of serious errors in *n_errors. Cosmetic errors (long lines, non-ASCII bytes) do not
+ * count. Used to check the reader against the CIF conformance verdicts. */
+ms_status ms_cif_check_syntax(const char *path, int *n_errors);
+
 #endif /* MATSCREEN_CIF_READER_H */

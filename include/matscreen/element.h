@@ -25,7 +25,7 @@ typedef struct ms_element {
     int z;                      /* atomic number */
     char symbol[4];             /* "Li" */
     double mass;                /* atomic mass in amu, as pymatgen */
-    double x;                   /* Pauling electronegativity; NaN for noble gases and Z > 103 */
+    double x;                   /* Pauling electronegativity; NaN where pymatgen has none (He, Ne, Ar, Z > 103) */
     int n_oxi;                  /* number of known oxidation states */
     int oxi[MS_MAX_OXI];        /* known oxidation states, ascending */
     int n_oxi_common;           /* number of common oxidation states */

@@ -114,8 +114,9 @@ void ms_structure_warn(ms_structure *s, const char *fmt, ...)
     ;
 
 /* Computes Cartesian coordinates from fractional ones and checks the model: finite lattice with
- * non-zero volume, finite coordinates, occupancies in (0, 1 + 1e-3], at least one site. Fails with
- * MS_ERR_INVALID naming the site. Readers call it last. */
+ * non-zero volume, finite coordinates, positive finite occupancies, at least one site. Fails with
+ * MS_ERR_INVALID naming the site. A site whose occupancies sum above 1 + 1e-3 is kept with a
+ * warning: the validation stage decides how severe that is. Readers call it last. */
 ms_status ms_structure_finish(ms_structure *s);
 
 /* Cell volume in Å^3 (absolute value of the determinant). */

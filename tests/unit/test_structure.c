@@ -115,6 +115,12 @@ static void test_finish_rejects_bad_structures(void)
     ms_structure_add_site(&s, ok, "Li1");
     ms_structure_add_species(&s, 3, 0.7, 0, 0);
     ms_structure_add_species(&s, 11, 0.4, 0, 0);
+    CU_ASSERT_EQUAL(ms_structure_finish(&s), MS_SUCCESS); /* over-full: kept, with a warning */
+    CU_ASSERT_PTR_NOT_NULL(strstr(s.warnings, "total occupancy 1.1 > 1"));
+    ms_structure_reset(&s);
+    ms_structure_set_lattice_parameters(&s, 4, 4, 4, 90, 90, 90);
+    ms_structure_add_site(&s, ok, "Li1");
+    ms_structure_add_species(&s, 3, -0.2, 0, 0);
     CU_ASSERT_EQUAL(ms_structure_finish(&s), MS_ERR_INVALID);
     CU_ASSERT_PTR_NOT_NULL(strstr(ms_error_message(), "occupancy"));
     ms_structure_reset(&s);
