@@ -19,7 +19,7 @@ DESTDIR  ?=
 PKG_CONFIG ?= pkg-config
 VERSION  := 0.1.0
 
-PKGS      := libcif spglib jansson libxml-2.0 sqlite3
+PKGS      := libcif spglib jansson libxml-2.0 sqlite3 scalapack-openmpi lapack openblas
 # -Wno-format-truncation: messages and labels are cut on purpose with snprintf, the bounded API.
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation
 OPT       ?= -O2 -g

@@ -2,7 +2,7 @@
  * matscreen: entry point and subcommand dispatch.
  *
  * Each subcommand lives in its own file (cmd_<name>.c) and parses its own options; this file
- * only maps names to functions and prints the overview.
+ * only maps names to functions (the list is in commands.h) and prints the overview.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,16 +15,15 @@ typedef struct {
     const char *summary;
 } command;
 
-static const command commands[] = {
-    {"inspect", ms_cmd_inspect, "print what the readers see in structure files, as JSON lines"},
-};
+#define MS_COMMAND_ENTRY(name, summary) {#name, ms_cmd_##name, summary},
+static const command commands[] = {MS_COMMAND_LIST(MS_COMMAND_ENTRY)};
 
 static void usage(FILE *out)
 {
     fprintf(out, "usage: matscreen COMMAND [OPTIONS] ...\n\n"
                  "High-throughput screening of inorganic crystal structures.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+        if (commands[i].run) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'matscreen COMMAND --help' describes a command. Version %s.\n", MS_VERSION);
 }
 
@@ -43,7 +42,8 @@ int main(int argc, char **argv)
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+        if (commands[i].run && strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "matscreen: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
