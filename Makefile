@@ -105,7 +105,7 @@ check-integration: $(BIN)
 	    done; fi
 
 bench: $(BIN) $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do MATSCREEN_SHARE=$(CURDIR)/share/matscreen $$b $(CURDIR)/../shared/data || exit 1; done
+	@for b in $(BENCH_BIN); do OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MATSCREEN_SHARE=$(CURDIR)/share/matscreen $$b $(CURDIR)/../shared/data || exit 1; done
 
 install: $(BIN) $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \

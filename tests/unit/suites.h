@@ -11,7 +11,8 @@
 #define MS_SUITE(name) int ms_suite_##name(void) __attribute__((weak));
 #define MS_SUITE_LIST(X)                                                                           \
     X(error) X(rng) X(hash) X(element) X(composition) X(structure) X(reader) X(cif_reader)         \
-    X(json_reader) X(poscar_reader) X(reference) X(descriptor) X(magpie_reference)
+    X(json_reader) X(poscar_reader) X(reference) X(descriptor) X(magpie_reference)         \
+    X(symmetry) X(symmetry_reference)
 
 MS_SUITE_LIST(MS_SUITE)
 
