@@ -39,7 +39,7 @@ void ms_matrix_free(ms_matrix *m)
 ms_status ms_matrix_copy(ms_matrix *dst, const ms_matrix *src)
 {
     MS_CALL(ms_matrix_alloc(dst, src->rows, src->cols));
-    if (src->rows * src->cols) memcpy(dst->data, src->data, src->rows * src->cols * sizeof *dst->data);
+    if (src->rows > 0 && src->cols > 0) memcpy(dst->data, src->data, src->rows * src->cols * sizeof *dst->data);
     return MS_SUCCESS;
 }
 
