@@ -1,0 +1,79 @@
+/*
+ * The task farm: rank 0 enumerates tasks and hands them out, the other ranks run the pipeline and
+ * send back result records. The message protocol is described at the top of src/parallel/farm.c.
+ *
+ * Conventions
+ *   - Rank 0 is the master and never parses structures when there are workers; with one rank it
+ *     runs the pipeline itself, through the same task window, so both paths give the same results.
+ *   - Every result reaches the master's collect callback exactly once, in arrival order; the
+ *     order of output files never depends on it (results.h sorts on stable keys).
+ *   - Byte buffers (ms_buffer) grow by doubling and are reused; packing never allocates per field.
+ *   - Packed layout (native byte order and sizes: all ranks of a run share one architecture):
+ *       task:   u64 seq, u32 input, i32 format, i64 offset, i64 length, i64 size, i32 status,
+ *               str reason, str path
+ *       result: u64 task_seq, i64 offset, i64 length, u64 index, u32 input, i32 status, i32 stage,
+ *               i32 db, i32 format, i32 spacegroup, u32 flags, u32 n_sites, u64 content_hash,
+ *               u64 dedup_key, f64 n_atoms, volume, density, volume_per_atom, li_fraction,
+ *               class_prob, mean, sigma, acquisition, score,
+ *               str formula, str source_id, str block, str reason, str file
+ *     where str is u32 length followed by that many bytes (no NUL). An unpacker checks every
+ *     length against the bytes left and against the destination size (MS_ERR_PARSE otherwise).
+ */
+#ifndef MATSCREEN_FARM_H
+#define MATSCREEN_FARM_H
+
+#include <mpi.h>
+#include <stddef.h>
+
+#include "matscreen/error.h"
+#include "matscreen/pipeline.h"
+#include "matscreen/source.h"
+
+typedef struct ms_buffer {
+    unsigned char *data;
+    size_t n, cap;
+} ms_buffer;
+
+/* Empties b, keeping its memory. */
+void ms_buffer_reset(ms_buffer *b);
+/* Releases b's memory; b may then be reused. */
+void ms_buffer_free(ms_buffer *b);
+/* Appends n bytes. MS_ERR_NOMEM on failure (b unchanged). */
+ms_status ms_buffer_append(ms_buffer *b, const void *data, size_t n);
+
+/* Appends the packed task / result to b. */
+ms_status ms_task_pack(const ms_task *t, ms_buffer *b);
+ms_status ms_result_pack(const ms_result *r, ms_buffer *b);
+/* Unpacks one task / result from data[*pos .. n) and advances *pos. MS_ERR_PARSE on a short or
+ * inconsistent buffer (out is then unspecified). */
+ms_status ms_task_unpack(const unsigned char *data, size_t n, size_t *pos, ms_task *t);
+ms_status ms_result_unpack(const unsigned char *data, size_t n, size_t *pos, ms_result *r);
+
+typedef struct ms_farm_options {
+    size_t window;             /* tasks the master looks ahead (largest first within it); 512 */
+    size_t max_batch;          /* upper bound of tasks per message; 256 */
+    double batch_seconds;      /* aim of the adaptive batch size: work per message; 0.25 s */
+    size_t flush_bytes;        /* a worker sends partial results beyond this; 4 MiB */
+    int progress;              /* 1: rank 0 reports progress on stderr */
+} ms_farm_options;
+
+typedef struct ms_farm_stats {
+    unsigned long long tasks;      /* tasks handed out */
+    unsigned long long records;    /* results collected */
+    unsigned long long failed;     /* results with status != MS_SUCCESS */
+    unsigned long long messages;   /* task messages sent (batches) */
+    double seconds;                /* wall time of ms_farm_run on rank 0 */
+} ms_farm_stats;
+
+/* Defaults listed in the struct comments; progress 1. */
+void ms_farm_options_default(ms_farm_options *opt);
+
+/* Runs the farm. Collective on comm: every rank calls it. On rank 0, src is the enumerator and
+ * collect(r, user) receives every result; on the other ranks src, collect and user are ignored
+ * (may be NULL). p is each rank's own pipeline. stats (may be NULL) is filled on rank 0.
+ * Returns MS_SUCCESS on every rank unless the collect callback asked to stop (MS_ERR_IO on rank 0)
+ * or a message was malformed (MS_ERR_INTERNAL). Structure failures are results, not errors. */
+ms_status ms_farm_run(MPI_Comm comm, ms_source *src, ms_pipeline *p, const ms_farm_options *opt,
+                      ms_result_fn collect, void *user, ms_farm_stats *stats);
+
+#endif /* MATSCREEN_FARM_H */

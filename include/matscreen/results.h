@@ -1,0 +1,73 @@
+/*
+ * Output of a screen (DESIGN.md section 5): ranked.csv, ranked.jsonl, errors.csv, top/NNNN_FORMULA.cif,
+ * quality.json and manifest.json in one directory. Rank 0 only; nothing here is collective.
+ *
+ * Conventions
+ *   - Streaming: every result is appended, packed (farm.h layout), to DIR/.spill as it arrives;
+ *     the collector keeps only an 80-byte index entry per record in memory. At the end the index is
+ *     sorted and the records are read back from the spill file in output order. Memory on rank 0
+ *     is therefore about 80 bytes per record (80 MB for a million records) plus the top-K
+ *     structures while their CIFs are written. An external merge sort of the index is the next
+ *     step if databases outgrow that (see docs/engine.md).
+ *   - Determinism: rows are ordered by (score descending, then the stable key: task sequence
+ *     number = input order and sorted walk order, byte offset, record index), never by arrival,
+ *     so the files are byte-identical for any number of ranks. errors.csv is ordered by the
+ *     stable key, then stage.
+ *   - De-duplication: results with the same dedup_key are one candidate. The one kept comes from
+ *     the most trusted source (ICSD, then COD, then MP, then other, then unknown), ties broken by
+ *     the stable key; the others are counted in its "duplicates" column and in quality.json.
+ *   - Numbers are printed with %.10g; a value that does not exist yet (NaN) is an empty CSV field
+ *     and null in JSON.
+ */
+#ifndef MATSCREEN_RESULTS_H
+#define MATSCREEN_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "matscreen/element.h"
+#include "matscreen/error.h"
+#include "matscreen/pipeline.h"
+#include "matscreen/structure.h"
+
+typedef struct ms_results ms_results;
+
+/* What the manifest records about the run. Strings are borrowed. */
+typedef struct ms_run_info {
+    int argc;                 /* the command line */
+    char **argv;
+    const char *const *inputs; /* the input specs */
+    size_t n_inputs;
+    int ranks;                /* MPI ranks */
+    uint64_t seed;
+    const char *rank_by;
+    int ascending;
+    size_t top_k;
+    double seconds_total;     /* wall time of the whole command */
+    double seconds_farm;      /* wall time of the farm (reading + pipeline) */
+    unsigned long long tasks; /* tasks handed out */
+    unsigned long long messages; /* task messages */
+} ms_run_info;
+
+/* Creates DIR (and DIR/top) if needed and opens the spill file. On success *out is allocated;
+ * free it with ms_results_free. */
+ms_status ms_results_open(const char *dir, ms_results **out);
+
+/* Appends one result (an ms_result_fn: user is the ms_results). Returns non-zero when writing
+ * failed; ms_error_message() says why. */
+int ms_results_add(const ms_result *r, void *user);
+
+/* Sorts, de-duplicates and writes every output file, then removes the spill file. elements is
+ * used for the CIF formula of the top-K files. */
+ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
+                            const ms_element_table *elements);
+
+/* Closes and releases res (the spill file is removed); NULL is a no-op. */
+void ms_results_free(ms_results *res);
+
+/* Writes s as a P1 CIF (every site with its species and occupancies, no symmetry) to path, with
+ * data block name block and a comment line naming where it came from (may be NULL). */
+ms_status ms_cif_write_p1(const ms_structure *s, const char *block, const char *comment,
+                          const ms_element_table *elements, const char *path);
+
+#endif /* MATSCREEN_RESULTS_H */

@@ -1,0 +1,297 @@
+/*
+ * Lazy enumeration of screening inputs (see source.h): a stack of frames, each a cursor into one
+ * level of the walk (the spec list, an "@" list file, a glob result, a directory listing, or the
+ * chunks of a large JSON Lines file). ms_source_next advances the top frame until a task falls out.
+ */
+#include "matscreen/source.h"
+
+#include <dirent.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef enum { FRAME_SPECS, FRAME_LIST, FRAME_GLOB, FRAME_DIR, FRAME_CHUNKS } frame_kind;
+
+typedef struct frame {
+    frame_kind kind;
+    size_t i, n;
+    FILE *list;              /* FRAME_LIST */
+    glob_t gl;               /* FRAME_GLOB */
+    struct dirent **names;   /* FRAME_DIR */
+    char *path;              /* FRAME_DIR directory, FRAME_CHUNKS file, FRAME_LIST file */
+    long long size, next;    /* FRAME_CHUNKS */
+} frame;
+
+struct ms_source {
+    ms_source_options opt;
+    char **specs;
+    size_t n_specs;
+    frame stack[MS_SOURCE_MAX_DEPTH];
+    size_t depth;
+    uint32_t input;
+    uint64_t seq;
+    char *line;
+    size_t line_cap;
+};
+
+void ms_source_options_default(ms_source_options *opt)
+{
+    opt->format = MS_FORMAT_AUTO;
+    opt->chunk_bytes = 8LL << 20;
+}
+
+static void frame_release(frame *f)
+{
+    if (f->kind == FRAME_LIST && f->list) fclose(f->list);
+    if (f->kind == FRAME_GLOB) globfree(&f->gl);
+    if (f->kind == FRAME_DIR) {
+        for (size_t k = f->i; k < f->n; k++) free(f->names[k]);
+        free(f->names);
+    }
+    free(f->path);
+    memset(f, 0, sizeof *f);
+}
+
+void ms_source_free(ms_source *src)
+{
+    if (!src) return;
+    while (src->depth > 0) frame_release(&src->stack[--src->depth]);
+    for (size_t i = 0; i < src->n_specs; i++) free(src->specs[i]);
+    free(src->specs);
+    free(src->line);
+    free(src);
+}
+
+ms_status ms_source_create(const char *const *specs, size_t n_specs, const ms_source_options *opt,
+                           ms_source **out)
+{
+    MS_CHECK(out && (specs || n_specs == 0), MS_ERR_USAGE, "ms_source_create: bad arguments");
+    *out = NULL;
+    ms_source *src = calloc(1, sizeof *src);
+    MS_CHECK(src, MS_ERR_NOMEM, "cannot allocate a source enumerator");
+    if (opt) src->opt = *opt;
+    else ms_source_options_default(&src->opt);
+    src->specs = calloc(n_specs ? n_specs : 1, sizeof *src->specs);
+    if (!src->specs) {
+        ms_source_free(src);
+        return ms_error_set(MS_ERR_NOMEM, "cannot allocate a source enumerator");
+    }
+    src->n_specs = n_specs;
+    for (size_t i = 0; i < n_specs; i++) {
+        if (!(src->specs[i] = strdup(specs[i]))) {
+            ms_source_free(src);
+            return ms_error_set(MS_ERR_NOMEM, "cannot copy input names");
+        }
+    }
+    src->stack[0].kind = FRAME_SPECS;
+    src->stack[0].n = n_specs;
+    src->depth = 1;
+    *out = src;
+    return MS_SUCCESS;
+}
+
+uint64_t ms_source_count(const ms_source *src) { return src ? src->seq : 0; }
+
+const char *ms_source_spec(const ms_source *src, size_t input)
+{
+    return (src && input < src->n_specs) ? src->specs[input] : "";
+}
+
+/* Fills the common fields of a task and numbers it. */
+static int emit(ms_source *src, ms_task *t, const char *path, ms_format format, long long offset,
+                long long length, long long size)
+{
+    memset(t, 0, offsetof(ms_task, reason));
+    t->seq = src->seq++;
+    t->input = src->input;
+    t->format = format;
+    t->offset = offset;
+    t->length = length;
+    t->size = size;
+    t->status = MS_SUCCESS;
+    t->reason[0] = '\0';
+    snprintf(t->path, sizeof t->path, "%s", path);
+    return 1;
+}
+
+static int emit_error(ms_source *src, ms_task *t, const char *path, ms_status status,
+                      const char *fmt, const char *detail)
+{
+    emit(src, t, path, MS_FORMAT_AUTO, 0, -1, 0);
+    t->status = status;
+    snprintf(t->reason, sizeof t->reason, fmt, path, detail ? detail : "");
+    return 1;
+}
+
+static frame *push(ms_source *src, frame_kind kind)
+{
+    if (src->depth >= MS_SOURCE_MAX_DEPTH) return NULL;
+    frame *f = &src->stack[src->depth++];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    return f;
+}
+
+static int next_chunk(ms_source *src, frame *f, ms_task *t)
+{
+    long long len = src->opt.chunk_bytes;
+    if (len > f->size - f->next) len = f->size - f->next;
+    emit(src, t, f->path, MS_FORMAT_JSONL, f->next, len, len);
+    f->next += len;
+    return 1;
+}
+
+/* A file: one task, or a chunk frame for a large JSON Lines file. */
+static int handle_file(ms_source *src, const char *path, long long size, ms_task *t)
+{
+    ms_format format = src->opt.format != MS_FORMAT_AUTO ? src->opt.format : ms_format_detect(path);
+    if (format == MS_FORMAT_JSONL && src->opt.chunk_bytes > 0 && size > src->opt.chunk_bytes) {
+        frame *f = push(src, FRAME_CHUNKS);
+        if (!f || !(f->path = strdup(path))) {
+            if (f) src->depth--;
+            return emit_error(src, t, path, MS_ERR_LIMIT, "%s: cannot split%s", " (nesting or memory)");
+        }
+        f->size = size;
+        return next_chunk(src, f, t);
+    }
+    return emit(src, t, path, format, 0, -1, size);
+}
+
+static int skip_hidden(const struct dirent *e) { return e->d_name[0] != '.'; }
+
+/* A path named explicitly (spec, list line, glob match): file, directory or error. */
+static int handle_path(ms_source *src, const char *path, ms_task *t)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return emit_error(src, t, path, MS_ERR_NOT_FOUND, "%s: no such file or directory%s", NULL);
+    if (!S_ISDIR(sb.st_mode)) return handle_file(src, path, (long long)sb.st_size, t);
+    frame *f = push(src, FRAME_DIR);
+    if (!f) return emit_error(src, t, path, MS_ERR_LIMIT, "%s: directories nested too deep%s", NULL);
+    int n = scandir(path, &f->names, skip_hidden, alphasort);
+    f->path = strdup(path);
+    if (n < 0 || !f->path) {
+        if (n >= 0) {
+            for (int k = 0; k < n; k++) free(f->names[k]);
+        }
+        f->n = 0;
+        frame_release(f);
+        src->depth--;
+        return emit_error(src, t, path, MS_ERR_IO, "%s: cannot list directory%s", NULL);
+    }
+    f->n = (size_t)n;
+    return 0;
+}
+
+static int handle_spec(ms_source *src, const char *spec, ms_task *t)
+{
+    if (spec[0] == '@') {
+        frame *f = push(src, FRAME_LIST);
+        if (!f) return emit_error(src, t, spec, MS_ERR_LIMIT, "%s: lists nested too deep%s", NULL);
+        f->list = fopen(spec + 1, "r");
+        f->path = strdup(spec + 1);
+        if (!f->list || !f->path) {
+            frame_release(f);
+            src->depth--;
+            return emit_error(src, t, spec + 1, MS_ERR_IO, "%s: cannot open list file%s", NULL);
+        }
+        return 0;
+    }
+    struct stat sb;
+    if (strpbrk(spec, "*?[") && stat(spec, &sb) != 0) {
+        frame *f = push(src, FRAME_GLOB);
+        if (!f) return emit_error(src, t, spec, MS_ERR_LIMIT, "%s: nested too deep%s", NULL);
+        int rc = glob(spec, 0, NULL, &f->gl);
+        if (rc != 0) {
+            if (rc != GLOB_NOMATCH) globfree(&f->gl);
+            memset(f, 0, sizeof *f);
+            src->depth--;
+            return emit_error(src, t, spec, MS_ERR_NOT_FOUND, "%s: %s", rc == GLOB_NOMATCH ?
+                              "pattern matches no file" : "pattern cannot be expanded");
+        }
+        f->n = f->gl.gl_pathc;
+        return 0;
+    }
+    return handle_path(src, spec, t);
+}
+
+int ms_source_next(ms_source *src, ms_task *t)
+{
+    if (!src) return 0;
+    while (src->depth > 0) {
+        frame *f = &src->stack[src->depth - 1];
+        switch (f->kind) {
+        case FRAME_SPECS:
+            if (f->i >= f->n) {
+                src->depth--;
+                break;
+            }
+            src->input = (uint32_t)f->i;
+            if (handle_spec(src, src->specs[f->i++], t)) return 1;
+            break;
+        case FRAME_LIST: {
+            ssize_t len = getline(&src->line, &src->line_cap, f->list);
+            if (len < 0) {
+                frame_release(f);
+                src->depth--;
+                break;
+            }
+            while (len > 0 && (src->line[len - 1] == '\n' || src->line[len - 1] == '\r' ||
+                               src->line[len - 1] == ' ' || src->line[len - 1] == '\t'))
+                src->line[--len] = '\0';
+            char *p = src->line;
+            while (*p == ' ' || *p == '\t') p++;
+            if (*p == '\0' || *p == '#') break;
+            if (handle_spec(src, p, t)) return 1;
+            break;
+        }
+        case FRAME_GLOB:
+            if (f->i >= f->n) {
+                frame_release(f);
+                src->depth--;
+                break;
+            }
+            if (handle_path(src, f->gl.gl_pathv[f->i++], t)) return 1;
+            break;
+        case FRAME_DIR: {
+            if (f->i >= f->n) {
+                frame_release(f);
+                src->depth--;
+                break;
+            }
+            struct dirent *e = f->names[f->i];
+            f->names[f->i++] = NULL;
+            char child[MS_TASK_PATH_MAX];
+            int w = snprintf(child, sizeof child, "%s/%s", f->path, e->d_name);
+            free(e);
+            if (w < 0 || (size_t)w >= sizeof child) {
+                child[0] = '\0';
+                return emit_error(src, t, f->path, MS_ERR_LIMIT, "%s: an entry's path is too long%s",
+                                  NULL);
+            }
+            struct stat sb;
+            if (stat(child, &sb) != 0) break;
+            if (S_ISDIR(sb.st_mode)) {
+                if (handle_path(src, child, t)) return 1;
+                break;
+            }
+            /* Inside directories only files that look like structures (licences stay quiet). */
+            ms_format format =
+                src->opt.format != MS_FORMAT_AUTO ? src->opt.format : ms_format_detect(child);
+            if (format == MS_FORMAT_AUTO) break;
+            if (handle_file(src, child, (long long)sb.st_size, t)) return 1;
+            break;
+        }
+        case FRAME_CHUNKS:
+            if (f->next >= f->size) {
+                frame_release(f);
+                src->depth--;
+                break;
+            }
+            return next_chunk(src, f, t);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,310 @@
+/*
+ * Worker-side processing of one task: read the records, run the registered stages, produce one
+ * result per record. See pipeline.h.
+ */
+#include "matscreen/pipeline.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matscreen/composition.h"
+#include "matscreen/hash.h"
+#include "matscreen/json_reader.h"
+
+static const char *const stage_names[MS_STAGE_COUNT] = {
+    "read", "validate", "symmetry", "fingerprint", "features", "models", "score", "done"};
+
+static const char *const rank_names[MS_RANK_COUNT] = {
+    "li_fraction", "density", "volume", "volume_per_atom", "n_sites", "n_atoms"};
+
+const char *ms_stage_name(ms_stage stage)
+{
+    return (stage >= 0 && stage < MS_STAGE_COUNT) ? stage_names[stage] : "unknown";
+}
+
+const char *ms_rank_by_name(ms_rank_by r)
+{
+    return (r >= 0 && r < MS_RANK_COUNT) ? rank_names[r] : "unknown";
+}
+
+int ms_rank_by_from_name(const char *name)
+{
+    for (int i = 0; i < MS_RANK_COUNT; i++)
+        if (name && strcmp(name, rank_names[i]) == 0) return i;
+    return -1;
+}
+
+double ms_result_quantity(const ms_result *r, ms_rank_by which)
+{
+    switch (which) {
+    case MS_RANK_LI_FRACTION: return r->li_fraction;
+    case MS_RANK_DENSITY: return r->density;
+    case MS_RANK_VOLUME: return r->volume;
+    case MS_RANK_VOLUME_PER_ATOM: return r->volume_per_atom;
+    case MS_RANK_N_SITES: return r->status == MS_SUCCESS ? (double)r->n_sites : NAN;
+    case MS_RANK_N_ATOMS: return r->n_atoms;
+    default: return NAN;
+    }
+}
+
+void ms_result_clear(ms_result *r)
+{
+    memset(r, 0, offsetof(ms_result, formula));
+    r->offset = -1;
+    r->length = -1;
+    r->stage = MS_STAGE_DONE;
+    r->n_atoms = r->volume = r->density = r->volume_per_atom = r->li_fraction = NAN;
+    r->class_prob = r->mean = r->sigma = r->acquisition = r->score = NAN;
+    r->formula[0] = r->source_id[0] = r->block[0] = r->reason[0] = r->file[0] = '\0';
+}
+
+/* ---- stages that exist today ------------------------------------------------------------- */
+
+/* Physical sanity beyond what ms_structure_finish checks: a cell with atoms and a plausible
+ * volume per atom (below 1 Å^3 atoms overlap; above 10^4 Å^3 the "crystal" is mostly vacuum). */
+static ms_status stage_validate(const ms_pipeline *p, const ms_stage_entry *self,
+                                const ms_structure *s, ms_result *r)
+{
+    (void)p;
+    (void)self;
+    (void)r;
+    ms_composition c;
+    ms_structure_composition(s, &c);
+    double n = ms_composition_total(&c), v = ms_structure_volume(s);
+    MS_CHECK(isfinite(n) && n > MS_COMPOSITION_TOL, MS_ERR_INVALID, "the cell holds no atoms");
+    MS_CHECK(isfinite(v) && v > 0, MS_ERR_INVALID, "cell volume %g A^3 is not positive", v);
+    MS_CHECK(v / n >= 1.0, MS_ERR_INVALID,
+             "volume per atom %.4g A^3 is below 1 A^3: atoms overlap", v / n);
+    MS_CHECK(v / n <= 1e4, MS_ERR_INVALID, "volume per atom %.4g A^3 is above 10^4 A^3", v / n);
+    return MS_SUCCESS;
+}
+
+/* Placeholder fingerprint until src/quality provides one: the reader's content hash (per record
+ * for JSON Lines, per file for other formats, so mixed with the record index). Only byte-identical
+ * records merge; a structural fingerprint replaces this stage later. */
+static ms_status stage_fingerprint(const ms_pipeline *p, const ms_stage_entry *self,
+                                   const ms_structure *s, ms_result *r)
+{
+    (void)p;
+    (void)self;
+    (void)s;
+    uint64_t h = ms_hash_update(MS_HASH_INIT, &r->content_hash, sizeof r->content_hash);
+    if (r->format != MS_FORMAT_JSONL) h = ms_hash_update(h, &r->index, sizeof r->index);
+    r->dedup_key = h;
+    return MS_SUCCESS;
+}
+
+static ms_status stage_features(const ms_pipeline *p, const ms_stage_entry *self,
+                                const ms_structure *s, ms_result *r)
+{
+    (void)self;
+    ms_composition c;
+    ms_structure_composition(s, &c);
+    double n = ms_composition_total(&c);
+    MS_CALL(ms_composition_reduced_formula(&c, p->elements, r->formula, sizeof r->formula));
+    r->n_sites = (uint32_t)s->n_sites;
+    r->n_atoms = n;
+    r->volume = ms_structure_volume(s);
+    r->density = ms_structure_density(s, p->elements);
+    r->volume_per_atom = r->volume / n;
+    r->li_fraction = c.amount[3] / n;
+    MS_CHECK(isfinite(r->density), MS_ERR_INVALID, "density is not finite (unknown atomic mass?)");
+    if (!ms_structure_is_ordered(s)) r->flags |= MS_FLAG_DISORDERED;
+    if (c.amount[3] > MS_COMPOSITION_TOL) r->flags |= MS_FLAG_HAS_LI;
+    return MS_SUCCESS;
+}
+
+/* Until models exist the score is the --rank-by quantity, negated for --ascending, so that the
+ * ranking is always "larger score first". */
+static ms_status stage_score(const ms_pipeline *p, const ms_stage_entry *self, const ms_structure *s,
+                             ms_result *r)
+{
+    (void)self;
+    (void)s;
+    double q = ms_result_quantity(r, p->rank_by);
+    MS_CHECK(isfinite(q), MS_ERR_INVALID, "%s is not a finite number", ms_rank_by_name(p->rank_by));
+    r->score = p->ascending ? -q : q;
+    if (r->score == 0) r->score = 0.0; /* no "-0" in the output */
+    return MS_SUCCESS;
+}
+
+ms_status ms_pipeline_add_stage(ms_pipeline *p, ms_stage stage, const char *name, ms_stage_fn fn,
+                                void *ctx)
+{
+    MS_CHECK(p && fn, MS_ERR_USAGE, "ms_pipeline_add_stage: pipeline and function are required");
+    MS_CHECK(p->n_stages < MS_STAGE_COUNT, MS_ERR_LIMIT, "too many pipeline stages");
+    p->stages[p->n_stages++] = (ms_stage_entry){stage, name, fn, ctx};
+    return MS_SUCCESS;
+}
+
+ms_status ms_pipeline_init(ms_pipeline *p, const ms_element_table *elements, ms_rank_by rank_by,
+                           int ascending, uint64_t seed)
+{
+    MS_CHECK(p && elements, MS_ERR_USAGE, "ms_pipeline_init: pipeline and elements are required");
+    MS_CHECK(rank_by >= 0 && rank_by < MS_RANK_COUNT, MS_ERR_USAGE, "unknown rank-by quantity");
+    memset(p, 0, sizeof *p);
+    p->elements = elements;
+    ms_read_options_default(&p->read_opt);
+    p->rank_by = rank_by;
+    p->ascending = ascending;
+    p->seed = seed;
+    MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_VALIDATE, "validate", stage_validate, NULL));
+    MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FINGERPRINT, "fingerprint", stage_fingerprint, NULL));
+    MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FEATURES, "features", stage_features, NULL));
+    MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_SCORE, "score", stage_score, NULL));
+    return MS_SUCCESS;
+}
+
+void ms_pipeline_destroy(ms_pipeline *p)
+{
+    if (!p) return;
+    p->n_stages = 0;
+}
+
+void ms_pipeline_run_structure(ms_pipeline *p, const ms_structure *s, ms_result *r)
+{
+    for (size_t i = 0; i < p->n_stages; i++) {
+        const ms_stage_entry *e = &p->stages[i];
+        ms_error_clear();
+        ms_status st = e->fn(p, e, s, r);
+        if (st != MS_SUCCESS) {
+            r->status = st;
+            r->stage = e->stage;
+            snprintf(r->reason, sizeof r->reason, "%s", ms_error_message()[0] ? ms_error_message()
+                                                                               : ms_strerror(st));
+            r->score = NAN;
+            return;
+        }
+    }
+    r->status = MS_SUCCESS;
+    r->stage = MS_STAGE_DONE;
+}
+
+typedef struct {
+    ms_pipeline *p;
+    const ms_task *task;
+    ms_result *r;
+    ms_result_fn fn;
+    void *user;
+    long long base;      /* byte offset of a JSONL chunk buffer in its file */
+    size_t produced;
+    int stop;
+} run_ctx;
+
+static void result_from_task(ms_result *r, const ms_task *t)
+{
+    ms_result_clear(r);
+    r->task_seq = t->seq;
+    r->input = t->input;
+    r->format = (int32_t)t->format;
+    snprintf(r->file, sizeof r->file, "%s", t->path);
+}
+
+static int on_record(const ms_structure *s, ms_status status, const char *message, void *user)
+{
+    run_ctx *c = user;
+    ms_result *r = c->r;
+    result_from_task(r, c->task);
+    if (s) {
+        r->offset = s->prov.offset >= 0 ? s->prov.offset + c->base : -1;
+        r->length = s->prov.length;
+        r->index = s->prov.index;
+        r->db = (int32_t)s->prov.db;
+        r->content_hash = s->prov.content_hash;
+        snprintf(r->source_id, sizeof r->source_id, "%s", s->prov.source_id);
+        snprintf(r->block, sizeof r->block, "%s", s->prov.block);
+        if (s->warnings[0]) r->flags |= MS_FLAG_WARNINGS;
+    }
+    if (status != MS_SUCCESS) {
+        r->status = status;
+        r->stage = MS_STAGE_READ;
+        snprintf(r->reason, sizeof r->reason, "%s", message && message[0] ? message
+                                                                          : ms_strerror(status));
+    } else {
+        ms_pipeline_run_structure(c->p, s, r);
+    }
+    c->produced++;
+    if (c->fn(r, c->user) != 0) c->stop = 1;
+    return c->stop;
+}
+
+static void file_failure(run_ctx *c, ms_status st, const char *reason)
+{
+    result_from_task(c->r, c->task);
+    c->r->status = st;
+    c->r->stage = MS_STAGE_READ;
+    c->r->index = c->produced;
+    c->r->offset = c->task->length >= 0 ? c->task->offset : -1;
+    snprintf(c->r->reason, sizeof c->r->reason, "%s", reason && reason[0] ? reason : ms_strerror(st));
+    c->produced++;
+    c->fn(c->r, c->user);
+}
+
+/* Reads the records of a JSON Lines byte range: those whose first byte lies in
+ * [offset, offset + length). The buffer holds the range plus the end of its last line. */
+static ms_status read_jsonl_range(run_ctx *c)
+{
+    const ms_task *t = c->task;
+    FILE *f = fopen(t->path, "rb");
+    MS_CHECK(f, MS_ERR_IO, "%s: cannot open", t->path);
+    long long start = t->offset, end = t->offset + t->length;
+    ms_status st = MS_SUCCESS;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    if (start > 0) {
+        /* Skip the line that began before the range: it belongs to the previous chunk. */
+        if (fseeko(f, (off_t)(start - 1), SEEK_SET) != 0) st = ms_error_set(MS_ERR_IO, "%s: seek", t->path);
+        int ch = 0;
+        if (st == MS_SUCCESS) {
+            long long pos = start - 1;
+            while ((ch = fgetc(f)) != EOF && ch != '\n') pos++;
+            start = pos + 1;
+        }
+    }
+    if (st == MS_SUCCESS && start < end) {
+        if (fseeko(f, (off_t)start, SEEK_SET) != 0) st = ms_error_set(MS_ERR_IO, "%s: seek", t->path);
+        int ch;
+        long long pos = start;
+        while (st == MS_SUCCESS && (ch = fgetc(f)) != EOF) {
+            if (n + 1 >= cap) {
+                size_t nc = cap ? 2 * cap : (size_t)(end - start) + 4096;
+                char *nb = realloc(buf, nc);
+                if (!nb) {
+                    st = ms_error_set(MS_ERR_NOMEM, "%s: cannot hold a chunk", t->path);
+                    break;
+                }
+                buf = nb;
+                cap = nc;
+            }
+            buf[n++] = (char)ch;
+            pos++;
+            if (ch == '\n' && pos >= end) break;
+        }
+        c->base = start;
+        if (st == MS_SUCCESS && n > 0)
+            st = ms_json_read_buffer(buf, n, t->path, 1, &c->p->read_opt, on_record, c);
+    }
+    free(buf);
+    fclose(f);
+    return st;
+}
+
+size_t ms_pipeline_run_task(ms_pipeline *p, const ms_task *task, ms_result *r, ms_result_fn fn,
+                            void *user)
+{
+    run_ctx c = {p, task, r, fn, user, 0, 0, 0};
+    if (task->status != MS_SUCCESS) {
+        file_failure(&c, task->status, task->reason);
+        return c.produced;
+    }
+    ms_error_clear();
+    ms_status st;
+    if (task->format == MS_FORMAT_JSONL && task->length >= 0)
+        st = read_jsonl_range(&c);
+    else
+        st = ms_read_file(task->path, task->format, &p->read_opt, on_record, &c);
+    if (st != MS_SUCCESS && !c.stop) file_failure(&c, st, ms_error_message());
+    return c.produced;
+}

@@ -1,0 +1,581 @@
+/*
+ * Output writers of a screen (see results.h): spill file while results stream in, then a sort of
+ * compact index entries and the output files.
+ */
+#include "matscreen/results.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "matscreen/composition.h"
+#include "matscreen/farm.h"
+#include "matscreen/hash.h"
+#include "matscreen/json_reader.h"
+#include "matscreen/reader.h"
+
+/* One record in memory: what sorting and de-duplication need, and where the record is. */
+typedef struct entry {
+    double score;
+    uint64_t seq;
+    int64_t offset;
+    uint64_t index;
+    uint64_t dedup;
+    uint64_t content_hash;
+    uint64_t pos;      /* byte position in the spill file */
+    uint32_t len;      /* packed length */
+    uint32_t input;
+    int32_t status, stage, db;
+    uint32_t dups;     /* duplicates merged into this one */
+    int32_t is_dup;
+} entry;
+
+struct ms_results {
+    char *dir;
+    char *spill_path;
+    FILE *spill;
+    uint64_t spill_pos;
+    entry *e;
+    size_t n, cap;
+    ms_buffer buf;
+    ms_result *scratch;
+    int failed;
+};
+
+static char *path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    if (p) snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+static ms_status make_dir(const char *path)
+{
+    if (mkdir(path, 0777) == 0 || errno == EEXIST) {
+        struct stat sb;
+        if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return MS_SUCCESS;
+    }
+    return ms_error_set(MS_ERR_IO, "%s: cannot create directory: %s", path, strerror(errno));
+}
+
+void ms_results_free(ms_results *res)
+{
+    if (!res) return;
+    if (res->spill) fclose(res->spill);
+    if (res->spill_path) unlink(res->spill_path);
+    free(res->spill_path);
+    free(res->dir);
+    free(res->e);
+    free(res->scratch);
+    ms_buffer_free(&res->buf);
+    free(res);
+}
+
+ms_status ms_results_open(const char *dir, ms_results **out)
+{
+    MS_CHECK(dir && out, MS_ERR_USAGE, "ms_results_open: directory required");
+    *out = NULL;
+    MS_CALL(make_dir(dir));
+    ms_results *res = calloc(1, sizeof *res);
+    MS_CHECK(res, MS_ERR_NOMEM, "cannot allocate the result collector");
+    res->dir = strdup(dir);
+    res->spill_path = path_join(dir, ".spill");
+    res->scratch = malloc(sizeof *res->scratch);
+    char *top = path_join(dir, "top");
+    ms_status st = (res->dir && res->spill_path && res->scratch && top)
+                       ? MS_SUCCESS
+                       : ms_error_set(MS_ERR_NOMEM, "cannot allocate the result collector");
+    if (st == MS_SUCCESS) st = make_dir(top);
+    free(top);
+    if (st == MS_SUCCESS && !(res->spill = fopen(res->spill_path, "w+b")))
+        st = ms_error_set(MS_ERR_IO, "%s: cannot create: %s", res->spill_path, strerror(errno));
+    if (st != MS_SUCCESS) {
+        ms_results_free(res);
+        return st;
+    }
+    *out = res;
+    return MS_SUCCESS;
+}
+
+int ms_results_add(const ms_result *r, void *user)
+{
+    ms_results *res = user;
+    if (res->n == res->cap) {
+        size_t cap = res->cap ? 2 * res->cap : 1024;
+        entry *e = realloc(res->e, cap * sizeof *e);
+        if (!e) {
+            ms_error_set(MS_ERR_NOMEM, "cannot index %zu results", cap);
+            return res->failed = 1;
+        }
+        res->e = e;
+        res->cap = cap;
+    }
+    ms_buffer_reset(&res->buf);
+    if (ms_result_pack(r, &res->buf) != MS_SUCCESS) return res->failed = 1;
+    if (fwrite(res->buf.data, 1, res->buf.n, res->spill) != res->buf.n) {
+        ms_error_set(MS_ERR_IO, "%s: write failed: %s", res->spill_path, strerror(errno));
+        return res->failed = 1;
+    }
+    entry *e = &res->e[res->n++];
+    *e = (entry){r->score, r->task_seq, r->offset, r->index, r->dedup_key, r->content_hash,
+                 res->spill_pos, (uint32_t)res->buf.n, r->input, r->status, r->stage, r->db, 0, 0};
+    res->spill_pos += res->buf.n;
+    return 0;
+}
+
+/* ---- ordering ------------------------------------------------------------------------------ */
+
+static int cmp_key(const entry *a, const entry *b)
+{
+    if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
+    if (a->offset != b->offset) return a->offset < b->offset ? -1 : 1;
+    if (a->index != b->index) return a->index < b->index ? -1 : 1;
+    if (a->stage != b->stage) return a->stage < b->stage ? -1 : 1;
+    return 0;
+}
+
+static int trust(int db)
+{
+    switch (db) {
+    case MS_DB_ICSD: return 0;
+    case MS_DB_COD: return 1;
+    case MS_DB_MP: return 2;
+    case MS_DB_OTHER: return 3;
+    default: return 4;
+    }
+}
+
+static int cmp_dedup(const void *pa, const void *pb)
+{
+    const entry *a = *(const entry *const *)pa, *b = *(const entry *const *)pb;
+    if (a->dedup != b->dedup) return a->dedup < b->dedup ? -1 : 1;
+    if (trust(a->db) != trust(b->db)) return trust(a->db) < trust(b->db) ? -1 : 1;
+    return cmp_key(a, b);
+}
+
+static int cmp_rank(const void *pa, const void *pb)
+{
+    const entry *a = *(const entry *const *)pa, *b = *(const entry *const *)pb;
+    int na = isnan(a->score), nb = isnan(b->score);
+    if (na != nb) return na ? 1 : -1;
+    if (!na && a->score != b->score) return a->score > b->score ? -1 : 1;
+    return cmp_key(a, b);
+}
+
+static int cmp_stable(const void *pa, const void *pb)
+{
+    return cmp_key(*(const entry *const *)pa, *(const entry *const *)pb);
+}
+
+static ms_status load(ms_results *res, const entry *e, ms_result *r)
+{
+    unsigned char *tmp = malloc(e->len);
+    MS_CHECK(tmp, MS_ERR_NOMEM, "cannot read back a result");
+    ms_status st = MS_SUCCESS;
+    if (pread(fileno(res->spill), tmp, e->len, (off_t)e->pos) != (ssize_t)e->len)
+        st = ms_error_set(MS_ERR_IO, "%s: cannot read back a result", res->spill_path);
+    size_t pos = 0;
+    if (st == MS_SUCCESS) st = ms_result_unpack(tmp, e->len, &pos, r);
+    free(tmp);
+    return st;
+}
+
+/* ---- formatting helpers -------------------------------------------------------------------- */
+
+static void csv_str(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void csv_num(FILE *f, double v)
+{
+    if (isfinite(v)) fprintf(f, "%.10g", v);
+}
+
+static void record_key(const ms_result *r, char *out, size_t n)
+{
+    if (r->format == MS_FORMAT_JSONL && r->offset >= 0)
+        snprintf(out, n, "%s@%lld", r->file, r->offset);
+    else
+        snprintf(out, n, "%s#%llu", r->file, (unsigned long long)r->index);
+}
+
+static void flags_text(uint32_t flags, char *out, size_t n)
+{
+    out[0] = '\0';
+    const char *names[] = {"disordered", "warnings", "li"};
+    for (int i = 0; i < 3; i++) {
+        if (!(flags & (1u << i))) continue;
+        size_t k = strlen(out);
+        snprintf(out + k, n - k, "%s%s", k ? "|" : "", names[i]);
+    }
+}
+
+static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static ms_status write_json_file(json_t *o, const char *dir, const char *name)
+{
+    char *path = path_join(dir, name);
+    MS_CHECK(path, MS_ERR_NOMEM, "out of memory");
+    int rc = json_dump_file(o, path, JSON_PRESERVE_ORDER | JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    ms_status st = rc == 0 ? MS_SUCCESS : ms_error_set(MS_ERR_IO, "%s: cannot write", path);
+    free(path);
+    return st;
+}
+
+static FILE *open_out(const char *dir, const char *name)
+{
+    char *path = path_join(dir, name);
+    FILE *f = path ? fopen(path, "w") : NULL;
+    if (!f) ms_error_set(MS_ERR_IO, "%s/%s: cannot create: %s", dir, name, strerror(errno));
+    free(path);
+    return f;
+}
+
+/* ---- CIF writer ---------------------------------------------------------------------------- */
+
+ms_status ms_cif_write_p1(const ms_structure *s, const char *block, const char *comment,
+                          const ms_element_table *elements, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    MS_CHECK(f, MS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    double abc[3], ang[3];
+    ms_structure_lattice_parameters(s, abc, ang);
+    ms_composition c;
+    ms_structure_composition(s, &c);
+    char formula[MS_FORMULA_MAX];
+    if (ms_composition_formula(&c, elements, formula, sizeof formula) != MS_SUCCESS) formula[0] = 0;
+    fprintf(f, "# generated by matscreen %s (P1 setting, all sites, occupancies as read)\n",
+            MS_VERSION);
+    if (comment) fprintf(f, "# %s\n", comment);
+    fprintf(f, "data_%s\n", block);
+    fprintf(f, "_symmetry_space_group_name_H-M   'P 1'\n_symmetry_Int_Tables_number   1\n");
+    fprintf(f, "_cell_length_a   %.10f\n_cell_length_b   %.10f\n_cell_length_c   %.10f\n", abc[0],
+            abc[1], abc[2]);
+    fprintf(f, "_cell_angle_alpha   %.10f\n_cell_angle_beta   %.10f\n_cell_angle_gamma   %.10f\n",
+            ang[0], ang[1], ang[2]);
+    fprintf(f, "_cell_volume   %.10f\n", ms_structure_volume(s));
+    if (formula[0]) fprintf(f, "_chemical_formula_sum   '%s'\n", formula);
+    fprintf(f, "loop_\n _symmetry_equiv_pos_site_id\n _symmetry_equiv_pos_as_xyz\n  1  'x, y, z'\n");
+    fprintf(f, "loop_\n _atom_site_type_symbol\n _atom_site_label\n _atom_site_symmetry_multiplicity\n"
+               " _atom_site_fract_x\n _atom_site_fract_y\n _atom_site_fract_z\n _atom_site_occupancy\n");
+    size_t row = 0;
+    for (size_t i = 0; i < s->n_sites; i++) {
+        for (size_t k = s->site_species[i]; k < s->site_species[i + 1]; k++) {
+            const char *sym = ms_element_symbol(s->species[k].z);
+            fprintf(f, "  %s  %s%zu  1  %.10f  %.10f  %.10f  %.10g\n", sym, sym, row++,
+                    s->frac[i][0], s->frac[i][1], s->frac[i][2], s->species[k].occu);
+        }
+    }
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    MS_CHECK(!bad, MS_ERR_IO, "%s: write failed", path);
+    return MS_SUCCESS;
+}
+
+typedef struct {
+    const ms_result *r;
+    const char *path, *block, *comment;
+    const ms_element_table *elements;
+    ms_status st;
+    int done;
+} top_ctx;
+
+static int on_top_record(const ms_structure *s, ms_status status, const char *message, void *user)
+{
+    top_ctx *c = user;
+    (void)message;
+    if (status != MS_SUCCESS) return 0;
+    /* A JSONL record is read alone; other files are read whole and the record picked by index. */
+    if (c->r->format != MS_FORMAT_JSONL && s->prov.index != c->r->index) return 0;
+    c->st = ms_cif_write_p1(s, c->block, c->comment, c->elements, c->path);
+    c->done = 1;
+    return 1;
+}
+
+static ms_status write_top_cif(ms_results *res, const ms_result *r, size_t rank,
+                               const ms_element_table *elements)
+{
+    char name[64 + MS_RESULT_FORMULA_MAX], block[32 + MS_RESULT_FORMULA_MAX];
+    char safe[MS_RESULT_FORMULA_MAX], key[MS_TASK_PATH_MAX + 32], comment[MS_TASK_PATH_MAX + 64];
+    size_t j = 0;
+    for (const char *p = r->formula; *p && j + 1 < sizeof safe; p++)
+        safe[j++] = (strchr("()[]. ", *p) || (unsigned char)*p < 32 || *p == '/') ? '_' : *p;
+    safe[j] = '\0';
+    snprintf(name, sizeof name, "top/%04zu_%s.cif", rank, safe);
+    snprintf(block, sizeof block, "matscreen_%04zu_%s", rank, safe);
+    record_key(r, key, sizeof key);
+    snprintf(comment, sizeof comment, "rank %zu, source %s", rank, key);
+    char *path = path_join(res->dir, name);
+    MS_CHECK(path, MS_ERR_NOMEM, "out of memory");
+    top_ctx c = {r, path, block, comment, elements, MS_SUCCESS, 0};
+    ms_read_options opt;
+    ms_read_options_default(&opt);
+    ms_status st;
+    if (r->format == MS_FORMAT_JSONL && r->offset >= 0 && r->length > 0)
+        st = ms_jsonl_read_record(r->file, r->offset, r->length, &opt, on_top_record, &c);
+    else
+        st = ms_read_file(r->file, (ms_format)r->format, &opt, on_top_record, &c);
+    free(path);
+    if (st == MS_SUCCESS && !c.done)
+        st = ms_error_set(MS_ERR_NOT_FOUND, "%s: record no longer found", key);
+    return st == MS_SUCCESS ? c.st : st;
+}
+
+/* ---- finish -------------------------------------------------------------------------------- */
+
+static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t rank, uint32_t dups)
+{
+    char key[MS_TASK_PATH_MAX + 32], flags[64];
+    record_key(r, key, sizeof key);
+    flags_text(r->flags, flags, sizeof flags);
+    fprintf(csv, "%zu,", rank);
+    csv_str(csv, key);
+    fputc(',', csv);
+    csv_str(csv, r->file);
+    fputc(',', csv);
+    csv_str(csv, r->block);
+    fprintf(csv, ",%s,", ms_source_db_name((ms_source_db)r->db));
+    csv_str(csv, r->source_id);
+    fputc(',', csv);
+    csv_str(csv, r->formula);
+    fputc(',', csv);
+    if (r->spacegroup > 0) fprintf(csv, "%d", (int)r->spacegroup);
+    fprintf(csv, ",%u", r->n_sites);
+    const double v[] = {r->n_atoms, r->volume, r->density, r->volume_per_atom, r->li_fraction,
+                        r->class_prob, r->mean, r->sigma, r->acquisition, r->score};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        fputc(',', csv);
+        csv_num(csv, v[i]);
+    }
+    fprintf(csv, ",%u,%s\n", dups, flags);
+
+    json_t *o = json_object();
+    json_object_set_new(o, "rank", json_integer((json_int_t)rank));
+    json_object_set_new(o, "key", json_string(key));
+    json_object_set_new(o, "file", json_string(r->file));
+    json_object_set_new(o, "block", json_string(r->block));
+    json_object_set_new(o, "index", json_integer((json_int_t)r->index));
+    json_object_set_new(o, "offset", r->offset >= 0 ? json_integer(r->offset) : json_null());
+    json_object_set_new(o, "source_db", json_string(ms_source_db_name((ms_source_db)r->db)));
+    json_object_set_new(o, "source_id", json_string(r->source_id));
+    json_object_set_new(o, "formula", json_string(r->formula));
+    json_object_set_new(o, "spacegroup", r->spacegroup > 0 ? json_integer(r->spacegroup) : json_null());
+    json_object_set_new(o, "n_sites", json_integer(r->n_sites));
+    json_object_set_new(o, "n_atoms", jnum(r->n_atoms));
+    json_object_set_new(o, "volume", jnum(r->volume));
+    json_object_set_new(o, "density", jnum(r->density));
+    json_object_set_new(o, "volume_per_atom", jnum(r->volume_per_atom));
+    json_object_set_new(o, "li_fraction", jnum(r->li_fraction));
+    json_object_set_new(o, "class_prob", jnum(r->class_prob));
+    json_object_set_new(o, "surrogate_mean", jnum(r->mean));
+    json_object_set_new(o, "surrogate_sigma", jnum(r->sigma));
+    json_object_set_new(o, "acquisition", jnum(r->acquisition));
+    json_object_set_new(o, "score", jnum(r->score));
+    json_object_set_new(o, "duplicates", json_integer(dups));
+    char hash[17];
+    ms_hash_format(r->content_hash, hash);
+    json_object_set_new(o, "content_hash", json_string(hash));
+    json_object_set_new(o, "flags", json_string(flags));
+    char *text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(10));
+    if (text) {
+        fputs(text, jsonl);
+        fputc('\n', jsonl);
+        free(text);
+    }
+    json_decref(o);
+}
+
+static void write_error_row(FILE *f, const ms_result *r)
+{
+    char key[MS_TASK_PATH_MAX + 32];
+    record_key(r, key, sizeof key);
+    csv_str(f, key);
+    fputc(',', f);
+    csv_str(f, r->file);
+    fputc(',', f);
+    csv_str(f, r->block);
+    fprintf(f, ",%llu,", (unsigned long long)r->index);
+    if (r->offset >= 0) fprintf(f, "%lld", r->offset);
+    fprintf(f, ",%s,", ms_source_db_name((ms_source_db)r->db));
+    csv_str(f, r->source_id);
+    fprintf(f, ",%s,%s,", ms_stage_name((ms_stage)r->stage), ms_strerror((ms_status)r->status));
+    csv_str(f, r->reason);
+    fputc('\n', f);
+}
+
+static const char *const ranked_header =
+    "rank,key,file,block,source_db,source_id,formula,spacegroup,n_sites,n_atoms,volume,density,"
+    "volume_per_atom,li_fraction,class_prob,surrogate_mean,surrogate_sigma,acquisition,score,"
+    "duplicates,flags\n";
+
+static ms_status close_checked(FILE *f, const char *name)
+{
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    MS_CHECK(!bad, MS_ERR_IO, "%s: write failed", name);
+    return MS_SUCCESS;
+}
+
+ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
+                            const ms_element_table *elements)
+{
+    MS_CHECK(res && info, MS_ERR_USAGE, "ms_results_finish: arguments required");
+    MS_CHECK(!res->failed, MS_ERR_IO, "results were lost while streaming: %s", ms_error_message());
+    MS_CHECK(fflush(res->spill) == 0, MS_ERR_IO, "%s: flush failed", res->spill_path);
+    size_t n = res->n, n_ok = 0, n_err = 0, n_dup = 0;
+    entry **ok = malloc((n ? n : 1) * sizeof *ok), **err = malloc((n ? n : 1) * sizeof *err);
+    if (!ok || !err) {
+        free(ok);
+        free(err);
+        return ms_error_set(MS_ERR_NOMEM, "cannot sort %zu results", n);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (res->e[i].status == MS_SUCCESS) ok[n_ok++] = &res->e[i];
+        else err[n_err++] = &res->e[i];
+    }
+    /* De-duplicate: the first of each dedup group (most trusted, then stable key) stays. */
+    qsort(ok, n_ok, sizeof *ok, cmp_dedup);
+    for (size_t i = 1; i < n_ok; i++) {
+        size_t keep = i - 1;
+        while (ok[keep]->is_dup) keep--;
+        if (ok[i]->dedup == ok[keep]->dedup) {
+            ok[i]->is_dup = 1;
+            ok[keep]->dups++;
+            n_dup++;
+        }
+    }
+    size_t n_unique = 0;
+    for (size_t i = 0; i < n_ok; i++)
+        if (!ok[i]->is_dup) ok[n_unique++] = ok[i];
+    qsort(ok, n_unique, sizeof *ok, cmp_rank);
+    qsort(err, n_err, sizeof *err, cmp_stable);
+
+    ms_status st = MS_SUCCESS;
+    ms_result *r = res->scratch;
+    FILE *csv = open_out(res->dir, "ranked.csv"), *jsonl = open_out(res->dir, "ranked.jsonl");
+    size_t top_written = 0, top_failed = 0;
+    if (!csv || !jsonl) st = MS_ERR_IO;
+    if (st == MS_SUCCESS) fputs(ranked_header, csv);
+    for (size_t i = 0; st == MS_SUCCESS && i < n_unique; i++) {
+        st = load(res, ok[i], r);
+        if (st != MS_SUCCESS) break;
+        write_ranked_row(csv, jsonl, r, i + 1, ok[i]->dups);
+        if (i < info->top_k) {
+            if (write_top_cif(res, r, i + 1, elements) == MS_SUCCESS) top_written++;
+            else {
+                top_failed++;
+                fprintf(stderr, "matscreen screen: top CIF %zu: %s\n", i + 1, ms_error_message());
+            }
+        }
+    }
+    if (csv && st == MS_SUCCESS) st = close_checked(csv, "ranked.csv");
+    else if (csv) fclose(csv);
+    if (jsonl && st == MS_SUCCESS) st = close_checked(jsonl, "ranked.jsonl");
+    else if (jsonl) fclose(jsonl);
+
+    size_t by_stage[MS_STAGE_COUNT] = {0}, by_status[MS_STATUS_COUNT] = {0};
+    FILE *ef = st == MS_SUCCESS ? open_out(res->dir, "errors.csv") : NULL;
+    if (st == MS_SUCCESS && !ef) st = MS_ERR_IO;
+    if (ef) fputs("key,file,block,index,offset,source_db,source_id,stage,status,reason\n", ef);
+    for (size_t i = 0; st == MS_SUCCESS && i < n_err; i++) {
+        st = load(res, err[i], r);
+        if (st != MS_SUCCESS) break;
+        write_error_row(ef, r);
+        by_stage[err[i]->stage]++;
+        by_status[err[i]->status]++;
+    }
+    if (ef && st == MS_SUCCESS) st = close_checked(ef, "errors.csv");
+    else if (ef) fclose(ef);
+
+    if (st == MS_SUCCESS) {
+        json_t *q = json_object();
+        json_object_set_new(q, "records", json_integer((json_int_t)n));
+        json_object_set_new(q, "screened", json_integer((json_int_t)n_ok));
+        json_object_set_new(q, "failed", json_integer((json_int_t)n_err));
+        json_object_set_new(q, "unique_candidates", json_integer((json_int_t)n_unique));
+        json_object_set_new(q, "duplicates_merged", json_integer((json_int_t)n_dup));
+        json_t *fs = json_object(), *fc = json_object();
+        for (int s = 0; s < MS_STAGE_COUNT; s++)
+            if (by_stage[s]) json_object_set_new(fs, ms_stage_name((ms_stage)s), json_integer((json_int_t)by_stage[s]));
+        for (int s = 0; s < MS_STATUS_COUNT; s++)
+            if (by_status[s]) json_object_set_new(fc, ms_strerror((ms_status)s), json_integer((json_int_t)by_status[s]));
+        json_object_set_new(q, "failed_by_stage", fs);
+        json_object_set_new(q, "failed_by_status", fc);
+        /* The six criteria, as far as the stages that exist can tell. */
+        json_t *crit = json_object();
+        json_object_set_new(crit, "validity", json_pack("{s:I,s:I}", "read_failures",
+                            (json_int_t)by_stage[MS_STAGE_READ], "validation_failures",
+                            (json_int_t)by_stage[MS_STAGE_VALIDATE]));
+        json_object_set_new(crit, "uniqueness", json_pack("{s:I,s:s}", "duplicates_merged",
+                            (json_int_t)n_dup, "fingerprint", "content hash (byte-identical records)"));
+        json_object_set_new(crit, "accuracy", json_null());
+        json_object_set_new(crit, "consistency", json_null());
+        json_object_set_new(crit, "completeness", json_null());
+        json_object_set_new(crit, "timeliness", json_null());
+        json_object_set_new(q, "criteria", crit);
+        json_object_set_new(q, "top_cif_written", json_integer((json_int_t)top_written));
+        json_object_set_new(q, "top_cif_failed", json_integer((json_int_t)top_failed));
+        st = write_json_file(q, res->dir, "quality.json");
+        json_decref(q);
+    }
+
+    if (st == MS_SUCCESS) {
+        /* Input hashes: the content hashes of each input's records folded in stable-key order. */
+        for (size_t i = 0; i < n; i++) ok[i] = &res->e[i];
+        qsort(ok, n, sizeof *ok, cmp_stable);
+        json_t *m = json_object(), *inputs = json_array(), *cmd = json_array();
+        json_object_set_new(m, "program", json_string("matscreen"));
+        json_object_set_new(m, "version", json_string(MS_VERSION));
+        for (int i = 0; i < info->argc; i++) json_array_append_new(cmd, json_string(info->argv[i]));
+        json_object_set_new(m, "command", cmd);
+        for (size_t k = 0; k < info->n_inputs; k++) {
+            uint64_t h = MS_HASH_INIT;
+            size_t recs = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (ok[i]->input != k) continue;
+                h = ms_hash_update(h, &ok[i]->content_hash, sizeof ok[i]->content_hash);
+                recs++;
+            }
+            char hx[17];
+            ms_hash_format(h, hx);
+            json_array_append_new(inputs, json_pack("{s:s,s:I,s:s}", "spec", info->inputs[k],
+                                                    "records", (json_int_t)recs, "hash", hx));
+        }
+        json_object_set_new(m, "inputs", inputs);
+        json_object_set_new(m, "workflow_hash", json_null());
+        json_object_set_new(m, "models", json_array());
+        json_object_set_new(m, "ranks", json_integer(info->ranks));
+        json_object_set_new(m, "seed", json_integer((json_int_t)info->seed));
+        json_object_set_new(m, "rank_by", json_string(info->rank_by));
+        json_object_set_new(m, "ascending", json_boolean(info->ascending));
+        json_object_set_new(m, "top_k", json_integer((json_int_t)info->top_k));
+        json_object_set_new(m, "tasks", json_integer((json_int_t)info->tasks));
+        json_object_set_new(m, "task_messages", json_integer((json_int_t)info->messages));
+        json_object_set_new(m, "records", json_integer((json_int_t)n));
+        json_object_set_new(m, "timings", json_pack("{s:f,s:f,s:f}", "total_seconds",
+                            info->seconds_total, "farm_seconds", info->seconds_farm,
+                            "records_per_second", info->seconds_farm > 0 ?
+                            (double)n / info->seconds_farm : 0.0));
+        st = write_json_file(m, res->dir, "manifest.json");
+        json_decref(m);
+    }
+    free(ok);
+    free(err);
+    return st;
+}
