@@ -37,7 +37,7 @@ typedef struct ms_neighbor_list {
     ms_neighbor *pairs; /* all neighbour entries */
     size_t n_pairs;
     /* private: capacities and scratch reused across builds */
-    size_t cap_offset, cap_pairs, cap_scratch, cap_cells;
+    size_t cap_offset, cap_pairs, cap_scratch, cap_cells, cap_items;
     double (*scratch_pos)[3];
     int32_t (*scratch_img)[3];
     uint32_t *scratch_site;
