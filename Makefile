@@ -128,3 +128,6 @@ clean:
 	rm -rf $(BUILD) $(BIN)
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+
+# Fuzz targets (make fuzz) live with their corpora in tests/fuzz; they need clang.
+-include tests/fuzz/fuzz.mk
