@@ -53,6 +53,14 @@ ms_status ms_element_table_load(const char *share_dir, ms_element_table **out);
 /* Loads from ms_share_dir(). */
 ms_status ms_element_table_load_default(ms_element_table **out);
 
+/* Serialises the table into one buffer (*buf, *n bytes; the caller frees *buf with free()), so
+ * that rank 0 alone reads share/ and broadcasts the bytes to the other ranks. Not collective. */
+ms_status ms_element_table_pack(const ms_element_table *table, void **buf, size_t *n);
+
+/* Rebuilds a table from ms_element_table_pack's bytes. Fails with MS_ERR_INVALID on a buffer of the
+ * wrong size or version (never reads past n). Free with ms_element_table_free. */
+ms_status ms_element_table_unpack(const void *buf, size_t n, ms_element_table **out);
+
 /* Frees the table; NULL is a no-op. */
 void ms_element_table_free(ms_element_table *table);
 

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,57 @@ ms_status ms_element_table_load_default(ms_element_table **out)
     *out = NULL;
     MS_CALL(ms_share_dir(dir, sizeof dir));
     return ms_element_table_load(dir, out);
+}
+
+/* Packed layout: magic, n_props, the element array, property names, property values. Every rank
+ * runs the same binary, so the native layout of ms_element is safe to copy. */
+#define PACK_MAGIC 0x4d53454cu /* "MSEL" */
+
+ms_status ms_element_table_pack(const ms_element_table *table, void **buf, size_t *n)
+{
+    size_t names = table->n_props * sizeof *table->prop_names;
+    size_t values = table->n_props * (MS_MAX_Z + 1) * sizeof *table->prop_values;
+    size_t total = 2 * sizeof(uint64_t) + sizeof table->el + names + values;
+    unsigned char *p = malloc(total);
+    MS_CHECK(p, MS_ERR_NOMEM, "packing the element table");
+    uint64_t head[2] = {PACK_MAGIC, table->n_props};
+    memcpy(p, head, sizeof head);
+    memcpy(p + sizeof head, table->el, sizeof table->el);
+    memcpy(p + sizeof head + sizeof table->el, table->prop_names, names);
+    memcpy(p + sizeof head + sizeof table->el + names, table->prop_values, values);
+    *buf = p;
+    *n = total;
+    return MS_SUCCESS;
+}
+
+ms_status ms_element_table_unpack(const void *buf, size_t n, ms_element_table **out)
+{
+    *out = NULL;
+    uint64_t head[2];
+    MS_CHECK(n >= sizeof head, MS_ERR_INVALID, "element table buffer too short");
+    memcpy(head, buf, sizeof head);
+    MS_CHECK(head[0] == PACK_MAGIC && head[1] < 4096, MS_ERR_INVALID, "not a packed element table");
+    size_t np = (size_t)head[1];
+    size_t names = np * PROPERTY_NAME_MAX, values = np * (MS_MAX_Z + 1) * sizeof(double);
+    MS_CHECK(n == sizeof head + sizeof((ms_element_table *)0)->el + names + values, MS_ERR_INVALID,
+             "packed element table has %zu bytes, expected %zu", n,
+             sizeof head + sizeof((ms_element_table *)0)->el + names + values);
+    ms_element_table *t = calloc(1, sizeof *t);
+    MS_CHECK(t, MS_ERR_NOMEM, "unpacking the element table");
+    t->prop_names = malloc(names ? names : 1);
+    t->prop_values = malloc(values ? values : 1);
+    if (!t->prop_names || !t->prop_values) {
+        ms_element_table_free(t);
+        return ms_error_set(MS_ERR_NOMEM, "unpacking the element table");
+    }
+    const unsigned char *p = (const unsigned char *)buf + sizeof head;
+    memcpy(t->el, p, sizeof t->el);
+    memcpy(t->prop_names, p + sizeof t->el, names);
+    memcpy(t->prop_values, p + sizeof t->el + names, values);
+    t->n_props = np;
+    for (size_t i = 0; i < np; i++) t->prop_names[i][PROPERTY_NAME_MAX - 1] = '\0';
+    *out = t;
+    return MS_SUCCESS;
 }
 
 void ms_element_table_free(ms_element_table *table)

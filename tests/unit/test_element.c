@@ -1,6 +1,7 @@
 /* Tests of the periodic table and the Magpie property tables loaded from share/matscreen. */
 #include <CUnit/CUnit.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "matscreen/element.h"
@@ -71,6 +72,30 @@ static void test_missing_share_is_a_clear_error(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(ms_error_message(), "/nonexistent/share/elements/periodic_table.json"));
 }
 
+static void test_pack_round_trip(void)
+{
+    const ms_element_table *t = ms_test_elements();
+    void *buf;
+    size_t n;
+    ms_element_table *u;
+    CU_ASSERT_EQUAL_FATAL(ms_element_table_pack(t, &buf, &n), MS_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(ms_element_table_unpack(buf, n, &u), MS_SUCCESS);
+    CU_ASSERT_EQUAL(ms_element_property_count(u), ms_element_property_count(t));
+    int en = ms_element_property_index(u, "Electronegativity");
+    CU_ASSERT_EQUAL(en, ms_element_property_index(t, "Electronegativity"));
+    CU_ASSERT_DOUBLE_EQUAL(ms_element_property(u, en, 3), 0.98, 0);
+    CU_ASSERT_DOUBLE_EQUAL(ms_element_get(u, 40)->mass, 91.224, 0);
+    CU_ASSERT_EQUAL(ms_element_get(u, 26)->n_oxi_common, ms_element_get(t, 26)->n_oxi_common);
+    ms_element_table_free(u);
+    /* A short or foreign buffer is refused, never read past its end. */
+    CU_ASSERT_EQUAL(ms_element_table_unpack(buf, n - 1, &u), MS_ERR_INVALID);
+    CU_ASSERT_PTR_NULL(u);
+    ((unsigned char *)buf)[0] ^= 0xff;
+    CU_ASSERT_EQUAL(ms_element_table_unpack(buf, n, &u), MS_ERR_INVALID);
+    CU_ASSERT_EQUAL(ms_element_table_unpack(buf, 3, &u), MS_ERR_INVALID);
+    free(buf);
+}
+
 int ms_suite_element(void)
 {
     CU_pSuite s = CU_add_suite("element", NULL, NULL);
@@ -79,5 +104,6 @@ int ms_suite_element(void)
     CU_add_test(s, "pymatgen values", test_pymatgen_values);
     CU_add_test(s, "magpie tables", test_magpie_tables);
     CU_add_test(s, "missing share dir is a clear error", test_missing_share_is_a_clear_error);
+    CU_add_test(s, "pack and unpack for broadcast", test_pack_round_trip);
     return CU_get_error();
 }
