@@ -119,6 +119,16 @@ void ms_structure_warn(ms_structure *s, const char *fmt, ...)
  * warning: the validation stage decides how severe that is. Readers call it last. */
 ms_status ms_structure_finish(ms_structure *s);
 
+/* Determinant of a lattice given as rows; its absolute value is the cell volume in Å^3. */
+double ms_lattice_det(const double lattice[3][3]);
+
+/* Inverse of a row-vector lattice, so that frac = cart . inv. Fails with MS_ERR_INVALID when the
+ * lattice is singular or not finite. */
+ms_status ms_lattice_inverse(const double lattice[3][3], double inv[3][3]);
+
+/* frac = cart . inv, with inv from ms_lattice_inverse. */
+void ms_lattice_cart_to_frac(const double inv[3][3], const double cart[3], double frac[3]);
+
 /* Cell volume in Å^3 (absolute value of the determinant). */
 double ms_structure_volume(const ms_structure *s);
 

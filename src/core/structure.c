@@ -176,14 +176,41 @@ void ms_structure_warn(ms_structure *s, const char *fmt, ...)
         memcpy(s->warnings + MS_WARNINGS_MAX - 4, "...", 4);
 }
 
-static double det3(const double m[3][3])
+double ms_lattice_det(const double m[3][3])
 {
     return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
            m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
            m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
 }
 
-double ms_structure_volume(const ms_structure *s) { return fabs(det3(s->lattice)); }
+double ms_structure_volume(const ms_structure *s)
+{
+    return fabs(ms_lattice_det((const double(*)[3])s->lattice));
+}
+
+ms_status ms_lattice_inverse(const double m[3][3], double inv[3][3])
+{
+    double det = ms_lattice_det(m);
+    MS_CHECK(isfinite(det) && det != 0.0, MS_ERR_INVALID,
+             "lattice is singular: Cartesian coordinates cannot be converted");
+    /* Adjugate over determinant, written out: 3x3 needs no LAPACK. */
+    inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det;
+    inv[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / det;
+    inv[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / det;
+    inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
+    inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
+    inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
+    inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
+    inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
+    inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
+    return MS_SUCCESS;
+}
+
+void ms_lattice_cart_to_frac(const double inv[3][3], const double cart[3], double frac[3])
+{
+    for (int j = 0; j < 3; j++)
+        frac[j] = cart[0] * inv[0][j] + cart[1] * inv[1][j] + cart[2] * inv[2][j];
+}
 
 ms_status ms_structure_finish(ms_structure *s)
 {

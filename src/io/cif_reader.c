@@ -48,6 +48,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io_impl.h"
 #include "matscreen/hash.h"
 #include "matscreen/symop.h"
 
@@ -1285,32 +1286,9 @@ ms_status ms_cif_read_file(const char *path, const ms_read_options *opt, ms_reco
         opt = &defaults;
     }
     MS_CHECK(path, MS_ERR_USAGE, "no CIF path given");
-    FILE *f = fopen(path, "rb");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot open", path);
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return ms_error_set(MS_ERR_IO, "%s: not a regular file", path);
-    }
-    size_t size = (size_t)sb.st_size;
-    if (size > opt->max_file_bytes) {
-        fclose(f);
-        return ms_error_set(MS_ERR_LIMIT, "%s: %zu bytes is more than the limit of %zu", path, size,
-                            opt->max_file_bytes);
-    }
-    char *buf = malloc(size + 1);
-    if (!buf) {
-        fclose(f);
-        return ms_error_set(MS_ERR_NOMEM, "%s: out of memory for %zu bytes", path, size);
-    }
-    size_t got = fread(buf, 1, size, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != size) {
-        free(buf);
-        return ms_error_set(MS_ERR_IO, "%s: read error", path);
-    }
-    buf[size] = '\0';
+    char *buf;
+    size_t size;
+    MS_CALL(ms_io_read_file(path, opt->max_file_bytes, &buf, &size));
     ms_status rc = ms_cif_read_buffer(buf, size, path, opt, fn, user);
     free(buf);
     return rc;

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io_impl.h"
 #include "matscreen/element.h"
 #include "matscreen/hash.h"
 #include "matscreen/structure.h"
@@ -162,27 +163,6 @@ static ms_status read_lattice(const json_t *lat, double m[3][3])
     return MS_SUCCESS;
 }
 
-/* Inverse of a row-vector lattice, so that frac = cart * inv. */
-static ms_status invert3(const double m[3][3], double inv[3][3])
-{
-    double c00 = m[1][1] * m[2][2] - m[1][2] * m[2][1];
-    double c01 = m[1][2] * m[2][0] - m[1][0] * m[2][2];
-    double c02 = m[1][0] * m[2][1] - m[1][1] * m[2][0];
-    double det = m[0][0] * c00 + m[0][1] * c01 + m[0][2] * c02;
-    MS_CHECK(isfinite(det) && det != 0.0, MS_ERR_INVALID,
-             "lattice is singular: Cartesian coordinates cannot be converted");
-    inv[0][0] = c00 / det;
-    inv[1][0] = c01 / det;
-    inv[2][0] = c02 / det;
-    inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
-    inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
-    inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
-    inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
-    inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
-    inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
-    return MS_SUCCESS;
-}
-
 /* Splits a species string ("Li", "Fe2+", "O2-", "Li+", "Mn3.5+") into Z and an optional
  * oxidation state, as pymatgen's Species.from_str. */
 static ms_status parse_species_name(ms_structure *s, const char *text, const char *what, int *z,
@@ -275,11 +255,10 @@ static ms_status read_structure(json_ctx *c, const json_t *st)
                      "sites[%zu] has neither \"abc\" nor \"xyz\"", i);
             MS_CALL(get_vec3(json_object_get(site, "xyz"), what, cart));
             if (!have_inv) {
-                MS_CALL(invert3((const double(*)[3])s->lattice, inv));
+                MS_CALL(ms_lattice_inverse((const double(*)[3])s->lattice, inv));
                 have_inv = 1;
             }
-            for (int j = 0; j < 3; j++)
-                frac[j] = cart[0] * inv[0][j] + cart[1] * inv[1][j] + cart[2] * inv[2][j];
+            ms_lattice_cart_to_frac((const double(*)[3])inv, cart, frac);
         }
         const json_t *label = json_object_get(site, "label");
         MS_CALL(ms_structure_add_site(s, frac,
@@ -863,25 +842,7 @@ static ms_status open_checked(json_ctx *c, FILE **out, long long *size)
 
 static ms_status slurp(json_ctx *c, char **out, size_t *n)
 {
-    FILE *f;
-    long long size;
-    MS_CALL(open_checked(c, &f, &size));
-    char *buf = malloc((size_t)size + 1);
-    if (!buf) {
-        fclose(f);
-        return ms_error_set(MS_ERR_NOMEM, "%s: cannot hold %lld bytes", c->name, size);
-    }
-    size_t got = fread(buf, 1, (size_t)size, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != (size_t)size) {
-        free(buf);
-        return ms_error_set(MS_ERR_IO, "%s: read error", c->name);
-    }
-    buf[got] = '\0';
-    *out = buf;
-    *n = got;
-    return MS_SUCCESS;
+    return ms_io_read_file(c->name, c->opt.max_file_bytes, out, n);
 }
 
 /* ---------------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "io_impl.h"
 #include "matscreen/element.h"
 #include "matscreen/hash.h"
 #include "matscreen/structure.h"
@@ -108,30 +109,6 @@ static ms_status need_numbers(line_cursor *cur, const char *what, int count, dou
     return MS_SUCCESS;
 }
 
-static double det3(const double m[3][3])
-{
-    return m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-           m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-           m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-}
-
-/* frac = cart * inverse(m) for row lattice vectors m. */
-static void cart_to_frac(const double m[3][3], double det, const double cart[3], double frac[3])
-{
-    double inv[3][3];
-    inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) / det;
-    inv[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) / det;
-    inv[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) / det;
-    inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) / det;
-    inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) / det;
-    inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) / det;
-    inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) / det;
-    inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) / det;
-    inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) / det;
-    for (int j = 0; j < 3; j++)
-        frac[j] = cart[0] * inv[0][j] + cart[1] * inv[1][j] + cart[2] * inv[2][j];
-}
-
 /* Element of a POTCAR-style symbol: "Li_sv" -> Li, "Fe_pv" -> Fe, "O/5a7b" -> O. */
 static int symbol_z(const char *t, size_t n)
 {
@@ -174,7 +151,7 @@ static ms_status parse_poscar(ms_structure *s, line_cursor *cur, const ms_read_o
                                              "lattice vector c"};
     for (int i = 0; i < 3; i++)
         MS_CALL(need_numbers(cur, row_names[i], 3, lat[i]));
-    double det = det3((const double(*)[3])lat), lmax = 0;
+    double det = ms_lattice_det((const double(*)[3])lat), lmax = 0;
     for (int i = 0; i < 3; i++)
         lmax =
             fmax(lmax, sqrt(lat[i][0] * lat[i][0] + lat[i][1] * lat[i][1] + lat[i][2] * lat[i][2]));
@@ -196,7 +173,7 @@ static ms_status parse_poscar(ms_structure *s, line_cursor *cur, const ms_read_o
     for (int i = 0; i < 3; i++)
         for (int j = 0; j < 3; j++)
             s->lattice[i][j] = lat[i][j] * f[j];
-    det = det3((const double(*)[3])s->lattice);
+    det = ms_lattice_det((const double(*)[3])s->lattice);
     MS_CHECK(isfinite(det) && fabs(det) > 0, MS_ERR_INVALID,
              "%s:%ld: scaled lattice has no finite, non-zero volume", cur->name, scale_line);
 
@@ -255,6 +232,8 @@ static ms_status parse_poscar(ms_structure *s, line_cursor *cur, const ms_read_o
              "%s:%ld: expected \"Direct\" or \"Cartesian\", found \"%.*s\"", cur->name, cur->line,
              (int)(tlen[0] > 32 ? 32 : tlen[0]), tok[0]);
     int cartesian = mode != 'd';
+    double inv[3][3];
+    if (cartesian) MS_CALL(ms_lattice_inverse((const double(*)[3])s->lattice, inv));
 
     char what[64];
     for (int t = 0; t < nt; t++) {
@@ -265,7 +244,7 @@ static ms_status parse_poscar(ms_structure *s, line_cursor *cur, const ms_read_o
             MS_CALL(need_numbers(cur, what, 3, v));
             if (cartesian) {
                 double c[3] = {v[0] * f[0], v[1] * f[1], v[2] * f[2]};
-                cart_to_frac((const double(*)[3])s->lattice, det, c, frac);
+                ms_lattice_cart_to_frac((const double(*)[3])inv, c, frac);
             } else {
                 memcpy(frac, v, sizeof frac);
             }
@@ -319,31 +298,9 @@ ms_status ms_poscar_read_file(const char *path, const ms_read_options *opt, ms_r
     } else {
         ms_read_options_default(&o);
     }
-    FILE *f = fopen(path, "rb");
-    MS_CHECK(f != NULL, MS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return ms_error_set(MS_ERR_IO, "%s: not a regular file", path);
-    }
-    if ((unsigned long long)sb.st_size > (unsigned long long)o.max_file_bytes) {
-        fclose(f);
-        return ms_error_set(MS_ERR_LIMIT, "%s: %lld bytes exceed the limit of %zu", path,
-                            (long long)sb.st_size, o.max_file_bytes);
-    }
-    size_t size = (size_t)sb.st_size;
-    char *buf = malloc(size + 1);
-    if (!buf) {
-        fclose(f);
-        return ms_error_set(MS_ERR_NOMEM, "%s: cannot hold %zu bytes", path, size);
-    }
-    size_t got = fread(buf, 1, size, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || got != size) {
-        free(buf);
-        return ms_error_set(MS_ERR_IO, "%s: read error", path);
-    }
+    char *buf;
+    size_t size;
+    MS_CALL(ms_io_read_file(path, o.max_file_bytes, &buf, &size));
     ms_status st = ms_poscar_read_buffer(buf, size, path, &o, fn, user);
     free(buf);
     return st;
