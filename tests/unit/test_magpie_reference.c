@@ -23,53 +23,13 @@
 #include "matscreen/composition.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
+#include "matscreen/csv.h"
 #include "suites.h"
 #include "test_util.h"
 
 #define RTOL 1e-9
 #define MAX_FIELDS 160
 
-/* ---- a small CSV reader (RFC 4180 quoting, one record per line) ------------------------------ */
-
-/* Splits line in place into at most max fields; quoted fields may hold commas and doubled quotes.
- * Returns the number of fields. */
-static int csv_split(char *line, char **field, int max)
-{
-    int n = 0;
-    char *p = line;
-    size_t len = strlen(p);
-    while (len && (p[len - 1] == '\n' || p[len - 1] == '\r')) p[--len] = '\0';
-    for (;;) {
-        if (n == max) return n;
-        if (*p == '"') {
-            char *w = ++p;
-            field[n++] = w;
-            for (;;) {
-                if (*p == '\0') break;
-                if (*p == '"' && p[1] == '"') {
-                    *w++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *w++ = *p++;
-                }
-            }
-            while (*p && *p != ',') p++; /* junk after a closing quote is dropped */
-            char c = *p;
-            *w = '\0';
-            if (c == '\0') return n;
-            p++;
-        } else {
-            field[n++] = p;
-            char *comma = strchr(p, ',');
-            if (!comma) return n;
-            *comma = '\0';
-            p = comma + 1;
-        }
-    }
-}
 
 /* ---- structures.csv: path -> formula ---------------------------------------------------------- */
 
@@ -91,7 +51,7 @@ static path_formula *load_formulas(const char *file, size_t *n_out)
     path_formula *pf = NULL;
     int col_path = -1, col_formula = -1, col_ok = -1;
     if (getline(&line, &cap, f) > 0) {
-        int k = csv_split(line, field, MAX_FIELDS);
+        int k = ms_csv_split(line, field, MAX_FIELDS);
         for (int i = 0; i < k; i++) {
             if (!strcmp(field[i], "path")) col_path = i;
             if (!strcmp(field[i], "formula")) col_formula = i;
@@ -99,7 +59,7 @@ static path_formula *load_formulas(const char *file, size_t *n_out)
         }
     }
     while (col_path >= 0 && col_formula >= 0 && col_ok >= 0 && getline(&line, &cap, f) > 0) {
-        int k = csv_split(line, field, MAX_FIELDS);
+        int k = ms_csv_split(line, field, MAX_FIELDS);
         if (k <= col_formula || k <= col_ok || strcmp(field[col_ok], "1") != 0) continue;
         if (n == alloc) {
             alloc = alloc ? 2 * alloc : 1024;
@@ -210,7 +170,7 @@ static void test_every_reference_row(void)
     char *line = NULL, *field[MAX_FIELDS];
     size_t cap = 0;
     CU_ASSERT_FATAL(getline(&line, &cap, f) > 0);
-    int k = csv_split(line, field, MAX_FIELDS);
+    int k = ms_csv_split(line, field, MAX_FIELDS);
     CU_ASSERT_EQUAL_FATAL((size_t)k, 2 + nf);
     int names_ok = !strcmp(field[0], "path") && !strcmp(field[1], "error");
     for (size_t i = 0; i < nf; i++)
@@ -225,7 +185,7 @@ static void test_every_reference_row(void)
     size_t rows = 0, agree = 0, explained = 0, peer_errors = 0, failures = 0;
     int seen[N_EXCEPTIONS] = {0};
     while (getline(&line, &cap, f) > 0) {
-        k = csv_split(line, field, MAX_FIELDS);
+        k = ms_csv_split(line, field, MAX_FIELDS);
         if (k < 2) continue;
         rows++;
         const char *path = field[0];

@@ -23,6 +23,7 @@
 #include "matscreen/cif_reader.h"
 #include "matscreen/composition.h"
 #include "matscreen/structure.h"
+#include "matscreen/csv.h"
 #include "suites.h"
 #include "test_util.h"
 
@@ -100,39 +101,6 @@ static const char *reference_exception(const char *path)
     return NULL;
 }
 
-/* Splits one CSV line (RFC 4180 quotes) in place into at most max fields. */
-static int csv_split(char *line, char **fields, int max)
-{
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        if (*p == '"') {
-            char *out = ++p;
-            fields[n++] = out;
-            while (*p) {
-                if (*p == '"' && p[1] == '"') {
-                    *out++ = '"';
-                    p += 2;
-                } else if (*p == '"') {
-                    p++;
-                    break;
-                } else {
-                    *out++ = *p++;
-                }
-            }
-            *out = '\0';
-            if (*p == ',') p++;
-            else break;
-        } else {
-            fields[n++] = p;
-            char *c = strchr(p, ',');
-            if (!c) break;
-            *c = '\0';
-            p = c + 1;
-        }
-    }
-    return n;
-}
 
 typedef struct first_record {
     int have;            /* a structure was read */
@@ -179,7 +147,7 @@ static void test_reference_structures(void)
     while (fgets(line, sizeof line, f)) {
         line[strcspn(line, "\r\n")] = '\0';
         char *c[21];
-        if (csv_split(line, c, 21) < 21) continue;
+        if (ms_csv_split(line, c, 21) < 21) continue;
         const char *path = c[0];
         int parse_ok = atoi(c[1]);
         first_record r = {0};

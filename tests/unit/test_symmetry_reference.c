@@ -17,6 +17,7 @@
 
 #include "matscreen/reader.h"
 #include "matscreen/symmetry.h"
+#include "matscreen/csv.h"
 #include "suites.h"
 #include "test_util.h"
 
@@ -85,35 +86,6 @@ static const known_difference known[] = {
 #define MAX_FIELDS 64
 #define LINE_MAX_LEN 65536
 
-/* Splits one CSV line in place (RFC 4180 quotes, "" inside quotes); returns the field count. */
-static int split_csv(char *line, char *fields[MAX_FIELDS])
-{
-    int n = 0;
-    char *r = line, *w = line;
-    while (n < MAX_FIELDS) {
-        fields[n++] = w;
-        int quoted = (*r == '"');
-        if (quoted) r++;
-        for (;;) {
-            if (quoted && *r == '"' && r[1] == '"') {
-                *w++ = '"';
-                r += 2;
-            } else if (quoted && *r == '"') {
-                quoted = 0;
-                r++;
-            } else if (!quoted && (*r == ',' || *r == '\n' || *r == '\r' || *r == '\0')) {
-                break;
-            } else {
-                *w++ = *r++;
-            }
-        }
-        int end = (*r != ',');
-        *w++ = '\0';
-        if (end) break;
-        r++;
-    }
-    return n;
-}
 
 static int column(char *fields[], int n, const char *name)
 {
@@ -202,7 +174,7 @@ static feature_row *load_features(size_t *n_out)
     feature_row *rows = NULL;
     int c_path = -1, c_sg = -1, c_cs = -1, c_centro = -1, c_ops = -1, c_err = -1;
     if (fgets(line, sizeof line, f)) {
-        int nf = split_csv(line, fields);
+        int nf = ms_csv_split(line, fields, MAX_FIELDS);
         c_path = column(fields, nf, "path");
         c_err = column(fields, nf, "error");
         c_sg = column(fields, nf, "spacegroup_num");
@@ -211,7 +183,7 @@ static feature_row *load_features(size_t *n_out)
         c_ops = column(fields, nf, "n_symmetry_ops");
     }
     while (c_ops >= 0 && fgets(line, sizeof line, f)) {
-        int nf = split_csv(line, fields);
+        int nf = ms_csv_split(line, fields, MAX_FIELDS);
         if (nf <= c_ops || *fields[c_err] || !*fields[c_sg]) continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 1024;
@@ -245,7 +217,7 @@ static void test_space_groups_match_pymatgen(void)
     static char line[LINE_MAX_LEN];
     char *fields[MAX_FIELDS];
     CU_ASSERT_PTR_NOT_NULL_FATAL(fgets(line, sizeof line, f));
-    int nf = split_csv(line, fields);
+    int nf = ms_csv_split(line, fields, MAX_FIELDS);
     int c_path = column(fields, nf, "path"), c_ok = column(fields, nf, "parse_ok");
     int c_ordered = column(fields, nf, "is_ordered");
     int c_01 = column(fields, nf, "spacegroup_symprec_0.1");
@@ -261,7 +233,7 @@ static void test_space_groups_match_pymatgen(void)
     tally t01 = {0}, t0001 = {0}, tf = {0};
     int n_files = 0, unread = 0, feature_rows = 0, feature_mismatch = 0;
     while (fgets(line, sizeof line, f)) {
-        nf = split_csv(line, fields);
+        nf = ms_csv_split(line, fields, MAX_FIELDS);
         if (nf <= c_0001 || strcmp(fields[c_ok], "1") != 0 || strcmp(fields[c_ordered], "1") != 0)
             continue;
         n_files++;

@@ -1,0 +1,18 @@
+/*
+ * CSV lines (RFC 4180 quoting) for label files and reference tables.
+ *
+ * One record per line: a quoted field may hold commas and doubled quotes ("") but not line
+ * breaks, which no label file of the field uses; a line with an unclosed quote ends its last
+ * field at the end of the line.
+ */
+#ifndef MATSCREEN_CSV_H
+#define MATSCREEN_CSV_H
+
+/* Splits line in place into at most max fields (pointers into line), removing the quotes and a
+ * trailing "\n" or "\r\n". Returns the number of fields (at least 1). Not collective. */
+int ms_csv_split(char *line, char **fields, int max);
+
+/* Index of the field equal to name among n header fields, or -1. */
+int ms_csv_column(char *const *fields, int n, const char *name);
+
+#endif /* MATSCREEN_CSV_H */

@@ -1,0 +1,64 @@
+/* Tests of CSV line splitting on real lines of the shared reference and label files. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "matscreen/csv.h"
+#include "suites.h"
+#include "test_util.h"
+
+/* Finds the first line of a real file that contains needle, into buf. */
+static int find_line(const char *path, const char *needle, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    int found = 0;
+    while (!found && fgets(buf, (int)n, f)) found = strstr(buf, needle) != NULL;
+    fclose(f);
+    return found;
+}
+
+static void test_quoted_fields_of_reference(void)
+{
+    /* Row of 2000000.cif: its warning field is quoted and holds commas and brackets. */
+    char line[65536], *f[32];
+    CU_ASSERT_FATAL(find_line(ms_test_reference("structures.csv"), "inputs/2000000.cif", line, sizeof line));
+    int n = ms_csv_split(line, f, 32);
+    CU_ASSERT_EQUAL(n, 21); /* the header's 21 columns, commas inside quotes do not split */
+    CU_ASSERT_STRING_EQUAL(f[1], "0");
+    CU_ASSERT_STRING_EQUAL(f[2], "ValueError: Invalid cif file with no structures!");
+    CU_ASSERT(strncmp(f[3], "Some fractional coordinates rounded", 35) == 0);
+    CU_ASSERT_STRING_EQUAL(f[20], ""); /* the line's "\n" is not part of the last field */
+}
+
+static void test_header_columns(void)
+{
+    char line[65536], *f[64];
+    CU_ASSERT_FATAL(find_line(ms_test_data("labeled/obelix-train/train.csv"), "ID,", line, sizeof line));
+    int n = ms_csv_split(line, f, 64);
+    CU_ASSERT_EQUAL(ms_csv_column(f, n, "ID"), 0);
+    CU_ASSERT(ms_csv_column(f, n, "Ionic conductivity (S cm-1)") > 0);
+    CU_ASSERT_EQUAL(ms_csv_column(f, n, "no such column"), -1);
+}
+
+static void test_edge_cases(void)
+{
+    char a[] = "\"say \"\"hi\"\"\",,x\r\n", b[] = "", c[] = "a,b,c,d", *f[3];
+    CU_ASSERT_EQUAL(ms_csv_split(a, f, 3), 3);
+    CU_ASSERT_STRING_EQUAL(f[0], "say \"hi\"");
+    CU_ASSERT_STRING_EQUAL(f[1], "");
+    CU_ASSERT_STRING_EQUAL(f[2], "x");
+    CU_ASSERT_EQUAL(ms_csv_split(b, f, 3), 1);
+    CU_ASSERT_STRING_EQUAL(f[0], "");
+    CU_ASSERT_EQUAL(ms_csv_split(c, f, 3), 3); /* at most max fields */
+}
+
+int ms_suite_csv(void)
+{
+    CU_pSuite s = CU_add_suite("csv", NULL, NULL);
+    if (!s) return CU_get_error();
+    CU_add_test(s, "quoted fields of the reference table", test_quoted_fields_of_reference);
+    CU_add_test(s, "header columns of a label file", test_header_columns);
+    CU_add_test(s, "edge cases", test_edge_cases);
+    return CU_get_error();
+}
