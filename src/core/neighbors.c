@@ -212,7 +212,8 @@ ms_status ms_neighbor_list_build(ms_neighbor_list *nl, const ms_structure *s, do
                 }
             }
         }
-        qsort(nl->pairs + start, nl->n_pairs - start, sizeof *nl->pairs, compare_neighbors);
+        if (nl->n_pairs > start)
+            qsort(nl->pairs + start, nl->n_pairs - start, sizeof *nl->pairs, compare_neighbors);
         nl->offset[i + 1] = nl->n_pairs;
     }
 #undef BIN_OF
