@@ -88,9 +88,11 @@ deps:
 	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "all dependencies are installed"; fi
 
-QUICKSTART_INPUTS := examples/structures
+# The main job on the bundled examples: the quickstart workflow under MPI with two ranks.
 quickstart: $(BIN)
-	./$(BIN) inspect $(QUICKSTART_INPUTS)/*
+	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+	    MATSCREEN_SHARE=$(CURDIR)/share/matscreen $(MPIEXEC) --oversubscribe -np 2 \
+	    ./$(BIN) run workflows/quickstart.xml
 
 check: check-unit check-integration
 

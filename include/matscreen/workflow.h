@@ -1,0 +1,146 @@
+/*
+ * XML workflows: loading, schema validation and semantic checks (docs/workflows.md).
+ *
+ * Conventions
+ *   - A workflow file is read whole (at most MS_WORKFLOW_MAX_BYTES), parsed by libxml2 without
+ *     network access, without entity expansion and without DTD loading; a file that contains a
+ *     DOCTYPE at all is rejected (workflows never need one, and every entity attack - billion
+ *     laughs, XXE, external DTD - lives in a DOCTYPE). Element nesting deeper than
+ *     MS_WORKFLOW_MAX_DEPTH is rejected. The document must be UTF-8 (or ASCII).
+ *   - The document is then validated against share/matscreen/workflow.xsd and checked for what a
+ *     schema cannot say: element symbols, descriptor set names, ranking quantities, files that must
+ *     exist, numbers in range, and stages this build can run.
+ *   - Every problem is one ms_workflow_issue "FILE:LINE: <element>: message" in words a scientist
+ *     understands; libxml2's schema messages are rephrased. At most MS_WORKFLOW_MAX_ISSUES are kept.
+ *   - Relative paths in the workflow resolve against the directory of the workflow file; a path
+ *     under the current directory is then written relative to it (so outputs name files the same
+ *     way for every run started from the same place), others stay absolute.
+ *   - Everything here is Not collective: rank 0 loads the workflow and sends workers what they need.
+ */
+#ifndef MATSCREEN_WORKFLOW_H
+#define MATSCREEN_WORKFLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "matscreen/element.h"
+#include "matscreen/error.h"
+#include "matscreen/reader.h"
+#include "matscreen/structure.h"
+
+#define MS_WORKFLOW_MAX_BYTES (1024 * 1024) /* largest workflow file accepted: 1 MiB */
+#define MS_WORKFLOW_MAX_DEPTH 32            /* deepest element nesting accepted */
+#define MS_WORKFLOW_MAX_ISSUES 32           /* issues kept per load; more are counted */
+#define MS_WORKFLOW_PATH_MAX 4096
+#define MS_WORKFLOW_MESSAGE_MAX 640
+#define MS_WORKFLOW_NAME_MAX 80
+
+typedef enum ms_workflow_stage {
+    MS_WORKFLOW_SCREEN = 0, /* screen sources, rank candidates, write outputs and the report */
+    MS_WORKFLOW_TRAIN,      /* train a model from labels (then screen when sources are given) */
+    MS_WORKFLOW_EVALUATE,   /* cross-validate a model and report metrics */
+    MS_WORKFLOW_CAMPAIGN    /* simulated sequential learning against random picking */
+} ms_workflow_stage;
+
+/* One problem found while loading. line is 0 when the problem concerns the whole file. */
+typedef struct ms_workflow_issue {
+    int line;
+    char message[MS_WORKFLOW_MESSAGE_MAX]; /* "FILE:LINE: <element>: text", ready to print */
+} ms_workflow_issue;
+
+/* The problems of one load, filled by ms_workflow_load. Caller-owned (about 20 kB). */
+typedef struct ms_workflow_issues {
+    size_t n;                                   /* issues kept in items */
+    size_t dropped;                             /* further issues not kept */
+    ms_workflow_issue items[MS_WORKFLOW_MAX_ISSUES];
+} ms_workflow_issues;
+
+typedef struct ms_workflow_source {
+    char spec[MS_WORKFLOW_PATH_MAX]; /* resolved path or glob pattern, an ms_source spec */
+    int is_glob;                     /* 1 when given as glob= */
+    ms_format format;                /* MS_FORMAT_AUTO unless format= says otherwise */
+    ms_source_db db;                 /* database of records that do not state theirs */
+    int trust;                       /* trust rank (1 = most trusted); 0 when not given */
+    int line;                        /* line of the <source> element */
+} ms_workflow_source;
+
+typedef struct ms_workflow_range {
+    char quantity[64];   /* a ranking quantity (ms_rank_by_from_name) */
+    int rank_by;         /* its ms_rank_by value */
+    double min, max;     /* -inf / +inf when not given */
+} ms_workflow_range;
+
+#define MS_WORKFLOW_MAX_SOURCES 256
+#define MS_WORKFLOW_MAX_RANGES 64
+#define MS_WORKFLOW_MAX_MODELS 16
+
+typedef struct ms_workflow_training {
+    int present;                                  /* 1 when <training> was given */
+    char labels[MS_WORKFLOW_PATH_MAX];            /* labels CSV (resolved) */
+    char id_column[64];                           /* "" = first column */
+    char target[64];                              /* target column */
+    char transform[16];                           /* "none" or "log10" */
+    double threshold;                             /* NaN when not given */
+    char kind[32];                                /* model kind */
+    int folds;                                    /* CV folds */
+    char output[MS_WORKFLOW_PATH_MAX];            /* model file to write (resolved) */
+    size_t n_structures;                          /* <structures> sources */
+    ms_workflow_source structures[MS_WORKFLOW_MAX_SOURCES / 4];
+} ms_workflow_training;
+
+/* A loaded, checked workflow. Plain data (no pointers): it can be copied or sent as bytes. */
+typedef struct ms_workflow {
+    char file[MS_WORKFLOW_PATH_MAX];   /* the workflow file as given */
+    char name[MS_WORKFLOW_NAME_MAX];   /* name= */
+    ms_workflow_stage stage;           /* stage= */
+    uint64_t seed;                     /* seed= */
+    uint64_t hash;                     /* FNV-1a of the file bytes (manifest, report) */
+
+    size_t n_sources;
+    ms_workflow_source sources[MS_WORKFLOW_MAX_SOURCES];
+
+    /* filters: applied to screened candidates before ranking */
+    unsigned char require[MS_MAX_Z + 1]; /* require[z] = 1: candidates must contain element z */
+    unsigned char exclude[MS_MAX_Z + 1]; /* exclude[z] = 1: candidates must not contain z */
+    double max_atoms;                    /* occupancy-weighted atoms per cell; +inf when unset */
+    int reject_warnings;                 /* validity-severity "warning": drop records with warnings */
+    size_t n_ranges;
+    ms_workflow_range ranges[MS_WORKFLOW_MAX_RANGES];
+
+    char descriptor_set[64];           /* descriptor set name ("default" when not given) */
+
+    size_t n_models;
+    char models[MS_WORKFLOW_MAX_MODELS][MS_WORKFLOW_PATH_MAX]; /* model files (resolved) */
+    ms_workflow_training training;
+
+    int rank_by;                       /* ms_rank_by (default li_fraction) */
+    int ascending;                     /* ranking order */
+    char acquisition[16];              /* "" when not given, else mei|mli|mu|ucb|mean|probability */
+    size_t top_k;                      /* default 20 */
+    char output_dir[MS_WORKFLOW_PATH_MAX]; /* resolved */
+} ms_workflow;
+
+/* Name of a stage ("screen", "train", ...). */
+const char *ms_workflow_stage_name(ms_workflow_stage stage);
+
+/* Loads, validates and checks the workflow at path against the schema file schema_path (NULL:
+ * workflow.xsd in ms_share_dir()). issues (required) receives every problem found. On success
+ * *out is allocated (free with ms_workflow_free) and issues->n is 0. On failure *out is NULL,
+ * issues->n >= 1 and the status says what kind of problem came first: MS_ERR_IO (unreadable),
+ * MS_ERR_LIMIT (size or depth), MS_ERR_PARSE (not well-formed, DOCTYPE, encoding), MS_ERR_INVALID
+ * (schema or semantic checks), MS_ERR_UNSUPPORTED (a stage or feature this build lacks);
+ * ms_error_message() holds the first issue. Not collective. */
+ms_status ms_workflow_load(const char *path, const char *schema_path, ms_workflow **out,
+                           ms_workflow_issues *issues);
+
+/* Frees w; NULL is a no-op. */
+void ms_workflow_free(ms_workflow *w);
+
+/* 1 when a screened candidate described by (reduced formula, occupancy-weighted atoms per cell,
+ * result flags, quantity values by ms_rank_by) passes the workflow's filters. values has
+ * MS_RANK_COUNT entries (ms_result_quantity of each). A formula that cannot be parsed fails the
+ * element filters only when some are set. Not collective. */
+int ms_workflow_accepts(const ms_workflow *w, const char *formula, double n_atoms, unsigned flags,
+                        const double *values);
+
+#endif /* MATSCREEN_WORKFLOW_H */

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# report.html in a real browser: the quickstart's report is rendered by headless Chromium
+# (Debian's `chromium`), once to a DOM dump and once to a screenshot. The page must load without
+# console errors (a network request would be one: the page's Content-Security-Policy forbids all)
+# and the DOM must hold the plots as SVG with drawn content. Skipped (exit 0) when chromium is not
+# installed. Exit status: 0 all passed or skipped, 1 otherwise.
+set -u
+cd "$(dirname "$0")/../.."
+MATSCREEN=${MATSCREEN:-./matscreen}
+export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$PWD/share/matscreen}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
+if [ -z "$CHROMIUM" ]; then
+    echo "report_browser: skipped (chromium not installed)"
+    exit 0
+fi
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+check() {
+    local name=$1
+    shift
+    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name" >&2; fi
+}
+
+"$MATSCREEN" run -q workflows/quickstart.xml -o "$tmp/out" >/dev/null 2>&1
+check "quickstart run" test -s "$tmp/out/report.html"
+# a second night, so that the changes section has tables too
+sed 's|<top-k>5</top-k>|<top-k>3</top-k>|; s|Pb Cd Hg Tl|Pb Cd Hg Tl Ge|' workflows/quickstart.xml \
+    >workflows/.quickstart-browser.$$.xml
+"$MATSCREEN" run -q workflows/.quickstart-browser.$$.xml -o "$tmp/out" >/dev/null 2>&1
+rm -f workflows/.quickstart-browser.$$.xml
+
+flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
+       --disable-background-networking --disable-component-update --disable-sync
+       --enable-logging=stderr --v=0 --user-data-dir="$tmp/profile" --window-size=1200,3000)
+url="file://$tmp/out/report.html"
+timeout 120 "$CHROMIUM" "${flags[@]}" --dump-dom "$url" >"$tmp/dom.html" 2>"$tmp/dom.err"
+check "chromium --dump-dom exits 0" test $? -eq 0
+timeout 120 "$CHROMIUM" "${flags[@]}" --screenshot="$tmp/shot.png" "$url" >/dev/null 2>"$tmp/shot.err"
+check "chromium --screenshot exits 0" test $? -eq 0
+check "screenshot written" test -s "$tmp/shot.png"
+
+# Console messages of the page come as "CONSOLE(line)" lines; blocked requests as
+# "Refused to ..." (CSP) or net:: errors. Chromium's own D-Bus/GPU noise is not about the page.
+check "no console errors" test "$(grep -cE 'CONSOLE|Uncaught|Refused to|net::ERR' "$tmp/dom.err" "$tmp/shot.err" | awk -F: '{s+=$2} END {print s+0}')" -eq 0
+check "page title" grep -q "<title>quickstart - matscreen report</title>" "$tmp/dom.html"
+for id in plot-topk plot-scores plot-quality; do
+    check "DOM has <svg id=\"$id\">" grep -q "<svg id=\"$id\"" "$tmp/dom.html"
+done
+check "top-K plot has points" test "$(grep -o '<circle' "$tmp/dom.html" | wc -l)" -ge 3
+check "histogram has bars" test "$(grep -o 'class="bar' "$tmp/dom.html" | wc -l)" -ge 3
+check "changes section rendered" grep -q "Left the top-K" "$tmp/dom.html"
+check "top-K table rendered" grep -q 'id="topk-table"' "$tmp/dom.html"
+if [ -n "${MS_KEEP_SCREENSHOT:-}" ]; then cp "$tmp/shot.png" "$MS_KEEP_SCREENSHOT"; fi
+
+echo "report_browser: $pass passed, $fail failed"
+test "$fail" -eq 0
