@@ -12,7 +12,7 @@
  *   - A value that cannot be computed is NaN and its reason says why; a value is never silently 0.
  *     The one non-NaN reason is MS_NAN_IMPUTED: the value is a number but used an element datum
  *     that the data source lacks, replaced as matminer does (documented per family).
- *   - Named descriptor sets ("magpie", "composition", "default") are what workflows and model
+ *   - Named descriptor sets ("magpie", "composition", "structure", "li-transport", "default") are what workflows and model
  *     files refer to. A model records the set name and set version; a set's version changes
  *     whenever a member family's version changes or the membership changes, and loading a model
  *     with a different set version is an error.
@@ -32,6 +32,8 @@
 #include "matscreen/element.h"
 #include "matscreen/error.h"
 #include "matscreen/structure.h"
+
+struct ms_neighbor_list; /* neighbors.h */
 
 /* Why a feature value is NaN (or, for MS_NAN_IMPUTED, why a number is approximate). Stored as one
  * unsigned char per feature. */
@@ -56,8 +58,14 @@ const char *ms_nan_reason_name(ms_nan_reason reason);
 typedef struct ms_descriptor_input {
     const ms_structure *structure;     /* the structure, or NULL */
     const ms_composition *composition; /* occupancy-weighted composition (of structure if given) */
-    const void *symmetry;              /* symmetry dataset, filled by the quality stage; NULL until
-                                          that stage exists (families needing it give NaN) */
+    const void *symmetry;              /* const ms_symmetry * (symmetry.h) of the structure, from
+                                          one ms_symmetry_analyze per structure (featurize.h does
+                                          it); NULL when absent or failed (families that need it
+                                          give NaN with MS_NAN_NEEDS_SYMMETRY) */
+    const struct ms_neighbor_list *neighbors; /* neighbour list (neighbors.h) of the structure,
+                                          built with a cutoff of at least every family's
+                                          neighbor_cutoff; NULL when absent (families that need it
+                                          give NaN with MS_NAN_NEEDS_STRUCTURE) */
 } ms_descriptor_input;
 
 /* Caller-owned scratch memory for compute. The featurizer sizes it once from each family's
@@ -86,6 +94,11 @@ typedef struct ms_descriptor_type {
                          ms_descriptor_workspace *ws, double *out, unsigned char *reason);
     /* Frees the state from init; NULL is a no-op. May be NULL when init allocates nothing. */
     void (*free)(void *state);
+    /* What the caller must provide in ms_descriptor_input besides the composition (0 for the
+     * composition families): needs_symmetry 1 when the family reads in->symmetry; neighbor_cutoff
+     * the smallest cutoff in Å of in->neighbors the family needs (0: no neighbour list). */
+    int needs_symmetry;
+    double neighbor_cutoff;
 } ms_descriptor_type;
 
 /* The families of this build (each defined in its own src/features/ file). */
@@ -94,10 +107,14 @@ extern const ms_descriptor_type ms_descriptor_stoichiometry;  /* composition_sto
 extern const ms_descriptor_type ms_descriptor_valence_orbital; /* composition_valence.c */
 extern const ms_descriptor_type ms_descriptor_ion_property;   /* composition_ion.c */
 extern const ms_descriptor_type ms_descriptor_element_fraction; /* composition_fraction.c */
+extern const ms_descriptor_type ms_descriptor_density;        /* structure_density.c */
+extern const ms_descriptor_type ms_descriptor_global_symmetry; /* structure_symmetry.c */
+extern const ms_descriptor_type ms_descriptor_neighbors;      /* structure_neighbors.c */
+extern const ms_descriptor_type ms_descriptor_li_transport;   /* li_transport.c */
 
 /* A named descriptor set: families in row order and the set's version. Static const. */
 typedef struct ms_descriptor_set {
-    const char *name;                            /* "magpie", "composition", "default" */
+    const char *name;                            /* "magpie", "composition", "default", ... */
     int version;                                 /* see the conventions block */
     const char *summary;                         /* one line for listings */
     size_t n_families;
@@ -122,6 +139,11 @@ const ms_descriptor_type *ms_descriptor_type_get(size_t i);
 
 /* Total number of features of a set (sum over its families). */
 size_t ms_descriptor_set_n_features(const ms_descriptor_set *set);
+
+/* 1 when some family of set needs the symmetry dataset; the largest neighbor_cutoff of its
+ * families in Å (0: the set needs no neighbour list). */
+int ms_descriptor_set_needs_symmetry(const ms_descriptor_set *set);
+double ms_descriptor_set_neighbor_cutoff(const ms_descriptor_set *set);
 
 /* Writes "family/version,family/version,..." of set into out (size n), the exact membership a
  * model file may record next to the set name and version. Fails with MS_ERR_LIMIT when n is too
@@ -160,7 +182,7 @@ ms_status ms_featurizer_compute_composition(ms_featurizer *f, const ms_compositi
                                             unsigned char *reason);
 
 /* Convenience: the row of a structure, its occupancy-weighted composition computed here (on the
- * stack), symmetry NULL. */
+ * stack), symmetry and neighbours NULL (their families give NaN; featurize.h computes both). */
 ms_status ms_featurizer_compute_structure(ms_featurizer *f, const ms_structure *s, double *row,
                                           unsigned char *reason);
 

@@ -105,7 +105,9 @@ void ms_feature_fill_nan(double *out, unsigned char *reason, size_t n, ms_nan_re
 static const ms_descriptor_type *const families[] = {
     &ms_descriptor_magpie,          &ms_descriptor_stoichiometry,
     &ms_descriptor_valence_orbital, &ms_descriptor_ion_property,
-    &ms_descriptor_element_fraction,
+    &ms_descriptor_element_fraction, &ms_descriptor_density,
+    &ms_descriptor_global_symmetry, &ms_descriptor_neighbors,
+    &ms_descriptor_li_transport,
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -117,12 +119,21 @@ static const ms_descriptor_type *const set_composition[] = {
     &ms_descriptor_ion_property, &ms_descriptor_element_fraction,
 };
 
-/* "default" is the documented union of every family a screen uses. Today that is the composition
- * families; the structure, symmetry and Li-transport families join it (with a version bump) when
- * they exist. */
+/* Structure families: matminer DensityFeatures, GlobalSymmetryFeatures, neighbour statistics. */
+static const ms_descriptor_type *const set_structure[] = {
+    &ms_descriptor_density, &ms_descriptor_global_symmetry, &ms_descriptor_neighbors,
+};
+
+static const ms_descriptor_type *const set_li_transport[] = {&ms_descriptor_li_transport};
+
+/* "default" is the documented union of every family a screen uses: composition, then structure,
+ * then Li transport (version 2; version 1 was the composition families alone). */
 static const ms_descriptor_type *const set_default[] = {
-    &ms_descriptor_magpie, &ms_descriptor_stoichiometry, &ms_descriptor_valence_orbital,
-    &ms_descriptor_ion_property, &ms_descriptor_element_fraction,
+    &ms_descriptor_magpie,          &ms_descriptor_stoichiometry,
+    &ms_descriptor_valence_orbital, &ms_descriptor_ion_property,
+    &ms_descriptor_element_fraction, &ms_descriptor_density,
+    &ms_descriptor_global_symmetry, &ms_descriptor_neighbors,
+    &ms_descriptor_li_transport,
 };
 
 #define SET(name, version, summary, list)                                                          \
@@ -132,8 +143,11 @@ static const ms_descriptor_set sets[] = {
     SET("composition", 1,
         "magpie + stoichiometry + valence_orbital + ion_property + element_fraction",
         set_composition),
-    SET("default", 1, "union of all families used by screens (today: the composition set)",
-        set_default),
+    SET("default", 2, "composition + structure + li-transport", set_default),
+    SET("structure", 1, "density + global_symmetry + neighbors (matminer DensityFeatures, "
+        "GlobalSymmetryFeatures, neighbour statistics)", set_structure),
+    SET("li-transport", 1, "Sendek et al. 2017 Li-transport descriptors (LLB, SBI, AFC, LLSD, LASD)",
+        set_li_transport),
 };
 #define N_SETS (sizeof sets / sizeof sets[0])
 
@@ -189,6 +203,21 @@ size_t ms_descriptor_set_n_features(const ms_descriptor_set *set)
     size_t n = 0;
     for (size_t i = 0; i < set->n_families; i++) n += set->families[i]->n_features;
     return n;
+}
+
+int ms_descriptor_set_needs_symmetry(const ms_descriptor_set *set)
+{
+    for (size_t i = 0; i < set->n_families; i++)
+        if (set->families[i]->needs_symmetry) return 1;
+    return 0;
+}
+
+double ms_descriptor_set_neighbor_cutoff(const ms_descriptor_set *set)
+{
+    double c = 0;
+    for (size_t i = 0; i < set->n_families; i++)
+        if (set->families[i]->neighbor_cutoff > c) c = set->families[i]->neighbor_cutoff;
+    return c;
 }
 
 ms_status ms_descriptor_set_signature(const ms_descriptor_set *set, char *out, size_t n)
@@ -286,7 +315,7 @@ ms_status ms_featurizer_create(const ms_descriptor_set *set, const ms_element_ta
     ms_composition all;
     ms_composition_clear(&all);
     for (int z = 1; z <= MS_MAX_Z; z++) ms_composition_add(&all, z, 1.0);
-    ms_descriptor_input in = {NULL, &all, NULL};
+    ms_descriptor_input in = {NULL, &all, NULL, NULL};
     ms_status s = grow_workspace(f, work_needed(f, &in));
     if (s != MS_SUCCESS) {
         ms_featurizer_destroy(&f);
@@ -342,7 +371,7 @@ ms_status ms_featurizer_compute(ms_featurizer *f, const ms_descriptor_input *in,
 ms_status ms_featurizer_compute_composition(ms_featurizer *f, const ms_composition *c, double *row,
                                             unsigned char *reason)
 {
-    ms_descriptor_input in = {NULL, c, NULL};
+    ms_descriptor_input in = {NULL, c, NULL, NULL};
     return ms_featurizer_compute(f, &in, row, reason);
 }
 
@@ -352,6 +381,6 @@ ms_status ms_featurizer_compute_structure(ms_featurizer *f, const ms_structure *
     ms_composition c;
     MS_CHECK(s != NULL, MS_ERR_USAGE, "ms_featurizer_compute_structure needs a structure");
     ms_structure_composition(s, &c);
-    ms_descriptor_input in = {s, &c, NULL};
+    ms_descriptor_input in = {s, &c, NULL, NULL};
     return ms_featurizer_compute(f, &in, row, reason);
 }

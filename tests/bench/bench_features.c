@@ -112,7 +112,7 @@ int main(int argc, char **argv)
         ms_composition all;
         ms_composition_clear(&all);
         for (int z = 1; z <= MS_MAX_Z; z++) ms_composition_add(&all, z, 1.0);
-        ms_descriptor_input in = {NULL, &all, NULL};
+        ms_descriptor_input in = {NULL, &all, NULL, NULL};
         ms_descriptor_workspace ws = {NULL, 0};
         ws.n_d = t->work_doubles ? t->work_doubles(state, &in) : 0;
         ws.d = malloc((ws.n_d ? ws.n_d : 1) * sizeof *ws.d);

@@ -216,7 +216,7 @@ static void test_feature_names(void)
 
 static void test_registry(void)
 {
-    CU_ASSERT_EQUAL(ms_descriptor_type_count(), 5);
+    CU_ASSERT_EQUAL(ms_descriptor_type_count(), 9);
     CU_ASSERT_PTR_NULL(ms_descriptor_type_get(ms_descriptor_type_count()));
     for (size_t i = 0; i < ms_descriptor_type_count(); i++) {
         const ms_descriptor_type *t = ms_descriptor_type_get(i), *found;
@@ -246,8 +246,11 @@ static const struct {
     {"magpie", 1, 132, "magpie/1"},
     {"composition", 1, 267,
      "magpie/1,stoichiometry/1,valence_orbital/1,ion_property/1,element_fraction/1"},
-    {"default", 1, 267,
-     "magpie/1,stoichiometry/1,valence_orbital/1,ion_property/1,element_fraction/1"},
+    {"default", 2, 297,
+     "magpie/1,stoichiometry/1,valence_orbital/1,ion_property/1,element_fraction/1,density/1,"
+     "global_symmetry/1,neighbors/1,li_transport/1"},
+    {"structure", 1, 23, "density/1,global_symmetry/1,neighbors/1"},
+    {"li-transport", 1, 7, "li_transport/1"},
 };
 
 static void test_sets(void)
@@ -370,7 +373,7 @@ static void test_misuse(void)
     CU_ASSERT_EQUAL(ms_featurizer_create(set, ms_test_elements(), &f), MS_SUCCESS);
     CU_ASSERT_PTR_EQUAL(ms_featurizer_set(f), set);
     double row[132];
-    ms_descriptor_input in = {NULL, NULL, NULL};
+    ms_descriptor_input in = {NULL, NULL, NULL, NULL};
     CU_ASSERT_EQUAL(ms_featurizer_compute(f, &in, row, NULL), MS_ERR_USAGE);
     ms_featurizer_destroy(&f);
 }
