@@ -100,14 +100,21 @@ check-unit: $(TEST_BIN) $(BIN)
 	MATSCREEN_SHARE=$(CURDIR)/share/matscreen MS_SHARED_DATA=$(CURDIR)/../shared/data \
 	    MS_SHARED_REFERENCE=$(CURDIR)/../shared/reference $(TEST_BIN)
 
-check-integration: $(BIN)
-	@if ls tests/integration/*.sh >/dev/null 2>&1; then \
-	    for t in tests/integration/*.sh; do \
-	        MPIEXEC="$(MPIEXEC)" MATSCREEN=$(CURDIR)/$(BIN) bash $$t || exit 1; \
-	    done; fi
+# Each script gets the binary, the build directory (some build small MPI drivers against the
+# library) and the shared data; it prints "NAME: N passed, M failed" and exits non-zero on failure.
+check-integration: $(BIN) $(LIB)
+	@for t in tests/integration/*.sh; do \
+	    MPIEXEC="$(MPIEXEC)" MATSCREEN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) \
+	    MS_SHARED_DATA=$(CURDIR)/../shared/data OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+	    bash $$t || exit 1; \
+	done
 
 bench: $(BIN) $(BENCH_BIN)
-	@for b in $(BENCH_BIN); do OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MATSCREEN_SHARE=$(CURDIR)/share/matscreen $$b $(CURDIR)/../shared/data || exit 1; done
+	@for b in $(BENCH_BIN); do OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MPIEXEC="$(MPIEXEC)" \
+	    MATSCREEN_SHARE=$(CURDIR)/share/matscreen $$b $(CURDIR)/../shared/data || exit 1; done
+	@for s in tests/bench/*.sh; do [ -f "$$s" ] || continue; OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
+	    MPIEXEC="$(MPIEXEC)" BUILD=$(abspath $(BUILD)) MATSCREEN_SHARE=$(CURDIR)/share/matscreen \
+	    MS_SHARED_DATA=$(CURDIR)/../shared/data bash $$s || exit 1; done
 
 install: $(BIN) $(LIB)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
