@@ -102,7 +102,13 @@ check-unit: $(TEST_BIN) $(BIN)
 
 # Each script gets the binary, the build directory (some build small MPI drivers against the
 # library) and the shared data; it prints "NAME: N passed, M failed" and exits non-zero on failure.
-check-integration: $(BIN) $(LIB)
+INTEGRATION_DRIVERS := $(BUILD)/tests/integration/gp_mpi
+
+$(BUILD)/tests/integration/%: tests/integration/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $< $(LIB) $(MS_LDLIBS)
+
+check-integration: $(BIN) $(LIB) $(INTEGRATION_DRIVERS)
 	@for t in tests/integration/*.sh; do \
 	    MPIEXEC="$(MPIEXEC)" MATSCREEN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) \
 	    MS_SHARED_DATA=$(CURDIR)/../shared/data OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \

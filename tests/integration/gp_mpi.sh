@@ -17,16 +17,10 @@ trap 'rm -rf "$work"' EXIT
 pass=0
 fail=0
 
-if [ ! -f "$build/libmatscreen.a" ]; then
-    echo "gp_mpi: $build/libmatscreen.a missing (run make first)"
-    echo "gp_mpi: 0 passed, 1 failed"
-    exit 1
-fi
-pkgs="libcif spglib jansson libxml-2.0 sqlite3 scalapack-openmpi lapack openblas"
-# shellcheck disable=SC2046
-if ! mpicc -std=c11 -D_GNU_SOURCE -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes \
-        -Wmissing-prototypes -I"$root/include" $(pkg-config --cflags $pkgs) \
-        -o "$work/gp_mpi" "$here/gp_mpi.c" "$build/libmatscreen.a" $(pkg-config --libs $pkgs) -lm; then
+# The Makefile builds the driver with the flags of the rest of the build (sanitizers included).
+driver="$build/tests/integration/gp_mpi"
+if [ ! -x "$driver" ]; then
+    echo "gp_mpi: $driver missing (make check-integration builds it)"
     echo "gp_mpi: 0 passed, 1 failed"
     exit 1
 fi
@@ -35,7 +29,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$root/share/matscreen}
 for np in 1 2 4; do
-    if $mpiexec --oversubscribe -n $np "$work/gp_mpi" "$data" "$work/out$np.txt" >"$work/log$np.txt" 2>&1; then
+    if $mpiexec --oversubscribe -n $np "$driver" "$data" "$work/out$np.txt" >"$work/log$np.txt" 2>&1; then
         pass=$((pass + 1))
         echo "ok   $np ranks: driver checks"
     else
