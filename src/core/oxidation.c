@@ -67,7 +67,11 @@ int ms_oxidation_balance_counts(const ms_oxidation_states *states, const int *z,
     if (-low < 0 || -low > span) return 0;
     size_t nwords = (size_t)span / 64 + 1;
     uint64_t *cur = work, *next = work + MS_OXIDATION_SPAN_WORDS;
+    /* Both buffers are cleared over the whole span: each step clears next only up to its width,
+     * and the step after reads the swapped buffer one width further, which must be zero, not
+     * what an earlier call (the work buffer is reused) left there. */
     memset(cur, 0, nwords * sizeof *cur);
+    memset(next, 0, nwords * sizeof *next);
     cur[0] = 1;
     long long top = 0; /* highest reachable offset so far */
     for (int i = 0; i < n; i++) {
