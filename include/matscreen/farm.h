@@ -3,8 +3,12 @@
  * send back result records. The message protocol is described at the top of src/parallel/farm.c.
  *
  * Conventions
- *   - Rank 0 is the master and never parses structures when there are workers; with one rank it
- *     runs the pipeline itself, through the same task window, so both paths give the same results.
+ *   - Rank 0 is the master. By default it also runs tasks itself, one at a time, and looks for
+ *     messages (MPI_Iprobe) after every record it produces, so N ranks are N workers; with
+ *     master_works 0 it only coordinates when there are workers. With one rank it runs every task
+ *     through the same window and hooks, so all paths give the same results.
+ *   - No rank spins on MPI while it has nothing to do: waiting is MPI_Iprobe with a sleep that
+ *     grows from 20 us to 1 ms (Open MPI's blocking MPI_Probe busy-polls a core).
  *   - Every result reaches the master's collect callback exactly once, in arrival order; the
  *     order of output files never depends on it (results.h sorts on stable keys).
  *   - Byte buffers (ms_buffer) grow by doubling and are reused; packing never allocates per field.
@@ -16,6 +20,8 @@
  *               u64 dedup_key, f64 n_atoms, volume, density, volume_per_atom, li_fraction,
  *               class_prob, mean, sigma, acquisition, score,
  *               str formula, str source_id, str block, str reason, str file
+ *       worker message item: u8 'R' + packed result, or u8 'D' + u64 seq + u32 n_results (the
+ *               task seq is complete: all its n_results results precede this item)
  *     where str is u32 length followed by that many bytes (no NUL). An unpacker checks every
  *     length against the bytes left and against the destination size (MS_ERR_PARSE otherwise).
  */
@@ -24,6 +30,7 @@
 
 #include <mpi.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "matscreen/error.h"
 #include "matscreen/pipeline.h"
@@ -49,12 +56,36 @@ ms_status ms_result_pack(const ms_result *r, ms_buffer *b);
 ms_status ms_task_unpack(const unsigned char *data, size_t n, size_t *pos, ms_task *t);
 ms_status ms_result_unpack(const unsigned char *data, size_t n, size_t *pos, ms_result *r);
 
+/* What the master does with an enumerated task (ms_farm_hooks.admit). */
+typedef enum ms_farm_admit {
+    MS_FARM_RUN = 0,        /* hand it out normally */
+    MS_FARM_SKIP,           /* already done (a resumed run): drop it */
+    MS_FARM_ALONE,          /* a suspect: run it while no other suspect is in flight, batch of 1 */
+    MS_FARM_QUARANTINE      /* do not run it: the master emits one result with stage quarantine */
+} ms_farm_admit;
+
+/* Master-side hooks of the checkpoint journal (journal.h fills them); every pointer may be NULL.
+ * Called on rank 0 only, in this order per task: admit when enumerated, dispatched before the
+ * task is sent (or run by rank 0 itself), the collect callback for each of its results, done
+ * after its last result, and batch_end after each message's results were collected. A non-zero
+ * return from dispatched, done or batch_end stops the run like a failing collect callback. */
+typedef struct ms_farm_hooks {
+    ms_farm_admit (*admit)(const ms_task *t, void *user);
+    int (*dispatched)(const ms_task *t, int rank, void *user);
+    int (*done)(uint64_t seq, uint32_t n_results, int rank, void *user); /* rank -1: quarantine */
+    int (*batch_end)(void *user);
+    void *user;
+} ms_farm_hooks;
+
 typedef struct ms_farm_options {
     size_t window;             /* tasks the master looks ahead (largest first within it); 512 */
     size_t max_batch;          /* upper bound of tasks per message; 256 */
     double batch_seconds;      /* aim of the adaptive batch size: work per message; 0.25 s */
     size_t flush_bytes;        /* a worker sends partial results beyond this; 4 MiB */
     int progress;              /* 1: rank 0 reports progress on stderr */
+    int master_works;          /* 1: rank 0 also runs tasks between messages (default); 0: it
+                                  only coordinates when there are workers */
+    const ms_farm_hooks *hooks; /* journal hooks (rank 0); NULL: none */
 } ms_farm_options;
 
 typedef struct ms_farm_stats {
@@ -62,10 +93,11 @@ typedef struct ms_farm_stats {
     unsigned long long records;    /* results collected */
     unsigned long long failed;     /* results with status != MS_SUCCESS */
     unsigned long long messages;   /* task messages sent (batches) */
+    unsigned long long quarantined; /* tasks not run because hooks->admit said quarantine */
     double seconds;                /* wall time of ms_farm_run on rank 0 */
 } ms_farm_stats;
 
-/* Defaults listed in the struct comments; progress 1. */
+/* Defaults listed in the struct comments; progress 1, master_works 1, hooks NULL. */
 void ms_farm_options_default(ms_farm_options *opt);
 
 /* Runs the farm. Collective on comm: every rank calls it. On rank 0, src is the enumerator and

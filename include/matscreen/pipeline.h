@@ -36,6 +36,7 @@ typedef enum ms_stage {
     MS_STAGE_FEATURES,    /* descriptors */
     MS_STAGE_MODELS,      /* classifier probability, surrogate mean and sigma; not registered yet */
     MS_STAGE_SCORE,       /* the ranking score (acquisition function once models exist) */
+    MS_STAGE_QUARANTINE,  /* not a stage: the task was in flight when the run died twice (journal.h) */
     MS_STAGE_DONE,        /* not a stage: the record went through every stage */
     MS_STAGE_COUNT
 } ms_stage;
@@ -119,10 +120,15 @@ typedef struct ms_pipeline {
     uint64_t seed;                    /* for stages that draw random numbers */
     size_t n_stages;
     ms_stage_entry stages[MS_STAGE_COUNT];
+    char test_crash_on[256];          /* test hook: abort() on a task whose file has this base
+                                         name; from MATSCREEN_TEST_CRASH_ON at init ("" = off) */
 } ms_pipeline;
 
 /* Sets up p with the stages that exist today: validate, fingerprint, features, score. elements is
- * borrowed and must outlive p. Release with ms_pipeline_destroy. Not collective. */
+ * borrowed and must outlive p. Release with ms_pipeline_destroy. Not collective.
+ * Test hook (fault tests only, never for production): when the environment variable
+ * MATSCREEN_TEST_CRASH_ON names a file's base name, the rank that runs a task on that file calls
+ * abort(), to simulate a structure that kills its worker (tests/integration/resume.sh). */
 ms_status ms_pipeline_init(ms_pipeline *p, const ms_element_table *elements, ms_rank_by rank_by,
                            int ascending, uint64_t seed);
 
@@ -141,6 +147,11 @@ size_t ms_pipeline_run_task(ms_pipeline *p, const ms_task *task, ms_result *r, m
 
 /* Runs the stages after reading on one structure (already finished by its reader) into r. */
 void ms_pipeline_run_structure(ms_pipeline *p, const ms_structure *s, ms_result *r);
+
+/* Sets r to the single failed result of a task that yields no record: stage, status and reason
+ * as given, index 0, offset of the JSONL range or -1. */
+void ms_result_task_failure(ms_result *r, const ms_task *task, ms_stage stage, ms_status status,
+                            const char *reason);
 
 /* Resets r to "nothing known": NaN values, empty strings, stage MS_STAGE_DONE. */
 void ms_result_clear(ms_result *r);

@@ -3,9 +3,11 @@
  * quality.json and manifest.json in one directory. Rank 0 only; nothing here is collective.
  *
  * Conventions
- *   - Streaming: every result is appended, packed (farm.h layout), to DIR/.spill as it arrives;
- *     the collector keeps only an 80-byte index entry per record in memory. At the end the index is
- *     sorted and the records are read back from the spill file in output order. Memory on rank 0
+ *   - Streaming: every result is appended, packed (farm.h layout), to the checkpoint journal
+ *     DIR/journal (journal.h) as it arrives; the collector keeps only an 80-byte index entry per
+ *     record in memory. At the end the index is sorted and the records are read back from the
+ *     journal in output order. A resumed run rebuilds the index from the journal, so its outputs
+ *     are built from exactly the results an uninterrupted run would have. Memory on rank 0
  *     is therefore about 80 bytes per record (80 MB for a million records) plus the top-K
  *     structures while their CIFs are written. An external merge sort of the index is the next
  *     step if databases outgrow that (see docs/engine.md).
@@ -27,6 +29,7 @@
 
 #include "matscreen/element.h"
 #include "matscreen/error.h"
+#include "matscreen/journal.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/structure.h"
 
@@ -49,20 +52,32 @@ typedef struct ms_run_info {
     unsigned long long messages; /* task messages */
 } ms_run_info;
 
-/* Creates DIR (and DIR/top) if needed and opens the spill file. On success *out is allocated;
- * free it with ms_results_free. */
+/* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume
+ * and an existing journal, resumes it instead (ms_journal_resume: refused with MS_ERR_USAGE when
+ * the identity differs, MS_ERR_PARSE for a foreign file) and indexes the results that count; with
+ * resume and no journal, starts a new one. On success *out is allocated; free it with
+ * ms_results_free. Not collective (rank 0). */
+ms_status ms_results_open_journal(const char *dir, const ms_journal_identity *id, int resume,
+                                  ms_results **out);
+
+/* ms_results_open_journal with an identity naming only the program version and no resume
+ * (for callers that do not checkpoint; the journal is still written). */
 ms_status ms_results_open(const char *dir, ms_results **out);
+
+/* The journal of res (borrowed; for ms_journal_farm_hooks, ms_journal_finish, get_info). */
+ms_journal *ms_results_journal(ms_results *res);
 
 /* Appends one result (an ms_result_fn: user is the ms_results). Returns non-zero when writing
  * failed; ms_error_message() says why. */
 int ms_results_add(const ms_result *r, void *user);
 
-/* Sorts, de-duplicates and writes every output file, then removes the spill file. elements is
- * used for the CIF formula of the top-K files. */
+/* Sorts, de-duplicates and writes every output file. elements is used for the CIF formula of the
+ * top-K files. Call it after ms_journal_finish, so a kill while writing outputs is resumed by
+ * writing them again. */
 ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
                             const ms_element_table *elements);
 
-/* Closes and releases res (the spill file is removed); NULL is a no-op. */
+/* Closes and releases res (the journal file stays); NULL is a no-op. */
 void ms_results_free(ms_results *res);
 
 /* Writes s as a P1 CIF (every site with its species and occupancies, no symmetry) to path, with

@@ -18,6 +18,7 @@
 #include "commands.h"
 #include "matscreen/element.h"
 #include "matscreen/farm.h"
+#include "matscreen/journal.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/results.h"
 #include "matscreen/source.h"
@@ -26,7 +27,7 @@ static void screen_usage(FILE *out)
 {
     fprintf(out,
             "usage: matscreen screen -i INPUT... -o DIR [--top K] [--rank-by NAME] [--ascending]\n"
-            "                        [--seed N] [--format cif|json|jsonl|poscar] [--quiet]\n"
+            "                        [--seed N] [--format cif|json|jsonl|poscar] [--resume] [--quiet]\n"
             "       mpirun -np N matscreen screen ...\n\n"
             "Screens crystal structures: every record of every input is read, validated and\n"
             "described, then ranked. INPUT is a file, a directory (walked recursively in sorted\n"
@@ -36,6 +37,11 @@ static void screen_usage(FILE *out)
             "first), top/*.cif (the best K as P1 CIFs), errors.csv (every record that failed,\n"
             "with stage and reason), quality.json and manifest.json. ranked.csv is identical for\n"
             "any number of MPI ranks.\n\n"
+            "Checkpoints: DIR/journal records every result as it arrives. After a crash or a kill,\n"
+            "the same command with --resume finishes the run; the outputs are the same bytes as\n"
+            "those of a run that was never interrupted. --resume is refused when the inputs (names,\n"
+            "sizes, modification times) or the options differ. A file that was being screened\n"
+            "when the run died twice is not run again: errors.csv lists it with stage quarantine.\n\n"
             "  -i, --input INPUT   structures to screen (required)\n"
             "  -o, --output DIR    output directory, created if needed (required)\n"
             "  -k, --top K         number of top candidates written as CIF (default 20)\n"
@@ -45,6 +51,7 @@ static void screen_usage(FILE *out)
             "  -s, --seed N        seed of every random stream (default 0), written to the manifest\n"
             "  -f, --format F      read every file as F instead of detecting it\n"
             "  -m, --model MODEL   (models are not available yet)\n"
+            "  -R, --resume        continue the run recorded in DIR/journal (a new run if none)\n"
             "  -q, --quiet         no progress on stderr\n"
             "  -h, --help          this text\n\n"
             "Exit status: 0 when the screen completed (failed records are in errors.csv),\n"
@@ -63,7 +70,7 @@ typedef struct {
     size_t n_inputs;
     const char *out_dir;
     size_t top_k;
-    int rank_by, ascending, quiet, help;
+    int rank_by, ascending, quiet, help, resume;
     uint64_t seed;
     ms_format format;
 } screen_args;
@@ -77,6 +84,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         {"ascending", no_argument, NULL, 'a'},     {"seed", required_argument, NULL, 's'},
         {"format", required_argument, NULL, 'f'},  {"model", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
+        {"resume", no_argument, NULL, 'R'},
         {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     a->top_k = 20;
@@ -85,7 +93,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
     int c, bad = 0;
     char *end;
     opterr = rank == 0;
-    while ((c = getopt_long(argc, argv, "i:o:k:r:as:f:m:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:o:k:r:as:f:m:qhR", longopts, NULL)) != -1) {
         switch (c) {
         case 'i':
             a->inputs[a->n_inputs++] = optarg;
@@ -127,6 +135,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
                                 "with the models issue); rank with --rank-by for now\n", optarg);
             return 2;
         case 'q': a->quiet = 1; break;
+        case 'R': a->resume = 1; break;
         case 'h': a->help = 1; return 0;
         default: bad = 1;
         }
@@ -140,7 +149,8 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
     return bad ? 2 : 0;
 }
 
-/* Rank 0's part after argument parsing; returns the exit code. */
+/* Rank 0's part after argument parsing; returns the exit code. Broadcasts "go" to the workers:
+ * 0 stop, 1 run the farm, 2 nothing to run (a resumed run that had finished: outputs only). */
 static int screen_master(int argc, char **argv, const screen_args *a, ms_pipeline *p, int size,
                          double t_start)
 {
@@ -149,20 +159,45 @@ static int screen_master(int argc, char **argv, const screen_args *a, ms_pipelin
     ms_source_options so;
     ms_source_options_default(&so);
     so.format = a->format;
-    ms_status st = ms_results_open(a->out_dir, &res);
-    if (st == MS_SUCCESS) st = ms_source_create(a->inputs, a->n_inputs, &so, &src);
-    int ok = st == MS_SUCCESS;
-    if (!ok) fprintf(stderr, "matscreen screen: %s\n", ms_error_message());
-    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (!ok) {
+    ms_journal_identity id;
+    ms_journal_info ji = {0};
+    ms_status st = ms_journal_identity_inputs(&id, a->inputs, a->n_inputs, &so);
+    id.seed = a->seed;
+    id.top_k = a->top_k;
+    id.rank_by = a->rank_by;
+    id.ascending = a->ascending;
+    id.format = (int32_t)a->format;
+    if (st == MS_SUCCESS) st = ms_results_open_journal(a->out_dir, &id, a->resume, &res);
+    if (st == MS_SUCCESS) ms_journal_get_info(ms_results_journal(res), &ji);
+    if (st == MS_SUCCESS && !ji.finished) st = ms_source_create(a->inputs, a->n_inputs, &so, &src);
+    int go = st != MS_SUCCESS ? 0 : ji.finished ? 2 : 1;
+    if (!go) fprintf(stderr, "matscreen screen: %s\n", ms_error_message());
+    else if (a->resume && !a->quiet && ji.lives == 0)
+        fprintf(stderr, "matscreen screen: --resume: no journal in %s, starting from the beginning\n",
+                a->out_dir);
+    else if (a->resume && !a->quiet)
+        fprintf(stderr, "matscreen screen: resuming after %u run%s: %llu tasks done, %llu results "
+                        "kept, %llu dropped (unfinished tasks), %llu torn bytes cut, %zu suspect%s "
+                        "to run alone, %zu quarantined%s\n",
+                ji.lives, ji.lives > 1 ? "s" : "", ji.tasks_done, ji.results, ji.dropped,
+                ji.torn_bytes, ji.suspects, ji.suspects == 1 ? "" : "s", ji.quarantined,
+                ji.finished ? "; the screen had finished, writing the outputs" : "");
+    MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (!go) {
         ms_results_free(res);
         return 2;
     }
     ms_farm_options fo;
     ms_farm_options_default(&fo);
     fo.progress = !a->quiet;
-    ms_farm_stats stats;
-    st = ms_farm_run(MPI_COMM_WORLD, src, p, &fo, ms_results_add, res, &stats);
+    ms_farm_hooks hooks;
+    ms_journal_farm_hooks(ms_results_journal(res), &hooks);
+    fo.hooks = &hooks;
+    ms_farm_stats stats = {0};
+    if (go == 1) {
+        st = ms_farm_run(MPI_COMM_WORLD, src, p, &fo, ms_results_add, res, &stats);
+        if (st == MS_SUCCESS) st = ms_journal_finish(ms_results_journal(res));
+    }
     ms_source_free(src);
     int code = 0;
     if (st == MS_SUCCESS) {
@@ -175,8 +210,10 @@ static int screen_master(int argc, char **argv, const screen_args *a, ms_pipelin
         fprintf(stderr, "matscreen screen: %s\n", ms_error_message());
         code = 2;
     } else if (!a->quiet) {
-        fprintf(stderr, "matscreen screen: %llu records, %llu failed, %d rank%s, %.2f s; outputs in %s\n",
-                stats.records, stats.failed, size, size > 1 ? "s" : "", now() - t_start, a->out_dir);
+        fprintf(stderr, "matscreen screen: %llu records this run, %llu failed, %llu quarantined, "
+                        "%d rank%s, %.2f s; outputs in %s\n",
+                stats.records, stats.failed, stats.quarantined, size, size > 1 ? "s" : "",
+                now() - t_start, a->out_dir);
     }
     ms_results_free(res);
     return code;
@@ -211,7 +248,7 @@ int ms_cmd_screen(int argc, char **argv)
         } else {
             int go = 0;
             MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
-            if (go) ms_farm_run(MPI_COMM_WORLD, NULL, &p, NULL, NULL, NULL, NULL);
+            if (go == 1) ms_farm_run(MPI_COMM_WORLD, NULL, &p, NULL, NULL, NULL, NULL);
         }
         if (ok) ms_pipeline_destroy(&p);
         ms_element_table_free(elements);

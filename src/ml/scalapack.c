@@ -5,21 +5,12 @@
  * ScaLAPACK's column-major block-cyclic layout. Prototypes and object layouts live in
  * scalapack_impl.h. Every Fortran call passes the hidden CHARACTER lengths explicitly (1).
  */
+#include "ml_impl.h"
 #include "scalapack_impl.h"
 
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* MPI is usable: initialised and not finalised. */
-static int mpi_usable(void)
-{
-    int init = 0, fin = 0;
-    MPI_Initialized(&init);
-    if (!init) return 0;
-    MPI_Finalized(&fin);
-    return !fin;
-}
 
 static ms_status grid_alloc(int block, ms_grid **out)
 {
@@ -47,7 +38,7 @@ ms_status ms_grid_create_serial(int block, ms_grid **out)
 
 ms_status ms_grid_create(MPI_Comm comm, int block, ms_grid **out)
 {
-    if (!mpi_usable()) return grid_alloc(block, out);
+    if (!ms_mpi_usable()) return grid_alloc(block, out);
     MS_CHECK(out != NULL && comm != MPI_COMM_NULL, MS_ERR_USAGE,
              "ms_grid_create: NULL output or MPI_COMM_NULL");
     ms_grid *g = NULL;
@@ -96,7 +87,7 @@ void ms_grid_destroy(ms_grid **g)
 {
     if (!g || !*g) return;
     ms_grid *p = *g;
-    if (!p->serial && mpi_usable()) {
+    if (!p->serial && ms_mpi_usable()) {
         if (p->ctxt >= 0) Cblacs_gridexit(p->ctxt);
         if (p->handle >= 0) Cfree_blacs_system_handle(p->handle);
         if (p->comm != MPI_COMM_NULL) MPI_Comm_free(&p->comm);

@@ -5,25 +5,38 @@
  *   Rank 0 (master) owns the source enumerator and a window of up to opt.window tasks, kept as a
  *   max-heap on task size (ties: smaller seq first) so large files go out first and the short ones
  *   fill the tail. Ranks 1..size-1 (workers) read their inputs themselves and run the pipeline.
- *   With size == 1 rank 0 takes tasks from the same window and runs the pipeline in-process.
+ *   With opt.master_works (default) rank 0 runs tasks too, one at a time, from the same window,
+ *   and handles the messages that are waiting (MPI_Iprobe, never blocking) after every record it
+ *   produces: a look per structure, not a spin. With size == 1 that is the whole run. Tasks the
+ *   journal calls suspects (hooks->admit == MS_FARM_ALONE) wait in a FIFO outside the window and
+ *   go out one per batch, while no other suspect is in flight; quarantined tasks are not run, the
+ *   master emits their single "quarantine" result itself.
  *
  * Messages (communicator: the one given to ms_farm_run; all payloads are MPI_BYTE)
- *   TAG_REQUEST 101  worker -> master. "I finished my batch, give me work." Header, then packed
- *                    results of the tail of the previous batch (0 results in the first request).
- *   TAG_RESULTS 102  worker -> master. Header, then packed results. Sent mid-batch whenever the
- *                    worker's buffer exceeds opt.flush_bytes, so worker memory is bounded by
- *                    flush_bytes plus one batch of tasks, whatever a file holds.
+ *   TAG_REQUEST 101  worker -> master. "I finished my batch, give me work." Header, then the items
+ *                    of the tail of the previous batch (none in the first request).
+ *   TAG_RESULTS 102  worker -> master. Header, then items. Sent (MPI_Isend, never waited for:
+ *                    items gather while the previous one has not left) after each task of a
+ *                    batch but the last, so the master knows which task is running and the
+ *                    journal blames only that one if the run dies; and mid-task when the buffer exceeds
+ *                    opt.flush_bytes, so worker memory is bounded by flush_bytes plus one batch
+ *                    of tasks, whatever a file holds.
  *   TAG_TASKS   103  master -> worker. u32 PROTOCOL, u32 n (>= 1), then n packed tasks.
  *   TAG_STOP    104  master -> worker, empty. No more work: the worker leaves the farm.
- *   Header of REQUEST and RESULTS: u32 PROTOCOL, u32 n_results, f64 busy_seconds, u32 n_tasks
- *   (time spent and tasks done in the batch just finished; 0 in RESULTS).
+ *   Header of REQUEST and RESULTS: u32 PROTOCOL, u32 n_items, f64 busy_seconds, u32 n_tasks
+ *   (time spent and tasks done in the batch just finished; 0 in RESULTS). Items: 'R' + a packed
+ *   result, or 'D' + u64 seq + u32 n_results after the last result of each task (farm.h), so the
+ *   master knows when a task is complete (the journal's DONE record).
  *
  * Flow and termination
- *   A worker sends REQUEST, then blocks in MPI_Probe/MPI_Recv for TASKS or STOP from rank 0. The
- *   master blocks in MPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG) (no busy polling in our code), receives
- *   exactly the probed message, hands every result to the collect callback, and answers each
- *   REQUEST with TASKS while the window or the enumerator has tasks, otherwise with STOP. It
- *   returns after it has sent STOP to every worker. Because MPI does not let messages between
+ *   A worker sends REQUEST, then waits for TASKS or STOP from rank 0. Nobody waits in a blocking
+ *   MPI call: Open MPI's MPI_Probe/MPI_Recv poll the progress engine and keep a core at 100%, which
+ *   on a machine with one core per rank takes the core from a worker. Waiting is MPI_Iprobe and a
+ *   nanosleep growing from 20 us to 1 ms (wait_probe, service): at most 1 ms of latency per
+ *   message, against batches of about 0.25 s of work. The master receives exactly the probed
+ *   message, answers each REQUEST with TASKS while the window or the enumerator has tasks,
+ *   otherwise with STOP, and hands every result to the collect callback. It returns when it has no
+ *   task of its own and has sent STOP to every worker. Because MPI does not let messages between
  *   one pair of ranks overtake each other, all RESULTS of a worker arrive before its next REQUEST,
  *   so when the last STOP is sent every result has been collected.
  *
@@ -226,6 +239,8 @@ void ms_farm_options_default(ms_farm_options *opt)
     opt->batch_seconds = 0.25;
     opt->flush_bytes = 4u << 20;
     opt->progress = 1;
+    opt->master_works = 1;
+    opt->hooks = NULL;
 }
 
 static double now(void)
@@ -235,16 +250,77 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* ---- the master's task window: a max-heap on size over preallocated slots --------------- */
+static void pause_us(long us)
+{
+    struct timespec ts = {0, us * 1000L};
+    nanosleep(&ts, NULL);
+}
 
+/* Waits for a message from source without spinning: MPI_Iprobe, then a sleep growing from 20 us
+ * to 1 ms. Open MPI's blocking MPI_Probe polls its progress engine and keeps a core busy. */
+static void wait_probe(MPI_Comm comm, int source, MPI_Status *st)
+{
+    long us = 20;
+    for (;;) {
+        int flag = 0;
+        MPI_Iprobe(source, MPI_ANY_TAG, comm, &flag, st);
+        if (flag) return;
+        pause_us(us);
+        if (us < 1000) us *= 2;
+    }
+}
+
+static void fatal(MPI_Comm comm, const char *what)
+{
+    fprintf(stderr, "matscreen farm: %s: %s\n", what, ms_error_message());
+    MPI_Abort(comm, 3);
+}
+
+/* Receives exactly the probed message st into b. */
+static ms_status recv_probed(MPI_Comm comm, const MPI_Status *st, ms_buffer *b)
+{
+    int count;
+    MPI_Get_count(st, MPI_BYTE, &count);
+    MS_CALL(buffer_reserve(b, (size_t)count + 1));
+    MPI_Recv(b->data, count, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, comm, MPI_STATUS_IGNORE);
+    b->n = (size_t)count;
+    return MS_SUCCESS;
+}
+
+/* ---- the master ---------------------------------------------------------------------------- */
+
+/* The task window: a max-heap on size over preallocated slots, plus a FIFO of suspects (tasks
+ * admitted MS_FARM_ALONE), which do not count against the window. */
 typedef struct {
+    MPI_Comm comm;
+    int size, active;          /* ranks; remote workers not yet stopped */
+    int works;                 /* rank 0 runs tasks too */
+    const ms_farm_options *opt;
+    const ms_farm_hooks *hooks;
+    ms_pipeline *p;
     ms_source *src;
-    ms_task *slots;   /* window slots */
-    size_t *heap;     /* slot indices, heap-ordered */
-    size_t *free_ids; /* free slot indices */
+    ms_task *slots;            /* window slots */
+    size_t *heap;              /* slot indices, heap-ordered */
+    size_t *free_ids;          /* free slot indices */
     size_t n, n_free, cap;
     int exhausted;
-} window;
+    ms_task *alone;            /* suspects: alone[alone_head .. n_alone) */
+    size_t alone_head, n_alone, cap_alone;
+    int alone_holder;          /* rank running a suspect, -1 none */
+    double *rate;              /* per rank: tasks per busy second */
+    size_t *last_batch;
+    ms_buffer in, out;
+    ms_result *r;              /* scratch: unpacked and quarantine results */
+    ms_result *own_r;          /* scratch of rank 0's own pipeline */
+    ms_task *own_task;         /* the task rank 0 runs */
+    uint32_t own_results;
+    int enabled, tty;
+    double start, last;
+    ms_farm_stats *stats;
+    ms_result_fn collect;
+    void *user;
+    int stop;
+} master;
 
 static int task_before(const ms_task *a, const ms_task *b)
 {
@@ -252,7 +328,7 @@ static int task_before(const ms_task *a, const ms_task *b)
     return a->seq < b->seq;
 }
 
-static void heap_up(window *w, size_t i)
+static void heap_up(master *w, size_t i)
 {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
@@ -264,7 +340,7 @@ static void heap_up(window *w, size_t i)
     }
 }
 
-static void heap_down(window *w, size_t i)
+static void heap_down(master *w, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, best = i;
@@ -278,71 +354,7 @@ static void heap_down(window *w, size_t i)
     }
 }
 
-static void window_fill(window *w)
-{
-    while (!w->exhausted && w->n < w->cap) {
-        size_t id = w->free_ids[--w->n_free];
-        if (!ms_source_next(w->src, &w->slots[id])) {
-            w->free_ids[w->n_free++] = id;
-            w->exhausted = 1;
-            break;
-        }
-        w->heap[w->n++] = id;
-        heap_up(w, w->n - 1);
-    }
-}
-
-/* Pops the largest task into a slot index that stays valid until window_release. */
-static int window_pop(window *w, size_t *id)
-{
-    window_fill(w);
-    if (w->n == 0) return 0;
-    *id = w->heap[0];
-    w->heap[0] = w->heap[--w->n];
-    heap_down(w, 0);
-    return 1;
-}
-
-static void window_release(window *w, size_t id) { w->free_ids[w->n_free++] = id; }
-
-static ms_status window_init(window *w, ms_source *src, size_t cap)
-{
-    memset(w, 0, sizeof *w);
-    w->src = src;
-    w->cap = cap ? cap : 1;
-    w->slots = malloc(w->cap * sizeof *w->slots);
-    w->heap = malloc(w->cap * sizeof *w->heap);
-    w->free_ids = malloc(w->cap * sizeof *w->free_ids);
-    if (!w->slots || !w->heap || !w->free_ids) {
-        free(w->slots);
-        free(w->heap);
-        free(w->free_ids);
-        return ms_error_set(MS_ERR_NOMEM, "cannot allocate a task window of %zu", w->cap);
-    }
-    for (size_t i = 0; i < w->cap; i++) w->free_ids[i] = w->cap - 1 - i;
-    w->n_free = w->cap;
-    return MS_SUCCESS;
-}
-
-static void window_destroy(window *w)
-{
-    free(w->slots);
-    free(w->heap);
-    free(w->free_ids);
-}
-
-/* ---- progress (rank 0) ------------------------------------------------------------------- */
-
-typedef struct {
-    int enabled, tty;
-    double start, last;
-    ms_farm_stats *stats;
-    ms_result_fn collect;
-    void *user;
-    int stop;
-} master_state;
-
-static void progress(master_state *m, int final)
+static void progress(master *m, int final)
 {
     if (!m->enabled) return;
     double t = now();
@@ -355,133 +367,301 @@ static void progress(master_state *m, int final)
     fflush(stderr);
 }
 
-static int master_collect(const ms_result *r, void *user)
+static void master_collect(master *m, const ms_result *r)
 {
-    master_state *m = user;
     m->stats->records++;
     if (r->status != MS_SUCCESS) m->stats->failed++;
-    if (!m->stop && m->collect(r, m->user) != 0) m->stop = 1;
+    if (!m->stop && m->collect && m->collect(r, m->user) != 0) m->stop = 1;
     progress(m, 0);
-    return m->stop;
 }
 
-/* ---- one rank ------------------------------------------------------------------------------ */
-
-static ms_status run_serial(window *w, ms_pipeline *p, master_state *m)
+static void hook_done(master *m, uint64_t seq, uint32_t n_results, int rank)
 {
-    ms_result *r = malloc(sizeof *r);
-    MS_CHECK(r, MS_ERR_NOMEM, "cannot allocate a result record");
-    size_t id;
-    while (!m->stop && window_pop(w, &id)) {
-        m->stats->tasks++;
-        ms_pipeline_run_task(p, &w->slots[id], r, master_collect, m);
-        window_release(w, id);
+    if (m->hooks && m->hooks->done && !m->stop &&
+        m->hooks->done(seq, n_results, rank, m->hooks->user))
+        m->stop = 1;
+}
+
+static void hook_batch_end(master *m)
+{
+    if (m->hooks && m->hooks->batch_end && !m->stop && m->hooks->batch_end(m->hooks->user))
+        m->stop = 1;
+}
+
+static void hook_dispatched(master *m, const ms_task *t, int rank)
+{
+    if (m->hooks && m->hooks->dispatched && !m->stop &&
+        m->hooks->dispatched(t, rank, m->hooks->user))
+        m->stop = 1;
+}
+
+static ms_status alone_push(master *m, const ms_task *t)
+{
+    if (m->n_alone == m->cap_alone && m->alone_head > 0) {
+        memmove(m->alone, m->alone + m->alone_head, (m->n_alone - m->alone_head) * sizeof *m->alone);
+        m->n_alone -= m->alone_head;
+        m->alone_head = 0;
     }
-    free(r);
-    return m->stop ? ms_error_set(MS_ERR_IO, "writing results failed") : MS_SUCCESS;
-}
-
-/* ---- master ------------------------------------------------------------------------------ */
-
-static void fatal(MPI_Comm comm, const char *what)
-{
-    fprintf(stderr, "matscreen farm: %s: %s\n", what, ms_error_message());
-    MPI_Abort(comm, 3);
-}
-
-static ms_status recv_any(MPI_Comm comm, int source, ms_buffer *b, MPI_Status *st)
-{
-    int count;
-    MPI_Probe(source, MPI_ANY_TAG, comm, st);
-    MPI_Get_count(st, MPI_BYTE, &count);
-    MS_CALL(buffer_reserve(b, (size_t)count + 1));
-    MPI_Recv(b->data, count, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, comm, MPI_STATUS_IGNORE);
-    b->n = (size_t)count;
+    if (m->n_alone == m->cap_alone) {
+        size_t nc = m->cap_alone ? 2 * m->cap_alone : 16;
+        ms_task *a = realloc(m->alone, nc * sizeof *a);
+        MS_CHECK(a, MS_ERR_NOMEM, "cannot queue %zu suspect tasks", nc);
+        m->alone = a;
+        m->cap_alone = nc;
+    }
+    m->alone[m->n_alone++] = *t;
     return MS_SUCCESS;
 }
 
-/* Answers a REQUEST from worker `from`: a batch of tasks sized from its measured rate, or STOP. */
-static void reply(MPI_Comm comm, int from, uint32_t n_tasks, double busy, int workers, window *w,
-                  const ms_farm_options *opt, master_state *m, double *rate, size_t *last_batch,
-                  ms_buffer *out, int *active)
+static void window_fill(master *m)
 {
+    while (!m->exhausted && m->n < m->cap) {
+        size_t id = m->free_ids[--m->n_free];
+        ms_task *t = &m->slots[id];
+        if (!ms_source_next(m->src, t)) {
+            m->free_ids[m->n_free++] = id;
+            m->exhausted = 1;
+            break;
+        }
+        ms_farm_admit a = (m->hooks && m->hooks->admit) ? m->hooks->admit(t, m->hooks->user)
+                                                         : MS_FARM_RUN;
+        if (a == MS_FARM_RUN) {
+            m->heap[m->n++] = id;
+            heap_up(m, m->n - 1);
+            continue;
+        }
+        m->free_ids[m->n_free++] = id;
+        if (a == MS_FARM_ALONE) {
+            if (alone_push(m, t) != MS_SUCCESS) fatal(m->comm, "suspect queue");
+        } else if (a == MS_FARM_QUARANTINE) {
+            ms_result_task_failure(m->r, t, MS_STAGE_QUARANTINE, MS_ERR_INTERNAL,
+                                   "quarantined: in flight when the run died twice (suspected of "
+                                   "crashing or hanging its rank); not run again");
+            m->stats->quarantined++;
+            master_collect(m, m->r);
+            hook_done(m, t->seq, 1, -1);
+        }
+    }
+}
+
+/* The next task for rank, or NULL. A suspect goes out only as the first task of a batch
+ * (allow_alone) and only while no other suspect is in flight; *alone tells the caller to end the
+ * batch there. The pointer is valid until the next call. */
+static const ms_task *next_task(master *m, int rank, int allow_alone, int *alone)
+{
+    window_fill(m);
+    *alone = 0;
+    if (allow_alone && m->alone_holder < 0 && m->alone_head < m->n_alone) {
+        *alone = 1;
+        m->alone_holder = rank;
+        return &m->alone[m->alone_head++];
+    }
+    if (m->n == 0) return NULL;
+    size_t id = m->heap[0];
+    m->heap[0] = m->heap[--m->n];
+    heap_down(m, 0);
+    m->free_ids[m->n_free++] = id; /* the slot is refilled by the next window_fill only */
+    return &m->slots[id];
+}
+
+/* Answers a REQUEST from worker `from`: a batch of tasks sized from its measured rate, or STOP. */
+static void reply(master *m, int from, uint32_t n_tasks, double busy)
+{
+    const ms_farm_options *opt = m->opt;
+    if (m->alone_holder == from) m->alone_holder = -1;
     if (n_tasks > 0 && busy > 1e-6) {
         double x = (double)n_tasks / busy;
-        rate[from] = rate[from] > 0 ? 0.5 * rate[from] + 0.5 * x : x;
+        m->rate[from] = m->rate[from] > 0 ? 0.5 * m->rate[from] + 0.5 * x : x;
     }
     size_t batch;
-    if (rate[from] > 0) batch = (size_t)(rate[from] * opt->batch_seconds);
-    else batch = last_batch[from] ? 2 * last_batch[from] : 1;
+    if (m->rate[from] > 0) batch = (size_t)(m->rate[from] * opt->batch_seconds);
+    else batch = m->last_batch[from] ? 2 * m->last_batch[from] : 1;
     if (batch > opt->max_batch) batch = opt->max_batch;
-    window_fill(w);
-    if (w->exhausted) {
-        size_t cap = w->n / (2 * (size_t)workers);
+    window_fill(m);
+    if (m->exhausted) {
+        int workers = m->size - 1 + (m->works ? 1 : 0);
+        size_t cap = m->n / (2 * (size_t)workers);
         if (batch > cap) batch = cap;
     }
     if (batch < 1) batch = 1;
-    ms_buffer_reset(out);
+    ms_buffer_reset(&m->out);
     uint32_t hdr[2] = {PROTOCOL, 0};
-    if (ms_buffer_append(out, hdr, sizeof hdr) != MS_SUCCESS) fatal(comm, "pack");
-    size_t id;
-    while (!m->stop && hdr[1] < batch && window_pop(w, &id)) {
-        if (ms_task_pack(&w->slots[id], out) != MS_SUCCESS) fatal(comm, "pack");
-        window_release(w, id);
+    if (ms_buffer_append(&m->out, hdr, sizeof hdr) != MS_SUCCESS) fatal(m->comm, "pack");
+    while (!m->stop && hdr[1] < batch) {
+        int alone;
+        const ms_task *t = next_task(m, from, hdr[1] == 0, &alone);
+        if (!t) break;
+        hook_dispatched(m, t, from);
+        if (ms_task_pack(t, &m->out) != MS_SUCCESS) fatal(m->comm, "pack");
         hdr[1]++;
+        if (alone) break;
     }
     if (hdr[1] == 0) {
-        MPI_Send(NULL, 0, MPI_BYTE, from, TAG_STOP, comm);
-        (*active)--;
+        MPI_Send(NULL, 0, MPI_BYTE, from, TAG_STOP, m->comm);
+        m->active--;
         return;
     }
-    memcpy(out->data + 4, &hdr[1], 4);
-    last_batch[from] = hdr[1];
+    hook_batch_end(m); /* DISPATCH records reach the kernel before the tasks leave */
+    memcpy(m->out.data + 4, &hdr[1], 4);
+    m->last_batch[from] = hdr[1];
     m->stats->tasks += hdr[1];
     m->stats->messages++;
-    MPI_Send(out->data, (int)out->n, MPI_BYTE, from, TAG_TASKS, comm);
+    MPI_Send(m->out.data, (int)m->out.n, MPI_BYTE, from, TAG_TASKS, m->comm);
 }
 
-static ms_status run_master(MPI_Comm comm, int size, window *w, const ms_farm_options *opt,
-                            master_state *m)
+/* Receives one probed worker message, answers it if it is a REQUEST, collects its items. */
+static void handle_message(master *m, const MPI_Status *st)
 {
-    int workers = size - 1, active = workers;
-    double *rate = calloc((size_t)size, sizeof *rate);
-    size_t *last_batch = calloc((size_t)size, sizeof *last_batch);
-    ms_result *r = malloc(sizeof *r);
-    ms_buffer in = {0}, out = {0};
-    if (!rate || !last_batch || !r) fatal(comm, "out of memory");
-    while (active > 0) {
-        MPI_Status st;
-        if (recv_any(comm, MPI_ANY_SOURCE, &in, &st) != MS_SUCCESS) fatal(comm, "receive");
-        int from = st.MPI_SOURCE;
-        size_t pos = 0;
-        uint32_t proto = 0, n_results = 0, n_tasks = 0;
-        double busy = 0;
-        if (get(in.data, in.n, &pos, &proto, 4) || proto != PROTOCOL ||
-            get(in.data, in.n, &pos, &n_results, 4) || get(in.data, in.n, &pos, &busy, 8) ||
-            get(in.data, in.n, &pos, &n_tasks, 4))
-            fatal(comm, "malformed message header from a worker");
-        if (st.MPI_TAG == TAG_REQUEST) reply(comm, from, n_tasks, busy, workers, w, opt, m,
-                                            rate, last_batch, &out, &active);
-        /* Results are collected after the reply, so the worker computes while we write. */
-        for (uint32_t k = 0; k < n_results; k++) {
-            if (ms_result_unpack(in.data, in.n, &pos, r) != MS_SUCCESS) fatal(comm, "bad result");
-            master_collect(r, m);
+    if (recv_probed(m->comm, st, &m->in) != MS_SUCCESS) fatal(m->comm, "receive");
+    const unsigned char *d = m->in.data;
+    size_t n = m->in.n, pos = 0;
+    int from = st->MPI_SOURCE;
+    uint32_t proto = 0, n_items = 0, n_tasks = 0;
+    double busy = 0;
+    if (get(d, n, &pos, &proto, 4) || proto != PROTOCOL || get(d, n, &pos, &n_items, 4) ||
+        get(d, n, &pos, &busy, 8) || get(d, n, &pos, &n_tasks, 4))
+        fatal(m->comm, "malformed message header from a worker");
+    /* Answer first, so the worker computes while we write. */
+    if (st->MPI_TAG == TAG_REQUEST) reply(m, from, n_tasks, busy);
+    for (uint32_t k = 0; k < n_items; k++) {
+        unsigned char kind = 0;
+        if (get(d, n, &pos, &kind, 1)) fatal(m->comm, "truncated message");
+        if (kind == 'R') {
+            if (ms_result_unpack(d, n, &pos, m->r) != MS_SUCCESS) fatal(m->comm, "bad result");
+            master_collect(m, m->r);
+        } else if (kind == 'D') {
+            uint64_t seq = 0;
+            uint32_t n_results = 0;
+            if (get(d, n, &pos, &seq, 8) || get(d, n, &pos, &n_results, 4))
+                fatal(m->comm, "bad task-done item");
+            hook_done(m, seq, n_results, from);
+        } else {
+            fatal(m->comm, "unknown item in a worker message");
         }
     }
-    free(rate);
-    free(last_batch);
-    free(r);
-    ms_buffer_free(&in);
-    ms_buffer_free(&out);
-    return m->stop ? ms_error_set(MS_ERR_IO, "writing results failed") : MS_SUCCESS;
+    hook_batch_end(m);
+}
+
+/* Handles every pending message; with block, waits (without spinning) for at least one. */
+static void service(master *m, int block)
+{
+    if (m->size == 1) return;
+    long us = 20;
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, m->comm, &flag, &st);
+        if (flag) {
+            handle_message(m, &st);
+            block = 0;
+            us = 20;
+            continue;
+        }
+        if (!block) return;
+        pause_us(us);
+        if (us < 1000) us *= 2;
+    }
+}
+
+/* Collect callback of rank 0's own pipeline: one look at the messages per record produced. */
+static int own_collect(const ms_result *r, void *user)
+{
+    master *m = user;
+    m->own_results++;
+    master_collect(m, r);
+    service(m, 0);
+    return m->stop;
+}
+
+static ms_status run_master(master *m)
+{
+    for (;;) {
+        if (m->works && !m->stop) {
+            int alone;
+            const ms_task *t = next_task(m, 0, 1, &alone);
+            if (t) {
+                *m->own_task = *t;
+                hook_dispatched(m, m->own_task, 0);
+                hook_batch_end(m);
+                m->stats->tasks++;
+                m->own_results = 0;
+                ms_pipeline_run_task(m->p, m->own_task, m->own_r, own_collect, m);
+                hook_done(m, m->own_task->seq, m->own_results, 0);
+                if (alone) m->alone_holder = -1;
+                hook_batch_end(m);
+                service(m, 0);
+                continue;
+            }
+        }
+        if (m->active == 0) break;
+        service(m, 1);
+    }
+    return m->stop ? ms_error_set(MS_ERR_IO, "writing results failed: %s", ms_error_message())
+                   : MS_SUCCESS;
+}
+
+static void master_destroy(master *m)
+{
+    free(m->slots);
+    free(m->heap);
+    free(m->free_ids);
+    free(m->alone);
+    free(m->rate);
+    free(m->last_batch);
+    free(m->r);
+    free(m->own_r);
+    free(m->own_task);
+    ms_buffer_free(&m->in);
+    ms_buffer_free(&m->out);
+}
+
+static ms_status master_init(master *m, MPI_Comm comm, int size, ms_source *src, ms_pipeline *p,
+                             const ms_farm_options *opt, ms_result_fn collect, void *user,
+                             ms_farm_stats *stats)
+{
+    memset(m, 0, sizeof *m);
+    m->comm = comm;
+    m->size = size;
+    m->active = size - 1;
+    m->works = size == 1 || opt->master_works;
+    m->opt = opt;
+    m->hooks = opt->hooks;
+    m->p = p;
+    m->src = src;
+    m->cap = opt->window ? opt->window : 1;
+    m->alone_holder = -1;
+    m->enabled = opt->progress;
+    m->tty = isatty(2);
+    m->start = m->last = now();
+    m->stats = stats;
+    m->collect = collect;
+    m->user = user;
+    m->slots = malloc(m->cap * sizeof *m->slots);
+    m->heap = malloc(m->cap * sizeof *m->heap);
+    m->free_ids = malloc(m->cap * sizeof *m->free_ids);
+    m->rate = calloc((size_t)size, sizeof *m->rate);
+    m->last_batch = calloc((size_t)size, sizeof *m->last_batch);
+    m->r = malloc(sizeof *m->r);
+    m->own_r = malloc(sizeof *m->own_r);
+    m->own_task = malloc(sizeof *m->own_task);
+    if (!m->slots || !m->heap || !m->free_ids || !m->rate || !m->last_batch || !m->r ||
+        !m->own_r || !m->own_task) {
+        master_destroy(m);
+        return ms_error_set(MS_ERR_NOMEM, "cannot allocate a task window of %zu", m->cap);
+    }
+    for (size_t i = 0; i < m->cap; i++) m->free_ids[i] = m->cap - 1 - i;
+    m->n_free = m->cap;
+    return MS_SUCCESS;
 }
 
 /* ---- worker ------------------------------------------------------------------------------ */
 
 typedef struct {
     MPI_Comm comm;
-    ms_buffer out;
-    uint32_t n_results;
+    ms_buffer out;       /* items being gathered */
+    ms_buffer sending;   /* items of the report in flight (MPI_Isend) */
+    MPI_Request req;     /* that report, or MPI_REQUEST_NULL */
+    uint32_t n_items, task_results;
     size_t flush_bytes;
 } worker_state;
 
@@ -490,32 +670,68 @@ static void worker_begin(worker_state *ws)
     ms_buffer_reset(&ws->out);
     unsigned char hdr[HEADER_BYTES] = {0};
     if (ms_buffer_append(&ws->out, hdr, sizeof hdr) != MS_SUCCESS) fatal(ws->comm, "pack");
-    ws->n_results = 0;
+    ws->n_items = 0;
 }
 
-static void worker_send(worker_state *ws, int tag, double busy, uint32_t n_tasks)
+static void worker_header(worker_state *ws, double busy, uint32_t n_tasks)
 {
     uint32_t proto = PROTOCOL;
     memcpy(ws->out.data, &proto, 4);
-    memcpy(ws->out.data + 4, &ws->n_results, 4);
+    memcpy(ws->out.data + 4, &ws->n_items, 4);
     memcpy(ws->out.data + 8, &busy, 8);
     memcpy(ws->out.data + 16, &n_tasks, 4);
+}
+
+/* Blocking send of the gathered items (after the report in flight, so the order holds). */
+static void worker_send(worker_state *ws, int tag, double busy, uint32_t n_tasks)
+{
+    MPI_Wait(&ws->req, MPI_STATUS_IGNORE);
+    worker_header(ws, busy, n_tasks);
     MPI_Send(ws->out.data, (int)ws->out.n, MPI_BYTE, 0, tag, ws->comm);
+    worker_begin(ws);
+}
+
+/* Reports finished tasks without waiting: when the previous report has not left yet (the master
+ * has not looked at its messages), the items stay and go with the next report. A blocking send
+ * here would cost up to the master's polling interval per task. */
+static void worker_report(worker_state *ws)
+{
+    int done = 1;
+    MPI_Test(&ws->req, &done, MPI_STATUS_IGNORE);
+    if (!done || ws->n_items == 0) return;
+    worker_header(ws, 0.0, 0);
+    ms_buffer t = ws->sending;
+    ws->sending = ws->out;
+    ws->out = t;
+    MPI_Isend(ws->sending.data, (int)ws->sending.n, MPI_BYTE, 0, TAG_RESULTS, ws->comm, &ws->req);
     worker_begin(ws);
 }
 
 static int worker_collect(const ms_result *r, void *user)
 {
     worker_state *ws = user;
-    if (ms_result_pack(r, &ws->out) != MS_SUCCESS) fatal(ws->comm, "pack a result");
-    ws->n_results++;
+    unsigned char kind = 'R';
+    if (ms_buffer_append(&ws->out, &kind, 1) != MS_SUCCESS || ms_result_pack(r, &ws->out) != MS_SUCCESS)
+        fatal(ws->comm, "pack a result");
+    ws->n_items++;
+    ws->task_results++;
     if (ws->out.n > ws->flush_bytes) worker_send(ws, TAG_RESULTS, 0.0, 0);
     return 0;
 }
 
+static void worker_task_done(worker_state *ws, uint64_t seq)
+{
+    unsigned char kind = 'D';
+    if (ms_buffer_append(&ws->out, &kind, 1) != MS_SUCCESS ||
+        ms_buffer_append(&ws->out, &seq, 8) != MS_SUCCESS ||
+        ms_buffer_append(&ws->out, &ws->task_results, 4) != MS_SUCCESS)
+        fatal(ws->comm, "pack");
+    ws->n_items++;
+}
+
 static ms_status run_worker(MPI_Comm comm, ms_pipeline *p, const ms_farm_options *opt)
 {
-    worker_state ws = {comm, {0}, 0, opt->flush_bytes};
+    worker_state ws = {comm, {0}, {0}, MPI_REQUEST_NULL, 0, 0, opt->flush_bytes};
     ms_buffer in = {0};
     ms_task *t = malloc(sizeof *t);
     ms_result *r = malloc(sizeof *r);
@@ -524,7 +740,8 @@ static ms_status run_worker(MPI_Comm comm, ms_pipeline *p, const ms_farm_options
     worker_send(&ws, TAG_REQUEST, 0.0, 0);
     for (;;) {
         MPI_Status st;
-        if (recv_any(comm, 0, &in, &st) != MS_SUCCESS) fatal(comm, "receive");
+        wait_probe(comm, 0, &st);
+        if (recv_probed(comm, &st, &in) != MS_SUCCESS) fatal(comm, "receive");
         if (st.MPI_TAG == TAG_STOP) break;
         size_t pos = 0;
         uint32_t proto = 0, n = 0;
@@ -534,14 +751,22 @@ static ms_status run_worker(MPI_Comm comm, ms_pipeline *p, const ms_farm_options
         double t0 = now();
         for (uint32_t k = 0; k < n; k++) {
             if (ms_task_unpack(in.data, in.n, &pos, t) != MS_SUCCESS) fatal(comm, "bad task");
+            ws.task_results = 0;
             ms_pipeline_run_task(p, t, r, worker_collect, &ws);
+            worker_task_done(&ws, t->seq);
+            /* Every finished task is reported at once (the last one with the REQUEST), without
+             * waiting: the journal then knows which task of the batch was running if the run
+             * dies (or, when a report is still waiting to leave, blames an earlier one). */
+            if (k + 1 < n) worker_report(&ws);
         }
         worker_send(&ws, TAG_REQUEST, now() - t0, n);
     }
     free(t);
     free(r);
+    MPI_Wait(&ws.req, MPI_STATUS_IGNORE);
     ms_buffer_free(&in);
     ms_buffer_free(&ws.out);
+    ms_buffer_free(&ws.sending);
     return MS_SUCCESS;
 }
 
@@ -561,13 +786,12 @@ ms_status ms_farm_run(MPI_Comm comm, ms_source *src, ms_pipeline *p, const ms_fa
     ms_farm_stats local = {0};
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
-    master_state m = {opt->progress, isatty(2), now(), now(), stats, collect, user, 0};
-    window w;
-    ms_status st = window_init(&w, src, opt->window);
-    if (st != MS_SUCCESS) fatal(comm, "task window");
-    st = size == 1 ? run_serial(&w, p, &m) : run_master(comm, size, &w, opt, &m);
-    window_destroy(&w);
+    master m;
+    if (master_init(&m, comm, size, src, p, opt, collect, user, stats) != MS_SUCCESS)
+        fatal(comm, "task window");
+    ms_status st = run_master(&m);
     stats->seconds = now() - m.start;
     progress(&m, 1);
+    master_destroy(&m);
     return st;
 }

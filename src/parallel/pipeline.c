@@ -14,7 +14,7 @@
 #include "matscreen/json_reader.h"
 
 static const char *const stage_names[MS_STAGE_COUNT] = {
-    "read", "validate", "symmetry", "fingerprint", "features", "models", "score", "done"};
+    "read", "validate", "symmetry", "fingerprint", "features", "models", "score", "quarantine", "done"};
 
 static const char *const rank_names[MS_RANK_COUNT] = {
     "li_fraction", "density", "volume", "volume_per_atom", "n_sites", "n_atoms"};
@@ -150,6 +150,8 @@ ms_status ms_pipeline_init(ms_pipeline *p, const ms_element_table *elements, ms_
     p->rank_by = rank_by;
     p->ascending = ascending;
     p->seed = seed;
+    const char *crash = getenv("MATSCREEN_TEST_CRASH_ON");
+    if (crash) snprintf(p->test_crash_on, sizeof p->test_crash_on, "%s", crash);
     MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_VALIDATE, "validate", stage_validate, NULL));
     MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FINGERPRINT, "fingerprint", stage_fingerprint, NULL));
     MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FEATURES, "features", stage_features, NULL));
@@ -230,6 +232,17 @@ static int on_record(const ms_structure *s, ms_status status, const char *messag
     return c->stop;
 }
 
+void ms_result_task_failure(ms_result *r, const ms_task *task, ms_stage stage, ms_status status,
+                            const char *reason)
+{
+    result_from_task(r, task);
+    r->status = status;
+    r->stage = stage;
+    r->index = 0;
+    r->offset = task->length >= 0 ? task->offset : -1;
+    snprintf(r->reason, sizeof r->reason, "%s", reason && reason[0] ? reason : ms_strerror(status));
+}
+
 static void file_failure(run_ctx *c, ms_status st, const char *reason)
 {
     result_from_task(c->r, c->task);
@@ -295,6 +308,14 @@ size_t ms_pipeline_run_task(ms_pipeline *p, const ms_task *task, ms_result *r, m
                             void *user)
 {
     run_ctx c = {p, task, r, fn, user, 0, 0, 0};
+    if (p->test_crash_on[0]) {
+        const char *base = strrchr(task->path, '/');
+        if (strcmp(base ? base + 1 : task->path, p->test_crash_on) == 0) {
+            fprintf(stderr, "matscreen: MATSCREEN_TEST_CRASH_ON=%s: aborting on %s (test hook)\n",
+                    p->test_crash_on, task->path);
+            abort();
+        }
+    }
     if (task->status != MS_SUCCESS) {
         file_failure(&c, task->status, task->reason);
         return c.produced;

@@ -1,5 +1,5 @@
 /*
- * Output writers of a screen (see results.h): spill file while results stream in, then a sort of
+ * Output writers of a screen (see results.h): the journal holds results as they stream in, then a sort of
  * compact index entries and the output files.
  */
 #include "matscreen/results.h"
@@ -16,6 +16,7 @@
 #include "matscreen/composition.h"
 #include "matscreen/farm.h"
 #include "matscreen/hash.h"
+#include "matscreen/journal.h"
 #include "matscreen/json_reader.h"
 #include "matscreen/reader.h"
 
@@ -27,7 +28,7 @@ typedef struct entry {
     uint64_t index;
     uint64_t dedup;
     uint64_t content_hash;
-    uint64_t pos;      /* byte position in the spill file */
+    uint64_t pos;      /* byte position of the packed result in the journal */
     uint32_t len;      /* packed length */
     uint32_t input;
     int32_t status, stage, db;
@@ -37,9 +38,7 @@ typedef struct entry {
 
 struct ms_results {
     char *dir;
-    char *spill_path;
-    FILE *spill;
-    uint64_t spill_pos;
+    ms_journal *journal;  /* DIR/journal: the results themselves live there */
     entry *e;
     size_t n, cap;
     ms_buffer buf;
@@ -67,9 +66,7 @@ static ms_status make_dir(const char *path)
 void ms_results_free(ms_results *res)
 {
     if (!res) return;
-    if (res->spill) fclose(res->spill);
-    if (res->spill_path) unlink(res->spill_path);
-    free(res->spill_path);
+    ms_journal_close(res->journal);
     free(res->dir);
     free(res->e);
     free(res->scratch);
@@ -77,35 +74,9 @@ void ms_results_free(ms_results *res)
     free(res);
 }
 
-ms_status ms_results_open(const char *dir, ms_results **out)
+/* Adds an index entry for a result whose packed bytes are at pos (len bytes) in the journal. */
+static int index_result(ms_results *res, const ms_result *r, uint64_t pos, uint32_t len)
 {
-    MS_CHECK(dir && out, MS_ERR_USAGE, "ms_results_open: directory required");
-    *out = NULL;
-    MS_CALL(make_dir(dir));
-    ms_results *res = calloc(1, sizeof *res);
-    MS_CHECK(res, MS_ERR_NOMEM, "cannot allocate the result collector");
-    res->dir = strdup(dir);
-    res->spill_path = path_join(dir, ".spill");
-    res->scratch = malloc(sizeof *res->scratch);
-    char *top = path_join(dir, "top");
-    ms_status st = (res->dir && res->spill_path && res->scratch && top)
-                       ? MS_SUCCESS
-                       : ms_error_set(MS_ERR_NOMEM, "cannot allocate the result collector");
-    if (st == MS_SUCCESS) st = make_dir(top);
-    free(top);
-    if (st == MS_SUCCESS && !(res->spill = fopen(res->spill_path, "w+b")))
-        st = ms_error_set(MS_ERR_IO, "%s: cannot create: %s", res->spill_path, strerror(errno));
-    if (st != MS_SUCCESS) {
-        ms_results_free(res);
-        return st;
-    }
-    *out = res;
-    return MS_SUCCESS;
-}
-
-int ms_results_add(const ms_result *r, void *user)
-{
-    ms_results *res = user;
     if (res->n == res->cap) {
         size_t cap = res->cap ? 2 * res->cap : 1024;
         entry *e = realloc(res->e, cap * sizeof *e);
@@ -116,17 +87,64 @@ int ms_results_add(const ms_result *r, void *user)
         res->e = e;
         res->cap = cap;
     }
-    ms_buffer_reset(&res->buf);
-    if (ms_result_pack(r, &res->buf) != MS_SUCCESS) return res->failed = 1;
-    if (fwrite(res->buf.data, 1, res->buf.n, res->spill) != res->buf.n) {
-        ms_error_set(MS_ERR_IO, "%s: write failed: %s", res->spill_path, strerror(errno));
-        return res->failed = 1;
-    }
     entry *e = &res->e[res->n++];
     *e = (entry){r->score, r->task_seq, r->offset, r->index, r->dedup_key, r->content_hash,
-                 res->spill_pos, (uint32_t)res->buf.n, r->input, r->status, r->stage, r->db, 0, 0};
-    res->spill_pos += res->buf.n;
+                 pos, len, r->input, r->status, r->stage, r->db, 0, 0};
     return 0;
+}
+
+static int replay_result(const ms_result *r, uint64_t pos, uint32_t len, void *user)
+{
+    return index_result(user, r, pos, len);
+}
+
+ms_status ms_results_open_journal(const char *dir, const ms_journal_identity *id, int resume,
+                                  ms_results **out)
+{
+    MS_CHECK(dir && id && out, MS_ERR_USAGE, "ms_results_open_journal: directory and identity required");
+    *out = NULL;
+    MS_CALL(make_dir(dir));
+    ms_results *res = calloc(1, sizeof *res);
+    MS_CHECK(res, MS_ERR_NOMEM, "cannot allocate the result collector");
+    res->dir = strdup(dir);
+    char *jpath = path_join(dir, MS_JOURNAL_FILE);
+    res->scratch = malloc(sizeof *res->scratch);
+    char *top = path_join(dir, "top");
+    ms_status st = (res->dir && jpath && res->scratch && top)
+                       ? MS_SUCCESS
+                       : ms_error_set(MS_ERR_NOMEM, "cannot allocate the result collector");
+    if (st == MS_SUCCESS) st = make_dir(top);
+    free(top);
+    if (st == MS_SUCCESS && resume && access(jpath, F_OK) == 0)
+        st = ms_journal_resume(jpath, id, replay_result, res, &res->journal);
+    else if (st == MS_SUCCESS)
+        st = ms_journal_create(jpath, id, &res->journal);
+    free(jpath);
+    if (st != MS_SUCCESS) {
+        ms_results_free(res);
+        return st;
+    }
+    *out = res;
+    return MS_SUCCESS;
+}
+
+ms_status ms_results_open(const char *dir, ms_results **out)
+{
+    ms_journal_identity id;
+    memset(&id, 0, sizeof id);
+    snprintf(id.version, sizeof id.version, "%s", MS_VERSION);
+    return ms_results_open_journal(dir, &id, 0, out);
+}
+
+ms_journal *ms_results_journal(ms_results *res) { return res->journal; }
+
+int ms_results_add(const ms_result *r, void *user)
+{
+    ms_results *res = user;
+    uint64_t pos;
+    uint32_t len;
+    if (ms_journal_result(res->journal, r, &pos, &len) != MS_SUCCESS) return res->failed = 1;
+    return index_result(res, r, pos, len);
 }
 
 /* ---- ordering ------------------------------------------------------------------------------ */
@@ -173,16 +191,27 @@ static int cmp_stable(const void *pa, const void *pb)
     return cmp_key(*(const entry *const *)pa, *(const entry *const *)pb);
 }
 
+/* Makes b hold at least n bytes (its contents are then scratch). */
+static ms_status buffer_reserve_n(ms_buffer *b, size_t n)
+{
+    ms_buffer_reset(b);
+    if (n > b->cap) {
+        unsigned char *d = realloc(b->data, n);
+        MS_CHECK(d, MS_ERR_NOMEM, "cannot read back a result of %zu bytes", n);
+        b->data = d;
+        b->cap = n;
+    }
+    return MS_SUCCESS;
+}
+
 static ms_status load(ms_results *res, const entry *e, ms_result *r)
 {
-    unsigned char *tmp = malloc(e->len);
-    MS_CHECK(tmp, MS_ERR_NOMEM, "cannot read back a result");
-    ms_status st = MS_SUCCESS;
-    if (pread(fileno(res->spill), tmp, e->len, (off_t)e->pos) != (ssize_t)e->len)
-        st = ms_error_set(MS_ERR_IO, "%s: cannot read back a result", res->spill_path);
+    ms_status st = buffer_reserve_n(&res->buf, e->len);
+    if (st != MS_SUCCESS) return st;
+    unsigned char *tmp = res->buf.data;
+    st = ms_journal_read(res->journal, e->pos, tmp, e->len);
     size_t pos = 0;
     if (st == MS_SUCCESS) st = ms_result_unpack(tmp, e->len, &pos, r);
-    free(tmp);
     return st;
 }
 
@@ -437,7 +466,7 @@ ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
 {
     MS_CHECK(res && info, MS_ERR_USAGE, "ms_results_finish: arguments required");
     MS_CHECK(!res->failed, MS_ERR_IO, "results were lost while streaming: %s", ms_error_message());
-    MS_CHECK(fflush(res->spill) == 0, MS_ERR_IO, "%s: flush failed", res->spill_path);
+    MS_CALL(ms_journal_flush(res->journal));
     size_t n = res->n, n_ok = 0, n_err = 0, n_dup = 0;
     entry **ok = malloc((n ? n : 1) * sizeof *ok), **err = malloc((n ? n : 1) * sizeof *err);
     if (!ok || !err) {

@@ -76,7 +76,7 @@ nerr=$(($(wc -l <"$s/errors.csv") - 1))
 check "quality.json counts the $nerr failures of errors.csv" grep -q "\"failed\": $nerr," "$s/quality.json"
 check "manifest names ranks and seed" grep -q '"ranks": 4' "$tmp/np4/manifest.json"
 check "manifest has input hashes" grep -q '"hash": "[0-9a-f]\{16\}"' "$s/manifest.json"
-check "spill file removed" test ! -e "$s/.spill"
+check "journal kept, no spill file" bash -c "test -s '$s/journal' && test ! -e '$s/.spill'"
 
 # Ascending order and another quantity; unknown names and -m are usage errors.
 "$MATSCREEN" screen -q -i "$in/obelix" -o "$tmp/asc" --rank-by volume_per_atom --ascending --top 0 >/dev/null 2>&1

@@ -216,6 +216,21 @@ static void test_pipeline_results(void)
     CU_ASSERT(ms_rank_by_from_name("density") == MS_RANK_DENSITY);
     CU_ASSERT(ms_rank_by_from_name("bogus") == -1);
     CU_ASSERT_STRING_EQUAL(ms_stage_name(MS_STAGE_VALIDATE), "validate");
+    CU_ASSERT_STRING_EQUAL(ms_stage_name(MS_STAGE_QUARANTINE), "quarantine");
+    CU_ASSERT_STRING_EQUAL(ms_stage_name(MS_STAGE_DONE), "done");
+    /* the single result of a quarantined task: a JSONL range keeps its offset */
+    t->seq = 2385;
+    t->offset = 8388608;
+    t->length = 4096;
+    t->status = MS_SUCCESS;
+    ms_result_task_failure(r, t, MS_STAGE_QUARANTINE, MS_ERR_INTERNAL, "in flight twice");
+    CU_ASSERT_EQUAL(r->task_seq, 2385);
+    CU_ASSERT_EQUAL(r->stage, MS_STAGE_QUARANTINE);
+    CU_ASSERT_EQUAL(r->status, MS_ERR_INTERNAL);
+    CU_ASSERT_EQUAL(r->offset, 8388608);
+    CU_ASSERT_EQUAL(r->index, 0);
+    CU_ASSERT_STRING_EQUAL(r->reason, "in flight twice");
+    CU_ASSERT_STRING_EQUAL(r->file, t->path);
     free(t);
     free(r);
     ms_pipeline_destroy(&p);

@@ -1,0 +1,32 @@
+/*
+ * Calibration of predicted uncertainties (regression: mean mu and standard deviation sigma).
+ *
+ *   within1, within2: fraction of |y - mu| <= 1 sigma and <= 2 sigma (0.683 and 0.954 expected
+ *     for calibrated Gaussian errors);
+ *   miscalibration area: area between the observed and the expected proportion of |z| =
+ *     |y - mu|/sigma inside the centred Gaussian interval of probability p, for p on 101 points
+ *     of [0, 1] (trapezoids), as uncertainty-toolbox's miscalibration_area (Tran et al., Mach.
+ *     Learn.: Sci. Technol. 1 (2020) 025006); 0 is perfect, 0.5 the worst;
+ *   nll: mean Gaussian negative log likelihood 0.5 log(2 pi sigma^2) + (y - mu)^2 / (2 sigma^2);
+ *   z_rms: sqrt(mean z^2) (1 when calibrated on average).
+ * Rows with sigma <= 0 or non-finite are skipped (n_used counts the others). Not collective.
+ */
+#ifndef MATSCREEN_CALIBRATION_H
+#define MATSCREEN_CALIBRATION_H
+
+#include <stddef.h>
+
+#include "matscreen/error.h"
+
+typedef struct ms_calibration {
+    double within1, within2, miscal_area, nll, z_rms;
+    size_t n_used;
+} ms_calibration;
+
+ms_status ms_calibration_compute(const double *y, const double *mu, const double *sigma, size_t n,
+                                 ms_calibration *out);
+
+/* Inverse of the standard normal CDF (|error| < 1e-12 on (1e-300, 1 - 1e-16)). */
+double ms_normal_quantile(double p);
+
+#endif /* MATSCREEN_CALIBRATION_H */

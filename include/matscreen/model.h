@@ -1,0 +1,226 @@
+/*
+ * The model interface: one object that wraps every learner (forest, logistic regression,
+ * Gaussian naive Bayes, and later Gaussian processes) together with the data-quality steps it
+ * was trained with, and the model file format.
+ *
+ * Conventions
+ *   - A learner is a const ms_model_type (name, fit, predict, save, load, free, describe), one per
+ *     file in src/ml/, as descriptor families are (STYLE.md item 10). The registry in model.c maps
+ *     names to types. Adding a learner (the GP engineer's "gp") means: export
+ *     `const ms_model_type ms_model_type_gp` from gp.c and add ONE line to the table in model.c
+ *     (the slot is marked there). Nothing else in this file or in the commands changes.
+ *   - ms_model is what is trained, saved and loaded: kind, task (regression / classification),
+ *     the target (name, log10 flag, classification threshold), the descriptor set (name, version,
+ *     signature), feature names, the kept-feature mask of the variance/correlation filters, the
+ *     imputation medians, the z-score scaler, the training-data hash, seed, and the CV metrics.
+ *   - Prediction pipeline for a raw feature row (descriptor order, all set features):
+ *       keep filtered columns -> NaN becomes the training median -> z-score -> learner.
+ *     The learner's predict gives mean + sigma (regression; mean in the units of the target,
+ *     i.e. log10 units with --log10) or P(class 1) + sigma (classification; sigma NaN when the
+ *     learner has none, e.g. logistic and naive Bayes).
+ *   - Rows are row-major (ms_matrix); every function is Not collective except ms_model_fit
+ *     (Collective on comm, for learners that distribute, such as the forest and the GP).
+ *
+ * Model file format (version 1), all integers little-endian, doubles IEEE-754 binary64 LE:
+ *     offset 0   8 bytes  magic "MSMODEL\0"
+ *            8   u32      format version (1)
+ *           12   u32      0x01020304 endianness mark
+ *           16   u64      payload length L
+ *           24   u64      FNV-1a 64 checksum of the payload (damage detection; NOT tamper-proof:
+ *                          anyone can recompute it, so loaders still bounds-check everything)
+ *           32   L bytes  payload: a sequence of fields, each  u32 tag | u64 length | bytes
+ *   Strings are raw bytes (no NUL) of their field; arrays of doubles are length/8 values. The
+ *   payload starts with the "kind" field; unknown tags are skipped (forward compatible); the
+ *   learner's own state is the "state" field, parsed by the learner's load with a bounded reader.
+ *   Errors: "F: not a matscreen model", "F: truncated: ...", "F: checksum mismatch: file is
+ *   damaged", "F: model format version V is newer than this matscreen (1)", "F: made for
+ *   descriptor set magpie v2 but this matscreen has v1".
+ */
+#ifndef MATSCREEN_MODEL_H
+#define MATSCREEN_MODEL_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "matscreen/error.h"
+#include "matscreen/matrix.h"
+
+#define MS_MODEL_FORMAT_VERSION 1u
+
+/* ---- bounded byte streams used by the learners' save / load ---------------------------------- */
+
+/* A growable output buffer. Errors are sticky: after an allocation failure every put is a no-op
+ * and ms_model_writer.status is MS_ERR_NOMEM. */
+typedef struct ms_model_writer {
+    unsigned char *data;
+    size_t len, cap;
+    ms_status status;
+} ms_model_writer;
+
+void ms_model_put_u32(ms_model_writer *w, uint32_t v);
+void ms_model_put_u64(ms_model_writer *w, uint64_t v);
+void ms_model_put_f64(ms_model_writer *w, double v);
+void ms_model_put_bytes(ms_model_writer *w, const void *p, size_t n);
+/* n doubles preceded by n as u64. */
+void ms_model_put_f64s(ms_model_writer *w, const double *v, size_t n);
+/* n u32 preceded by n as u64. */
+void ms_model_put_u32s(ms_model_writer *w, const uint32_t *v, size_t n);
+/* A string as u64 length + bytes. */
+void ms_model_put_str(ms_model_writer *w, const char *s);
+
+/* A bounded input cursor. Every get checks the remaining length; on failure it returns
+ * MS_ERR_PARSE with a message ("truncated model: ...") and leaves the output zeroed. */
+typedef struct ms_model_reader {
+    const unsigned char *data;
+    size_t len, pos;
+} ms_model_reader;
+
+ms_status ms_model_get_u32(ms_model_reader *r, uint32_t *v);
+ms_status ms_model_get_u64(ms_model_reader *r, uint64_t *v);
+ms_status ms_model_get_f64(ms_model_reader *r, double *v);
+/* Reads a u64 count (which must be <= max) then that many values into a new array (caller
+ * frees; NULL when the count is 0). */
+ms_status ms_model_get_f64s(ms_model_reader *r, size_t max, double **v, size_t *n);
+ms_status ms_model_get_u32s(ms_model_reader *r, size_t max, uint32_t **v, size_t *n);
+/* Reads a string of at most max bytes into a new NUL-terminated string (caller frees). */
+ms_status ms_model_get_str(ms_model_reader *r, size_t max, char **s);
+
+/* ---- learners ------------------------------------------------------------------------------- */
+
+typedef enum ms_model_task {
+    MS_MODEL_REGRESSION = 0,
+    MS_MODEL_CLASSIFICATION = 1 /* binary: y is 0 or 1 */
+} ms_model_task;
+
+/* Learner options as key=value strings (from --param KEY=VALUE); each learner reads the keys it
+ * knows with ms_model_option_* and fails on keys it does not know (listing the valid ones). */
+#define MS_MODEL_MAX_OPTIONS 32
+typedef struct ms_model_options {
+    size_t n;
+    const char *key[MS_MODEL_MAX_OPTIONS];   /* borrowed */
+    const char *value[MS_MODEL_MAX_OPTIONS]; /* borrowed */
+} ms_model_options;
+
+/* Adds "key=value" (borrowed; must outlive opt). MS_ERR_USAGE when malformed or full. */
+ms_status ms_model_options_add(ms_model_options *opt, const char *key_eq_value);
+/* Value of key as a number; *out unchanged when absent. MS_ERR_USAGE when not a number. */
+ms_status ms_model_option_double(const ms_model_options *opt, const char *key, double *out);
+/* Fails with MS_ERR_USAGE naming the first key of opt not in the NULL-terminated list known. */
+ms_status ms_model_options_check(const ms_model_options *opt, const char *learner,
+                                 const char *const *known);
+
+/* What fit receives: x already filtered, imputed and standardised. */
+typedef struct ms_model_fit_args {
+    const ms_matrix *x;
+    const double *y;               /* regression target, or 0/1 for classification */
+    ms_model_task task;
+    uint64_t seed;
+    const ms_model_options *options; /* never NULL */
+    MPI_Comm comm;                 /* ranks that train together (MPI_COMM_SELF for one) */
+} ms_model_fit_args;
+
+/* A learner. fit and load create the state; free releases it. predict must not modify state
+ * (it may be called from several threads). sigma may be NULL in predict. */
+typedef struct ms_model_type {
+    const char *name;       /* "forest", "logistic", "naive_bayes", "gp" */
+    const char *summary;    /* one line for listings */
+    int regression;         /* 1 when the learner does regression */
+    int classification;     /* 1 when it does binary classification */
+    ms_status (*fit)(const ms_model_fit_args *args, void **state);
+    ms_status (*predict)(const void *state, const ms_matrix *x, double *mean, double *sigma);
+    ms_status (*save)(const void *state, ms_model_writer *w);
+    ms_status (*load)(ms_model_reader *r, size_t n_features, ms_model_task task, void **state);
+    void (*free)(void *state);
+    /* Prints "  key: value" lines describing the fitted state (may be NULL). */
+    void (*describe)(const void *state, FILE *out);
+} ms_model_type;
+
+extern const ms_model_type ms_model_type_forest;      /* forest.c */
+extern const ms_model_type ms_model_type_logistic;    /* logistic.c */
+extern const ms_model_type ms_model_type_naive_bayes; /* naive_bayes.c */
+
+/* Finds a learner by name; unknown names fail with MS_ERR_NOT_FOUND listing the valid ones. */
+ms_status ms_model_type_lookup(const char *name, const ms_model_type **out);
+size_t ms_model_type_count(void);
+const ms_model_type *ms_model_type_get(size_t i);
+
+/* ---- the model ------------------------------------------------------------------------------ */
+
+#define MS_MODEL_MAX_METRICS 64
+
+typedef struct ms_model {
+    const ms_model_type *type;
+    void *state;                 /* the learner's, owned */
+    ms_model_task task;
+    uint64_t seed;
+    char *target;                /* target column name */
+    int log10_target;            /* 1 when the learner saw log10(target) */
+    double threshold;            /* classification: positive when target >= threshold (in the
+                                    target's own units); NaN when labels were given as classes */
+    char *descriptor_set;        /* "" when features came from elsewhere (no check at load) */
+    int descriptor_version;
+    char *descriptor_signature;
+    size_t n_raw;                /* features in a raw row (descriptor order) */
+    char **feature_names;        /* n_raw names */
+    unsigned char *keep;         /* n_raw flags (filters) */
+    size_t n_kept;
+    double *median;              /* n_kept training medians (imputation) */
+    double *center, *scale;      /* n_kept z-score parameters */
+    uint64_t data_hash;          /* FNV-1a of the training matrix and targets */
+    size_t n_train;
+    char *created;               /* ISO time and matscreen version */
+    size_t n_metrics;            /* CV / OOB metrics stored with the model */
+    char *metric_name[MS_MODEL_MAX_METRICS];
+    double metric_value[MS_MODEL_MAX_METRICS];
+} ms_model;
+
+/* How to train. */
+typedef struct ms_model_spec {
+    const char *kind;            /* learner name */
+    ms_model_task task;
+    uint64_t seed;
+    ms_model_options options;
+    double variance_threshold;   /* drop features with training variance <= this (default 0) */
+    double correlation_threshold;/* drop the later of two features with |r| > this (default 1:
+                                    off, as no |r| exceeds 1) */
+    int standardize;             /* default 1 */
+} ms_model_spec;
+
+void ms_model_spec_default(ms_model_spec *spec);
+
+/* Trains on raw rows x (n x n_raw, NaN allowed) and y. feature_names (n_raw, may be NULL) are
+ * copied. Collective on comm. On success *out is a new model (free with ms_model_free). The
+ * caller fills target, threshold, descriptor fields with ms_model_set_meta afterwards. */
+ms_status ms_model_fit(const ms_model_spec *spec, const ms_matrix *x, const double *y,
+                       const char *const *feature_names, MPI_Comm comm, ms_model **out);
+
+/* Records metadata (strings copied; NULL leaves a field empty). */
+ms_status ms_model_set_meta(ms_model *m, const char *target, int log10_target, double threshold,
+                            const char *descriptor_set, int descriptor_version,
+                            const char *descriptor_signature);
+
+/* Adds (or replaces) a named metric stored in the file. */
+ms_status ms_model_add_metric(ms_model *m, const char *name, double value);
+
+/* Predicts raw rows x (n x n_raw). mean and sigma (may be NULL) have x->rows entries. */
+ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma);
+
+/* Writes / reads a model file. Load verifies magic, version, length, checksum, every field's
+ * bounds, and (when the model names a descriptor set) that this build has that set at the same
+ * version; errors are prefixed with path. */
+ms_status ms_model_save(const ms_model *m, const char *path);
+ms_status ms_model_load(const char *path, ms_model **out);
+/* The same on a memory image (for tests and fuzzing); name is used in messages. */
+ms_status ms_model_save_buffer(const ms_model *m, ms_model_writer *w);
+ms_status ms_model_load_buffer(const unsigned char *data, size_t len, const char *name,
+                               ms_model **out);
+
+/* Prints what the model is and how it scored (for `matscreen model info`). */
+void ms_model_describe(const ms_model *m, FILE *out);
+
+/* Releases m; NULL is a no-op. */
+void ms_model_free(ms_model *m);
+
+#endif /* MATSCREEN_MODEL_H */

@@ -1,0 +1,395 @@
+/*
+ * matscreen evaluate: cross-validation of a learner, or held-out metrics of a saved model.
+ *
+ * MPI_Init / MPI_Finalize happen here, as in cmd_screen.c. Every rank reads and featurises the
+ * same data (deterministic); model fits are collective (the forest spreads its trees over the
+ * ranks); only rank 0 prints. Results do not depend on the number of ranks.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "matscreen/calibration.h"
+#include "matscreen/cv.h"
+#include "matscreen/element.h"
+#include "matscreen/importance.h"
+#include "matscreen/metrics.h"
+#include "matscreen/model.h"
+
+static void evaluate_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: matscreen evaluate --kind KIND DATA [--cv K | --folds FOLDS.csv] [options]\n"
+            "       matscreen evaluate -m MODEL DATA            held-out metrics of a saved model\n"
+            "       mpirun -np N matscreen evaluate ...\n\n"
+            "DATA is one of\n"
+            "  --matbench FILE.json             Matbench composition task (target: last column)\n"
+            "  -l LABELS.csv --formula-column C CSV with formulas in column C (e.g. CrabNet)\n"
+            "  -l LABELS.csv -i DIR [--id-column ID]  CSV whose ID column names DIR/ID.cif\n"
+            "with -t TARGET (column), --set NAME (descriptor set, default magpie; the model's own\n"
+            "with -m), --log10 (learn log10 of the target), --threshold X (classify target >= X).\n\n"
+            "  -k, --kind KIND         forest (default), logistic, naive_bayes\n"
+            "  -p, --param KEY=VALUE   learner parameter (repeatable), e.g. n_trees=200\n"
+            "      --cv K              K-fold cross-validation (default 5; stratified for classes)\n"
+            "      --repeats R         repeat the K-fold split R times with seeds S, S+1, ...\n"
+            "      --folds FILE        fixed test folds (Matbench folds.csv: task,mbid,test_fold)\n"
+            "      --task NAME         task name in FOLDS (default: the JSON file's base name)\n"
+            "  -s, --seed S            seed of folds and learners (default 0)\n"
+            "      --class-threshold X also score a regression as a classifier at target >= X\n"
+            "                          (in the target's units before --log10)\n"
+            "      --importance N      (-m only) print the N most important features\n"
+            "                          (permutation importance, 5 repeats)\n"
+            "      --predictions FILE  write id,target,y,mean,sigma,fold as CSV\n"
+            "      --max-rows N        use only the first N rows\n"
+            "  -h, --help              this text\n");
+}
+
+typedef struct eval_args {
+    const char *model, *kind, *matbench, *labels, *input, *formula_col, *id_col, *target, *set;
+    const char *folds, *task, *predictions;
+    int log10, help, repeats, importance;
+    size_t cv, max_rows;
+    double threshold, class_threshold;
+    uint64_t seed;
+    ms_model_options opt;
+} eval_args;
+
+static int parse(int argc, char **argv, eval_args *a, int rank)
+{
+    memset(a, 0, sizeof *a);
+    a->kind = "forest";
+    a->threshold = a->class_threshold = NAN;
+    a->repeats = 1;
+    static const struct option longopts[] = {
+        {"model", required_argument, 0, 'm'}, {"kind", required_argument, 0, 'k'},
+        {"matbench", required_argument, 0, 'M'}, {"labels", required_argument, 0, 'l'},
+        {"input", required_argument, 0, 'i'}, {"formula-column", required_argument, 0, 'F'},
+        {"id-column", required_argument, 0, 'I'}, {"target", required_argument, 0, 't'},
+        {"set", required_argument, 0, 'S'}, {"log10", no_argument, 0, 'L'},
+        {"threshold", required_argument, 0, 'T'}, {"param", required_argument, 0, 'p'},
+        {"cv", required_argument, 0, 'c'}, {"repeats", required_argument, 0, 'r'},
+        {"folds", required_argument, 0, 'f'}, {"task", required_argument, 0, 'a'},
+        {"seed", required_argument, 0, 's'}, {"class-threshold", required_argument, 0, 'C'},
+        {"importance", required_argument, 0, 'P'}, {"predictions", required_argument, 0, 'o'},
+        {"max-rows", required_argument, 0, 'N'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    optind = 1;
+    opterr = rank == 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "m:k:l:i:t:p:s:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': a->model = optarg; break;
+        case 'k': a->kind = optarg; break;
+        case 'M': a->matbench = optarg; break;
+        case 'l': a->labels = optarg; break;
+        case 'i': a->input = optarg; break;
+        case 'F': a->formula_col = optarg; break;
+        case 'I': a->id_col = optarg; break;
+        case 't': a->target = optarg; break;
+        case 'S': a->set = optarg; break;
+        case 'L': a->log10 = 1; break;
+        case 'T': a->threshold = strtod(optarg, NULL); break;
+        case 'p':
+            if (ms_model_options_add(&a->opt, optarg) != MS_SUCCESS) {
+                if (rank == 0) fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
+                return 2;
+            }
+            break;
+        case 'c': a->cv = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'r': a->repeats = atoi(optarg); break;
+        case 'f': a->folds = optarg; break;
+        case 'a': a->task = optarg; break;
+        case 's': a->seed = strtoull(optarg, NULL, 10); break;
+        case 'C': a->class_threshold = strtod(optarg, NULL); break;
+        case 'P': a->importance = atoi(optarg); break;
+        case 'o': a->predictions = optarg; break;
+        case 'N': a->max_rows = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'h': a->help = 1; return 0;
+        default: return 2;
+        }
+    }
+    if (optind < argc || (!a->matbench && !a->labels)) {
+        if (rank == 0)
+            fprintf(stderr, "matscreen evaluate: give --matbench FILE or -l LABELS (see --help)\n");
+        return 2;
+    }
+    if (a->labels && !a->formula_col && !a->input) {
+        if (rank == 0) fprintf(stderr, "matscreen evaluate: -l needs --formula-column or -i DIR\n");
+        return 2;
+    }
+    if (a->repeats < 1 || a->repeats > 100 || (a->cv && (a->cv < 2 || a->cv > MS_CV_MAX_FOLDS))) {
+        if (rank == 0) fprintf(stderr, "matscreen evaluate: --cv 2..64, --repeats 1..100\n");
+        return 2;
+    }
+    return 0;
+}
+
+static void data_spec(const eval_args *a, const ms_model *m, ms_dataset_spec *ds)
+{
+    ms_dataset_spec_default(ds);
+    if (a->matbench) {
+        ds->source = MS_DATASET_MATBENCH;
+        ds->path = a->matbench;
+    } else if (a->input) {
+        ds->source = MS_DATASET_STRUCTURE_CSV;
+        ds->path = a->labels;
+        ds->structure_dir = a->input;
+        ds->id_column = a->id_col ? a->id_col : "ID";
+    } else {
+        ds->source = MS_DATASET_FORMULA_CSV;
+        ds->path = a->labels;
+        ds->formula_column = a->formula_col;
+        ds->id_column = a->id_col;
+    }
+    ds->target = a->target;
+    ds->set = a->set ? a->set : "magpie";
+    ds->log10_target = a->log10;
+    ds->threshold = a->threshold;
+    ds->max_rows = a->max_rows;
+    if (m) {
+        if (m->descriptor_set[0]) ds->set = m->descriptor_set;
+        if (m->target[0] && !a->target && !a->matbench) ds->target = m->target;
+        ds->log10_target = m->log10_target;
+        ds->threshold = m->threshold;
+    }
+}
+
+static void print_scores(const ms_cv_scores *s)
+{
+    printf("%-20s", "metric");
+    for (size_t f = 0; f < s->k; f++) printf("  fold%-4zu", f);
+    printf("  %-9s %-9s\n", "mean", "std");
+    for (size_t q = 0; q < s->n_scores; q++) {
+        printf("%-20s", s->name[q]);
+        for (size_t f = 0; f < s->k; f++) printf("  %-8.4f", s->fold[q][f]);
+        printf("  %-9.4f %-9.4f\n", s->mean[q], s->std[q]);
+    }
+}
+
+/* Scores a regression as a classifier at yt: P(y >= yt) = Phi((mu - yt)/sigma). */
+static void print_thresholded(const double *y, const double *mu, const double *sg, size_t n,
+                              double yt, const char *label)
+{
+    double *lab = malloc((n + 1) * sizeof *lab), *pr = malloc((n + 1) * sizeof *pr);
+    if (!lab || !pr) {
+        free(lab);
+        free(pr);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lab[i] = y[i] >= yt;
+        double s = sg && sg[i] > 0 ? sg[i] : 1e-12;
+        pr[i] = 0.5 * erfc(-(mu[i] - yt) / (s * M_SQRT2));
+    }
+    ms_class_metrics c;
+    if (ms_metrics_classification(lab, pr, n, &c) == MS_SUCCESS)
+        printf("classification at %s (pooled out-of-fold, P = Phi((mu - t)/sigma)):\n"
+               "  positives %zu of %zu; accuracy %.4f precision %.4f recall %.4f f1 %.4f mcc %.4f\n"
+               "  roc_auc %.4f log_loss %.4f; confusion tn %zu fp %zu fn %zu tp %zu\n",
+               label, c.tp + c.fn, n, c.accuracy, c.precision, c.recall, c.f1, c.mcc, c.roc_auc,
+               c.log_loss, c.tn, c.fp, c.fn, c.tp);
+    free(lab);
+    free(pr);
+}
+
+static void write_predictions(const char *path, const ms_dataset *d, const double *mu,
+                              const double *sg, const int *fold)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "matscreen evaluate: cannot write %s\n", path);
+        return;
+    }
+    fprintf(f, "id,target,y,mean,sigma,fold\n");
+    for (size_t i = 0; i < d->n; i++)
+        fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%d\n", d->ids[i], d->target[i], d->y[i], mu[i],
+                sg ? sg[i] : NAN, fold ? fold[i] : -1);
+    fclose(f);
+}
+
+static const char *task_from_path(const char *path, char *buf, size_t n)
+{
+    const char *b = strrchr(path, '/');
+    snprintf(buf, n, "%s", b ? b + 1 : path);
+    char *dot = strstr(buf, ".json");
+    if (dot) *dot = 0;
+    return buf;
+}
+
+static int run_cv(const eval_args *a, const ms_dataset *d, int rank)
+{
+    size_t n = d->n;
+    int *fold = malloc((n + 1) * sizeof *fold);
+    double *mu = malloc((n + 1) * sizeof *mu), *sg = malloc((n + 1) * sizeof *sg);
+    if (!fold || !mu || !sg) {
+        free(fold);
+        free(mu);
+        free(sg);
+        fprintf(stderr, "matscreen evaluate: out of memory\n");
+        return 2;
+    }
+    ms_model_spec spec;
+    ms_model_spec_default(&spec);
+    spec.kind = a->kind;
+    spec.task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
+    spec.options = a->opt;
+    int code = 0;
+    int reps = a->folds ? 1 : a->repeats;
+    for (int rep = 0; rep < reps && code == 0; rep++) {
+        size_t k = a->cv ? a->cv : 5;
+        ms_status st = MS_SUCCESS;
+        if (a->folds) {
+            char tb[256];
+            const char *task = a->task ? a->task : task_from_path(a->matbench ? a->matbench : "", tb, sizeof tb);
+            st = ms_folds_read(a->folds, task, d->ids, n, fold, &k);
+        } else if (d->classification) {
+            ms_folds_stratified(d->y, n, k, a->seed + (uint64_t)rep, fold);
+        } else {
+            ms_folds_kfold(n, k, a->seed + (uint64_t)rep, fold);
+        }
+        spec.seed = a->seed + (uint64_t)rep;
+        double t0 = MPI_Wtime();
+        if (st == MS_SUCCESS) st = ms_cv_predict(&spec, &d->x, d->y, fold, k, MPI_COMM_WORLD, mu, sg);
+        double secs = MPI_Wtime() - t0;
+        ms_cv_scores sc;
+        if (st == MS_SUCCESS) st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n, k, &sc);
+        if (st != MS_SUCCESS) {
+            if (rank == 0) fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
+            code = 2;
+            break;
+        }
+        if (rank == 0) {
+            printf("%s on %s: %zu rows, %zu features (%s v%d), %zu folds%s, seed %llu, %.1f s\n",
+                   a->kind, d->target_name, n, d->n_features, d->set_name, d->set_version, k,
+                   a->folds ? " from file" : (d->classification ? " (stratified)" : ""),
+                   (unsigned long long)spec.seed, secs);
+            print_scores(&sc);
+            if (!d->classification) {
+                ms_reg_metrics rm;
+                ms_calibration cal;
+                ms_metrics_regression(d->y, mu, n, &rm);
+                ms_calibration_compute(d->y, mu, sg, n, &cal);
+                printf("pooled: mae %.4f rmse %.4f r2 %.4f spearman %.4f; calibration: "
+                       "within1 %.3f within2 %.3f miscal_area %.4f nll %.4f z_rms %.3f\n",
+                       rm.mae, rm.rmse, rm.r2, rm.spearman, cal.within1, cal.within2,
+                       cal.miscal_area, cal.nll, cal.z_rms);
+                if (!isnan(a->class_threshold)) {
+                    char lab[128];
+                    snprintf(lab, sizeof lab, "%s >= %g", d->target_name, a->class_threshold);
+                    print_thresholded(d->y, mu, sg, n,
+                                      a->log10 ? log10(a->class_threshold) : a->class_threshold, lab);
+                }
+            }
+            if (a->predictions && rep == 0) write_predictions(a->predictions, d, mu, sg, fold);
+            fflush(stdout);
+        }
+    }
+    free(fold);
+    free(mu);
+    free(sg);
+    return code;
+}
+
+static int run_heldout(const eval_args *a, const ms_model *m, const ms_dataset *d, int rank)
+{
+    size_t n = d->n;
+    double *mu = malloc((n + 1) * sizeof *mu), *sg = malloc((n + 1) * sizeof *sg);
+    int code = 0;
+    ms_status st = mu && sg ? ms_model_predict(m, &d->x, mu, sg)
+                            : ms_error_set(MS_ERR_NOMEM, "out of memory");
+    if (st != MS_SUCCESS) {
+        if (rank == 0) fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
+        code = 2;
+    } else if (rank == 0) {
+        printf("model %s (%s) on %s: %zu rows (%zu dropped)\n", a->model, m->type->name,
+               d->target_name, n, d->n_dropped);
+        if (m->task == MS_MODEL_CLASSIFICATION) {
+            ms_class_metrics c;
+            ms_metrics_classification(d->y, mu, n, &c);
+            printf("accuracy %.4f precision %.4f recall %.4f f1 %.4f mcc %.4f balanced_accuracy "
+                   "%.4f roc_auc %.4f log_loss %.4f\nconfusion tn %zu fp %zu fn %zu tp %zu\n",
+                   c.accuracy, c.precision, c.recall, c.f1, c.mcc, c.balanced_accuracy, c.roc_auc,
+                   c.log_loss, c.tn, c.fp, c.fn, c.tp);
+        } else {
+            ms_reg_metrics rm;
+            ms_calibration cal;
+            ms_metrics_regression(d->y, mu, n, &rm);
+            ms_calibration_compute(d->y, mu, sg, n, &cal);
+            double mean_tr = NAN;
+            for (size_t k = 0; k < m->n_metrics; k++)
+                if (strcmp(m->metric_name[k], "train_mean") == 0) mean_tr = m->metric_value[k];
+            double bm = 0;
+            for (size_t i = 0; i < n; i++) bm += fabs(d->y[i] - mean_tr);
+            printf("mae %.4f rmse %.4f r2 %.4f spearman %.4f\n"
+                   "calibration: within1 %.3f within2 %.3f miscal_area %.4f nll %.4f z_rms %.3f\n"
+                   "baseline (training mean %.4f): mae %.4f\n",
+                   rm.mae, rm.rmse, rm.r2, rm.spearman, cal.within1, cal.within2, cal.miscal_area,
+                   cal.nll, cal.z_rms, mean_tr, bm / (double)n);
+            if (!isnan(a->class_threshold)) {
+                char lab[128];
+                snprintf(lab, sizeof lab, "%s >= %g", d->target_name, a->class_threshold);
+                print_thresholded(d->y, mu, sg, n,
+                                  m->log10_target ? log10(a->class_threshold) : a->class_threshold,
+                                  lab);
+            }
+        }
+        if (a->predictions) write_predictions(a->predictions, d, mu, sg, NULL);
+        if (a->importance > 0) {
+            double *imp = malloc((m->n_raw + 1) * sizeof *imp);
+            size_t *order = malloc((m->n_raw + 1) * sizeof *order);
+            if (imp && order &&
+                ms_permutation_importance(m, &d->x, d->y, 5, a->seed, imp) == MS_SUCCESS) {
+                ms_importance_order(imp, m->n_raw, order);
+                printf("permutation importance (%s increase, 5 repeats):\n",
+                       m->task == MS_MODEL_CLASSIFICATION ? "1 - ROC-AUC" : "MAE");
+                for (int q = 0; q < a->importance && (size_t)q < m->n_raw; q++)
+                    printf("  %-48s %.5f\n", m->feature_names[order[q]], imp[order[q]]);
+            }
+            free(imp);
+            free(order);
+        }
+    }
+    free(mu);
+    free(sg);
+    return code;
+}
+
+int ms_cmd_evaluate(int argc, char **argv)
+{
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized) MPI_Init(&argc, &argv);
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    eval_args a;
+    int code = parse(argc, argv, &a, rank);
+    if (code == 0 && a.help) {
+        if (rank == 0) evaluate_usage(stdout);
+    } else if (code == 0) {
+        ms_element_table *elements = NULL;
+        ms_model *m = NULL;
+        ms_dataset d;
+        memset(&d, 0, sizeof d);
+        ms_status st = ms_element_table_load_default(&elements);
+        if (st == MS_SUCCESS && a.model) st = ms_model_load(a.model, &m);
+        ms_dataset_spec ds;
+        data_spec(&a, m, &ds);
+        if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
+        int ok = st == MS_SUCCESS, all_ok = 0;
+        if (!ok) fprintf(stderr, "matscreen evaluate (rank %d): %s\n", rank, ms_error_message());
+        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (!all_ok) code = 2;
+        else if (m) code = run_heldout(&a, m, &d, rank);
+        else code = run_cv(&a, &d, rank);
+        ms_dataset_free(&d);
+        ms_model_free(m);
+        ms_element_table_free(elements);
+    }
+    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return code;
+}

@@ -1,0 +1,42 @@
+/*
+ * matscreen model info MODEL...: prints what a model file is (kind, task, target, descriptor
+ * set, features, training data hash) and how it scored (OOB and CV metrics stored in it).
+ * Not an MPI program: it never calls MPI_Init.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "matscreen/model.h"
+
+static void model_usage(FILE *out)
+{
+    fprintf(out, "usage: matscreen model info MODEL...\n\n"
+                 "Prints what each model file is and how it scored. A damaged, truncated or\n"
+                 "foreign file gives a one-line error and exit status 1.\n");
+}
+
+int ms_cmd_model(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        model_usage(stdout);
+        return 0;
+    }
+    if (argc < 3 || strcmp(argv[1], "info") != 0) {
+        model_usage(stderr);
+        return 2;
+    }
+    int code = 0;
+    for (int i = 2; i < argc; i++) {
+        ms_model *m = NULL;
+        if (ms_model_load(argv[i], &m) != MS_SUCCESS) {
+            fprintf(stderr, "matscreen model: %s\n", ms_error_message());
+            code = 1;
+            continue;
+        }
+        printf("file: %s\n", argv[i]);
+        ms_model_describe(m, stdout);
+        ms_model_free(m);
+    }
+    return code;
+}

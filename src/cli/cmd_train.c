@@ -1,0 +1,258 @@
+/*
+ * matscreen train: trains a model on labelled compositions or structures and writes a model file.
+ *
+ * MPI_Init / MPI_Finalize happen here, as in cmd_screen.c. Every rank reads and featurises the
+ * same data; the fit is collective (forest trees are spread over the ranks, seeds from the tree
+ * index) and rank 0 writes the file, which is identical for any number of ranks except for the
+ * creation time. Data options are the same as `matscreen evaluate` (see its --help).
+ */
+#include <getopt.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "matscreen/cv.h"
+#include "matscreen/element.h"
+#include "matscreen/forest.h"
+#include "matscreen/model.h"
+
+static void train_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: matscreen train DATA -o MODEL [--kind forest|logistic|naive_bayes] [options]\n"
+            "       mpirun -np N matscreen train ...\n\n"
+            "DATA is one of\n"
+            "  --matbench FILE.json             Matbench composition task (target: last column)\n"
+            "  -l LABELS.csv --formula-column C CSV with formulas in column C (e.g. CrabNet)\n"
+            "  -l LABELS.csv -i DIR [--id-column ID]  CSV whose ID column names DIR/ID.cif\n"
+            "with -t TARGET (column), --set NAME (descriptor set, default magpie), --log10 (learn\n"
+            "log10 of the target), --threshold X (train a classifier of target >= X).\n\n"
+            "  -o, --output MODEL      model file to write (required)\n"
+            "  -k, --kind KIND         forest (default), logistic, naive_bayes\n"
+            "  -p, --param KEY=VALUE   learner parameter (repeatable): forest n_trees=100,\n"
+            "                          max_features=0 (sqrt(p) classification, p regression),\n"
+            "                          max_features_frac, min_samples_leaf=1, max_depth=0,\n"
+            "                          bootstrap=1, max_bins=255, recalibrate=1; logistic C=1;\n"
+            "                          naive_bayes var_smoothing=1e-9\n"
+            "      --cv K              also cross-validate (K folds) and store the scores\n"
+            "  -s, --seed S            seed (default 0), stored in the model\n"
+            "      --max-rows N        use only the first N rows\n"
+            "  -h, --help              this text\n");
+}
+
+typedef struct train_args {
+    const char *output, *model, *kind, *matbench, *labels, *input, *formula_col, *id_col, *target, *set;
+    const char *folds, *task, *predictions;
+    int log10, help, repeats, importance;
+    size_t cv, max_rows;
+    double threshold, class_threshold;
+    uint64_t seed;
+    ms_model_options opt;
+} train_args;
+
+static int parse(int argc, char **argv, train_args *a, int rank)
+{
+    memset(a, 0, sizeof *a);
+    a->kind = "forest";
+    a->threshold = a->class_threshold = NAN;
+    a->repeats = 1;
+    static const struct option longopts[] = {
+        {"output", required_argument, 0, 'o'}, {"kind", required_argument, 0, 'k'},
+        {"matbench", required_argument, 0, 'M'}, {"labels", required_argument, 0, 'l'},
+        {"input", required_argument, 0, 'i'}, {"formula-column", required_argument, 0, 'F'},
+        {"id-column", required_argument, 0, 'I'}, {"target", required_argument, 0, 't'},
+        {"set", required_argument, 0, 'S'}, {"log10", no_argument, 0, 'L'},
+        {"threshold", required_argument, 0, 'T'}, {"param", required_argument, 0, 'p'},
+        {"cv", required_argument, 0, 'c'}, {"repeats", required_argument, 0, 'r'},
+        {"folds", required_argument, 0, 'f'}, {"task", required_argument, 0, 'a'},
+        {"seed", required_argument, 0, 's'}, {"class-threshold", required_argument, 0, 'C'},
+        {"importance", required_argument, 0, 'P'}, {"predictions", required_argument, 0, 'O'},
+        {"max-rows", required_argument, 0, 'N'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    optind = 1;
+    opterr = rank == 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:k:l:i:t:p:s:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': a->output = optarg; break;
+        case 'k': a->kind = optarg; break;
+        case 'M': a->matbench = optarg; break;
+        case 'l': a->labels = optarg; break;
+        case 'i': a->input = optarg; break;
+        case 'F': a->formula_col = optarg; break;
+        case 'I': a->id_col = optarg; break;
+        case 't': a->target = optarg; break;
+        case 'S': a->set = optarg; break;
+        case 'L': a->log10 = 1; break;
+        case 'T': a->threshold = strtod(optarg, NULL); break;
+        case 'p':
+            if (ms_model_options_add(&a->opt, optarg) != MS_SUCCESS) {
+                if (rank == 0) fprintf(stderr, "matscreen train: %s\n", ms_error_message());
+                return 2;
+            }
+            break;
+        case 'c': a->cv = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'r': a->repeats = atoi(optarg); break;
+        case 'f': a->folds = optarg; break;
+        case 'a': a->task = optarg; break;
+        case 's': a->seed = strtoull(optarg, NULL, 10); break;
+        case 'C': a->class_threshold = strtod(optarg, NULL); break;
+        case 'P': a->importance = atoi(optarg); break;
+        case 'O': a->predictions = optarg; break;
+        case 'N': a->max_rows = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'h': a->help = 1; return 0;
+        default: return 2;
+        }
+    }
+    if (!a->output) {
+        if (rank == 0) fprintf(stderr, "matscreen train: -o MODEL is required (see --help)\n");
+        return 2;
+    }
+    if (optind < argc || (!a->matbench && !a->labels)) {
+        if (rank == 0)
+            fprintf(stderr, "matscreen train: give --matbench FILE or -l LABELS (see --help)\n");
+        return 2;
+    }
+    if (a->labels && !a->formula_col && !a->input) {
+        if (rank == 0) fprintf(stderr, "matscreen train: -l needs --formula-column or -i DIR\n");
+        return 2;
+    }
+    if (a->repeats < 1 || a->repeats > 100 || (a->cv && (a->cv < 2 || a->cv > MS_CV_MAX_FOLDS))) {
+        if (rank == 0) fprintf(stderr, "matscreen train: --cv 2..64, --repeats 1..100\n");
+        return 2;
+    }
+    return 0;
+}
+
+static void data_spec(const train_args *a, const ms_model *m, ms_dataset_spec *ds)
+{
+    ms_dataset_spec_default(ds);
+    if (a->matbench) {
+        ds->source = MS_DATASET_MATBENCH;
+        ds->path = a->matbench;
+    } else if (a->input) {
+        ds->source = MS_DATASET_STRUCTURE_CSV;
+        ds->path = a->labels;
+        ds->structure_dir = a->input;
+        ds->id_column = a->id_col ? a->id_col : "ID";
+    } else {
+        ds->source = MS_DATASET_FORMULA_CSV;
+        ds->path = a->labels;
+        ds->formula_column = a->formula_col;
+        ds->id_column = a->id_col;
+    }
+    ds->target = a->target;
+    ds->set = a->set ? a->set : "magpie";
+    ds->log10_target = a->log10;
+    ds->threshold = a->threshold;
+    ds->max_rows = a->max_rows;
+    if (m) {
+        if (m->descriptor_set[0]) ds->set = m->descriptor_set;
+        if (m->target[0] && !a->target && !a->matbench) ds->target = m->target;
+        ds->log10_target = m->log10_target;
+        ds->threshold = m->threshold;
+    }
+}
+
+
+static int train(const train_args *a, const ms_dataset *d, int rank)
+{
+    ms_model_spec spec;
+    ms_model_spec_default(&spec);
+    spec.kind = a->kind;
+    spec.task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
+    spec.options = a->opt;
+    spec.seed = a->seed;
+    ms_model *m = NULL;
+    double t0 = MPI_Wtime();
+    ms_status st = ms_model_fit(&spec, &d->x, d->y, (const char *const *)d->feature_names,
+                                MPI_COMM_WORLD, &m);
+    double secs = MPI_Wtime() - t0;
+    if (st == MS_SUCCESS)
+        st = ms_model_set_meta(m, d->target_name, a->log10, a->threshold, d->set_name,
+                               d->set_version, d->set_signature);
+    if (st == MS_SUCCESS && !d->classification) {
+        double s = 0;
+        for (size_t i = 0; i < d->n; i++) s += d->y[i];
+        st = ms_model_add_metric(m, "train_mean", s / (double)d->n);
+    }
+    if (st == MS_SUCCESS && m->type == &ms_model_type_forest) {
+        ms_forest_oob o;
+        ms_forest_oob_summary(m->state, &o);
+        if (d->classification) {
+            ms_model_add_metric(m, "oob_roc_auc", o.roc_auc);
+            ms_model_add_metric(m, "oob_accuracy", o.accuracy);
+        } else {
+            ms_model_add_metric(m, "oob_mae", o.mae);
+            ms_model_add_metric(m, "oob_r2", o.r2);
+            ms_model_add_metric(m, "oob_sigma_scale", o.sigma_scale);
+        }
+    }
+    if (st == MS_SUCCESS && a->cv) {
+        size_t n = d->n;
+        int *fold = malloc((n + 1) * sizeof *fold);
+        double *mu = malloc((n + 1) * sizeof *mu), *sg = malloc((n + 1) * sizeof *sg);
+        if (!fold || !mu || !sg) st = ms_error_set(MS_ERR_NOMEM, "out of memory");
+        if (st == MS_SUCCESS) {
+            if (d->classification) ms_folds_stratified(d->y, n, a->cv, a->seed, fold);
+            else ms_folds_kfold(n, a->cv, a->seed, fold);
+            st = ms_cv_predict(&spec, &d->x, d->y, fold, a->cv, MPI_COMM_WORLD, mu, sg);
+        }
+        ms_cv_scores sc;
+        if (st == MS_SUCCESS)
+            st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n,
+                             a->cv, &sc);
+        for (size_t q = 0; st == MS_SUCCESS && q < sc.n_scores; q++) {
+            char name[64];
+            snprintf(name, sizeof name, "cv%zu_%s", a->cv, sc.name[q]);
+            st = ms_model_add_metric(m, name, sc.mean[q]);
+        }
+        free(fold);
+        free(mu);
+        free(sg);
+    }
+    if (st == MS_SUCCESS && rank == 0) st = ms_model_save(m, a->output);
+    int ok = st == MS_SUCCESS, all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (!ok) fprintf(stderr, "matscreen train (rank %d): %s\n", rank, ms_error_message());
+    if (all_ok && rank == 0)
+        fprintf(stderr, "matscreen train: %s %s on %zu rows (%zu dropped), %zu features (%s v%d), "
+                        "%.2f s; wrote %s\n",
+                m->type->name, d->classification ? "classifier" : "regressor", d->n, d->n_dropped,
+                d->n_features, d->set_name, d->set_version, secs, a->output);
+    ms_model_free(m);
+    return all_ok ? 0 : 2;
+}
+
+int ms_cmd_train(int argc, char **argv)
+{
+    int initialized = 0;
+    MPI_Initialized(&initialized);
+    if (!initialized) MPI_Init(&argc, &argv);
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    train_args a;
+    int code = parse(argc, argv, &a, rank);
+    if (code == 0 && a.help) {
+        if (rank == 0) train_usage(stdout);
+    } else if (code == 0) {
+        ms_element_table *elements = NULL;
+        ms_dataset d;
+        memset(&d, 0, sizeof d);
+        ms_dataset_spec ds;
+        data_spec(&a, NULL, &ds);
+        ms_status st = ms_element_table_load_default(&elements);
+        if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
+        int ok = st == MS_SUCCESS, all_ok = 0;
+        if (!ok) fprintf(stderr, "matscreen train (rank %d): %s\n", rank, ms_error_message());
+        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        code = all_ok ? train(&a, &d, rank) : 2;
+        ms_dataset_free(&d);
+        ms_element_table_free(elements);
+    }
+    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return code;
+}

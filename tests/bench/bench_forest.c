@@ -1,0 +1,98 @@
+/*
+ * Forest training time on 50,000 x 132 (Magpie features of CrabNet mp_e_hull train + val
+ * formulas, 48,163 rows; the first 1,837 rows are repeated with relative noise 1e-6 to reach
+ * 50,000), target e_hull. RandomForestRegressor defaults: 100 trees, all features per split,
+ * min_samples_leaf 1, bootstrap. Run as `bench_forest DATA_DIR [CSV_OUT]` (single process) or
+ * under `mpirun -np 2` (trees spread over ranks). With CSV_OUT rank 0 writes the matrix
+ * (132 feature columns then y) for the scikit-learn comparison in docs/models.md.
+ */
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matscreen/cv.h"
+#include "matscreen/element.h"
+#include "matscreen/forest.h"
+#include "matscreen/rng.h"
+
+static ms_status load(const char *dir, const char *name, const ms_element_table *t, ms_dataset *d)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/labeled/crabnet/mp_e_hull/%s", dir, name);
+    ms_dataset_spec s;
+    ms_dataset_spec_default(&s);
+    s.source = MS_DATASET_FORMULA_CSV;
+    s.path = path;
+    s.target = "target";
+    return ms_dataset_load(&s, t, d);
+}
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    const char *dir = argc > 1 ? argv[1] : "../shared/data";
+    ms_element_table *t = NULL;
+    ms_dataset a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    if (ms_element_table_load_default(&t) || load(dir, "train.csv", t, &a) || load(dir, "val.csv", t, &b)) {
+        fprintf(stderr, "bench_forest: %s\n", ms_error_message());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    const size_t n = 50000, p = a.n_features;
+    ms_matrix x;
+    double *y = malloc(n * sizeof *y);
+    ms_matrix_alloc(&x, n, p);
+    ms_rng rng;
+    ms_rng_seed(&rng, 2385, 0);
+    for (size_t i = 0; i < n; i++) {
+        size_t src = i < a.n + b.n ? i : (i - a.n - b.n);
+        const ms_dataset *d = src < a.n ? &a : &b;
+        size_t r = src < a.n ? src : src - a.n;
+        int noisy = i >= a.n + b.n;
+        for (size_t j = 0; j < p; j++) {
+            double v = MS_AT(&d->x, r, j);
+            if (!isfinite(v)) v = 0;
+            MS_AT(&x, i, j) = noisy ? v * (1 + 1e-6 * ms_rng_normal(&rng)) : v;
+        }
+        y[i] = d->y[r];
+    }
+    if (argc > 2 && rank == 0) {
+        FILE *f = fopen(argv[2], "w");
+        for (size_t i = 0; f && i < n; i++) {
+            for (size_t j = 0; j < p; j++) fprintf(f, "%.17g,", MS_AT(&x, i, j));
+            fprintf(f, "%.17g\n", y[i]);
+        }
+        if (f) fclose(f);
+    }
+    ms_forest_params prm;
+    ms_forest_params_default(&prm);
+    ms_forest *f = NULL;
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = MPI_Wtime();
+    ms_status st = ms_forest_fit(&prm, &x, y, 0, MPI_COMM_WORLD, &f);
+    double secs = MPI_Wtime() - t0;
+    if (rank == 0) {
+        if (st) fprintf(stderr, "bench_forest: %s\n", ms_error_message());
+        else {
+            ms_forest_oob o;
+            ms_forest_oob_summary(f, &o);
+            printf("forest fit %zu x %zu, %zu trees, all features, %d rank%s: %.2f s "
+                   "(incl. OOB + recalibration; oob mae %.4f, %zu nodes)\n",
+                   n, p, prm.n_trees, size, size > 1 ? "s" : "", secs, o.mae, ms_forest_n_nodes(f));
+        }
+    }
+    ms_forest_free(f);
+    ms_matrix_free(&x);
+    free(y);
+    ms_dataset_free(&a);
+    ms_dataset_free(&b);
+    ms_element_table_free(t);
+    MPI_Finalize();
+    return st ? 1 : 0;
+}
