@@ -58,6 +58,7 @@
 #define OCCU_SLACK 1e-3    /* occupancy sum above 1 that ms_structure_finish accepts */
 #define MAX_BUCKETS 4096
 #define MAX_COMP 6         /* elements in one Pauling File mixed type symbol */
+#define TYPE_LEN 96        /* type symbol; six mixed components with uncertainties fit */
 
 /* The data names the reader uses, after lowercasing and mapping DDLm '.' to '_'. */
 typedef enum field {
@@ -111,7 +112,7 @@ enum { HAVE_LABEL = 1, HAVE_TYPE = 2, HAVE_X = 4, HAVE_Y = 8, HAVE_Z = 16, HAVE_
 /* An atom site as the CIF states it, before symmetry. */
 typedef struct raw_site {
     char label[MS_LABEL_MAX];
-    char type[16];
+    char type[TYPE_LEN];
     double frac[3];
     double occu;
     unsigned have;
@@ -646,6 +647,11 @@ static int on_item(UChar *name, cif_value_tp *value, void *ctx)
         break;
     case F_TYPE:
         if ((r = current_site(st))) {
+            /* A cut type symbol would silently drop elements ("0.5Ga + 0.26Zn + 0.24Mn" lost its
+             * Mn at 16 bytes): refuse it instead. */
+            if (strlen(text) >= sizeof r->type)
+                block_fail(st, MS_ERR_LIMIT, "atom site %s: type symbol longer than %zu characters",
+                           r->label, sizeof r->type - 1);
             copy_str(r->type, sizeof r->type, text);
             r->have |= HAVE_TYPE;
         }
@@ -733,8 +739,9 @@ static int species_of(const char *text, int parse_charge, int *isotope, int *wat
     return z;
 }
 
-/* Reads a Pauling File mixed type symbol ("0.75Si + 0.25Al") into the components of r; returns 0
- * when the type symbol is not of that form. */
+/* Reads a Pauling File mixed type symbol ("0.75Si + 0.25Al", with standard uncertainties as in
+ * "0.648(4)Mn + 0.352(4)Fe") into the components of r; returns 0 when the type symbol is not of
+ * that form. */
 static int mixed_type(raw_site *r)
 {
     if (!strchr(r->type, '+') || (!isdigit((unsigned char)r->type[0]) && r->type[0] != '.')) return 0;
@@ -745,6 +752,10 @@ static int mixed_type(raw_site *r)
         double f = strtod(p, &end);
         if (end == p || n == MAX_COMP || !(f > 0)) return 0;
         p = end;
+        if (*p == '(') { /* standard uncertainty of the fraction */
+            while (isdigit((unsigned char)*++p)) {}
+            if (*p++ != ')') return 0;
+        }
         int iso = 0, water = 0, has_oxi = 0;
         double oxi = 0;
         char sym[4] = {0};

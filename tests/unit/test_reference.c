@@ -84,12 +84,12 @@ static const struct {
      "refused as unsupported: modulated structure (superspace operators)"},
     /* Pauling File exports: pymatgen's first structure is not the first block we read; its
      * mixed type symbols ("0.75Si + 0.25Al") and sites we read differently still need checking. */
-    {"cif/pymatgen/tests/files/PF_sd_1500382.cif", "Pauling File export, not yet resolved"},
-    {"cif/pymatgen/tests/files/PF_sd_1601634.cif", "Pauling File export, not yet resolved"},
-    {"cif/pymatgen/tests/files/PF_sd_1622133.cif", "Pauling File export, not yet resolved"},
-    {"cif/pymatgen/tests/files/PF_sd_1811457.cif", "Pauling File export, not yet resolved"},
-    {"cif/pymatgen/tests/files/PF_sd_1908491.cif", "Pauling File export, not yet resolved"},
-    {"cif/pymatgen/tests/files/PF_sd_1928405.cif", "Pauling File export, not yet resolved"},
+    {"cif/pymatgen/tests/files/PF_sd_1500382.cif",
+     "pymatgen drops the site typed 'OH' (its warning: 'OH parsed as'), losing 4.236 O of a "
+     "hydroxide ('orthoborate, hydroxide, fluoride'); we read the hydroxide oxygen (no H position)"},
+    {"cif/pymatgen/tests/files/PF_sd_1601634.cif",
+     "pymatgen drops the sites typed 'OH2' and 'OH' (its warning: 'OH2 parsed as ; OH parsed as'), "
+     "losing 4 O of a hydroxide hydrate; we read those oxygens (H has no position in the CIF)"},
     {"cif/gemdat/mno2_lambda.cif",
      "refused: atom-site loop with 7 names and 6 values per row (no occupancy column)"},
 };
