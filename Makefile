@@ -77,7 +77,7 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(LIB)
 # Debian packages of DESIGN.md section 4. apt-get runs only when something is missing.
 DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libscalapack-openmpi-dev \
                 libopenblas-dev libsymspg-dev libxml2-dev libcunit1-dev libcif-dev libicu-dev \
-                libjansson-dev libsqlite3-dev
+                libjansson-dev libsqlite3-dev clang libclang-rt-14-dev llvm
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define MAX_GROUP_DEPTH 16
+#define MAX_AMOUNT 1e9 /* larger amounts are not a chemical formula (and would overflow casts) */
 #define FORMULA_BUF 256
 
 void ms_composition_clear(ms_composition *c)
@@ -159,7 +160,10 @@ static ms_status parse_sequence(parser *ps, ms_composition *out, char close)
         }
         int sep = hydrate_separator(ps->p);
         if (sep) {
-            /* The rest, up to the closing bracket, is "n H2O" (or another adduct) times n. */
+            /* The rest, up to the closing bracket, is "n H2O" (or another adduct) times n. Each
+             * separator recurses, so it counts against the depth limit like a bracket. */
+            MS_CHECK(++ps->depth <= MAX_GROUP_DEPTH, MS_ERR_LIMIT, "formula \"%s\": nested too deeply",
+                     ps->text);
             ps->p += sep;
             skip_space(ps);
             double count = 1;
@@ -167,6 +171,7 @@ static ms_status parse_sequence(parser *ps, ms_composition *out, char close)
             ms_composition part;
             ms_composition_clear(&part);
             MS_CALL(parse_sequence(ps, &part, close));
+            ps->depth--;
             for (int i = 0; i < part.n; i++)
                 ms_composition_add(out, part.z[i], part.amount[part.z[i]] * count);
             return MS_SUCCESS;
@@ -182,6 +187,10 @@ ms_status ms_composition_parse(const char *formula, ms_composition *c)
     ms_status s = parse_sequence(&ps, c, '\0');
     if (s != MS_SUCCESS) return s;
     MS_CHECK(c->n > 0, MS_ERR_PARSE, "formula \"%s\" names no element", formula);
+    /* Also catches inf and NaN from huge group and hydrate counts ("(H1e308)1e308"). */
+    for (int i = 0; i < c->n; i++)
+        MS_CHECK(c->amount[c->z[i]] <= MAX_AMOUNT, MS_ERR_LIMIT, "formula \"%s\": amount of %s above %g",
+                 formula, ms_element_symbol(c->z[i]), MAX_AMOUNT);
     return MS_SUCCESS;
 }
 
@@ -211,7 +220,7 @@ static void formula_double_format(double x, int ignore_ones, char *out, size_t n
 {
     if (ignore_ones && x == 1.0) {
         out[0] = '\0';
-    } else if (fabs(x - trunc(x)) < 1e-8) {
+    } else if (fabs(x) < 1e15 && fabs(x - trunc(x)) < 1e-8) { /* the cast below must fit */
         snprintf(out, n, "%lld", (long long)trunc(x));
     } else {
         /* round(x, 8): pymatgen prints at most 8 decimals. */
@@ -309,7 +318,7 @@ static ms_status reduce_formula(const ms_composition *c, const double *amt,
     long long g = 0;
     for (int i = 0; i < c->n; i++) {
         double v = amt[c->z[i]];
-        if (trunc(v) != v) all_int = 0;
+        if (trunc(v) != v || !(fabs(v) < 1e15)) all_int = 0;
         else g = gcd_ll(g, (long long)v);
     }
     if (all_int && g != 0) factor = (double)g;

@@ -449,8 +449,9 @@ static int on_syntax_error(int code, size_t line, size_t column, const UChar *te
     (void)length;
     cif_state *st = data;
     record_syntax_error(st, code, line, column);
-    /* libcif recovers from every syntax error; stop only when the input is hopeless. */
-    return st->n_errors > MAX_ERRORS ? code : 0;
+    /* libcif recovers from every syntax error. Never abort the parse: libcif 0.4.2 leaks the
+     * pending loop of an aborted parse. Errors past MAX_ERRORS are only counted. */
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -882,6 +883,10 @@ static ms_status build_structure(cif_state *st)
         if ((rs->have & (HAVE_X | HAVE_Y | HAVE_Z)) != (HAVE_X | HAVE_Y | HAVE_Z))
             return ms_error_set(MS_ERR_INVALID, "%s: data_%s: atom site %s lacks a fractional "
                                 "coordinate", file, blk, lab);
+        /* Before expansion: an infinite coordinate would reach an integer bucket index. */
+        if (!isfinite(rs->frac[0]) || !isfinite(rs->frac[1]) || !isfinite(rs->frac[2]))
+            return ms_error_set(MS_ERR_INVALID, "%s: data_%s: atom site %s has a non-finite "
+                                "fractional coordinate", file, blk, lab);
         int isotope = 0, water = 0, has_oxi = 0, z = 0;
         double oxi = 0;
         rs->n_comp = 1;
@@ -1247,9 +1252,9 @@ static ms_status parse_buffer(cif_state *st, const char *data, size_t n, const c
         return ms_error_set(MS_ERR_NO_STRUCTURE, "%s: no data block", name);
     }
     if (st->n_errors > MAX_ERRORS && !st->stop)
-        return ms_error_set(MS_ERR_PARSE, "%s:%zu:%zu: %s; more than %d syntax errors, the rest of "
-                            "the file was not read", name, st->first_line, st->first_col,
-                            syntax_error_text(st->first_code), MAX_ERRORS);
+        return ms_error_set(MS_ERR_PARSE, "%s:%zu:%zu: %s; more than %d syntax errors", name,
+                            st->first_line, st->first_col, syntax_error_text(st->first_code),
+                            MAX_ERRORS);
     return MS_SUCCESS;
 }
 

@@ -74,6 +74,15 @@ static void test_bad_formulas_are_errors(void)
     CU_ASSERT_EQUAL(ms_composition_parse("li2o", &c), MS_ERR_PARSE);
     CU_ASSERT_EQUAL(ms_composition_parse("", &c), MS_ERR_PARSE);
     CU_ASSERT_EQUAL(ms_composition_parse("((((((((((((((((((Li))))))))))))))))))", &c), MS_ERR_LIMIT);
+    /* Found by fuzzing: huge counts overflowed an integer cast or became inf/NaN, and hydrate
+     * separators recursed without limit. */
+    CU_ASSERT_EQUAL(ms_composition_parse("H1e308", &c), MS_ERR_LIMIT);
+    CU_ASSERT_EQUAL(ms_composition_parse("(H1e308)1e308", &c), MS_ERR_LIMIT);
+    char chain[4001];
+    for (int i = 0; i < 2000; i++) memcpy(chain + 2 * i, "H*", 2);
+    chain[4000] = '\0';
+    CU_ASSERT_EQUAL(ms_composition_parse(chain, &c), MS_ERR_LIMIT);
+    CU_ASSERT_EQUAL(ms_composition_parse("CuSO4*5H2O", &c), MS_SUCCESS); /* one separator is fine */
 }
 
 static void test_proportional(void)
