@@ -7,7 +7,8 @@
  *   - A learner is a const ms_model_type (name, fit, predict, save, load, free, describe), one per
  *     file in src/ml/, as descriptor families are (STYLE.md item 10). The registry in model.c maps
  *     names to types. Adding a learner (the GP engineer's "gp") means: export
- *     `const ms_model_type ms_model_type_gp` from gp.c and add ONE line to the table in model.c
+ *     `const ms_model_type ms_model_type_<kind>` from its own file (the GP's is model_gp.c) and add
+ *     ONE line to the table in model.c
  *     (the slot is marked there). Nothing else in this file or in the commands changes.
  *   - ms_model is what is trained, saved and loaded: kind, task (regression / classification),
  *     the target (name, log10 flag, classification threshold), the descriptor set (name, version,
@@ -140,6 +141,7 @@ typedef struct ms_model_type {
 extern const ms_model_type ms_model_type_forest;      /* forest.c */
 extern const ms_model_type ms_model_type_logistic;    /* logistic.c */
 extern const ms_model_type ms_model_type_naive_bayes; /* naive_bayes.c */
+extern const ms_model_type ms_model_type_gp;          /* model_gp.c: Gaussian process */
 
 /* Finds a learner by name; unknown names fail with MS_ERR_NOT_FOUND listing the valid ones. */
 ms_status ms_model_type_lookup(const char *name, const ms_model_type **out);

@@ -48,6 +48,7 @@ typedef enum ms_stage {
 
 #define MS_RESULT_FORMULA_MAX 128
 #define MS_RESULT_REASON_MAX 512
+#define MS_RESULT_N_PROPS 3 /* formation_energy_per_atom, energy_above_hull, band_gap */
 
 /* One record's outcome: what the master keeps, sorts and writes. Packed for messages by
  * ms_result_pack (layout in farm.h). */
@@ -76,6 +77,10 @@ typedef struct ms_result {
     double sigma;             /* surrogate standard deviation; NaN until models exist */
     double acquisition;       /* acquisition score; NaN until models exist */
     double score;             /* ranking value (larger is better after orientation); NaN: last */
+    uint32_t warnings;        /* bit (1u << ms_check_id) per validation warning (validate.h) */
+    double fp_volume;         /* fingerprint: volume per site of the primitive cell, Å^3; NaN
+                                 when the symmetry stage found no space group */
+    double props[MS_RESULT_N_PROPS]; /* source properties ms_result_prop_name(i); NaN: absent */
     char formula[MS_RESULT_FORMULA_MAX];     /* reduced formula (pymatgen rules) */
     char source_id[MS_SOURCE_ID_MAX];        /* "ICSD 12345", "mp-1234", ... */
     char block[MS_BLOCK_MAX];                /* CIF data block, or "" */
@@ -155,6 +160,16 @@ void ms_result_task_failure(ms_result *r, const ms_task *task, ms_stage stage, m
 
 /* Resets r to "nothing known": NaN values, empty strings, stage MS_STAGE_DONE. */
 void ms_result_clear(ms_result *r);
+
+/* Name of source property i of ms_result.props ("" out of range). */
+const char *ms_result_prop_name(size_t i);
+
+/* Fills the descriptive fields of r from s: formula, n_sites, n_atoms, volume, density,
+ * volume_per_atom, li_fraction, the disordered / Li flags and props. Not collective. */
+ms_status ms_result_describe(const ms_pipeline *p, const ms_structure *s, ms_result *r);
+
+/* Removes every registered stage (a caller that registers its own, e.g. screen.c). */
+void ms_pipeline_clear_stages(ms_pipeline *p);
 
 /* Name of a stage ("read", "validate", ..., "done"). */
 const char *ms_stage_name(ms_stage stage);

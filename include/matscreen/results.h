@@ -4,20 +4,28 @@
  *
  * Conventions
  *   - Streaming: every result is appended, packed (farm.h layout), to the checkpoint journal
- *     DIR/journal (journal.h) as it arrives; the collector keeps only an 80-byte index entry per
+ *     DIR/journal (journal.h) as it arrives; the collector keeps only a 112-byte index entry per
  *     record in memory. At the end the index is sorted and the records are read back from the
  *     journal in output order. A resumed run rebuilds the index from the journal, so its outputs
  *     are built from exactly the results an uninterrupted run would have. Memory on rank 0
- *     is therefore about 80 bytes per record (80 MB for a million records) plus the top-K
- *     structures while their CIFs are written. An external merge sort of the index is the next
+ *     is therefore about 120 bytes per record (112-byte entry + 8-byte member pointer while
+ *     writing; 120 MB for a million records) plus the top-K structures while their CIFs are
+ *     written. An external merge sort of the index is the next
  *     step if databases outgrow that (see docs/engine.md).
  *   - Determinism: rows are ordered by (score descending, then the stable key: task sequence
  *     number = input order and sorted walk order, byte offset, record index), never by arrival,
  *     so the files are byte-identical for any number of ranks. errors.csv is ordered by the
  *     stable key, then stage.
- *   - De-duplication: results with the same dedup_key are one candidate. The one kept comes from
- *     the most trusted source (ICSD, then COD, then MP, then other, then unknown), ties broken by
- *     the stable key; the others are counted in its "duplicates" column and in quality.json.
+ *   - De-duplication: results with the same dedup_key (the structural fingerprint key, screen.h)
+ *     whose fp_volume (primitive volume per site) lies within 3% of their group's smallest are
+ *     one candidate; records without fp_volume (no space group) stay alone. Groups are formed on
+ *     records sorted by (key, fp_volume, stable key), so they do not depend on arrival order.
+ *     The one kept comes from the most trusted source (ICSD, then COD, then MP, then other, then
+ *     unknown), ties broken by the stable key; the others are counted in its "duplicates"
+ *     column, every member is listed in its "sources" column (db:source_id, or the record key
+ *     when the source names no id; representative first, then trust order and stable key), and
+ *     source properties (ms_result.props) differing by more than max(0.05 max|v|, 0.01) within a
+ *     group are counted as conflicts in quality.json (consistency).
  *   - Numbers are printed with %.10g; a value that does not exist yet (NaN) is an empty CSV field
  *     and null in JSON.
  */
@@ -50,6 +58,17 @@ typedef struct ms_run_info {
     double seconds_farm;      /* wall time of the farm (reading + pipeline) */
     unsigned long long tasks; /* tasks handed out */
     unsigned long long messages; /* task messages */
+    /* Fields below may stay zero / NULL (a screen without models). */
+    const char *descriptor_set;   /* NULL: none computed */
+    int descriptor_version;
+    size_t n_models;
+    const char *const *model_paths;  /* n_models */
+    const uint64_t *model_hashes;    /* n_models: FNV-1a 64 of each file */
+    const char *const *model_roles;  /* n_models: "classifier" / "surrogate" */
+    uint64_t workflow_hash;          /* 0: none */
+    uint64_t identity;               /* screen.h run identity (result cache) */
+    unsigned long long filtered;     /* screened records dropped by the keep filter */
+    unsigned long long cache_hits;   /* tasks answered by the result cache */
 } ms_run_info;
 
 /* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume

@@ -20,6 +20,7 @@
 #ifndef MATSCREEN_WORKFLOW_H
 #define MATSCREEN_WORKFLOW_H
 
+#include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -76,6 +77,7 @@ typedef struct ms_workflow_range {
 
 typedef struct ms_workflow_training {
     int present;                                  /* 1 when <training> was given */
+    int line;                                     /* line of <training> */
     char labels[MS_WORKFLOW_PATH_MAX];            /* labels CSV (resolved) */
     char id_column[64];                           /* "" = first column */
     char target[64];                              /* target column */
@@ -142,5 +144,45 @@ void ms_workflow_free(ms_workflow *w);
  * element filters only when some are set. Not collective. */
 int ms_workflow_accepts(const ms_workflow *w, const char *formula, double n_atoms, unsigned flags,
                         const double *values);
+
+/* ---- stages train and evaluate (src/workflow/stages.c) -------------------------------------- */
+
+/* What a train or evaluate stage did; metrics are NaN when they do not apply. */
+typedef struct ms_workflow_model_summary {
+    size_t rows, dropped, features, folds; /* folds 0: held-out evaluation of a given model */
+    int classification;
+    char learner[32];
+    char descriptor_set[64];
+    char target[256];
+    char model[MS_WORKFLOW_PATH_MAX];      /* model file written (train) or evaluated */
+    double mae, rmse, r2, spearman;        /* regression, in the learner's units (log10 when
+                                              transform="log10") */
+    double within1, within2, miscal_area;  /* calibration of sigma (regression) */
+    double accuracy, roc_auc;              /* classification */
+    double seconds;
+} ms_workflow_model_summary;
+
+/* The model registry's name of a workflow kind ("naive-bayes" -> "naive_bayes"). */
+const char *ms_workflow_learner_name(const char *kind);
+
+/* Trains the model of w->training on its labels and structures with the workflow's descriptor
+ * set and seed, cross-validates it with training.folds folds (out-of-fold predictions), stores
+ * the CV metrics in the model and writes the model to training.output and the predictions to
+ * out_dir/evaluation.csv (id,observed,predicted,sigma). w must be identical on every rank.
+ * Collective on comm. */
+ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
+                            ms_workflow_model_summary *out);
+
+/* Evaluates: with a <model>, its held-out predictions on the labels of <training>; without, a
+ * cross-validation of the <training> learner. Writes out_dir/evaluation.csv. Collective on comm. */
+ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
+                               ms_workflow_model_summary *out);
+
+/* Writes out_dir/STAGE.json with the summary (rank 0). Not collective. */
+ms_status ms_workflow_write_model_summary(const char *out_dir, const char *stage,
+                                          const ms_workflow_model_summary *s);
+
+/* FNV-1a 64 of a file's bytes (model files in the run identity). Not collective. */
+ms_status ms_workflow_file_hash(const char *path, uint64_t *out);
 
 #endif /* MATSCREEN_WORKFLOW_H */

@@ -1,14 +1,13 @@
 /*
- * matscreen run WORKFLOW.xml: validate an XML workflow, run its stage, write report.html.
+ * matscreen run WORKFLOW.xml: validate an XML workflow, run its stages, write report.html.
  *
  * MPI as in cmd_screen.c: MPI_Init here, a singleton without mpirun. Only rank 0 reads the XML
- * (STYLE.md item 12); it broadcasts whether the run goes ahead and the few settings the workers'
- * pipelines need (run_settings), then every rank joins the farm. Filters are applied on rank 0 as
- * results arrive (they need nothing but the result record), so workers stay unaware of them.
- *
- * The screen is driven through the engine's public API (results.h, source.h, farm.h) exactly as
- * cmd_screen.c does; see docs/workflows.md for what a workflow can say that the engine does not
- * take yet (per-source formats, trust order), which validation rejects instead of ignoring.
+ * (STYLE.md item 12); it broadcasts whether the run goes ahead and then the loaded workflow
+ * (ms_workflow is plain data), so every rank runs the same collective stages: train / evaluate
+ * (src/workflow/stages.c) and the screen (ms_screen_run, screen.h). Filters are the screen's keep
+ * callback on rank 0. Rank 0 alone opens the state store of nightly runs (state.h) and gives it
+ * to the screen as its result cache; after the screen it marks removed inputs, records the top-K
+ * and errors, and writes the report with "what changed" from the store.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,11 +21,10 @@
 
 #include "commands.h"
 #include "matscreen/element.h"
-#include "matscreen/farm.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/report.h"
-#include "matscreen/results.h"
-#include "matscreen/source.h"
+#include "matscreen/screen.h"
+#include "matscreen/state.h"
 #include "matscreen/workflow.h"
 
 static void run_usage(FILE *out)
@@ -40,15 +38,21 @@ static void run_usage(FILE *out)
             "nothing runs unless the workflow is valid. Relative paths in the workflow start at\n"
             "the workflow file's directory.\n\n"
             "Outputs in the workflow's <output dir>: ranked.csv, ranked.jsonl, top/*.cif,\n"
-            "errors.csv, quality.json, manifest.json and report.html (open it in a browser).\n"
-            "The previous run's ranked.csv, errors.csv and manifest.json move to DIR/previous/,\n"
-            "and the report lists what changed since then.\n\n"
+            "errors.csv, quality.json, manifest.json, incremental.json and report.html (open it\n"
+            "in a browser). Nightly runs are incremental: DIR/state.db (SQLite) keeps every\n"
+            "input's results; unchanged inputs reuse them, new or changed ones are computed,\n"
+            "removed ones are marked, and the report lists what changed since the last run.\n\n"
             "  --validate-only     check the workflow and exit (0 valid, 2 not): do this before\n"
             "                      spending a cluster allocation\n"
             "  -o, --output DIR    write outputs to DIR instead of the workflow's <output dir>\n"
             "  --resume            continue an interrupted run (when the engine's journal exists;\n"
             "                      otherwise the run starts over and says so)\n"
             "  -q, --quiet         no progress on stderr\n"
+            "      --state FILE    the state store (default DIR/state.db)\n"
+            "      --no-state      no state store: compute everything; the previous outputs move\n"
+            "                      to DIR/previous/ and the report compares with them\n"
+            "      --full-check    hash every input's bytes (default: only inputs whose size or\n"
+            "                      modification time changed)\n"
             "  -h, --help          this text\n\n"
             "Exit status: 0 the run completed (failed records are in errors.csv); 2 the workflow\n"
             "is invalid or outputs could not be written.\n");
@@ -64,7 +68,8 @@ static double now(void)
 typedef struct {
     const char *workflow;
     const char *out_dir;
-    int validate_only, resume, quiet, help;
+    const char *state;   /* --state FILE; NULL: DIR/state.db */
+    int validate_only, resume, quiet, help, no_state, full;
 } run_args;
 
 static int parse_args(int argc, char **argv, run_args *a, int rank)
@@ -72,7 +77,9 @@ static int parse_args(int argc, char **argv, run_args *a, int rank)
     static const struct option longopts[] = {
         {"validate-only", no_argument, NULL, 'V'}, {"output", required_argument, NULL, 'o'},
         {"resume", no_argument, NULL, 'R'},        {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},          {"state", required_argument, NULL, 'S'},
+        {"no-state", no_argument, NULL, 'N'},      {"full-check", no_argument, NULL, 'F'},
+        {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     int c, bad = 0;
     opterr = rank == 0;
@@ -82,6 +89,9 @@ static int parse_args(int argc, char **argv, run_args *a, int rank)
         case 'o': a->out_dir = optarg; break;
         case 'R': a->resume = 1; break;
         case 'q': a->quiet = 1; break;
+        case 'S': a->state = optarg; break;
+        case 'N': a->no_state = 1; break;
+        case 'F': a->full = 1; break;
         case 'h': a->help = 1; return 0;
         default: bad = 1;
         }
@@ -97,32 +107,13 @@ static int parse_args(int argc, char **argv, run_args *a, int rank)
     return bad ? 2 : 0;
 }
 
-/* What the workers' pipelines need from the workflow; broadcast as bytes. */
-typedef struct {
-    int go;            /* 1: the run goes ahead */
-    int rank_by, ascending;
-    int default_db;    /* ms_source_db of records that do not state theirs */
-    uint64_t seed;
-} run_settings;
-
-typedef struct {
-    const ms_workflow *w;
-    ms_results *res;
-    unsigned long long filtered;
-} collect_ctx;
-
-static int collect(const ms_result *r, void *user)
+/* The filter of the workflow as the screen's keep callback (rank 0). */
+static int keep(const ms_result *r, void *user)
 {
-    collect_ctx *c = user;
-    if (r->status == MS_SUCCESS) {
-        double values[MS_RANK_COUNT];
-        for (int i = 0; i < MS_RANK_COUNT; i++) values[i] = ms_result_quantity(r, (ms_rank_by)i);
-        if (!ms_workflow_accepts(c->w, r->formula, r->n_atoms, r->flags, values)) {
-            c->filtered++;
-            return 0;
-        }
-    }
-    return ms_results_add(r, c->res);
+    const ms_workflow *w = user;
+    double values[MS_RANK_COUNT];
+    for (int i = 0; i < MS_RANK_COUNT; i++) values[i] = ms_result_quantity(r, (ms_rank_by)i);
+    return ms_workflow_accepts(w, r->formula, r->n_atoms, r->flags, values);
 }
 
 static int mkdir_p(const char *dir)
@@ -182,69 +173,179 @@ static void describe_filters(const ms_workflow *w, char *out, size_t n)
     if (k >= 2 && k < n && out[k - 2] == ';') out[k - 2] = 0;
 }
 
-/* Rank 0: the screen stage. Returns the exit code. */
+/* Reads a whole small text file (the manifest) into a new string; NULL when absent. */
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n + 4096 + 1 > cap) {
+            cap = cap ? 2 * cap : 16384;
+            char *g = realloc(buf, cap);
+            if (!g) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = g;
+        }
+        size_t got = fread(buf + n, 1, 4096, f);
+        n += got;
+        if (got < 4096) break;
+    }
+    fclose(f);
+    buf[n] = 0;
+    return buf;
+}
+
+/* Writes DIR/incremental.json: what the state store reused and recomputed. */
+static void write_incremental(const char *dir, const ms_state_counts *k, int64_t run,
+                              double seconds_screen, double seconds_total)
+{
+    char path[MS_WORKFLOW_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/incremental.json", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    fprintf(f, "{\"run\": %lld, \"reused\": %llu, \"computed\": %llu, \"new\": %llu, "
+               "\"changed\": %llu, \"identity\": %llu, \"removed\": %llu, \"hashed\": %llu, "
+               "\"seconds_screen\": %.6f, \"seconds_total\": %.6f}\n",
+            (long long)run, k->reused, k->computed, k->added, k->changed, k->identity, k->removed,
+            k->hashed, seconds_screen, seconds_total);
+    fclose(f);
+}
+
+/* The acquisition names of the workflow in the engine's terms (screen.h). */
+static const char *engine_rank_by(const ms_workflow *w, size_t n_models)
+{
+    static const char *const map[][2] = {{"mei", "ei"}, {"mli", "pi"}, {"mu", "mu"},
+                                         {"ucb", "ucb"}, {"mean", "mean"}, {"probability", "prob"}};
+    if (n_models && w->acquisition[0])
+        for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+            if (!strcmp(w->acquisition, map[i][0])) return map[i][1];
+    return ms_rank_by_name((ms_rank_by)w->rank_by);
+}
+
+/* The screen stage. Collective: every rank calls it with the same workflow; rank 0 keeps the
+ * state store and writes the report. Returns the exit code (on every rank). */
 static int run_screen(int argc, char **argv, const run_args *a, const ms_workflow *w,
-                      ms_pipeline *p, int size, double t_start)
+                      const char *const *model_files, size_t n_models, int rank, double t_start)
 {
     const char *dir = a->out_dir ? a->out_dir : w->output_dir;
-    const char *specs[MS_WORKFLOW_MAX_SOURCES];
-    for (size_t i = 0; i < w->n_sources; i++) specs[i] = w->sources[i].spec;
-    ms_results *res = NULL;
-    ms_source *src = NULL;
-    ms_source_options so;
-    ms_source_options_default(&so);
-    so.format = w->n_sources ? w->sources[0].format : MS_FORMAT_AUTO;
-    ms_status st = mkdir_p(dir) == 0 ? MS_SUCCESS
-                                     : ms_error_set(MS_ERR_IO, "cannot create %s: %s", dir,
-                                                    strerror(errno));
-    int had_previous = st == MS_SUCCESS && keep_previous(dir);
-    if (st == MS_SUCCESS) st = ms_results_open(dir, &res);
-    if (st == MS_SUCCESS) st = ms_source_create(specs, w->n_sources, &so, &src);
-    int ok = st == MS_SUCCESS;
-    if (!ok) fprintf(stderr, "matscreen run: %s\n", ms_error_message());
+    ms_screen_input inputs[MS_WORKFLOW_MAX_SOURCES];
+    for (size_t i = 0; i < w->n_sources; i++) {
+        inputs[i].spec = w->sources[i].spec;
+        inputs[i].format = w->sources[i].format;
+        inputs[i].db = w->sources[i].db;
+        inputs[i].trust = w->sources[i].trust;
+    }
+    ms_screen_config cfg;
+    ms_screen_config_default(&cfg);
+    cfg.inputs = inputs;
+    cfg.n_inputs = w->n_sources;
+    cfg.format = w->n_sources ? w->sources[0].format : MS_FORMAT_AUTO;
+    cfg.out_dir = dir;
+    cfg.top_k = w->top_k;
+    cfg.seed = w->seed;
+    for (size_t i = 0; i < n_models && i < MS_SCREEN_MAX_MODELS; i++)
+        cfg.model_paths[cfg.n_models++] = model_files[i];
+    cfg.rank_by = engine_rank_by(w, cfg.n_models);
+    cfg.ascending = w->ascending;
+    cfg.keep = keep;
+    cfg.keep_user = (void *)w;
+    cfg.resume = a->resume;
+    cfg.argc = argc;
+    cfg.argv = argv;
+    cfg.workflow_hash = w->hash;
+    cfg.progress = !a->quiet;
+
+    /* rank 0: the state store (or, without one, the previous outputs moved aside) */
+    ms_state *state = NULL;
+    ms_result_cache cache = {NULL, ms_state_lookup, ms_state_store};
+    char state_path[MS_WORKFLOW_PATH_MAX + 16];
+    int had_previous = 0, ok = 1;
+    int64_t run_id = 0;
+    if (a->state) snprintf(state_path, sizeof state_path, "%s", a->state);
+    else snprintf(state_path, sizeof state_path, "%s/state.db", dir);
+    if (rank == 0) {
+        ms_status st = mkdir_p(dir) == 0 ? MS_SUCCESS
+                                         : ms_error_set(MS_ERR_IO, "cannot create %s: %s", dir,
+                                                        strerror(errno));
+        if (st == MS_SUCCESS && a->no_state) had_previous = keep_previous(dir);
+        else if (st == MS_SUCCESS) st = ms_state_open(state_path, &state);
+        if (st == MS_SUCCESS && state) {
+            if (a->full) ms_state_set_check(state, MS_STATE_CHECK_HASH);
+            st = ms_state_run_begin(state, w->hash, 0, &run_id);
+            cache.ctx = state;
+            cfg.cache = &cache;
+        }
+        ok = st == MS_SUCCESS;
+        if (!ok) fprintf(stderr, "matscreen run: %s\n", ms_error_message());
+    }
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (!ok) {
-        ms_results_free(res);
+        ms_state_close(state);
         return 2;
     }
-    ms_farm_options fo;
-    ms_farm_options_default(&fo);
-    fo.progress = !a->quiet;
-    ms_farm_stats stats;
-    collect_ctx cc = {w, res, 0};
-    st = ms_farm_run(MPI_COMM_WORLD, src, p, &fo, collect, &cc, &stats);
-    ms_source_free(src);
-    if (st == MS_SUCCESS) {
-        ms_run_info info = {argc, argv, specs, w->n_sources, size, w->seed,
-                            ms_rank_by_name((ms_rank_by)w->rank_by), w->ascending, w->top_k,
-                            now() - t_start, stats.seconds, stats.tasks, stats.messages};
-        st = ms_results_finish(res, &info, p->elements);
-    }
-    ms_results_free(res);
+    ms_screen_summary sum;
+    memset(&sum, 0, sizeof sum);
+    double t_screen = now();
+    ms_status st = ms_screen_run(MPI_COMM_WORLD, &cfg, &sum);
+    double secs_screen = now() - t_screen;
+    if (rank != 0) return st == MS_SUCCESS ? 0 : 2;
+
+    char state_msg[512] = "";
+    if (state && ms_state_error(state, state_msg, sizeof state_msg) != MS_SUCCESS)
+        fprintf(stderr, "matscreen run: warning: the state store could not keep every result "
+                        "(they are computed again next time): %s\n", state_msg);
+    ms_report_history *hist = NULL;
+    if (st == MS_SUCCESS && state) st = ms_state_mark_removed(state, NULL);
+    if (st == MS_SUCCESS && state) st = ms_state_record_outputs(state, dir, w->top_k);
+    if (st == MS_SUCCESS && state) st = ms_state_history(state, &hist);
     if (st != MS_SUCCESS) {
         fprintf(stderr, "matscreen run: %s\n", ms_error_message());
+        ms_state_close(state);
         return 2;
     }
     char filters[1024], prev[MS_WORKFLOW_PATH_MAX + 16];
     describe_filters(w, filters, sizeof filters);
     snprintf(prev, sizeof prev, "%s/previous", dir);
-    ms_report_options ro = {w->name, w->file, 1, w->hash, cc.filtered,
-                            filters[0] ? filters : NULL, had_previous ? prev : NULL, NULL};
+    ms_report_options ro = {w->name, w->file, 1, w->hash, sum.filtered,
+                            filters[0] ? filters : NULL, had_previous ? prev : NULL, NULL, hist};
     st = ms_report_write(dir, &ro);
+    ms_state_history_free(hist);
+    if (st == MS_SUCCESS && state) {
+        char mp[MS_WORKFLOW_PATH_MAX + 32];
+        snprintf(mp, sizeof mp, "%s/manifest.json", dir);
+        char *manifest = slurp(mp);
+        st = ms_state_run_finish(state, manifest);
+        free(manifest);
+    }
+    ms_state_counts counts;
+    ms_state_get_counts(state, &counts);
+    ms_state_close(state);
     if (st != MS_SUCCESS) {
         fprintf(stderr, "matscreen run: report: %s\n", ms_error_message());
         return 2;
     }
-    if (!a->quiet)
-        fprintf(stderr, "matscreen run: %s: %llu records, %llu failed, %llu filtered out, %d rank%s, "
-                        "%.2f s\n", w->name, stats.records, stats.failed, cc.filtered, size,
-                size > 1 ? "s" : "", now() - t_start);
+    if (state) write_incremental(dir, &counts, run_id, secs_screen, now() - t_start);
+    if (!a->quiet) {
+        fprintf(stderr, "matscreen run: %s: %llu records, %llu failed, %llu filtered out, %llu "
+                        "tasks computed, %.2f s\n", w->name, sum.records, sum.failed, sum.filtered,
+                sum.tasks, now() - t_start);
+        if (state)
+            fprintf(stderr, "matscreen run: state %s (run %lld): %llu tasks reused, %llu computed "
+                            "(%llu new, %llu changed, %llu for new models or descriptors), %llu "
+                            "removed\n", state_path, (long long)run_id, counts.reused,
+                    counts.computed, counts.added, counts.changed, counts.identity, counts.removed);
+    }
     printf("report: %s/report.html\n", dir);
     return 0;
 }
 
-/* Rank 0: loads the workflow; fills settings. Returns the exit code so far (0 = go on). */
-static int load_workflow(const run_args *a, ms_workflow **w, run_settings *s)
+/* Rank 0: loads the workflow. Returns the exit code so far (0 = go on, 1 = valid, stop). */
+static int load_workflow(const run_args *a, ms_workflow **w)
 {
     ms_workflow_issues *issues = calloc(1, sizeof *issues);
     if (!issues) return 2;
@@ -264,21 +365,57 @@ static int load_workflow(const run_args *a, ms_workflow **w, run_settings *s)
                "outputs in %s\n", a->workflow, wf->name, ms_workflow_stage_name(wf->stage),
                wf->n_sources, wf->n_sources == 1 ? "" : "s", wf->descriptor_set, wf->top_k,
                a->out_dir ? a->out_dir : wf->output_dir);
-        return 1; /* stop, successfully */
+        return 1;
     }
-    if (a->resume)
-        fprintf(stderr, "matscreen run: note: --resume needs the engine's journal, which this "
-                        "build does not have yet; the run starts over\n");
-    s->go = 1;
-    s->rank_by = wf->rank_by;
-    s->ascending = wf->ascending;
-    s->default_db = MS_DB_UNKNOWN;
-    s->seed = wf->seed;
-    /* One database for every source: records that do not state theirs get it. */
-    int same = wf->n_sources > 0;
-    for (size_t i = 1; i < wf->n_sources; i++) same &= wf->sources[i].db == wf->sources[0].db;
-    if (same) s->default_db = wf->sources[0].db;
     return 0;
+}
+
+static void print_model_summary(const char *stage, const ms_workflow_model_summary *s)
+{
+    fprintf(stderr, "matscreen run: %s: %s on %zu rows (%zu dropped), %zu features (%s)", stage,
+            s->learner, s->rows, s->dropped, s->features, s->descriptor_set);
+    if (s->folds) fprintf(stderr, ", %zu-fold CV", s->folds);
+    else fprintf(stderr, ", held out");
+    if (s->classification)
+        fprintf(stderr, ": accuracy %.4f roc_auc %.4f", s->accuracy, s->roc_auc);
+    else
+        fprintf(stderr, ": mae %.4f rmse %.4f r2 %.4f; within 1 sigma %.3f", s->mae, s->rmse,
+                s->r2, s->within1);
+    fprintf(stderr, "; %.2f s%s%s\n", s->seconds, s->model[0] ? "; model " : "", s->model);
+}
+
+/* The stages of the workflow, on every rank. */
+static int run_stages(int argc, char **argv, const run_args *a, const ms_workflow *w, int rank,
+                      double t_start)
+{
+    const char *dir = a->out_dir ? a->out_dir : w->output_dir;
+    const char *models[MS_WORKFLOW_MAX_MODELS + 1];
+    size_t n_models = 0;
+    for (size_t i = 0; i < w->n_models; i++) models[n_models++] = w->models[i];
+    if (w->stage == MS_WORKFLOW_TRAIN || w->stage == MS_WORKFLOW_EVALUATE) {
+        int ok = 1;
+        if (rank == 0) ok = mkdir_p(dir) == 0;
+        MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        if (!ok) {
+            if (rank == 0) fprintf(stderr, "matscreen run: cannot create %s\n", dir);
+            return 2;
+        }
+        ms_workflow_model_summary ms;
+        const char *stage = ms_workflow_stage_name(w->stage);
+        ms_status st = w->stage == MS_WORKFLOW_TRAIN ? ms_workflow_train(w, MPI_COMM_WORLD, dir, &ms)
+                                                     : ms_workflow_evaluate(w, MPI_COMM_WORLD, dir, &ms);
+        if (st == MS_SUCCESS && rank == 0) st = ms_workflow_write_model_summary(dir, stage, &ms);
+        int good = st == MS_SUCCESS, all = 0;
+        MPI_Allreduce(&good, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+        if (!all) {
+            if (rank == 0) fprintf(stderr, "matscreen run: %s: %s\n", stage, ms_error_message());
+            return 2;
+        }
+        if (rank == 0 && !a->quiet) print_model_summary(stage, &ms);
+        /* the screen that follows uses the freshly trained model */
+        if (w->stage == MS_WORKFLOW_TRAIN) models[n_models++] = w->training.output;
+    }
+    return run_screen(argc, argv, a, w, models, n_models, rank, t_start);
 }
 
 int ms_cmd_run(int argc, char **argv)
@@ -287,43 +424,33 @@ int ms_cmd_run(int argc, char **argv)
     MPI_Initialized(&initialized);
     if (!initialized) MPI_Init(&argc, &argv);
     double t_start = now();
-    int rank, size;
+    int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &size);
     run_args a;
     int code = parse_args(argc, argv, &a, rank);
     ms_workflow *w = NULL;
-    run_settings s;
-    memset(&s, 0, sizeof s);
     if (code == 0 && a.help) {
         if (rank == 0) run_usage(stdout);
     } else if (code == 0) {
+        int go = 0;
         if (rank == 0) {
-            code = load_workflow(&a, &w, &s);
+            code = load_workflow(&a, &w);
             if (code == 1) code = 0; /* --validate-only: valid */
+            else go = code == 0;
         }
-        MPI_Bcast(&s, (int)sizeof s, MPI_BYTE, 0, MPI_COMM_WORLD);
-        if (s.go) {
-            ms_element_table *elements = NULL;
-            ms_pipeline p;
-            int ok = ms_element_table_load_default(&elements) == MS_SUCCESS &&
-                     ms_pipeline_init(&p, elements, (ms_rank_by)s.rank_by, s.ascending, s.seed) ==
-                         MS_SUCCESS;
-            if (!ok) fprintf(stderr, "matscreen run (rank %d): %s\n", rank, ms_error_message());
-            if (ok) p.read_opt.default_db = (ms_source_db)s.default_db;
-            int all_ok = 0;
-            MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-            if (!all_ok) {
+        MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        if (go) {
+            /* The workflow is plain data: every rank gets the same copy (the stages are
+             * collective and take the same settings everywhere). */
+            if (rank != 0) w = calloc(1, sizeof *w);
+            int have = w != NULL, all = 0;
+            MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+            if (!all) {
                 code = 2;
-            } else if (rank == 0) {
-                code = run_screen(argc, argv, &a, w, &p, size, t_start);
             } else {
-                int go = 0;
-                MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
-                if (go) ms_farm_run(MPI_COMM_WORLD, NULL, &p, NULL, NULL, NULL, NULL);
+                MPI_Bcast(w, (int)sizeof *w, MPI_BYTE, 0, MPI_COMM_WORLD);
+                code = run_stages(argc, argv, &a, w, rank, t_start);
             }
-            if (ok) ms_pipeline_destroy(&p);
-            ms_element_table_free(elements);
         }
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -15,12 +15,12 @@
 /* ---- registry -------------------------------------------------------------------------------- */
 
 /* The learners of this build. To add one, export its const ms_model_type from its own file and
- * add one line here. The Gaussian-process slot: `&ms_model_type_gp,` (gp.c, GP engineer). */
+ * add one line here. The Gaussian process is ms_model_type_gp (model_gp.c). */
 static const ms_model_type *const model_types[] = {
     &ms_model_type_forest,
     &ms_model_type_logistic,
     &ms_model_type_naive_bayes,
-    /* &ms_model_type_gp, */
+    &ms_model_type_gp,
 };
 #define N_TYPES (sizeof model_types / sizeof model_types[0])
 

@@ -57,6 +57,9 @@ void ms_result_clear(ms_result *r)
     r->stage = MS_STAGE_DONE;
     r->n_atoms = r->volume = r->density = r->volume_per_atom = r->li_fraction = NAN;
     r->class_prob = r->mean = r->sigma = r->acquisition = r->score = NAN;
+    r->warnings = 0;
+    r->fp_volume = NAN;
+    for (size_t i = 0; i < MS_RESULT_N_PROPS; i++) r->props[i] = NAN;
     r->formula[0] = r->source_id[0] = r->block[0] = r->reason[0] = r->file[0] = '\0';
 }
 
@@ -96,10 +99,30 @@ static ms_status stage_fingerprint(const ms_pipeline *p, const ms_stage_entry *s
     return MS_SUCCESS;
 }
 
+static const char *const prop_names[MS_RESULT_N_PROPS] = {
+    "formation_energy_per_atom", "energy_above_hull", "band_gap"};
+
+const char *ms_result_prop_name(size_t i) { return i < MS_RESULT_N_PROPS ? prop_names[i] : ""; }
+
+void ms_pipeline_clear_stages(ms_pipeline *p)
+{
+    if (p) p->n_stages = 0;
+}
+
 static ms_status stage_features(const ms_pipeline *p, const ms_stage_entry *self,
                                 const ms_structure *s, ms_result *r)
 {
     (void)self;
+    return ms_result_describe(p, s, r);
+}
+
+ms_status ms_result_describe(const ms_pipeline *p, const ms_structure *s, ms_result *r)
+{
+    for (size_t i = 0; i < MS_RESULT_N_PROPS; i++) {
+        r->props[i] = NAN;
+        for (size_t k = 0; k < s->n_props; k++)
+            if (strcmp(s->props[k].name, prop_names[i]) == 0) r->props[i] = s->props[k].value;
+    }
     ms_composition c;
     ms_structure_composition(s, &c);
     double n = ms_composition_total(&c);

@@ -19,6 +19,10 @@
 #include "matscreen/journal.h"
 #include "matscreen/json_reader.h"
 #include "matscreen/reader.h"
+#include "matscreen/validate.h"
+
+#define DEDUP_VOLUME_TOL 0.03 /* relative: fp_volume within 3% of the group's smallest */
+#define MAX_CONFLICTS_LISTED 1000
 
 /* One record in memory: what sorting and de-duplication need, and where the record is. */
 typedef struct entry {
@@ -34,6 +38,9 @@ typedef struct entry {
     int32_t status, stage, db;
     uint32_t dups;     /* duplicates merged into this one */
     int32_t is_dup;
+    double fpv;        /* fingerprint volume per site (NaN: no fingerprint) */
+    uint32_t warnings; /* validation warning bits */
+    uint64_t mfirst;   /* representative: index of its group's first member in the member list */
 } entry;
 
 struct ms_results {
@@ -89,7 +96,7 @@ static int index_result(ms_results *res, const ms_result *r, uint64_t pos, uint3
     }
     entry *e = &res->e[res->n++];
     *e = (entry){r->score, r->task_seq, r->offset, r->index, r->dedup_key, r->content_hash,
-                 pos, len, r->input, r->status, r->stage, r->db, 0, 0};
+                 pos, len, r->input, r->status, r->stage, r->db, 0, 0, r->fp_volume, r->warnings, 0};
     return 0;
 }
 
@@ -169,10 +176,21 @@ static int trust(int db)
     }
 }
 
-static int cmp_dedup(const void *pa, const void *pb)
+/* Grouping order: key, then fingerprint volume (NaN last), then the stable key. */
+static int cmp_group(const void *pa, const void *pb)
 {
     const entry *a = *(const entry *const *)pa, *b = *(const entry *const *)pb;
     if (a->dedup != b->dedup) return a->dedup < b->dedup ? -1 : 1;
+    int na = isnan(a->fpv), nb = isnan(b->fpv);
+    if (na != nb) return na ? 1 : -1;
+    if (!na && a->fpv != b->fpv) return a->fpv < b->fpv ? -1 : 1;
+    return cmp_key(a, b);
+}
+
+/* Within a group: trust order, then the stable key. */
+static int cmp_trust(const void *pa, const void *pb)
+{
+    const entry *a = *(const entry *const *)pa, *b = *(const entry *const *)pb;
     if (trust(a->db) != trust(b->db)) return trust(a->db) < trust(b->db) ? -1 : 1;
     return cmp_key(a, b);
 }
@@ -244,7 +262,8 @@ static void record_key(const ms_result *r, char *out, size_t n)
         snprintf(out, n, "%s#%llu", r->file, (unsigned long long)r->index);
 }
 
-static void flags_text(uint32_t flags, char *out, size_t n)
+/* Result flags, then the names of the validation checks that warned. */
+static void flags_text(uint32_t flags, uint32_t warnings, char *out, size_t n)
 {
     out[0] = '\0';
     const char *names[] = {"disordered", "warnings", "li"};
@@ -252,6 +271,11 @@ static void flags_text(uint32_t flags, char *out, size_t n)
         if (!(flags & (1u << i))) continue;
         size_t k = strlen(out);
         snprintf(out + k, n - k, "%s%s", k ? "|" : "", names[i]);
+    }
+    for (int c = 0; c < MS_CHECK_COUNT; c++) {
+        if (!(warnings & (1u << c))) continue;
+        size_t k = strlen(out);
+        snprintf(out + k, n - k, "%s%s", k ? "|" : "", ms_check_get((ms_check_id)c)->name);
     }
 }
 
@@ -368,11 +392,12 @@ static ms_status write_top_cif(ms_results *res, const ms_result *r, size_t rank,
 
 /* ---- finish -------------------------------------------------------------------------------- */
 
-static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t rank, uint32_t dups)
+static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t rank, uint32_t dups,
+                             const char *sources, json_t *members)
 {
-    char key[MS_TASK_PATH_MAX + 32], flags[64];
+    char key[MS_TASK_PATH_MAX + 32], flags[512];
     record_key(r, key, sizeof key);
-    flags_text(r->flags, flags, sizeof flags);
+    flags_text(r->flags, r->warnings, flags, sizeof flags);
     fprintf(csv, "%zu,", rank);
     csv_str(csv, key);
     fputc(',', csv);
@@ -381,6 +406,8 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     csv_str(csv, r->block);
     fprintf(csv, ",%s,", ms_source_db_name((ms_source_db)r->db));
     csv_str(csv, r->source_id);
+    fputc(',', csv);
+    csv_str(csv, sources);
     fputc(',', csv);
     csv_str(csv, r->formula);
     fputc(',', csv);
@@ -403,6 +430,8 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     json_object_set_new(o, "offset", r->offset >= 0 ? json_integer(r->offset) : json_null());
     json_object_set_new(o, "source_db", json_string(ms_source_db_name((ms_source_db)r->db)));
     json_object_set_new(o, "source_id", json_string(r->source_id));
+    json_object_set_new(o, "sources", json_string(sources));
+    json_object_set(o, "members", members);
     json_object_set_new(o, "formula", json_string(r->formula));
     json_object_set_new(o, "spacegroup", r->spacegroup > 0 ? json_integer(r->spacegroup) : json_null());
     json_object_set_new(o, "n_sites", json_integer(r->n_sites));
@@ -448,8 +477,71 @@ static void write_error_row(FILE *f, const ms_result *r)
     fputc('\n', f);
 }
 
+/* Appends "db:id" of r (its key when it names no id) to text, ';'-separated. */
+static ms_status append_source(ms_buffer *text, const ms_result *r)
+{
+    char one[MS_TASK_PATH_MAX + MS_SOURCE_ID_MAX + 48];
+    if (r->source_id[0])
+        snprintf(one, sizeof one, "%s%s:%s", text->n ? ";" : "",
+                 ms_source_db_name((ms_source_db)r->db), r->source_id);
+    else {
+        char key[MS_TASK_PATH_MAX + 32];
+        record_key(r, key, sizeof key);
+        snprintf(one, sizeof one, "%s%s:%s", text->n ? ";" : "",
+                 ms_source_db_name((ms_source_db)r->db), key);
+    }
+    return ms_buffer_append(text, one, strlen(one));
+}
+
+/* Sources text of a group (rep r already loaded; members[0] is it) and its property conflicts. */
+static ms_status group_sources(ms_results *res, entry *const *members, size_t n, const ms_result *r,
+                               ms_result *mr, ms_buffer *text, json_t *keys, json_t *conflicts,
+                               size_t *n_conflicts, size_t *n_conflict_groups)
+{
+    char key[MS_TASK_PATH_MAX + 32];
+    ms_buffer_reset(text);
+    json_array_clear(keys);
+    MS_CALL(append_source(text, r));
+    record_key(r, key, sizeof key);
+    json_array_append_new(keys, json_string(key));
+    double lo[MS_RESULT_N_PROPS], hi[MS_RESULT_N_PROPS];
+    size_t cnt[MS_RESULT_N_PROPS];
+    for (size_t p = 0; p < MS_RESULT_N_PROPS; p++) {
+        lo[p] = hi[p] = r->props[p];
+        cnt[p] = isfinite(r->props[p]) ? 1 : 0;
+    }
+    for (size_t k = 1; k < n; k++) {
+        MS_CALL(load(res, members[k], mr));
+        MS_CALL(append_source(text, mr));
+        record_key(mr, key, sizeof key);
+        json_array_append_new(keys, json_string(key));
+        for (size_t p = 0; p < MS_RESULT_N_PROPS; p++) {
+            double v = mr->props[p];
+            if (!isfinite(v)) continue;
+            if (!cnt[p]++) lo[p] = hi[p] = v;
+            if (v < lo[p]) lo[p] = v;
+            if (v > hi[p]) hi[p] = v;
+        }
+    }
+    int any = 0;
+    for (size_t p = 0; p < MS_RESULT_N_PROPS && n > 1; p++) {
+        double mx = fmax(fabs(lo[p]), fabs(hi[p]));
+        if (cnt[p] < 2 || hi[p] - lo[p] <= fmax(0.05 * mx, 0.01)) continue;
+        (*n_conflicts)++;
+        any = 1;
+        if (json_array_size(conflicts) < MAX_CONFLICTS_LISTED) {
+            record_key(r, key, sizeof key);
+            json_array_append_new(conflicts, json_pack("{s:s,s:s,s:f,s:f,s:I}", "key", key,
+                                  "property", ms_result_prop_name(p), "min", lo[p], "max", hi[p],
+                                  "values", (json_int_t)cnt[p]));
+        }
+    }
+    if (any) (*n_conflict_groups)++;
+    return ms_buffer_append(text, "", 1); /* NUL */
+}
+
 static const char *const ranked_header =
-    "rank,key,file,block,source_db,source_id,formula,spacegroup,n_sites,n_atoms,volume,density,"
+    "rank,key,file,block,source_db,source_id,sources,formula,spacegroup,n_sites,n_atoms,volume,density,"
     "volume_per_atom,li_fraction,class_prob,surrogate_mean,surrogate_sigma,acquisition,score,"
     "duplicates,flags\n";
 
@@ -478,22 +570,44 @@ ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
         if (res->e[i].status == MS_SUCCESS) ok[n_ok++] = &res->e[i];
         else err[n_err++] = &res->e[i];
     }
-    /* De-duplicate: the first of each dedup group (most trusted, then stable key) stays. */
-    qsort(ok, n_ok, sizeof *ok, cmp_dedup);
-    for (size_t i = 1; i < n_ok; i++) {
-        size_t keep = i - 1;
-        while (ok[keep]->is_dup) keep--;
-        if (ok[i]->dedup == ok[keep]->dedup) {
-            ok[i]->is_dup = 1;
-            ok[keep]->dups++;
-            n_dup++;
-        }
+    /* De-duplicate (results.h): groups of equal key and fingerprint volumes within 3% of the
+     * group's smallest; the representative is the most trusted member. */
+    qsort(ok, n_ok, sizeof *ok, cmp_group);
+    for (size_t i = 0; i < n_ok;) {
+        size_t j = i + 1;
+        double v0 = ok[i]->fpv;
+        while (j < n_ok && ok[j]->dedup == ok[i]->dedup && !isnan(v0) && !isnan(ok[j]->fpv) &&
+               ok[j]->fpv <= v0 * (1 + DEDUP_VOLUME_TOL))
+            j++;
+        qsort(ok + i, j - i, sizeof *ok, cmp_trust);
+        ok[i]->mfirst = i;
+        ok[i]->dups = (uint32_t)(j - i - 1);
+        for (size_t k = i + 1; k < j; k++) ok[k]->is_dup = 1;
+        n_dup += j - i - 1;
+        i = j;
     }
+    entry **members = malloc((n_ok ? n_ok : 1) * sizeof *members);
+    ms_result *mr = malloc(sizeof *mr);
+    ms_buffer src_text = {0};
+    if (!members || !mr) {
+        free(ok);
+        free(err);
+        free(members);
+        free(mr);
+        return ms_error_set(MS_ERR_NOMEM, "cannot group %zu results", n_ok);
+    }
+    memcpy(members, ok, n_ok * sizeof *members);
     size_t n_unique = 0;
     for (size_t i = 0; i < n_ok; i++)
         if (!ok[i]->is_dup) ok[n_unique++] = ok[i];
     qsort(ok, n_unique, sizeof *ok, cmp_rank);
     qsort(err, n_err, sizeof *err, cmp_stable);
+    size_t n_conflicts = 0, n_conflict_groups = 0;
+    size_t warn_by_check[MS_CHECK_COUNT] = {0};
+    for (size_t i = 0; i < n_ok; i++)
+        for (int c = 0; c < MS_CHECK_COUNT; c++)
+            if (members[i]->warnings & (1u << c)) warn_by_check[c]++;
+    json_t *conflicts = json_array(), *member_keys = json_array();
 
     ms_status st = MS_SUCCESS;
     ms_result *r = res->scratch;
@@ -503,8 +617,12 @@ ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
     if (st == MS_SUCCESS) fputs(ranked_header, csv);
     for (size_t i = 0; st == MS_SUCCESS && i < n_unique; i++) {
         st = load(res, ok[i], r);
+        if (st == MS_SUCCESS)
+            st = group_sources(res, members + ok[i]->mfirst, ok[i]->dups + 1u, r, mr, &src_text,
+                               member_keys, conflicts, &n_conflicts, &n_conflict_groups);
         if (st != MS_SUCCESS) break;
-        write_ranked_row(csv, jsonl, r, i + 1, ok[i]->dups);
+        write_ranked_row(csv, jsonl, r, i + 1, ok[i]->dups, (const char *)src_text.data,
+                         member_keys);
         if (i < info->top_k) {
             if (write_top_cif(res, r, i + 1, elements) == MS_SUCCESS) top_written++;
             else {
@@ -548,16 +666,38 @@ ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
         json_object_set_new(q, "failed_by_status", fc);
         /* The six criteria, as far as the stages that exist can tell. */
         json_t *crit = json_object();
-        json_object_set_new(crit, "validity", json_pack("{s:I,s:I}", "read_failures",
+        json_object_set_new(crit, "validity", json_pack("{s:I,s:I,s:I}", "read_failures",
                             (json_int_t)by_stage[MS_STAGE_READ], "validation_failures",
-                            (json_int_t)by_stage[MS_STAGE_VALIDATE]));
-        json_object_set_new(crit, "uniqueness", json_pack("{s:I,s:s}", "duplicates_merged",
-                            (json_int_t)n_dup, "fingerprint", "content hash (byte-identical records)"));
-        json_object_set_new(crit, "accuracy", json_null());
-        json_object_set_new(crit, "consistency", json_null());
-        json_object_set_new(crit, "completeness", json_null());
-        json_object_set_new(crit, "timeliness", json_null());
+                            (json_int_t)by_stage[MS_STAGE_VALIDATE], "quarantined",
+                            (json_int_t)by_stage[MS_STAGE_QUARANTINE]));
+        json_object_set_new(crit, "uniqueness", json_pack("{s:I,s:I,s:s}", "unique_candidates",
+                            (json_int_t)n_unique, "duplicates_merged", (json_int_t)n_dup,
+                            "fingerprint", "structural: formula + space group + orbits, "
+                            "primitive volume per site within 3%"));
+        json_object_set_new(crit, "accuracy", json_pack("{s:I,s:I,s:I,s:I}", "formula_mismatch",
+                            (json_int_t)warn_by_check[MS_CHECK_FORMULA], "charge_unbalanced",
+                            (json_int_t)warn_by_check[MS_CHECK_CHARGE_BALANCE], "close_atoms",
+                            (json_int_t)warn_by_check[MS_CHECK_CLOSE_ATOMS], "left_handed_cell",
+                            (json_int_t)warn_by_check[MS_CHECK_VOLUME]));
+        json_object_set_new(crit, "consistency", json_pack("{s:I,s:I}", "property_conflicts",
+                            (json_int_t)n_conflicts, "groups_with_conflicts",
+                            (json_int_t)n_conflict_groups));
+        json_object_set_new(crit, "completeness", json_pack("{s:I,s:I,s:I}",
+                            "symmetry_not_found_or_fallback",
+                            (json_int_t)warn_by_check[MS_CHECK_SYMMETRY], "feature_failures",
+                            (json_int_t)by_stage[MS_STAGE_FEATURES], "model_failures",
+                            (json_int_t)(by_stage[MS_STAGE_MODELS] + by_stage[MS_STAGE_SCORE])));
+        json_object_set_new(crit, "timeliness", json_null()); /* the records carry no dates */
         json_object_set_new(q, "criteria", crit);
+        json_t *wc = json_object();
+        for (int c = 0; c < MS_CHECK_COUNT; c++)
+            if (warn_by_check[c])
+                json_object_set_new(wc, ms_check_get((ms_check_id)c)->name,
+                                    json_integer((json_int_t)warn_by_check[c]));
+        json_object_set_new(q, "warnings_by_check", wc);
+        json_object_set_new(q, "filtered", json_integer((json_int_t)info->filtered));
+        json_object_set_new(q, "conflicts", conflicts);
+        conflicts = NULL;
         json_object_set_new(q, "top_cif_written", json_integer((json_int_t)top_written));
         json_object_set_new(q, "top_cif_failed", json_integer((json_int_t)top_failed));
         st = write_json_file(q, res->dir, "quality.json");
@@ -587,8 +727,26 @@ ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
                                                     "records", (json_int_t)recs, "hash", hx));
         }
         json_object_set_new(m, "inputs", inputs);
-        json_object_set_new(m, "workflow_hash", json_null());
-        json_object_set_new(m, "models", json_array());
+        char hx[17];
+        if (info->workflow_hash) {
+            ms_hash_format(info->workflow_hash, hx);
+            json_object_set_new(m, "workflow_hash", json_string(hx));
+        } else {
+            json_object_set_new(m, "workflow_hash", json_null());
+        }
+        json_t *models = json_array();
+        for (size_t k = 0; k < info->n_models; k++) {
+            ms_hash_format(info->model_hashes[k], hx);
+            json_array_append_new(models, json_pack("{s:s,s:s,s:s}", "path", info->model_paths[k],
+                                                    "role", info->model_roles[k], "hash", hx));
+        }
+        json_object_set_new(m, "models", models);
+        json_object_set_new(m, "descriptor_set", info->descriptor_set ?
+                            json_pack("{s:s,s:i}", "name", info->descriptor_set, "version",
+                                      info->descriptor_version) : json_null());
+        ms_hash_format(info->identity, hx);
+        json_object_set_new(m, "identity", json_string(hx));
+        json_object_set_new(m, "cache_hits", json_integer((json_int_t)info->cache_hits));
         json_object_set_new(m, "ranks", json_integer(info->ranks));
         json_object_set_new(m, "seed", json_integer((json_int_t)info->seed));
         json_object_set_new(m, "rank_by", json_string(info->rank_by));
@@ -604,6 +762,11 @@ ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
         st = write_json_file(m, res->dir, "manifest.json");
         json_decref(m);
     }
+    json_decref(conflicts);
+    json_decref(member_keys);
+    ms_buffer_free(&src_text);
+    free(members);
+    free(mr);
     free(ok);
     free(err);
     return st;

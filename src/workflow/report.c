@@ -492,6 +492,77 @@ static void section_summary(FILE *o, const char *dir, const ms_report_options *o
     fputs("</table></section>\n", o);
 }
 
+/* The previous run's top-K from the state store, as ranked_data (top only). */
+static ms_status history_ranked(const ms_report_history *h, ranked_data *d)
+{
+    memset(d, 0, sizeof *d);
+    d->top = calloc(h->n_top ? h->n_top : 1, sizeof *d->top);
+    if (!d->top) return ms_error_set(MS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < h->n_top; i++) {
+        top_row *t = &d->top[i];
+        snprintf(t->key, sizeof t->key, "%s", h->top[i].key ? h->top[i].key : "");
+        snprintf(t->formula, sizeof t->formula, "%s", h->top[i].formula ? h->top[i].formula : "");
+        snprintf(t->source_id, sizeof t->source_id, "%s",
+                 h->top[i].source_id ? h->top[i].source_id : "");
+        t->score = h->top[i].score;
+    }
+    d->n_top = d->rows = h->n_top;
+    return MS_SUCCESS;
+}
+
+/* Sorted hashes of (key, stage) of the previous run's errors from the state store. */
+static uint64_t *history_error_hashes(const ms_report_history *h, size_t *n)
+{
+    *n = 0;
+    uint64_t *x = malloc((h->n_errors ? h->n_errors : 1) * sizeof *x);
+    if (!x) return NULL;
+    for (size_t i = 0; i < h->n_errors; i++) {
+        const char *k = h->errors[i].key ? h->errors[i].key : "";
+        const char *st = h->errors[i].stage ? h->errors[i].stage : "";
+        x[i] = ms_hash_update(ms_hash_bytes(k, strlen(k)), st, strlen(st));
+    }
+    *n = h->n_errors;
+    qsort(x, *n, sizeof *x, cmp_u64);
+    return x;
+}
+
+#define INPUT_ROWS 200 /* recomputed or removed inputs listed in the report */
+
+/* The state store's account of this run's inputs: reused, recomputed (new, changed, new
+ * identity) and removed, with the list of those inputs (first INPUT_ROWS). */
+static void section_inputs(FILE *o, const ms_report_history *h)
+{
+    size_t n_new = 0, n_changed = 0, n_identity = 0, n_removed = 0;
+    for (size_t i = 0; i < h->n_inputs; i++) {
+        const char *kd = h->inputs[i].kind;
+        if (!strcmp(kd, "new")) n_new++;
+        else if (!strcmp(kd, "changed")) n_changed++;
+        else if (!strcmp(kd, "removed")) n_removed++;
+        else n_identity++;
+    }
+    fprintf(o, "<ul class=\"counts\" id=\"inputs-counts\"><li><b>%llu</b> inputs reused from the "
+               "state store</li><li><b>%llu</b> computed</li><li><b>%zu</b> new inputs</li>"
+               "<li><b>%zu</b> changed inputs</li><li><b>%zu</b> recomputed for new models or "
+               "descriptors</li><li><b>%zu</b> removed inputs</li></ul>\n",
+            h->reused, h->computed, n_new, n_changed, n_identity, n_removed);
+    if (!h->n_inputs) return;
+    fputs("<h3>Inputs new, changed or removed since the previous run</h3><table id=\"inputs\">"
+          "<tr><th>change</th><th>input</th><th>bytes</th></tr>\n", o);
+    for (size_t i = 0; i < h->n_inputs && i < INPUT_ROWS; i++) {
+        const ms_report_input_change *c = &h->inputs[i];
+        fputs("<tr class=\"input-change\"><td>", o);
+        esc(o, c->kind);
+        fputs("</td><td>", o);
+        esc(o, c->path ? c->path : "");
+        if (c->length >= 0) fprintf(o, "</td><td>%lld+%lld</td></tr>\n", c->offset, c->length);
+        else fputs("</td><td>whole file</td></tr>\n", o);
+    }
+    fputs("</table>\n", o);
+    if (h->n_inputs > INPUT_ROWS)
+        fprintf(o, "<p class=\"dim\">... and %zu more (table changes of the state store)</p>\n",
+                h->n_inputs - INPUT_ROWS);
+}
+
 static void section_changes(FILE *o, const char *dir, const ms_report_options *opt,
                             const ranked_data *cur, size_t k)
 {
@@ -499,11 +570,21 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
     char path[REPORT_PATH_MAX];
     ranked_data prev;
     memset(&prev, 0, sizeof prev);
-    if (opt->previous_dir) snprintf(path, sizeof path, "%s/ranked.csv", opt->previous_dir);
-    if (!opt->previous_dir || read_ranked(path, k, &prev, 0) != MS_SUCCESS) {
-        fputs("<p>No previous run in this directory: this is the first, so everything is new.</p>"
-              "</section>\n", o);
-        return;
+    const ms_report_history *h = opt->history;
+    if (h) {
+        section_inputs(o, h);
+        if (!h->has_previous || history_ranked(h, &prev) != MS_SUCCESS) {
+            fputs("<p>No previous run in the state store: this is the first, so everything is "
+                  "new.</p></section>\n", o);
+            return;
+        }
+    } else {
+        if (opt->previous_dir) snprintf(path, sizeof path, "%s/ranked.csv", opt->previous_dir);
+        if (!opt->previous_dir || read_ranked(path, k, &prev, 0) != MS_SUCCESS) {
+            fputs("<p>No previous run in this directory: this is the first, so everything is "
+                  "new.</p></section>\n", o);
+            return;
+        }
     }
     size_t kc = cur->n_top < k ? cur->n_top : k;
     size_t n_new = 0, n_left = 0, n_changed = 0;
@@ -517,9 +598,14 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
             n_left++;
     /* new errors */
     char ep[REPORT_PATH_MAX];
-    snprintf(ep, sizeof ep, "%s/errors.csv", opt->previous_dir);
     size_t n_prev_err = 0;
-    uint64_t *prev_err = error_hashes(ep, &n_prev_err);
+    uint64_t *prev_err;
+    if (h) {
+        prev_err = history_error_hashes(h, &n_prev_err);
+    } else {
+        snprintf(ep, sizeof ep, "%s/errors.csv", opt->previous_dir);
+        prev_err = error_hashes(ep, &n_prev_err);
+    }
     fprintf(o, "<ul class=\"counts\"><li><b>%zu</b> new in the top %zu</li><li><b>%zu</b> left the "
                "top %zu</li><li><b>%zu</b> changed score</li>", n_new, k, n_left, k, n_changed);
     /* list tables */

@@ -35,15 +35,13 @@
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
 #include "matscreen/hash.h"
+#include "matscreen/model.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/share.h"
 #include "matscreen/workflow.h"
 
-/* Models (train, evaluate, campaign, model files, acquisition) are wired when the models module
- * provides its training and scoring API; until then those parts are rejected at validation. */
-#ifndef MS_WORKFLOW_HAVE_MODELS
-#define MS_WORKFLOW_HAVE_MODELS 0
-#endif
+/* Models the screen of a workflow takes (screen.h MS_SCREEN_MAX_MODELS). */
+#define MS_WORKFLOW_SCREEN_MODELS 2
 
 #if LIBXML_VERSION >= 21200
 typedef const xmlError *ms_xml_error_ptr;
@@ -730,6 +728,7 @@ static void check_models(load_ctx *c, const char *wf_dir, const xmlNode *m, ms_w
         } else if (is_elem(n, "training")) {
             ms_workflow_training *t = &w->training;
             t->present = 1;
+            t->line = node_line(n);
             char v[64];
             attr(n, "kind", t->kind, sizeof t->kind);
             attr(n, "folds", v, sizeof v);
@@ -881,17 +880,40 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
                 i = j = w->n_sources;
             }
         }
-    /* Parts this build cannot run. */
-    if (!MS_WORKFLOW_HAVE_MODELS) {
-        if (w->stage != MS_WORKFLOW_SCREEN)
-            add_issue(c, MS_ERR_UNSUPPORTED, root_line,
-                      "stage '%s' is not available in this build yet (it comes with the models "
-                      "issue); the rest of the workflow was checked", ms_workflow_stage_name(w->stage));
-        else if (models)
-            add_issue(c, MS_ERR_UNSUPPORTED, node_line(models),
-                      "<models>: models are not available in this build yet; rank with <ranking> "
-                      "for now");
+    /* Models: learners of the registry; at most MS_WORKFLOW_SCREEN_MODELS models reach the
+     * screen (the trained one counts). */
+    if (w->training.present) {
+        const ms_model_type *type = NULL;
+        const char *learner = ms_workflow_learner_name(w->training.kind);
+        if (ms_model_type_lookup(learner, &type) != MS_SUCCESS) {
+            char names[256] = "";
+            size_t k = 0;
+            for (size_t i = 0; ms_model_type_get(i) && k < sizeof names; i++)
+                k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "",
+                                      ms_model_type_get(i)->name);
+            add_issue(c, MS_ERR_UNSUPPORTED, w->training.line,
+                      "<training kind=\"%s\">: this build has no such learner; it has: %s",
+                      w->training.kind, names);
+        }
+        if ((w->stage == MS_WORKFLOW_TRAIN || w->stage == MS_WORKFLOW_EVALUATE) &&
+            w->training.n_structures == 0)
+            add_issue(c, MS_ERR_INVALID, w->training.line,
+                      "<training>: stage '%s' needs <structures path=\"DIR\"/> naming the "
+                      "directory of the labelled structures (ID.cif for each row)",
+                      ms_workflow_stage_name(w->stage));
+        else if (w->training.n_structures > 1)
+            add_issue(c, MS_ERR_UNSUPPORTED, w->training.structures[1].line,
+                      "<structures>: one directory of labelled structures is supported");
     }
+    if (w->n_models + (w->stage == MS_WORKFLOW_TRAIN) > MS_WORKFLOW_SCREEN_MODELS)
+        add_issue(c, MS_ERR_UNSUPPORTED, models ? node_line(models) : root_line,
+                  "<models>: the screen takes at most %d models (a classifier and a surrogate; "
+                  "the model trained by this workflow counts)", MS_WORKFLOW_SCREEN_MODELS);
+    /* Parts this build cannot run. */
+    if (w->stage == MS_WORKFLOW_CAMPAIGN)
+        add_issue(c, MS_ERR_UNSUPPORTED, root_line,
+                  "stage 'campaign' is not available in matscreen run yet (use matscreen "
+                  "campaign); the rest of the workflow was checked");
 }
 
 /* Depth of the element tree (bounded by libxml2's own parse limit). */

@@ -39,6 +39,10 @@ static void fill_result(ms_result *r)
     r->volume_per_atom = 13.34406353;
     r->li_fraction = 0.6210480728;
     r->score = -0.6210480728;
+    r->warnings = 0x140u;
+    r->fp_volume = 16.30583;
+    r->props[0] = -2.385;
+    r->props[2] = 1.2385;
     snprintf(r->formula, sizeof r->formula, "Li45.888P4S20Br3.0Cl1");
     snprintf(r->source_id, sizeof r->source_id, "COD 8103382");
     snprintf(r->block, sizeof r->block, "Li6PS5Cl, \"quoted\"");
@@ -73,6 +77,11 @@ static void test_result_pack_roundtrip(void)
     CU_ASSERT_EQUAL(b->dedup_key, a->dedup_key);
     CU_ASSERT_EQUAL(b->n_atoms, a->n_atoms); /* bit-exact: doubles travel as bytes */
     CU_ASSERT_EQUAL(b->li_fraction, a->li_fraction);
+    CU_ASSERT_EQUAL(b->warnings, 0x140u);
+    CU_ASSERT_EQUAL(b->fp_volume, a->fp_volume);
+    CU_ASSERT_EQUAL(b->props[0], a->props[0]);
+    CU_ASSERT(isnan(b->props[1]));
+    CU_ASSERT_EQUAL(b->props[2], a->props[2]);
     CU_ASSERT_EQUAL(b->score, a->score);
     CU_ASSERT(isnan(b->class_prob) && isnan(b->mean) && isnan(b->sigma) && isnan(b->acquisition));
     CU_ASSERT_STRING_EQUAL(b->formula, a->formula);

@@ -128,7 +128,11 @@ static void test_invalid(void)
                "'scren' is not one of: screen, train, evaluate, campaign");
     expect_one("schema_violation.xml", MS_ERR_INVALID, 14, "<descriptor> is not allowed here");
     expect_one("unavailable_stage.xml", MS_ERR_UNSUPPORTED, 2,
-               "stage 'train' is not available in this build yet");
+               "stage 'campaign' is not available in matscreen run yet");
+    expect_one("unknown_learner.xml", MS_ERR_UNSUPPORTED, 16,
+               "<training kind=\"sparse-gp\">: this build has no such learner; it has: forest");
+    expect_one("missing_structures.xml", MS_ERR_INVALID, 16,
+               "<training>: stage 'train' needs <structures path=\"DIR\"/>");
 }
 
 static void test_hostile(void)
@@ -175,10 +179,11 @@ static void test_ready_workflows(void)
     }
     ms_workflow_free(w);
     ms_status st = load("../../workflows/train-conductivity.xml", &w);
-    CU_ASSERT(st == MS_SUCCESS || st == MS_ERR_UNSUPPORTED);
-    if (st != MS_SUCCESS) {
-        CU_ASSERT_EQUAL(issues.n, 1);
-        CU_ASSERT_PTR_NOT_NULL(strstr(issues.items[0].message, "stage 'train' is not available"));
+    CU_ASSERT_EQUAL(st, MS_SUCCESS);
+    if (w) {
+        CU_ASSERT_EQUAL(w->stage, MS_WORKFLOW_TRAIN);
+        CU_ASSERT(w->training.present && w->training.n_structures == 1);
+        CU_ASSERT_STRING_EQUAL(w->training.transform, "log10");
     }
     ms_workflow_free(w);
     st = load("../../workflows/active-learning.xml", &w);
@@ -250,7 +255,7 @@ static void test_report(void)
              "2,a.cif#0,a.cif,a,ICSD,ICSD 1,Li7La3Zr2O12,230,96,192,2.385,5.1,12.4,0.36,,0.8,0.12,,0.8,0,li\n",
              RANKED_HEAD);
     write_text(p, buf);
-    ms_report_options opt = {"nightly <test>", "wf.xml", 1, 0xabcdefull, 5, "requires Li", prev, NULL};
+    ms_report_options opt = {"nightly <test>", "wf.xml", 1, 0xabcdefull, 5, "requires Li", prev, NULL, NULL};
     CU_ASSERT_EQUAL_FATAL(ms_report_write(dir, &opt), MS_SUCCESS);
     snprintf(p, sizeof p, "%s/report.html", dir);
     char *html = read_text(p);
@@ -286,6 +291,32 @@ static void test_report(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(again);
     CU_ASSERT_STRING_EQUAL(html, again);
     free(again);
+    free(html);
+    /* the same comparison from the state store's history (previous_dir is then ignored) */
+    ms_report_top_entry top[2] = {{"d.cif#0", "LiFePO4", "mp-1", 0.9},
+                                  {"a.cif#0", "Li7La3Zr2O12", "ICSD 1", 0.8}};
+    ms_report_error_entry errs[1] = {{"z.cif#0", "read", "gone"}};
+    ms_report_input_change inputs[3] = {{"b,c.cif", 0, -1, "new"}, {"d.cif", 0, -1, "changed"},
+                                        {"old<1>.cif", 0, -1, "removed"}};
+    ms_report_history hist = {1, 4, 5, "2026-01-01T00:00:00Z", 2, top, 1, errs, 3, inputs, 7, 2};
+    opt.history = &hist;
+    opt.previous_dir = "/nonexistent";
+    CU_ASSERT_EQUAL_FATAL(ms_report_write(dir, &opt), MS_SUCCESS);
+    html = read_text(p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<b>1</b> new in the top 2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<b>1</b> left the top 2"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<b>1</b> changed score"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<b>1</b> new errors"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<b>7</b> inputs reused"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<tr class=\"input-change\"><td>new</td><td>b,c.cif</td>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<td>removed</td><td>old&lt;1&gt;.cif</td>"));
+    free(html);
+    hist.has_previous = 0;
+    CU_ASSERT_EQUAL_FATAL(ms_report_write(dir, &opt), MS_SUCCESS);
+    html = read_text(p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "No previous run in the state store"));
     free(html);
     /* no evaluation, no previous: no parity plot, a first-run note */
     snprintf(p, sizeof p, "%s/evaluation.csv", dir);

@@ -1,0 +1,142 @@
+/*
+ * The screen as a library call: read -> validate -> symmetry -> fingerprint -> features ->
+ * models -> score on the workers, de-duplication and outputs on rank 0. `matscreen screen`
+ * (src/cli/cmd_screen.c) is an option parser over ms_screen_run; the workflow engine
+ * (src/cli/cmd_run.c) calls it too.
+ *
+ * Conventions
+ *   - Stages per record (docs/engine.md): read (readers); validate (validate.h checks: a finding
+ *     of severity error fails the record at stage "validate" with "check: message"; warnings set
+ *     bits of ms_result.warnings and are listed in the flags column); symmetry (ONE
+ *     ms_symmetry_analyze per structure, use_oxidation 0, cells 1, pymatgen site order; a
+ *     failure is not an error: spacegroup stays 0, the symmetry warning is set and the record is
+ *     a candidate of its own); fingerprint (fingerprint.h, from that same dataset); features (the
+ *     descriptor set, from the same dataset and one neighbour list); models (classifier
+ *     probability, surrogate mean and sigma); score (the acquisition, or the plain quantity when
+ *     there is no model).
+ *   - The symmetry dataset is shared by the fingerprint and the descriptors. One exception: a
+ *     structure that carries oxidation states, screened with a set that needs symmetry, gets a
+ *     second analysis with use_oxidation 1 for the descriptors, so its features equal those of
+ *     `matscreen featurize` / `matscreen train` (pymatgen's convention); the fingerprint keeps
+ *     use_oxidation 0 so that "Fe2+" and "Fe" records meet.
+ *   - Descriptor set: cfg->descriptor_set, else the models' set, else none when there is no model
+ *     (no descriptor is computed that nothing reads). Two models must name the same set.
+ *   - Models: 0..2 model files; their task decides the role (classification: classifier,
+ *     regression: surrogate). Every rank loads them itself (they are small).
+ *   - Score: rank_by is an acquisition name of acquisition.h ("ei", "pi", "mu", "ucb", "mean"),
+ *     "gated" (EI times the classifier probability), "prob" (the classifier probability), or a
+ *     plain quantity of pipeline.h (li_fraction, ...). EI / PI / MU are multiplied by the
+ *     classifier probability when both models are given (constrained EI). EI / PI need the best
+ *     label so far: cfg->best when finite, else the model metric "y_best" when the surrogate file
+ *     has one, else the run is refused (MS_ERR_USAGE). ms_result.acquisition is the acquisition
+ *     value; ms_result.score the ranking value (negated with ascending for plain quantities).
+ *   - De-duplication (rank 0, results.h): records with the same fingerprint key (reduced formula
+ *     of the primitive cell, space group, orbit multiset) and primitive volumes per site within
+ *     3% of the group's first are one candidate. The workers send only the key and the volume,
+ *     not the cell, so no site-by-site comparison (dedup.h's precise step) is made: two distinct
+ *     structures with the same formula, space group, orbit multiplicities and volume (e.g. a
+ *     strained lattice, or different free coordinates) merge. `matscreen quality` makes the
+ *     precise comparison.
+ *   - Determinism: outputs are byte-identical for any number of ranks (results.h).
+ *   - Memory: per worker one batch of tasks, one structure, the featurizer workspaces and one
+ *     feature row; nothing is allocated per structure in steady state except inside spglib and
+ *     the learners' predict functions.
+ *
+ * Result cache (for nightly incremental runs; the workflow engine implements it on SQLite):
+ *   identity = FNV-1a 64 of the descriptor set name, version and signature, the model files'
+ *   content hashes, the validation options, rank_by / ascending / best / acquisition parameters
+ *   and the program version. Before a task is dispatched, rank 0 calls lookup(task, identity):
+ *   on a hit, the returned bytes are the task's packed results (farm.h layout, back to back,
+ *   exactly what the workers would have sent) and are fed to the outputs as if a worker had sent
+ *   them; the task is not dispatched. After a task completes, rank 0 calls store(task, identity,
+ *   bytes) with its packed results (before the keep filter). A malformed hit is ignored (the task
+ *   runs). The task's key for the cache is the cache's business (path, size, mtime of the file,
+ *   offset and length of a JSONL range: ms_task has them; mtime via stat).
+ */
+#ifndef MATSCREEN_SCREEN_H
+#define MATSCREEN_SCREEN_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "matscreen/error.h"
+#include "matscreen/pipeline.h"
+#include "matscreen/reader.h"
+#include "matscreen/source.h"
+#include "matscreen/validate.h"
+
+#define MS_SCREEN_MAX_MODELS 2
+
+typedef struct ms_result_cache {
+    void *ctx;
+    /* 1 when results for this task and run identity are stored: *data (owned by the cache,
+     * valid until the next call) holds the packed result records the workers would have sent */
+    int (*lookup)(void *ctx, const ms_task *task, uint64_t identity, const void **data, size_t *len);
+    /* stores the packed results of a finished task */
+    void (*store)(void *ctx, const ms_task *task, uint64_t identity, const void *data, size_t len);
+} ms_result_cache;
+
+/* An input spec. format MS_FORMAT_AUTO detects per file. db / trust are recorded for records
+ * whose file names no database (not applied yet: see docs/engine.md). */
+typedef struct ms_screen_input {
+    const char *spec;  /* file, directory, glob or @LIST (borrowed) */
+    ms_format format;  /* not used per input yet: cfg->format applies to all (docs/engine.md) */
+    ms_source_db db;   /* default source database (not applied yet) */
+    int trust;         /* trust rank (not applied yet) */
+} ms_screen_input;
+
+typedef struct ms_screen_config {
+    const ms_screen_input *inputs; /* n_inputs specs (borrowed) */
+    size_t n_inputs;
+    ms_format format;              /* force a format for every file (MS_FORMAT_AUTO: detect) */
+    const char *out_dir;           /* output directory (created) */
+    size_t top_k;                  /* top CIFs written (default 20) */
+    uint64_t seed;
+    const char *descriptor_set;    /* NULL: from the models, else none */
+    const char *model_paths[MS_SCREEN_MAX_MODELS];
+    size_t n_models;
+    const char *rank_by;           /* NULL: "ei" with a surrogate, "prob" with only a classifier,
+                                      else "li_fraction" */
+    int ascending;                 /* plain quantities: smaller first; acquisitions: minimise the
+                                      target (acquisition.h minimize) */
+    double best;                   /* best label so far for EI / PI (NaN: from the model) */
+    double xi, kappa;              /* EI / PI margin (0), UCB weight (2) */
+    int (*keep)(const ms_result *r, void *user); /* rank 0, screened records only: 0 drops the
+                                                    record before collection; NULL keeps all */
+    void *keep_user;
+    ms_validate_options validate;  /* severities, thresholds, expect_li (elements set by the run) */
+    int resume;                    /* continue DIR/journal */
+    const ms_result_cache *cache;  /* NULL: none */
+    int argc;                      /* command line for the manifest (borrowed) */
+    char **argv;
+    uint64_t workflow_hash;        /* 0: none */
+    int progress;                  /* progress on stderr (rank 0) */
+    int master_works;              /* rank 0 works too (default 1) */
+} ms_screen_config;
+
+typedef struct ms_screen_summary {
+    unsigned long long records;    /* results collected this run (workers + cache) */
+    unsigned long long failed;     /* of them, failed */
+    unsigned long long filtered;   /* screened records the keep callback dropped */
+    unsigned long long tasks;      /* tasks dispatched to ranks this run */
+    unsigned long long cache_hits; /* tasks answered by the cache */
+    unsigned long long quarantined;
+    uint64_t identity;             /* the run identity given to the cache */
+    int resumed_finished;          /* 1: --resume of a finished run (outputs written again) */
+    double seconds;                /* wall time */
+} ms_screen_summary;
+
+/* Defaults: no inputs, top_k 20, seed 0, no models, rank_by NULL, best NaN, xi 0, kappa 2,
+ * validation defaults, progress 1, master_works 1. Not collective. */
+void ms_screen_config_default(ms_screen_config *cfg);
+
+/* Runs the screen. Collective on comm: every rank calls it with the same cfg (inputs and
+ * out_dir are read on rank 0 only). Rank 0 writes the outputs in cfg->out_dir; out (may be NULL)
+ * is filled on rank 0. Returns the same status on every rank: MS_SUCCESS when the screen
+ * completed (failed records are data); MS_ERR_USAGE for a bad configuration (unknown rank-by,
+ * models that disagree, a refused resume); MS_ERR_IO when outputs could not be written;
+ * ms_error_message() says why on rank 0. */
+ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_summary *out);
+
+#endif /* MATSCREEN_SCREEN_H */

@@ -1,0 +1,696 @@
+/*
+ * The screen as a library call (screen.h): worker stages validate -> symmetry -> fingerprint ->
+ * features -> models -> score registered on the pipeline, and rank 0's orchestration (journal,
+ * farm, result cache, keep filter, outputs).
+ */
+#include "matscreen/screen.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "matscreen/acquisition.h"
+#include "matscreen/composition.h"
+#include "matscreen/descriptor.h"
+#include "matscreen/element.h"
+#include "matscreen/farm.h"
+#include "matscreen/fingerprint.h"
+#include "matscreen/hash.h"
+#include "matscreen/journal.h"
+#include "matscreen/model.h"
+#include "matscreen/neighbors.h"
+#include "matscreen/results.h"
+#include "matscreen/symmetry.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* How the score is made. */
+typedef enum score_mode {
+    SCORE_PLAIN = 0, /* a pipeline.h quantity */
+    SCORE_ACQ,       /* acquisition.h on mean / sigma, gated by the classifier when present */
+    SCORE_GATED,     /* EI times the classifier probability */
+    SCORE_PROB       /* the classifier probability */
+} score_mode;
+
+/* Everything one rank needs to run the stages; reused for every structure. */
+typedef struct screen_worker {
+    const ms_element_table *elements;
+    ms_validate_options vopt;
+    ms_validate_workspace vws;
+    ms_validation val;
+    ms_symmetry_options sopt, sopt_oxi;
+    ms_symmetry_workspace sws;
+    ms_symmetry sym, sym_oxi;
+    int sym_ok;
+    const ms_descriptor_set *set; /* NULL: no features */
+    ms_featurizer *feat;
+    int needs_symmetry;
+    double cutoff;
+    ms_neighbor_list nl;
+    ms_composition comp;
+    size_t n_features;
+    double *row;
+    unsigned char *reason;
+    ms_model *clf, *reg;
+    uint64_t model_hash[MS_SCREEN_MAX_MODELS];
+    const char *model_role[MS_SCREEN_MAX_MODELS];
+    double *kbuf; /* prepared row of the larger model */
+    score_mode mode;
+    ms_acq_params acq;
+    int gate;
+    double best;
+    ms_rank_by plain;
+    char rank_by[32];
+} screen_worker;
+
+/* ---- stages ------------------------------------------------------------------------------ */
+
+static ms_status stage_validate(const ms_pipeline *p, const ms_stage_entry *self,
+                                const ms_structure *s, ms_result *r)
+{
+    screen_worker *w = self->ctx;
+    MS_CALL(ms_validate_structure(&w->vws, s, &w->vopt, &w->val));
+    for (size_t i = 0; i < w->val.n; i++) {
+        const ms_finding *f = &w->val.findings[i];
+        if (f->severity == MS_SEVERITY_ERROR)
+            return ms_error_set(MS_ERR_INVALID, "%s: %s", ms_check_get(f->check)->name, f->message);
+        if (f->severity == MS_SEVERITY_WARNING) r->warnings |= 1u << f->check;
+    }
+    return ms_result_describe(p, s, r);
+}
+
+static ms_status stage_symmetry(const ms_pipeline *p, const ms_stage_entry *self,
+                                const ms_structure *s, ms_result *r)
+{
+    (void)p;
+    screen_worker *w = self->ctx;
+    w->sym_ok = ms_symmetry_analyze(&w->sws, s, &w->sopt, &w->sym) == MS_SUCCESS;
+    int warn = !w->sym_ok || w->sym.ladder_index > 0;
+    if (w->sym_ok) r->spacegroup = w->sym.number;
+    if (warn && w->vopt.severity[MS_CHECK_SYMMETRY] != MS_SEVERITY_NONE)
+        r->warnings |= 1u << MS_CHECK_SYMMETRY;
+    return MS_SUCCESS;
+}
+
+static ms_status stage_fingerprint(const ms_pipeline *p, const ms_stage_entry *self,
+                                   const ms_structure *s, ms_result *r)
+{
+    screen_worker *w = self->ctx;
+    ms_fingerprint fp;
+    if (w->sym_ok && ms_fingerprint_compute(s, &w->sym, p->elements, &fp) == MS_SUCCESS) {
+        r->dedup_key = fp.key;
+        r->fp_volume = fp.volume_per_site;
+        return MS_SUCCESS;
+    }
+    /* No space group: a candidate of its own (its stable key makes the key unique). */
+    uint64_t h = ms_hash_update(MS_HASH_INIT, &r->task_seq, sizeof r->task_seq);
+    h = ms_hash_update(h, &r->index, sizeof r->index);
+    r->dedup_key = ms_hash_update(h, &r->offset, sizeof r->offset);
+    r->fp_volume = NAN;
+    return MS_SUCCESS;
+}
+
+static int has_oxidation_states(const ms_structure *s)
+{
+    for (size_t i = 0; i < s->n_species; i++)
+        if (s->species[i].has_oxi) return 1;
+    return 0;
+}
+
+static ms_status stage_features(const ms_pipeline *p, const ms_stage_entry *self,
+                                const ms_structure *s, ms_result *r)
+{
+    (void)p;
+    (void)r;
+    screen_worker *w = self->ctx;
+    const ms_symmetry *sym = NULL;
+    if (w->needs_symmetry) {
+        if (has_oxidation_states(s)) {
+            /* pymatgen's convention for descriptors (see screen.h): a second analysis. */
+            if (ms_symmetry_analyze(&w->sws, s, &w->sopt_oxi, &w->sym_oxi) == MS_SUCCESS)
+                sym = &w->sym_oxi;
+            ms_error_clear();
+        } else if (w->sym_ok) {
+            sym = &w->sym;
+        }
+    }
+    if (w->cutoff > 0) {
+        ms_status st = ms_neighbor_list_build(&w->nl, s, w->cutoff, 0);
+        if (st != MS_SUCCESS) {
+            ms_error_prefix("neighbour list");
+            return st;
+        }
+    }
+    ms_structure_composition(s, &w->comp);
+    ms_descriptor_input in = {s, &w->comp, sym, w->cutoff > 0 ? &w->nl : NULL};
+    return ms_featurizer_compute(w->feat, &in, w->row, w->reason);
+}
+
+/* The model's own prediction pipeline (model.h: keep -> median -> z-score -> learner) on one
+ * row, into w->kbuf, without allocating. */
+static ms_status predict_one(screen_worker *w, const ms_model *m, double *mean, double *sigma)
+{
+    MS_CHECK(m->n_raw == w->n_features, MS_ERR_USAGE, "model expects %zu features, rows have %zu",
+             m->n_raw, w->n_features);
+    size_t k = 0;
+    for (size_t j = 0; j < m->n_raw; j++) {
+        if (!m->keep[j]) continue;
+        double v = w->row[j];
+        if (!isfinite(v)) v = m->median[k];
+        w->kbuf[k] = (v - m->center[k]) / m->scale[k];
+        k++;
+    }
+    ms_matrix x = {1, m->n_kept, w->kbuf, 0};
+    *mean = *sigma = NAN;
+    return m->type->predict(m->state, &x, mean, sigma);
+}
+
+static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
+                              const ms_structure *s, ms_result *r)
+{
+    (void)p;
+    (void)s;
+    screen_worker *w = self->ctx;
+    double sig;
+    if (w->clf) {
+        MS_CALL(predict_one(w, w->clf, &r->class_prob, &sig));
+        MS_CHECK(isfinite(r->class_prob), MS_ERR_INVALID, "classifier probability is not finite");
+    }
+    if (w->reg) {
+        MS_CALL(predict_one(w, w->reg, &r->mean, &r->sigma));
+        MS_CHECK(isfinite(r->mean), MS_ERR_INVALID, "surrogate mean is not finite");
+    }
+    return MS_SUCCESS;
+}
+
+static ms_status stage_score(const ms_pipeline *p, const ms_stage_entry *self,
+                             const ms_structure *s, ms_result *r)
+{
+    (void)s;
+    screen_worker *w = self->ctx;
+    double a = NAN;
+    switch (w->mode) {
+    case SCORE_PLAIN: {
+        double q = ms_result_quantity(r, p->rank_by);
+        MS_CHECK(isfinite(q), MS_ERR_INVALID, "%s is not a finite number", w->rank_by);
+        r->score = p->ascending ? -q : q;
+        if (r->score == 0) r->score = 0.0; /* no "-0" in the output */
+        return MS_SUCCESS;
+    }
+    case SCORE_PROB: a = r->class_prob; break;
+    case SCORE_GATED: {
+        ms_acq_params ei = w->acq;
+        ei.kind = MS_ACQ_EI;
+        a = ms_acq_value(&ei, r->mean, r->sigma, w->best) * r->class_prob;
+        break;
+    }
+    case SCORE_ACQ:
+        a = ms_acq_value(&w->acq, r->mean, r->sigma, w->best);
+        if (w->gate) a *= r->class_prob;
+        break;
+    }
+    MS_CHECK(isfinite(a), MS_ERR_INVALID, "acquisition %s is not a finite number (mean %g, sigma %g)",
+             w->rank_by, r->mean, r->sigma);
+    if (a == 0) a = 0.0;
+    r->acquisition = a;
+    r->score = a;
+    return MS_SUCCESS;
+}
+
+/* ---- setup ------------------------------------------------------------------------------- */
+
+static void worker_destroy(screen_worker *w)
+{
+    ms_validate_workspace_destroy(&w->vws);
+    ms_symmetry_workspace_destroy(&w->sws);
+    ms_symmetry_destroy(&w->sym);
+    ms_symmetry_destroy(&w->sym_oxi);
+    ms_featurizer_destroy(&w->feat);
+    ms_neighbor_list_destroy(&w->nl);
+    free(w->row);
+    free(w->reason);
+    free(w->kbuf);
+    ms_model_free(w->clf);
+    ms_model_free(w->reg);
+    memset(w, 0, sizeof *w);
+}
+
+static ms_status hash_file(const char *path, uint64_t *h)
+{
+    FILE *f = fopen(path, "rb");
+    MS_CHECK(f, MS_ERR_IO, "%s: cannot open", path);
+    unsigned char buf[65536];
+    uint64_t x = MS_HASH_INIT;
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) x = ms_hash_update(x, buf, n);
+    int bad = ferror(f);
+    fclose(f);
+    MS_CHECK(!bad, MS_ERR_IO, "%s: read error", path);
+    *h = x;
+    return MS_SUCCESS;
+}
+
+static double model_metric(const ms_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->n_metrics; i++)
+        if (strcmp(m->metric_name[i], name) == 0) return m->metric_value[i];
+    return NAN;
+}
+
+/* Loads the models, the descriptor set and the score mode. Not collective. */
+static ms_status worker_setup(screen_worker *w, const ms_screen_config *cfg,
+                              const ms_element_table *elements)
+{
+    memset(w, 0, sizeof *w);
+    w->elements = elements;
+    w->best = NAN;
+    ms_symmetry_workspace_init(&w->sws);
+    ms_symmetry_init(&w->sym);
+    ms_symmetry_init(&w->sym_oxi);
+    ms_neighbor_list_init(&w->nl);
+    MS_CALL(ms_validate_workspace_init(&w->vws));
+    w->vopt = cfg->validate;
+    w->vopt.elements = elements;
+    ms_symmetry_options_default(&w->sopt);
+    w->sopt.cells = 1;
+    w->sopt.use_oxidation = 0;
+    w->sopt.elements = elements;
+    w->sopt_oxi = w->sopt;
+    w->sopt_oxi.cells = 0;
+    w->sopt_oxi.use_oxidation = 1;
+
+    MS_CHECK(cfg->n_models <= MS_SCREEN_MAX_MODELS, MS_ERR_USAGE, "at most %d models",
+             MS_SCREEN_MAX_MODELS);
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        ms_model *m = NULL;
+        MS_CALL(hash_file(cfg->model_paths[i], &w->model_hash[i]));
+        MS_CALL(ms_model_load(cfg->model_paths[i], &m));
+        ms_model **slot = m->task == MS_MODEL_CLASSIFICATION ? &w->clf : &w->reg;
+        w->model_role[i] = m->task == MS_MODEL_CLASSIFICATION ? "classifier" : "surrogate";
+        if (*slot) {
+            ms_model_free(m);
+            return ms_error_set(MS_ERR_USAGE, "%s: a second %s; give one classifier and one "
+                                "regression surrogate", cfg->model_paths[i], w->model_role[i]);
+        }
+        *slot = m;
+    }
+    const char *set = cfg->descriptor_set;
+    const ms_model *ms[2] = {w->clf, w->reg};
+    for (int i = 0; i < 2; i++) {
+        if (!ms[i]) continue;
+        MS_CHECK(ms[i]->descriptor_set && ms[i]->descriptor_set[0], MS_ERR_USAGE,
+                 "a model was trained on features from outside matscreen (no descriptor set); "
+                 "the screen cannot compute them");
+        if (!set) set = ms[i]->descriptor_set;
+        MS_CHECK(strcmp(set, ms[i]->descriptor_set) == 0, MS_ERR_USAGE,
+                 "the models use descriptor sets %s and %s; they must agree", set,
+                 ms[i]->descriptor_set);
+    }
+    if (set && strcmp(set, "none") != 0) {
+        MS_CALL(ms_descriptor_set_lookup(set, &w->set));
+        MS_CALL(ms_featurizer_create(w->set, elements, &w->feat));
+        w->needs_symmetry = ms_descriptor_set_needs_symmetry(w->set);
+        w->cutoff = ms_descriptor_set_neighbor_cutoff(w->set);
+        w->n_features = ms_featurizer_n_features(w->feat);
+        w->row = calloc(w->n_features ? w->n_features : 1, sizeof *w->row);
+        w->reason = calloc(w->n_features ? w->n_features : 1, 1);
+        size_t nk = 1;
+        if (w->clf && w->clf->n_kept > nk) nk = w->clf->n_kept;
+        if (w->reg && w->reg->n_kept > nk) nk = w->reg->n_kept;
+        w->kbuf = calloc(nk, sizeof *w->kbuf);
+        MS_CHECK(w->row && w->reason && w->kbuf, MS_ERR_NOMEM, "screen: feature buffers");
+    }
+
+    /* The score. */
+    const char *rb = cfg->rank_by;
+    if (!rb) rb = w->reg ? "ei" : w->clf ? "prob" : "li_fraction";
+    snprintf(w->rank_by, sizeof w->rank_by, "%s", rb);
+    ms_acq_params_default(&w->acq);
+    w->acq.xi = cfg->xi;
+    w->acq.kappa = cfg->kappa;
+    w->acq.minimize = cfg->ascending;
+    int plain = ms_rank_by_from_name(rb);
+    ms_acq_kind kind;
+    if (plain >= 0) {
+        w->mode = SCORE_PLAIN;
+        w->plain = (ms_rank_by)plain;
+    } else if (strcmp(rb, "prob") == 0) {
+        MS_CHECK(w->clf, MS_ERR_USAGE, "--rank-by prob needs a classifier model");
+        w->mode = SCORE_PROB;
+    } else if (strcmp(rb, "gated") == 0) {
+        MS_CHECK(w->clf && w->reg, MS_ERR_USAGE,
+                 "--rank-by gated needs a classifier and a surrogate model");
+        w->mode = SCORE_GATED;
+        w->acq.kind = MS_ACQ_EI;
+    } else if (ms_acq_lookup(rb, &kind) == MS_SUCCESS) {
+        MS_CHECK(kind != MS_ACQ_RANDOM, MS_ERR_USAGE, "--rank-by random is for campaigns only");
+        MS_CHECK(w->reg, MS_ERR_USAGE, "--rank-by %s needs a surrogate (regression) model", rb);
+        w->mode = SCORE_ACQ;
+        w->acq.kind = kind;
+        w->gate = w->clf && (kind == MS_ACQ_EI || kind == MS_ACQ_PI || kind == MS_ACQ_MU);
+    } else {
+        ms_error_clear();
+        return ms_error_set(MS_ERR_USAGE, "unknown --rank-by '%s'; valid: ei pi mu ucb mean gated "
+                            "prob li_fraction density volume volume_per_atom n_sites n_atoms", rb);
+    }
+    if (w->mode == SCORE_GATED || (w->mode == SCORE_ACQ && (w->acq.kind == MS_ACQ_EI ||
+                                                            w->acq.kind == MS_ACQ_PI))) {
+        w->best = isfinite(cfg->best) ? cfg->best : model_metric(w->reg, "y_best");
+        MS_CHECK(isfinite(w->best), MS_ERR_USAGE,
+                 "--rank-by %s needs the best label so far: give --best VALUE (in the surrogate's "
+                 "target units%s); the model file stores none", rb,
+                 w->reg->log10_target ? ", log10" : "");
+    }
+    return MS_SUCCESS;
+}
+
+/* The run identity for the cache and the journal (screen.h). */
+static uint64_t worker_identity(const screen_worker *w, const ms_screen_config *cfg)
+{
+    uint64_t h = ms_hash_update(MS_HASH_INIT, MS_VERSION, strlen(MS_VERSION));
+    if (w->set) {
+        char sig[1024] = "";
+        ms_descriptor_set_signature(w->set, sig, sizeof sig);
+        h = ms_hash_update(h, w->set->name, strlen(w->set->name));
+        h = ms_hash_update(h, &w->set->version, sizeof w->set->version);
+        h = ms_hash_update(h, sig, strlen(sig));
+    }
+    for (size_t i = 0; i < cfg->n_models; i++)
+        h = ms_hash_update(h, &w->model_hash[i], sizeof w->model_hash[i]);
+    const ms_validate_options *v = &cfg->validate;
+    const double th[4] = {v->occupancy_tol, v->close_fraction, v->formula_rtol, v->charge_tol};
+    h = ms_hash_update(h, th, sizeof th);
+    uint64_t ma = v->max_atoms;
+    int32_t ex = v->expect_li;
+    h = ms_hash_update(h, &ma, sizeof ma);
+    h = ms_hash_update(h, &ex, sizeof ex);
+    for (int i = 0; i < MS_CHECK_COUNT; i++) {
+        int32_t sv = (int32_t)v->severity[i];
+        h = ms_hash_update(h, &sv, sizeof sv);
+    }
+    h = ms_hash_update(h, w->rank_by, strlen(w->rank_by));
+    int32_t asc = cfg->ascending;
+    h = ms_hash_update(h, &asc, sizeof asc);
+    const double acq[3] = {w->best, cfg->xi, cfg->kappa};
+    for (int i = 0; i < 3; i++) {
+        uint64_t bits = 0;
+        if (!isnan(acq[i])) memcpy(&bits, &acq[i], sizeof bits); /* every NaN hashes alike */
+        h = ms_hash_update(h, &bits, sizeof bits);
+    }
+    return h;
+}
+
+static ms_status register_stages(ms_pipeline *p, screen_worker *w)
+{
+    ms_pipeline_clear_stages(p);
+    MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_VALIDATE, "validate", stage_validate, w));
+    MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_SYMMETRY, "symmetry", stage_symmetry, w));
+    MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FINGERPRINT, "fingerprint", stage_fingerprint, w));
+    if (w->feat) MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FEATURES, "features", stage_features, w));
+    if (w->clf || w->reg) MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_MODELS, "models", stage_models, w));
+    return ms_pipeline_add_stage(p, MS_STAGE_SCORE, "score", stage_score, w);
+}
+
+/* ---- rank 0: hooks around the journal's, the cache and the keep filter ------------------- */
+
+typedef struct pending {
+    int used;
+    ms_task task;
+    ms_buffer buf;
+} pending;
+
+typedef struct master_ctx {
+    const ms_screen_config *cfg;
+    ms_results *res;
+    ms_farm_hooks jh; /* the journal's hooks */
+    uint64_t identity;
+    pending *pend;
+    size_t n_pend;
+    ms_result *scratch;
+    ms_screen_summary *sum;
+    int failed;
+} master_ctx;
+
+static pending *pending_find(master_ctx *m, uint64_t seq)
+{
+    for (size_t i = 0; i < m->n_pend; i++)
+        if (m->pend[i].used && m->pend[i].task.seq == seq) return &m->pend[i];
+    return NULL;
+}
+
+static int m_collect_kept(master_ctx *m, const ms_result *r)
+{
+    m->sum->records++;
+    if (r->status != MS_SUCCESS) m->sum->failed++;
+    if (r->status == MS_SUCCESS && m->cfg->keep && !m->cfg->keep(r, m->cfg->keep_user)) {
+        m->sum->filtered++;
+        return 0;
+    }
+    return ms_results_add(r, m->res);
+}
+
+static int m_collect(const ms_result *r, void *user)
+{
+    master_ctx *m = user;
+    if (m->cfg->cache) {
+        pending *pd = pending_find(m, r->task_seq);
+        if (pd && ms_result_pack(r, &pd->buf) != MS_SUCCESS) return m->failed = 1;
+    }
+    return m_collect_kept(m, r);
+}
+
+static int m_dispatched(const ms_task *t, int rank, void *user)
+{
+    master_ctx *m = user;
+    if (m->cfg->cache) {
+        pending *pd = NULL;
+        for (size_t i = 0; i < m->n_pend && !pd; i++)
+            if (!m->pend[i].used) pd = &m->pend[i];
+        if (!pd) {
+            size_t n = m->n_pend ? 2 * m->n_pend : 64;
+            pending *np = realloc(m->pend, n * sizeof *np);
+            if (!np) return m->failed = 1;
+            memset(np + m->n_pend, 0, (n - m->n_pend) * sizeof *np);
+            pd = np + m->n_pend;
+            m->pend = np;
+            m->n_pend = n;
+        }
+        pd->used = 1;
+        pd->task = *t;
+        ms_buffer_reset(&pd->buf);
+    }
+    return m->jh.dispatched ? m->jh.dispatched(t, rank, m->jh.user) : 0;
+}
+
+static int m_done(uint64_t seq, uint32_t n_results, int rank, void *user)
+{
+    master_ctx *m = user;
+    if (m->cfg->cache) {
+        pending *pd = pending_find(m, seq);
+        if (pd) {
+            if (rank >= 0)
+                m->cfg->cache->store(m->cfg->cache->ctx, &pd->task, m->identity, pd->buf.data,
+                                     pd->buf.n);
+            pd->used = 0;
+        }
+    }
+    return m->jh.done ? m->jh.done(seq, n_results, rank, m->jh.user) : 0;
+}
+
+static int m_batch_end(void *user)
+{
+    master_ctx *m = user;
+    if (m->failed) return 1;
+    return m->jh.batch_end ? m->jh.batch_end(m->jh.user) : 0;
+}
+
+/* A cache hit is checked whole before anything is fed, so a malformed one changes nothing. */
+static int feed_cached(master_ctx *m, const ms_task *t, const unsigned char *d, size_t n)
+{
+    size_t pos = 0;
+    uint32_t count = 0;
+    while (pos < n) {
+        if (ms_result_unpack(d, n, &pos, m->scratch) != MS_SUCCESS) return -1;
+        if (m->scratch->task_seq != t->seq) return -1;
+        count++;
+    }
+    if (count == 0) return -1;
+    if (m->jh.dispatched && m->jh.dispatched(t, 0, m->jh.user)) return 1;
+    pos = 0;
+    while (pos < n) {
+        ms_result_unpack(d, n, &pos, m->scratch);
+        if (m_collect_kept(m, m->scratch)) return 1;
+    }
+    if (m->jh.done && m->jh.done(t->seq, count, 0, m->jh.user)) return 1;
+    return 0;
+}
+
+static ms_farm_admit m_admit(const ms_task *t, void *user)
+{
+    master_ctx *m = user;
+    ms_farm_admit a = m->jh.admit ? m->jh.admit(t, m->jh.user) : MS_FARM_RUN;
+    if ((a != MS_FARM_RUN && a != MS_FARM_ALONE) || !m->cfg->cache || m->failed) return a;
+    const void *data = NULL;
+    size_t len = 0;
+    if (!m->cfg->cache->lookup(m->cfg->cache->ctx, t, m->identity, &data, &len) || !data)
+        return a;
+    int rc = feed_cached(m, t, data, len);
+    if (rc < 0) return a; /* malformed: run the task */
+    if (rc > 0) m->failed = 1;
+    m->sum->cache_hits++;
+    return MS_FARM_SKIP;
+}
+
+/* ---- the run ----------------------------------------------------------------------------- */
+
+void ms_screen_config_default(ms_screen_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->top_k = 20;
+    cfg->best = NAN;
+    cfg->xi = 0;
+    cfg->kappa = 2;
+    ms_validate_options_default(&cfg->validate);
+    cfg->progress = 1;
+    cfg->master_works = 1;
+}
+
+/* Rank 0's part; returns the status. Broadcasts "go" (0 stop, 1 farm, 2 outputs only). */
+static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pipeline *p,
+                               screen_worker *w, uint64_t identity, ms_screen_summary *sum,
+                               double t_start)
+{
+    int size;
+    MPI_Comm_size(comm, &size);
+    const char **specs = calloc(cfg->n_inputs ? cfg->n_inputs : 1, sizeof *specs);
+    ms_result *scratch = malloc(sizeof *scratch);
+    ms_status st = specs && scratch ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "screen: setup");
+    for (size_t i = 0; specs && i < cfg->n_inputs; i++) specs[i] = cfg->inputs[i].spec;
+    ms_results *res = NULL;
+    ms_source *src = NULL;
+    ms_source_options so;
+    ms_source_options_default(&so);
+    so.format = cfg->format;
+    ms_journal_identity id;
+    ms_journal_info ji = {0};
+    memset(&id, 0, sizeof id);
+    if (st == MS_SUCCESS) st = ms_journal_identity_inputs(&id, specs, cfg->n_inputs, &so);
+    id.seed = cfg->seed;
+    id.top_k = cfg->top_k;
+    id.rank_by = w->mode == SCORE_PLAIN ? (int32_t)w->plain : -1 - (int32_t)w->mode;
+    id.ascending = cfg->ascending;
+    id.format = (int32_t)cfg->format;
+    id.workflow_hash = cfg->workflow_hash;
+    id.model_hash = identity;
+    if (st == MS_SUCCESS) st = ms_results_open_journal(cfg->out_dir, &id, cfg->resume, &res);
+    if (st == MS_SUCCESS) ms_journal_get_info(ms_results_journal(res), &ji);
+    if (st == MS_SUCCESS && !ji.finished) st = ms_source_create(specs, cfg->n_inputs, &so, &src);
+    int go = st != MS_SUCCESS ? 0 : ji.finished ? 2 : 1;
+    if (go && cfg->resume && cfg->progress && ji.lives == 0)
+        fprintf(stderr, "matscreen screen: --resume: no journal in %s, starting from the beginning\n",
+                cfg->out_dir);
+    else if (go && cfg->resume && cfg->progress)
+        fprintf(stderr, "matscreen screen: resuming after %u run%s: %llu tasks done, %llu results "
+                        "kept, %llu dropped (unfinished tasks), %llu torn bytes cut, %zu suspect%s "
+                        "to run alone, %zu quarantined%s\n",
+                ji.lives, ji.lives > 1 ? "s" : "", ji.tasks_done, ji.results, ji.dropped,
+                ji.torn_bytes, ji.suspects, ji.suspects == 1 ? "" : "s", ji.quarantined,
+                ji.finished ? "; the screen had finished, writing the outputs" : "");
+    MPI_Bcast(&go, 1, MPI_INT, 0, comm);
+    sum->resumed_finished = go == 2;
+    master_ctx m = {cfg, res, {0}, identity, NULL, 0, scratch, sum, 0};
+    ms_farm_stats stats = {0};
+    if (go == 1) {
+        ms_journal_farm_hooks(ms_results_journal(res), &m.jh);
+        ms_farm_hooks hooks = {m_admit, m_dispatched, m_done, m_batch_end, &m};
+        ms_farm_options fo;
+        ms_farm_options_default(&fo);
+        fo.progress = cfg->progress;
+        fo.master_works = cfg->master_works;
+        fo.hooks = &hooks;
+        st = ms_farm_run(comm, src, p, &fo, m_collect, &m, &stats);
+        if (st == MS_SUCCESS && m.failed)
+            st = ms_error_set(MS_ERR_IO, "collecting results failed: %s", ms_error_message());
+        if (st == MS_SUCCESS) st = ms_journal_finish(ms_results_journal(res));
+    }
+    ms_source_free(src);
+    sum->tasks = stats.tasks;
+    sum->quarantined = stats.quarantined;
+    if (st == MS_SUCCESS) {
+        const char *paths[MS_SCREEN_MAX_MODELS] = {0};
+        for (size_t i = 0; i < cfg->n_models; i++) paths[i] = cfg->model_paths[i];
+        ms_run_info info = {cfg->argc, cfg->argv, specs, cfg->n_inputs, size, cfg->seed,
+                            w->rank_by, cfg->ascending, cfg->top_k, now_s() - t_start,
+                            stats.seconds, stats.tasks, stats.messages,
+                            w->set ? w->set->name : NULL, w->set ? w->set->version : 0,
+                            cfg->n_models, paths, w->model_hash, w->model_role,
+                            cfg->workflow_hash, identity, sum->filtered, sum->cache_hits};
+        st = ms_results_finish(res, &info, p->elements);
+    }
+    for (size_t i = 0; i < m.n_pend; i++) ms_buffer_free(&m.pend[i].buf);
+    free(m.pend);
+    ms_results_free(res);
+    free(specs);
+    free(scratch);
+    return st;
+}
+
+ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_summary *out)
+{
+    double t_start = now_s();
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    ms_screen_summary sum;
+    memset(&sum, 0, sizeof sum);
+    ms_element_table *elements = NULL;
+    ms_pipeline p;
+    screen_worker w;
+    memset(&w, 0, sizeof w);
+    int have_pipeline = 0;
+    ms_status st = cfg && cfg->out_dir && (cfg->n_inputs == 0 || cfg->inputs)
+                       ? MS_SUCCESS
+                       : ms_error_set(MS_ERR_USAGE, "ms_screen_run: inputs and output required");
+    if (st == MS_SUCCESS) st = ms_element_table_load_default(&elements);
+    if (st == MS_SUCCESS) st = worker_setup(&w, cfg, elements);
+    if (st == MS_SUCCESS) {
+        st = ms_pipeline_init(&p, elements, w.mode == SCORE_PLAIN ? w.plain : MS_RANK_LI_FRACTION,
+                              cfg->ascending, cfg->seed);
+        have_pipeline = st == MS_SUCCESS;
+    }
+    if (st == MS_SUCCESS) st = register_stages(&p, &w);
+    int ok = st == MS_SUCCESS, all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    int code = st;
+    if (!all_ok) {
+        if (ok) st = ms_error_set(MS_ERR_USAGE, "setup failed on another rank");
+        code = st;
+        MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+    } else {
+        sum.identity = worker_identity(&w, cfg);
+        if (rank == 0) {
+            st = screen_master(comm, cfg, &p, &w, sum.identity, &sum, t_start);
+        } else {
+            int go = 0;
+            MPI_Bcast(&go, 1, MPI_INT, 0, comm);
+            if (go == 1) ms_farm_run(comm, NULL, &p, NULL, NULL, NULL, NULL);
+        }
+        code = st;
+        MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+    }
+    if (rank != 0 && code != MS_SUCCESS && st == MS_SUCCESS)
+        st = ms_error_set((ms_status)code, "the screen failed on rank 0");
+    if (rank != 0 && code == MS_SUCCESS) st = MS_SUCCESS;
+    if (have_pipeline) ms_pipeline_destroy(&p);
+    worker_destroy(&w);
+    ms_element_table_free(elements);
+    sum.seconds = now_s() - t_start;
+    if (out) *out = sum;
+    return (ms_status)code == MS_SUCCESS ? MS_SUCCESS : st;
+}

@@ -1,0 +1,338 @@
+/*
+ * Workflow stages train and evaluate (docs/workflows.md): the models library driven by a
+ * workflow's <models><training> element.
+ *
+ * The steps are those of `matscreen train` and `matscreen evaluate` (src/cli/cmd_train.c,
+ * src/cli/cmd_evaluate.c): ms_dataset_load (labels CSV + structures, cv.h), ms_model_fit,
+ * ms_cv_predict / ms_cv_score, ms_model_predict, ms_model_save. Those commands keep their own
+ * static copies of this glue; both should call these functions later (see the report of the
+ * workflow stages issue).
+ *
+ * Every rank loads and featurises the same dataset (deterministic) and the fits are collective;
+ * rank 0 writes the model file and DIR/evaluation.csv (id, observed, predicted, sigma: the
+ * out-of-fold predictions of the cross-validation, in the learner's units, so log10 S/cm for a
+ * log10 target), which the report's parity and calibration plots read.
+ */
+#include <errno.h>
+#include <math.h>
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "matscreen/calibration.h"
+#include "matscreen/cv.h"
+#include "matscreen/element.h"
+#include "matscreen/forest.h"
+#include "matscreen/hash.h"
+#include "matscreen/metrics.h"
+#include "matscreen/model.h"
+#include "matscreen/workflow.h"
+
+const char *ms_workflow_learner_name(const char *kind)
+{
+    if (!kind || !kind[0]) return "forest";
+    if (!strcmp(kind, "naive-bayes")) return "naive_bayes";
+    return kind;
+}
+
+ms_status ms_workflow_file_hash(const char *path, uint64_t *out)
+{
+    *out = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
+    unsigned char buf[65536];
+    uint64_t h = ms_hash_bytes("", 0);
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0) h = ms_hash_update(h, buf, got);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return ms_error_set(MS_ERR_IO, "%s: read error", path);
+    *out = h;
+    return MS_SUCCESS;
+}
+
+static int mkdir_parents(const char *path)
+{
+    char p[MS_WORKFLOW_PATH_MAX];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/') continue;
+        *s = 0;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) return -1;
+        *s = '/';
+    }
+    return 0;
+}
+
+static void dataset_spec(const ms_workflow *w, const ms_model *m, ms_dataset_spec *ds)
+{
+    const ms_workflow_training *t = &w->training;
+    ms_dataset_spec_default(ds);
+    ds->source = MS_DATASET_STRUCTURE_CSV;
+    ds->path = t->labels;
+    ds->structure_dir = t->n_structures ? t->structures[0].spec : NULL;
+    ds->id_column = t->id_column[0] ? t->id_column : "ID";
+    ds->target = t->target;
+    ds->set = w->descriptor_set[0] ? w->descriptor_set : "default";
+    ds->log10_target = !strcmp(t->transform, "log10");
+    ds->threshold = t->threshold;
+    if (m) {
+        if (m->descriptor_set[0]) ds->set = m->descriptor_set;
+        ds->log10_target = m->log10_target;
+        ds->threshold = m->threshold;
+    }
+}
+
+/* Agrees on success across comm: returns MS_SUCCESS on every rank only when st is MS_SUCCESS on
+ * all of them (the local message is kept where it failed). */
+static ms_status agree(MPI_Comm comm, ms_status st)
+{
+    int ok = st == MS_SUCCESS, all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (all) return MS_SUCCESS;
+    return st != MS_SUCCESS ? st : ms_error_set(MS_ERR_IO, "another rank failed (see its message)");
+}
+
+static ms_status write_evaluation(const char *dir, const ms_dataset *d, const double *mu,
+                                  const double *sg)
+{
+    char path[MS_WORKFLOW_PATH_MAX + 32], tmp[MS_WORKFLOW_PATH_MAX + 40];
+    snprintf(path, sizeof path, "%s/evaluation.csv", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (mkdir_parents(path) != 0) return ms_error_set(MS_ERR_IO, "cannot create %s", dir);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", tmp, strerror(errno));
+    fprintf(f, "id,observed,predicted,sigma\n");
+    for (size_t i = 0; i < d->n; i++) {
+        fprintf(f, "%s,%.10g,%.10g,", d->ids[i], d->y[i], mu[i]);
+        if (sg && isfinite(sg[i])) fprintf(f, "%.10g", sg[i]);
+        fputc('\n', f);
+    }
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
+    return MS_SUCCESS;
+}
+
+/* Fills the summary's metrics from predictions mu, sg of d->y. */
+static void summarize(const ms_dataset *d, const double *mu, const double *sg,
+                      ms_workflow_model_summary *s)
+{
+    s->rows = d->n;
+    s->dropped = d->n_dropped;
+    s->features = d->n_features;
+    s->classification = d->classification;
+    snprintf(s->descriptor_set, sizeof s->descriptor_set, "%s", d->set_name);
+    snprintf(s->target, sizeof s->target, "%s", d->target_name);
+    if (d->classification) {
+        ms_class_metrics c;
+        if (ms_metrics_classification(d->y, mu, d->n, &c) == MS_SUCCESS) {
+            s->accuracy = c.accuracy;
+            s->roc_auc = c.roc_auc;
+        }
+        return;
+    }
+    ms_reg_metrics rm;
+    ms_metrics_regression(d->y, mu, d->n, &rm);
+    s->mae = rm.mae;
+    s->rmse = rm.rmse;
+    s->r2 = rm.r2;
+    s->spearman = rm.spearman;
+    if (sg) {
+        ms_calibration cal;
+        if (ms_calibration_compute(d->y, mu, sg, d->n, &cal) == MS_SUCCESS) {
+            s->within1 = cal.within1;
+            s->within2 = cal.within2;
+            s->miscal_area = cal.miscal_area;
+        }
+    }
+}
+
+static void summary_init(ms_workflow_model_summary *s)
+{
+    memset(s, 0, sizeof *s);
+    s->mae = s->rmse = s->r2 = s->spearman = NAN;
+    s->within1 = s->within2 = s->miscal_area = s->accuracy = s->roc_auc = NAN;
+}
+
+/* Out-of-fold predictions of spec on d into mu, sg; adds cvK_* metrics to m when given. */
+static ms_status cross_validate(const ms_model_spec *spec, const ms_dataset *d, size_t k,
+                                uint64_t seed, MPI_Comm comm, ms_model *m, double *mu, double *sg)
+{
+    size_t n = d->n;
+    MS_CHECK(n >= k, MS_ERR_INVALID, "%zu labelled rows are too few for %zu folds", n, k);
+    int *fold = malloc((n + 1) * sizeof *fold);
+    if (!fold) return ms_error_set(MS_ERR_NOMEM, "out of memory");
+    if (d->classification) ms_folds_stratified(d->y, n, k, seed, fold);
+    else ms_folds_kfold(n, k, seed, fold);
+    ms_status st = ms_cv_predict(spec, &d->x, d->y, fold, k, comm, mu, sg);
+    ms_cv_scores sc;
+    if (st == MS_SUCCESS)
+        st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n, k,
+                         &sc);
+    for (size_t q = 0; m && st == MS_SUCCESS && q < sc.n_scores; q++) {
+        char name[64];
+        snprintf(name, sizeof name, "cv%zu_%s", k, sc.name[q]);
+        st = ms_model_add_metric(m, name, sc.mean[q]);
+    }
+    free(fold);
+    return st;
+}
+
+ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
+                            ms_workflow_model_summary *out)
+{
+    MS_CHECK(w && out_dir && out, MS_ERR_USAGE, "ms_workflow_train: arguments are required");
+    summary_init(out);
+    MS_CHECK(w->training.present, MS_ERR_USAGE, "the workflow has no <training>");
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    double t0 = MPI_Wtime();
+    ms_element_table *elements = NULL;
+    ms_dataset d;
+    memset(&d, 0, sizeof d);
+    ms_dataset_spec ds;
+    dataset_spec(w, NULL, &ds);
+    ms_status st = ms_element_table_load_default(&elements);
+    if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
+    st = agree(comm, st);
+    ms_model_spec spec;
+    ms_model_spec_default(&spec);
+    spec.kind = ms_workflow_learner_name(w->training.kind);
+    spec.task = d.classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
+    spec.seed = w->seed;
+    ms_model *m = NULL;
+    if (st == MS_SUCCESS)
+        st = agree(comm, ms_model_fit(&spec, &d.x, d.y, (const char *const *)d.feature_names, comm,
+                                      &m));
+    if (st == MS_SUCCESS)
+        st = ms_model_set_meta(m, d.target_name, ds.log10_target, ds.threshold, d.set_name,
+                               d.set_version, d.set_signature);
+    if (st == MS_SUCCESS && !d.classification) {
+        double s = 0;
+        for (size_t i = 0; i < d.n; i++) s += d.y[i];
+        st = ms_model_add_metric(m, "train_mean", s / (double)d.n);
+    }
+    if (st == MS_SUCCESS && m->type == &ms_model_type_forest) {
+        ms_forest_oob o;
+        ms_forest_oob_summary(m->state, &o);
+        if (d.classification) {
+            ms_model_add_metric(m, "oob_roc_auc", o.roc_auc);
+        } else {
+            ms_model_add_metric(m, "oob_mae", o.mae);
+            ms_model_add_metric(m, "oob_r2", o.r2);
+        }
+    }
+    double *mu = NULL, *sg = NULL;
+    if (st == MS_SUCCESS) {
+        mu = malloc((d.n + 1) * sizeof *mu);
+        sg = malloc((d.n + 1) * sizeof *sg);
+        if (!mu || !sg) st = ms_error_set(MS_ERR_NOMEM, "out of memory");
+        st = agree(comm, st);
+    }
+    size_t k = w->training.folds > 1 ? (size_t)w->training.folds : 5;
+    if (st == MS_SUCCESS) st = agree(comm, cross_validate(&spec, &d, k, w->seed, comm, m, mu, sg));
+    if (st == MS_SUCCESS && rank == 0) {
+        if (mkdir_parents(w->training.output) != 0)
+            st = ms_error_set(MS_ERR_IO, "cannot create the directory of %s", w->training.output);
+        if (st == MS_SUCCESS) st = ms_model_save(m, w->training.output);
+        if (st == MS_SUCCESS) st = write_evaluation(out_dir, &d, mu, d.classification ? NULL : sg);
+    }
+    st = agree(comm, st);
+    if (st == MS_SUCCESS) {
+        summarize(&d, mu, d.classification ? NULL : sg, out);
+        out->folds = k;
+        snprintf(out->model, sizeof out->model, "%s", w->training.output);
+        snprintf(out->learner, sizeof out->learner, "%s", m->type->name);
+    }
+    out->seconds = MPI_Wtime() - t0;
+    free(mu);
+    free(sg);
+    ms_model_free(m);
+    ms_dataset_free(&d);
+    ms_element_table_free(elements);
+    return st;
+}
+
+ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
+                               ms_workflow_model_summary *out)
+{
+    MS_CHECK(w && out_dir && out, MS_ERR_USAGE, "ms_workflow_evaluate: arguments are required");
+    summary_init(out);
+    MS_CHECK(w->training.present, MS_ERR_USAGE,
+             "stage evaluate needs the labels: <models><training><labels .../>");
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    double t0 = MPI_Wtime();
+    ms_model *m = NULL;
+    ms_status st = MS_SUCCESS;
+    if (w->n_models) st = agree(comm, ms_model_load(w->models[0], &m));
+    ms_element_table *elements = NULL;
+    ms_dataset d;
+    memset(&d, 0, sizeof d);
+    ms_dataset_spec ds;
+    dataset_spec(w, m, &ds);
+    if (st == MS_SUCCESS) st = ms_element_table_load_default(&elements);
+    if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
+    st = agree(comm, st);
+    double *mu = NULL, *sg = NULL;
+    if (st == MS_SUCCESS) {
+        mu = malloc((d.n + 1) * sizeof *mu);
+        sg = malloc((d.n + 1) * sizeof *sg);
+        st = agree(comm, mu && sg ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory"));
+    }
+    size_t k = w->training.folds > 1 ? (size_t)w->training.folds : 5;
+    if (st == MS_SUCCESS && m) {
+        /* held out: the model predicts every labelled row */
+        st = agree(comm, ms_model_predict(m, &d.x, mu, sg));
+        k = 0;
+    } else if (st == MS_SUCCESS) {
+        ms_model_spec spec;
+        ms_model_spec_default(&spec);
+        spec.kind = ms_workflow_learner_name(w->training.kind);
+        spec.task = d.classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
+        spec.seed = w->seed;
+        st = agree(comm, cross_validate(&spec, &d, k, w->seed, comm, NULL, mu, sg));
+    }
+    if (st == MS_SUCCESS && rank == 0)
+        st = write_evaluation(out_dir, &d, mu, d.classification ? NULL : sg);
+    st = agree(comm, st);
+    if (st == MS_SUCCESS) {
+        summarize(&d, mu, d.classification ? NULL : sg, out);
+        out->folds = k;
+        snprintf(out->model, sizeof out->model, "%s", m ? w->models[0] : "");
+        snprintf(out->learner, sizeof out->learner, "%s",
+                 m ? m->type->name : ms_workflow_learner_name(w->training.kind));
+    }
+    out->seconds = MPI_Wtime() - t0;
+    free(mu);
+    free(sg);
+    ms_model_free(m);
+    ms_dataset_free(&d);
+    ms_element_table_free(elements);
+    return st;
+}
+
+ms_status ms_workflow_write_model_summary(const char *dir, const char *stage,
+                                          const ms_workflow_model_summary *s)
+{
+    char path[MS_WORKFLOW_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s.json", dir, stage);
+    FILE *f = fopen(path, "w");
+    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
+    fprintf(f, "{\"stage\": \"%s\", \"learner\": \"%s\", \"rows\": %zu, \"dropped\": %zu, "
+               "\"features\": %zu, \"descriptor_set\": \"%s\", \"folds\": %zu, \"classification\": %d",
+            stage, s->learner, s->rows, s->dropped, s->features, s->descriptor_set, s->folds,
+            s->classification);
+    const char *names[] = {"mae", "rmse", "r2", "spearman", "within1", "within2", "miscal_area",
+                           "accuracy", "roc_auc"};
+    const double vals[] = {s->mae, s->rmse, s->r2, s->spearman, s->within1, s->within2,
+                           s->miscal_area, s->accuracy, s->roc_auc};
+    for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
+        if (isfinite(vals[i])) fprintf(f, ", \"%s\": %.10g", names[i], vals[i]);
+        else fprintf(f, ", \"%s\": null", names[i]);
+    }
+    fprintf(f, ", \"seconds\": %.3f}\n", s->seconds);
+    return fclose(f) == 0 ? MS_SUCCESS : ms_error_set(MS_ERR_IO, "%s: write failed", path);
+}
