@@ -77,7 +77,7 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(LIB)
 # Debian packages of DESIGN.md section 4. apt-get runs only when something is missing.
 DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libscalapack-openmpi-dev \
                 libopenblas-dev libsymspg-dev libxml2-dev libcunit1-dev libcif-dev libicu-dev \
-                libjansson-dev libsqlite3-dev clang libclang-rt-14-dev llvm
+                libjansson-dev libsqlite3-dev clang libclang-rt-14-dev llvm strace
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
@@ -112,7 +112,7 @@ check-integration: $(BIN) $(LIB) $(INTEGRATION_DRIVERS)
 	@for t in tests/integration/*.sh; do \
 	    MPIEXEC="$(MPIEXEC)" MATSCREEN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) \
 	    MS_SHARED_DATA=$(CURDIR)/../shared/data OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-	    bash $$t || exit 1; \
+	    FAULTS_STRIDE="$(FAULTS_STRIDE)" bash $$t || exit 1; \
 	done
 
 bench: $(BIN) $(BENCH_BIN)

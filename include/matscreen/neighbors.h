@@ -43,6 +43,9 @@ typedef struct ms_neighbor_list {
     uint32_t *scratch_site;
     size_t *cell_start;
     size_t *cell_items;
+    void *sort_keys;           /* per-site sort keys */
+    ms_neighbor *sort_tmp;     /* per-site copy of the entries while sorting */
+    size_t cap_sort;
 } ms_neighbor_list;
 
 /* Initialises an empty list with no memory. */

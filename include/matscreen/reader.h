@@ -28,14 +28,24 @@ typedef enum ms_format {
     MS_FORMAT_POSCAR    /* VASP 5 POSCAR / CONTCAR */
 } ms_format;
 
+#define MS_READ_DEFAULT_MAX_SYMOPS 192          /* = MS_SYMOP_MAX: a space group has at most 192 */
+#define MS_READ_DEFAULT_MAX_VALUE_BYTES 65536u
+
 typedef struct ms_read_options {
     size_t max_atoms;          /* sites after symmetry expansion; more is MS_ERR_LIMIT */
     size_t max_file_bytes;     /* larger files are refused with MS_ERR_LIMIT */
     double merge_tol;          /* Å: symmetry images closer than this are one site */
     ms_source_db default_db;   /* database for records that do not say (from the workflow) */
+    size_t max_symops;         /* CIF: operators in one symmetry-operator list; more is
+                                  MS_ERR_LIMIT (0: the default, MS_SYMOP_MAX = 192) */
+    size_t max_value_bytes;    /* CIF: characters in one value of a data name the reader uses
+                                  (label, symbol, operator, formula, number); longer is
+                                  MS_ERR_LIMIT (0: the default, 65536) */
 } ms_read_options;
 
-/* Defaults: max_atoms 100000, max_file_bytes 1 GiB, merge_tol 0.01 Å, default_db MS_DB_UNKNOWN. */
+/* Defaults: max_atoms 100000 (a CIF's atom-site rows are counted against it as they are read,
+ * and again the sites after symmetry expansion), max_file_bytes 1 GiB, merge_tol 0.01 Å,
+ * default_db MS_DB_UNKNOWN, max_symops 192, max_value_bytes 65536. See docs/reliability.md. */
 void ms_read_options_default(ms_read_options *opt);
 
 /* Called once per record. s is owned by the reader and valid only during the call. status is

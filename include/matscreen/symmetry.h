@@ -123,7 +123,10 @@ typedef struct ms_symmetry_site_key {
     size_t site; /* input index */
     const ms_structure *s;
     int use_oxidation;
+    const char *text; /* the site's species string (pymatgen's species_string), computed once */
 } ms_symmetry_site_key;
+
+#define MS_SYMMETRY_SITE_TEXT 128 /* private: bytes of one site's species string */
 
 typedef struct ms_symmetry_workspace {
     /* private: spglib's input arrays in spglib order (positions, types), the map to input sites,
@@ -135,6 +138,7 @@ typedef struct ms_symmetry_workspace {
     int *types;
     size_t *type_site; /* one representative input site per type */
     int *prim_site;    /* scratch: input site of each primitive atom */
+    char *text;        /* MS_SYMMETRY_SITE_TEXT bytes per site: sort-key strings */
     size_t cap;
 } ms_symmetry_workspace;
 

@@ -39,10 +39,14 @@ void ms_error_clear(void) { error_message[0] = '\0'; }
 
 ms_status ms_error_set(ms_status code, const char *fmt, ...)
 {
+    /* Formatted apart first: callers pass ms_error_message() itself as an argument
+     * ("writing results failed: %s"), and vsnprintf must not read the buffer it writes. */
+    char msg[MS_ERROR_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(error_message, sizeof error_message, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(error_message, msg, sizeof msg);
     return code;
 }
 

@@ -9,7 +9,8 @@
  *    looks only at the 27 bins around it.
  * 4. A neighbour point (site j, translation t) seen from site i has image t - w_j + w_i in the
  *    coordinates the structure holds, so images refer to the positions as read, not the wrapped
- *    ones. Each site's entries are sorted (distance, j, image) so the list is machine-independent.
+ *    ones (t - w_j is stored with the point). Each site's entries are sorted (distance, j, image)
+ *    so the list is machine-independent: on 16-byte keys (distance, j, place), then gathered.
  */
 #include "matscreen/neighbors.h"
 
@@ -31,6 +32,8 @@ void ms_neighbor_list_destroy(ms_neighbor_list *nl)
     free(nl->scratch_site);
     free(nl->cell_start);
     free(nl->cell_items);
+    free(nl->sort_keys);
+    free(nl->sort_tmp);
     ms_neighbor_list_init(nl);
 }
 
@@ -68,64 +71,89 @@ static void cross(const double *u, const double *v, double *out)
 
 static double norm3(const double *v) { return sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]); }
 
+/* Sort key of one entry of a site's list: the entry's distance and j, and its place among the
+ * unsorted entries. Keys are 16 bytes against 24 for an entry, and the image (the last criterion,
+ * rarely reached) is read through the place. */
+typedef struct sort_key {
+    double dist;
+    uint32_t j;
+    uint32_t at;
+} sort_key;
+
 /* (distance, j, image) order. Inlined into the sort below: glibc's qsort, calling a comparator
  * through a pointer and copying through a temporary, was 57% of a build on OBELiX cells. */
-static inline int neighbor_less(const ms_neighbor *p, const ms_neighbor *q)
+static inline int key_less(const sort_key *p, const sort_key *q, const ms_neighbor *e)
 {
     if (p->dist != q->dist) return p->dist < q->dist;
     if (p->j != q->j) return p->j < q->j;
+    const int32_t *a = e[p->at].image, *b = e[q->at].image;
     for (int k = 0; k < 3; k++)
-        if (p->image[k] != q->image[k]) return p->image[k] < q->image[k];
+        if (a[k] != b[k]) return a[k] < b[k];
     return 0;
 }
 
-static void swap_neighbors(ms_neighbor *a, ms_neighbor *b)
+static inline void swap_keys(sort_key *a, sort_key *b)
 {
-    ms_neighbor t = *a;
+    sort_key t = *a;
     *a = *b;
     *b = t;
 }
 
 /* Quicksort with median-of-three pivots, recursing into the smaller part (so the stack depth is
- * O(log n)), and insertion sort below 16 entries, where most per-site lists already are. */
-static void sort_neighbors(ms_neighbor *v, size_t n)
+ * O(log n)), and insertion sort below 16 entries. e holds the entries the keys point to. */
+static void sort_keys(sort_key *v, size_t n, const ms_neighbor *e)
 {
     while (n > 16) {
-        ms_neighbor *mid = v + n / 2, *last = v + n - 1;
-        if (neighbor_less(mid, v)) swap_neighbors(mid, v);
-        if (neighbor_less(last, mid)) {
-            swap_neighbors(last, mid);
-            if (neighbor_less(mid, v)) swap_neighbors(mid, v);
+        sort_key *mid = v + n / 2, *last = v + n - 1;
+        if (key_less(mid, v, e)) swap_keys(mid, v);
+        if (key_less(last, mid, e)) {
+            swap_keys(last, mid);
+            if (key_less(mid, v, e)) swap_keys(mid, v);
         }
-        ms_neighbor pivot = *mid;
+        sort_key pivot = *mid;
         size_t i = 0, j = n - 1;
         for (;;) {
-            while (neighbor_less(&v[i], &pivot)) i++;
-            while (neighbor_less(&pivot, &v[j])) j--;
+            while (key_less(&v[i], &pivot, e)) i++;
+            while (key_less(&pivot, &v[j], e)) j--;
             if (i >= j) break;
-            swap_neighbors(&v[i], &v[j]);
+            swap_keys(&v[i], &v[j]);
             i++;
             j--;
         }
         size_t left = j + 1; /* v[0..j] <= pivot <= v[j+1..n) */
         if (left < n - left) {
-            sort_neighbors(v, left);
+            sort_keys(v, left, e);
             v += left;
             n -= left;
         } else {
-            sort_neighbors(v + left, n - left);
+            sort_keys(v + left, n - left, e);
             n = left;
         }
     }
     for (size_t i = 1; i < n; i++) {
-        ms_neighbor x = v[i];
+        sort_key x = v[i];
         size_t k = i;
-        while (k > 0 && neighbor_less(&x, &v[k - 1])) {
+        while (k > 0 && key_less(&x, &v[k - 1], e)) {
             v[k] = v[k - 1];
             k--;
         }
         v[k] = x;
     }
+}
+
+/* Sorts the n entries of one site (at v) in (distance, j, image) order, through keys and a copy
+ * of the entries (tmp, n each). */
+static void sort_neighbors(ms_neighbor *v, size_t n, sort_key *keys, ms_neighbor *tmp)
+{
+    if (n < 2) return;
+    for (size_t t = 0; t < n; t++) {
+        keys[t].dist = v[t].dist;
+        keys[t].j = v[t].j;
+        keys[t].at = (uint32_t)t;
+    }
+    sort_keys(keys, n, v);
+    memcpy(tmp, v, n * sizeof *v);
+    for (size_t t = 0; t < n; t++) v[t] = tmp[keys[t].at];
 }
 
 ms_status ms_neighbor_list_build(ms_neighbor_list *nl, const ms_structure *s, double cutoff,
@@ -166,8 +194,11 @@ ms_status ms_neighbor_list_build(ms_neighbor_list *nl, const ms_structure *s, do
     size_t m = 0;
     double lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
     for (size_t j = 0; j < n; j++) {
-        double f[3];
-        for (int k = 0; k < 3; k++) f[k] = s->frac[j][k] - floor(s->frac[j][k]);
+        double f[3], w[3];
+        for (int k = 0; k < 3; k++) {
+            w[k] = floor(s->frac[j][k]);
+            f[k] = s->frac[j][k] - w[k];
+        }
         for (int a = -reach[0]; a <= reach[0]; a++) {
             if (f[0] + a < -margin[0] || f[0] + a > 1 + margin[0]) continue;
             for (int b = -reach[1]; b <= reach[1]; b++) {
@@ -181,9 +212,10 @@ ms_status ms_neighbor_list_build(ms_neighbor_list *nl, const ms_structure *s, do
                         if (p[k] < lo[k]) lo[k] = p[k];
                         if (p[k] > hi[k]) hi[k] = p[k];
                     }
-                    nl->scratch_img[m][0] = a;
-                    nl->scratch_img[m][1] = b;
-                    nl->scratch_img[m][2] = c;
+                    /* image of the point relative to the position as read (step 4) */
+                    nl->scratch_img[m][0] = a - (int32_t)w[0];
+                    nl->scratch_img[m][1] = b - (int32_t)w[1];
+                    nl->scratch_img[m][2] = c - (int32_t)w[2];
                     nl->scratch_site[m] = (uint32_t)j;
                     m++;
                 }
@@ -234,6 +266,19 @@ ms_status ms_neighbor_list_build(ms_neighbor_list *nl, const ms_structure *s, do
         size_t bi[3];
         for (int k = 0; k < 3; k++) bi[k] = BIN_OF(pi, k);
         size_t start = nl->n_pairs;
+        /* Room for every point of the 27 bins, so the loop below appends without checks. */
+        size_t lo_b[3], hi_b[3], cand = 0;
+        for (int k = 0; k < 3; k++) {
+            lo_b[k] = bi[k] > 0 ? bi[k] - 1 : 0;
+            hi_b[k] = bi[k] + 1 < dims[k] ? bi[k] + 1 : dims[k] - 1;
+        }
+        for (size_t a = lo_b[0]; a <= hi_b[0]; a++)
+            for (size_t b = lo_b[1]; b <= hi_b[1]; b++) {
+                size_t row = (a * dims[1] + b) * dims[2];
+                cand += nl->cell_start[row + hi_b[2] + 1] - nl->cell_start[row + lo_b[2]];
+            }
+        size_t room = start + cand < max_pairs ? start + cand : max_pairs;
+        MS_CALL(reserve((void **)&nl->pairs, &nl->cap_pairs, room, sizeof *nl->pairs));
         for (int da = -1; da <= 1; da++) {
             if ((da < 0 && bi[0] == 0) || bi[0] + (size_t)(da + 1) > dims[0]) continue;
             for (int db = -1; db <= 1; db++) {
@@ -248,21 +293,29 @@ ms_status ms_neighbor_list_build(ms_neighbor_list *nl, const ms_structure *s, do
                         double d2 = dx * dx + dy * dy + dz * dz;
                         uint32_t j = nl->scratch_site[q];
                         const int32_t *img = nl->scratch_img[q];
-                        if (d2 > r2 || (j == i && !img[0] && !img[1] && !img[2])) continue;
+                        if (d2 > r2) continue;
+                        int32_t im0 = img[0] + wi[0], im1 = img[1] + wi[1], im2 = img[2] + wi[2];
+                        if (j == i && !im0 && !im1 && !im2) continue; /* the site itself */
                         MS_CHECK(nl->n_pairs < max_pairs, MS_ERR_LIMIT,
                                  "neighbour list exceeds %zu pairs (cutoff %g Å)", max_pairs, cutoff);
-                        MS_CALL(reserve((void **)&nl->pairs, &nl->cap_pairs, nl->n_pairs + 1,
-                                        sizeof *nl->pairs));
                         ms_neighbor *e = &nl->pairs[nl->n_pairs++];
                         e->j = j;
-                        for (int k = 0; k < 3; k++)
-                            e->image[k] = img[k] - (int32_t)floor(s->frac[j][k]) + wi[k];
+                        e->image[0] = im0;
+                        e->image[1] = im1;
+                        e->image[2] = im2;
                         e->dist = sqrt(d2);
                     }
                 }
             }
         }
-        sort_neighbors(nl->pairs + start, nl->n_pairs - start);
+        size_t count = nl->n_pairs - start;
+        if (count > nl->cap_sort) {
+            size_t c1 = nl->cap_sort, c2 = nl->cap_sort;
+            MS_CALL(reserve((void **)&nl->sort_keys, &c1, count, sizeof(sort_key)));
+            MS_CALL(reserve((void **)&nl->sort_tmp, &c2, count, sizeof *nl->sort_tmp));
+            nl->cap_sort = c1 < c2 ? c1 : c2;
+        }
+        sort_neighbors(nl->pairs + start, count, nl->sort_keys, nl->sort_tmp);
         nl->offset[i + 1] = nl->n_pairs;
     }
 #undef BIN_OF

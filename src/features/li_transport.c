@@ -168,9 +168,26 @@ static ms_status li_compute(const void *state, const ms_descriptor_input *in,
     /* SBI: bonds of the Li-free sublattice with an anion at one end at least */
     double sbi_w = 0, sbi = 0;
     int x_missing = 0;
-    for (size_t i = 0; i < n; i++)
+    /* Bonds need d <= MS_BOND_FACTOR (r_a + r_b) (covalent radii, ms_elements_bonded), so a site's
+     * list (sorted by distance) holds no bond past MS_BOND_FACTOR (its largest non-Li radius + the
+     * structure's largest non-Li radius): the loop stops there. The pairs it skips added nothing,
+     * so the sums are the same, bit for bit; on 6 Å lists it visits about a tenth of the pairs. */
+    double r_all = -INFINITY;
+    for (size_t k = 0; k < s->n_species; k++) {
+        const ms_element *e = s->species[k].z == Z_LI ? NULL : ms_element_get(table, s->species[k].z);
+        if (e && e->covalent_radius > r_all) r_all = e->covalent_radius;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double r_i = -INFINITY;
+        for (size_t a = s->site_species[i]; a < s->site_species[i + 1]; a++) {
+            const ms_element *e = s->species[a].z == Z_LI ? NULL : ms_element_get(table, s->species[a].z);
+            if (e && e->covalent_radius > r_i) r_i = e->covalent_radius;
+        }
+        if (r_i == -INFINITY || r_all == -INFINITY) continue; /* no bondable species */
+        double reach = MS_BOND_FACTOR * (r_i + r_all);
         for (size_t p = nl->offset[i]; p < nl->offset[i + 1]; p++) {
             const ms_neighbor *nb = &nl->pairs[p];
+            if (nb->dist > reach) break;
             if (ms_sites_split(s, table, i, nb->j, nb->dist)) continue;
             for (size_t a = s->site_species[i]; a < s->site_species[i + 1]; a++) {
                 int za = s->species[a].z;
@@ -187,6 +204,7 @@ static ms_status li_compute(const void *state, const ms_descriptor_input *in,
                 }
             }
         }
+    }
     set(out, reason, F_SBI, sbi / sbi_w,
         sbi_w <= 0 ? MS_NAN_UNDEFINED : (x_missing ? MS_NAN_MISSING_ELEMENT_DATA : MS_NAN_NONE));
     return MS_SUCCESS;

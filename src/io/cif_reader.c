@@ -544,6 +544,13 @@ static raw_site *current_site(cif_state *st)
 {
     long *slot = st->in_loop ? &st->pkt_site : &st->scalar_site;
     if (*slot < 0) {
+        /* Refused as the rows are read, not after all of them are collected: a loop of 10^6
+         * rows stops costing memory and time here. */
+        if (st->n_sites >= st->opt->max_atoms) {
+            block_fail(st, MS_ERR_LIMIT, "more than %zu atom sites (the limit of atoms per structure)",
+                       st->opt->max_atoms);
+            return NULL;
+        }
         if (!grow((void **)&st->sites, &st->cap_sites, st->n_sites + 1, sizeof *st->sites)) {
             block_fail(st, MS_ERR_NOMEM, "out of memory for atom sites");
             return NULL;
@@ -561,6 +568,13 @@ static void take_symop(cif_state *st, int family, const char *text)
     /* A CIF that lists the operators under both names lists them twice: use the first family. */
     if (st->symop_family && st->symop_family != family) return;
     st->symop_family = family;
+    size_t max_ops = st->opt->max_symops ? st->opt->max_symops : MS_READ_DEFAULT_MAX_SYMOPS;
+    if (st->n_ops >= max_ops) { /* expansion costs operators x sites */
+        block_fail(st, MS_ERR_LIMIT,
+                   "more than %zu symmetry operators listed (a space group has at most %d)",
+                   max_ops, MS_SYMOP_MAX);
+        return;
+    }
     if (!grow((void **)&st->ops, &st->cap_ops, st->n_ops + 1, sizeof *st->ops)) {
         block_fail(st, MS_ERR_NOMEM, "out of memory for symmetry operators");
         return;
@@ -600,6 +614,15 @@ static int on_item(UChar *name, cif_value_tp *value, void *ctx)
         UChar *u = NULL;
         if (cif_value_get_text(value, &u) != CIF_OK) {
             block_fail(st, MS_ERR_NOMEM, "cannot read the value of %s", key);
+            return CIF_TRAVERSE_SKIP_CURRENT;
+        }
+        size_t len = 0, max_len = st->opt->max_value_bytes ? st->opt->max_value_bytes
+                                                           : MS_READ_DEFAULT_MAX_VALUE_BYTES;
+        while (u && u[len] && len <= max_len) len++;
+        if (len > max_len) {
+            free(u);
+            block_fail(st, MS_ERR_LIMIT, "a value of %s is longer than the limit of %zu characters",
+                       key, max_len);
             return CIF_TRAVERSE_SKIP_CURRENT;
         }
         ustr_ascii(u, text, sizeof text);

@@ -16,6 +16,8 @@ void ms_read_options_default(ms_read_options *opt)
     opt->max_file_bytes = (size_t)1 << 30;
     opt->merge_tol = 0.01;
     opt->default_db = MS_DB_UNKNOWN;
+    opt->max_symops = MS_READ_DEFAULT_MAX_SYMOPS;
+    opt->max_value_bytes = MS_READ_DEFAULT_MAX_VALUE_BYTES;
 }
 
 const char *ms_format_name(ms_format format)

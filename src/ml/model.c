@@ -248,7 +248,11 @@ ms_status ms_model_get_str(ms_model_reader *r, size_t max, char **s)
     memcpy(*s, r->data + r->pos, c);
     (*s)[c] = 0;
     r->pos += c;
-    MS_CHECK(strlen(*s) == c, MS_ERR_PARSE, "bad model: string with a NUL byte");
+    if (strlen(*s) != c) { /* the caller does not own a string that failed */
+        free(*s);
+        *s = NULL;
+        return ms_error_set(MS_ERR_PARSE, "bad model: string with a NUL byte");
+    }
     return MS_SUCCESS;
 }
 

@@ -325,7 +325,17 @@ typedef struct {
     ms_result_fn collect;
     void *user;
     int stop;
+    char stop_message[1024]; /* ms_error_message() when stop was set: rank 0 goes on working
+                                after it (its own task, messages), which may overwrite it */
 } master;
+
+/* Stops the farm after a collect or hook failure, keeping that failure's message. */
+static void master_stop(master *m)
+{
+    if (m->stop) return;
+    m->stop = 1;
+    snprintf(m->stop_message, sizeof m->stop_message, "%s", ms_error_message());
+}
 
 static int task_before(const ms_task *a, const ms_task *b)
 {
@@ -376,7 +386,7 @@ static void master_collect(master *m, const ms_result *r)
 {
     m->stats->records++;
     if (r->status != MS_SUCCESS) m->stats->failed++;
-    if (!m->stop && m->collect && m->collect(r, m->user) != 0) m->stop = 1;
+    if (!m->stop && m->collect && m->collect(r, m->user) != 0) master_stop(m);
     progress(m, 0);
 }
 
@@ -384,20 +394,20 @@ static void hook_done(master *m, uint64_t seq, uint32_t n_results, int rank)
 {
     if (m->hooks && m->hooks->done && !m->stop &&
         m->hooks->done(seq, n_results, rank, m->hooks->user))
-        m->stop = 1;
+        master_stop(m);
 }
 
 static void hook_batch_end(master *m)
 {
     if (m->hooks && m->hooks->batch_end && !m->stop && m->hooks->batch_end(m->hooks->user))
-        m->stop = 1;
+        master_stop(m);
 }
 
 static void hook_dispatched(master *m, const ms_task *t, int rank)
 {
     if (m->hooks && m->hooks->dispatched && !m->stop &&
         m->hooks->dispatched(t, rank, m->hooks->user))
-        m->stop = 1;
+        master_stop(m);
 }
 
 static ms_status alone_push(master *m, const ms_task *t)
@@ -601,7 +611,7 @@ static ms_status run_master(master *m)
         if (m->active == 0) break;
         service(m, 1);
     }
-    return m->stop ? ms_error_set(MS_ERR_IO, "writing results failed: %s", ms_error_message())
+    return m->stop ? ms_error_set(MS_ERR_IO, "writing results failed: %s", m->stop_message)
                    : MS_SUCCESS;
 }
 

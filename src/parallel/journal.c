@@ -534,7 +534,27 @@ typedef struct {
     void *user;
     ms_result *r;
     ms_status st;
+    uint64_t max_seq;         /* tasks of the caller's own enumeration (not the header's, which
+                                 is as untrusted as the rest): a seq beyond is malformed */
+    int bad;                  /* a record with a valid check but malformed content was met */
+    uint64_t bad_at;          /* its frame's offset: the valid journal ends there */
 } replay_ctx;
+
+/* Largest rank number a DISPATCH or DONE record may name (a hostile journal must not make the
+ * replay allocate a queue per rank up to INT_MAX). */
+#define MAX_RANKS (1 << 20)
+
+/* A record with a valid check whose content is impossible (wrong size, a task the caller does
+ * not have, an absurd rank) ends the valid journal like a torn record: replay stops before it
+ * and the resume truncates it, so a resumed run never appends behind it. */
+static int replay_bad(replay_ctx *c, uint64_t pos)
+{
+    if (!c->bad) {
+        c->bad = 1;
+        c->bad_at = pos - FRAME_BYTES;
+    }
+    return 1;
+}
 
 static int replay_record(uint32_t type, const unsigned char *p, uint32_t n, uint64_t pos, void *user)
 {
@@ -559,9 +579,10 @@ static int replay_record(uint32_t type, const unsigned char *p, uint32_t n, uint
     }
     if (type == MS_JREC_DISPATCH || type == MS_JREC_DONE) {
         int32_t rank = -1;
-        if (n != (type == MS_JREC_DISPATCH ? 12u : 16u)) return 1; /* malformed: like a torn record */
+        if (n != (type == MS_JREC_DISPATCH ? 12u : 16u)) return replay_bad(c, pos);
         memcpy(&seq, p, 8);
         memcpy(&rank, p + n - 4, 4);
+        if (seq >= c->max_seq || rank < -1 || rank >= MAX_RANKS) return replay_bad(c, pos);
         if (c->pass == 2) return 0;
         if ((c->st = grow_seq(j, seq)) != MS_SUCCESS) return 1;
         uint64_t mask = 1ull << (seq % 64);
@@ -604,7 +625,7 @@ ms_status ms_journal_resume(const char *path, const ms_journal_identity *id,
     *out = NULL;
     ms_journal *j = journal_alloc(path);
     MS_CHECK(j, MS_ERR_NOMEM, "out of memory");
-    replay_ctx c = {j, 1, 0, {0}, 0, fn, user, NULL, MS_SUCCESS};
+    replay_ctx c = {j, 1, 0, {0}, 0, fn, user, NULL, MS_SUCCESS, id->n_tasks, 0, 0};
     uint64_t valid_end = 0, size = 0;
     ms_status st = MS_SUCCESS;
     /* The lock first: a rank 0 that outlived its mpirun may still be appending. */
@@ -615,6 +636,7 @@ ms_status ms_journal_resume(const char *path, const ms_journal_identity *id,
                           "wait for it to end, then --resume", path);
     if (st == MS_SUCCESS) st = ms_journal_scan(path, replay_record, &c, &valid_end);
     if (st == MS_SUCCESS) st = c.st;
+    if (c.bad && c.bad_at < valid_end) valid_end = c.bad_at;
     if (st == MS_SUCCESS) {
         char msg[2048];
         if (ms_journal_identity_diff(&c.id, id, msg, sizeof msg) > 0)

@@ -285,8 +285,11 @@ static ms_status write_json_file(json_t *o, const char *dir, const char *name)
 {
     char *path = path_join(dir, name);
     MS_CHECK(path, MS_ERR_NOMEM, "out of memory");
+    errno = 0;
     int rc = json_dump_file(o, path, JSON_PRESERVE_ORDER | JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-    ms_status st = rc == 0 ? MS_SUCCESS : ms_error_set(MS_ERR_IO, "%s: cannot write", path);
+    ms_status st = rc == 0 ? MS_SUCCESS
+                           : ms_error_set(MS_ERR_IO, "%s: cannot write: %s", path,
+                                          strerror(errno ? errno : EIO));
     free(path);
     return st;
 }
@@ -335,9 +338,9 @@ ms_status ms_cif_write_p1(const ms_structure *s, const char *block, const char *
                     s->frac[i][0], s->frac[i][1], s->frac[i][2], s->species[k].occu);
         }
     }
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    MS_CHECK(!bad, MS_ERR_IO, "%s: write failed", path);
+    int err = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) != 0 && !err) err = errno ? errno : EIO;
+    MS_CHECK(!err, MS_ERR_IO, "%s: write failed: %s", path, strerror(err));
     return MS_SUCCESS;
 }
 
@@ -545,11 +548,12 @@ static const char *const ranked_header =
     "volume_per_atom,li_fraction,class_prob,surrogate_mean,surrogate_sigma,acquisition,score,"
     "duplicates,flags\n";
 
-static ms_status close_checked(FILE *f, const char *name)
+/* Closes f; a write or close error names DIR/NAME and says why ("No space left on device"). */
+static ms_status close_checked(FILE *f, const char *dir, const char *name)
 {
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    MS_CHECK(!bad, MS_ERR_IO, "%s: write failed", name);
+    int err = ferror(f) ? (errno ? errno : EIO) : 0;
+    if (fclose(f) != 0 && !err) err = errno ? errno : EIO;
+    MS_CHECK(!err, MS_ERR_IO, "%s/%s: write failed: %s", dir, name, strerror(err));
     return MS_SUCCESS;
 }
 
@@ -631,9 +635,9 @@ ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
             }
         }
     }
-    if (csv && st == MS_SUCCESS) st = close_checked(csv, "ranked.csv");
+    if (csv && st == MS_SUCCESS) st = close_checked(csv, res->dir, "ranked.csv");
     else if (csv) fclose(csv);
-    if (jsonl && st == MS_SUCCESS) st = close_checked(jsonl, "ranked.jsonl");
+    if (jsonl && st == MS_SUCCESS) st = close_checked(jsonl, res->dir, "ranked.jsonl");
     else if (jsonl) fclose(jsonl);
 
     size_t by_stage[MS_STAGE_COUNT] = {0}, by_status[MS_STATUS_COUNT] = {0};
@@ -647,7 +651,7 @@ ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
         by_stage[err[i]->stage]++;
         by_status[err[i]->status]++;
     }
-    if (ef && st == MS_SUCCESS) st = close_checked(ef, "errors.csv");
+    if (ef && st == MS_SUCCESS) st = close_checked(ef, res->dir, "errors.csv");
     else if (ef) fclose(ef);
 
     if (st == MS_SUCCESS) {
@@ -769,5 +773,8 @@ ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
     free(mr);
     free(ok);
     free(err);
+    if (st == MS_SUCCESS && top_failed > 0) /* everything else is written; the message says which */
+        st = ms_error_set(MS_ERR_IO, "%s/top: %zu of the best %zu CIFs could not be written (see "
+                          "above)", res->dir, top_failed, top_failed + top_written);
     return st;
 }

@@ -66,6 +66,7 @@ void ms_symmetry_workspace_destroy(ms_symmetry_workspace *ws)
     free(ws->types);
     free(ws->type_site);
     free(ws->prim_site);
+    free(ws->text);
     ms_symmetry_workspace_init(ws);
 }
 
@@ -135,8 +136,11 @@ static ms_status grow_workspace(ms_symmetry_workspace *ws, size_t n)
     if (type_site) ws->type_site = type_site;
     void *prim_site = realloc(ws->prim_site, cap * sizeof *ws->prim_site);
     if (prim_site) ws->prim_site = prim_site;
+    void *text = realloc(ws->text, cap * MS_SYMMETRY_SITE_TEXT);
+    if (text) ws->text = text;
     /* Arrays that did grow are kept; the capacity only rises when all did. */
-    MS_CHECK(pos && keys && order && scratch && types && type_site && prim_site, MS_ERR_NOMEM,
+    MS_CHECK(pos && keys && order && scratch && types && type_site && prim_site && text,
+             MS_ERR_NOMEM,
              "symmetry: cannot grow the workspace to %zu sites", cap);
     ws->cap = cap;
     return MS_SUCCESS;
@@ -253,10 +257,7 @@ static int compare_keys(const void *pa, const void *pb)
     if (!na && a->x < b->x) return -1;
     if (!na && a->x > b->x) return 1;
     if (a->site != b->site) {
-        char ta[128], tb[128];
-        site_text(ta, sizeof ta, a->s, a->site, a->use_oxidation);
-        site_text(tb, sizeof tb, b->s, b->site, b->use_oxidation);
-        int c = strcmp(ta, tb);
+        int c = strcmp(a->text, b->text);
         if (c) return c;
     }
     return a->site < b->site ? -1 : a->site > b->site;
@@ -280,7 +281,11 @@ static void order_sites(ms_symmetry_workspace *ws, const ms_structure *s,
                 sum += x * fabs(s->species[k].occu);
                 occ += fabs(s->species[k].occu);
             }
-            ws->keys[i] = (ms_symmetry_site_key){sum / occ, i, s, opt->use_oxidation};
+            /* The species string is the second criterion: written once per site here, not
+             * twice per comparison (it was most of our own cost on large cells). */
+            char *text = ws->text + i * MS_SYMMETRY_SITE_TEXT;
+            site_text(text, MS_SYMMETRY_SITE_TEXT, s, i, opt->use_oxidation);
+            ws->keys[i] = (ms_symmetry_site_key){sum / occ, i, s, opt->use_oxidation, text};
         }
         qsort(ws->keys, n, sizeof *ws->keys, compare_keys);
         for (size_t j = 0; j < n; j++)

@@ -7,8 +7,9 @@
  * naming the file, not the end of the test run. An input fails when the child dies by a signal,
  * when the harness's checks report a problem (a formula that is not a formula, a structure with
  * zero volume ...), and, in a build with AddressSanitizer, when LeakSanitizer finds a leak.
- * The folder of a target is named as the target (cif, json, jsonl, poscar, formula); a README
- * or a file starting with '.' is skipped.
+ * The folder of a target is named as the target (cif, json, jsonl, poscar, formula, workflow,
+ * model, journal); a README or a file starting with '.' is skipped, and so is the folder
+ * "pending" (inputs of bugs whose fix is waiting in a file another engineer owns).
  */
 #include <CUnit/CUnit.h>
 #include <dirent.h>
@@ -22,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../fuzz/fuzz_common.h"
+#include "../fuzz/fuzz_loaders.h"
 #include "suites.h"
 #include "test_util.h"
 
@@ -49,7 +50,8 @@ static const struct {
     fuzz_entry run;
 } targets[] = {
     {"cif", fuzz_run_cif},         {"json", fuzz_run_json},       {"jsonl", fuzz_run_jsonl},
-    {"poscar", fuzz_run_poscar},   {"formula", fuzz_run_formula},
+    {"poscar", fuzz_run_poscar},   {"formula", fuzz_run_formula}, {"workflow", fuzz_run_workflow},
+    {"model", fuzz_run_model},     {"journal", fuzz_run_journal},
 };
 
 static int by_name(const void *a, const void *b)
