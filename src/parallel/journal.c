@@ -471,14 +471,17 @@ static ms_status add_death(ms_journal *j, uint64_t seq)
     return MS_SUCCESS;
 }
 
-/* The current life died. The task each rank was running, the first one of its queue (ranks run
- * their batch in order and report every finished task at once), gains a death; the tasks behind
- * it had not started. */
+/* The current life died. Every unfinished task of each rank's queue gains a death, not only the
+ * first: ranks run their batch in order and report each finished task, but a report can still be
+ * in transit when the job dies, so the task the journal sees first may already be done and the
+ * one that killed the rank the next. Blaming the whole queue always counts the culprit; the
+ * innocent tasks behind it become suspects, which run alone, so they are never in flight when
+ * the culprit dies again and never reach a second death through it. */
 static ms_status end_life(ms_journal *j)
 {
     for (size_t r = 0; r < j->n_queues; r++) {
         rank_queue *q = &j->queues[r];
-        if (q->head < q->n) MS_CALL(add_death(j, q->seq[q->head]));
+        for (size_t k = q->head; k < q->n; k++) MS_CALL(add_death(j, q->seq[k]));
         q->head = q->n = 0;
     }
     return MS_SUCCESS;
