@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "model_args.h"
 #include "matscreen/calibration.h"
 #include "matscreen/cv.h"
 #include "matscreen/element.h"
@@ -49,114 +50,6 @@ static void evaluate_usage(FILE *out)
             "  -h, --help              this text\n");
 }
 
-typedef struct eval_args {
-    const char *model, *kind, *matbench, *labels, *input, *formula_col, *id_col, *target, *set;
-    const char *folds, *task, *predictions;
-    int log10, help, repeats, importance;
-    size_t cv, max_rows;
-    double threshold, class_threshold;
-    uint64_t seed;
-    ms_model_options opt;
-} eval_args;
-
-static int parse(int argc, char **argv, eval_args *a, int rank)
-{
-    memset(a, 0, sizeof *a);
-    a->kind = "forest";
-    a->threshold = a->class_threshold = NAN;
-    a->repeats = 1;
-    static const struct option longopts[] = {
-        {"model", required_argument, 0, 'm'}, {"kind", required_argument, 0, 'k'},
-        {"matbench", required_argument, 0, 'M'}, {"labels", required_argument, 0, 'l'},
-        {"input", required_argument, 0, 'i'}, {"formula-column", required_argument, 0, 'F'},
-        {"id-column", required_argument, 0, 'I'}, {"target", required_argument, 0, 't'},
-        {"set", required_argument, 0, 'S'}, {"log10", no_argument, 0, 'L'},
-        {"threshold", required_argument, 0, 'T'}, {"param", required_argument, 0, 'p'},
-        {"cv", required_argument, 0, 'c'}, {"repeats", required_argument, 0, 'r'},
-        {"folds", required_argument, 0, 'f'}, {"task", required_argument, 0, 'a'},
-        {"seed", required_argument, 0, 's'}, {"class-threshold", required_argument, 0, 'C'},
-        {"importance", required_argument, 0, 'P'}, {"predictions", required_argument, 0, 'o'},
-        {"max-rows", required_argument, 0, 'N'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    optind = 1;
-    opterr = rank == 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "m:k:l:i:t:p:s:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'm': a->model = optarg; break;
-        case 'k': a->kind = optarg; break;
-        case 'M': a->matbench = optarg; break;
-        case 'l': a->labels = optarg; break;
-        case 'i': a->input = optarg; break;
-        case 'F': a->formula_col = optarg; break;
-        case 'I': a->id_col = optarg; break;
-        case 't': a->target = optarg; break;
-        case 'S': a->set = optarg; break;
-        case 'L': a->log10 = 1; break;
-        case 'T': a->threshold = strtod(optarg, NULL); break;
-        case 'p':
-            if (ms_model_options_add(&a->opt, optarg) != MS_SUCCESS) {
-                if (rank == 0) fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
-                return 2;
-            }
-            break;
-        case 'c': a->cv = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'r': a->repeats = atoi(optarg); break;
-        case 'f': a->folds = optarg; break;
-        case 'a': a->task = optarg; break;
-        case 's': a->seed = strtoull(optarg, NULL, 10); break;
-        case 'C': a->class_threshold = strtod(optarg, NULL); break;
-        case 'P': a->importance = atoi(optarg); break;
-        case 'o': a->predictions = optarg; break;
-        case 'N': a->max_rows = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'h': a->help = 1; return 0;
-        default: return 2;
-        }
-    }
-    if (optind < argc || (!a->matbench && !a->labels)) {
-        if (rank == 0)
-            fprintf(stderr, "matscreen evaluate: give --matbench FILE or -l LABELS (see --help)\n");
-        return 2;
-    }
-    if (a->labels && !a->formula_col && !a->input) {
-        if (rank == 0) fprintf(stderr, "matscreen evaluate: -l needs --formula-column or -i DIR\n");
-        return 2;
-    }
-    if (a->repeats < 1 || a->repeats > 100 || (a->cv && (a->cv < 2 || a->cv > MS_CV_MAX_FOLDS))) {
-        if (rank == 0) fprintf(stderr, "matscreen evaluate: --cv 2..64, --repeats 1..100\n");
-        return 2;
-    }
-    return 0;
-}
-
-static void data_spec(const eval_args *a, const ms_model *m, ms_dataset_spec *ds)
-{
-    ms_dataset_spec_default(ds);
-    if (a->matbench) {
-        ds->source = MS_DATASET_MATBENCH;
-        ds->path = a->matbench;
-    } else if (a->input) {
-        ds->source = MS_DATASET_STRUCTURE_CSV;
-        ds->path = a->labels;
-        ds->structure_dir = a->input;
-        ds->id_column = a->id_col ? a->id_col : "ID";
-    } else {
-        ds->source = MS_DATASET_FORMULA_CSV;
-        ds->path = a->labels;
-        ds->formula_column = a->formula_col;
-        ds->id_column = a->id_col;
-    }
-    ds->target = a->target;
-    ds->set = a->set ? a->set : "magpie";
-    ds->log10_target = a->log10;
-    ds->threshold = a->threshold;
-    ds->max_rows = a->max_rows;
-    if (m) {
-        if (m->descriptor_set[0]) ds->set = m->descriptor_set;
-        if (m->target[0] && !a->target && !a->matbench) ds->target = m->target;
-        ds->log10_target = m->log10_target;
-        ds->threshold = m->threshold;
-    }
-}
 
 static void print_scores(const ms_cv_scores *s)
 {
@@ -220,7 +113,7 @@ static const char *task_from_path(const char *path, char *buf, size_t n)
     return buf;
 }
 
-static int run_cv(const eval_args *a, const ms_dataset *d, int rank)
+static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
 {
     size_t n = d->n;
     int *fold = malloc((n + 1) * sizeof *fold);
@@ -294,7 +187,7 @@ static int run_cv(const eval_args *a, const ms_dataset *d, int rank)
     return code;
 }
 
-static int run_heldout(const eval_args *a, const ms_model *m, const ms_dataset *d, int rank)
+static int run_heldout(const ms_model_args *a, const ms_model *m, const ms_dataset *d, int rank)
 {
     size_t n = d->n;
     double *mu = malloc((n + 1) * sizeof *mu), *sg = malloc((n + 1) * sizeof *sg);
@@ -365,8 +258,8 @@ int ms_cmd_evaluate(int argc, char **argv)
     if (!initialized) MPI_Init(&argc, &argv);
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    eval_args a;
-    int code = parse(argc, argv, &a, rank);
+    ms_model_args a;
+    int code = ms_model_args_parse(argc, argv, "evaluate", &a, rank);
     if (code == 0 && a.help) {
         if (rank == 0) evaluate_usage(stdout);
     } else if (code == 0) {
@@ -377,7 +270,7 @@ int ms_cmd_evaluate(int argc, char **argv)
         ms_status st = ms_element_table_load_default(&elements);
         if (st == MS_SUCCESS && a.model) st = ms_model_load(a.model, &m);
         ms_dataset_spec ds;
-        data_spec(&a, m, &ds);
+        ms_model_args_data_spec(&a, m, &ds);
         if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
         int ok = st == MS_SUCCESS, all_ok = 0;
         if (!ok) fprintf(stderr, "matscreen evaluate (rank %d): %s\n", rank, ms_error_message());

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "model_args.h"
 #include "matscreen/cv.h"
 #include "matscreen/element.h"
 #include "matscreen/forest.h"
@@ -43,121 +44,9 @@ static void train_usage(FILE *out)
             "  -h, --help              this text\n");
 }
 
-typedef struct train_args {
-    const char *output, *model, *kind, *matbench, *labels, *input, *formula_col, *id_col, *target, *set;
-    const char *folds, *task, *predictions;
-    int log10, help, repeats, importance;
-    size_t cv, max_rows;
-    double threshold, class_threshold;
-    uint64_t seed;
-    ms_model_options opt;
-} train_args;
-
-static int parse(int argc, char **argv, train_args *a, int rank)
-{
-    memset(a, 0, sizeof *a);
-    a->kind = "forest";
-    a->threshold = a->class_threshold = NAN;
-    a->repeats = 1;
-    static const struct option longopts[] = {
-        {"output", required_argument, 0, 'o'}, {"kind", required_argument, 0, 'k'},
-        {"matbench", required_argument, 0, 'M'}, {"labels", required_argument, 0, 'l'},
-        {"input", required_argument, 0, 'i'}, {"formula-column", required_argument, 0, 'F'},
-        {"id-column", required_argument, 0, 'I'}, {"target", required_argument, 0, 't'},
-        {"set", required_argument, 0, 'S'}, {"log10", no_argument, 0, 'L'},
-        {"threshold", required_argument, 0, 'T'}, {"param", required_argument, 0, 'p'},
-        {"cv", required_argument, 0, 'c'}, {"repeats", required_argument, 0, 'r'},
-        {"folds", required_argument, 0, 'f'}, {"task", required_argument, 0, 'a'},
-        {"seed", required_argument, 0, 's'}, {"class-threshold", required_argument, 0, 'C'},
-        {"importance", required_argument, 0, 'P'}, {"predictions", required_argument, 0, 'O'},
-        {"max-rows", required_argument, 0, 'N'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    optind = 1;
-    opterr = rank == 0;
-    int c;
-    while ((c = getopt_long(argc, argv, "o:k:l:i:t:p:s:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o': a->output = optarg; break;
-        case 'k': a->kind = optarg; break;
-        case 'M': a->matbench = optarg; break;
-        case 'l': a->labels = optarg; break;
-        case 'i': a->input = optarg; break;
-        case 'F': a->formula_col = optarg; break;
-        case 'I': a->id_col = optarg; break;
-        case 't': a->target = optarg; break;
-        case 'S': a->set = optarg; break;
-        case 'L': a->log10 = 1; break;
-        case 'T': a->threshold = strtod(optarg, NULL); break;
-        case 'p':
-            if (ms_model_options_add(&a->opt, optarg) != MS_SUCCESS) {
-                if (rank == 0) fprintf(stderr, "matscreen train: %s\n", ms_error_message());
-                return 2;
-            }
-            break;
-        case 'c': a->cv = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'r': a->repeats = atoi(optarg); break;
-        case 'f': a->folds = optarg; break;
-        case 'a': a->task = optarg; break;
-        case 's': a->seed = strtoull(optarg, NULL, 10); break;
-        case 'C': a->class_threshold = strtod(optarg, NULL); break;
-        case 'P': a->importance = atoi(optarg); break;
-        case 'O': a->predictions = optarg; break;
-        case 'N': a->max_rows = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'h': a->help = 1; return 0;
-        default: return 2;
-        }
-    }
-    if (!a->output) {
-        if (rank == 0) fprintf(stderr, "matscreen train: -o MODEL is required (see --help)\n");
-        return 2;
-    }
-    if (optind < argc || (!a->matbench && !a->labels)) {
-        if (rank == 0)
-            fprintf(stderr, "matscreen train: give --matbench FILE or -l LABELS (see --help)\n");
-        return 2;
-    }
-    if (a->labels && !a->formula_col && !a->input) {
-        if (rank == 0) fprintf(stderr, "matscreen train: -l needs --formula-column or -i DIR\n");
-        return 2;
-    }
-    if (a->repeats < 1 || a->repeats > 100 || (a->cv && (a->cv < 2 || a->cv > MS_CV_MAX_FOLDS))) {
-        if (rank == 0) fprintf(stderr, "matscreen train: --cv 2..64, --repeats 1..100\n");
-        return 2;
-    }
-    return 0;
-}
-
-static void data_spec(const train_args *a, const ms_model *m, ms_dataset_spec *ds)
-{
-    ms_dataset_spec_default(ds);
-    if (a->matbench) {
-        ds->source = MS_DATASET_MATBENCH;
-        ds->path = a->matbench;
-    } else if (a->input) {
-        ds->source = MS_DATASET_STRUCTURE_CSV;
-        ds->path = a->labels;
-        ds->structure_dir = a->input;
-        ds->id_column = a->id_col ? a->id_col : "ID";
-    } else {
-        ds->source = MS_DATASET_FORMULA_CSV;
-        ds->path = a->labels;
-        ds->formula_column = a->formula_col;
-        ds->id_column = a->id_col;
-    }
-    ds->target = a->target;
-    ds->set = a->set ? a->set : "magpie";
-    ds->log10_target = a->log10;
-    ds->threshold = a->threshold;
-    ds->max_rows = a->max_rows;
-    if (m) {
-        if (m->descriptor_set[0]) ds->set = m->descriptor_set;
-        if (m->target[0] && !a->target && !a->matbench) ds->target = m->target;
-        ds->log10_target = m->log10_target;
-        ds->threshold = m->threshold;
-    }
-}
 
 
-static int train(const train_args *a, const ms_dataset *d, int rank)
+static int train(const ms_model_args *a, const ms_dataset *d, int rank)
 {
     ms_model_spec spec;
     ms_model_spec_default(&spec);
@@ -233,8 +122,8 @@ int ms_cmd_train(int argc, char **argv)
     if (!initialized) MPI_Init(&argc, &argv);
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    train_args a;
-    int code = parse(argc, argv, &a, rank);
+    ms_model_args a;
+    int code = ms_model_args_parse(argc, argv, "train", &a, rank);
     if (code == 0 && a.help) {
         if (rank == 0) train_usage(stdout);
     } else if (code == 0) {
@@ -242,7 +131,7 @@ int ms_cmd_train(int argc, char **argv)
         ms_dataset d;
         memset(&d, 0, sizeof d);
         ms_dataset_spec ds;
-        data_spec(&a, NULL, &ds);
+        ms_model_args_data_spec(&a, NULL, &ds);
         ms_status st = ms_element_table_load_default(&elements);
         if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
         int ok = st == MS_SUCCESS, all_ok = 0;

@@ -1,0 +1,126 @@
+/* Options shared by train and evaluate; see model_args.h. */
+#include "model_args.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_args *a, int rank)
+{
+    const int train = strcmp(command, "train") == 0;
+    memset(a, 0, sizeof *a);
+    a->kind = "forest";
+    a->threshold = a->class_threshold = NAN;
+    a->repeats = 1;
+    /* -o/--output is train's model file, -m/--model evaluate's; each command refuses the other's. */
+    static const struct option longopts[] = {
+        {"output", required_argument, 0, 'U'}, {"model", required_argument, 0, 'm'},
+        {"kind", required_argument, 0, 'k'}, {"matbench", required_argument, 0, 'M'},
+        {"labels", required_argument, 0, 'l'}, {"input", required_argument, 0, 'i'},
+        {"formula-column", required_argument, 0, 'F'}, {"id-column", required_argument, 0, 'I'},
+        {"target", required_argument, 0, 't'}, {"set", required_argument, 0, 'S'},
+        {"log10", no_argument, 0, 'L'}, {"threshold", required_argument, 0, 'T'},
+        {"param", required_argument, 0, 'p'}, {"cv", required_argument, 0, 'c'},
+        {"repeats", required_argument, 0, 'r'}, {"folds", required_argument, 0, 'f'},
+        {"task", required_argument, 0, 'a'}, {"seed", required_argument, 0, 's'},
+        {"class-threshold", required_argument, 0, 'C'}, {"importance", required_argument, 0, 'P'},
+        {"predictions", required_argument, 0, 'O'}, {"max-rows", required_argument, 0, 'N'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    optind = 1;
+    opterr = rank == 0;
+    int c;
+    while ((c = getopt_long(argc, argv, train ? "o:k:l:i:t:p:s:h" : "m:k:l:i:t:p:s:h", longopts,
+                            NULL)) != -1) {
+        switch (c) {
+        case 'o': a->output = optarg; break;
+        case 'U':
+        case 'm':
+            if ((c == 'U') != train) {
+                if (rank == 0)
+                    fprintf(stderr, "matscreen %s: --%s is not an option of this command\n", command,
+                            c == 'U' ? "output" : "model");
+                return 2;
+            }
+            if (train) a->output = optarg;
+            else a->model = optarg;
+            break;
+        case 'k': a->kind = optarg; break;
+        case 'M': a->matbench = optarg; break;
+        case 'l': a->labels = optarg; break;
+        case 'i': a->input = optarg; break;
+        case 'F': a->formula_col = optarg; break;
+        case 'I': a->id_col = optarg; break;
+        case 't': a->target = optarg; break;
+        case 'S': a->set = optarg; break;
+        case 'L': a->log10 = 1; break;
+        case 'T': a->threshold = strtod(optarg, NULL); break;
+        case 'p':
+            if (ms_model_options_add(&a->opt, optarg) != MS_SUCCESS) {
+                if (rank == 0) fprintf(stderr, "matscreen %s: %s\n", command, ms_error_message());
+                return 2;
+            }
+            break;
+        case 'c': a->cv = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'r': a->repeats = atoi(optarg); break;
+        case 'f': a->folds = optarg; break;
+        case 'a': a->task = optarg; break;
+        case 's': a->seed = strtoull(optarg, NULL, 10); break;
+        case 'C': a->class_threshold = strtod(optarg, NULL); break;
+        case 'P': a->importance = atoi(optarg); break;
+        case 'O': a->predictions = optarg; break;
+        case 'N': a->max_rows = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'h': a->help = 1; return 0;
+        default: return 2;
+        }
+    }
+    if (train && !a->output) {
+        if (rank == 0) fprintf(stderr, "matscreen train: -o MODEL is required (see --help)\n");
+        return 2;
+    }
+    if (optind < argc || (!a->matbench && !a->labels)) {
+        if (rank == 0)
+            fprintf(stderr, "matscreen %s: give --matbench FILE or -l LABELS (see --help)\n", command);
+        return 2;
+    }
+    if (a->labels && !a->formula_col && !a->input) {
+        if (rank == 0) fprintf(stderr, "matscreen %s: -l needs --formula-column or -i DIR\n", command);
+        return 2;
+    }
+    if (a->repeats < 1 || a->repeats > 100 || (a->cv && (a->cv < 2 || a->cv > MS_CV_MAX_FOLDS))) {
+        if (rank == 0) fprintf(stderr, "matscreen %s: --cv 2..64, --repeats 1..100\n", command);
+        return 2;
+    }
+    return 0;
+}
+
+void ms_model_args_data_spec(const ms_model_args *a, const ms_model *m, ms_dataset_spec *ds)
+{
+    ms_dataset_spec_default(ds);
+    if (a->matbench) {
+        ds->source = MS_DATASET_MATBENCH;
+        ds->path = a->matbench;
+    } else if (a->input) {
+        ds->source = MS_DATASET_STRUCTURE_CSV;
+        ds->path = a->labels;
+        ds->structure_dir = a->input;
+        ds->id_column = a->id_col ? a->id_col : "ID";
+    } else {
+        ds->source = MS_DATASET_FORMULA_CSV;
+        ds->path = a->labels;
+        ds->formula_column = a->formula_col;
+        ds->id_column = a->id_col;
+    }
+    ds->target = a->target;
+    ds->set = a->set ? a->set : "magpie";
+    ds->log10_target = a->log10;
+    ds->threshold = a->threshold;
+    ds->max_rows = a->max_rows;
+    if (m) {
+        if (m->descriptor_set[0]) ds->set = m->descriptor_set;
+        if (m->target[0] && !a->target && !a->matbench) ds->target = m->target;
+        ds->log10_target = m->log10_target;
+        ds->threshold = m->threshold;
+    }
+}

@@ -1,0 +1,35 @@
+/*
+ * Options shared by `matscreen train` and `matscreen evaluate`: where the labelled data comes
+ * from, the model kind and its parameters, cross-validation. Private to the CLI.
+ */
+#ifndef MS_CLI_MODEL_ARGS_H
+#define MS_CLI_MODEL_ARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "matscreen/cv.h"
+#include "matscreen/model.h"
+
+typedef struct ms_model_args {
+    const char *output;      /* train: -o MODEL, the file to write */
+    const char *model;       /* evaluate: -m MODEL, a trained model to score (else CV of --kind) */
+    const char *predictions; /* --predictions FILE */
+    const char *kind, *matbench, *labels, *input, *formula_col, *id_col, *target, *set;
+    const char *folds, *task;
+    int log10, help, repeats, importance;
+    size_t cv, max_rows;
+    double threshold, class_threshold;
+    uint64_t seed;
+    ms_model_options opt;
+} ms_model_args;
+
+/* Parses argv of the command ("train" or "evaluate") into a and checks the combination. Returns
+ * 0 to go on (a->help set for --help), 2 on a usage error (explained on stderr by rank 0). */
+int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_args *a, int rank);
+
+/* The dataset the options name; a loaded model m (or NULL) supplies the descriptor set, target,
+ * log10 and threshold it was trained with. */
+void ms_model_args_data_spec(const ms_model_args *a, const ms_model *m, ms_dataset_spec *ds);
+
+#endif
