@@ -80,6 +80,7 @@ typedef struct ms_workflow_training {
     int line;                                     /* line of <training> */
     char labels[MS_WORKFLOW_PATH_MAX];            /* labels CSV (resolved) */
     char id_column[64];                           /* "" = first column */
+    char formula_column[64];                      /* formula-column= ("" = "formula"; campaign) */
     char target[64];                              /* target column */
     char transform[16];                           /* "none" or "log10" */
     double threshold;                             /* NaN when not given */
@@ -89,6 +90,18 @@ typedef struct ms_workflow_training {
     size_t n_structures;                          /* <structures> sources */
     ms_workflow_source structures[MS_WORKFLOW_MAX_SOURCES / 4];
 } ms_workflow_training;
+
+/* Settings of stage campaign (<campaign>; defaults when the element is absent). */
+#define MS_WORKFLOW_MAX_ACQ 8
+typedef struct ms_workflow_campaign {
+    int line;                       /* line of <campaign>; 0 when not given */
+    size_t n0;                      /* initial= random labels (default 10) */
+    size_t batch;                   /* batch= labels per round (default 1) */
+    size_t budget;                  /* iterations= most labels acquired after n0 (default 50) */
+    size_t seeds;                   /* repeats= campaigns per acquisition function (default 10) */
+    size_t n_acq;                   /* acquisition functions compared */
+    int acq[MS_WORKFLOW_MAX_ACQ];   /* ms_acq_kind values (acquisition.h), in the order given */
+} ms_workflow_campaign;
 
 /* A loaded, checked workflow. Plain data (no pointers): it can be copied or sent as bytes. */
 typedef struct ms_workflow {
@@ -119,6 +132,7 @@ typedef struct ms_workflow {
     int ascending;                     /* ranking order */
     char acquisition[16];              /* "" when not given, else mei|mli|mu|ucb|mean|probability */
     size_t top_k;                      /* default 20 */
+    ms_workflow_campaign campaign;     /* stage campaign */
     char output_dir[MS_WORKFLOW_PATH_MAX]; /* resolved */
 } ms_workflow;
 
@@ -181,6 +195,25 @@ ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *
 /* Writes out_dir/STAGE.json with the summary (rank 0). Not collective. */
 ms_status ms_workflow_write_model_summary(const char *out_dir, const char *stage,
                                           const ms_workflow_model_summary *s);
+
+/* ---- stage campaign (src/workflow/stages.c) ------------------------------------------------- */
+
+typedef struct ms_workflow_campaign_summary {
+    size_t rows, dropped, features;   /* the pool */
+    size_t seeds, n_acq;
+    char surrogate[32];
+    double seconds;
+} ms_workflow_campaign_summary;
+
+/* Simulated sequential learning (campaign.h) on the labels of <training> (formulas in
+ * formula-column, composition descriptors of the workflow's set), one campaign per acquisition
+ * function of w->campaign and seed index, with the <training kind> surrogate (forest or gp);
+ * random picking runs until it finds the best. Writes out_dir/campaign.csv (one row per
+ * campaign) and out_dir/summary.csv (one row per acquisition function), the files of
+ * `matscreen campaign`. Campaigns are dealt round-robin over the ranks; results do not depend on
+ * the number of ranks. w must be identical on every rank. Collective on comm. */
+ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
+                                   ms_workflow_campaign_summary *out);
 
 /* FNV-1a 64 of a file's bytes (model files in the run identity). Not collective. */
 ms_status ms_workflow_file_hash(const char *path, uint64_t *out);

@@ -392,6 +392,29 @@ static int run_stages(int argc, char **argv, const run_args *a, const ms_workflo
     const char *models[MS_WORKFLOW_MAX_MODELS + 1];
     size_t n_models = 0;
     for (size_t i = 0; i < w->n_models; i++) models[n_models++] = w->models[i];
+    if (w->stage == MS_WORKFLOW_CAMPAIGN) {
+        /* a simulation on labelled data: no screen, no ranked.csv, so no report.html */
+        int ok = 1;
+        if (rank == 0) ok = mkdir_p(dir) == 0;
+        MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        if (!ok) {
+            if (rank == 0) fprintf(stderr, "matscreen run: cannot create %s\n", dir);
+            return 2;
+        }
+        ms_workflow_campaign_summary cs;
+        ms_status st = ms_workflow_run_campaign(w, MPI_COMM_WORLD, dir, &cs);
+        if (st != MS_SUCCESS) {
+            if (rank == 0) fprintf(stderr, "matscreen run: campaign: %s\n", ms_error_message());
+            return 2;
+        }
+        if (rank == 0 && !a->quiet)
+            fprintf(stderr, "matscreen run: campaign: %zu acquisition function%s x %zu seeds, "
+                            "surrogate %s, pool %zu rows (%zu dropped), %zu features; %.2f s\n",
+                    cs.n_acq, cs.n_acq == 1 ? "" : "s", cs.seeds, cs.surrogate, cs.rows,
+                    cs.dropped, cs.features, cs.seconds);
+        if (rank == 0) printf("campaign: %s/campaign.csv, %s/summary.csv\n", dir, dir);
+        return 0;
+    }
     if (w->stage == MS_WORKFLOW_TRAIN || w->stage == MS_WORKFLOW_EVALUATE) {
         int ok = 1;
         if (rank == 0) ok = mkdir_p(dir) == 0;

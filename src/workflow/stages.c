@@ -1,5 +1,5 @@
 /*
- * Workflow stages train and evaluate (docs/workflows.md): the models library driven by a
+ * Workflow stages train, evaluate and campaign (docs/workflows.md): the models library driven by a
  * workflow's <models><training> element.
  *
  * The steps are those of `matscreen train` and `matscreen evaluate` (src/cli/cmd_train.c,
@@ -21,7 +21,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "matscreen/acquisition.h"
 #include "matscreen/calibration.h"
+#include "matscreen/campaign.h"
 #include "matscreen/cv.h"
 #include "matscreen/element.h"
 #include "matscreen/forest.h"
@@ -335,4 +337,234 @@ ms_status ms_workflow_write_model_summary(const char *dir, const char *stage,
     }
     fprintf(f, ", \"seconds\": %.3f}\n", s->seconds);
     return fclose(f) == 0 ? MS_SUCCESS : ms_error_set(MS_ERR_IO, "%s: write failed", path);
+}
+
+/* ---- stage campaign --------------------------------------------------------------------------
+ * The steps of `matscreen campaign` (src/cli/cmd_campaign.c) through the campaign library:
+ * ms_dataset_load (formula CSV), ms_campaign_prepare, one ms_campaign_run per (acquisition, seed
+ * index), dealt round-robin over the ranks and gathered on rank 0 with one MPI_Reduce(SUM) (one
+ * non-zero contributor per task). The files have the columns of that command; its campaign.svg and
+ * console table stay in cmd_campaign.c (static there) until they move into the library. */
+
+enum { C_TO_BEST, C_TO_TOP, C_FOUND_BEST, C_FOUND_TOP, C_ACQUIRED, C_ROUNDS, C_N_BEST, C_N_TOP,
+       C_COUNT };
+
+typedef struct campaign_stats {
+    double mean, std, median;
+    long min, max, censored;
+} campaign_stats;
+
+static int cmp_long(const void *pa, const void *pb)
+{
+    long a = *(const long *)pa, b = *(const long *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Statistics of column `which` over the S campaigns of acquisition q (found flags in found_col). */
+static void campaign_summarise(const long *res, size_t q, size_t S, int which, int found_col,
+                               long *v, campaign_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    double sum = 0, ss = 0;
+    for (size_t i = 0; i < S; i++) {
+        const long *r = res + (q * S + i) * C_COUNT;
+        v[i] = r[which];
+        sum += (double)v[i];
+        s->censored += !r[found_col];
+    }
+    s->mean = sum / (double)S;
+    for (size_t i = 0; i < S; i++) ss += ((double)v[i] - s->mean) * ((double)v[i] - s->mean);
+    s->std = S > 1 ? sqrt(ss / (double)(S - 1)) : 0.0;
+    qsort(v, S, sizeof *v, cmp_long);
+    s->median = S % 2 ? (double)v[S / 2] : 0.5 * ((double)v[S / 2 - 1] + (double)v[S / 2]);
+    s->min = v[0];
+    s->max = v[S - 1];
+}
+
+static ms_status write_campaign_files(const char *dir, const ms_workflow *w, const ms_dataset *d,
+                                      const long *res, const double *best_init)
+{
+    const ms_workflow_campaign *cp = &w->campaign;
+    size_t S = cp->seeds;
+    char path[MS_WORKFLOW_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/campaign.csv", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
+    fprintf(f, "acquisition,seed_index,to_best,found_best,to_top,found_top,acquired,rounds,"
+               "n_pool,n_best,n_top,best_initial\n");
+    for (size_t q = 0; q < cp->n_acq; q++)
+        for (size_t s = 0; s < S; s++) {
+            const long *r = res + (q * S + s) * C_COUNT;
+            fprintf(f, "%s,%zu,%ld,%ld,%ld,%ld,%ld,%ld,%zu,%ld,%ld,%.17g\n",
+                    ms_acq_name((ms_acq_kind)cp->acq[q]), s, r[C_TO_BEST], r[C_FOUND_BEST],
+                    r[C_TO_TOP], r[C_FOUND_TOP], r[C_ACQUIRED], r[C_ROUNDS], d->n, r[C_N_BEST],
+                    r[C_N_TOP], best_init[q * S + s]);
+        }
+    if (fclose(f) != 0) return ms_error_set(MS_ERR_IO, "%s: write failed", path);
+
+    long *v = malloc(S * sizeof *v);
+    if (!v) return ms_error_set(MS_ERR_NOMEM, "out of memory");
+    campaign_stats rb = {0}, rt = {0};
+    int have_random = 0;
+    for (size_t q = 0; q < cp->n_acq; q++)
+        if (cp->acq[q] == MS_ACQ_RANDOM) {
+            campaign_summarise(res, q, S, C_TO_BEST, C_FOUND_BEST, v, &rb);
+            campaign_summarise(res, q, S, C_TO_TOP, C_FOUND_TOP, v, &rt);
+            have_random = 1;
+        }
+    snprintf(path, sizeof path, "%s/summary.csv", dir);
+    f = fopen(path, "w");
+    if (!f) {
+        free(v);
+        return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
+    }
+    fprintf(f, "acquisition,seeds,best_mean,best_std,best_median,best_min,best_max,best_not_found,"
+               "top_mean,top_std,top_median,top_min,top_max,top_not_found,speedup_best_vs_random,"
+               "speedup_top_vs_random\n");
+    for (size_t q = 0; q < cp->n_acq; q++) {
+        campaign_stats sb, st;
+        campaign_summarise(res, q, S, C_TO_BEST, C_FOUND_BEST, v, &sb);
+        campaign_summarise(res, q, S, C_TO_TOP, C_FOUND_TOP, v, &st);
+        double sp_b = have_random && sb.mean > 0 ? rb.mean / sb.mean : NAN;
+        double sp_t = have_random && st.mean > 0 ? rt.mean / st.mean : NAN;
+        fprintf(f, "%s,%zu,%.6g,%.6g,%.6g,%ld,%ld,%ld,%.6g,%.6g,%.6g,%ld,%ld,%ld,%.4g,%.4g\n",
+                ms_acq_name((ms_acq_kind)cp->acq[q]), S, sb.mean, sb.std, sb.median, sb.min,
+                sb.max, sb.censored, st.mean, st.std, st.median, st.min, st.max, st.censored,
+                sp_b, sp_t);
+    }
+    free(v);
+    if (fclose(f) != 0) return ms_error_set(MS_ERR_IO, "%s: write failed", path);
+    return MS_SUCCESS;
+}
+
+/* One campaign (task t = q * seeds + s) into r. */
+static ms_status campaign_task(const ms_workflow *w, const ms_dataset *d, size_t q, size_t s,
+                               ms_campaign_result *r)
+{
+    const ms_workflow_campaign *cp = &w->campaign;
+    ms_campaign_options o;
+    ms_campaign_options_default(&o);
+    o.acq.kind = (ms_acq_kind)cp->acq[q];
+    o.n0 = cp->n0;
+    o.batch = cp->batch;
+    o.budget = o.acq.kind == MS_ACQ_RANDOM ? 0 : cp->budget; /* random costs nothing */
+    o.seed = w->seed;
+    ms_surrogate sur = {0};
+    ms_status st = MS_SUCCESS;
+    if (o.acq.kind != MS_ACQ_RANDOM) {
+        if (!strcmp(ms_workflow_learner_name(w->training.kind), "gp")) {
+            ms_gp_options go;
+            ms_surrogate_gp_defaults(&go, d->x.cols);
+            st = ms_surrogate_gp_create(&go, 1.5, &sur);
+        } else {
+            ms_forest_params fp;
+            ms_forest_params_default(&fp);
+            st = ms_surrogate_forest_create(&fp, &sur);
+        }
+    }
+    if (st == MS_SUCCESS) st = ms_campaign_run(&d->x, d->y, &o, &sur, s, r);
+    ms_surrogate_free(&sur);
+    return st;
+}
+
+ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
+                                   ms_workflow_campaign_summary *out)
+{
+    MS_CHECK(w && out_dir && out, MS_ERR_USAGE, "ms_workflow_run_campaign: arguments are required");
+    memset(out, 0, sizeof *out);
+    MS_CHECK(w->training.present, MS_ERR_USAGE,
+             "stage campaign needs the labels: <models><training><labels .../>");
+    const ms_workflow_campaign *cp = &w->campaign;
+    MS_CHECK(cp->n_acq > 0 && cp->seeds > 0, MS_ERR_USAGE, "stage campaign: no campaigns to run");
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+    double t0 = MPI_Wtime();
+    const ms_workflow_training *t = &w->training;
+    ms_dataset_spec ds;
+    ms_dataset_spec_default(&ds);
+    ds.source = MS_DATASET_FORMULA_CSV;
+    ds.path = t->labels;
+    if (t->formula_column[0]) ds.formula_column = t->formula_column;
+    if (t->id_column[0]) ds.id_column = t->id_column;
+    ds.target = t->target;
+    ds.set = w->descriptor_set[0] && strcmp(w->descriptor_set, "default") != 0 ? w->descriptor_set
+                                                                                : "magpie";
+    ds.log10_target = !strcmp(t->transform, "log10");
+    ms_element_table *elements = NULL;
+    ms_dataset d;
+    memset(&d, 0, sizeof d);
+    ms_status st = ms_element_table_load_default(&elements);
+    if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
+    if (st == MS_SUCCESS && d.classification)
+        st = ms_error_set(MS_ERR_INVALID, "%s: the target is a class label; campaigns need a number",
+                          t->labels);
+    if (st == MS_SUCCESS && d.n <= cp->n0)
+        st = ms_error_set(MS_ERR_INVALID, "%s: %zu usable rows are too few for initial=\"%zu\"",
+                          t->labels, d.n, cp->n0);
+    if (st == MS_SUCCESS) st = ms_campaign_prepare(&d.x);
+    st = agree(comm, st);
+    size_t S = cp->seeds, T = cp->n_acq * S;
+    long *res = NULL, *all = NULL;
+    double *bi = NULL, *bi_all = NULL;
+    if (st == MS_SUCCESS) {
+        res = calloc(T * C_COUNT, sizeof *res);
+        all = calloc(T * C_COUNT, sizeof *all);
+        bi = calloc(T, sizeof *bi);
+        bi_all = calloc(T, sizeof *bi_all);
+        st = agree(comm, res && all && bi && bi_all ? MS_SUCCESS
+                                                    : ms_error_set(MS_ERR_NOMEM, "out of memory"));
+    }
+    ms_status local = MS_SUCCESS;
+    for (size_t k = (size_t)rank; st == MS_SUCCESS && local == MS_SUCCESS && k < T;
+         k += (size_t)size) {
+        size_t q = k / S, s = k % S;
+        ms_campaign_result r;
+        local = campaign_task(w, &d, q, s, &r);
+        if (local != MS_SUCCESS) {
+            char msg[512];
+            snprintf(msg, sizeof msg, "%s", ms_error_message());
+            local = ms_error_set(local, "campaign %s, seed %zu: %s",
+                                 ms_acq_name((ms_acq_kind)cp->acq[q]), s, msg);
+            break;
+        }
+        long *p = res + k * C_COUNT;
+        p[C_TO_BEST] = (long)r.to_best;
+        p[C_TO_TOP] = (long)r.to_top;
+        p[C_FOUND_BEST] = r.found_best;
+        p[C_FOUND_TOP] = r.found_top;
+        p[C_ACQUIRED] = (long)r.acquired;
+        p[C_ROUNDS] = (long)r.rounds;
+        p[C_N_BEST] = (long)r.n_best;
+        p[C_N_TOP] = (long)r.n_top;
+        bi[k] = r.best_initial;
+    }
+    if (st == MS_SUCCESS) st = agree(comm, local);
+    if (st == MS_SUCCESS) {
+        MPI_Reduce(res, all, (int)(T * C_COUNT), MPI_LONG, MPI_SUM, 0, comm);
+        MPI_Reduce(bi, bi_all, (int)T, MPI_DOUBLE, MPI_SUM, 0, comm);
+        if (rank == 0) {
+            if (mkdir_parents(out_dir) != 0 || (mkdir(out_dir, 0777) != 0 && errno != EEXIST))
+                st = ms_error_set(MS_ERR_IO, "cannot create %s", out_dir);
+            if (st == MS_SUCCESS) st = write_campaign_files(out_dir, w, &d, all, bi_all);
+        }
+        st = agree(comm, st);
+    }
+    if (st == MS_SUCCESS) {
+        out->rows = d.n;
+        out->dropped = d.n_dropped;
+        out->features = d.n_features;
+        out->seeds = S;
+        out->n_acq = cp->n_acq;
+        snprintf(out->surrogate, sizeof out->surrogate, "%s",
+                 strcmp(ms_workflow_learner_name(t->kind), "gp") ? "forest" : "gp");
+    }
+    out->seconds = MPI_Wtime() - t0;
+    free(res);
+    free(all);
+    free(bi);
+    free(bi_all);
+    ms_dataset_free(&d);
+    ms_element_table_free(elements);
+    return st;
 }

@@ -31,6 +31,7 @@
 #include <libxml/xmlerror.h>
 #include <libxml/xmlschemas.h>
 
+#include "matscreen/acquisition.h"
 #include "matscreen/composition.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
@@ -744,6 +745,7 @@ static void check_models(load_ctx *c, const char *wf_dir, const xmlNode *m, ms_w
                         add_issue(c, MS_ERR_INVALID, node_line(k),
                                   "<labels file=\"%s\">: %s does not exist", given, t->labels);
                     attr(k, "id-column", t->id_column, sizeof t->id_column);
+                    attr(k, "formula-column", t->formula_column, sizeof t->formula_column);
                     attr(k, "target", t->target, sizeof t->target);
                     attr(k, "transform", t->transform, sizeof t->transform);
                     if (attr(k, "threshold", v, sizeof v) &&
@@ -757,6 +759,75 @@ static void check_models(load_ctx *c, const char *wf_dir, const xmlNode *m, ms_w
             }
         }
     }
+}
+
+/* Reads a whole-number attribute of <campaign> (the schema has checked it is >= 1). */
+static size_t campaign_count(const xmlNode *n, const char *name, size_t dflt)
+{
+    char v[64];
+    if (!n || !attr(n, name, v, sizeof v)) return dflt;
+    unsigned long long x = strtoull(v, NULL, 10);
+    return x > 100000000ULL ? 100000000 : (size_t)x;
+}
+
+/* Adds acquisition kind k to the campaign list; 0 when it is already there or the list is full. */
+static int campaign_add_acq(ms_workflow_campaign *cp, ms_acq_kind k)
+{
+    for (size_t i = 0; i < cp->n_acq; i++)
+        if (cp->acq[i] == (int)k) return 0;
+    if (cp->n_acq >= MS_WORKFLOW_MAX_ACQ) return 0;
+    cp->acq[cp->n_acq++] = (int)k;
+    return 1;
+}
+
+/* Settings of stage campaign: <campaign> (may be NULL) and the <acquisition> function. */
+static void check_campaign(load_ctx *c, const xmlNode *n, ms_workflow *w)
+{
+    ms_workflow_campaign *cp = &w->campaign;
+    cp->line = n ? node_line(n) : 0;
+    cp->n0 = campaign_count(n, "initial", 10);
+    cp->batch = campaign_count(n, "batch", 1);
+    cp->budget = campaign_count(n, "iterations", 50);
+    cp->seeds = campaign_count(n, "repeats", 10);
+    cp->n_acq = 0;
+    int line = cp->line ? cp->line : 0;
+    if (cp->n0 < 2)
+        add_issue(c, MS_ERR_INVALID, line,
+                  "<campaign initial=\"%zu\">: a campaign starts from at least 2 labels", cp->n0);
+    if (cp->seeds > 100000)
+        add_issue(c, MS_ERR_INVALID, line,
+                  "<campaign repeats=\"%zu\">: at most 100000 repeats", cp->seeds);
+    char list[256];
+    if (n && attr(n, "acquisitions", list, sizeof list)) {
+        char buf[256];
+        snprintf(buf, sizeof buf, "%s", list);
+        int bad = 0;
+        for (char *tok = strtok(buf, ", \t\n"); tok && !bad; tok = strtok(NULL, ", \t\n")) {
+            ms_acq_kind k;
+            if (ms_acq_lookup(tok, &k) != MS_SUCCESS) {
+                add_issue(c, MS_ERR_INVALID, line,
+                          "<campaign acquisitions=\"%s\">: '%.40s' is not an acquisition "
+                          "function; valid: ei (or mei), pi (or mli), mu, ucb, mean, random",
+                          list, tok);
+                bad = 1;
+            } else if (!campaign_add_acq(cp, k)) {
+                add_issue(c, MS_ERR_INVALID, line,
+                          "<campaign acquisitions=\"%s\">: '%.40s' is given twice", list, tok);
+                bad = 1;
+            }
+        }
+        if (!bad && cp->n_acq == 0)
+            add_issue(c, MS_ERR_INVALID, line,
+                      "<campaign acquisitions=\"%s\">: no acquisition function given", list);
+        return;
+    }
+    /* default: the <acquisition> function against random picking */
+    ms_acq_kind k = MS_ACQ_EI;
+    const char *f = w->acquisition;
+    if (!strcmp(f, "mli") || !strcmp(f, "probability")) k = MS_ACQ_PI;
+    else if (f[0] && ms_acq_lookup(f, &k) != MS_SUCCESS) k = MS_ACQ_EI;
+    campaign_add_acq(cp, k);
+    campaign_add_acq(cp, MS_ACQ_RANDOM);
 }
 
 static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir, ms_workflow *w)
@@ -909,11 +980,15 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
         add_issue(c, MS_ERR_UNSUPPORTED, models ? node_line(models) : root_line,
                   "<models>: the screen takes at most %d models (a classifier and a surrogate; "
                   "the model trained by this workflow counts)", MS_WORKFLOW_SCREEN_MODELS);
-    /* Parts this build cannot run. */
-    if (w->stage == MS_WORKFLOW_CAMPAIGN)
-        add_issue(c, MS_ERR_UNSUPPORTED, root_line,
-                  "stage 'campaign' is not available in matscreen run yet (use matscreen "
-                  "campaign); the rest of the workflow was checked");
+    /* Stage campaign: its settings, and a surrogate campaign.h provides. */
+    if (w->stage == MS_WORKFLOW_CAMPAIGN) {
+        check_campaign(c, campaign, w);
+        const char *kind = ms_workflow_learner_name(w->training.kind);
+        if (w->training.present && strcmp(kind, "forest") != 0 && strcmp(kind, "gp") != 0)
+            add_issue(c, MS_ERR_UNSUPPORTED, w->training.line,
+                      "<training kind=\"%s\">: stage campaign needs a surrogate with an "
+                      "uncertainty: forest or gp", w->training.kind);
+    }
 }
 
 /* Depth of the element tree (bounded by libxml2's own parse limit). */

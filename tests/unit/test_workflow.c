@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "matscreen/acquisition.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/report.h"
 #include "matscreen/workflow.h"
@@ -127,12 +128,47 @@ static void test_invalid(void)
     expect_one("unknown_stage.xml", MS_ERR_INVALID, 2,
                "'scren' is not one of: screen, train, evaluate, campaign");
     expect_one("schema_violation.xml", MS_ERR_INVALID, 14, "<descriptor> is not allowed here");
-    expect_one("unavailable_stage.xml", MS_ERR_UNSUPPORTED, 2,
-               "stage 'campaign' is not available in matscreen run yet");
+    expect_one("bad_acquisition.xml", MS_ERR_INVALID, 12,
+               "<campaign acquisitions=\"mei, thompson, random\">: 'thompson' is not an "
+               "acquisition function; valid: ei (or mei)");
+    expect_one("campaign_learner.xml", MS_ERR_UNSUPPORTED, 8,
+               "<training kind=\"logistic\">: stage campaign needs a surrogate with an "
+               "uncertainty: forest or gp");
     expect_one("unknown_learner.xml", MS_ERR_UNSUPPORTED, 16,
                "<training kind=\"sparse-gp\">: this build has no such learner; it has: forest");
     expect_one("missing_structures.xml", MS_ERR_INVALID, 16,
                "<training>: stage 'train' needs <structures path=\"DIR\"/>");
+}
+
+/* Stage campaign: defaults without <campaign> (the <acquisition> function against random). */
+static void test_campaign(void)
+{
+    ms_workflow *w = NULL;
+    CU_ASSERT_EQUAL(load("workflows/unavailable_stage.xml", &w), MS_SUCCESS);
+    if (w) {
+        CU_ASSERT_EQUAL(w->stage, MS_WORKFLOW_CAMPAIGN);
+        CU_ASSERT_EQUAL(w->campaign.line, 0);
+        CU_ASSERT_EQUAL(w->campaign.n0, 10);
+        CU_ASSERT_EQUAL(w->campaign.batch, 1);
+        CU_ASSERT_EQUAL(w->campaign.budget, 50);
+        CU_ASSERT_EQUAL(w->campaign.seeds, 10);
+        CU_ASSERT_EQUAL(w->campaign.n_acq, 2);
+        CU_ASSERT_EQUAL(w->campaign.acq[0], MS_ACQ_EI);
+        CU_ASSERT_EQUAL(w->campaign.acq[1], MS_ACQ_RANDOM);
+    }
+    ms_workflow_free(w);
+    w = NULL;
+    CU_ASSERT_EQUAL(load("../../workflows/active-learning.xml", &w), MS_SUCCESS);
+    if (w) {
+        CU_ASSERT_EQUAL(w->campaign.n0, 10);
+        CU_ASSERT_EQUAL(w->campaign.budget, 60);
+        CU_ASSERT_EQUAL(w->campaign.seeds, 5);
+        CU_ASSERT_EQUAL(w->campaign.n_acq, 2);
+        CU_ASSERT_EQUAL(w->campaign.acq[0], MS_ACQ_EI);
+        CU_ASSERT_EQUAL(w->campaign.acq[1], MS_ACQ_RANDOM);
+        CU_ASSERT_STRING_EQUAL(w->training.formula_column, "Reduced Composition");
+    }
+    ms_workflow_free(w);
 }
 
 static void test_hostile(void)
@@ -187,11 +223,8 @@ static void test_ready_workflows(void)
     }
     ms_workflow_free(w);
     st = load("../../workflows/active-learning.xml", &w);
-    CU_ASSERT(st == MS_SUCCESS || st == MS_ERR_UNSUPPORTED);
-    if (st != MS_SUCCESS) {
-        CU_ASSERT_EQUAL(issues.n, 1);
-        CU_ASSERT_PTR_NOT_NULL(strstr(issues.items[0].message, "stage 'campaign' is not available"));
-    }
+    CU_ASSERT_EQUAL(st, MS_SUCCESS);
+    if (w) CU_ASSERT_EQUAL(w->stage, MS_WORKFLOW_CAMPAIGN);
     ms_workflow_free(w);
 }
 
@@ -342,6 +375,7 @@ int ms_suite_workflow(void)
     if (!CU_add_test(s, "valid workflow: every field", test_valid) ||
         !CU_add_test(s, "filters", test_filters) ||
         !CU_add_test(s, "invalid workflows: one error each, with its line", test_invalid) ||
+        !CU_add_test(s, "stage campaign settings", test_campaign) ||
         !CU_add_test(s, "hostile XML is rejected", test_hostile) ||
         !CU_add_test(s, "ready workflows", test_ready_workflows) ||
         !CU_add_test(s, "report.html", test_report))
