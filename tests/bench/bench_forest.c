@@ -1,21 +1,34 @@
 /*
  * Forest training time on 50,000 x 132 (Magpie features of CrabNet mp_e_hull train + val
- * formulas, 48,163 rows; the first 1,837 rows are repeated with relative noise 1e-6 to reach
+ * formulas, 48,162 rows; the first 1,838 rows are repeated with relative noise 1e-6 to reach
  * 50,000), target e_hull. RandomForestRegressor defaults: 100 trees, all features per split,
  * min_samples_leaf 1, bootstrap. Run as `bench_forest DATA_DIR [CSV_OUT]` (single process) or
  * under `mpirun -np 2` (trees spread over ranks). With CSV_OUT rank 0 writes the matrix
  * (132 feature columns then y) for the scikit-learn comparison in docs/models.md.
+ * Full usage: `bench_forest DATA_DIR [CSV_OUT|-] [ROWS] [RECALIBRATE]`: ROWS (default 50000)
+ * uses the first ROWS rows; RECALIBRATE 0 skips the jackknife OOB recalibration (the OOB mean
+ * prediction is always computed by ms_forest_fit). Prints wall seconds and CPU seconds (user +
+ * system from getrusage, summed over ranks) of ms_forest_fit.
  */
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "matscreen/cv.h"
 #include "matscreen/element.h"
 #include "matscreen/forest.h"
 #include "matscreen/rng.h"
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru)) return 0;
+    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
 
 static ms_status load(const char *dir, const char *name, const ms_element_table *t, ms_dataset *d)
 {
@@ -44,7 +57,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_forest: %s\n", ms_error_message());
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    const size_t n = 50000, p = a.n_features;
+    const size_t n_full = 50000, p = a.n_features;
+    size_t n = argc > 3 ? (size_t)strtoul(argv[3], NULL, 10) : n_full;
+    if (n < 2 || n > n_full) n = n_full;
     ms_matrix x;
     double *y = malloc(n * sizeof *y);
     ms_matrix_alloc(&x, n, p);
@@ -62,7 +77,7 @@ int main(int argc, char **argv)
         }
         y[i] = d->y[r];
     }
-    if (argc > 2 && rank == 0) {
+    if (argc > 2 && strcmp(argv[2], "-") != 0 && rank == 0) {
         FILE *f = fopen(argv[2], "w");
         for (size_t i = 0; f && i < n; i++) {
             for (size_t j = 0; j < p; j++) fprintf(f, "%.17g,", MS_AT(&x, i, j));
@@ -72,19 +87,23 @@ int main(int argc, char **argv)
     }
     ms_forest_params prm;
     ms_forest_params_default(&prm);
+    if (argc > 4) prm.recalibrate = atoi(argv[4]) != 0;
     ms_forest *f = NULL;
     MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = MPI_Wtime();
+    double t0 = MPI_Wtime(), c0 = cpu_seconds();
     ms_status st = ms_forest_fit(&prm, &x, y, 0, MPI_COMM_WORLD, &f);
-    double secs = MPI_Wtime() - t0;
+    double secs = MPI_Wtime() - t0, cpu = cpu_seconds() - c0, cpu_all = cpu;
+    MPI_Reduce(&cpu, &cpu_all, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
     if (rank == 0) {
         if (st) fprintf(stderr, "bench_forest: %s\n", ms_error_message());
         else {
             ms_forest_oob o;
             ms_forest_oob_summary(f, &o);
-            printf("forest fit %zu x %zu, %zu trees, all features, %d rank%s: %.2f s "
-                   "(incl. OOB + recalibration; oob mae %.4f, %zu nodes)\n",
-                   n, p, prm.n_trees, size, size > 1 ? "s" : "", secs, o.mae, ms_forest_n_nodes(f));
+            printf("forest fit %zu x %zu, %zu trees, all features, %d rank%s: %.2f s wall, "
+                   "%.2f s CPU (incl. OOB%s; oob mae %.4f, %zu nodes)\n",
+                   n, p, prm.n_trees, size, size > 1 ? "s" : "", secs, cpu_all,
+                   prm.recalibrate ? " + recalibration" : ", no recalibration", o.mae,
+                   ms_forest_n_nodes(f));
         }
     }
     ms_forest_free(f);
