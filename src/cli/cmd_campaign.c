@@ -19,7 +19,7 @@
 
 #include "commands.h"
 #include "matscreen/campaign.h"
-#include "matscreen/cv.h"
+#include "matscreen/dataset.h"
 #include "matscreen/element.h"
 
 static void campaign_usage(FILE *out)

@@ -25,7 +25,7 @@
 #include "matscreen/campaign.h"
 #include "matscreen/composition.h"
 #include "matscreen/csv.h"
-#include "matscreen/cv.h"
+#include "matscreen/dataset.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
 #include "matscreen/model.h"
