@@ -3,10 +3,9 @@
  * workflow's <models><training> element.
  *
  * The steps are those of `matscreen train` and `matscreen evaluate` (src/cli/cmd_train.c,
- * src/cli/cmd_evaluate.c): ms_dataset_load (labels CSV + structures, cv.h), ms_model_fit,
- * ms_cv_predict / ms_cv_score, ms_model_predict, ms_model_save. Those commands keep their own
- * static copies of this glue; both should call these functions later (see the report of the
- * workflow stages issue).
+ * src/cli/cmd_evaluate.c), through the same library calls: ms_dataset_load (labels CSV +
+ * structures, dataset.h), ms_train_fit and ms_train_cross_validate (train.h), ms_model_predict,
+ * ms_model_save.
  *
  * Every rank loads and featurises the same dataset (deterministic) and the fits are collective;
  * rank 0 writes the model file and DIR/evaluation.csv (id, observed, predicted, sigma: the
@@ -26,10 +25,10 @@
 #include "matscreen/campaign.h"
 #include "matscreen/cv.h"
 #include "matscreen/element.h"
-#include "matscreen/forest.h"
 #include "matscreen/hash.h"
 #include "matscreen/metrics.h"
 #include "matscreen/model.h"
+#include "matscreen/train.h"
 #include "matscreen/workflow.h"
 
 const char *ms_workflow_learner_name(const char *kind)
@@ -158,28 +157,22 @@ static void summary_init(ms_workflow_model_summary *s)
     s->within1 = s->within2 = s->miscal_area = s->accuracy = s->roc_auc = NAN;
 }
 
-/* Out-of-fold predictions of spec on d into mu, sg; adds cvK_* metrics to m when given. */
+/* The learner of <training kind> with default options, seeded from the workflow, for d's task. */
+static void learner_spec(const ms_workflow *w, const ms_dataset *d, ms_model_spec *spec)
+{
+    ms_model_spec_default(spec);
+    spec->kind = ms_workflow_learner_name(w->training.kind);
+    spec->task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
+    spec->seed = w->seed;
+}
+
+/* Out-of-fold predictions of spec on d into mu, sg (ms_train_cross_validate); adds cvK_* metrics
+ * to m when given. A workflow with more folds than labelled rows is an error. */
 static ms_status cross_validate(const ms_model_spec *spec, const ms_dataset *d, size_t k,
                                 uint64_t seed, MPI_Comm comm, ms_model *m, double *mu, double *sg)
 {
-    size_t n = d->n;
-    MS_CHECK(n >= k, MS_ERR_INVALID, "%zu labelled rows are too few for %zu folds", n, k);
-    int *fold = malloc((n + 1) * sizeof *fold);
-    if (!fold) return ms_error_set(MS_ERR_NOMEM, "out of memory");
-    if (d->classification) ms_folds_stratified(d->y, n, k, seed, fold);
-    else ms_folds_kfold(n, k, seed, fold);
-    ms_status st = ms_cv_predict(spec, &d->x, d->y, fold, k, comm, mu, sg);
-    ms_cv_scores sc;
-    if (st == MS_SUCCESS)
-        st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n, k,
-                         &sc);
-    for (size_t q = 0; m && st == MS_SUCCESS && q < sc.n_scores; q++) {
-        char name[64];
-        snprintf(name, sizeof name, "cv%zu_%s", k, sc.name[q]);
-        st = ms_model_add_metric(m, name, sc.mean[q]);
-    }
-    free(fold);
-    return st;
+    MS_CHECK(d->n >= k, MS_ERR_INVALID, "%zu labelled rows are too few for %zu folds", d->n, k);
+    return ms_train_cross_validate(spec, d, k, seed, comm, m, mu, sg);
 }
 
 ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
@@ -200,32 +193,10 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
     if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
     st = agree(comm, st);
     ms_model_spec spec;
-    ms_model_spec_default(&spec);
-    spec.kind = ms_workflow_learner_name(w->training.kind);
-    spec.task = d.classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
-    spec.seed = w->seed;
+    learner_spec(w, &d, &spec);
     ms_model *m = NULL;
     if (st == MS_SUCCESS)
-        st = agree(comm, ms_model_fit(&spec, &d.x, d.y, (const char *const *)d.feature_names, comm,
-                                      &m));
-    if (st == MS_SUCCESS)
-        st = ms_model_set_meta(m, d.target_name, ds.log10_target, ds.threshold, d.set_name,
-                               d.set_version, d.set_signature);
-    if (st == MS_SUCCESS && !d.classification) {
-        double s = 0;
-        for (size_t i = 0; i < d.n; i++) s += d.y[i];
-        st = ms_model_add_metric(m, "train_mean", s / (double)d.n);
-    }
-    if (st == MS_SUCCESS && m->type == &ms_model_type_forest) {
-        ms_forest_oob o;
-        ms_forest_oob_summary(m->state, &o);
-        if (d.classification) {
-            ms_model_add_metric(m, "oob_roc_auc", o.roc_auc);
-        } else {
-            ms_model_add_metric(m, "oob_mae", o.mae);
-            ms_model_add_metric(m, "oob_r2", o.r2);
-        }
-    }
+        st = agree(comm, ms_train_fit(&spec, &d, ds.log10_target, ds.threshold, 0, comm, &m));
     double *mu = NULL, *sg = NULL;
     if (st == MS_SUCCESS) {
         mu = malloc((d.n + 1) * sizeof *mu);
@@ -291,10 +262,7 @@ ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *
         k = 0;
     } else if (st == MS_SUCCESS) {
         ms_model_spec spec;
-        ms_model_spec_default(&spec);
-        spec.kind = ms_workflow_learner_name(w->training.kind);
-        spec.task = d.classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
-        spec.seed = w->seed;
+        learner_spec(w, &d, &spec);
         st = agree(comm, cross_validate(&spec, &d, k, w->seed, comm, NULL, mu, sg));
     }
     if (st == MS_SUCCESS && rank == 0)
