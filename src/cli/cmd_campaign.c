@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "al_args.h"
 #include "commands.h"
 #include "matscreen/campaign.h"
 #include "matscreen/dataset.h"
@@ -63,11 +64,10 @@ static void campaign_usage(FILE *out)
 }
 
 typedef struct campaign_args {
-    const char *matbench, *labels, *formula_col, *target, *set, *output, *acq_list, *surrogate;
-    int log10, minimize, help;
+    ms_al_args al; /* data, --acq list, --minimize, --xi, --kappa, --radius, --set, -s, -o DIR */
+    const char *surrogate;
     size_t seeds, n0, batch, budget, max_rows, trees;
-    double top, radius, xi, kappa;
-    uint64_t seed;
+    double top;
     ms_acq_kind kinds[MS_ACQ_COUNT];
     size_t n_kinds;
 } campaign_args;
@@ -91,63 +91,44 @@ static int parse_acq_list(const char *list, campaign_args *a)
 static int parse(int argc, char **argv, campaign_args *a, int rank)
 {
     memset(a, 0, sizeof *a);
+    ms_al_args_default(&a->al, "ei,pi,mu,ucb,mean,random");
     a->seeds = 20;
     a->n0 = 10;
     a->batch = 1;
     a->top = 0.01;
-    a->radius = 0.25;
-    a->kappa = 2.0;
     a->trees = 100;
-    a->acq_list = "ei,pi,mu,ucb,mean,random";
     a->surrogate = "gp";
     static const struct option longopts[] = {
-        {"matbench", required_argument, 0, 'M'}, {"labels", required_argument, 0, 'l'},
-        {"formula-column", required_argument, 0, 'F'}, {"target", required_argument, 0, 't'},
-        {"log10", no_argument, 0, 'L'}, {"minimize", no_argument, 0, 'm'},
-        {"acq", required_argument, 0, 'a'}, {"seeds", required_argument, 0, 'S'},
-        {"n0", required_argument, 0, 'n'}, {"batch", required_argument, 0, 'b'},
-        {"budget", required_argument, 0, 'B'}, {"top", required_argument, 0, 'T'},
-        {"radius", required_argument, 0, 'r'}, {"xi", required_argument, 0, 'x'},
-        {"kappa", required_argument, 0, 'k'}, {"surrogate", required_argument, 0, 'g'},
-        {"trees", required_argument, 0, 'e'}, {"set", required_argument, 0, 'E'},
-        {"seed", required_argument, 0, 's'}, {"max-rows", required_argument, 0, 'N'},
-        {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        MS_AL_LONGOPTS,
+        {"seeds", required_argument, 0, 'S'}, {"n0", required_argument, 0, 'n'},
+        {"batch", required_argument, 0, 'b'}, {"budget", required_argument, 0, 'B'},
+        {"top", required_argument, 0, 'T'}, {"surrogate", required_argument, 0, 'g'},
+        {"trees", required_argument, 0, 'e'}, {"max-rows", required_argument, 0, 'N'},
+        {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
     int c;
     while ((c = getopt_long(argc, argv, "l:t:s:o:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'M': a->matbench = optarg; break;
-        case 'l': a->labels = optarg; break;
-        case 'F': a->formula_col = optarg; break;
-        case 't': a->target = optarg; break;
-        case 'L': a->log10 = 1; break;
-        case 'm': a->minimize = 1; break;
-        case 'a': a->acq_list = optarg; break;
         case 'S': a->seeds = (size_t)strtoul(optarg, NULL, 10); break;
         case 'n': a->n0 = (size_t)strtoul(optarg, NULL, 10); break;
         case 'b': a->batch = (size_t)strtoul(optarg, NULL, 10); break;
         case 'B': a->budget = (size_t)strtoul(optarg, NULL, 10); break;
         case 'T': a->top = strtod(optarg, NULL); break;
-        case 'r': a->radius = strtod(optarg, NULL); break;
-        case 'x': a->xi = strtod(optarg, NULL); break;
-        case 'k': a->kappa = strtod(optarg, NULL); break;
         case 'g': a->surrogate = optarg; break;
         case 'e': a->trees = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'E': a->set = optarg; break;
-        case 's': a->seed = strtoull(optarg, NULL, 10); break;
         case 'N': a->max_rows = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'o': a->output = optarg; break;
-        case 'h': a->help = 1; return 0;
-        default: return 2;
+        default:
+            if (!ms_al_args_option(&a->al, c, optarg)) return 2;
+            if (a->al.help) return 0;
         }
     }
     const char *err = NULL;
     if (optind < argc) err = "unexpected argument";
-    else if (!a->matbench && !a->labels) err = "give --matbench FILE or -l LABELS.csv";
-    else if (a->labels && !a->formula_col) err = "-l needs --formula-column";
-    else if (!a->output) err = "-o DIR is required";
-    else if (parse_acq_list(a->acq_list, a) != 0) err = "bad or repeated name in --acq";
+    else if (!a->al.matbench && !a->al.labels) err = "give --matbench FILE or -l LABELS.csv";
+    else if (a->al.labels && !a->al.formula_col) err = "-l needs --formula-column";
+    else if (!a->al.output) err = "-o DIR is required";
+    else if (parse_acq_list(a->al.acq, a) != 0) err = "bad or repeated name in --acq";
     else if (a->seeds < 1 || a->seeds > 100000) err = "--seeds must be 1..100000";
     else if (a->batch < 1) err = "--batch must be >= 1";
     else if (!(a->top > 0 && a->top <= 1)) err = "--top must be in (0, 1]";
@@ -229,14 +210,14 @@ static void svg_panel(FILE *f, double ox, double oy, double w, double h, const c
 static int write_outputs(const campaign_args *a, const ms_dataset *d,
                          const ms_campaign_result *res)
 {
-    if (mkdir(a->output, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "matscreen campaign: cannot create %s: %s\n", a->output,
+    if (mkdir(a->al.output, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "matscreen campaign: cannot create %s: %s\n", a->al.output,
                 strerror(errno));
         return 1;
     }
     char path[4096];
     size_t S = a->seeds;
-    snprintf(path, sizeof path, "%s/campaign.csv", a->output);
+    snprintf(path, sizeof path, "%s/campaign.csv", a->al.output);
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "matscreen campaign: cannot write %s\n", path);
@@ -245,7 +226,7 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d,
     ms_campaign_write_runs(f, a->kinds, a->n_kinds, S, res);
     int bad = fclose(f) != 0;
 
-    snprintf(path, sizeof path, "%s/summary.csv", a->output);
+    snprintf(path, sizeof path, "%s/summary.csv", a->al.output);
     f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "matscreen campaign: cannot write %s\n", path);
@@ -260,8 +241,8 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d,
     bad |= fclose(f) != 0;
     printf("pool %zu rows (%zu dropped), target %s%s (%s), best set %zu, top set %zu "
            "(top %.3g), n0 %zu, batch %zu, %zu seeds, surrogate %s\n",
-           d->n, d->n_dropped, a->log10 ? "log10 " : "", d->target_name,
-           a->minimize ? "minimise" : "maximise", res[0].n_best, res[0].n_top, a->top, a->n0,
+           d->n, d->n_dropped, a->al.log10 ? "log10 " : "", d->target_name,
+           a->al.minimize ? "minimise" : "maximise", res[0].n_best, res[0].n_top, a->top, a->n0,
            a->batch, S, a->surrogate);
     printf("| acquisition | to best: mean ± std | median [min, max] | to top %.3g%%: mean ± std "
            "| median [min, max] | speed-up vs random (best / top) |\n|---|---|---|---|---|---|\n",
@@ -279,7 +260,7 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d,
     size_t xmax = 1;
     for (size_t t = 0; t < a->n_kinds * S; t++)
         if (res[t].acquired > xmax) xmax = res[t].acquired;
-    snprintf(path, sizeof path, "%s/campaign.svg", a->output);
+    snprintf(path, sizeof path, "%s/campaign.svg", a->al.output);
     f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "matscreen campaign: cannot write %s\n", path);
@@ -291,7 +272,7 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d,
             2 * W + 200, H + 110);
     fprintf(f, "<text x=\"%.0f\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">%s%s, %zu rows, "
                "n0 %zu, batch %zu, surrogate %s, %zu seeds (band: +-1 binomial s.e.)</text>\n",
-            W + 100, a->log10 ? "log10 " : "", d->target_name, d->n, a->n0, a->batch,
+            W + 100, a->al.log10 ? "log10 " : "", d->target_name, d->n, a->n0, a->batch,
             a->surrogate, S);
     char title[128];
     svg_panel(f, 70, 50, W, H, "best material found", a, res, 0, xmax);
@@ -299,25 +280,14 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d,
     svg_panel(f, W + 170, 50, W, H, title, a, res, 1, xmax);
     fprintf(f, "</svg>\n");
     bad |= fclose(f) != 0;
-    if (bad) fprintf(stderr, "matscreen campaign: error writing %s\n", a->output);
+    if (bad) fprintf(stderr, "matscreen campaign: error writing %s\n", a->al.output);
     return bad;
 }
 
 static int run(const campaign_args *a, int rank, int size)
 {
     ms_dataset_spec ds;
-    ms_dataset_spec_default(&ds);
-    if (a->matbench) {
-        ds.source = MS_DATASET_MATBENCH;
-        ds.path = a->matbench;
-    } else {
-        ds.source = MS_DATASET_FORMULA_CSV;
-        ds.path = a->labels;
-        ds.formula_column = a->formula_col;
-    }
-    ds.target = a->target;
-    ds.set = a->set ? a->set : "magpie";
-    ds.log10_target = a->log10;
+    ms_al_args_data_spec(&a->al, a->al.target, &ds);
     ds.max_rows = a->max_rows;
     ms_element_table *elements = NULL;
     ms_dataset d;
@@ -344,15 +314,15 @@ static int run(const campaign_args *a, int rank, int size)
         ms_campaign_options o;
         ms_campaign_options_default(&o);
         o.acq.kind = a->kinds[q];
-        o.acq.minimize = a->minimize;
-        o.acq.xi = a->xi;
-        o.acq.kappa = a->kappa;
+        o.acq.minimize = a->al.minimize;
+        o.acq.xi = a->al.xi;
+        o.acq.kappa = a->al.kappa;
         o.n0 = a->n0;
         o.batch = a->batch;
         o.budget = o.acq.kind == MS_ACQ_RANDOM ? 0 : a->budget; /* random costs nothing */
         o.top_frac = a->top;
-        o.radius = a->radius;
-        o.seed = a->seed;
+        o.radius = a->al.radius;
+        o.seed = a->al.seed;
         ms_surrogate sur = {0};
         ms_status cs = MS_SUCCESS;
         if (o.acq.kind != MS_ACQ_RANDOM)
@@ -396,7 +366,7 @@ int ms_cmd_campaign(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     campaign_args a;
     int rc = parse(argc, argv, &a, rank);
-    if (rc == 0 && a.help) {
+    if (rc == 0 && a.al.help) {
         if (rank == 0) campaign_usage(stdout);
     } else if (rc == 0) {
         rc = run(&a, rank, size);
