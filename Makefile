@@ -39,10 +39,13 @@ LIB_SRC  := $(sort $(wildcard src/core/*.c src/io/*.c src/quality/*.c src/featur
                               src/ml/*.c src/parallel/*.c src/workflow/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
+# Helpers shared by the unit runner, the benchmarks and the integration drivers (test data).
+TEST_COMMON_SRC := $(sort $(wildcard tests/common/*.c))
 BENCH_SRC:= $(sort $(wildcard tests/bench/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+TEST_COMMON_OBJ := $(TEST_COMMON_SRC:%.c=$(BUILD)/%.o)
 LIB      := $(BUILD)/libmatscreen.a
 BIN      ?= matscreen
 TEST_BIN := $(BUILD)/tests/unit/run_tests
@@ -66,13 +69,13 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(MS_LDLIBS)
 
-$(TEST_BIN): $(TEST_OBJ) $(LIB)
-	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(MS_LDLIBS) \
+$(TEST_BIN): $(TEST_OBJ) $(TEST_COMMON_OBJ) $(LIB)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $(TEST_OBJ) $(TEST_COMMON_OBJ) $(LIB) $(MS_LDLIBS) \
 	    $(shell $(PKG_CONFIG) --libs cunit)
 
-$(BUILD)/tests/bench/%: tests/bench/%.c $(LIB)
+$(BUILD)/tests/bench/%: tests/bench/%.c $(TEST_COMMON_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $< $(LIB) $(MS_LDLIBS)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $< $(TEST_COMMON_OBJ) $(LIB) $(MS_LDLIBS)
 
 # Debian packages of DESIGN.md section 4. apt-get runs only when something is missing.
 DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libscalapack-openmpi-dev \
@@ -104,9 +107,9 @@ check-unit: $(TEST_BIN) $(BIN)
 # library) and the shared data; it prints "NAME: N passed, M failed" and exits non-zero on failure.
 INTEGRATION_DRIVERS := $(BUILD)/tests/integration/gp_mpi
 
-$(BUILD)/tests/integration/%: tests/integration/%.c $(LIB)
+$(BUILD)/tests/integration/%: tests/integration/%.c $(TEST_COMMON_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $< $(LIB) $(MS_LDLIBS)
+	$(CC) $(FINAL_CFLAGS) $(FINAL_LDFLAGS) -o $@ $< $(TEST_COMMON_OBJ) $(LIB) $(MS_LDLIBS)
 
 check-integration: $(BIN) $(LIB) $(INTEGRATION_DRIVERS)
 	@for t in tests/integration/*.sh; do \
@@ -142,7 +145,7 @@ uninstall:
 clean:
 	rm -rf $(BUILD) $(BIN)
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TEST_COMMON_OBJ:.o=.d)
 
 # Fuzz targets (make fuzz) live with their corpora in tests/fuzz; they need clang.
 -include tests/fuzz/fuzz.mk

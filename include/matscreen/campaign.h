@@ -33,14 +33,22 @@
  *     since the last optimisation, warm-started from the last optimum; in between it refits at
  *     fixed hyperparameters (one Cholesky per step). A kernel matrix that is not positive
  *     definite is retried with the noise multiplied by 10, up to 4 times.
- *   - Every function is Not collective (campaigns are distributed by the caller, one whole
- *     campaign per task; see src/cli/cmd_campaign.c).
+ *   - Every function is Not collective except ms_campaign_gather (campaigns are distributed by
+ *     the caller, one whole campaign per task; see src/cli/cmd_campaign.c and the workflow stage
+ *     campaign in src/workflow/stages.c).
+ *   - A set of campaigns compares n_acq acquisition functions acq[0..n_acq) over `seeds` seed
+ *     indices: task t = q * seeds + s runs acq[q] with seed index s, and its result is res[t]
+ *     (res has n_acq * seeds entries). The files of `matscreen campaign` and of the workflow
+ *     stage campaign are written from such a set: campaign.csv (ms_campaign_write_runs) and
+ *     summary.csv (ms_campaign_write_summary).
  */
 #ifndef MATSCREEN_CAMPAIGN_H
 #define MATSCREEN_CAMPAIGN_H
 
+#include <mpi.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "matscreen/acquisition.h"
 #include "matscreen/error.h"
@@ -80,6 +88,12 @@ void ms_surrogate_gp_defaults(ms_gp_options *opt, size_t d);
  * seed). fit trains on MPI_COMM_SELF and so needs MPI initialised (MS_ERR_USAGE otherwise).
  * sigma is the forest's jackknife / infinitesimal-jackknife estimate (forest.h). */
 ms_status ms_surrogate_forest_create(const ms_forest_params *params, ms_surrogate *out);
+
+/* The surrogate named name: "gp" (ms_surrogate_gp_defaults for d features, regrow 1.5) or
+ * "forest" (with forest, or ms_forest_params_default when forest is NULL). Unknown names fail
+ * with MS_ERR_USAGE. Free with ms_surrogate_free. */
+ms_status ms_surrogate_create(const char *name, size_t d, const ms_forest_params *forest,
+                              ms_surrogate *out);
 
 /* Frees the state and empties s; safe on an empty surrogate. */
 void ms_surrogate_free(ms_surrogate *s);
@@ -123,5 +137,43 @@ typedef struct ms_campaign_result {
  * collective. */
 ms_status ms_campaign_run(const ms_matrix *x, const double *y, const ms_campaign_options *opt,
                           ms_surrogate *sur, size_t s, ms_campaign_result *res);
+
+/* ---- sets of campaigns ----------------------------------------------------------------------- */
+
+/* Gathers on rank root the n results of tasks dealt over comm: every task was run by exactly one
+ * rank, and the others left its entry zeroed (as calloc does). One MPI_Reduce(SUM) of the integer
+ * fields and one of best_initial, so the gathered results are the computed ones bit for bit. On
+ * root, res then holds every result; elsewhere it is unchanged. Collective on comm. */
+ms_status ms_campaign_gather(ms_campaign_result *res, size_t n, int root, MPI_Comm comm);
+
+/* The acquisitions needed to find a best (or top) material over the seeds of one function. */
+typedef struct ms_campaign_stats {
+    double mean, std, median; /* std: sample standard deviation (ddof 1; 0 for one seed) */
+    size_t min, max;
+    size_t not_found;         /* campaigns that spent their budget first (censored counts) */
+} ms_campaign_stats;
+
+typedef struct ms_campaign_summary {
+    ms_campaign_stats best, top;
+    double speedup_best, speedup_top; /* random's mean / this mean; NaN without a RANDOM entry
+                                         in acq or when this mean is 0 */
+} ms_campaign_summary;
+
+/* Statistics of each acquisition function of a set (see the conventions) into out[0..n_acq).
+ * Fails only with MS_ERR_NOMEM. */
+ms_status ms_campaign_summarise(const ms_acq_kind *acq, size_t n_acq, size_t seeds,
+                                const ms_campaign_result *res, ms_campaign_summary *out);
+
+/* campaign.csv of a set: a header, then one row per campaign (acquisition, seed_index, to_best,
+ * found_best, to_top, found_top, acquired, rounds, n_pool, n_best, n_top, best_initial with
+ * %.17g). The caller opens and closes f (and checks fclose). */
+void ms_campaign_write_runs(FILE *f, const ms_acq_kind *acq, size_t n_acq, size_t seeds,
+                            const ms_campaign_result *res);
+
+/* summary.csv of a set: a header, then one row per acquisition function with sum[q] (from
+ * ms_campaign_summarise): seeds, best_* and top_* statistics, speed-ups against random. The
+ * caller opens and closes f. */
+void ms_campaign_write_summary(FILE *f, const ms_acq_kind *acq, size_t n_acq, size_t seeds,
+                               const ms_campaign_summary *sum);
 
 #endif /* MATSCREEN_CAMPAIGN_H */

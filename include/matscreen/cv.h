@@ -1,18 +1,6 @@
 /*
- * Evaluation data: labelled datasets (features + targets) and cross-validation folds.
- *
- * Datasets are read from
- *   - a Matbench task file (pandas "column" JSON: {"mbid": {...}, "composition": {...},
- *     "<target>": {...}}, e.g. matbench_glass.json); the target column is the one named, or the
- *     last column; booleans become 1/0;
- *   - a CSV with a formula column (CrabNet "formula,target");
- *   - a CSV with an id column whose structures are files DIR/<id>.cif (OBELiX: ID -> cifs/ID.cif),
- *     or with a column holding a structure path relative to the CSV.
- * Rows are featurised with a named descriptor set (descriptor.h): compositions with
- * ms_featurizer_compute_composition, structures with the structure featurizer (featurize.h).
- * Targets: optional log10 (rows with a target <= 0 or not finite are dropped and counted) and an
- * optional classification threshold (label = target >= threshold, in the target's own units).
- * Every rank may load the same dataset independently (deterministic); nothing here is collective.
+ * Cross-validation: folds, out-of-fold predictions and their scores. The labelled datasets they
+ * run on are in dataset.h (included here, as callers of the folds need ms_dataset).
  *
  * Folds: fold[i] in 0..k-1 is the test fold of row i. k-fold shuffles rows with the stream
  * (seed, 0) and deals them in turn; stratified k-fold deals each class in turn (as scikit-learn's
@@ -25,51 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "matscreen/element.h"
+#include "matscreen/dataset.h"
 #include "matscreen/error.h"
 #include "matscreen/matrix.h"
-
-typedef enum ms_dataset_source {
-    MS_DATASET_MATBENCH = 0, /* path is a Matbench JSON */
-    MS_DATASET_FORMULA_CSV,  /* path is a CSV; formula_column holds formulas */
-    MS_DATASET_STRUCTURE_CSV /* path is a CSV; id_column names DIR/<id>.cif */
-} ms_dataset_source;
-
-typedef struct ms_dataset_spec {
-    ms_dataset_source source;
-    const char *path;
-    const char *target;          /* column; NULL = last column (Matbench) */
-    const char *formula_column;  /* default "formula" */
-    const char *id_column;       /* default "ID" (structure CSV) / "mbid" (Matbench ids) */
-    const char *structure_dir;   /* for MS_DATASET_STRUCTURE_CSV */
-    const char *set;             /* descriptor set name, default "magpie" */
-    int log10_target;
-    double threshold;            /* NaN: regression or labels given as booleans */
-    size_t max_rows;             /* 0 = all */
-} ms_dataset_spec;
-
-typedef struct ms_dataset {
-    size_t n;
-    ms_matrix x;            /* n x n_features raw features (NaN allowed) */
-    double *y;              /* learner target: transformed value or 0/1 label */
-    double *target;         /* target as read, before log10 / threshold */
-    char **ids;             /* n row ids (mbid, ID, or row number) */
-    size_t n_features;
-    char **feature_names;   /* n_features */
-    char set_name[64];
-    int set_version;
-    char set_signature[1024];
-    size_t n_dropped;       /* rows dropped (bad target, unreadable formula or structure) */
-    int classification;     /* 1 when y holds labels */
-    char target_name[256];
-} ms_dataset;
-
-void ms_dataset_spec_default(ms_dataset_spec *spec);
-
-/* Reads and featurises; table is the element table (borrowed). On failure d is empty. */
-ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *table,
-                          ms_dataset *d);
-void ms_dataset_free(ms_dataset *d);
 
 /* Folds. */
 void ms_folds_kfold(size_t n, size_t k, uint64_t seed, int *fold);

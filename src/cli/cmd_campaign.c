@@ -5,8 +5,9 @@
  * MPI: every rank reads and featurises the same data (deterministic). The campaigns (one per
  * acquisition function and seed index, task t = a * seeds + s) are dealt round-robin, task t to
  * rank t % size; each is serial and seeded from (seed, s) only, so the results are the same bits
- * for any number of ranks. Rank 0 gathers them with one MPI_Reduce(SUM) of integer and double
- * arrays where every task has exactly one non-zero contributor, and writes every file.
+ * for any number of ranks. Rank 0 gathers them (ms_campaign_gather: one MPI_Reduce(SUM) where
+ * every task has exactly one non-zero contributor) and writes every file; campaign.csv and
+ * summary.csv come from the campaign library, as in the workflow stage campaign.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,9 +18,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "al_args.h"
 #include "commands.h"
 #include "matscreen/campaign.h"
-#include "matscreen/cv.h"
+#include "matscreen/dataset.h"
 #include "matscreen/element.h"
 
 static void campaign_usage(FILE *out)
@@ -62,11 +64,10 @@ static void campaign_usage(FILE *out)
 }
 
 typedef struct campaign_args {
-    const char *matbench, *labels, *formula_col, *target, *set, *output, *acq_list, *surrogate;
-    int log10, minimize, help;
+    ms_al_args al; /* data, --acq list, --minimize, --xi, --kappa, --radius, --set, -s, -o DIR */
+    const char *surrogate;
     size_t seeds, n0, batch, budget, max_rows, trees;
-    double top, radius, xi, kappa;
-    uint64_t seed;
+    double top;
     ms_acq_kind kinds[MS_ACQ_COUNT];
     size_t n_kinds;
 } campaign_args;
@@ -90,63 +91,44 @@ static int parse_acq_list(const char *list, campaign_args *a)
 static int parse(int argc, char **argv, campaign_args *a, int rank)
 {
     memset(a, 0, sizeof *a);
+    ms_al_args_default(&a->al, "ei,pi,mu,ucb,mean,random");
     a->seeds = 20;
     a->n0 = 10;
     a->batch = 1;
     a->top = 0.01;
-    a->radius = 0.25;
-    a->kappa = 2.0;
     a->trees = 100;
-    a->acq_list = "ei,pi,mu,ucb,mean,random";
     a->surrogate = "gp";
     static const struct option longopts[] = {
-        {"matbench", required_argument, 0, 'M'}, {"labels", required_argument, 0, 'l'},
-        {"formula-column", required_argument, 0, 'F'}, {"target", required_argument, 0, 't'},
-        {"log10", no_argument, 0, 'L'}, {"minimize", no_argument, 0, 'm'},
-        {"acq", required_argument, 0, 'a'}, {"seeds", required_argument, 0, 'S'},
-        {"n0", required_argument, 0, 'n'}, {"batch", required_argument, 0, 'b'},
-        {"budget", required_argument, 0, 'B'}, {"top", required_argument, 0, 'T'},
-        {"radius", required_argument, 0, 'r'}, {"xi", required_argument, 0, 'x'},
-        {"kappa", required_argument, 0, 'k'}, {"surrogate", required_argument, 0, 'g'},
-        {"trees", required_argument, 0, 'e'}, {"set", required_argument, 0, 'E'},
-        {"seed", required_argument, 0, 's'}, {"max-rows", required_argument, 0, 'N'},
-        {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        MS_AL_LONGOPTS,
+        {"seeds", required_argument, 0, 'S'}, {"n0", required_argument, 0, 'n'},
+        {"batch", required_argument, 0, 'b'}, {"budget", required_argument, 0, 'B'},
+        {"top", required_argument, 0, 'T'}, {"surrogate", required_argument, 0, 'g'},
+        {"trees", required_argument, 0, 'e'}, {"max-rows", required_argument, 0, 'N'},
+        {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
     int c;
     while ((c = getopt_long(argc, argv, "l:t:s:o:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'M': a->matbench = optarg; break;
-        case 'l': a->labels = optarg; break;
-        case 'F': a->formula_col = optarg; break;
-        case 't': a->target = optarg; break;
-        case 'L': a->log10 = 1; break;
-        case 'm': a->minimize = 1; break;
-        case 'a': a->acq_list = optarg; break;
         case 'S': a->seeds = (size_t)strtoul(optarg, NULL, 10); break;
         case 'n': a->n0 = (size_t)strtoul(optarg, NULL, 10); break;
         case 'b': a->batch = (size_t)strtoul(optarg, NULL, 10); break;
         case 'B': a->budget = (size_t)strtoul(optarg, NULL, 10); break;
         case 'T': a->top = strtod(optarg, NULL); break;
-        case 'r': a->radius = strtod(optarg, NULL); break;
-        case 'x': a->xi = strtod(optarg, NULL); break;
-        case 'k': a->kappa = strtod(optarg, NULL); break;
         case 'g': a->surrogate = optarg; break;
         case 'e': a->trees = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'E': a->set = optarg; break;
-        case 's': a->seed = strtoull(optarg, NULL, 10); break;
         case 'N': a->max_rows = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'o': a->output = optarg; break;
-        case 'h': a->help = 1; return 0;
-        default: return 2;
+        default:
+            if (!ms_al_args_option(&a->al, c, optarg)) return 2;
+            if (a->al.help) return 0;
         }
     }
     const char *err = NULL;
     if (optind < argc) err = "unexpected argument";
-    else if (!a->matbench && !a->labels) err = "give --matbench FILE or -l LABELS.csv";
-    else if (a->labels && !a->formula_col) err = "-l needs --formula-column";
-    else if (!a->output) err = "-o DIR is required";
-    else if (parse_acq_list(a->acq_list, a) != 0) err = "bad or repeated name in --acq";
+    else if (!a->al.matbench && !a->al.labels) err = "give --matbench FILE or -l LABELS.csv";
+    else if (a->al.labels && !a->al.formula_col) err = "-l needs --formula-column";
+    else if (!a->al.output) err = "-o DIR is required";
+    else if (parse_acq_list(a->al.acq, a) != 0) err = "bad or repeated name in --acq";
     else if (a->seeds < 1 || a->seeds > 100000) err = "--seeds must be 1..100000";
     else if (a->batch < 1) err = "--batch must be >= 1";
     else if (!(a->top > 0 && a->top <= 1)) err = "--top must be in (0, 1]";
@@ -159,46 +141,13 @@ static int parse(int argc, char **argv, campaign_args *a, int rank)
     return 0;
 }
 
-/* Per-task results packed for the reduction. */
-enum { R_TO_BEST, R_TO_TOP, R_FOUND_BEST, R_FOUND_TOP, R_ACQUIRED, R_ROUNDS, R_N_BEST, R_N_TOP, R_COUNT };
-
-typedef struct stats {
-    double mean, std, median;
-    size_t min, max, censored;
-} stats;
-
-static int cmp_size(const void *pa, const void *pb)
-{
-    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    return a < b ? -1 : a > b;
-}
-
-/* mean, sample standard deviation (ddof 1), median of v[0..n) */
-static void summarise(size_t *v, const long *found, size_t n, stats *s)
-{
-    memset(s, 0, sizeof *s);
-    double sum = 0, ss = 0;
-    for (size_t i = 0; i < n; i++) {
-        sum += (double)v[i];
-        s->censored += !found[i];
-    }
-    s->mean = sum / (double)n;
-    for (size_t i = 0; i < n; i++) ss += ((double)v[i] - s->mean) * ((double)v[i] - s->mean);
-    s->std = n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0;
-    qsort(v, n, sizeof *v, cmp_size);
-    s->median = n % 2 ? (double)v[n / 2] : 0.5 * ((double)v[n / 2 - 1] + (double)v[n / 2]);
-    s->min = v[0];
-    s->max = v[n - 1];
-}
-
 static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
                                       "#555555"};
 
 /* One panel: fraction of campaigns that have found the material after t acquisitions (the
  * empirical distribution of the counts), with a band of +-1 binomial standard error. */
 static void svg_panel(FILE *f, double ox, double oy, double w, double h, const char *title,
-                      const campaign_args *a, const long *res, int which, int found_idx,
-                      size_t xmax)
+                      const campaign_args *a, const ms_campaign_result *res, int top, size_t xmax)
 {
     fprintf(f, "<g transform=\"translate(%.1f,%.1f)\">\n", ox, oy);
     fprintf(f, "<text x=\"%.1f\" y=\"-12\" text-anchor=\"middle\" font-size=\"14\">%s</text>\n",
@@ -229,8 +178,8 @@ static void svg_panel(FILE *f, double ox, double oy, double w, double h, const c
         for (size_t t = 0; t < npts; t++) {
             size_t c = 0;
             for (size_t s = 0; s < S; s++) {
-                const long *r = res + (q * S + s) * R_COUNT;
-                c += r[found_idx] && (size_t)r[which] <= t;
+                const ms_campaign_result *r = res + q * S + s;
+                c += top ? r->found_top && r->to_top <= t : r->found_best && r->to_best <= t;
             }
             F[t] = (double)c / (double)S;
         }
@@ -258,105 +207,60 @@ static void svg_panel(FILE *f, double ox, double oy, double w, double h, const c
     fprintf(f, "</g>\n");
 }
 
-static int write_outputs(const campaign_args *a, const ms_dataset *d, const long *res,
-                         const double *best_init)
+static int write_outputs(const campaign_args *a, const ms_dataset *d,
+                         const ms_campaign_result *res)
 {
-    if (mkdir(a->output, 0777) != 0 && errno != EEXIST) {
-        fprintf(stderr, "matscreen campaign: cannot create %s: %s\n", a->output, strerror(errno));
+    if (mkdir(a->al.output, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "matscreen campaign: cannot create %s: %s\n", a->al.output,
+                strerror(errno));
         return 1;
     }
     char path[4096];
     size_t S = a->seeds;
-    snprintf(path, sizeof path, "%s/campaign.csv", a->output);
+    snprintf(path, sizeof path, "%s/campaign.csv", a->al.output);
     FILE *f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "matscreen campaign: cannot write %s\n", path);
         return 1;
     }
-    fprintf(f, "acquisition,seed_index,to_best,found_best,to_top,found_top,acquired,rounds,"
-               "n_pool,n_best,n_top,best_initial\n");
-    for (size_t q = 0; q < a->n_kinds; q++)
-        for (size_t s = 0; s < S; s++) {
-            const long *r = res + (q * S + s) * R_COUNT;
-            fprintf(f, "%s,%zu,%ld,%ld,%ld,%ld,%ld,%ld,%zu,%ld,%ld,%.17g\n",
-                    ms_acq_name(a->kinds[q]), s, r[R_TO_BEST], r[R_FOUND_BEST], r[R_TO_TOP],
-                    r[R_FOUND_TOP], r[R_ACQUIRED], r[R_ROUNDS], d->n, r[R_N_BEST], r[R_N_TOP],
-                    best_init[q * S + s]);
-        }
+    ms_campaign_write_runs(f, a->kinds, a->n_kinds, S, res);
     int bad = fclose(f) != 0;
 
-    snprintf(path, sizeof path, "%s/summary.csv", a->output);
+    snprintf(path, sizeof path, "%s/summary.csv", a->al.output);
     f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "matscreen campaign: cannot write %s\n", path);
         return 1;
     }
-    size_t *v = malloc(S * sizeof *v);
-    long *found = malloc(S * sizeof *found);
-    if (!v || !found) {
-        free(v);
-        free(found);
+    ms_campaign_summary sum[MS_ACQ_COUNT];
+    if (ms_campaign_summarise(a->kinds, a->n_kinds, S, res, sum) != MS_SUCCESS) {
         fclose(f);
         return 1;
     }
-    stats rnd_best = {0}, rnd_top = {0};
-    int have_random = 0;
-    for (size_t q = 0; q < a->n_kinds; q++)
-        if (a->kinds[q] == MS_ACQ_RANDOM) {
-            for (size_t s = 0; s < S; s++) {
-                v[s] = (size_t)res[(q * S + s) * R_COUNT + R_TO_BEST];
-                found[s] = res[(q * S + s) * R_COUNT + R_FOUND_BEST];
-            }
-            summarise(v, found, S, &rnd_best);
-            for (size_t s = 0; s < S; s++) {
-                v[s] = (size_t)res[(q * S + s) * R_COUNT + R_TO_TOP];
-                found[s] = res[(q * S + s) * R_COUNT + R_FOUND_TOP];
-            }
-            summarise(v, found, S, &rnd_top);
-            have_random = 1;
-        }
-    fprintf(f, "acquisition,seeds,best_mean,best_std,best_median,best_min,best_max,best_not_found,"
-               "top_mean,top_std,top_median,top_min,top_max,top_not_found,speedup_best_vs_random,"
-               "speedup_top_vs_random\n");
-    printf("pool %zu rows (%zu dropped), target %s%s (%s), best set %ld, top set %ld "
+    ms_campaign_write_summary(f, a->kinds, a->n_kinds, S, sum);
+    bad |= fclose(f) != 0;
+    printf("pool %zu rows (%zu dropped), target %s%s (%s), best set %zu, top set %zu "
            "(top %.3g), n0 %zu, batch %zu, %zu seeds, surrogate %s\n",
-           d->n, d->n_dropped, a->log10 ? "log10 " : "", d->target_name,
-           a->minimize ? "minimise" : "maximise", res[R_N_BEST], res[R_N_TOP], a->top, a->n0,
+           d->n, d->n_dropped, a->al.log10 ? "log10 " : "", d->target_name,
+           a->al.minimize ? "minimise" : "maximise", res[0].n_best, res[0].n_top, a->top, a->n0,
            a->batch, S, a->surrogate);
     printf("| acquisition | to best: mean ± std | median [min, max] | to top %.3g%%: mean ± std "
            "| median [min, max] | speed-up vs random (best / top) |\n|---|---|---|---|---|---|\n",
            100 * a->top);
     for (size_t q = 0; q < a->n_kinds; q++) {
-        stats sb, st;
-        for (size_t s = 0; s < S; s++) {
-            v[s] = (size_t)res[(q * S + s) * R_COUNT + R_TO_BEST];
-            found[s] = res[(q * S + s) * R_COUNT + R_FOUND_BEST];
-        }
-        summarise(v, found, S, &sb);
-        for (size_t s = 0; s < S; s++) {
-            v[s] = (size_t)res[(q * S + s) * R_COUNT + R_TO_TOP];
-            found[s] = res[(q * S + s) * R_COUNT + R_FOUND_TOP];
-        }
-        summarise(v, found, S, &st);
-        double sp_b = have_random && sb.mean > 0 ? rnd_best.mean / sb.mean : NAN;
-        double sp_t = have_random && st.mean > 0 ? rnd_top.mean / st.mean : NAN;
-        fprintf(f, "%s,%zu,%.6g,%.6g,%.6g,%zu,%zu,%zu,%.6g,%.6g,%.6g,%zu,%zu,%zu,%.4g,%.4g\n",
-                ms_acq_name(a->kinds[q]), S, sb.mean, sb.std, sb.median, sb.min, sb.max,
-                sb.censored, st.mean, st.std, st.median, st.min, st.max, st.censored, sp_b, sp_t);
+        const ms_campaign_stats *sb = &sum[q].best, *st = &sum[q].top;
         printf("| %s | %s%.1f ± %.1f | %.1f [%zu, %zu]%s | %s%.1f ± %.1f | %.1f [%zu, %zu] | "
                "%.2fx / %.2fx |\n",
-               ms_acq_name(a->kinds[q]), sb.censored ? ">= " : "", sb.mean, sb.std, sb.median,
-               sb.min, sb.max, sb.censored ? " (budget hit)" : "", st.censored ? ">= " : "",
-               st.mean, st.std, st.median, st.min, st.max, sp_b, sp_t);
+               ms_acq_name(a->kinds[q]), sb->not_found ? ">= " : "", sb->mean, sb->std,
+               sb->median, sb->min, sb->max, sb->not_found ? " (budget hit)" : "",
+               st->not_found ? ">= " : "", st->mean, st->std, st->median, st->min, st->max,
+               sum[q].speedup_best, sum[q].speedup_top);
     }
-    free(v);
-    free(found);
-    bad |= fclose(f) != 0;
 
     size_t xmax = 1;
     for (size_t t = 0; t < a->n_kinds * S; t++)
-        if ((size_t)res[t * R_COUNT + R_ACQUIRED] > xmax) xmax = (size_t)res[t * R_COUNT + R_ACQUIRED];
-    snprintf(path, sizeof path, "%s/campaign.svg", a->output);
+        if (res[t].acquired > xmax) xmax = res[t].acquired;
+    snprintf(path, sizeof path, "%s/campaign.svg", a->al.output);
     f = fopen(path, "w");
     if (!f) {
         fprintf(stderr, "matscreen campaign: cannot write %s\n", path);
@@ -368,33 +272,22 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d, const long
             2 * W + 200, H + 110);
     fprintf(f, "<text x=\"%.0f\" y=\"18\" text-anchor=\"middle\" font-size=\"13\">%s%s, %zu rows, "
                "n0 %zu, batch %zu, surrogate %s, %zu seeds (band: +-1 binomial s.e.)</text>\n",
-            W + 100, a->log10 ? "log10 " : "", d->target_name, d->n, a->n0, a->batch, a->surrogate,
-            S);
+            W + 100, a->al.log10 ? "log10 " : "", d->target_name, d->n, a->n0, a->batch,
+            a->surrogate, S);
     char title[128];
-    svg_panel(f, 70, 50, W, H, "best material found", a, res, R_TO_BEST, R_FOUND_BEST, xmax);
+    svg_panel(f, 70, 50, W, H, "best material found", a, res, 0, xmax);
     snprintf(title, sizeof title, "a top-%.3g%% material found", 100 * a->top);
-    svg_panel(f, W + 170, 50, W, H, title, a, res, R_TO_TOP, R_FOUND_TOP, xmax);
+    svg_panel(f, W + 170, 50, W, H, title, a, res, 1, xmax);
     fprintf(f, "</svg>\n");
     bad |= fclose(f) != 0;
-    if (bad) fprintf(stderr, "matscreen campaign: error writing %s\n", a->output);
+    if (bad) fprintf(stderr, "matscreen campaign: error writing %s\n", a->al.output);
     return bad;
 }
 
 static int run(const campaign_args *a, int rank, int size)
 {
     ms_dataset_spec ds;
-    ms_dataset_spec_default(&ds);
-    if (a->matbench) {
-        ds.source = MS_DATASET_MATBENCH;
-        ds.path = a->matbench;
-    } else {
-        ds.source = MS_DATASET_FORMULA_CSV;
-        ds.path = a->labels;
-        ds.formula_column = a->formula_col;
-    }
-    ds.target = a->target;
-    ds.set = a->set ? a->set : "magpie";
-    ds.log10_target = a->log10;
+    ms_al_args_data_spec(&a->al, a->al.target, &ds);
     ds.max_rows = a->max_rows;
     ms_element_table *elements = NULL;
     ms_dataset d;
@@ -411,37 +304,29 @@ static int run(const campaign_args *a, int rank, int size)
         return 2;
     }
     size_t S = a->seeds, T = a->n_kinds * S;
-    long *res = calloc(T * R_COUNT, sizeof *res), *all = calloc(T * R_COUNT, sizeof *all);
-    double *bi = calloc(T, sizeof *bi), *bi_all = calloc(T, sizeof *bi_all);
-    int local_fail = !res || !all || !bi || !bi_all;
+    ms_campaign_result *res = calloc(T, sizeof *res);
+    int local_fail = !res;
+    ms_forest_params fp;
+    ms_forest_params_default(&fp);
+    fp.n_trees = a->trees;
     for (size_t t = (size_t)rank; !local_fail && t < T; t += (size_t)size) {
         size_t q = t / S, s = t % S;
         ms_campaign_options o;
         ms_campaign_options_default(&o);
         o.acq.kind = a->kinds[q];
-        o.acq.minimize = a->minimize;
-        o.acq.xi = a->xi;
-        o.acq.kappa = a->kappa;
+        o.acq.minimize = a->al.minimize;
+        o.acq.xi = a->al.xi;
+        o.acq.kappa = a->al.kappa;
         o.n0 = a->n0;
         o.batch = a->batch;
         o.budget = o.acq.kind == MS_ACQ_RANDOM ? 0 : a->budget; /* random costs nothing */
         o.top_frac = a->top;
-        o.radius = a->radius;
-        o.seed = a->seed;
+        o.radius = a->al.radius;
+        o.seed = a->al.seed;
         ms_surrogate sur = {0};
         ms_status cs = MS_SUCCESS;
-        if (o.acq.kind != MS_ACQ_RANDOM) {
-            if (strcmp(a->surrogate, "gp") == 0) {
-                ms_gp_options go;
-                ms_surrogate_gp_defaults(&go, d.x.cols);
-                cs = ms_surrogate_gp_create(&go, 1.5, &sur);
-            } else {
-                ms_forest_params fp;
-                ms_forest_params_default(&fp);
-                fp.n_trees = a->trees;
-                cs = ms_surrogate_forest_create(&fp, &sur);
-            }
-        }
+        if (o.acq.kind != MS_ACQ_RANDOM)
+            cs = ms_surrogate_create(a->surrogate, d.x.cols, &fp, &sur);
         ms_campaign_result r;
         double t0 = MPI_Wtime();
         if (cs == MS_SUCCESS) cs = ms_campaign_run(&d.x, d.y, &o, &sur, s, &r);
@@ -452,16 +337,7 @@ static int run(const campaign_args *a, int rank, int size)
             local_fail = 1;
             break;
         }
-        long *p = res + t * R_COUNT;
-        p[R_TO_BEST] = (long)r.to_best;
-        p[R_TO_TOP] = (long)r.to_top;
-        p[R_FOUND_BEST] = r.found_best;
-        p[R_FOUND_TOP] = r.found_top;
-        p[R_ACQUIRED] = (long)r.acquired;
-        p[R_ROUNDS] = (long)r.rounds;
-        p[R_N_BEST] = (long)r.n_best;
-        p[R_N_TOP] = (long)r.n_top;
-        bi[t] = r.best_initial;
+        res[t] = r;
         fprintf(stderr, "campaign: %s seed %zu: best after %zu, top after %zu (%.1f s, rank %d)\n",
                 ms_acq_name(o.acq.kind), s, r.to_best, r.to_top, MPI_Wtime() - t0, rank);
     }
@@ -470,15 +346,13 @@ static int run(const campaign_args *a, int rank, int size)
     int rc = 0;
     if (any_fail) {
         rc = 1;
-    } else {
-        MPI_Reduce(res, all, (int)(T * R_COUNT), MPI_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
-        MPI_Reduce(bi, bi_all, (int)T, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
-        if (rank == 0) rc = write_outputs(a, &d, all, bi_all);
+    } else if (ms_campaign_gather(res, T, 0, MPI_COMM_WORLD) != MS_SUCCESS) {
+        if (rank == 0) fprintf(stderr, "matscreen campaign: %s\n", ms_error_message());
+        rc = 1;
+    } else if (rank == 0) {
+        rc = write_outputs(a, &d, res);
     }
     free(res);
-    free(all);
-    free(bi);
-    free(bi_all);
     ms_dataset_free(&d);
     ms_element_table_free(elements);
     return rc;
@@ -492,7 +366,7 @@ int ms_cmd_campaign(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     campaign_args a;
     int rc = parse(argc, argv, &a, rank);
-    if (rc == 0 && a.help) {
+    if (rc == 0 && a.al.help) {
         if (rank == 0) campaign_usage(stdout);
     } else if (rc == 0) {
         rc = run(&a, rank, size);

@@ -5,7 +5,6 @@
  * same data (deterministic); model fits are collective (the forest spreads its trees over the
  * ranks); only rank 0 prints. Results do not depend on the number of ranks.
  */
-#include <getopt.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -266,18 +265,8 @@ int ms_cmd_evaluate(int argc, char **argv)
         ms_element_table *elements = NULL;
         ms_model *m = NULL;
         ms_dataset d;
-        memset(&d, 0, sizeof d);
-        ms_status st = ms_element_table_load_default(&elements);
-        if (st == MS_SUCCESS && a.model) st = ms_model_load(a.model, &m);
-        ms_dataset_spec ds;
-        ms_model_args_data_spec(&a, m, &ds);
-        if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
-        int ok = st == MS_SUCCESS, all_ok = 0;
-        if (!ok) fprintf(stderr, "matscreen evaluate (rank %d): %s\n", rank, ms_error_message());
-        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-        if (!all_ok) code = 2;
-        else if (m) code = run_heldout(&a, m, &d, rank);
-        else code = run_cv(&a, &d, rank);
+        code = ms_model_args_load(&a, "evaluate", rank, &elements, &m, &d);
+        if (code == 0) code = m ? run_heldout(&a, m, &d, rank) : run_cv(&a, &d, rank);
         ms_dataset_free(&d);
         ms_model_free(m);
         ms_element_table_free(elements);

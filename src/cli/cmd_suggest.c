@@ -20,12 +20,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "al_args.h"
 #include "commands.h"
 #include "matscreen/batch.h"
 #include "matscreen/campaign.h"
 #include "matscreen/composition.h"
 #include "matscreen/csv.h"
-#include "matscreen/cv.h"
+#include "matscreen/dataset.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
 #include "matscreen/model.h"
@@ -60,73 +61,53 @@ static void suggest_usage(FILE *out)
 }
 
 typedef struct suggest_args {
-    const char *model, *labels, *matbench, *formula_col, *pool_col, *target, *target2, *gate;
-    const char *set, *output, *acq;
+    ms_al_args al; /* data, --acq name, --minimize, --xi, --kappa, --radius, --set, -s, -o FILE */
+    const char *model, *pool_col, *target2, *gate;
     const char *pool[64];
     size_t n_pool_files, count;
-    int minimize, minimize2, log10, help;
-    double xi, kappa, best, radius;
-    uint64_t seed;
+    int minimize2;
+    double best;
 } suggest_args;
 
 static int parse(int argc, char **argv, suggest_args *a, int rank)
 {
     memset(a, 0, sizeof *a);
+    ms_al_args_default(&a->al, "ei");
     a->count = 10;
-    a->acq = "ei";
-    a->kappa = 2.0;
     a->best = NAN;
-    a->radius = 0.25;
     static const struct option longopts[] = {
-        {"model", required_argument, 0, 'm'}, {"labels", required_argument, 0, 'l'},
-        {"matbench", required_argument, 0, 'M'}, {"formula-column", required_argument, 0, 'F'},
-        {"pool-column", required_argument, 0, 'P'}, {"target", required_argument, 0, 't'},
+        MS_AL_LONGOPTS,
+        {"model", required_argument, 0, 'm'}, {"pool-column", required_argument, 0, 'P'},
         {"pareto-target", required_argument, 0, 'T'}, {"gate", required_argument, 0, 'g'},
-        {"set", required_argument, 0, 'E'}, {"output", required_argument, 0, 'o'},
-        {"acq", required_argument, 0, 'a'}, {"input", required_argument, 0, 'i'},
-        {"count", required_argument, 0, 'n'}, {"minimize", no_argument, 0, 'z'},
-        {"minimize2", no_argument, 0, 'Z'}, {"log10", no_argument, 0, 'L'},
-        {"xi", required_argument, 0, 'x'}, {"kappa", required_argument, 0, 'k'},
-        {"best", required_argument, 0, 'b'}, {"radius", required_argument, 0, 'r'},
-        {"seed", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"input", required_argument, 0, 'i'}, {"count", required_argument, 0, 'n'},
+        {"minimize2", no_argument, 0, 'Z'}, {"best", required_argument, 0, 'b'},
+        {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
     int c;
     while ((c = getopt_long(argc, argv, "m:l:t:o:a:i:n:s:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': a->model = optarg; break;
-        case 'l': a->labels = optarg; break;
-        case 'M': a->matbench = optarg; break;
-        case 'F': a->formula_col = optarg; break;
         case 'P': a->pool_col = optarg; break;
-        case 't': a->target = optarg; break;
         case 'T': a->target2 = optarg; break;
         case 'g': a->gate = optarg; break;
-        case 'E': a->set = optarg; break;
-        case 'o': a->output = optarg; break;
-        case 'a': a->acq = optarg; break;
         case 'i':
             if (a->n_pool_files == 64) return 2;
             a->pool[a->n_pool_files++] = optarg;
             break;
         case 'n': a->count = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'z': a->minimize = 1; break;
         case 'Z': a->minimize2 = 1; break;
-        case 'L': a->log10 = 1; break;
-        case 'x': a->xi = strtod(optarg, NULL); break;
-        case 'k': a->kappa = strtod(optarg, NULL); break;
         case 'b': a->best = strtod(optarg, NULL); break;
-        case 'r': a->radius = strtod(optarg, NULL); break;
-        case 's': a->seed = strtoull(optarg, NULL, 10); break;
-        case 'h': a->help = 1; return 0;
-        default: return 2;
+        default:
+            if (!ms_al_args_option(&a->al, c, optarg)) return 2;
+            if (a->al.help) return 0;
         }
     }
     for (; optind < argc && a->n_pool_files < 64; optind++) a->pool[a->n_pool_files++] = argv[optind];
     const char *err = NULL;
-    int sources = !!a->model + !!a->labels + !!a->matbench;
+    int sources = !!a->model + !!a->al.labels + !!a->al.matbench;
     if (sources != 1) err = "give exactly one of -m MODEL, -l LABELS.csv, --matbench FILE";
-    else if (a->labels && (!a->formula_col || !a->target))
+    else if (a->al.labels && (!a->al.formula_col || !a->al.target))
         err = "-l needs --formula-column and -t TARGET";
     else if (!a->n_pool_files) err = "give the pool with -i POOL.csv";
     else if (a->count < 1) err = "-n must be >= 1";
@@ -231,18 +212,7 @@ static ms_status gp_predict(const suggest_args *a, const char *target, int minim
                             unsigned char *eligible, double *mean, double *sigma, double *best)
 {
     ms_dataset_spec ds;
-    ms_dataset_spec_default(&ds);
-    if (a->matbench) {
-        ds.source = MS_DATASET_MATBENCH;
-        ds.path = a->matbench;
-    } else {
-        ds.source = MS_DATASET_FORMULA_CSV;
-        ds.path = a->labels;
-        ds.formula_column = a->formula_col;
-    }
-    ds.target = target;
-    ds.set = a->set ? a->set : "magpie";
-    ds.log10_target = a->log10;
+    ms_al_args_data_spec(&a->al, target, &ds);
     ms_dataset d;
     MS_CALL(ms_dataset_load(&ds, table, &d));
     size_t n = d.n, m = xp->rows, p = d.x.cols;
@@ -263,13 +233,13 @@ static ms_status gp_predict(const suggest_args *a, const char *target, int minim
     if (st == MS_SUCCESS) {
         ms_gp_options go;
         ms_surrogate_gp_defaults(&go, p);
-        go.seed = a->seed;
+        go.seed = a->al.seed;
         st = ms_surrogate_gp_create(&go, 1.5, &sur);
     }
     if (st == MS_SUCCESS) {
         ms_matrix_wrap(&xt, all.data, n, p);
         ms_matrix_wrap(&xq, all.data + n * p, m, p);
-        st = sur.type->fit(sur.state, &xt, d.y, a->seed);
+        st = sur.type->fit(sur.state, &xt, d.y, a->al.seed);
     }
     if (st == MS_SUCCESS) st = sur.type->predict(sur.state, &xq, mean, sigma);
     *best = minimize ? INFINITY : -INFINITY;
@@ -339,16 +309,18 @@ static int run(const suggest_args *a)
     size_t *chosen = NULL, *order = NULL;
     double best = a->best, best2 = NAN;
     char set_name[64];
-    snprintf(set_name, sizeof set_name, "%s", a->set ? a->set : "magpie");
-    const char *column = a->pool_col ? a->pool_col : a->formula_col ? a->formula_col : "formula";
+    snprintf(set_name, sizeof set_name, "%s", a->al.set ? a->al.set : "magpie");
+    const char *column = a->pool_col      ? a->pool_col
+                         : a->al.formula_col ? a->al.formula_col
+                                             : "formula";
     ms_acq_params acq;
     ms_acq_params_default(&acq);
-    ms_status st = ms_acq_lookup(a->acq, &acq.kind);
+    ms_status st = ms_acq_lookup(a->al.acq, &acq.kind);
     if (st == MS_SUCCESS && acq.kind == MS_ACQ_RANDOM)
         st = ms_error_set(MS_ERR_USAGE, "random is a campaign baseline, not a suggestion rule");
-    acq.xi = a->xi;
-    acq.kappa = a->kappa;
-    acq.minimize = a->minimize;
+    acq.xi = a->al.xi;
+    acq.kappa = a->al.kappa;
+    acq.minimize = a->al.minimize;
     if (st == MS_SUCCESS) st = ms_element_table_load_default(&table);
     for (size_t i = 0; st == MS_SUCCESS && i < a->n_pool_files; i++) st = pool_read(&p, a->pool[i], column);
     n = p.n;
@@ -369,7 +341,7 @@ static int run(const suggest_args *a)
         st = model_predict(a->model, &p, table, 0, mean, sigma, eligible, set_name, sizeof set_name);
         if (st == MS_SUCCESS && isnan(best) && (acq.kind == MS_ACQ_EI || acq.kind == MS_ACQ_PI))
             st = ms_error_set(MS_ERR_USAGE, "%s with -m needs --best (the best label so far, in "
-                                            "the model's target units)", a->acq);
+                                            "the model's target units)", a->al.acq);
     }
     /* features of the pool (for the GP and for the diversity distance) */
     unsigned char *ok = st == MS_SUCCESS ? malloc(n) : NULL;
@@ -380,7 +352,7 @@ static int run(const suggest_args *a)
     free(ok);
     if (st == MS_SUCCESS && !a->model) {
         double b;
-        st = gp_predict(a, a->target, a->minimize, table, &x, eligible, mean, sigma, &b);
+        st = gp_predict(a, a->al.target, a->al.minimize, table, &x, eligible, mean, sigma, &b);
         if (isnan(best)) best = b;
     }
     if (st == MS_SUCCESS && a->target2) {
@@ -426,16 +398,16 @@ static int run(const suggest_args *a)
     if (st == MS_SUCCESS) st = ms_campaign_prepare(&x);
     size_t n_chosen = 0;
     if (st == MS_SUCCESS)
-        st = ms_batch_select(a->target2 ? pos : score, eligible, n, &x, a->radius, a->count,
+        st = ms_batch_select(a->target2 ? pos : score, eligible, n, &x, a->al.radius, a->count,
                              chosen, &n_chosen, util);
     int rc = 0;
     if (st != MS_SUCCESS) {
         fprintf(stderr, "matscreen suggest: %s\n", ms_error_message());
         rc = 2;
     } else {
-        FILE *f = a->output ? fopen(a->output, "w") : stdout;
+        FILE *f = a->al.output ? fopen(a->al.output, "w") : stdout;
         if (!f) {
-            fprintf(stderr, "matscreen suggest: cannot write %s\n", a->output);
+            fprintf(stderr, "matscreen suggest: cannot write %s\n", a->al.output);
             rc = 1;
         } else {
             fprintf(f, "rank,formula,source,mean,sigma,acquisition,best_so_far,utility,"
@@ -474,7 +446,7 @@ static int run(const suggest_args *a)
                 csv_field(f, why);
                 fputc('\n', f);
             }
-            if (a->output && fclose(f) != 0) rc = 1;
+            if (a->al.output && fclose(f) != 0) rc = 1;
             size_t n_el = 0;
             for (size_t i = 0; i < n; i++) n_el += eligible[i] != 0;
             fprintf(stderr, "matscreen suggest: %zu of %zu pool rows eligible, %zu suggested "
@@ -509,7 +481,7 @@ int ms_cmd_suggest(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     suggest_args a;
     int rc = parse(argc, argv, &a, rank);
-    if (rc == 0 && a.help) {
+    if (rc == 0 && a.al.help) {
         if (rank == 0) suggest_usage(stdout);
     } else if (rc == 0 && rank == 0) {
         rc = run(&a);

@@ -6,19 +6,16 @@
  * index) and rank 0 writes the file, which is identical for any number of ranks except for the
  * creation time. Data options are the same as `matscreen evaluate` (see its --help).
  */
-#include <getopt.h>
-#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "model_args.h"
-#include "matscreen/cv.h"
+#include "matscreen/dataset.h"
 #include "matscreen/element.h"
-#include "matscreen/forest.h"
 #include "matscreen/model.h"
+#include "matscreen/train.h"
 
 static void train_usage(FILE *out)
 {
@@ -44,8 +41,6 @@ static void train_usage(FILE *out)
             "  -h, --help              this text\n");
 }
 
-
-
 static int train(const ms_model_args *a, const ms_dataset *d, int rank)
 {
     ms_model_spec spec;
@@ -56,52 +51,11 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
     spec.seed = a->seed;
     ms_model *m = NULL;
     double t0 = MPI_Wtime();
-    ms_status st = ms_model_fit(&spec, &d->x, d->y, (const char *const *)d->feature_names,
+    ms_status st = ms_train_fit(&spec, d, a->log10, a->threshold, MS_TRAIN_OOB_ALL,
                                 MPI_COMM_WORLD, &m);
     double secs = MPI_Wtime() - t0;
-    if (st == MS_SUCCESS)
-        st = ms_model_set_meta(m, d->target_name, a->log10, a->threshold, d->set_name,
-                               d->set_version, d->set_signature);
-    if (st == MS_SUCCESS && !d->classification) {
-        double s = 0;
-        for (size_t i = 0; i < d->n; i++) s += d->y[i];
-        st = ms_model_add_metric(m, "train_mean", s / (double)d->n);
-    }
-    if (st == MS_SUCCESS && m->type == &ms_model_type_forest) {
-        ms_forest_oob o;
-        ms_forest_oob_summary(m->state, &o);
-        if (d->classification) {
-            ms_model_add_metric(m, "oob_roc_auc", o.roc_auc);
-            ms_model_add_metric(m, "oob_accuracy", o.accuracy);
-        } else {
-            ms_model_add_metric(m, "oob_mae", o.mae);
-            ms_model_add_metric(m, "oob_r2", o.r2);
-            ms_model_add_metric(m, "oob_sigma_scale", o.sigma_scale);
-        }
-    }
-    if (st == MS_SUCCESS && a->cv) {
-        size_t n = d->n;
-        int *fold = malloc((n + 1) * sizeof *fold);
-        double *mu = malloc((n + 1) * sizeof *mu), *sg = malloc((n + 1) * sizeof *sg);
-        if (!fold || !mu || !sg) st = ms_error_set(MS_ERR_NOMEM, "out of memory");
-        if (st == MS_SUCCESS) {
-            if (d->classification) ms_folds_stratified(d->y, n, a->cv, a->seed, fold);
-            else ms_folds_kfold(n, a->cv, a->seed, fold);
-            st = ms_cv_predict(&spec, &d->x, d->y, fold, a->cv, MPI_COMM_WORLD, mu, sg);
-        }
-        ms_cv_scores sc;
-        if (st == MS_SUCCESS)
-            st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n,
-                             a->cv, &sc);
-        for (size_t q = 0; st == MS_SUCCESS && q < sc.n_scores; q++) {
-            char name[64];
-            snprintf(name, sizeof name, "cv%zu_%s", a->cv, sc.name[q]);
-            st = ms_model_add_metric(m, name, sc.mean[q]);
-        }
-        free(fold);
-        free(mu);
-        free(sg);
-    }
+    if (st == MS_SUCCESS && a->cv)
+        st = ms_train_cross_validate(&spec, d, a->cv, a->seed, MPI_COMM_WORLD, m, NULL, NULL);
     if (st == MS_SUCCESS && rank == 0) st = ms_model_save(m, a->output);
     int ok = st == MS_SUCCESS, all_ok = 0;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
@@ -128,17 +82,12 @@ int ms_cmd_train(int argc, char **argv)
         if (rank == 0) train_usage(stdout);
     } else if (code == 0) {
         ms_element_table *elements = NULL;
+        ms_model *none = NULL; /* train has no -m */
         ms_dataset d;
-        memset(&d, 0, sizeof d);
-        ms_dataset_spec ds;
-        ms_model_args_data_spec(&a, NULL, &ds);
-        ms_status st = ms_element_table_load_default(&elements);
-        if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
-        int ok = st == MS_SUCCESS, all_ok = 0;
-        if (!ok) fprintf(stderr, "matscreen train (rank %d): %s\n", rank, ms_error_message());
-        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-        code = all_ok ? train(&a, &d, rank) : 2;
+        code = ms_model_args_load(&a, "train", rank, &elements, &none, &d);
+        if (code == 0) code = train(&a, &d, rank);
         ms_dataset_free(&d);
+        ms_model_free(none);
         ms_element_table_free(elements);
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <math.h>
+#include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,4 +124,21 @@ void ms_model_args_data_spec(const ms_model_args *a, const ms_model *m, ms_datas
         ds->log10_target = m->log10_target;
         ds->threshold = m->threshold;
     }
+}
+
+int ms_model_args_load(const ms_model_args *a, const char *command, int rank,
+                       ms_element_table **elements, ms_model **m, ms_dataset *d)
+{
+    *elements = NULL;
+    *m = NULL;
+    memset(d, 0, sizeof *d);
+    ms_status st = ms_element_table_load_default(elements);
+    if (st == MS_SUCCESS && a->model) st = ms_model_load(a->model, m);
+    ms_dataset_spec ds;
+    ms_model_args_data_spec(a, *m, &ds);
+    if (st == MS_SUCCESS) st = ms_dataset_load(&ds, *elements, d);
+    int ok = st == MS_SUCCESS, all_ok = 0;
+    if (!ok) fprintf(stderr, "matscreen %s (rank %d): %s\n", command, rank, ms_error_message());
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    return all_ok ? 0 : 2;
 }

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "matscreen/cv.h"
+#include "matscreen/element.h"
 #include "matscreen/model.h"
 
 typedef struct ms_model_args {
@@ -31,5 +32,14 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
 /* The dataset the options name; a loaded model m (or NULL) supplies the descriptor set, target,
  * log10 and threshold it was trained with. */
 void ms_model_args_data_spec(const ms_model_args *a, const ms_model *m, ms_dataset_spec *ds);
+
+/* Loads, on every rank, the element table, the model of -m (evaluate; *m stays NULL without it)
+ * and the dataset the options name (with that model's settings), then agrees on success over
+ * MPI_COMM_WORLD. A rank that failed prints "matscreen COMMAND (rank R): message" on stderr.
+ * Returns 0 when every rank succeeded, else 2 on every rank. Whatever the result, the caller
+ * frees *elements (ms_element_table_free), *m (ms_model_free) and d (ms_dataset_free). Collective
+ * on MPI_COMM_WORLD. */
+int ms_model_args_load(const ms_model_args *a, const char *command, int rank,
+                       ms_element_table **elements, ms_model **m, ms_dataset *d);
 
 #endif

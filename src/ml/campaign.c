@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <mpi.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,6 +179,23 @@ ms_status ms_surrogate_forest_create(const ms_forest_params *params, ms_surrogat
     out->type = &forest_surrogate_type;
     out->state = f;
     return MS_SUCCESS;
+}
+
+ms_status ms_surrogate_create(const char *name, size_t d, const ms_forest_params *forest,
+                              ms_surrogate *out)
+{
+    out->type = NULL;
+    out->state = NULL;
+    if (strcmp(name, "gp") == 0) {
+        ms_gp_options go;
+        ms_surrogate_gp_defaults(&go, d);
+        return ms_surrogate_gp_create(&go, 1.5, out);
+    }
+    MS_CHECK(strcmp(name, "forest") == 0, MS_ERR_USAGE, "surrogate '%s': gp or forest", name);
+    ms_forest_params fp;
+    if (forest) fp = *forest;
+    else ms_forest_params_default(&fp);
+    return ms_surrogate_forest_create(&fp, out);
 }
 
 void ms_surrogate_free(ms_surrogate *s)
@@ -394,4 +412,142 @@ ms_status ms_campaign_run(const ms_matrix *x, const double *y, const ms_campaign
     if (!res->found_top) res->to_top = res->acquired;
     work_free(&w);
     return st;
+}
+
+/* ---- sets of campaigns ----------------------------------------------------------------------- */
+
+/* The integer fields of a result, in the order they are packed for the reduction. */
+enum { P_TO_BEST, P_TO_TOP, P_FOUND_BEST, P_FOUND_TOP, P_ACQUIRED, P_ROUNDS, P_N_BEST, P_N_TOP,
+       P_N_POOL, P_COUNT };
+
+ms_status ms_campaign_gather(ms_campaign_result *res, size_t n, int root, MPI_Comm comm)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    long *p = calloc(n * P_COUNT + 1, sizeof *p), *all = calloc(n * P_COUNT + 1, sizeof *all);
+    double *b = calloc(n + 1, sizeof *b), *b_all = calloc(n + 1, sizeof *b_all);
+    int ok = p && all && b && b_all, all_ok = 0;
+    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    ms_status st = MS_SUCCESS;
+    if (!all_ok) {
+        st = ms_error_set(MS_ERR_NOMEM, ok ? "campaign gather: out of memory on another rank"
+                                           : "campaign gather: out of memory");
+    } else {
+        for (size_t t = 0; t < n; t++) {
+            long *q = p + t * P_COUNT;
+            const ms_campaign_result *r = res + t;
+            q[P_TO_BEST] = (long)r->to_best;
+            q[P_TO_TOP] = (long)r->to_top;
+            q[P_FOUND_BEST] = r->found_best;
+            q[P_FOUND_TOP] = r->found_top;
+            q[P_ACQUIRED] = (long)r->acquired;
+            q[P_ROUNDS] = (long)r->rounds;
+            q[P_N_BEST] = (long)r->n_best;
+            q[P_N_TOP] = (long)r->n_top;
+            q[P_N_POOL] = (long)r->n_pool;
+            b[t] = r->best_initial;
+        }
+        MPI_Reduce(p, all, (int)(n * P_COUNT), MPI_LONG, MPI_SUM, root, comm);
+        MPI_Reduce(b, b_all, (int)n, MPI_DOUBLE, MPI_SUM, root, comm);
+        for (size_t t = 0; rank == root && t < n; t++) {
+            const long *q = all + t * P_COUNT;
+            ms_campaign_result *r = res + t;
+            r->to_best = (size_t)q[P_TO_BEST];
+            r->to_top = (size_t)q[P_TO_TOP];
+            r->found_best = (int)q[P_FOUND_BEST];
+            r->found_top = (int)q[P_FOUND_TOP];
+            r->acquired = (size_t)q[P_ACQUIRED];
+            r->rounds = (size_t)q[P_ROUNDS];
+            r->n_best = (size_t)q[P_N_BEST];
+            r->n_top = (size_t)q[P_N_TOP];
+            r->n_pool = (size_t)q[P_N_POOL];
+            r->best_initial = b_all[t];
+        }
+    }
+    free(p);
+    free(all);
+    free(b);
+    free(b_all);
+    return st;
+}
+
+static int cmp_size(const void *pa, const void *pb)
+{
+    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Statistics of the acquisitions to a best (top = 0) or top (top = 1) material over the seeds
+ * results r[0..S); v is scratch of S entries. */
+static void stats_of(const ms_campaign_result *r, size_t S, int top, size_t *v,
+                     ms_campaign_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    double sum = 0, ss = 0;
+    for (size_t i = 0; i < S; i++) {
+        v[i] = top ? r[i].to_top : r[i].to_best;
+        sum += (double)v[i];
+        s->not_found += !(top ? r[i].found_top : r[i].found_best);
+    }
+    s->mean = sum / (double)S;
+    for (size_t i = 0; i < S; i++) ss += ((double)v[i] - s->mean) * ((double)v[i] - s->mean);
+    s->std = S > 1 ? sqrt(ss / (double)(S - 1)) : 0.0;
+    qsort(v, S, sizeof *v, cmp_size);
+    s->median = S % 2 ? (double)v[S / 2] : 0.5 * ((double)v[S / 2 - 1] + (double)v[S / 2]);
+    s->min = v[0];
+    s->max = v[S - 1];
+}
+
+ms_status ms_campaign_summarise(const ms_acq_kind *acq, size_t n_acq, size_t seeds,
+                                const ms_campaign_result *res, ms_campaign_summary *out)
+{
+    size_t *v = malloc((seeds + 1) * sizeof *v);
+    MS_CHECK(v, MS_ERR_NOMEM, "campaign summary: out of memory");
+    ms_campaign_stats rnd_best = {0}, rnd_top = {0};
+    int have_random = 0;
+    for (size_t q = 0; q < n_acq; q++) {
+        stats_of(res + q * seeds, seeds, 0, v, &out[q].best);
+        stats_of(res + q * seeds, seeds, 1, v, &out[q].top);
+        if (acq[q] == MS_ACQ_RANDOM) {
+            rnd_best = out[q].best;
+            rnd_top = out[q].top;
+            have_random = 1;
+        }
+    }
+    for (size_t q = 0; q < n_acq; q++) {
+        ms_campaign_summary *s = out + q;
+        s->speedup_best = have_random && s->best.mean > 0 ? rnd_best.mean / s->best.mean : NAN;
+        s->speedup_top = have_random && s->top.mean > 0 ? rnd_top.mean / s->top.mean : NAN;
+    }
+    free(v);
+    return MS_SUCCESS;
+}
+
+void ms_campaign_write_runs(FILE *f, const ms_acq_kind *acq, size_t n_acq, size_t seeds,
+                            const ms_campaign_result *res)
+{
+    fprintf(f, "acquisition,seed_index,to_best,found_best,to_top,found_top,acquired,rounds,"
+               "n_pool,n_best,n_top,best_initial\n");
+    for (size_t q = 0; q < n_acq; q++)
+        for (size_t s = 0; s < seeds; s++) {
+            const ms_campaign_result *r = res + q * seeds + s;
+            fprintf(f, "%s,%zu,%zu,%d,%zu,%d,%zu,%zu,%zu,%zu,%zu,%.17g\n", ms_acq_name(acq[q]), s,
+                    r->to_best, r->found_best, r->to_top, r->found_top, r->acquired, r->rounds,
+                    r->n_pool, r->n_best, r->n_top, r->best_initial);
+        }
+}
+
+void ms_campaign_write_summary(FILE *f, const ms_acq_kind *acq, size_t n_acq, size_t seeds,
+                               const ms_campaign_summary *sum)
+{
+    fprintf(f, "acquisition,seeds,best_mean,best_std,best_median,best_min,best_max,best_not_found,"
+               "top_mean,top_std,top_median,top_min,top_max,top_not_found,speedup_best_vs_random,"
+               "speedup_top_vs_random\n");
+    for (size_t q = 0; q < n_acq; q++) {
+        const ms_campaign_stats *b = &sum[q].best, *t = &sum[q].top;
+        fprintf(f, "%s,%zu,%.6g,%.6g,%.6g,%zu,%zu,%zu,%.6g,%.6g,%.6g,%zu,%zu,%zu,%.4g,%.4g\n",
+                ms_acq_name(acq[q]), seeds, b->mean, b->std, b->median, b->min, b->max,
+                b->not_found, t->mean, t->std, t->median, t->min, t->max, t->not_found,
+                sum[q].speedup_best, sum[q].speedup_top);
+    }
 }

@@ -3,10 +3,9 @@
  * workflow's <models><training> element.
  *
  * The steps are those of `matscreen train` and `matscreen evaluate` (src/cli/cmd_train.c,
- * src/cli/cmd_evaluate.c): ms_dataset_load (labels CSV + structures, cv.h), ms_model_fit,
- * ms_cv_predict / ms_cv_score, ms_model_predict, ms_model_save. Those commands keep their own
- * static copies of this glue; both should call these functions later (see the report of the
- * workflow stages issue).
+ * src/cli/cmd_evaluate.c), through the same library calls: ms_dataset_load (labels CSV +
+ * structures, dataset.h), ms_train_fit and ms_train_cross_validate (train.h), ms_model_predict,
+ * ms_model_save.
  *
  * Every rank loads and featurises the same dataset (deterministic) and the fits are collective;
  * rank 0 writes the model file and DIR/evaluation.csv (id, observed, predicted, sigma: the
@@ -26,10 +25,10 @@
 #include "matscreen/campaign.h"
 #include "matscreen/cv.h"
 #include "matscreen/element.h"
-#include "matscreen/forest.h"
 #include "matscreen/hash.h"
 #include "matscreen/metrics.h"
 #include "matscreen/model.h"
+#include "matscreen/train.h"
 #include "matscreen/workflow.h"
 
 const char *ms_workflow_learner_name(const char *kind)
@@ -158,28 +157,22 @@ static void summary_init(ms_workflow_model_summary *s)
     s->within1 = s->within2 = s->miscal_area = s->accuracy = s->roc_auc = NAN;
 }
 
-/* Out-of-fold predictions of spec on d into mu, sg; adds cvK_* metrics to m when given. */
+/* The learner of <training kind> with default options, seeded from the workflow, for d's task. */
+static void learner_spec(const ms_workflow *w, const ms_dataset *d, ms_model_spec *spec)
+{
+    ms_model_spec_default(spec);
+    spec->kind = ms_workflow_learner_name(w->training.kind);
+    spec->task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
+    spec->seed = w->seed;
+}
+
+/* Out-of-fold predictions of spec on d into mu, sg (ms_train_cross_validate); adds cvK_* metrics
+ * to m when given. A workflow with more folds than labelled rows is an error. */
 static ms_status cross_validate(const ms_model_spec *spec, const ms_dataset *d, size_t k,
                                 uint64_t seed, MPI_Comm comm, ms_model *m, double *mu, double *sg)
 {
-    size_t n = d->n;
-    MS_CHECK(n >= k, MS_ERR_INVALID, "%zu labelled rows are too few for %zu folds", n, k);
-    int *fold = malloc((n + 1) * sizeof *fold);
-    if (!fold) return ms_error_set(MS_ERR_NOMEM, "out of memory");
-    if (d->classification) ms_folds_stratified(d->y, n, k, seed, fold);
-    else ms_folds_kfold(n, k, seed, fold);
-    ms_status st = ms_cv_predict(spec, &d->x, d->y, fold, k, comm, mu, sg);
-    ms_cv_scores sc;
-    if (st == MS_SUCCESS)
-        st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n, k,
-                         &sc);
-    for (size_t q = 0; m && st == MS_SUCCESS && q < sc.n_scores; q++) {
-        char name[64];
-        snprintf(name, sizeof name, "cv%zu_%s", k, sc.name[q]);
-        st = ms_model_add_metric(m, name, sc.mean[q]);
-    }
-    free(fold);
-    return st;
+    MS_CHECK(d->n >= k, MS_ERR_INVALID, "%zu labelled rows are too few for %zu folds", d->n, k);
+    return ms_train_cross_validate(spec, d, k, seed, comm, m, mu, sg);
 }
 
 ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
@@ -200,32 +193,10 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
     if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
     st = agree(comm, st);
     ms_model_spec spec;
-    ms_model_spec_default(&spec);
-    spec.kind = ms_workflow_learner_name(w->training.kind);
-    spec.task = d.classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
-    spec.seed = w->seed;
+    learner_spec(w, &d, &spec);
     ms_model *m = NULL;
     if (st == MS_SUCCESS)
-        st = agree(comm, ms_model_fit(&spec, &d.x, d.y, (const char *const *)d.feature_names, comm,
-                                      &m));
-    if (st == MS_SUCCESS)
-        st = ms_model_set_meta(m, d.target_name, ds.log10_target, ds.threshold, d.set_name,
-                               d.set_version, d.set_signature);
-    if (st == MS_SUCCESS && !d.classification) {
-        double s = 0;
-        for (size_t i = 0; i < d.n; i++) s += d.y[i];
-        st = ms_model_add_metric(m, "train_mean", s / (double)d.n);
-    }
-    if (st == MS_SUCCESS && m->type == &ms_model_type_forest) {
-        ms_forest_oob o;
-        ms_forest_oob_summary(m->state, &o);
-        if (d.classification) {
-            ms_model_add_metric(m, "oob_roc_auc", o.roc_auc);
-        } else {
-            ms_model_add_metric(m, "oob_mae", o.mae);
-            ms_model_add_metric(m, "oob_r2", o.r2);
-        }
-    }
+        st = agree(comm, ms_train_fit(&spec, &d, ds.log10_target, ds.threshold, 0, comm, &m));
     double *mu = NULL, *sg = NULL;
     if (st == MS_SUCCESS) {
         mu = malloc((d.n + 1) * sizeof *mu);
@@ -291,10 +262,7 @@ ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *
         k = 0;
     } else if (st == MS_SUCCESS) {
         ms_model_spec spec;
-        ms_model_spec_default(&spec);
-        spec.kind = ms_workflow_learner_name(w->training.kind);
-        spec.task = d.classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
-        spec.seed = w->seed;
+        learner_spec(w, &d, &spec);
         st = agree(comm, cross_validate(&spec, &d, k, w->seed, comm, NULL, mu, sg));
     }
     if (st == MS_SUCCESS && rank == 0)
@@ -342,97 +310,26 @@ ms_status ms_workflow_write_model_summary(const char *dir, const char *stage,
 /* ---- stage campaign --------------------------------------------------------------------------
  * The steps of `matscreen campaign` (src/cli/cmd_campaign.c) through the campaign library:
  * ms_dataset_load (formula CSV), ms_campaign_prepare, one ms_campaign_run per (acquisition, seed
- * index), dealt round-robin over the ranks and gathered on rank 0 with one MPI_Reduce(SUM) (one
- * non-zero contributor per task). The files have the columns of that command; its campaign.svg and
- * console table stay in cmd_campaign.c (static there) until they move into the library. */
+ * index), dealt round-robin over the ranks and gathered on rank 0 (ms_campaign_gather). The files
+ * are that command's campaign.csv and summary.csv (ms_campaign_write_runs / _summary); its
+ * campaign.svg and console table stay in cmd_campaign.c. */
 
-enum { C_TO_BEST, C_TO_TOP, C_FOUND_BEST, C_FOUND_TOP, C_ACQUIRED, C_ROUNDS, C_N_BEST, C_N_TOP,
-       C_COUNT };
-
-typedef struct campaign_stats {
-    double mean, std, median;
-    long min, max, censored;
-} campaign_stats;
-
-static int cmp_long(const void *pa, const void *pb)
+static ms_status write_campaign_files(const char *dir, const ms_acq_kind *acq, size_t n_acq,
+                                      size_t seeds, const ms_campaign_result *res)
 {
-    long a = *(const long *)pa, b = *(const long *)pb;
-    return a < b ? -1 : a > b;
-}
-
-/* Statistics of column `which` over the S campaigns of acquisition q (found flags in found_col). */
-static void campaign_summarise(const long *res, size_t q, size_t S, int which, int found_col,
-                               long *v, campaign_stats *s)
-{
-    memset(s, 0, sizeof *s);
-    double sum = 0, ss = 0;
-    for (size_t i = 0; i < S; i++) {
-        const long *r = res + (q * S + i) * C_COUNT;
-        v[i] = r[which];
-        sum += (double)v[i];
-        s->censored += !r[found_col];
-    }
-    s->mean = sum / (double)S;
-    for (size_t i = 0; i < S; i++) ss += ((double)v[i] - s->mean) * ((double)v[i] - s->mean);
-    s->std = S > 1 ? sqrt(ss / (double)(S - 1)) : 0.0;
-    qsort(v, S, sizeof *v, cmp_long);
-    s->median = S % 2 ? (double)v[S / 2] : 0.5 * ((double)v[S / 2 - 1] + (double)v[S / 2]);
-    s->min = v[0];
-    s->max = v[S - 1];
-}
-
-static ms_status write_campaign_files(const char *dir, const ms_workflow *w, const ms_dataset *d,
-                                      const long *res, const double *best_init)
-{
-    const ms_workflow_campaign *cp = &w->campaign;
-    size_t S = cp->seeds;
     char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/campaign.csv", dir);
     FILE *f = fopen(path, "w");
     if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
-    fprintf(f, "acquisition,seed_index,to_best,found_best,to_top,found_top,acquired,rounds,"
-               "n_pool,n_best,n_top,best_initial\n");
-    for (size_t q = 0; q < cp->n_acq; q++)
-        for (size_t s = 0; s < S; s++) {
-            const long *r = res + (q * S + s) * C_COUNT;
-            fprintf(f, "%s,%zu,%ld,%ld,%ld,%ld,%ld,%ld,%zu,%ld,%ld,%.17g\n",
-                    ms_acq_name((ms_acq_kind)cp->acq[q]), s, r[C_TO_BEST], r[C_FOUND_BEST],
-                    r[C_TO_TOP], r[C_FOUND_TOP], r[C_ACQUIRED], r[C_ROUNDS], d->n, r[C_N_BEST],
-                    r[C_N_TOP], best_init[q * S + s]);
-        }
+    ms_campaign_write_runs(f, acq, n_acq, seeds, res);
     if (fclose(f) != 0) return ms_error_set(MS_ERR_IO, "%s: write failed", path);
 
-    long *v = malloc(S * sizeof *v);
-    if (!v) return ms_error_set(MS_ERR_NOMEM, "out of memory");
-    campaign_stats rb = {0}, rt = {0};
-    int have_random = 0;
-    for (size_t q = 0; q < cp->n_acq; q++)
-        if (cp->acq[q] == MS_ACQ_RANDOM) {
-            campaign_summarise(res, q, S, C_TO_BEST, C_FOUND_BEST, v, &rb);
-            campaign_summarise(res, q, S, C_TO_TOP, C_FOUND_TOP, v, &rt);
-            have_random = 1;
-        }
+    ms_campaign_summary sum[MS_WORKFLOW_MAX_ACQ];
+    MS_CALL(ms_campaign_summarise(acq, n_acq, seeds, res, sum));
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     f = fopen(path, "w");
-    if (!f) {
-        free(v);
-        return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
-    }
-    fprintf(f, "acquisition,seeds,best_mean,best_std,best_median,best_min,best_max,best_not_found,"
-               "top_mean,top_std,top_median,top_min,top_max,top_not_found,speedup_best_vs_random,"
-               "speedup_top_vs_random\n");
-    for (size_t q = 0; q < cp->n_acq; q++) {
-        campaign_stats sb, st;
-        campaign_summarise(res, q, S, C_TO_BEST, C_FOUND_BEST, v, &sb);
-        campaign_summarise(res, q, S, C_TO_TOP, C_FOUND_TOP, v, &st);
-        double sp_b = have_random && sb.mean > 0 ? rb.mean / sb.mean : NAN;
-        double sp_t = have_random && st.mean > 0 ? rt.mean / st.mean : NAN;
-        fprintf(f, "%s,%zu,%.6g,%.6g,%.6g,%ld,%ld,%ld,%.6g,%.6g,%.6g,%ld,%ld,%ld,%.4g,%.4g\n",
-                ms_acq_name((ms_acq_kind)cp->acq[q]), S, sb.mean, sb.std, sb.median, sb.min,
-                sb.max, sb.censored, st.mean, st.std, st.median, st.min, st.max, st.censored,
-                sp_b, sp_t);
-    }
-    free(v);
+    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
+    ms_campaign_write_summary(f, acq, n_acq, seeds, sum);
     if (fclose(f) != 0) return ms_error_set(MS_ERR_IO, "%s: write failed", path);
     return MS_SUCCESS;
 }
@@ -451,17 +348,10 @@ static ms_status campaign_task(const ms_workflow *w, const ms_dataset *d, size_t
     o.seed = w->seed;
     ms_surrogate sur = {0};
     ms_status st = MS_SUCCESS;
-    if (o.acq.kind != MS_ACQ_RANDOM) {
-        if (!strcmp(ms_workflow_learner_name(w->training.kind), "gp")) {
-            ms_gp_options go;
-            ms_surrogate_gp_defaults(&go, d->x.cols);
-            st = ms_surrogate_gp_create(&go, 1.5, &sur);
-        } else {
-            ms_forest_params fp;
-            ms_forest_params_default(&fp);
-            st = ms_surrogate_forest_create(&fp, &sur);
-        }
-    }
+    if (o.acq.kind != MS_ACQ_RANDOM)
+        st = ms_surrogate_create(strcmp(ms_workflow_learner_name(w->training.kind), "gp") ? "forest"
+                                                                                          : "gp",
+                                 d->x.cols, NULL, &sur);
     if (st == MS_SUCCESS) st = ms_campaign_run(&d->x, d->y, &o, &sur, s, r);
     ms_surrogate_free(&sur);
     return st;
@@ -505,48 +395,32 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     if (st == MS_SUCCESS) st = ms_campaign_prepare(&d.x);
     st = agree(comm, st);
     size_t S = cp->seeds, T = cp->n_acq * S;
-    long *res = NULL, *all = NULL;
-    double *bi = NULL, *bi_all = NULL;
+    ms_acq_kind acq[MS_WORKFLOW_MAX_ACQ];
+    for (size_t q = 0; q < cp->n_acq; q++) acq[q] = (ms_acq_kind)cp->acq[q];
+    ms_campaign_result *res = NULL;
     if (st == MS_SUCCESS) {
-        res = calloc(T * C_COUNT, sizeof *res);
-        all = calloc(T * C_COUNT, sizeof *all);
-        bi = calloc(T, sizeof *bi);
-        bi_all = calloc(T, sizeof *bi_all);
-        st = agree(comm, res && all && bi && bi_all ? MS_SUCCESS
-                                                    : ms_error_set(MS_ERR_NOMEM, "out of memory"));
+        res = calloc(T, sizeof *res);
+        st = agree(comm, res ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory"));
     }
     ms_status local = MS_SUCCESS;
     for (size_t k = (size_t)rank; st == MS_SUCCESS && local == MS_SUCCESS && k < T;
          k += (size_t)size) {
         size_t q = k / S, s = k % S;
-        ms_campaign_result r;
-        local = campaign_task(w, &d, q, s, &r);
+        local = campaign_task(w, &d, q, s, &res[k]);
         if (local != MS_SUCCESS) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", ms_error_message());
-            local = ms_error_set(local, "campaign %s, seed %zu: %s",
-                                 ms_acq_name((ms_acq_kind)cp->acq[q]), s, msg);
+            local = ms_error_set(local, "campaign %s, seed %zu: %s", ms_acq_name(acq[q]), s, msg);
             break;
         }
-        long *p = res + k * C_COUNT;
-        p[C_TO_BEST] = (long)r.to_best;
-        p[C_TO_TOP] = (long)r.to_top;
-        p[C_FOUND_BEST] = r.found_best;
-        p[C_FOUND_TOP] = r.found_top;
-        p[C_ACQUIRED] = (long)r.acquired;
-        p[C_ROUNDS] = (long)r.rounds;
-        p[C_N_BEST] = (long)r.n_best;
-        p[C_N_TOP] = (long)r.n_top;
-        bi[k] = r.best_initial;
     }
     if (st == MS_SUCCESS) st = agree(comm, local);
+    if (st == MS_SUCCESS) st = ms_campaign_gather(res, T, 0, comm);
     if (st == MS_SUCCESS) {
-        MPI_Reduce(res, all, (int)(T * C_COUNT), MPI_LONG, MPI_SUM, 0, comm);
-        MPI_Reduce(bi, bi_all, (int)T, MPI_DOUBLE, MPI_SUM, 0, comm);
         if (rank == 0) {
             if (mkdir_parents(out_dir) != 0 || (mkdir(out_dir, 0777) != 0 && errno != EEXIST))
                 st = ms_error_set(MS_ERR_IO, "cannot create %s", out_dir);
-            if (st == MS_SUCCESS) st = write_campaign_files(out_dir, w, &d, all, bi_all);
+            if (st == MS_SUCCESS) st = write_campaign_files(out_dir, acq, cp->n_acq, S, res);
         }
         st = agree(comm, st);
     }
@@ -561,9 +435,6 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     }
     out->seconds = MPI_Wtime() - t0;
     free(res);
-    free(all);
-    free(bi);
-    free(bi_all);
     ms_dataset_free(&d);
     ms_element_table_free(elements);
     return st;

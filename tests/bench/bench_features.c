@@ -13,18 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "../common/bench_util.h"
 #include "matscreen/composition.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* The formula field of one structures.csv line: column 7 (0-based), never quoted in practice,
  * but quoted fields before it (warnings with commas) are skipped properly. */
@@ -87,10 +80,10 @@ int main(int argc, char **argv)
     ms_composition *comps = malloc(n * sizeof *comps);
     if (!comps) return 1;
     size_t ok = 0;
-    double t0 = now();
+    double t0 = ms_bench_now();
     for (size_t i = 0; i < n; i++)
         if (ms_composition_parse(formulas[i], &comps[ok]) == MS_SUCCESS) ok++;
-    double t_parse = now() - t0;
+    double t_parse = ms_bench_now() - t0;
     printf("bench_features: %zu reference rows, %zu formulas, %zu parsed\n", lines, n, ok);
     printf("  %-18s %12.0f compositions/s\n", "formula parse", (double)ok / t_parse);
 
@@ -117,7 +110,7 @@ int main(int argc, char **argv)
         ws.n_d = t->work_doubles ? t->work_doubles(state, &in) : 0;
         ws.d = malloc((ws.n_d ? ws.n_d : 1) * sizeof *ws.d);
         size_t done = 0;
-        double start = now(), el;
+        double start = ms_bench_now(), el;
         do {
             for (size_t i = 0; i < ok; i++) {
                 in.composition = &comps[i];
@@ -125,7 +118,7 @@ int main(int argc, char **argv)
                 sink += row[0];
             }
             done += ok;
-        } while ((el = now() - start) < 0.5);
+        } while ((el = ms_bench_now() - start) < 0.5);
         printf("  %-18s %12.0f compositions/s  (%zu features, %.2f us each)\n", t->name,
                (double)done / el, t->n_features, 1e6 * el / (double)done);
         free(ws.d);
@@ -139,14 +132,14 @@ int main(int argc, char **argv)
         return 1;
     }
     size_t done = 0;
-    double start = now(), el;
+    double start = ms_bench_now(), el;
     do {
         for (size_t i = 0; i < ok; i++) {
             ms_featurizer_compute_composition(fz, &comps[i], row, reason);
             sink += row[0];
         }
         done += ok;
-    } while ((el = now() - start) < 0.5);
+    } while ((el = ms_bench_now() - start) < 0.5);
     printf("  %-18s %12.0f compositions/s  (set \"composition\", %zu features, %.2f us each)\n",
            "featurizer", (double)done / el, ms_featurizer_n_features(fz), 1e6 * el / (double)done);
     printf("  (checksum %g)\n", sink);

@@ -18,21 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
+#include "../common/bench_util.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
 #include "matscreen/featurize.h"
 #include "matscreen/reader.h"
 
 #define MAX_FAMILIES 16
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 typedef struct {
     ms_structure_featurizer *fz;
@@ -55,34 +48,28 @@ static int on_record(const ms_structure *s, ms_status status, const char *messag
         b->n_fail++;
         return 1;
     }
-    double t0 = now();
+    double t0 = ms_bench_now();
     if (ms_structure_featurizer_compute(b->fz, s, b->row, b->reason) != MS_SUCCESS) b->n_fail++;
     else b->n_ok++;
-    b->t_feat += now() - t0;
+    b->t_feat += ms_bench_now() - t0;
     if (b->n_fam) {
         ms_descriptor_input in = {s, ms_structure_featurizer_composition(b->fz),
                                   ms_structure_featurizer_symmetry(b->fz),
                                   ms_structure_featurizer_neighbors(b->fz)};
         for (size_t k = 0; k < b->n_fam; k++) {
-            double t1 = now();
+            double t1 = ms_bench_now();
             ms_featurizer_compute(b->single[k], &in, b->row, b->reason);
-            b->t_fam[k] += now() - t1;
+            b->t_fam[k] += ms_bench_now() - t1;
         }
     }
     return 1; /* first structure only, as the peer */
-}
-
-static int cif_name(const struct dirent *e)
-{
-    size_t n = strlen(e->d_name);
-    return n > 4 && strcmp(e->d_name + n - 4, ".cif") == 0;
 }
 
 static void run(const char *dir, const char *corpus, const ms_descriptor_set *set,
                 const ms_element_table *table, size_t limit, int per_family)
 {
     struct dirent **names;
-    int n = scandir(dir, &names, cif_name, alphasort);
+    int n = scandir(dir, &names, ms_bench_is_cif, alphasort);
     if (n < 0) {
         printf("%s: cannot list %s\n", corpus, dir);
         return;
@@ -98,13 +85,13 @@ static void run(const char *dir, const char *corpus, const ms_descriptor_set *se
             one[k] = (ms_descriptor_set){set->families[k]->name, 1, "", 1, &set->families[k]};
             if (ms_featurizer_create(&one[k], table, &b.single[k]) == MS_SUCCESS) b.n_fam++;
         }
-    double t0 = now();
+    double t0 = ms_bench_now();
     for (size_t i = 0; i < count; i++) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
         ms_read_file(path, MS_FORMAT_CIF, NULL, on_record, &b);
     }
-    double total = now() - t0;
+    double total = ms_bench_now() - t0;
     /* the per-family pass ran inside the callbacks: take it out of the end-to-end time */
     double fam_total = 0;
     for (size_t k = 0; k < b.n_fam; k++) fam_total += b.t_fam[k];

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "../common/bench_util.h"
 #include "matscreen/reader.h"
 
 typedef struct {
@@ -35,25 +35,12 @@ static int count_record(const ms_structure *s, ms_status status, const char *mes
     return 0;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int is_cif(const struct dirent *e)
-{
-    size_t n = strlen(e->d_name);
-    return n > 4 && strcmp(e->d_name + n - 4, ".cif") == 0;
-}
-
 static void bench_dir(const char *data, const char *rel, const char *name)
 {
     char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/%s", data, rel);
     struct dirent **names;
-    int n = scandir(dir, &names, is_cif, alphasort);
+    int n = scandir(dir, &names, ms_bench_is_cif, alphasort);
     if (n <= 0) {
         printf("%-8s no CIFs in %s\n", name, dir);
         return;
@@ -73,10 +60,10 @@ static void bench_dir(const char *data, const char *rel, const char *name)
     counts c = {0};
     for (int pass = 0; pass < 2; pass++) {
         memset(&c, 0, sizeof c);
-        double t0 = now();
+        double t0 = ms_bench_now();
         for (int i = 0; i < n; i++)
             if (ms_read_file(paths[i], MS_FORMAT_CIF, &opt, count_record, &c) != MS_SUCCESS) c.failed++;
-        t = now() - t0;
+        t = ms_bench_now() - t0;
     }
     printf("parse  %-8s files %6d  structures %6zu  failed %4zu  sites %8zu  %9.1f structures/s  "
            "%6.1f MB/s  %7.3f ms/structure\n",

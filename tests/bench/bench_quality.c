@@ -15,7 +15,6 @@
  *     time per record.
  * Tests never assert on time; this program only reports.
  */
-#include <dirent.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../common/bench_util.h"
 #include "matscreen/dedup.h"
 #include "matscreen/element.h"
 #include "matscreen/fingerprint.h"
@@ -90,31 +90,11 @@ static int keep_first(const ms_structure *s, ms_status status, const char *messa
     return 1;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int is_cif(const struct dirent *e)
-{
-    size_t n = strlen(e->d_name);
-    return n > 4 && strcmp(e->d_name + n - 4, ".cif") == 0;
-}
-
 static void load(const char *data, const char *rel, corpus *c)
 {
-    char dir[PATH_MAX], path[PATH_MAX];
+    char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/%s", data, rel);
-    struct dirent **names;
-    int n = scandir(dir, &names, is_cif, alphasort);
-    for (int i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-        ms_read_file(path, MS_FORMAT_CIF, NULL, keep_first, c);
-        free(names[i]);
-    }
-    if (n > 0) free(names);
+    ms_bench_read_cifs(dir, keep_first, c);
 }
 
 static void free_corpus(corpus *c)
@@ -144,10 +124,10 @@ static double prepare(const corpus *c, const ms_symmetry_options *so, const ms_e
     double t_sym = 0;
     static const double zero[3] = {0, 0, 0};
     for (size_t i = 0; i < c->n; i++) {
-        double t0 = now();
+        double t0 = ms_bench_now();
         int ok = ms_symmetry_analyze(&ws, &c->items[i], so, &sym) == MS_SUCCESS &&
                  ms_fingerprint_compute(&c->items[i], &sym, t, &p->fp[i]) == MS_SUCCESS;
-        t_sym += now() - t0;
+        t_sym += ms_bench_now() - t0;
         ms_structure *d = push(&p->conv);
         if (ok && d && copy_into(d, &sym.conventional, zero, 1) == 0) p->ok[i] = 1;
         else if (d) ms_structure_init(d);
@@ -170,13 +150,13 @@ static double dedup_time(const prepared *p, size_t n, size_t *groups, size_t *cm
 {
     ms_dedup *d;
     if (ms_dedup_create(NULL, &d) != MS_SUCCESS) return 0;
-    double t0 = now();
+    double t0 = ms_bench_now();
     for (size_t i = 0; i < n; i++) {
         if (p->ok[i]) ms_dedup_add(d, i, &p->fp[i], &p->conv.items[i], MS_DB_UNKNOWN, NULL, NULL);
         else ms_dedup_add_alone(d, i, MS_DB_UNKNOWN, NULL, NULL);
     }
     ms_dedup_finish(d);
-    double t = now() - t0;
+    double t = ms_bench_now() - t0;
     *groups = ms_dedup_group_count(d);
     *cmp = ms_dedup_comparisons(d);
     ms_dedup_free(d);
@@ -192,12 +172,12 @@ static void bench_corpus(const char *name, const corpus *c, const ms_element_tab
     if (ms_validate_workspace_init(&vws) != MS_SUCCESS) return;
     ms_validation v;
     size_t flagged = 0;
-    double t0 = now();
+    double t0 = ms_bench_now();
     for (size_t i = 0; i < c->n; i++) {
         ms_validate_structure(&vws, &c->items[i], &vo, &v);
         flagged += v.n > 0;
     }
-    double tv = now() - t0;
+    double tv = ms_bench_now() - t0;
     ms_validate_workspace_destroy(&vws);
     printf("quality %-8s validate              %6zu records %9.0f records/s %7.3f ms each (%zu with findings)\n",
            name, c->n, (double)c->n / tv, 1e3 * tv / (double)c->n, flagged);

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common/bench_util.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
 #include "matscreen/farm.h"
@@ -45,13 +46,6 @@
 #include "matscreen/pipeline.h"
 #include "matscreen/results.h"
 #include "matscreen/source.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 /* Peak resident set of this process in kB (VmHWM), or -1. */
 static long vm_hwm_kb(void)
@@ -87,7 +81,7 @@ static int child(const char *list, const char *label, int master_works, double s
     fo.progress = 0;
     fo.master_works = master_works;
     MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = now();
+    double t0 = ms_bench_now();
     unsigned long long records = 0;
     if (rank == 0) {
         char spec[4200], out[] = "/tmp/ms_bench_screen_XXXXXX";
@@ -124,7 +118,7 @@ static int child(const char *list, const char *label, int master_works, double s
     } else {
         ms_farm_run(MPI_COMM_WORLD, NULL, &p, &fo, NULL, NULL, NULL);
     }
-    double t = now() - t0;
+    double t = ms_bench_now() - t0;
     long kb = vm_hwm_kb();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -170,10 +164,10 @@ static int child_full(const char *list, const char *clf, const char *reg)
     cfg.best = 5.0;
     cfg.progress = 0;
     MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = now();
+    double t0 = ms_bench_now();
     ms_screen_summary sum;
     ms_status st = ms_screen_run(MPI_COMM_WORLD, &cfg, &sum);
-    double t = now() - t0;
+    double t = ms_bench_now() - t0;
     if (rank == 0) {
         if (st != MS_SUCCESS) fprintf(stderr, "bench_screen: %s\n", ms_error_message());
         else printf("RESULT full %d %llu %.3f 0\n", size, sum.records, t);
@@ -341,10 +335,10 @@ static double pipeline_only(const char *dir)
     ms_task *t = malloc(sizeof *t);
     ms_result *r = malloc(sizeof *r);
     count_ctx c = {&p, 0};
-    double t0 = now();
+    double t0 = ms_bench_now();
     if (t && r && ms_source_create(specs, 1, NULL, &src) == MS_SUCCESS)
         while (ms_source_next(src, t)) ms_pipeline_run_task(&p, t, r, count_only, &c);
-    double el = now() - t0;
+    double el = ms_bench_now() - t0;
     ms_source_free(src);
     free(t);
     free(r);

@@ -10,13 +10,12 @@
  * 0.5-0.9 ms in pymatgen's SpacegroupAnalyzer on these cells. Tests never assert on time; this
  * program only reports.
  */
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "../common/bench_util.h"
 #include "matscreen/element.h"
 #include "matscreen/reader.h"
 #include "matscreen/symmetry.h"
@@ -57,31 +56,11 @@ static int keep_first(const ms_structure *s, ms_status status, const char *messa
     return 1;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int is_cif(const struct dirent *e)
-{
-    size_t n = strlen(e->d_name);
-    return n > 4 && strcmp(e->d_name + n - 4, ".cif") == 0;
-}
-
 static void load(const char *data, const char *rel, corpus *c)
 {
-    char dir[PATH_MAX], path[PATH_MAX];
+    char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s/%s", data, rel);
-    struct dirent **names;
-    int n = scandir(dir, &names, is_cif, alphasort);
-    for (int i = 0; i < n; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]->d_name);
-        ms_read_file(path, MS_FORMAT_CIF, NULL, keep_first, c);
-        free(names[i]);
-    }
-    if (n > 0) free(names);
+    ms_bench_read_cifs(dir, keep_first, c);
 }
 
 /* Runs the symmetry step over the corpus twice (warm-up, then timed); prints one line. */
@@ -95,7 +74,7 @@ static void run(const char *name, const char *what, const corpus *c, const ms_sy
     double t = 0;
     for (int pass = 0; pass < 2; pass++) {
         ok = fallback = sites = 0;
-        double t0 = now();
+        double t0 = ms_bench_now();
         for (size_t i = 0; i < c->n; i++) {
             if (ms_symmetry_analyze(&ws, &c->items[i], opt, &sym) == MS_SUCCESS) {
                 ok++;
@@ -103,7 +82,7 @@ static void run(const char *name, const char *what, const corpus *c, const ms_sy
             }
             sites += c->items[i].n_sites;
         }
-        t = now() - t0;
+        t = ms_bench_now() - t0;
     }
     printf("symmetry %-8s %-34s %6zu structures %7zu sites  %8.0f structures/s  %6.3f ms each"
            "  (%zu ok, %zu via ladder fallback)\n",
@@ -125,9 +104,9 @@ int main(int argc, char **argv)
     } sets[] = {{"perov5", "cif/perov5/cifs"}, {"obelix", "labeled/obelix-train/cifs"}};
     for (size_t k = 0; k < sizeof sets / sizeof sets[0]; k++) {
         corpus c = {0};
-        double t0 = now();
+        double t0 = ms_bench_now();
         load(data, sets[k].rel, &c);
-        double t_read = now() - t0;
+        double t_read = ms_bench_now() - t0;
         if (c.n == 0) {
             printf("symmetry %-8s no structures in %s/%s\n", sets[k].name, data, sets[k].rel);
             continue;

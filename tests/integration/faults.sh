@@ -25,27 +25,15 @@
 # says so and is skipped (exit 0, "faults: 0 passed, 0 failed (skipped: ...)").
 set -u
 cd "$(dirname "$0")/../.."
-MATSCREEN=${MATSCREEN:-./matscreen}
+KEEP_TMP=${FAULTS_KEEP:-${KEEP_TMP:-}}
+. tests/integration/lib.sh faults
 case $MATSCREEN in /*) ;; *) MATSCREEN=$PWD/$MATSCREEN ;; esac
-MPIEXEC=${MPIEXEC:-mpiexec}
 NP=${FAULTS_NP:-2}
 STRIDE=${FAULTS_STRIDE:-1}
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$PWD/share/matscreen}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 unset MATSCREEN_TEST_CRASH_ON
-DATA=${MS_SHARED_DATA:-$PWD/../shared/data}
-pass=0
-fail=0
-tmp=$(mktemp -d)
-if [ -n "${FAULTS_KEEP:-}" ]; then echo "faults: keeping $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { # check NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then ok; else bad "$name"; fi
-}
 
 if ! command -v strace >/dev/null; then
     echo "faults: 0 passed, 0 failed (skipped: strace is not installed; apt-get install strace)"
@@ -205,5 +193,4 @@ else
 fi
 check "worker SIGKILL: --resume completes with the reference outputs" eval 'resume "$out" && same "$out"'
 
-echo "faults: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+finish

@@ -2,42 +2,36 @@
 # matscreen featurize on examples/structures: header, one row per structure, a known value.
 # Usage: MATSCREEN=path/to/matscreen bash tests/integration/featurize.sh
 set -u
-here=$(cd "$(dirname "$0")/../.." && pwd)
-M=${MATSCREEN:-$here/matscreen}
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$here/share/matscreen} OMP_NUM_THREADS=1
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-check() { if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1"; fi; }
+. "$(dirname "$0")/lib.sh" featurize
+here=$MS_ROOT
 
-"$M" featurize -i "$here/examples/structures" -o "$tmp/f.csv" -e "$tmp/err.csv" 2>"$tmp/log"
+"$MATSCREEN" featurize -i "$here/examples/structures" -o "$tmp/f.csv" -e "$tmp/err.csv" 2>"$tmp/log"
 rc=$?
-check "exit status 0 (every example gives a row)" '[ $rc -eq 0 ]'
+check_eval "exit status 0 (every example gives a row)" '[ $rc -eq 0 ]'
 n_inputs=$(ls "$here"/examples/structures/*.cif "$here"/examples/structures/*.json | wc -l)
-check "one row per structure ($n_inputs)" '[ $(($(wc -l < "$tmp/f.csv") - 1)) -eq $n_inputs ]'
-check "header starts with the source columns" \
+check_eval "one row per structure ($n_inputs)" '[ $(($(wc -l < "$tmp/f.csv") - 1)) -eq $n_inputs ]'
+check_eval "header starts with the source columns" \
     'head -1 "$tmp/f.csv" | grep -q "^file,block,index,source_db,source_id,reduced_formula,MagpieData minimum Number"'
-check "header has the structure and Li-transport features" \
+check_eval "header has the structure and Li-transport features" \
     'head -1 "$tmp/f.csv" | grep -q "density,vpa,packing fraction,spacegroup_num.*LLB Li-Li bonds per Li"'
-check "errors file has only its header" '[ $(wc -l < "$tmp/err.csv") -eq 1 ]'
+check_eval "errors file has only its header" '[ $(wc -l < "$tmp/err.csv") -eq 1 ]'
 # LGPS (pymatgen file): P4_2/nmc = 137, Li fraction 20.2 / 50.2
 col() { head -1 "$tmp/f.csv" | tr ',' '\n' | grep -n -x "$1" | cut -d: -f1; }
 sg=$(grep "Li10GeP2S12.cif" "$tmp/f.csv" | cut -d, -f"$(col spacegroup_num)")
-check "Li10GeP2S12 space group 137 (got $sg)" '[ "$sg" = 137 ]'
+check_eval "Li10GeP2S12 space group 137 (got $sg)" '[ "$sg" = 137 ]'
 lf=$(grep "Li10GeP2S12.cif" "$tmp/f.csv" | cut -d, -f"$(col "Li fraction")")
-check "Li10GeP2S12 Li fraction 20.2/50.2 (got $lf)" \
+check_eval "Li10GeP2S12 Li fraction 20.2/50.2 (got $lf)" \
     'awk -v x="$lf" "BEGIN { exit !(x - 20.2 / 50.2 < 1e-12 && 20.2 / 50.2 - x < 1e-12) }"'
 # a set by name, and an unknown set
-"$M" featurize -i "$here/examples/structures/obelix-joc.cif" -o "$tmp/li.csv" --set li-transport 2>/dev/null
-check "--set li-transport gives 6 + 7 columns" '[ "$(head -1 "$tmp/li.csv" | tr "," "\n" | wc -l)" -eq 13 ]'
-"$M" featurize -i "$here/examples/structures" -o "$tmp/x.csv" --set nosuch 2>"$tmp/log"
+"$MATSCREEN" featurize -i "$here/examples/structures/obelix-joc.cif" -o "$tmp/li.csv" --set li-transport 2>/dev/null
+check_eval "--set li-transport gives 6 + 7 columns" '[ "$(head -1 "$tmp/li.csv" | tr "," "\n" | wc -l)" -eq 13 ]'
+"$MATSCREEN" featurize -i "$here/examples/structures" -o "$tmp/x.csv" --set nosuch 2>"$tmp/log"
 rc=$?
-check "unknown set: exit 2 listing the sets" '[ $rc -eq 2 ] && grep -q "valid sets" "$tmp/log"'
+check_eval "unknown set: exit 2 listing the sets" '[ $rc -eq 2 ] && grep -q "valid sets" "$tmp/log"'
 # a broken record is reported, not dropped
 printf 'data_broken\n_cell_length_a 5\n' > "$tmp/broken.cif"
-"$M" featurize -i "$tmp/broken.cif" "$here/examples/structures/LiFePO4.cif" -o "$tmp/b.csv" -e "$tmp/berr.csv" 2>/dev/null
+"$MATSCREEN" featurize -i "$tmp/broken.cif" "$here/examples/structures/LiFePO4.cif" -o "$tmp/b.csv" -e "$tmp/berr.csv" 2>/dev/null
 rc=$?
-check "a failed record: exit 1, one row, one error line" \
+check_eval "a failed record: exit 1, one row, one error line" \
     '[ $rc -eq 1 ] && [ $(wc -l < "$tmp/b.csv") -eq 2 ] && [ $(wc -l < "$tmp/berr.csv") -eq 2 ]'
-echo "featurize: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -6,16 +6,9 @@
 # Environment: MPIEXEC (default mpiexec), BUILD (the build directory holding libmatscreen.a,
 # default build), MS_SHARED_DATA (default ../shared/data).
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-build=${BUILD:-$root/build}
-case "$build" in /*) ;; *) build=$root/$build ;; esac
-data=${MS_SHARED_DATA:-$root/../shared/data}
-mpiexec=${MPIEXEC:-mpiexec}
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-pass=0
-fail=0
+. "$(dirname "$0")/lib.sh" gp_mpi
+build=${BUILD:-$MS_ROOT/build}
+case "$build" in /*) ;; *) build=$MS_ROOT/$build ;; esac
 
 # The Makefile builds the driver with the flags of the rest of the build (sanitizers included).
 driver="$build/tests/integration/gp_mpi"
@@ -25,18 +18,15 @@ if [ ! -x "$driver" ]; then
     exit 1
 fi
 
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$root/share/matscreen}
 for np in 1 2 4; do
-    if $mpiexec --oversubscribe -n $np "$driver" "$data" "$work/out$np.txt" >"$work/log$np.txt" 2>&1; then
+    if $MPIEXEC --oversubscribe -n $np "$driver" "$DATA" "$tmp/out$np.txt" >"$tmp/log$np.txt" 2>&1; then
         pass=$((pass + 1))
         echo "ok   $np ranks: driver checks"
     else
         fail=$((fail + 1))
         echo "FAIL $np ranks: driver checks"
     fi
-    sed 's/^/    /' "$work/log$np.txt"
+    sed 's/^/    /' "$tmp/log$np.txt"
 done
 
 # Cross-rank comparison: every value of the 2- and 4-rank runs against the 1-rank run.
@@ -59,8 +49,8 @@ for np in 2 4; do
                 "^pcavar$:1e-10:PCA explained variance" \
                 "^pcacomp$:1e-8:PCA components"; do
         pat=${spec%%:*}; rest=${spec#*:}; tol=${rest%%:*}; what=${rest#*:}
-        if [ -f "$work/out1.txt" ] && [ -f "$work/out$np.txt" ]; then
-            read -r n worst miss < <(compare "$work/out1.txt" "$work/out$np.txt" "$pat" "$tol")
+        if [ -f "$tmp/out1.txt" ] && [ -f "$tmp/out$np.txt" ]; then
+            read -r n worst miss < <(compare "$tmp/out1.txt" "$tmp/out$np.txt" "$pat" "$tol")
             ok=$(awk -v w="$worst" -v t="$tol" -v n="$n" -v m="$miss" 'BEGIN { print (n > 0 && m == 0 && w <= t) }')
         else
             n=0; worst=nan; ok=0
@@ -72,5 +62,4 @@ for np in 2 4; do
         fi
     done
 done
-echo "gp_mpi: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -4,18 +4,7 @@
 # while the others are still read. Exit status: 0 all passed, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
-MATSCREEN=${MATSCREEN:-./matscreen}
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$PWD/share/matscreen}
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-check() { # check NAME CONDITION...
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name" >&2; fi
-}
+. tests/integration/lib.sh inspect
 
 # Every bundled example is read: exit 0, no error line, one line per structure.
 "$MATSCREEN" inspect examples/structures >"$tmp/ok.jsonl" 2>"$tmp/ok.err"
@@ -48,5 +37,4 @@ check "inspect --help" test $? -eq 0
 "$MATSCREEN" inspect /nonexistent.cif >"$tmp/missing.jsonl" 2>/dev/null
 check "missing file is reported" grep -q '"file":"/nonexistent.cif".*"error"' "$tmp/missing.jsonl"
 
-echo "inspect: $pass passed, $fail failed"
-test "$fail" -eq 0
+finish

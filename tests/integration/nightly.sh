@@ -10,23 +10,8 @@
 # Exit status: 0 all passed, 1 otherwise. Closing line "nightly: N passed, M failed".
 set -u
 cd "$(dirname "$0")/../.."
-MATSCREEN=${MATSCREEN:-./matscreen}
+. tests/integration/lib.sh nightly
 MATSCREEN=$(cd "$(dirname "$MATSCREEN")" && pwd)/$(basename "$MATSCREEN") # runs start in $tmp
-MPIEXEC=${MPIEXEC:-mpiexec}
-DATA=${MS_SHARED_DATA:-../shared/data}
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$PWD/share/matscreen}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
-
-check() { # check NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name" >&2; fi
-}
-contains() { grep -qF -- "$2" "$1"; }
 field() { # field FILE KEY: a number of incremental.json
     sed -n "s/.*\"$2\": \([0-9.]*\).*/\1/p" "$1"
 }
@@ -148,5 +133,4 @@ check "night 5: message says damaged" contains "$tmp/night5.err" "damaged or not
 check "--no-state: previous/ kept" test -s "$tmp/fresh/previous/ranked.csv"
 check "--no-state: no state store" test ! -e "$tmp/fresh/state.db"
 
-echo "nightly: $pass passed, $fail failed"
-test "$fail" -eq 0
+finish

@@ -5,19 +5,7 @@
 # and deterministic. Exit status: 0 all passed, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
-MATSCREEN=${MATSCREEN:-./matscreen}
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$PWD/share/matscreen}
-DATA=${MS_SHARED_DATA:-$PWD/../shared/data}
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-check() { # check NAME CONDITION...
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name" >&2; fi
-}
+. tests/integration/lib.sh quality
 
 # column N (1-based) of the CSV rows whose file matches PATTERN, CSV quoting respected
 csv_col() { # csv_col FILE PATTERN COLUMN-NAME
@@ -83,5 +71,4 @@ check "bad trust order is a usage error" test $? -eq 2
 "$MATSCREEN" quality --help | grep -q "usage: matscreen quality"
 check "quality --help" test $? -eq 0
 
-echo "quality: $pass passed, $fail failed"
-test "$fail" -eq 0
+finish

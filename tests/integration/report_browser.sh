@@ -6,23 +6,12 @@
 # installed. Exit status: 0 all passed or skipped, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
-MATSCREEN=${MATSCREEN:-./matscreen}
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$PWD/share/matscreen}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+. tests/integration/lib.sh report_browser
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 if [ -z "$CHROMIUM" ]; then
     echo "report_browser: skipped (chromium not installed)"
     exit 0
 fi
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name" >&2; fi
-}
 
 "$MATSCREEN" run -q workflows/quickstart.xml -o "$tmp/out" >/dev/null 2>&1
 check "quickstart run" test -s "$tmp/out/report.html"
@@ -55,5 +44,4 @@ check "changes section rendered" grep -q "Left the top-K" "$tmp/dom.html"
 check "top-K table rendered" grep -q 'id="topk-table"' "$tmp/dom.html"
 if [ -n "${MS_KEEP_SCREENSHOT:-}" ]; then cp "$tmp/shot.png" "$MS_KEEP_SCREENSHOT"; fi
 
-echo "report_browser: $pass passed, $fail failed"
-test "$fail" -eq 0
+finish

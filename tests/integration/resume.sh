@@ -14,25 +14,12 @@
 # kills, default 4), RESUME_SEED (for $RANDOM, default: the pid), RESUME_KEEP=1 keeps the files.
 set -u
 cd "$(dirname "$0")/../.."
-MATSCREEN=${MATSCREEN:-./matscreen}
-MPIEXEC=${MPIEXEC:-mpiexec}
+KEEP_TMP=${RESUME_KEEP:-${KEEP_TMP:-}}
+. tests/integration/lib.sh resume
 NP=${RESUME_NP:-2}
 KILLS=${RESUME_KILLS:-4}
 RANDOM=${RESUME_SEED:-$$}
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$PWD/share/matscreen}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 unset MATSCREEN_TEST_CRASH_ON
-DATA=${MS_SHARED_DATA:-$PWD/../shared/data}
-pass=0
-fail=0
-tmp=$(mktemp -d)
-if [ -n "${RESUME_KEEP:-}" ]; then echo "resume: keeping $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
-
-check() { # check NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name" >&2; fi
-}
 
 in="$tmp/in"
 mkdir -p "$in/obelix" "$in/perov5" "$in/broken" "$in/json"
@@ -189,5 +176,4 @@ members "$out/ranked.jsonl" >"$tmp/poison_rows"
 check "every other record is screened once (ranked members = reference minus the poison file)" \
     bash -c "test -s '$tmp/ref_rows' && cmp -s '$tmp/ref_rows' '$tmp/poison_rows'"
 
-echo "resume: $pass passed, $fail failed"
-test "$fail" -eq 0
+finish

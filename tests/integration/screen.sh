@@ -6,21 +6,7 @@
 # the top CIFs must read back. Exit status: 0 all passed, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
-MATSCREEN=${MATSCREEN:-./matscreen}
-MPIEXEC=${MPIEXEC:-mpiexec}
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$PWD/share/matscreen}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-DATA=${MS_SHARED_DATA:-$PWD/../shared/data}
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-check() { # check NAME CONDITION...
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name" >&2; fi
-}
+. tests/integration/lib.sh screen
 
 # Inputs: a copy, so that paths (part of the stable key) are the same in every run.
 in="$tmp/in"
@@ -95,5 +81,4 @@ check "screen --help" test $? -eq 0
 "$MATSCREEN" screen -o "$tmp/x" >/dev/null 2>&1
 check "screen without inputs is a usage error" test $? -eq 2
 
-echo "screen: $pass passed, $fail failed"
-test "$fail" -eq 0
+finish

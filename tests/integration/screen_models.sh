@@ -9,20 +9,7 @@
 # manifest with model hashes and the descriptor set. Exit status: 0 all passed, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
-MATSCREEN=${MATSCREEN:-./matscreen}
-MPIEXEC=${MPIEXEC:-mpiexec}
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$PWD/share/matscreen}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-DATA=${MS_SHARED_DATA:-$PWD/../shared/data}
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-check() { # check NAME CONDITION...
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name" >&2; fi
-}
+. tests/integration/lib.sh screen_models
 
 OB=$DATA/labeled/obelix-train
 "$MATSCREEN" train -l "$OB/train.csv" -i "$OB/cifs" --id-column ID -t "Ionic conductivity (S cm-1)" \
@@ -95,5 +82,4 @@ check "classifier only ranks by probability" awk -F, \
 "$MATSCREEN" screen -q -m "$tmp/reg.model" -m "$tmp/reg.model" -i "$in/pair" -o "$tmp/two" >/dev/null 2>&1
 check "two surrogates are refused" test $? -eq 2
 
-echo "screen_models: $pass passed, $fail failed"
-test "$fail" -eq 0
+finish

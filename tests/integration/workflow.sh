@@ -9,21 +9,7 @@
 # tests/data/workflows (one error each, with the line). Exit status: 0 all passed, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
-MATSCREEN=${MATSCREEN:-./matscreen}
-MPIEXEC=${MPIEXEC:-mpiexec}
-export MATSCREEN_SHARE=${MATSCREEN_SHARE:-$PWD/share/matscreen}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-check() { # check NAME COMMAND...
-    local name=$1
-    shift
-    if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $name" >&2; fi
-}
-contains() { grep -qF -- "$2" "$1"; }
+. tests/integration/lib.sh workflow
 
 # 1. quickstart, serial and 2 ranks
 "$MATSCREEN" run workflows/quickstart.xml -o "$tmp/serial" >"$tmp/serial.out" 2>"$tmp/serial.err"
@@ -179,5 +165,4 @@ check "no workflow: exit 2" test $? -eq 2
 "$MATSCREEN" run --help | grep -q validate-only
 check "--help mentions --validate-only" test $? -eq 0
 
-echo "workflow: $pass passed, $fail failed"
-test "$fail" -eq 0
+finish

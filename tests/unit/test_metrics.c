@@ -13,7 +13,7 @@
 #include <stdlib.h>
 
 #include "matscreen/calibration.h"
-#include "matscreen/cv.h"
+#include "matscreen/dataset.h"
 #include "matscreen/logistic.h"
 #include "matscreen/metrics.h"
 #include "matscreen/scaling.h"

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "matscreen/cv.h"
+#include "matscreen/dataset.h"
 #include "matscreen/hash.h"
 #include "matscreen/logistic.h"
 #include "matscreen/model.h"

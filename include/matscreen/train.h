@@ -1,0 +1,53 @@
+/*
+ * Training a model on a labelled dataset and cross-validating it: the steps `matscreen train`,
+ * `matscreen evaluate` (src/cli) and the workflow stages train / evaluate (src/workflow/stages.c)
+ * share.
+ *
+ * Conventions
+ *   - d is a loaded dataset (dataset.h): raw features, the learner's target y (log10 or 0/1 labels
+ *     already applied) and its metadata. spec (model.h) names the learner, its options and seed;
+ *     spec->task must match d->classification.
+ *   - Both functions are Collective on comm (the fits are; the forest spreads its trees over the
+ *     ranks) and deterministic for any number of ranks. They return the local status: ranks that
+ *     must agree on success (before writing files or starting the next collective step) do so
+ *     themselves, e.g. with MPI_Allreduce(MIN) of (status == MS_SUCCESS).
+ *   - Metrics stored in the model (ms_model_add_metric, shown by `matscreen model info`):
+ *     "train_mean" (regression: mean of y), the forest's out-of-bag estimates "oob_roc_auc"
+ *     (classification) or "oob_mae", "oob_r2" (regression), and with MS_TRAIN_OOB_ALL also
+ *     "oob_accuracy" / "oob_sigma_scale"; cross-validation adds "cv<K>_<score>" (the means of
+ *     ms_cv_score, cv.h).
+ */
+#ifndef MATSCREEN_TRAIN_H
+#define MATSCREEN_TRAIN_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "matscreen/dataset.h"
+#include "matscreen/error.h"
+#include "matscreen/model.h"
+
+/* Flags of ms_train_fit. */
+enum {
+    MS_TRAIN_OOB_ALL = 1 /* also store oob_accuracy (classification) / oob_sigma_scale (regression);
+                            `matscreen train` does, the workflow stage train does not */
+};
+
+/* Fits spec on d (ms_model_fit), then records the metadata (d's target name and descriptor set,
+ * with log10_target and threshold as the dataset was loaded with; see ms_model_set_meta) and the
+ * training metrics of the conventions. flags: 0 or MS_TRAIN_OOB_ALL. Collective on comm. On
+ * success *out is a new model (free with ms_model_free); on failure *out is NULL. */
+ms_status ms_train_fit(const ms_model_spec *spec, const ms_dataset *d, int log10_target,
+                       double threshold, unsigned flags, MPI_Comm comm, ms_model **out);
+
+/* K-fold cross-validation of spec on d: folds from seed (stratified for a classification,
+ * ms_folds_stratified; else ms_folds_kfold), out-of-fold predictions (ms_cv_predict) and their
+ * scores (ms_cv_score; with sigma for a regression). mean and sigma (d->n entries each, may be
+ * NULL) receive the out-of-fold predictions; when m is not NULL the mean scores are added to it
+ * as cv<k>_<score>. k is 2..MS_CV_MAX_FOLDS (cv.h). Collective on comm. */
+ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d, size_t k,
+                                  uint64_t seed, MPI_Comm comm, ms_model *m, double *mean,
+                                  double *sigma);
+
+#endif /* MATSCREEN_TRAIN_H */

@@ -1,0 +1,51 @@
+/* Options shared by campaign and suggest; see al_args.h. */
+#include "al_args.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void ms_al_args_default(ms_al_args *a, const char *default_acq)
+{
+    memset(a, 0, sizeof *a);
+    a->acq = default_acq;
+    a->kappa = 2.0;
+    a->radius = 0.25;
+}
+
+int ms_al_args_option(ms_al_args *a, int c, const char *arg)
+{
+    switch (c) {
+    case 'M': a->matbench = arg; break;
+    case 'l': a->labels = arg; break;
+    case 'F': a->formula_col = arg; break;
+    case 't': a->target = arg; break;
+    case 'L': a->log10 = 1; break;
+    case 'z': a->minimize = 1; break;
+    case 'a': a->acq = arg; break;
+    case 'x': a->xi = strtod(arg, NULL); break;
+    case 'k': a->kappa = strtod(arg, NULL); break;
+    case 'r': a->radius = strtod(arg, NULL); break;
+    case 'E': a->set = arg; break;
+    case 's': a->seed = strtoull(arg, NULL, 10); break;
+    case 'o': a->output = arg; break;
+    case 'h': a->help = 1; break;
+    default: return 0;
+    }
+    return 1;
+}
+
+void ms_al_args_data_spec(const ms_al_args *a, const char *target, ms_dataset_spec *ds)
+{
+    ms_dataset_spec_default(ds);
+    if (a->matbench) {
+        ds->source = MS_DATASET_MATBENCH;
+        ds->path = a->matbench;
+    } else {
+        ds->source = MS_DATASET_FORMULA_CSV;
+        ds->path = a->labels;
+        ds->formula_column = a->formula_col;
+    }
+    ds->target = target;
+    ds->set = a->set ? a->set : "magpie";
+    ds->log10_target = a->log10;
+}

@@ -1,0 +1,289 @@
+/* Labelled datasets: labels read from a Matbench JSON or a CSV, featurised; see dataset.h. */
+#include "matscreen/dataset.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matscreen/composition.h"
+#include "matscreen/csv.h"
+#include "matscreen/descriptor.h"
+#include "matscreen/featurize.h"
+#include "matscreen/reader.h"
+
+void ms_dataset_spec_default(ms_dataset_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->formula_column = "formula";
+    spec->set = "magpie";
+    spec->threshold = NAN;
+}
+
+void ms_dataset_free(ms_dataset *d)
+{
+    ms_matrix_free(&d->x);
+    for (size_t i = 0; d->ids && i < d->n; i++) free(d->ids[i]);
+    for (size_t j = 0; d->feature_names && j < d->n_features; j++) free(d->feature_names[j]);
+    free(d->ids);
+    free(d->feature_names);
+    free(d->y);
+    free(d->target);
+    memset(d, 0, sizeof *d);
+}
+
+/* A row before featurisation. */
+typedef struct raw_row {
+    char *id, *what; /* formula or structure path */
+    double target;
+} raw_row;
+
+typedef struct raw_rows {
+    raw_row *r;
+    size_t n, cap;
+} raw_rows;
+
+static char *dup(const char *s)
+{
+    size_t n = strlen(s);
+    char *d = malloc(n + 1);
+    if (d) memcpy(d, s, n + 1);
+    return d;
+}
+
+static ms_status push_row(raw_rows *rows, const char *id, const char *what, double target)
+{
+    if (rows->n == rows->cap) {
+        size_t cap = rows->cap ? 2 * rows->cap : 1024;
+        raw_row *nr = realloc(rows->r, cap * sizeof *nr);
+        MS_CHECK(nr, MS_ERR_NOMEM, "dataset: out of memory");
+        rows->r = nr;
+        rows->cap = cap;
+    }
+    raw_row *r = &rows->r[rows->n];
+    r->id = dup(id);
+    r->what = dup(what);
+    r->target = target;
+    MS_CHECK(r->id && r->what, MS_ERR_NOMEM, "dataset: out of memory");
+    rows->n++;
+    return MS_SUCCESS;
+}
+
+static void rows_free(raw_rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        free(rows->r[i].id);
+        free(rows->r[i].what);
+    }
+    free(rows->r);
+}
+
+static double json_target(const json_t *v)
+{
+    if (json_is_boolean(v)) return json_is_true(v) ? 1 : 0;
+    if (json_is_number(v)) return json_number_value(v);
+    return NAN;
+}
+
+static ms_status read_matbench(const ms_dataset_spec *spec, raw_rows *rows, char *target_name,
+                               size_t tn)
+{
+    json_error_t err;
+    json_t *root = json_load_file(spec->path, 0, &err);
+    MS_CHECK(root, MS_ERR_PARSE, "%s:%d: %s", spec->path, err.line, err.text);
+    ms_status st = MS_SUCCESS;
+    json_t *ids = json_object_get(root, "mbid"), *comp = json_object_get(root, "composition");
+    const char *tname = spec->target;
+    if (!tname) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(root, key, val) tname = key; /* the last column */
+    }
+    json_t *tgt = tname ? json_object_get(root, tname) : NULL;
+    if (!json_is_object(ids) || !json_is_object(comp) || !json_is_object(tgt))
+        st = ms_error_set(MS_ERR_PARSE,
+                          "%s: not a Matbench composition task (need mbid, composition, %s)",
+                          spec->path, tname ? tname : "target");
+    if (st == MS_SUCCESS) snprintf(target_name, tn, "%s", tname);
+    size_t n = st == MS_SUCCESS ? json_object_size(ids) : 0;
+    for (size_t i = 0; st == MS_SUCCESS && i < n; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "%zu", i);
+        json_t *id = json_object_get(ids, key), *c = json_object_get(comp, key);
+        json_t *t = json_object_get(tgt, key);
+        if (!json_is_string(id) || !json_is_string(c) || !t) {
+            st = ms_error_set(MS_ERR_PARSE, "%s: row %zu is incomplete", spec->path, i);
+            break;
+        }
+        st = push_row(rows, json_string_value(id), json_string_value(c), json_target(t));
+        if (spec->max_rows && rows->n >= spec->max_rows) break;
+    }
+    json_decref(root);
+    return st;
+}
+
+static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *target_name, size_t tn)
+{
+    FILE *f = fopen(spec->path, "r");
+    MS_CHECK(f, MS_ERR_IO, "%s: cannot open: %s", spec->path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    char *fields[256];
+    ms_status st = MS_SUCCESS;
+    int tcol = -1, wcol = -1, icol = -1;
+    size_t lineno = 0;
+    int structure = spec->source == MS_DATASET_STRUCTURE_CSV;
+    while (getline(&line, &cap, f) > 0) {
+        lineno++;
+        int nf = ms_csv_split(line, fields, 256);
+        if (lineno == 1) {
+            tcol = spec->target ? ms_csv_column(fields, nf, spec->target) : nf - 1;
+            const char *wname = structure ? (spec->id_column ? spec->id_column : "ID")
+                                          : spec->formula_column;
+            wcol = ms_csv_column(fields, nf, wname);
+            icol = spec->id_column ? ms_csv_column(fields, nf, spec->id_column) : -1;
+            if (tcol < 0 || wcol < 0) {
+                st = ms_error_set(MS_ERR_NOT_FOUND, "%s: no column '%s'", spec->path,
+                                  tcol < 0 ? (spec->target ? spec->target : "") : wname);
+                break;
+            }
+            snprintf(target_name, tn, "%s", fields[tcol]);
+            continue;
+        }
+        if (tcol >= nf || wcol >= nf) continue;
+        char *end;
+        double t = strtod(fields[tcol], &end);
+        if (end == fields[tcol]) t = NAN;
+        char idbuf[32];
+        snprintf(idbuf, sizeof idbuf, "%zu", lineno - 1);
+        const char *id = icol >= 0 && icol < nf ? fields[icol] : idbuf;
+        if (structure) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s.cif", spec->structure_dir ? spec->structure_dir : ".",
+                     fields[wcol]);
+            st = push_row(rows, id, path, t);
+        } else {
+            st = push_row(rows, id, fields[wcol], t);
+        }
+        if (st != MS_SUCCESS || (spec->max_rows && rows->n >= spec->max_rows)) break;
+    }
+    free(line);
+    fclose(f);
+    return st;
+}
+
+typedef struct first_structure {
+    ms_structure_featurizer *sf;
+    ms_featurizer *fz; /* composition-only sets: featurise the structure's composition */
+    double *row;
+    int done;
+    ms_status st;
+} first_structure;
+
+static int on_structure(const ms_structure *s, ms_status status, const char *message, void *user)
+{
+    (void)message;
+    first_structure *fs = user;
+    if (fs->done) return 1;
+    fs->done = 1;
+    fs->st = status;
+    if (status == MS_SUCCESS && fs->sf)
+        fs->st = ms_structure_featurizer_compute(fs->sf, s, fs->row, NULL);
+    if (status == MS_SUCCESS && fs->fz) {
+        ms_composition c;
+        ms_structure_composition(s, &c);
+        fs->st = ms_featurizer_compute_composition(fs->fz, &c, fs->row, NULL);
+    }
+    return 1;
+}
+
+ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *table, ms_dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    const ms_descriptor_set *set;
+    MS_CALL(ms_descriptor_set_lookup(spec->set ? spec->set : "magpie", &set));
+    raw_rows rows = {0};
+    ms_status st = spec->source == MS_DATASET_MATBENCH
+                       ? read_matbench(spec, &rows, d->target_name, sizeof d->target_name)
+                       : read_csv(spec, &rows, d->target_name, sizeof d->target_name);
+    ms_featurizer *fz = NULL;
+    ms_structure_featurizer *sf = NULL;
+    if (st == MS_SUCCESS) {
+        if (spec->source == MS_DATASET_STRUCTURE_CSV && strcmp(set->name, "magpie") != 0 &&
+            strcmp(set->name, "composition") != 0)
+            st = ms_structure_featurizer_create(set, table, NULL, &sf);
+        else
+            st = ms_featurizer_create(set, table, &fz);
+    }
+    size_t p = 0;
+    if (st == MS_SUCCESS) {
+        p = sf ? ms_structure_featurizer_n_features(sf) : ms_featurizer_n_features(fz);
+        d->n_features = p;
+        snprintf(d->set_name, sizeof d->set_name, "%s", set->name);
+        d->set_version = set->version;
+        st = ms_descriptor_set_signature(set, d->set_signature, sizeof d->set_signature);
+    }
+    if (st == MS_SUCCESS) {
+        d->feature_names = calloc(p + 1, sizeof *d->feature_names);
+        if (!d->feature_names) st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
+        for (size_t j = 0; st == MS_SUCCESS && j < p; j++) {
+            d->feature_names[j] = dup(sf ? ms_structure_featurizer_feature_name(sf, j)
+                                         : ms_featurizer_feature_name(fz, j));
+            if (!d->feature_names[j]) st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
+        }
+    }
+    if (st == MS_SUCCESS) st = ms_matrix_alloc(&d->x, rows.n ? rows.n : 1, p);
+    if (st == MS_SUCCESS) {
+        d->y = malloc((rows.n + 1) * sizeof *d->y);
+        d->target = malloc((rows.n + 1) * sizeof *d->target);
+        d->ids = calloc(rows.n + 1, sizeof *d->ids);
+        if (!d->y || !d->target || !d->ids) st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
+    }
+    d->classification = !isnan(spec->threshold);
+    for (size_t i = 0; st == MS_SUCCESS && i < rows.n; i++) {
+        raw_row *r = &rows.r[i];
+        double t = r->target, y = t;
+        if (!isfinite(t) || (spec->log10_target && !(t > 0))) {
+            d->n_dropped++;
+            continue;
+        }
+        if (spec->log10_target) y = log10(t);
+        if (d->classification) y = (spec->log10_target ? y >= log10(spec->threshold) : t >= spec->threshold) ? 1 : 0;
+        double *row = d->x.data + d->n * p;
+        ms_status rs;
+        if (spec->source == MS_DATASET_STRUCTURE_CSV) {
+            first_structure fs = {sf, sf ? NULL : fz, row, 0, MS_ERR_NO_STRUCTURE};
+            rs = ms_read_file(r->what, MS_FORMAT_AUTO, NULL, on_structure, &fs);
+            if (rs == MS_SUCCESS) rs = fs.st;
+        } else {
+            ms_composition c;
+            rs = ms_composition_parse(r->what, &c);
+            if (rs == MS_SUCCESS) rs = ms_featurizer_compute_composition(fz, &c, row, NULL);
+        }
+        if (rs != MS_SUCCESS) {
+            d->n_dropped++;
+            continue;
+        }
+        d->y[d->n] = y;
+        d->target[d->n] = t;
+        d->ids[d->n] = r->id;
+        r->id = NULL;
+        d->n++;
+    }
+    /* Matbench booleans are labels already */
+    if (st == MS_SUCCESS && !d->classification && spec->source == MS_DATASET_MATBENCH) {
+        int all01 = d->n > 0;
+        for (size_t i = 0; i < d->n && all01; i++) all01 = d->y[i] == 0 || d->y[i] == 1;
+        d->classification = all01;
+    }
+    if (st == MS_SUCCESS) d->x.rows = d->n;
+    if (st == MS_SUCCESS && d->n < 2)
+        st = ms_error_set(MS_ERR_INVALID, "%s: fewer than 2 usable rows", spec->path);
+    ms_featurizer_destroy(&fz);
+    ms_structure_featurizer_destroy(&sf);
+    rows_free(&rows);
+    if (st != MS_SUCCESS) ms_dataset_free(d);
+    return st;
+}
