@@ -8,6 +8,7 @@
  *     last column; booleans become 1/0;
  *   - a CSV with a formula column (CrabNet "formula,target");
  *   - a CSV with an id column whose structures are files DIR/<id>.cif (OBELiX: ID -> cifs/ID.cif),
+ *     or DIR/<id> when that file exists (perov5: file "perov5-1.cif" -> cifs/perov5-1.cif),
  *     or with a column holding a structure path relative to the CSV.
  * Rows are featurised with a named descriptor set (descriptor.h): compositions with
  * ms_featurizer_compute_composition, structures with the structure featurizer (featurize.h).
@@ -56,6 +57,7 @@ typedef struct ms_dataset {
     int set_version;
     char set_signature[1024];
     size_t n_dropped;       /* rows dropped (bad target, unreadable formula or structure) */
+    char first_dropped[768]; /* "FILE:LINE (ID): reason" of the first dropped row, or "" */
     int classification;     /* 1 when y holds labels */
     char target_name[256];
 } ms_dataset;

@@ -199,6 +199,7 @@ static int run_heldout(const ms_model_args *a, const ms_model *m, const ms_datas
     } else if (rank == 0) {
         printf("model %s (%s) on %s: %zu rows (%zu dropped)\n", a->model, m->type->name,
                d->target_name, n, d->n_dropped);
+        if (d->n_dropped) fprintf(stderr, "matscreen evaluate: first dropped row: %s\n", d->first_dropped);
         if (m->task == MS_MODEL_CLASSIFICATION) {
             ms_class_metrics c;
             ms_metrics_classification(d->y, mu, n, &c);

@@ -65,6 +65,8 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
                         "%.2f s; wrote %s\n",
                 m->type->name, d->classification ? "classifier" : "regressor", d->n, d->n_dropped,
                 d->n_features, d->set_name, d->set_version, secs, a->output);
+    if (all_ok && rank == 0 && d->n_dropped)
+        fprintf(stderr, "matscreen train: first dropped row: %s\n", d->first_dropped);
     ms_model_free(m);
     return all_ok ? 0 : 2;
 }

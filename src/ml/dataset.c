@@ -2,6 +2,7 @@
 #include "matscreen/dataset.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -38,6 +39,7 @@ void ms_dataset_free(ms_dataset *d)
 typedef struct raw_row {
     char *id, *what; /* formula or structure path */
     double target;
+    size_t line;     /* line of the CSV (record number for Matbench JSON), for messages */
 } raw_row;
 
 typedef struct raw_rows {
@@ -53,7 +55,8 @@ static char *dup(const char *s)
     return d;
 }
 
-static ms_status push_row(raw_rows *rows, const char *id, const char *what, double target)
+static ms_status push_row(raw_rows *rows, const char *id, const char *what, double target,
+                          size_t line)
 {
     if (rows->n == rows->cap) {
         size_t cap = rows->cap ? 2 * rows->cap : 1024;
@@ -66,6 +69,7 @@ static ms_status push_row(raw_rows *rows, const char *id, const char *what, doub
     r->id = dup(id);
     r->what = dup(what);
     r->target = target;
+    r->line = line;
     MS_CHECK(r->id && r->what, MS_ERR_NOMEM, "dataset: out of memory");
     rows->n++;
     return MS_SUCCESS;
@@ -117,7 +121,7 @@ static ms_status read_matbench(const ms_dataset_spec *spec, raw_rows *rows, char
             st = ms_error_set(MS_ERR_PARSE, "%s: row %zu is incomplete", spec->path, i);
             break;
         }
-        st = push_row(rows, json_string_value(id), json_string_value(c), json_target(t));
+        st = push_row(rows, json_string_value(id), json_string_value(c), json_target(t), i);
         if (spec->max_rows && rows->n >= spec->max_rows) break;
     }
     json_decref(root);
@@ -160,12 +164,17 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
         snprintf(idbuf, sizeof idbuf, "%zu", lineno - 1);
         const char *id = icol >= 0 && icol < nf ? fields[icol] : idbuf;
         if (structure) {
+            /* DIR/<id>.cif (OBELiX ids), or DIR/<id> when the id names the file itself
+             * (perov5's "file" column holds "perov5-1.cif"). */
+            const char *dir = spec->structure_dir ? spec->structure_dir : ".";
             char path[4096];
-            snprintf(path, sizeof path, "%s/%s.cif", spec->structure_dir ? spec->structure_dir : ".",
-                     fields[wcol]);
-            st = push_row(rows, id, path, t);
+            struct stat sb;
+            snprintf(path, sizeof path, "%s/%s", dir, fields[wcol]);
+            if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
+                snprintf(path, sizeof path, "%s/%s.cif", dir, fields[wcol]);
+            st = push_row(rows, id, path, t, lineno);
         } else {
-            st = push_row(rows, id, fields[wcol], t);
+            st = push_row(rows, id, fields[wcol], t, lineno);
         }
         if (st != MS_SUCCESS || (spec->max_rows && rows->n >= spec->max_rows)) break;
     }
@@ -197,6 +206,15 @@ static int on_structure(const ms_structure *s, ms_status status, const char *mes
         fs->st = ms_featurizer_compute_composition(fs->fz, &c, fs->row, NULL);
     }
     return 1;
+}
+
+/* Counts a dropped row and keeps the reason of the first one, so that a loader that drops every
+ * row (a wrong id column, a directory without the files) says why instead of only how many. */
+static void note_drop(ms_dataset *d, const ms_dataset_spec *spec, const raw_row *r, const char *why)
+{
+    if (!d->n_dropped++)
+        snprintf(d->first_dropped, sizeof d->first_dropped, "%s:%zu (%s): %s", spec->path, r->line,
+                 r->id, why && *why ? why : "unreadable");
 }
 
 ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *table, ms_dataset *d)
@@ -246,7 +264,8 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         raw_row *r = &rows.r[i];
         double t = r->target, y = t;
         if (!isfinite(t) || (spec->log10_target && !(t > 0))) {
-            d->n_dropped++;
+            note_drop(d, spec, r, isfinite(t) ? "log10 of a target that is not positive"
+                                              : "target is empty or not a number");
             continue;
         }
         if (spec->log10_target) y = log10(t);
@@ -263,7 +282,7 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
             if (rs == MS_SUCCESS) rs = ms_featurizer_compute_composition(fz, &c, row, NULL);
         }
         if (rs != MS_SUCCESS) {
-            d->n_dropped++;
+            note_drop(d, spec, r, ms_error_message());
             continue;
         }
         d->y[d->n] = y;
@@ -280,7 +299,9 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
     }
     if (st == MS_SUCCESS) d->x.rows = d->n;
     if (st == MS_SUCCESS && d->n < 2)
-        st = ms_error_set(MS_ERR_INVALID, "%s: fewer than 2 usable rows", spec->path);
+        st = ms_error_set(MS_ERR_INVALID, "%s: fewer than 2 usable rows (%zu dropped%s%s)",
+                          spec->path, d->n_dropped, d->n_dropped ? "; first: " : "",
+                          d->first_dropped);
     ms_featurizer_destroy(&fz);
     ms_structure_featurizer_destroy(&sf);
     rows_free(&rows);
