@@ -33,6 +33,14 @@ typedef struct ms_reg_metrics {
 ms_status ms_metrics_classification(const double *y, const double *prob, size_t n,
                                     ms_class_metrics *m);
 
+/* Balanced accuracy of the labels prob >= threshold (NaN when one class is absent). With the
+ * positive fraction of the TRAINING labels as threshold this is the decision that maximises
+ * expected balanced accuracy for calibrated probabilities, and the like-for-like figure for
+ * Matbench's leaderboard "rocauc" (balanced accuracy of hard labels), chosen without the test
+ * labels. */
+double ms_metrics_balanced_accuracy_at(const double *y, const double *prob, size_t n,
+                                       double threshold);
+
 /* ROC-AUC alone (NaN when one class is absent). */
 double ms_metrics_roc_auc(const double *y, const double *score, size_t n);
 

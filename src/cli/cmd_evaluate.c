@@ -52,11 +52,11 @@ static void evaluate_usage(FILE *out)
 
 static void print_scores(const ms_cv_scores *s)
 {
-    printf("%-20s", "metric");
+    printf("%-24s", "metric");
     for (size_t f = 0; f < s->k; f++) printf("  fold%-4zu", f);
     printf("  %-9s %-9s\n", "mean", "std");
     for (size_t q = 0; q < s->n_scores; q++) {
-        printf("%-20s", s->name[q]);
+        printf("%-24s", s->name[q]);
         for (size_t f = 0; f < s->k; f++) printf("  %-8.4f", s->fold[q][f]);
         printf("  %-9.4f %-9.4f\n", s->mean[q], s->std[q]);
     }

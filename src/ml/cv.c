@@ -179,12 +179,14 @@ ms_status ms_cv_score(int classification, const double *y, const double *mean, c
     memset(out, 0, sizeof *out);
     MS_CHECK(k >= 1 && k <= MS_CV_MAX_FOLDS, MS_ERR_USAGE, "cv: 1..%d folds", MS_CV_MAX_FOLDS);
     out->k = k;
+    /* balanced_accuracy_prior: labels p >= the positive fraction of the training folds (see
+     * ms_metrics_balanced_accuracy_at): Matbench's "rocauc" like for like. */
     static const char *const cls[] = {"roc_auc", "balanced_accuracy", "f1", "accuracy", "mcc",
-                                      "log_loss"};
+                                      "log_loss", "balanced_accuracy_prior"};
     static const char *const reg[] = {"mae", "rmse", "r2", "spearman", "baseline_mean_mae",
                                       "baseline_median_mae", "within1", "within2", "miscal_area",
                                       "nll"};
-    size_t ns = classification ? 6 : (sigma ? 10 : 6);
+    size_t ns = classification ? 7 : (sigma ? 10 : 6);
     out->n_scores = ns;
     for (size_t s = 0; s < ns; s++) out->name[s] = classification ? cls[s] : reg[s];
     double *yt = malloc((n + 1) * sizeof *yt), *mt = malloc((n + 1) * sizeof *mt);
@@ -210,9 +212,10 @@ ms_status ms_cv_score(int classification, const double *y, const double *mean, c
         if (classification) {
             ms_class_metrics cm;
             st = ms_metrics_classification(yt, mt, m, &cm);
-            double vals[6] = {cm.roc_auc, cm.balanced_accuracy, cm.f1, cm.accuracy, cm.mcc,
-                              cm.log_loss};
-            for (size_t s = 0; s < 6; s++) out->fold[s][f] = vals[s];
+            double prior = mtr ? sum_tr / (double)mtr : 0.5;
+            double vals[7] = {cm.roc_auc, cm.balanced_accuracy, cm.f1, cm.accuracy, cm.mcc,
+                              cm.log_loss, ms_metrics_balanced_accuracy_at(yt, mt, m, prior)};
+            for (size_t s = 0; s < 7; s++) out->fold[s][f] = vals[s];
         } else {
             ms_reg_metrics rm;
             st = ms_metrics_regression(yt, mt, m, &rm);

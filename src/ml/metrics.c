@@ -85,6 +85,21 @@ ms_status ms_metrics_classification(const double *y, const double *prob, size_t 
     return MS_SUCCESS;
 }
 
+double ms_metrics_balanced_accuracy_at(const double *y, const double *prob, size_t n,
+                                       double threshold)
+{
+    size_t pos = 0, neg = 0, tp = 0, tn = 0;
+    for (size_t i = 0; i < n; i++) {
+        int t = y[i] > 0.5, p = prob[i] >= threshold;
+        pos += t;
+        neg += !t;
+        tp += t && p;
+        tn += !t && !p;
+    }
+    if (!pos || !neg) return NAN;
+    return ((double)tp / (double)pos + (double)tn / (double)neg) / 2;
+}
+
 ms_status ms_metrics_regression(const double *y, const double *pred, size_t n, ms_reg_metrics *m)
 {
     m->mae = m->rmse = m->r2 = m->spearman = NAN;

@@ -58,6 +58,12 @@ static void test_classification_matches_sklearn(void)
     CU_ASSERT(ms_test_close(cm.roc_auc, 0.873937807175, 1e-9, 1e-12));
     CU_ASSERT(ms_test_close(cm.log_loss, 0.457721092201, 1e-7, 1e-12));
     CU_ASSERT(cm.tn == 150 && cm.fp == 27 && cm.fn == 37 && cm.tp == 86);
+    /* Labels at a threshold: 0.5 must agree with the above; 0.41 = 123/300, the positive
+     * fraction (balanced_accuracy_score(y, p >= 0.41)). */
+    CU_ASSERT(ms_test_close(ms_metrics_balanced_accuracy_at(d.y, p, 300, 0.5),
+                            cm.balanced_accuracy, 1e-15, 0));
+    CU_ASSERT(ms_test_close(ms_metrics_balanced_accuracy_at(d.y, p, 300, 0.41), 0.790478159019,
+                            1e-10, 1e-12));
     double t[300], r[300];
     for (size_t i = 0; i < 300; i++) {
         t[i] = MS_AT(&d.x, i, 129);
