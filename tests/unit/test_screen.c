@@ -6,11 +6,13 @@
  * Runs as one MPI process (MPI is initialised here when the runner has not).
  */
 #include <CUnit/CUnit.h>
+#include <dirent.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "matscreen/composition.h"
@@ -386,6 +388,65 @@ static void test_screen_cache(void)
     for (size_t i = 0; i < cache.n; i++) free(cache.e[i].data);
 }
 
+/* Number of entries of directory d whose names start with prefix. */
+static size_t count_prefixed(const char *d, const char *prefix)
+{
+    DIR *dd = opendir(d);
+    if (!dd) return (size_t)-1;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(dd));)
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) n++;
+    closedir(dd);
+    return n;
+}
+
+/* The index is sorted externally (extsort.h): with a sort budget of 2 entries every sorter spills
+ * to many runs and merges them, and the CIF/JSON pair makes a group read back from the member
+ * file; the outputs must be the bytes of the in-memory run, no temporary file may be left, a
+ * stale one from a killed run is removed, and a bad budget is refused. */
+static void test_screen_sort_budget(void)
+{
+    CU_ASSERT_FATAL(setup_inputs() == 0);
+    ms_screen_config cfg;
+    ms_screen_summary sum;
+    config(&cfg, "budget_default");
+    CU_ASSERT_EQUAL_FATAL(ms_screen_run(MPI_COMM_WORLD, &cfg, &sum), MS_SUCCESS);
+    config(&cfg, "budget_2");
+    char stale[600];
+    snprintf(stale, sizeof stale, "%s", cfg.out_dir);
+    CU_ASSERT_EQUAL(mkdir(stale, 0777), 0);
+    snprintf(stale, sizeof stale, "%s/tmp-results-999999999-groups.AbCdEf", cfg.out_dir);
+    FILE *f = fopen(stale, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    setenv("MATSCREEN_SORT_BUDGET", "2", 1);
+    ms_status st = ms_screen_run(MPI_COMM_WORLD, &cfg, &sum);
+    unsetenv("MATSCREEN_SORT_BUDGET");
+    CU_ASSERT_EQUAL_FATAL(st, MS_SUCCESS);
+    CU_ASSERT_EQUAL(count_prefixed(cfg.out_dir, "tmp-"), 0); /* the stale one too */
+    const char *files[] = {"ranked.csv", "ranked.jsonl", "errors.csv", "quality.json"};
+    for (size_t i = 0; i < 4; i++) {
+        char a[64], b[64];
+        snprintf(a, sizeof a, "budget_default/%s", files[i]);
+        snprintf(b, sizeof b, "budget_2/%s", files[i]);
+        char *x = slurp(path_in(a)), *y = slurp(path_in(b));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+        CU_ASSERT_STRING_EQUAL(x, y);
+        if (i == 1) /* the pair is one row listing both members */
+            CU_ASSERT_PTR_NOT_NULL(strstr(y, "(PO4)4.json#0\"]"));
+        if (i == 2) CU_ASSERT_PTR_NOT_NULL(strstr(y, "truncated.cif"));
+        free(x);
+        free(y);
+    }
+    config(&cfg, "budget_bad");
+    setenv("MATSCREEN_SORT_BUDGET", "-3", 1);
+    st = ms_screen_run(MPI_COMM_WORLD, &cfg, &sum);
+    unsetenv("MATSCREEN_SORT_BUDGET");
+    CU_ASSERT_EQUAL(st, MS_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ms_error_message(), "MATSCREEN_SORT_BUDGET"));
+}
+
 int ms_suite_screen(void)
 {
     CU_pSuite s = CU_add_suite("screen", suite_init, suite_clean);
@@ -394,5 +455,6 @@ int ms_suite_screen(void)
                 test_screen_with_models);
     CU_add_test(s, "keep filter on rank 0", test_screen_keep_filter);
     CU_add_test(s, "result cache: second run dispatches nothing, same bytes", test_screen_cache);
+    CU_add_test(s, "outputs independent of the sort budget (spilled index)", test_screen_sort_budget);
     return CU_get_error();
 }
