@@ -53,17 +53,7 @@ static void fresh_dir(void)
     if (!mkdtemp(dir)) dir[0] = '\0';
 }
 
-/* Number of entries of dir starting with prefix. */
-static size_t count_files(const char *prefix)
-{
-    DIR *d = opendir(dir);
-    if (!d) return (size_t)-1;
-    size_t n = 0;
-    for (struct dirent *e; (e = readdir(d));)
-        if (!strncmp(e->d_name, prefix, strlen(prefix))) n++;
-    closedir(d);
-    return n;
-}
+static size_t count_files(const char *prefix) { return ms_test_count_prefixed(dir, prefix); }
 
 /* n records; distinct > 0: keys drawn from that many high-entropy values (many ties), else
  * continuous uniform keys. */
@@ -80,17 +70,18 @@ static rec *make_records(size_t n, uint64_t distinct, uint64_t seed)
     return r;
 }
 
-/* Sorts n records through a sorter of the given budget and compares the stream with qsort.
- * Returns the number of runs written; *ok is cleared on any difference. */
-static size_t check_sort(const rec *in, size_t n, size_t budget, int sign, int *ok)
+/* Sorts n records through a sorter of the given budget, asserts that the stream equals qsort with
+ * the insertion tie-break and that no run file is left, and returns the number of runs written. */
+static size_t check_sort(const rec *in, size_t n, size_t budget, int sign)
 {
+    int ok = 1;
     int sg = sign;
     ref_sign = sign;
     ms_extsort *s = NULL;
     CU_ASSERT_EQUAL_FATAL(ms_extsort_create(sizeof(rec), cmp_key, &sg, budget, dir, "test-sort", &s),
                           MS_SUCCESS);
     for (size_t i = 0; i < n; i++)
-        if (ms_extsort_add(s, &in[i]) != MS_SUCCESS) *ok = 0;
+        if (ms_extsort_add(s, &in[i]) != MS_SUCCESS) ok = 0;
     CU_ASSERT_EQUAL(ms_extsort_count(s), n);
     CU_ASSERT_EQUAL_FATAL(ms_extsort_finish(s), MS_SUCCESS);
     rec *ref = malloc((n ? n : 1) * sizeof *ref);
@@ -102,14 +93,15 @@ static size_t check_sort(const rec *in, size_t n, size_t budget, int sign, int *
         rec r;
         int got;
         if (ms_extsort_next(s, &r, &got) != MS_SUCCESS) {
-            *ok = 0;
+            ok = 0;
             break;
         }
         if (!got) break;
-        if (got_n >= n || memcmp(&r, &ref[got_n], sizeof r) != 0) *ok = 0;
+        if (got_n >= n || memcmp(&r, &ref[got_n], sizeof r) != 0) ok = 0;
         got_n++;
     }
-    if (got_n != n) *ok = 0;
+    if (got_n != n) ok = 0;
+    CU_ASSERT(ok);
     size_t runs = ms_extsort_runs_written(s);
     ms_extsort_destroy(&s);
     CU_ASSERT_PTR_NULL(s);
@@ -122,12 +114,8 @@ static void test_in_memory(void)
 {
     fresh_dir();
     rec *in = make_records(5000, 0, 7);
-    int ok = 1;
-    CU_ASSERT_EQUAL(check_sort(in, 5000, 8192, 1, &ok), 0); /* fits: no file */
-    CU_ASSERT(ok);
-    ok = 1;
-    CU_ASSERT_EQUAL(check_sort(in, 5000, 5000, -1, &ok), 0); /* exactly the budget, descending */
-    CU_ASSERT(ok);
+    CU_ASSERT_EQUAL(check_sort(in, 5000, 8192, 1), 0); /* fits: no file */
+    CU_ASSERT_EQUAL(check_sort(in, 5000, 5000, -1), 0); /* exactly the budget, descending */
     free(in);
     rmdir(dir);
 }
@@ -136,12 +124,8 @@ static void test_spilled(void)
 {
     fresh_dir();
     rec *in = make_records(20000, 0, 11);
-    int ok = 1;
-    CU_ASSERT_EQUAL(check_sort(in, 20000, 1500, 1, &ok), 14); /* 13 full runs + the rest */
-    CU_ASSERT(ok);
-    ok = 1;
-    CU_ASSERT_EQUAL(check_sort(in, 5001, 5000, 1, &ok), 2); /* one over the budget */
-    CU_ASSERT(ok);
+    CU_ASSERT_EQUAL(check_sort(in, 20000, 1500, 1), 14); /* 13 full runs + the rest */
+    CU_ASSERT_EQUAL(check_sort(in, 5001, 5000, 1), 2); /* one over the budget */
     free(in);
     rmdir(dir);
 }
@@ -151,14 +135,10 @@ static void test_more_runs_than_fan_in(void)
     fresh_dir();
     /* 3001 records in runs of 7: 429 runs, merged in one pass (429 -> 7) and then on the fly. */
     rec *in = make_records(5000, 0, 23);
-    int ok = 1;
-    size_t runs = check_sort(in, 3001, 7, 1, &ok);
-    CU_ASSERT(ok);
+    size_t runs = check_sort(in, 3001, 7, 1);
     CU_ASSERT_EQUAL(runs, 429 + 7); /* the pass wrote ceil(429 / 64) = 7 runs more */
     /* Budget 1: one record per run, two merge passes (5000 -> 79 -> 2). */
-    ok = 1;
-    runs = check_sort(in, 5000, 1, -1, &ok);
-    CU_ASSERT(ok);
+    runs = check_sort(in, 5000, 1, -1);
     CU_ASSERT_EQUAL(runs, 5000 + 79 + 2);
     free(in);
     rmdir(dir);
@@ -169,15 +149,9 @@ static void test_stable(void)
     fresh_dir();
     /* 13 distinct keys for 40000 records: ties everywhere, across runs and merge passes. */
     rec *in = make_records(40000, 13, 5);
-    int ok = 1;
-    check_sort(in, 40000, 40000, 1, &ok);
-    CU_ASSERT(ok);
-    ok = 1;
-    CU_ASSERT(check_sort(in, 40000, 300, 1, &ok) > MS_EXTSORT_FAN_IN);
-    CU_ASSERT(ok);
-    ok = 1;
-    check_sort(in, 40000, 300, -1, &ok);
-    CU_ASSERT(ok);
+    check_sort(in, 40000, 40000, 1);
+    CU_ASSERT(check_sort(in, 40000, 300, 1) > MS_EXTSORT_FAN_IN);
+    check_sort(in, 40000, 300, -1);
     free(in);
     rmdir(dir);
 }
@@ -185,12 +159,9 @@ static void test_stable(void)
 static void test_empty_and_one(void)
 {
     fresh_dir();
-    int ok = 1;
     rec one = {-3.1415, 0, 0x9e3779b97f4a7c15ULL};
-    CU_ASSERT_EQUAL(check_sort(&one, 0, 4, 1, &ok), 0);
-    CU_ASSERT(ok);
-    CU_ASSERT_EQUAL(check_sort(&one, 1, 1, 1, &ok), 0);
-    CU_ASSERT(ok);
+    CU_ASSERT_EQUAL(check_sort(&one, 0, 4, 1), 0);
+    CU_ASSERT_EQUAL(check_sort(&one, 1, 1, 1), 0);
     rmdir(dir);
 }
 

@@ -6,7 +6,6 @@
  * Runs as one MPI process (MPI is initialised here when the runner has not).
  */
 #include <CUnit/CUnit.h>
-#include <dirent.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -152,6 +151,23 @@ static char *slurp(const char *path)
     if (s) s[n] = '\0';
     fclose(f);
     return s;
+}
+
+/* The four text outputs of the runs in out directories a and b are the same bytes. */
+static void assert_same_outputs(const char *a, const char *b)
+{
+    const char *files[] = {"ranked.csv", "ranked.jsonl", "errors.csv", "quality.json"};
+    for (size_t i = 0; i < 4; i++) {
+        char pa[64], pb[64];
+        snprintf(pa, sizeof pa, "%s/%s", a, files[i]);
+        snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
+        char *x = slurp(path_in(pa)), *y = slurp(path_in(pb));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+        CU_ASSERT_STRING_EQUAL(x, y);
+        free(x);
+        free(y);
+    }
 }
 
 static int setup_inputs(void)
@@ -363,18 +379,7 @@ static void test_screen_cache(void)
     CU_ASSERT_EQUAL(s2.tasks, 0); /* nothing dispatched */
     CU_ASSERT_EQUAL(s2.cache_hits, 15);
     CU_ASSERT_EQUAL(s2.identity, s1.identity);
-    const char *files[] = {"ranked.csv", "ranked.jsonl", "errors.csv", "quality.json"};
-    for (size_t i = 0; i < 4; i++) {
-        char a[64], b[64];
-        snprintf(a, sizeof a, "cache1/%s", files[i]);
-        snprintf(b, sizeof b, "cache2/%s", files[i]);
-        char *x = slurp(path_in(a)), *y = slurp(path_in(b));
-        CU_ASSERT_PTR_NOT_NULL_FATAL(x);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(y);
-        CU_ASSERT_STRING_EQUAL(x, y);
-        free(x);
-        free(y);
-    }
+    assert_same_outputs("cache1", "cache2");
     /* Another identity (a different acquisition) misses the cache and runs everything. */
     config(&cfg, "cache3");
     cfg.cache = &rc;
@@ -386,18 +391,6 @@ static void test_screen_cache(void)
     CU_ASSERT_EQUAL(s3.tasks, 15);
     CU_ASSERT_EQUAL(s3.cache_hits, 0);
     for (size_t i = 0; i < cache.n; i++) free(cache.e[i].data);
-}
-
-/* Number of entries of directory d whose names start with prefix. */
-static size_t count_prefixed(const char *d, const char *prefix)
-{
-    DIR *dd = opendir(d);
-    if (!dd) return (size_t)-1;
-    size_t n = 0;
-    for (struct dirent *e; (e = readdir(dd));)
-        if (!strncmp(e->d_name, prefix, strlen(prefix))) n++;
-    closedir(dd);
-    return n;
 }
 
 /* The index is sorted externally (extsort.h): with a sort budget of 2 entries every sorter spills
@@ -423,22 +416,15 @@ static void test_screen_sort_budget(void)
     ms_status st = ms_screen_run(MPI_COMM_WORLD, &cfg, &sum);
     unsetenv("MATSCREEN_SORT_BUDGET");
     CU_ASSERT_EQUAL_FATAL(st, MS_SUCCESS);
-    CU_ASSERT_EQUAL(count_prefixed(cfg.out_dir, "tmp-"), 0); /* the stale one too */
-    const char *files[] = {"ranked.csv", "ranked.jsonl", "errors.csv", "quality.json"};
-    for (size_t i = 0; i < 4; i++) {
-        char a[64], b[64];
-        snprintf(a, sizeof a, "budget_default/%s", files[i]);
-        snprintf(b, sizeof b, "budget_2/%s", files[i]);
-        char *x = slurp(path_in(a)), *y = slurp(path_in(b));
-        CU_ASSERT_PTR_NOT_NULL_FATAL(x);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(y);
-        CU_ASSERT_STRING_EQUAL(x, y);
-        if (i == 1) /* the pair is one row listing both members */
-            CU_ASSERT_PTR_NOT_NULL(strstr(y, "(PO4)4.json#0\"]"));
-        if (i == 2) CU_ASSERT_PTR_NOT_NULL(strstr(y, "truncated.cif"));
-        free(x);
-        free(y);
-    }
+    CU_ASSERT_EQUAL(ms_test_count_prefixed(cfg.out_dir, "tmp-"), 0); /* the stale one too */
+    assert_same_outputs("budget_default", "budget_2");
+    char *jsonl = slurp(path_in("budget_2/ranked.jsonl")), *errors = slurp(path_in("budget_2/errors.csv"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(jsonl);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(errors);
+    CU_ASSERT_PTR_NOT_NULL(strstr(jsonl, "(PO4)4.json#0\"]")); /* the pair: one row, both members */
+    CU_ASSERT_PTR_NOT_NULL(strstr(errors, "truncated.cif"));
+    free(jsonl);
+    free(errors);
     config(&cfg, "budget_bad");
     setenv("MATSCREEN_SORT_BUDGET", "-3", 1);
     st = ms_screen_run(MPI_COMM_WORLD, &cfg, &sum);
