@@ -4,14 +4,21 @@
  *
  * Conventions
  *   - Streaming: every result is appended, packed (farm.h layout), to the checkpoint journal
- *     DIR/journal (journal.h) as it arrives; the collector keeps only a 112-byte index entry per
- *     record in memory. At the end the index is sorted and the records are read back from the
- *     journal in output order. A resumed run rebuilds the index from the journal, so its outputs
- *     are built from exactly the results an uninterrupted run would have. Memory on rank 0
- *     is therefore about 120 bytes per record (112-byte entry + 8-byte member pointer while
- *     writing; 120 MB for a million records) plus the top-K structures while their CIFs are
- *     written. An external merge sort of the index is the next
- *     step if databases outgrow that (see docs/engine.md).
+ *     DIR/journal (journal.h) as it arrives; the collector adds a compact index entry per record
+ *     (where it is in the journal, what sorting and de-duplication need) to external sorters
+ *     (extsort.h), and at the end reads the records back from the journal in output order. A
+ *     resumed run rebuilds the index from the journal, so its outputs are built from exactly the
+ *     results an uninterrupted run would have.
+ *   - Memory on rank 0 does not grow with the number of records: each sorter holds at most
+ *     16,384 entries (80 or 56 bytes each; MATSCREEN_SORT_BUDGET overrides the number) and
+ *     spills sorted runs beyond that; finish adds one de-duplication group at a time (80 bytes
+ *     per member: a group of 10^5 copies of one structure is 8 MB), the first 1000 conflicts
+ *     listed in quality.json, and the top-K structures while their CIFs are written.
+ *   - Temporary files: DIR/tmp-results-PID-WHAT.XXXXXX, WHAT being groups, stable or ranks
+ *     (sorted runs, written only beyond the budget) or members (finish: 16 bytes per duplicate);
+ *     at most ~230 bytes per record on disk (less than the journal's ~300) while they exist.
+ *     Removed when ms_results_finish ends (also on failure) and by ms_results_free; those of a
+ *     killed run (another PID) are removed when the next run opens the journal.
  *   - Determinism: rows are ordered by (score descending, then the stable key: task sequence
  *     number = input order and sorted walk order, byte offset, record index), never by arrival,
  *     so the files are byte-identical for any number of ranks. errors.csv is ordered by the
@@ -74,7 +81,8 @@ typedef struct ms_run_info {
 /* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume
  * and an existing journal, resumes it instead (ms_journal_resume: refused with MS_ERR_USAGE when
  * the identity differs, MS_ERR_PARSE for a foreign file) and indexes the results that count; with
- * resume and no journal, starts a new one. On success *out is allocated; free it with
+ * resume and no journal, starts a new one. MS_ERR_USAGE when MATSCREEN_SORT_BUDGET is set and not
+ * a positive number. On success *out is allocated; free it with
  * ms_results_free. Not collective (rank 0). */
 ms_status ms_results_open_journal(const char *dir, const ms_journal_identity *id, int resume,
                                   ms_results **out);
@@ -87,12 +95,13 @@ ms_status ms_results_open(const char *dir, ms_results **out);
 ms_journal *ms_results_journal(ms_results *res);
 
 /* Appends one result (an ms_result_fn: user is the ms_results). Returns non-zero when writing
- * failed; ms_error_message() says why. */
+ * the journal or a sort run failed; ms_error_message() says why. */
 int ms_results_add(const ms_result *r, void *user);
 
 /* Sorts, de-duplicates and writes every output file. elements is used for the CIF formula of the
  * top-K files. Call it after ms_journal_finish, so a kill while writing outputs is resumed by
- * writing them again. */
+ * writing them again. Call it once: the index is consumed (MS_ERR_USAGE the second time); the
+ * temporary files are gone when it returns, whatever it returns. MS_ERR_IO names the file. */
 ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
                             const ms_element_table *elements);
 

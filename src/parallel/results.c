@@ -1,9 +1,11 @@
 /*
- * Output writers of a screen (see results.h): the journal holds results as they stream in, then a sort of
- * compact index entries and the output files.
+ * Output writers of a screen (see results.h): the journal holds results as they stream in; compact
+ * index entries go into external sorters (extsort.h) as they arrive, and the output files are
+ * written from sorted streams, so rank 0's memory does not grow with the number of results.
  */
 #include "matscreen/results.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -11,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "matscreen/composition.h"
+#include "matscreen/extsort.h"
 #include "matscreen/farm.h"
 #include "matscreen/hash.h"
 #include "matscreen/journal.h"
@@ -23,31 +27,59 @@
 
 #define DEDUP_VOLUME_TOL 0.03 /* relative: fp_volume within 3% of the group's smallest */
 #define MAX_CONFLICTS_LISTED 1000
+/* Index entries each sorter holds in memory (docs/engine.md "Memory bounds"): about 1.5 MB per
+ * sorter; up to a few times this many records everything is sorted in memory and no file is
+ * written. MATSCREEN_SORT_BUDGET overrides it (tests force spills on small inputs with it). */
+#define SORT_BUDGET_DEFAULT 16384
+/* Temporary files in DIR are "tmp-results-PID-WHAT.XXXXXX": PID tells a live run's files from
+ * those a killed run left behind (removed when the next run opens the journal). */
+#define TMP_PREFIX "tmp-results-"
 
-/* One record in memory: what sorting and de-duplication need, and where the record is. */
+/* A screened record in grouping and rank order: what sorting and de-duplication need, and where
+ * the record is. 80 bytes, no padding (it is written to run files as bytes). */
 typedef struct entry {
     double score;
     uint64_t seq;
     int64_t offset;
     uint64_t index;
     uint64_t dedup;
-    uint64_t content_hash;
     uint64_t pos;      /* byte position of the packed result in the journal */
-    uint32_t len;      /* packed length */
-    uint32_t input;
-    int32_t status, stage, db;
-    uint32_t dups;     /* duplicates merged into this one */
-    int32_t is_dup;
+    uint64_t mfirst;   /* representative with duplicates: its first other member in the member file */
     double fpv;        /* fingerprint volume per site (NaN: no fingerprint) */
-    uint32_t warnings; /* validation warning bits */
-    uint64_t mfirst;   /* representative: index of its group's first member in the member list */
+    uint32_t len;      /* packed length */
+    int32_t stage, db;
+    uint32_t dups;     /* duplicates merged into this one */
 } entry;
+
+/* Every record in stable-key order: errors.csv rows and the manifest's input hashes. 56 bytes. */
+typedef struct sentry {
+    uint64_t seq;
+    int64_t offset;
+    uint64_t index;
+    uint64_t content_hash;
+    uint64_t pos;
+    uint32_t len;
+    uint32_t input;
+    int32_t status, stage;
+} sentry;
+
+/* Sorted records go to run files as bytes: no padding, so no uninitialised byte is written. */
+_Static_assert(sizeof(entry) == 80 && sizeof(sentry) == 56, "index entries have no padding");
+
+/* Where a group member other than the representative is in the journal (member file record). */
+typedef struct member {
+    uint64_t pos;
+    uint32_t len;
+    uint32_t zero; /* padding, written as 0 */
+} member;
 
 struct ms_results {
     char *dir;
     ms_journal *journal;  /* DIR/journal: the results themselves live there */
-    entry *e;
-    size_t n, cap;
+    ms_extsort *groups;   /* entry of every screened record, grouping order */
+    ms_extsort *stable;   /* sentry of every record, stable-key order */
+    size_t budget;        /* entries per sorter in memory */
+    size_t warn_by_check[MS_CHECK_COUNT]; /* screened records with each validation warning */
     ms_buffer buf;
     ms_result *scratch;
     int failed;
@@ -73,31 +105,141 @@ static ms_status make_dir(const char *path)
 void ms_results_free(ms_results *res)
 {
     if (!res) return;
+    ms_extsort_destroy(&res->groups);
+    ms_extsort_destroy(&res->stable);
     ms_journal_close(res->journal);
     free(res->dir);
-    free(res->e);
     free(res->scratch);
     ms_buffer_free(&res->buf);
     free(res);
 }
 
-/* Adds an index entry for a result whose packed bytes are at pos (len bytes) in the journal. */
+/* ---- ordering ------------------------------------------------------------------------------ */
+
+/* The stable key: task sequence number, byte offset, record index, then stage. */
+static int cmp_key(uint64_t seq_a, int64_t off_a, uint64_t idx_a, int32_t stage_a, uint64_t seq_b,
+                   int64_t off_b, uint64_t idx_b, int32_t stage_b)
+{
+    if (seq_a != seq_b) return seq_a < seq_b ? -1 : 1;
+    if (off_a != off_b) return off_a < off_b ? -1 : 1;
+    if (idx_a != idx_b) return idx_a < idx_b ? -1 : 1;
+    if (stage_a != stage_b) return stage_a < stage_b ? -1 : 1;
+    return 0;
+}
+
+static int cmp_entry_key(const entry *a, const entry *b)
+{
+    return cmp_key(a->seq, a->offset, a->index, a->stage, b->seq, b->offset, b->index, b->stage);
+}
+
+static int trust(int db)
+{
+    switch (db) {
+    case MS_DB_ICSD: return 0;
+    case MS_DB_COD: return 1;
+    case MS_DB_MP: return 2;
+    case MS_DB_OTHER: return 3;
+    default: return 4;
+    }
+}
+
+/* Grouping order: key, then fingerprint volume (NaN last), then the stable key. */
+static int cmp_group(const void *pa, const void *pb, void *ctx)
+{
+    (void)ctx;
+    const entry *a = pa, *b = pb;
+    if (a->dedup != b->dedup) return a->dedup < b->dedup ? -1 : 1;
+    int na = isnan(a->fpv), nb = isnan(b->fpv);
+    if (na != nb) return na ? 1 : -1;
+    if (!na && a->fpv != b->fpv) return a->fpv < b->fpv ? -1 : 1;
+    return cmp_entry_key(a, b);
+}
+
+/* Within a group: trust order, then the stable key. */
+static int cmp_trust(const void *pa, const void *pb)
+{
+    const entry *a = pa, *b = pb;
+    if (trust(a->db) != trust(b->db)) return trust(a->db) < trust(b->db) ? -1 : 1;
+    return cmp_entry_key(a, b);
+}
+
+static int cmp_rank(const void *pa, const void *pb, void *ctx)
+{
+    (void)ctx;
+    const entry *a = pa, *b = pb;
+    int na = isnan(a->score), nb = isnan(b->score);
+    if (na != nb) return na ? 1 : -1;
+    if (!na && a->score != b->score) return a->score > b->score ? -1 : 1;
+    return cmp_entry_key(a, b);
+}
+
+static int cmp_stable(const void *pa, const void *pb, void *ctx)
+{
+    (void)ctx;
+    const sentry *a = pa, *b = pb;
+    return cmp_key(a->seq, a->offset, a->index, a->stage, b->seq, b->offset, b->index, b->stage);
+}
+
+/* ---- index --------------------------------------------------------------------------------- */
+
+/* Creates a sorter of DIR whose run files are named TMP_PREFIX PID-what. */
+static ms_status sorter_create(const ms_results *res, size_t size, ms_extsort_cmp cmp,
+                               const char *what, ms_extsort **out)
+{
+    char name[64];
+    snprintf(name, sizeof name, TMP_PREFIX "%ld-%s", (long)getpid(), what);
+    return ms_extsort_create(size, cmp, NULL, res->budget, res->dir, name, out);
+}
+
+/* Removes the temporary files a killed run left in dir (TMP_PREFIX with another PID). Called with
+ * the journal open, that is locked: no live process of this run can be using them. */
+static void remove_stale_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    size_t plen = strlen(TMP_PREFIX);
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strncmp(e->d_name, TMP_PREFIX, plen) != 0) continue;
+        char *end;
+        long pid = strtol(e->d_name + plen, &end, 10);
+        if (end == e->d_name + plen || *end != '-' || pid == (long)getpid()) continue;
+        char *path = path_join(dir, e->d_name);
+        if (path) unlink(path);
+        free(path);
+    }
+    closedir(d);
+}
+
+/* Reads MATSCREEN_SORT_BUDGET (a positive number of index entries) or the default. */
+static ms_status sort_budget(size_t *out)
+{
+    const char *v = getenv("MATSCREEN_SORT_BUDGET");
+    *out = SORT_BUDGET_DEFAULT;
+    if (!v || !*v) return MS_SUCCESS;
+    char *end;
+    errno = 0;
+    unsigned long long b = strtoull(v, &end, 10);
+    MS_CHECK(!errno && *end == '\0' && b > 0 && b <= SIZE_MAX / 1024 && v[0] != '-',
+             MS_ERR_USAGE, "MATSCREEN_SORT_BUDGET=%s: not a positive number of index entries", v);
+    *out = (size_t)b;
+    return MS_SUCCESS;
+}
+
+/* Adds the index entries of a result whose packed bytes are at pos (len bytes) in the journal. */
 static int index_result(ms_results *res, const ms_result *r, uint64_t pos, uint32_t len)
 {
-    if (res->n == res->cap) {
-        size_t cap = res->cap ? 2 * res->cap : 1024;
-        entry *e = realloc(res->e, cap * sizeof *e);
-        if (!e) {
-            ms_error_set(MS_ERR_NOMEM, "cannot index %zu results", cap);
-            return res->failed = 1;
-        }
-        res->e = e;
-        res->cap = cap;
+    sentry s = (sentry){r->task_seq, r->offset, r->index, r->content_hash, pos, len, r->input, r->status,
+                 r->stage};
+    ms_status st = ms_extsort_add(res->stable, &s);
+    if (st == MS_SUCCESS && r->status == MS_SUCCESS) {
+        entry e = (entry){r->score, r->task_seq, r->offset, r->index, r->dedup_key, pos, 0, r->fp_volume,
+                    len, r->stage, r->db, 0};
+        st = ms_extsort_add(res->groups, &e);
+        for (int c = 0; c < MS_CHECK_COUNT; c++)
+            if (r->warnings & (1u << c)) res->warn_by_check[c]++;
     }
-    entry *e = &res->e[res->n++];
-    *e = (entry){r->score, r->task_seq, r->offset, r->index, r->dedup_key, r->content_hash,
-                 pos, len, r->input, r->status, r->stage, r->db, 0, 0, r->fp_volume, r->warnings, 0};
-    return 0;
+    if (st != MS_SUCCESS) res->failed = 1;
+    return st != MS_SUCCESS;
 }
 
 static int replay_result(const ms_result *r, uint64_t pos, uint32_t len, void *user)
@@ -110,10 +252,13 @@ ms_status ms_results_open_journal(const char *dir, const ms_journal_identity *id
 {
     MS_CHECK(dir && id && out, MS_ERR_USAGE, "ms_results_open_journal: directory and identity required");
     *out = NULL;
+    size_t budget;
+    MS_CALL(sort_budget(&budget));
     MS_CALL(make_dir(dir));
     ms_results *res = calloc(1, sizeof *res);
     MS_CHECK(res, MS_ERR_NOMEM, "cannot allocate the result collector");
     res->dir = strdup(dir);
+    res->budget = budget;
     char *jpath = path_join(dir, MS_JOURNAL_FILE);
     res->scratch = malloc(sizeof *res->scratch);
     char *top = path_join(dir, "top");
@@ -122,6 +267,8 @@ ms_status ms_results_open_journal(const char *dir, const ms_journal_identity *id
                        : ms_error_set(MS_ERR_NOMEM, "cannot allocate the result collector");
     if (st == MS_SUCCESS) st = make_dir(top);
     free(top);
+    if (st == MS_SUCCESS) st = sorter_create(res, sizeof(entry), cmp_group, "groups", &res->groups);
+    if (st == MS_SUCCESS) st = sorter_create(res, sizeof(sentry), cmp_stable, "stable", &res->stable);
     if (st == MS_SUCCESS && resume && access(jpath, F_OK) == 0)
         st = ms_journal_resume(jpath, id, replay_result, res, &res->journal);
     else if (st == MS_SUCCESS)
@@ -131,6 +278,7 @@ ms_status ms_results_open_journal(const char *dir, const ms_journal_identity *id
         ms_results_free(res);
         return st;
     }
+    remove_stale_files(dir);
     *out = res;
     return MS_SUCCESS;
 }
@@ -154,61 +302,6 @@ int ms_results_add(const ms_result *r, void *user)
     return index_result(res, r, pos, len);
 }
 
-/* ---- ordering ------------------------------------------------------------------------------ */
-
-static int cmp_key(const entry *a, const entry *b)
-{
-    if (a->seq != b->seq) return a->seq < b->seq ? -1 : 1;
-    if (a->offset != b->offset) return a->offset < b->offset ? -1 : 1;
-    if (a->index != b->index) return a->index < b->index ? -1 : 1;
-    if (a->stage != b->stage) return a->stage < b->stage ? -1 : 1;
-    return 0;
-}
-
-static int trust(int db)
-{
-    switch (db) {
-    case MS_DB_ICSD: return 0;
-    case MS_DB_COD: return 1;
-    case MS_DB_MP: return 2;
-    case MS_DB_OTHER: return 3;
-    default: return 4;
-    }
-}
-
-/* Grouping order: key, then fingerprint volume (NaN last), then the stable key. */
-static int cmp_group(const void *pa, const void *pb)
-{
-    const entry *a = *(const entry *const *)pa, *b = *(const entry *const *)pb;
-    if (a->dedup != b->dedup) return a->dedup < b->dedup ? -1 : 1;
-    int na = isnan(a->fpv), nb = isnan(b->fpv);
-    if (na != nb) return na ? 1 : -1;
-    if (!na && a->fpv != b->fpv) return a->fpv < b->fpv ? -1 : 1;
-    return cmp_key(a, b);
-}
-
-/* Within a group: trust order, then the stable key. */
-static int cmp_trust(const void *pa, const void *pb)
-{
-    const entry *a = *(const entry *const *)pa, *b = *(const entry *const *)pb;
-    if (trust(a->db) != trust(b->db)) return trust(a->db) < trust(b->db) ? -1 : 1;
-    return cmp_key(a, b);
-}
-
-static int cmp_rank(const void *pa, const void *pb)
-{
-    const entry *a = *(const entry *const *)pa, *b = *(const entry *const *)pb;
-    int na = isnan(a->score), nb = isnan(b->score);
-    if (na != nb) return na ? 1 : -1;
-    if (!na && a->score != b->score) return a->score > b->score ? -1 : 1;
-    return cmp_key(a, b);
-}
-
-static int cmp_stable(const void *pa, const void *pb)
-{
-    return cmp_key(*(const entry *const *)pa, *(const entry *const *)pb);
-}
-
 /* Makes b hold at least n bytes (its contents are then scratch). */
 static ms_status buffer_reserve_n(ms_buffer *b, size_t n)
 {
@@ -222,14 +315,15 @@ static ms_status buffer_reserve_n(ms_buffer *b, size_t n)
     return MS_SUCCESS;
 }
 
-static ms_status load(ms_results *res, const entry *e, ms_result *r)
+/* Reads the result packed at pos (len bytes) in the journal into r. */
+static ms_status load(ms_results *res, uint64_t pos, uint32_t len, ms_result *r)
 {
-    ms_status st = buffer_reserve_n(&res->buf, e->len);
+    ms_status st = buffer_reserve_n(&res->buf, len);
     if (st != MS_SUCCESS) return st;
     unsigned char *tmp = res->buf.data;
-    st = ms_journal_read(res->journal, e->pos, tmp, e->len);
-    size_t pos = 0;
-    if (st == MS_SUCCESS) st = ms_result_unpack(tmp, e->len, &pos, r);
+    st = ms_journal_read(res->journal, pos, tmp, len);
+    size_t at = 0;
+    if (st == MS_SUCCESS) st = ms_result_unpack(tmp, len, &at, r);
     return st;
 }
 
@@ -496,10 +590,84 @@ static ms_status append_source(ms_buffer *text, const ms_result *r)
     return ms_buffer_append(text, one, strlen(one));
 }
 
-/* Sources text of a group (rep r already loaded; members[0] is it) and its property conflicts. */
-static ms_status group_sources(ms_results *res, entry *const *members, size_t n, const ms_result *r,
-                               ms_result *mr, ms_buffer *text, json_t *keys, json_t *conflicts,
-                               size_t *n_conflicts, size_t *n_conflict_groups)
+/* ---- member file --------------------------------------------------------------------------- */
+
+/* DIR/tmp-results-PID-members.XXXXXX: the members of every group with duplicates, other than
+ * the representative, in group order (trust order inside a group); the representative's mfirst
+ * says where its group starts. Written by the group pass, read back in rank order. */
+typedef struct member_file {
+    char *path;
+    FILE *f;
+    uint64_t n;
+} member_file;
+
+static ms_status member_file_open(const ms_results *res, member_file *mf)
+{
+    char name[64];
+    snprintf(name, sizeof name, TMP_PREFIX "%ld-members.XXXXXX", (long)getpid());
+    mf->path = path_join(res->dir, name);
+    MS_CHECK(mf->path, MS_ERR_NOMEM, "cannot allocate a file name");
+    int fd = mkstemp(mf->path);
+    if (fd < 0) {
+        ms_status st = ms_error_set(MS_ERR_IO, "%s: cannot create the group member file: %s",
+                                    mf->path, strerror(errno));
+        free(mf->path);
+        mf->path = NULL;
+        return st;
+    }
+    mf->f = fdopen(fd, "w+b");
+    if (!mf->f) close(fd);
+    MS_CHECK(mf->f, MS_ERR_IO, "%s: cannot open the group member file: %s", mf->path,
+             strerror(errno));
+    return MS_SUCCESS;
+}
+
+static ms_status member_write(member_file *mf, const entry *e)
+{
+    member m = {e->pos, e->len, 0};
+    MS_CHECK(fwrite(&m, sizeof m, 1, mf->f) == 1, MS_ERR_IO,
+             "%s: cannot write the group member file: %s", mf->path, strerror(errno ? errno : EIO));
+    mf->n++;
+    return MS_SUCCESS;
+}
+
+/* Ends writing: a full disk shows up at the flush at the latest. */
+static ms_status member_file_written(member_file *mf)
+{
+    MS_CHECK(fflush(mf->f) == 0 && !ferror(mf->f), MS_ERR_IO,
+             "%s: cannot write the group member file: %s", mf->path, strerror(errno ? errno : EIO));
+    return MS_SUCCESS;
+}
+
+static ms_status member_seek(member_file *mf, uint64_t k)
+{
+    MS_CHECK(k <= mf->n && fseeko(mf->f, (off_t)(k * sizeof(member)), SEEK_SET) == 0, MS_ERR_IO,
+             "%s: cannot seek to group member %llu: %s", mf->path, (unsigned long long)k,
+             strerror(errno ? errno : EINVAL));
+    return MS_SUCCESS;
+}
+
+static ms_status member_read(member_file *mf, member *m)
+{
+    MS_CHECK(fread(m, sizeof *m, 1, mf->f) == 1, MS_ERR_IO,
+             "%s: cannot read the group member file: %s", mf->path,
+             ferror(mf->f) ? strerror(errno ? errno : EIO) : "file is short");
+    return MS_SUCCESS;
+}
+
+static void member_file_remove(member_file *mf)
+{
+    if (mf->f) fclose(mf->f);
+    if (mf->path) unlink(mf->path);
+    free(mf->path);
+    memset(mf, 0, sizeof *mf);
+}
+
+/* Sources text of a group (rep r already loaded; its other members are next in the member file)
+ * and its property conflicts. */
+static ms_status group_sources(ms_results *res, member_file *mf, const entry *rep,
+                               const ms_result *r, ms_result *mr, ms_buffer *text, json_t *keys,
+                               json_t *conflicts, size_t *n_conflicts, size_t *n_conflict_groups)
 {
     char key[MS_TASK_PATH_MAX + 32];
     ms_buffer_reset(text);
@@ -513,8 +681,12 @@ static ms_status group_sources(ms_results *res, entry *const *members, size_t n,
         lo[p] = hi[p] = r->props[p];
         cnt[p] = isfinite(r->props[p]) ? 1 : 0;
     }
+    size_t n = rep->dups + (size_t)1;
+    if (n > 1) MS_CALL(member_seek(mf, rep->mfirst));
     for (size_t k = 1; k < n; k++) {
-        MS_CALL(load(res, members[k], mr));
+        member m;
+        MS_CALL(member_read(mf, &m));
+        MS_CALL(load(res, m.pos, m.len, mr));
         MS_CALL(append_source(text, mr));
         record_key(mr, key, sizeof key);
         json_array_append_new(keys, json_string(key));
@@ -543,6 +715,56 @@ static ms_status group_sources(ms_results *res, entry *const *members, size_t n,
     return ms_buffer_append(text, "", 1); /* NUL */
 }
 
+/* De-duplication (results.h) as a stream: screened records in grouping order; a group is the
+ * records of one key whose fingerprint volumes lie within 3% of the group's smallest. The
+ * representative is the most trusted member; it goes to ranks (rank order) with its number of
+ * duplicates and where the other members start in the member file.
+ * One group is held in memory while it is formed (80 bytes per member): groups are small in
+ * real data, and a pathological one (1e5 copies of one structure: 8 MB) is the limit of the
+ * bounded-memory claim (docs/engine.md). */
+static ms_status group_pass(ms_results *res, ms_extsort *ranks, member_file *mf, size_t *n_unique,
+                            size_t *n_dup)
+{
+    MS_CALL(ms_extsort_finish(res->groups));
+    entry *g = NULL, next;
+    size_t gn = 0, gcap = 0;
+    int got;
+    ms_status st = ms_extsort_next(res->groups, &next, &got);
+    while (st == MS_SUCCESS && got) {
+        gn = 0;
+        const uint64_t key = next.dedup;
+        const double v0 = next.fpv;
+        do {
+            if (gn == gcap) {
+                size_t cap = gcap ? 2 * gcap : 64;
+                entry *t = realloc(g, cap * sizeof *t);
+                if (!t) {
+                    st = ms_error_set(MS_ERR_NOMEM, "cannot hold a group of %zu duplicates", cap);
+                    break;
+                }
+                g = t;
+                gcap = cap;
+            }
+            g[gn++] = next;
+            st = ms_extsort_next(res->groups, &next, &got);
+        } while (st == MS_SUCCESS && got && next.dedup == key && !isnan(v0) && !isnan(next.fpv) &&
+                 next.fpv <= v0 * (1 + DEDUP_VOLUME_TOL));
+        if (st != MS_SUCCESS) break;
+        qsort(g, gn, sizeof *g, cmp_trust); /* distinct records: a total order */
+        g[0].dups = (uint32_t)(gn - 1);
+        g[0].mfirst = mf->n;
+        for (size_t k = 1; st == MS_SUCCESS && k < gn; k++) st = member_write(mf, &g[k]);
+        if (st == MS_SUCCESS) st = ms_extsort_add(ranks, &g[0]);
+        (*n_unique)++;
+        *n_dup += gn - 1;
+    }
+    free(g);
+    if (st == MS_SUCCESS) st = member_file_written(mf);
+    /* The grouping stream is consumed: its buffers and run files go before the rank pass. */
+    ms_extsort_destroy(&res->groups);
+    return st;
+}
+
 static const char *const ranked_header =
     "rank,key,file,block,source_db,source_id,sources,formula,spacegroup,n_sites,n_atoms,volume,density,"
     "volume_per_atom,li_fraction,class_prob,surrogate_mean,surrogate_sigma,acquisition,score,"
@@ -557,80 +779,45 @@ static ms_status close_checked(FILE *f, const char *dir, const char *name)
     return MS_SUCCESS;
 }
 
-ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
-                            const ms_element_table *elements)
-{
-    MS_CHECK(res && info, MS_ERR_USAGE, "ms_results_finish: arguments required");
-    MS_CHECK(!res->failed, MS_ERR_IO, "results were lost while streaming: %s", ms_error_message());
-    MS_CALL(ms_journal_flush(res->journal));
-    size_t n = res->n, n_ok = 0, n_err = 0, n_dup = 0;
-    entry **ok = malloc((n ? n : 1) * sizeof *ok), **err = malloc((n ? n : 1) * sizeof *err);
-    if (!ok || !err) {
-        free(ok);
-        free(err);
-        return ms_error_set(MS_ERR_NOMEM, "cannot sort %zu results", n);
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (res->e[i].status == MS_SUCCESS) ok[n_ok++] = &res->e[i];
-        else err[n_err++] = &res->e[i];
-    }
-    /* De-duplicate (results.h): groups of equal key and fingerprint volumes within 3% of the
-     * group's smallest; the representative is the most trusted member. */
-    qsort(ok, n_ok, sizeof *ok, cmp_group);
-    for (size_t i = 0; i < n_ok;) {
-        size_t j = i + 1;
-        double v0 = ok[i]->fpv;
-        while (j < n_ok && ok[j]->dedup == ok[i]->dedup && !isnan(v0) && !isnan(ok[j]->fpv) &&
-               ok[j]->fpv <= v0 * (1 + DEDUP_VOLUME_TOL))
-            j++;
-        qsort(ok + i, j - i, sizeof *ok, cmp_trust);
-        ok[i]->mfirst = i;
-        ok[i]->dups = (uint32_t)(j - i - 1);
-        for (size_t k = i + 1; k < j; k++) ok[k]->is_dup = 1;
-        n_dup += j - i - 1;
-        i = j;
-    }
-    entry **members = malloc((n_ok ? n_ok : 1) * sizeof *members);
-    ms_result *mr = malloc(sizeof *mr);
-    ms_buffer src_text = {0};
-    if (!members || !mr) {
-        free(ok);
-        free(err);
-        free(members);
-        free(mr);
-        return ms_error_set(MS_ERR_NOMEM, "cannot group %zu results", n_ok);
-    }
-    memcpy(members, ok, n_ok * sizeof *members);
-    size_t n_unique = 0;
-    for (size_t i = 0; i < n_ok; i++)
-        if (!ok[i]->is_dup) ok[n_unique++] = ok[i];
-    qsort(ok, n_unique, sizeof *ok, cmp_rank);
-    qsort(err, n_err, sizeof *err, cmp_stable);
-    size_t n_conflicts = 0, n_conflict_groups = 0;
-    size_t warn_by_check[MS_CHECK_COUNT] = {0};
-    for (size_t i = 0; i < n_ok; i++)
-        for (int c = 0; c < MS_CHECK_COUNT; c++)
-            if (members[i]->warnings & (1u << c)) warn_by_check[c]++;
-    json_t *conflicts = json_array(), *member_keys = json_array();
+/* Counts and hashes gathered by the passes of finish for quality.json and manifest.json. */
+typedef struct finish_counts {
+    size_t n, n_ok, n_err, n_unique, n_dup, n_conflicts, n_conflict_groups;
+    size_t top_written, top_failed;
+    size_t by_stage[MS_STAGE_COUNT], by_status[MS_STATUS_COUNT];
+    uint64_t *input_hash; /* info->n_inputs: content hashes folded in stable-key order */
+    size_t *input_records;
+} finish_counts;
 
-    ms_status st = MS_SUCCESS;
-    ms_result *r = res->scratch;
-    FILE *csv = open_out(res->dir, "ranked.csv"), *jsonl = open_out(res->dir, "ranked.jsonl");
-    size_t top_written = 0, top_failed = 0;
-    if (!csv || !jsonl) st = MS_ERR_IO;
+/* ranked.csv, ranked.jsonl and top/ from the representatives in rank order. */
+static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
+                             const ms_element_table *elements, ms_extsort *ranks, member_file *mf,
+                             json_t *conflicts, finish_counts *c)
+{
+    MS_CALL(ms_extsort_finish(ranks));
+    ms_result *r = res->scratch, *mr = malloc(sizeof *mr);
+    json_t *member_keys = json_array();
+    ms_buffer src_text = {0};
+    ms_status st = mr && member_keys ? MS_SUCCESS
+                                     : ms_error_set(MS_ERR_NOMEM, "cannot write the ranked output");
+    FILE *csv = st == MS_SUCCESS ? open_out(res->dir, "ranked.csv") : NULL;
+    FILE *jsonl = csv ? open_out(res->dir, "ranked.jsonl") : NULL;
+    if (st == MS_SUCCESS && (!csv || !jsonl)) st = MS_ERR_IO;
     if (st == MS_SUCCESS) fputs(ranked_header, csv);
-    for (size_t i = 0; st == MS_SUCCESS && i < n_unique; i++) {
-        st = load(res, ok[i], r);
+    entry e;
+    int got = 1;
+    for (size_t i = 0; st == MS_SUCCESS; i++) {
+        st = ms_extsort_next(ranks, &e, &got);
+        if (st != MS_SUCCESS || !got) break;
+        st = load(res, e.pos, e.len, r);
         if (st == MS_SUCCESS)
-            st = group_sources(res, members + ok[i]->mfirst, ok[i]->dups + 1u, r, mr, &src_text,
-                               member_keys, conflicts, &n_conflicts, &n_conflict_groups);
+            st = group_sources(res, mf, &e, r, mr, &src_text, member_keys, conflicts,
+                               &c->n_conflicts, &c->n_conflict_groups);
         if (st != MS_SUCCESS) break;
-        write_ranked_row(csv, jsonl, r, i + 1, ok[i]->dups, (const char *)src_text.data,
-                         member_keys);
+        write_ranked_row(csv, jsonl, r, i + 1, e.dups, (const char *)src_text.data, member_keys);
         if (i < info->top_k) {
-            if (write_top_cif(res, r, i + 1, elements) == MS_SUCCESS) top_written++;
+            if (write_top_cif(res, r, i + 1, elements) == MS_SUCCESS) c->top_written++;
             else {
-                top_failed++;
+                c->top_failed++;
                 fprintf(stderr, "matscreen screen: top CIF %zu: %s\n", i + 1, ms_error_message());
             }
         }
@@ -639,142 +826,203 @@ ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
     else if (csv) fclose(csv);
     if (jsonl && st == MS_SUCCESS) st = close_checked(jsonl, res->dir, "ranked.jsonl");
     else if (jsonl) fclose(jsonl);
-
-    size_t by_stage[MS_STAGE_COUNT] = {0}, by_status[MS_STATUS_COUNT] = {0};
-    FILE *ef = st == MS_SUCCESS ? open_out(res->dir, "errors.csv") : NULL;
-    if (st == MS_SUCCESS && !ef) st = MS_ERR_IO;
-    if (ef) fputs("key,file,block,index,offset,source_db,source_id,stage,status,reason\n", ef);
-    for (size_t i = 0; st == MS_SUCCESS && i < n_err; i++) {
-        st = load(res, err[i], r);
-        if (st != MS_SUCCESS) break;
-        write_error_row(ef, r);
-        by_stage[err[i]->stage]++;
-        by_status[err[i]->status]++;
-    }
-    if (ef && st == MS_SUCCESS) st = close_checked(ef, res->dir, "errors.csv");
-    else if (ef) fclose(ef);
-
-    if (st == MS_SUCCESS) {
-        json_t *q = json_object();
-        json_object_set_new(q, "records", json_integer((json_int_t)n));
-        json_object_set_new(q, "screened", json_integer((json_int_t)n_ok));
-        json_object_set_new(q, "failed", json_integer((json_int_t)n_err));
-        json_object_set_new(q, "unique_candidates", json_integer((json_int_t)n_unique));
-        json_object_set_new(q, "duplicates_merged", json_integer((json_int_t)n_dup));
-        json_t *fs = json_object(), *fc = json_object();
-        for (int s = 0; s < MS_STAGE_COUNT; s++)
-            if (by_stage[s]) json_object_set_new(fs, ms_stage_name((ms_stage)s), json_integer((json_int_t)by_stage[s]));
-        for (int s = 0; s < MS_STATUS_COUNT; s++)
-            if (by_status[s]) json_object_set_new(fc, ms_strerror((ms_status)s), json_integer((json_int_t)by_status[s]));
-        json_object_set_new(q, "failed_by_stage", fs);
-        json_object_set_new(q, "failed_by_status", fc);
-        /* The six criteria, as far as the stages that exist can tell. */
-        json_t *crit = json_object();
-        json_object_set_new(crit, "validity", json_pack("{s:I,s:I,s:I}", "read_failures",
-                            (json_int_t)by_stage[MS_STAGE_READ], "validation_failures",
-                            (json_int_t)by_stage[MS_STAGE_VALIDATE], "quarantined",
-                            (json_int_t)by_stage[MS_STAGE_QUARANTINE]));
-        json_object_set_new(crit, "uniqueness", json_pack("{s:I,s:I,s:s}", "unique_candidates",
-                            (json_int_t)n_unique, "duplicates_merged", (json_int_t)n_dup,
-                            "fingerprint", "structural: formula + space group + orbits, "
-                            "primitive volume per site within 3%"));
-        json_object_set_new(crit, "accuracy", json_pack("{s:I,s:I,s:I,s:I}", "formula_mismatch",
-                            (json_int_t)warn_by_check[MS_CHECK_FORMULA], "charge_unbalanced",
-                            (json_int_t)warn_by_check[MS_CHECK_CHARGE_BALANCE], "close_atoms",
-                            (json_int_t)warn_by_check[MS_CHECK_CLOSE_ATOMS], "left_handed_cell",
-                            (json_int_t)warn_by_check[MS_CHECK_VOLUME]));
-        json_object_set_new(crit, "consistency", json_pack("{s:I,s:I}", "property_conflicts",
-                            (json_int_t)n_conflicts, "groups_with_conflicts",
-                            (json_int_t)n_conflict_groups));
-        json_object_set_new(crit, "completeness", json_pack("{s:I,s:I,s:I}",
-                            "symmetry_not_found_or_fallback",
-                            (json_int_t)warn_by_check[MS_CHECK_SYMMETRY], "feature_failures",
-                            (json_int_t)by_stage[MS_STAGE_FEATURES], "model_failures",
-                            (json_int_t)(by_stage[MS_STAGE_MODELS] + by_stage[MS_STAGE_SCORE])));
-        json_object_set_new(crit, "timeliness", json_null()); /* the records carry no dates */
-        json_object_set_new(q, "criteria", crit);
-        json_t *wc = json_object();
-        for (int c = 0; c < MS_CHECK_COUNT; c++)
-            if (warn_by_check[c])
-                json_object_set_new(wc, ms_check_get((ms_check_id)c)->name,
-                                    json_integer((json_int_t)warn_by_check[c]));
-        json_object_set_new(q, "warnings_by_check", wc);
-        json_object_set_new(q, "filtered", json_integer((json_int_t)info->filtered));
-        json_object_set_new(q, "conflicts", conflicts);
-        conflicts = NULL;
-        json_object_set_new(q, "top_cif_written", json_integer((json_int_t)top_written));
-        json_object_set_new(q, "top_cif_failed", json_integer((json_int_t)top_failed));
-        st = write_json_file(q, res->dir, "quality.json");
-        json_decref(q);
-    }
-
-    if (st == MS_SUCCESS) {
-        /* Input hashes: the content hashes of each input's records folded in stable-key order. */
-        for (size_t i = 0; i < n; i++) ok[i] = &res->e[i];
-        qsort(ok, n, sizeof *ok, cmp_stable);
-        json_t *m = json_object(), *inputs = json_array(), *cmd = json_array();
-        json_object_set_new(m, "program", json_string("matscreen"));
-        json_object_set_new(m, "version", json_string(MS_VERSION));
-        for (int i = 0; i < info->argc; i++) json_array_append_new(cmd, json_string(info->argv[i]));
-        json_object_set_new(m, "command", cmd);
-        for (size_t k = 0; k < info->n_inputs; k++) {
-            uint64_t h = MS_HASH_INIT;
-            size_t recs = 0;
-            for (size_t i = 0; i < n; i++) {
-                if (ok[i]->input != k) continue;
-                h = ms_hash_update(h, &ok[i]->content_hash, sizeof ok[i]->content_hash);
-                recs++;
-            }
-            char hx[17];
-            ms_hash_format(h, hx);
-            json_array_append_new(inputs, json_pack("{s:s,s:I,s:s}", "spec", info->inputs[k],
-                                                    "records", (json_int_t)recs, "hash", hx));
-        }
-        json_object_set_new(m, "inputs", inputs);
-        char hx[17];
-        if (info->workflow_hash) {
-            ms_hash_format(info->workflow_hash, hx);
-            json_object_set_new(m, "workflow_hash", json_string(hx));
-        } else {
-            json_object_set_new(m, "workflow_hash", json_null());
-        }
-        json_t *models = json_array();
-        for (size_t k = 0; k < info->n_models; k++) {
-            ms_hash_format(info->model_hashes[k], hx);
-            json_array_append_new(models, json_pack("{s:s,s:s,s:s}", "path", info->model_paths[k],
-                                                    "role", info->model_roles[k], "hash", hx));
-        }
-        json_object_set_new(m, "models", models);
-        json_object_set_new(m, "descriptor_set", info->descriptor_set ?
-                            json_pack("{s:s,s:i}", "name", info->descriptor_set, "version",
-                                      info->descriptor_version) : json_null());
-        ms_hash_format(info->identity, hx);
-        json_object_set_new(m, "identity", json_string(hx));
-        json_object_set_new(m, "cache_hits", json_integer((json_int_t)info->cache_hits));
-        json_object_set_new(m, "ranks", json_integer(info->ranks));
-        json_object_set_new(m, "seed", json_integer((json_int_t)info->seed));
-        json_object_set_new(m, "rank_by", json_string(info->rank_by));
-        json_object_set_new(m, "ascending", json_boolean(info->ascending));
-        json_object_set_new(m, "top_k", json_integer((json_int_t)info->top_k));
-        json_object_set_new(m, "tasks", json_integer((json_int_t)info->tasks));
-        json_object_set_new(m, "task_messages", json_integer((json_int_t)info->messages));
-        json_object_set_new(m, "records", json_integer((json_int_t)n));
-        json_object_set_new(m, "timings", json_pack("{s:f,s:f,s:f}", "total_seconds",
-                            info->seconds_total, "farm_seconds", info->seconds_farm,
-                            "records_per_second", info->seconds_farm > 0 ?
-                            (double)n / info->seconds_farm : 0.0));
-        st = write_json_file(m, res->dir, "manifest.json");
-        json_decref(m);
-    }
-    json_decref(conflicts);
     json_decref(member_keys);
     ms_buffer_free(&src_text);
-    free(members);
     free(mr);
-    free(ok);
-    free(err);
-    if (st == MS_SUCCESS && top_failed > 0) /* everything else is written; the message says which */
+    return st;
+}
+
+/* errors.csv from every record in stable-key order (the failed ones), and on the same pass the
+ * manifest's input hashes: the content hashes of each input's records folded in that order. */
+static ms_status stable_pass(ms_results *res, const ms_run_info *info, finish_counts *c)
+{
+    MS_CALL(ms_extsort_finish(res->stable));
+    ms_result *r = res->scratch;
+    FILE *ef = open_out(res->dir, "errors.csv");
+    if (!ef) return MS_ERR_IO;
+    fputs("key,file,block,index,offset,source_db,source_id,stage,status,reason\n", ef);
+    ms_status st = MS_SUCCESS;
+    for (;;) {
+        sentry s;
+        int got;
+        st = ms_extsort_next(res->stable, &s, &got);
+        if (st != MS_SUCCESS || !got) break;
+        if (s.input < info->n_inputs) {
+            c->input_hash[s.input] = ms_hash_update(c->input_hash[s.input], &s.content_hash,
+                                                    sizeof s.content_hash);
+            c->input_records[s.input]++;
+        }
+        if (s.status == MS_SUCCESS) continue;
+        st = load(res, s.pos, s.len, r);
+        if (st != MS_SUCCESS) break;
+        write_error_row(ef, r);
+        c->by_stage[s.stage]++;
+        c->by_status[s.status]++;
+    }
+    if (st == MS_SUCCESS) st = close_checked(ef, res->dir, "errors.csv");
+    else fclose(ef);
+    return st;
+}
+
+static ms_status write_quality(ms_results *res, const ms_run_info *info, const finish_counts *c,
+                               json_t *conflicts)
+{
+    const size_t *warn_by_check = res->warn_by_check;
+    json_t *q = json_object();
+    json_object_set_new(q, "records", json_integer((json_int_t)c->n));
+    json_object_set_new(q, "screened", json_integer((json_int_t)c->n_ok));
+    json_object_set_new(q, "failed", json_integer((json_int_t)c->n_err));
+    json_object_set_new(q, "unique_candidates", json_integer((json_int_t)c->n_unique));
+    json_object_set_new(q, "duplicates_merged", json_integer((json_int_t)c->n_dup));
+    json_t *fs = json_object(), *fc = json_object();
+    for (int s = 0; s < MS_STAGE_COUNT; s++)
+        if (c->by_stage[s]) json_object_set_new(fs, ms_stage_name((ms_stage)s), json_integer((json_int_t)c->by_stage[s]));
+    for (int s = 0; s < MS_STATUS_COUNT; s++)
+        if (c->by_status[s]) json_object_set_new(fc, ms_strerror((ms_status)s), json_integer((json_int_t)c->by_status[s]));
+    json_object_set_new(q, "failed_by_stage", fs);
+    json_object_set_new(q, "failed_by_status", fc);
+    /* The six criteria, as far as the stages that exist can tell. */
+    json_t *crit = json_object();
+    json_object_set_new(crit, "validity", json_pack("{s:I,s:I,s:I}", "read_failures",
+                        (json_int_t)c->by_stage[MS_STAGE_READ], "validation_failures",
+                        (json_int_t)c->by_stage[MS_STAGE_VALIDATE], "quarantined",
+                        (json_int_t)c->by_stage[MS_STAGE_QUARANTINE]));
+    json_object_set_new(crit, "uniqueness", json_pack("{s:I,s:I,s:s}", "unique_candidates",
+                        (json_int_t)c->n_unique, "duplicates_merged", (json_int_t)c->n_dup,
+                        "fingerprint", "structural: formula + space group + orbits, "
+                        "primitive volume per site within 3%"));
+    json_object_set_new(crit, "accuracy", json_pack("{s:I,s:I,s:I,s:I}", "formula_mismatch",
+                        (json_int_t)warn_by_check[MS_CHECK_FORMULA], "charge_unbalanced",
+                        (json_int_t)warn_by_check[MS_CHECK_CHARGE_BALANCE], "close_atoms",
+                        (json_int_t)warn_by_check[MS_CHECK_CLOSE_ATOMS], "left_handed_cell",
+                        (json_int_t)warn_by_check[MS_CHECK_VOLUME]));
+    json_object_set_new(crit, "consistency", json_pack("{s:I,s:I}", "property_conflicts",
+                        (json_int_t)c->n_conflicts, "groups_with_conflicts",
+                        (json_int_t)c->n_conflict_groups));
+    json_object_set_new(crit, "completeness", json_pack("{s:I,s:I,s:I}",
+                        "symmetry_not_found_or_fallback",
+                        (json_int_t)warn_by_check[MS_CHECK_SYMMETRY], "feature_failures",
+                        (json_int_t)c->by_stage[MS_STAGE_FEATURES], "model_failures",
+                        (json_int_t)(c->by_stage[MS_STAGE_MODELS] + c->by_stage[MS_STAGE_SCORE])));
+    json_object_set_new(crit, "timeliness", json_null()); /* the records carry no dates */
+    json_object_set_new(q, "criteria", crit);
+    json_t *wc = json_object();
+    for (int k = 0; k < MS_CHECK_COUNT; k++)
+        if (warn_by_check[k])
+            json_object_set_new(wc, ms_check_get((ms_check_id)k)->name,
+                                json_integer((json_int_t)warn_by_check[k]));
+    json_object_set_new(q, "warnings_by_check", wc);
+    json_object_set_new(q, "filtered", json_integer((json_int_t)info->filtered));
+    json_object_set(q, "conflicts", conflicts);
+    json_object_set_new(q, "top_cif_written", json_integer((json_int_t)c->top_written));
+    json_object_set_new(q, "top_cif_failed", json_integer((json_int_t)c->top_failed));
+    ms_status st = write_json_file(q, res->dir, "quality.json");
+    json_decref(q);
+    return st;
+}
+
+static ms_status write_manifest(ms_results *res, const ms_run_info *info, const finish_counts *c)
+{
+    json_t *m = json_object(), *inputs = json_array(), *cmd = json_array();
+    json_object_set_new(m, "program", json_string("matscreen"));
+    json_object_set_new(m, "version", json_string(MS_VERSION));
+    for (int i = 0; i < info->argc; i++) json_array_append_new(cmd, json_string(info->argv[i]));
+    json_object_set_new(m, "command", cmd);
+    char hx[17];
+    for (size_t k = 0; k < info->n_inputs; k++) {
+        ms_hash_format(c->input_hash[k], hx);
+        json_array_append_new(inputs, json_pack("{s:s,s:I,s:s}", "spec", info->inputs[k],
+                                                "records", (json_int_t)c->input_records[k],
+                                                "hash", hx));
+    }
+    json_object_set_new(m, "inputs", inputs);
+    if (info->workflow_hash) {
+        ms_hash_format(info->workflow_hash, hx);
+        json_object_set_new(m, "workflow_hash", json_string(hx));
+    } else {
+        json_object_set_new(m, "workflow_hash", json_null());
+    }
+    json_t *models = json_array();
+    for (size_t k = 0; k < info->n_models; k++) {
+        ms_hash_format(info->model_hashes[k], hx);
+        json_array_append_new(models, json_pack("{s:s,s:s,s:s}", "path", info->model_paths[k],
+                                                "role", info->model_roles[k], "hash", hx));
+    }
+    json_object_set_new(m, "models", models);
+    json_object_set_new(m, "descriptor_set", info->descriptor_set ?
+                        json_pack("{s:s,s:i}", "name", info->descriptor_set, "version",
+                                  info->descriptor_version) : json_null());
+    ms_hash_format(info->identity, hx);
+    json_object_set_new(m, "identity", json_string(hx));
+    json_object_set_new(m, "cache_hits", json_integer((json_int_t)info->cache_hits));
+    json_object_set_new(m, "ranks", json_integer(info->ranks));
+    json_object_set_new(m, "seed", json_integer((json_int_t)info->seed));
+    json_object_set_new(m, "rank_by", json_string(info->rank_by));
+    json_object_set_new(m, "ascending", json_boolean(info->ascending));
+    json_object_set_new(m, "top_k", json_integer((json_int_t)info->top_k));
+    json_object_set_new(m, "tasks", json_integer((json_int_t)info->tasks));
+    json_object_set_new(m, "task_messages", json_integer((json_int_t)info->messages));
+    json_object_set_new(m, "records", json_integer((json_int_t)c->n));
+    json_object_set_new(m, "timings", json_pack("{s:f,s:f,s:f}", "total_seconds",
+                        info->seconds_total, "farm_seconds", info->seconds_farm,
+                        "records_per_second", info->seconds_farm > 0 ?
+                        (double)c->n / info->seconds_farm : 0.0));
+    ms_status st = write_json_file(m, res->dir, "manifest.json");
+    json_decref(m);
+    return st;
+}
+
+/* The passes of finish, in the order the files have always been written (a failure leaves the
+ * later files unwritten): group pass, ranked output, errors + input hashes, quality, manifest.
+ * Memory: the sorters' budgets, one group, the conflicts listed (at most 1000). */
+static ms_status finish_outputs(ms_results *res, const ms_run_info *info,
+                                const ms_element_table *elements, member_file *mf,
+                                ms_extsort **ranks)
+{
+    finish_counts c;
+    memset(&c, 0, sizeof c);
+    c.n = (size_t)ms_extsort_count(res->stable);
+    c.n_ok = (size_t)ms_extsort_count(res->groups);
+    c.n_err = c.n - c.n_ok;
+    size_t ni = info->n_inputs ? info->n_inputs : 1;
+    c.input_hash = malloc(ni * sizeof *c.input_hash);
+    c.input_records = calloc(ni, sizeof *c.input_records);
+    json_t *conflicts = json_array();
+    ms_status st = c.input_hash && c.input_records && conflicts
+                       ? MS_SUCCESS
+                       : ms_error_set(MS_ERR_NOMEM, "cannot write the outputs");
+    for (size_t k = 0; st == MS_SUCCESS && k < info->n_inputs; k++) c.input_hash[k] = MS_HASH_INIT;
+    if (st == MS_SUCCESS) st = member_file_open(res, mf);
+    if (st == MS_SUCCESS) st = sorter_create(res, sizeof(entry), cmp_rank, "ranks", ranks);
+    if (st == MS_SUCCESS) st = group_pass(res, *ranks, mf, &c.n_unique, &c.n_dup);
+    if (st == MS_SUCCESS) st = ranked_pass(res, info, elements, *ranks, mf, conflicts, &c);
+    if (st == MS_SUCCESS) st = stable_pass(res, info, &c);
+    if (st == MS_SUCCESS) st = write_quality(res, info, &c, conflicts);
+    if (st == MS_SUCCESS) st = write_manifest(res, info, &c);
+    json_decref(conflicts);
+    free(c.input_hash);
+    free(c.input_records);
+    if (st == MS_SUCCESS && c.top_failed > 0) /* everything else is written; the message says which */
         st = ms_error_set(MS_ERR_IO, "%s/top: %zu of the best %zu CIFs could not be written (see "
-                          "above)", res->dir, top_failed, top_failed + top_written);
+                          "above)", res->dir, c.top_failed, c.top_failed + c.top_written);
+    return st;
+}
+
+ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
+                            const ms_element_table *elements)
+{
+    MS_CHECK(res && info, MS_ERR_USAGE, "ms_results_finish: arguments required");
+    MS_CHECK(!res->failed, MS_ERR_IO, "results were lost while streaming: %s", ms_error_message());
+    MS_CHECK(res->groups && res->stable, MS_ERR_USAGE, "ms_results_finish: called twice");
+    MS_CALL(ms_journal_flush(res->journal));
+    member_file mf;
+    memset(&mf, 0, sizeof mf);
+    ms_extsort *ranks = NULL;
+    ms_status st = finish_outputs(res, info, elements, &mf, &ranks);
+    /* Every temporary file goes, whatever happened: the sorters' runs and the member file. */
+    member_file_remove(&mf);
+    ms_extsort_destroy(&ranks);
+    ms_extsort_destroy(&res->groups);
+    ms_extsort_destroy(&res->stable);
     return st;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "matscreen/composition.h"
@@ -150,6 +151,23 @@ static char *slurp(const char *path)
     if (s) s[n] = '\0';
     fclose(f);
     return s;
+}
+
+/* The four text outputs of the runs in out directories a and b are the same bytes. */
+static void assert_same_outputs(const char *a, const char *b)
+{
+    const char *files[] = {"ranked.csv", "ranked.jsonl", "errors.csv", "quality.json"};
+    for (size_t i = 0; i < 4; i++) {
+        char pa[64], pb[64];
+        snprintf(pa, sizeof pa, "%s/%s", a, files[i]);
+        snprintf(pb, sizeof pb, "%s/%s", b, files[i]);
+        char *x = slurp(path_in(pa)), *y = slurp(path_in(pb));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(x);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(y);
+        CU_ASSERT_STRING_EQUAL(x, y);
+        free(x);
+        free(y);
+    }
 }
 
 static int setup_inputs(void)
@@ -361,18 +379,7 @@ static void test_screen_cache(void)
     CU_ASSERT_EQUAL(s2.tasks, 0); /* nothing dispatched */
     CU_ASSERT_EQUAL(s2.cache_hits, 15);
     CU_ASSERT_EQUAL(s2.identity, s1.identity);
-    const char *files[] = {"ranked.csv", "ranked.jsonl", "errors.csv", "quality.json"};
-    for (size_t i = 0; i < 4; i++) {
-        char a[64], b[64];
-        snprintf(a, sizeof a, "cache1/%s", files[i]);
-        snprintf(b, sizeof b, "cache2/%s", files[i]);
-        char *x = slurp(path_in(a)), *y = slurp(path_in(b));
-        CU_ASSERT_PTR_NOT_NULL_FATAL(x);
-        CU_ASSERT_PTR_NOT_NULL_FATAL(y);
-        CU_ASSERT_STRING_EQUAL(x, y);
-        free(x);
-        free(y);
-    }
+    assert_same_outputs("cache1", "cache2");
     /* Another identity (a different acquisition) misses the cache and runs everything. */
     config(&cfg, "cache3");
     cfg.cache = &rc;
@@ -386,6 +393,46 @@ static void test_screen_cache(void)
     for (size_t i = 0; i < cache.n; i++) free(cache.e[i].data);
 }
 
+/* The index is sorted externally (extsort.h): with a sort budget of 2 entries every sorter spills
+ * to many runs and merges them, and the CIF/JSON pair makes a group read back from the member
+ * file; the outputs must be the bytes of the in-memory run, no temporary file may be left, a
+ * stale one from a killed run is removed, and a bad budget is refused. */
+static void test_screen_sort_budget(void)
+{
+    CU_ASSERT_FATAL(setup_inputs() == 0);
+    ms_screen_config cfg;
+    ms_screen_summary sum;
+    config(&cfg, "budget_default");
+    CU_ASSERT_EQUAL_FATAL(ms_screen_run(MPI_COMM_WORLD, &cfg, &sum), MS_SUCCESS);
+    config(&cfg, "budget_2");
+    char stale[600];
+    snprintf(stale, sizeof stale, "%s", cfg.out_dir);
+    CU_ASSERT_EQUAL(mkdir(stale, 0777), 0);
+    snprintf(stale, sizeof stale, "%s/tmp-results-999999999-groups.AbCdEf", cfg.out_dir);
+    FILE *f = fopen(stale, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fclose(f);
+    setenv("MATSCREEN_SORT_BUDGET", "2", 1);
+    ms_status st = ms_screen_run(MPI_COMM_WORLD, &cfg, &sum);
+    unsetenv("MATSCREEN_SORT_BUDGET");
+    CU_ASSERT_EQUAL_FATAL(st, MS_SUCCESS);
+    CU_ASSERT_EQUAL(ms_test_count_prefixed(cfg.out_dir, "tmp-"), 0); /* the stale one too */
+    assert_same_outputs("budget_default", "budget_2");
+    char *jsonl = slurp(path_in("budget_2/ranked.jsonl")), *errors = slurp(path_in("budget_2/errors.csv"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(jsonl);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(errors);
+    CU_ASSERT_PTR_NOT_NULL(strstr(jsonl, "(PO4)4.json#0\"]")); /* the pair: one row, both members */
+    CU_ASSERT_PTR_NOT_NULL(strstr(errors, "truncated.cif"));
+    free(jsonl);
+    free(errors);
+    config(&cfg, "budget_bad");
+    setenv("MATSCREEN_SORT_BUDGET", "-3", 1);
+    st = ms_screen_run(MPI_COMM_WORLD, &cfg, &sum);
+    unsetenv("MATSCREEN_SORT_BUDGET");
+    CU_ASSERT_EQUAL(st, MS_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ms_error_message(), "MATSCREEN_SORT_BUDGET"));
+}
+
 int ms_suite_screen(void)
 {
     CU_pSuite s = CU_add_suite("screen", suite_init, suite_clean);
@@ -394,5 +441,6 @@ int ms_suite_screen(void)
                 test_screen_with_models);
     CU_add_test(s, "keep filter on rank 0", test_screen_keep_filter);
     CU_add_test(s, "result cache: second run dispatches nothing, same bytes", test_screen_cache);
+    CU_add_test(s, "outputs independent of the sort budget (spilled index)", test_screen_sort_budget);
     return CU_get_error();
 }

@@ -1,9 +1,11 @@
 /* Helpers shared by the unit tests; see test_util.h. */
 #include "test_util.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "matscreen/element.h"
 
@@ -31,6 +33,17 @@ const char *ms_test_reference(const char *relative)
 }
 
 const char *ms_test_local(const char *relative) { return join("MS_TEST_DATA", "tests/data", relative); }
+
+size_t ms_test_count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (!d) return (size_t)-1;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (!strncmp(e->d_name, prefix, strlen(prefix))) n++;
+    closedir(d);
+    return n;
+}
 
 int ms_test_close(double a, double b, double rtol, double atol)
 {

@@ -16,6 +16,10 @@ const char *ms_test_local(const char *relative);
 /* 1 when |a - b| <= rtol * max(|a|, |b|) + atol. */
 int ms_test_close(double a, double b, double rtol, double atol);
 
+/* Number of entries of directory dir whose names start with prefix ((size_t)-1: no such
+ * directory). For tests that check temporary files are gone. */
+size_t ms_test_count_prefixed(const char *dir, const char *prefix);
+
 /* Shared element table, loaded once from share/matscreen; never NULL inside a test. */
 struct ms_element_table;
 const struct ms_element_table *ms_test_elements(void);
