@@ -132,7 +132,7 @@ static int cmp_entry_key(const entry *a, const entry *b)
     return cmp_key(a->seq, a->offset, a->index, a->stage, b->seq, b->offset, b->index, b->stage);
 }
 
-static int trust(int db)
+int ms_results_trust_rank(ms_source_db db)
 {
     switch (db) {
     case MS_DB_ICSD: return 0;
@@ -159,7 +159,9 @@ static int cmp_group(const void *pa, const void *pb, void *ctx)
 static int cmp_trust(const void *pa, const void *pb)
 {
     const entry *a = pa, *b = pb;
-    if (trust(a->db) != trust(b->db)) return trust(a->db) < trust(b->db) ? -1 : 1;
+    int ta = ms_results_trust_rank((ms_source_db)a->db);
+    int tb = ms_results_trust_rank((ms_source_db)b->db);
+    if (ta != tb) return ta < tb ? -1 : 1;
     return cmp_entry_key(a, b);
 }
 

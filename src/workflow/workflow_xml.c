@@ -38,6 +38,7 @@
 #include "matscreen/hash.h"
 #include "matscreen/model.h"
 #include "matscreen/pipeline.h"
+#include "matscreen/results.h"
 #include "matscreen/share.h"
 #include "matscreen/workflow.h"
 
@@ -549,18 +550,6 @@ static ms_source_db db_from_name(const char *s)
     return MS_DB_UNKNOWN;
 }
 
-/* The engine's built-in trust order (results.h): smaller is more trusted. */
-static int builtin_trust(ms_source_db db)
-{
-    switch (db) {
-    case MS_DB_ICSD: return 0;
-    case MS_DB_COD: return 1;
-    case MS_DB_MP: return 2;
-    case MS_DB_OTHER: return 3;
-    default: return 4;
-    }
-}
-
 static void check_source(load_ctx *c, const char *wf_dir, const xmlNode *n, const char *elem,
                          ms_workflow_source *s)
 {
@@ -942,7 +931,7 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
         for (size_t j = 0; j < w->n_sources; j++) {
             const ms_workflow_source *a = &w->sources[i], *b = &w->sources[j];
             if (a->trust && b->trust && a->trust < b->trust &&
-                builtin_trust(a->db) > builtin_trust(b->db)) {
+                ms_results_trust_rank(a->db) > ms_results_trust_rank(b->db)) {
                 add_issue(c, MS_ERR_UNSUPPORTED, a->line,
                           "<source trust=\"%d\">: ranking %s above %s (line %d) is not supported "
                           "by the engine yet; duplicates are merged in the order ICSD, COD, MP, "
