@@ -49,8 +49,11 @@
  *     classification k = 1 (the sigma of a probability is reported unscaled).
  *
  * MPI: ms_forest_fit is Collective on comm; rank r grows trees b with b % size == r, then all
- * ranks gather every tree (MPI_Allgatherv) in tree-index order. All other functions are Not
- * collective.
+ * ranks gather every tree (MPI_Allgatherv) in tree-index order. The out-of-bag pass (OOB
+ * predictions, OOB sigmas, recalibration) is split by rows: rank r scores one contiguous block
+ * of training rows, the per-row figures are gathered, and every rank sums them in row order, so
+ * the OOB summary and the sigma scale are bit-identical for any number of ranks (no
+ * floating-point sum is reduced across ranks). All other functions are Not collective.
  */
 #ifndef MATSCREEN_FOREST_H
 #define MATSCREEN_FOREST_H

@@ -617,47 +617,76 @@ static double auc_of(const double *p, const double *y, size_t n)
     return (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
 }
 
-static ms_status oob_summary(ms_forest *f, const ms_matrix *x, const double *y)
+/* 1 when ok is true on every rank of comm. Collective on comm when size > 1: every failure path
+ * before a collective phase goes through here, so no rank waits alone in a collective. */
+static int ranks_agree(int ok, int size, MPI_Comm comm)
 {
-    size_t n = f->n_train, B = f->params.n_trees;
-    ms_forest_oob *o = &f->oob;
-    o->mae = o->rmse = o->r2 = o->accuracy = o->roc_auc = o->log_loss = NAN;
-    o->sigma_scale = 1.0;
-    o->n_scored = 0;
-    if (!f->params.bootstrap) return MS_SUCCESS;
+    int all_ok = ok;
+    if (size > 1) MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    return all_ok;
+}
+
+/* Rows whose OOB sigma feeds the recalibration: an even stride, at most OOB_CAL_MAX of them. */
+static size_t oob_cal_stride(size_t n)
+{
+    return n > OOB_CAL_MAX ? (n + OOB_CAL_MAX - 1) / OOB_CAL_MAX : 1;
+}
+
+/* OOB prediction pred[i] of training rows i in [lo, hi) (NaN when every tree saw the row) and,
+ * for the recalibration rows, the unscaled OOB jackknife sigma sig[i] (NaN for the other rows).
+ * Each row's figures depend on that row and the forest alone, so any split of the rows over
+ * ranks gives the same bytes. */
+static ms_status oob_rows(const ms_forest *f, const ms_matrix *x, size_t lo, size_t hi,
+                          double *pred, double *sig)
+{
+    size_t B = f->params.n_trees, stride = oob_cal_stride(f->n_train);
     unc_ws u;
     size_t *use = malloc((B + 1) * sizeof *use);
-    double *pred = malloc((n + 1) * sizeof *pred), *ys = malloc((n + 1) * sizeof *ys);
     ms_status st = unc_alloc(f, &u);
-    if (st == MS_SUCCESS && (!use || !pred || !ys))
-        st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-    size_t stride = n > OOB_CAL_MAX ? (n + OOB_CAL_MAX - 1) / OOB_CAL_MAX : 1;
-    double *az = malloc((OOB_CAL_MAX + 2) * sizeof *az);
-    size_t nz = 0;
-    size_t m = 0;
-    if (st == MS_SUCCESS && !az) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-    for (size_t i = 0; st == MS_SUCCESS && i < n; i++) {
+    if (st == MS_SUCCESS && !use) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
+    for (size_t i = lo; st == MS_SUCCESS && i < hi; i++) {
+        pred[i] = sig[i] = NAN;
         size_t nu = 0;
         for (size_t b = 0; b < B; b++)
             if (!f->inbag[i * B + b]) use[nu++] = b;
         if (!nu) continue;
-        const double *row = x->data + i * x->cols;
         int cal = !f->classification && f->params.recalibrate && i % stride == 0 && nu >= 2;
-        double mu, s = NAN;
-        jackknife(f, row, use, nu, &u, &mu, cal ? &s : NULL);
-        pred[m] = mu;
+        jackknife(f, x->data + i * x->cols, use, nu, &u, &pred[i], cal ? &sig[i] : NULL);
+    }
+    free(use);
+    unc_free(&u);
+    return st;
+}
+
+/* The OOB summary and the sigma scale from every row's pred and sig (oob_rows), in row order. */
+static ms_status oob_finish(ms_forest *f, const double *y, const double *pred, const double *sig)
+{
+    size_t n = f->n_train;
+    ms_forest_oob *o = &f->oob;
+    double *pr = malloc((n + 1) * sizeof *pr), *ys = malloc((n + 1) * sizeof *ys);
+    double *az = malloc((OOB_CAL_MAX + 2) * sizeof *az);
+    if (!pr || !ys || !az) {
+        free(pr);
+        free(ys);
+        free(az);
+        return ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
+    }
+    size_t m = 0, nz = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(pred[i])) continue;
+        pr[m] = pred[i];
         ys[m] = y[i];
         m++;
-        if (cal && s > 0 && nz <= OOB_CAL_MAX) az[nz++] = fabs(y[i] - mu) / s;
+        if (sig[i] > 0 && nz <= OOB_CAL_MAX) az[nz++] = fabs(y[i] - pred[i]) / sig[i];
     }
-    if (st == MS_SUCCESS && m) {
+    if (m) {
         o->n_scored = m;
         if (!f->classification) {
             double ae = 0, se = 0, ym = 0, ss = 0;
             for (size_t k = 0; k < m; k++) ym += ys[k];
             ym /= (double)m;
             for (size_t k = 0; k < m; k++) {
-                double e = ys[k] - pred[k];
+                double e = ys[k] - pr[k];
                 ae += fabs(e);
                 se += e * e;
                 ss += (ys[k] - ym) * (ys[k] - ym);
@@ -674,20 +703,59 @@ static ms_status oob_summary(ms_forest *f, const ms_matrix *x, const double *y)
         } else {
             double acc = 0, ll = 0;
             for (size_t k = 0; k < m; k++) {
-                acc += (pred[k] >= 0.5) == (ys[k] > 0.5);
-                double pp = fmin(fmax(pred[k], 1e-15), 1 - 1e-15);
+                acc += (pr[k] >= 0.5) == (ys[k] > 0.5);
+                double pp = fmin(fmax(pr[k], 1e-15), 1 - 1e-15);
                 ll -= ys[k] > 0.5 ? log(pp) : log(1 - pp);
             }
             o->accuracy = acc / (double)m;
             o->log_loss = ll / (double)m;
-            o->roc_auc = auc_of(pred, ys, m);
+            o->roc_auc = auc_of(pr, ys, m);
         }
     }
-    free(use);
-    free(pred);
+    free(pr);
     free(ys);
     free(az);
-    unc_free(&u);
+    return MS_SUCCESS;
+}
+
+/* OOB pass. Collective on comm. The training rows are split into one contiguous block per rank;
+ * each rank scores its block (oob_rows) and MPI_Allgatherv hands every rank all rows' figures,
+ * which oob_finish sums in row order. Every per-row figure is computed by the same code from the
+ * same trees and every sum runs over rows in the same order, so the summary and the sigma scale
+ * are bit-identical for any number of ranks (no floating-point sum is reduced across ranks). */
+static ms_status oob_summary(ms_forest *f, const ms_matrix *x, const double *y, int rank,
+                             int size, MPI_Comm comm)
+{
+    size_t n = f->n_train;
+    ms_forest_oob *o = &f->oob;
+    o->mae = o->rmse = o->r2 = o->accuracy = o->roc_auc = o->log_loss = NAN;
+    o->sigma_scale = 1.0;
+    o->n_scored = 0;
+    if (!f->params.bootstrap) return MS_SUCCESS;
+    double *pred = malloc((n + 1) * sizeof *pred), *sig = malloc((n + 1) * sizeof *sig);
+    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
+    ms_status st = MS_SUCCESS;
+    if (!pred || !sig || !counts || !displs) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
+    if (st == MS_SUCCESS) {
+        for (int r = 0; r < size; r++) {
+            displs[r] = (int)(n * (size_t)r / (size_t)size);
+            counts[r] = (int)(n * (size_t)(r + 1) / (size_t)size) - displs[r];
+        }
+        st = oob_rows(f, x, (size_t)displs[rank], (size_t)displs[rank] + (size_t)counts[rank], pred, sig);
+    }
+    if (!ranks_agree(st == MS_SUCCESS, size, comm)) {
+        if (st == MS_SUCCESS) st = ms_error_set(MS_ERR_NOMEM, "forest: another rank ran out of memory");
+    } else {
+        if (size > 1) {
+            MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, pred, counts, displs, MPI_DOUBLE, comm);
+            MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, sig, counts, displs, MPI_DOUBLE, comm);
+        }
+        st = oob_finish(f, y, pred, sig);
+    }
+    free(pred);
+    free(sig);
+    free(counts);
+    free(displs);
     return st;
 }
 
@@ -750,9 +818,7 @@ static ms_status gather_trees(ms_forest *f, int rank, int size, MPI_Comm comm)
     if (size == 1) return MS_SUCCESS;
     ms_model_writer w = {0};
     for (size_t b = (size_t)rank; b < f->params.n_trees; b += (size_t)size) tree_write(&f->trees[b], &w);
-    int ok = w.status == MS_SUCCESS && w.len < (size_t)INT32_MAX, all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-    if (!all_ok) {
+    if (!ranks_agree(w.status == MS_SUCCESS && w.len < (size_t)INT32_MAX, size, comm)) {
         free(w.data);
         return ms_error_set(MS_ERR_NOMEM, "forest: cannot serialise trees for the gather");
     }
@@ -760,10 +826,8 @@ static ms_status gather_trees(ms_forest *f, int rank, int size, MPI_Comm comm)
     int *lens = malloc((size_t)size * sizeof *lens), *displs = malloc((size_t)size * sizeof *displs);
     ms_status st = MS_SUCCESS;
     if (!lens || !displs) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-    ok = st == MS_SUCCESS;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
     unsigned char *all = NULL;
-    if (all_ok) {
+    if (ranks_agree(st == MS_SUCCESS, size, comm)) {
         MPI_Allgather(&len, 1, MPI_INT, lens, 1, MPI_INT, comm);
         long long total = 0;
         for (int r = 0; r < size; r++) {
@@ -775,9 +839,7 @@ static ms_status gather_trees(ms_forest *f, int rank, int size, MPI_Comm comm)
             all = malloc((size_t)total + 1);
             if (!all) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
         }
-        ok = st == MS_SUCCESS;
-        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-        if (all_ok) {
+        if (ranks_agree(st == MS_SUCCESS, size, comm)) {
             MPI_Allgatherv(w.data, len, MPI_UNSIGNED_CHAR, all, lens, displs, MPI_UNSIGNED_CHAR, comm);
             for (int r = 0; r < size && st == MS_SUCCESS; r++) {
                 if (r == rank) continue;
@@ -863,10 +925,7 @@ ms_status ms_forest_fit(const ms_forest_params *params, const ms_matrix *x, cons
     }
     yb = malloc((n + 1) * sizeof *yb);
     if (!yb && st == MS_SUCCESS) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-    int ok = st == MS_SUCCESS, all_ok = 0;
-    if (size > 1) MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-    else all_ok = ok;
-    if (all_ok) {
+    if (ranks_agree(st == MS_SUCCESS, size, comm)) {
         memcpy(yb, y, n * sizeof *yb);
         if (size > 1) {
             MPI_Bcast(bx.n_bins, (int)p, MPI_INT, 0, comm);
@@ -882,14 +941,12 @@ ms_status ms_forest_fit(const ms_forest_params *params, const ms_matrix *x, cons
         st = ms_error_set(MS_ERR_NOMEM, "forest: another rank ran out of memory");
     }
     binned_free(&bx);
-    ok = st == MS_SUCCESS;
-    if (size > 1) MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-    else all_ok = ok;
-    if (all_ok) st = gather_trees(f, rank, size, comm);
+    if (ranks_agree(st == MS_SUCCESS, size, comm)) st = gather_trees(f, rank, size, comm);
     else if (st == MS_SUCCESS) st = ms_error_set(MS_ERR_INTERNAL, "forest: another rank failed");
     if (st == MS_SUCCESS) {
         st = make_inbag(f);
-        if (st == MS_SUCCESS) st = oob_summary(f, x, yb);
+        if (ranks_agree(st == MS_SUCCESS, size, comm)) st = oob_summary(f, x, yb, rank, size, comm);
+        else if (st == MS_SUCCESS) st = ms_error_set(MS_ERR_NOMEM, "forest: another rank ran out of memory");
     }
     free(yb);
     if (st != MS_SUCCESS) {
