@@ -36,7 +36,8 @@ static void train_usage(FILE *out)
             "  -p, --param KEY=VALUE   learner parameter (repeatable): forest n_trees=100,\n"
             "                          max_features=0 (sqrt(p) classification, p regression),\n"
             "                          max_features_frac, min_samples_leaf=1, max_depth=0,\n"
-            "                          bootstrap=1, max_bins=255, recalibrate=1; logistic C=1;\n"
+            "                          bootstrap=1, max_bins=255, recalibrate=1,\n"
+            "                          noise_floor=1 (0 off, 2 by likelihood); logistic C=1;\n"
             "                          naive_bayes var_smoothing=1e-9\n"
             "      --cv K              also cross-validate (K folds) and store the scores\n"
             "  -s, --seed S            seed (default 0), stored in the model\n"
@@ -77,6 +78,8 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
             ms_model_add_metric(m, "oob_mae", o.mae);
             ms_model_add_metric(m, "oob_r2", o.r2);
             ms_model_add_metric(m, "oob_sigma_scale", o.sigma_scale);
+            ms_model_add_metric(m, "oob_noise_sd", o.noise_sd);
+            ms_model_add_metric(m, "oob_within1", o.within1);
         }
     }
     if (st == MS_SUCCESS && a->cv) {

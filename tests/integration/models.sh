@@ -49,6 +49,12 @@ for np in 2 3 4; do
     check cmp -s "$T/ehull_info_1.txt" "$T/ehull_info_$np.txt"
     check cmp -s "$T/ehull_pred_1.csv" "$T/ehull_pred_$np.csv"
 done
+# A model file of format version 1 (written before the forest's noise floor, by the matscreen of
+# commit 511055c; tests/data/models/README.md) loads and predicts the same bytes as then.
+V1=$(cd "$(dirname "$0")/../data/models" && pwd)
+"$BIN" evaluate -m "$V1/forest_v1_ehull.msm" -l "$CN/val.csv" --formula-column formula -t target \
+    --max-rows 300 --predictions "$T/v1_pred.csv" >/dev/null 2>&1
+check cmp -s "$V1/forest_v1_ehull_val.csv" "$T/v1_pred.csv"
 "$BIN" model info "$T/glass_1.msm" >"$T/info.out"
 check grep -q "kind: forest" "$T/info.out"
 check grep -q "descriptor set: magpie v1" "$T/info.out"
