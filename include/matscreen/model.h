@@ -34,9 +34,9 @@
  *   payload starts with the "kind" field; unknown tags are skipped (forward compatible); the
  *   learner's own state is the "state" field, parsed by the learner's load with a bounded reader
  *   that carries the file's format version (the state layout of a learner may change with it).
- *   Version history: 1 first release; 2 the forest state adds its noise floor (forest.h). A
- *   matscreen reading version 1 loads every version-1 file; an older matscreen refuses version 2
- *   with the "newer" message below instead of predicting without the floor.
+ *   Version history: 1 first release; 2 the forest state adds its noise floor (forest.h).
+ *   Version-1 files still load (forests without a floor); a matscreen that knows only version 1
+ *   refuses version 2 with the "newer" message below instead of predicting without the floor.
  *   Errors: "F: not a matscreen model", "F: truncated: ...", "F: checksum mismatch: file is
  *   damaged", "F: model format version V is newer than this matscreen (2)", "F: made for
  *   descriptor set magpie v2 but this matscreen has v1".
