@@ -47,10 +47,22 @@
  *     version sqrt(mean z^2) is dominated by the heavy tails of materials errors: on CrabNet
  *     e_hull it put 99% of errors inside 1 sigma.) Regression only; for
  *     classification k = 1 (the sigma of a probability is reported unscaled).
+ *   - Noise floor (noise_floor = 1, the default): sigma^2 = k^2 s^2 + s0^2, s the jackknife sigma
+ *     above. Where every tree agrees (many exact targets, e.g. e_hull = 0) s is 0 or tiny however
+ *     wrong the mean is, and no scale factor helps; s0 is the error the trees cannot see. (k, s0)
+ *     minimise the miscalibration area (calibration.h) of the same OOB rows' z = r / sigma,
+ *     including the rows with s = 0; noise_floor = 2 maximises their Gaussian likelihood instead
+ *     (lower NLL, but on heavy-tailed errors it widens every interval: docs/models.md). The
+ *     search is a fixed grid in (log k, log s0) refined by a compass search: deterministic, and
+ *     rank-independent since it reads the gathered OOB rows. noise_floor = 0 keeps the median
+ *     scale alone. Model files of format version 1 have no floor and predict as before.
  *
  * MPI: ms_forest_fit is Collective on comm; rank r grows trees b with b % size == r, then all
- * ranks gather every tree (MPI_Allgatherv) in tree-index order. All other functions are Not
- * collective.
+ * ranks gather every tree (MPI_Allgatherv) in tree-index order. The out-of-bag pass (OOB
+ * predictions, OOB sigmas, recalibration) is split by rows: rank r scores one contiguous block
+ * of training rows, the per-row figures are gathered, and every rank sums them in row order, so
+ * the OOB summary and the sigma scale are bit-identical for any number of ranks (no
+ * floating-point sum is reduced across ranks). All other functions are Not collective.
  */
 #ifndef MATSCREEN_FOREST_H
 #define MATSCREEN_FOREST_H
@@ -73,6 +85,9 @@ typedef struct ms_forest_params {
     int bootstrap;           /* 1 (default): bootstrap samples; 0: every tree sees every row */
     int max_bins;            /* 2..255, default 255 */
     int recalibrate;         /* 1 (default): OOB recalibration of sigma (regression) */
+    int noise_floor;         /* with recalibrate: 1 (default) fit k and a noise floor s0 on the
+                                OOB miscalibration area; 2 on the OOB likelihood; 0 no floor,
+                                k = median |z| / 0.6745 (see above) */
     uint64_t seed;           /* default 0 */
 } ms_forest_params;
 
@@ -100,6 +115,10 @@ typedef struct ms_forest_oob {
     double mae, rmse, r2;
     double accuracy, roc_auc, log_loss;
     double sigma_scale;  /* the recalibration factor k (1 when not recalibrated) */
+    double noise_sd;     /* the noise floor s0 (0 when off or not recalibrated) */
+    double within1;      /* share of the OOB recalibration rows whose |error| <= their recalibrated
+                            OOB sigma (0.683 when calibrated); NaN when not recalibrated and in
+                            loaded models (not stored in model files) */
     size_t n_scored;     /* rows with at least one OOB tree */
 } ms_forest_oob;
 

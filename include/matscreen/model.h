@@ -22,9 +22,9 @@
  *   - Rows are row-major (ms_matrix); every function is Not collective except ms_model_fit
  *     (Collective on comm, for learners that distribute, such as the forest and the GP).
  *
- * Model file format (version 1), all integers little-endian, doubles IEEE-754 binary64 LE:
+ * Model file format (version 2), all integers little-endian, doubles IEEE-754 binary64 LE:
  *     offset 0   8 bytes  magic "MSMODEL\0"
- *            8   u32      format version (1)
+ *            8   u32      format version (2; files of version 1 still load)
  *           12   u32      0x01020304 endianness mark
  *           16   u64      payload length L
  *           24   u64      FNV-1a 64 checksum of the payload (damage detection; NOT tamper-proof:
@@ -32,9 +32,13 @@
  *           32   L bytes  payload: a sequence of fields, each  u32 tag | u64 length | bytes
  *   Strings are raw bytes (no NUL) of their field; arrays of doubles are length/8 values. The
  *   payload starts with the "kind" field; unknown tags are skipped (forward compatible); the
- *   learner's own state is the "state" field, parsed by the learner's load with a bounded reader.
+ *   learner's own state is the "state" field, parsed by the learner's load with a bounded reader
+ *   that carries the file's format version (the state layout of a learner may change with it).
+ *   Version history: 1 first release; 2 the forest state adds its noise floor (forest.h).
+ *   Version-1 files still load (forests without a floor); a matscreen that knows only version 1
+ *   refuses version 2 with the "newer" message below instead of predicting without the floor.
  *   Errors: "F: not a matscreen model", "F: truncated: ...", "F: checksum mismatch: file is
- *   damaged", "F: model format version V is newer than this matscreen (1)", "F: made for
+ *   damaged", "F: model format version V is newer than this matscreen (2)", "F: made for
  *   descriptor set magpie v2 but this matscreen has v1".
  */
 #ifndef MATSCREEN_MODEL_H
@@ -48,7 +52,7 @@
 #include "matscreen/error.h"
 #include "matscreen/matrix.h"
 
-#define MS_MODEL_FORMAT_VERSION 1u
+#define MS_MODEL_FORMAT_VERSION 2u
 
 /* ---- bounded byte streams used by the learners' save / load ---------------------------------- */
 
@@ -76,6 +80,8 @@ void ms_model_put_str(ms_model_writer *w, const char *s);
 typedef struct ms_model_reader {
     const unsigned char *data;
     size_t len, pos;
+    uint32_t version; /* format version of the file being read; 0 = MS_MODEL_FORMAT_VERSION
+                         (a buffer this build wrote, e.g. in tests or the forest's tree gather) */
 } ms_model_reader;
 
 ms_status ms_model_get_u32(ms_model_reader *r, uint32_t *v);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matscreen/calibration.h"
 #include "matscreen/model.h"
 #include "matscreen/rng.h"
 #include "ml_impl.h"
@@ -44,6 +45,7 @@ void ms_forest_params_default(ms_forest_params *p)
     p->bootstrap = 1;
     p->max_bins = MAX_BINS;
     p->recalibrate = 1;
+    p->noise_floor = 1;
 }
 
 /* ---- binning --------------------------------------------------------------------------------- */
@@ -553,6 +555,13 @@ static ms_status make_inbag(ms_forest *f)
     return MS_SUCCESS;
 }
 
+/* sigma = sqrt(k^2 s^2 + s0^2); without a floor exactly k s, as before the floor existed, so
+ * forests fitted with noise_floor=0 and files of format version 1 predict the same bytes. */
+static double scaled_sigma(const ms_forest_oob *o, double s)
+{
+    return o->noise_sd > 0 ? hypot(o->sigma_scale * s, o->noise_sd) : s * o->sigma_scale;
+}
+
 ms_status ms_forest_predict(const ms_forest *f, const ms_matrix *x, double *mean, double *sigma)
 {
     MS_CHECK(x->cols == f->n_features, MS_ERR_USAGE, "forest: rows have %zu features, model %zu",
@@ -568,7 +577,7 @@ ms_status ms_forest_predict(const ms_forest *f, const ms_matrix *x, double *mean
             const double *row = x->data + i * x->cols;
             double s = NAN;
             jackknife(f, row, use, B, &u, &mean[i], sigma ? &s : NULL);
-            if (sigma) sigma[i] = s * f->oob.sigma_scale;
+            if (sigma) sigma[i] = scaled_sigma(&f->oob, s);
         }
     }
     free(use);
@@ -617,47 +626,180 @@ static double auc_of(const double *p, const double *y, size_t n)
     return (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
 }
 
-static ms_status oob_summary(ms_forest *f, const ms_matrix *x, const double *y)
+/* 1 when ok is true on every rank of comm. Collective on comm when size > 1: every failure path
+ * before a collective phase goes through here, so no rank waits alone in a collective. */
+static int ranks_agree(int ok, int size, MPI_Comm comm)
 {
-    size_t n = f->n_train, B = f->params.n_trees;
-    ms_forest_oob *o = &f->oob;
-    o->mae = o->rmse = o->r2 = o->accuracy = o->roc_auc = o->log_loss = NAN;
-    o->sigma_scale = 1.0;
-    o->n_scored = 0;
-    if (!f->params.bootstrap) return MS_SUCCESS;
+    int all_ok = ok;
+    if (size > 1) MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    return all_ok;
+}
+
+/* Rows whose OOB sigma feeds the recalibration: an even stride, at most OOB_CAL_MAX of them. */
+static size_t oob_cal_stride(size_t n)
+{
+    return n > OOB_CAL_MAX ? (n + OOB_CAL_MAX - 1) / OOB_CAL_MAX : 1;
+}
+
+/* OOB prediction pred[i] of training rows i in [lo, hi) (NaN when every tree saw the row) and,
+ * for the recalibration rows, the unscaled OOB jackknife sigma sig[i] (NaN for the other rows).
+ * Each row's figures depend on that row and the forest alone, so any split of the rows over
+ * ranks gives the same bytes. */
+static ms_status oob_rows(const ms_forest *f, const ms_matrix *x, size_t lo, size_t hi,
+                          double *pred, double *sig)
+{
+    size_t B = f->params.n_trees, stride = oob_cal_stride(f->n_train);
     unc_ws u;
     size_t *use = malloc((B + 1) * sizeof *use);
-    double *pred = malloc((n + 1) * sizeof *pred), *ys = malloc((n + 1) * sizeof *ys);
     ms_status st = unc_alloc(f, &u);
-    if (st == MS_SUCCESS && (!use || !pred || !ys))
-        st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-    size_t stride = n > OOB_CAL_MAX ? (n + OOB_CAL_MAX - 1) / OOB_CAL_MAX : 1;
-    double *az = malloc((OOB_CAL_MAX + 2) * sizeof *az);
-    size_t nz = 0;
-    size_t m = 0;
-    if (st == MS_SUCCESS && !az) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-    for (size_t i = 0; st == MS_SUCCESS && i < n; i++) {
+    if (st == MS_SUCCESS && !use) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
+    for (size_t i = lo; st == MS_SUCCESS && i < hi; i++) {
+        pred[i] = sig[i] = NAN;
         size_t nu = 0;
         for (size_t b = 0; b < B; b++)
             if (!f->inbag[i * B + b]) use[nu++] = b;
         if (!nu) continue;
-        const double *row = x->data + i * x->cols;
         int cal = !f->classification && f->params.recalibrate && i % stride == 0 && nu >= 2;
-        double mu, s = NAN;
-        jackknife(f, row, use, nu, &u, &mu, cal ? &s : NULL);
-        pred[m] = mu;
+        jackknife(f, x->data + i * x->cols, use, nu, &u, &pred[i], cal ? &sig[i] : NULL);
+    }
+    free(use);
+    unc_free(&u);
+    return st;
+}
+
+/* Workspace and data of the noise-floor fit: |residual| r and unscaled OOB sigma s of the m
+ * recalibration rows, |z| scratch, and the 101 half-normal quantiles of the area criterion. */
+typedef struct floor_fit {
+    const double *r, *s;
+    size_t m;
+    int by_area;       /* 1: OOB miscalibration area; 0: OOB Gaussian likelihood */
+    double *az;        /* m */
+    double q[101];     /* q[k] = Phi^-1(0.5 + k / 200): |z| quantile of probability k / 100 */
+} floor_fit;
+
+/* Criterion of (lk, ls) = (log k, log s0), smaller is better, summed in row order.
+ * Likelihood: sum of log v + r^2 / v, v = k^2 s^2 + s0^2 (twice the Gaussian negative log
+ * likelihood less its constant). Area: the miscalibration area of z = r / sqrt(v) (as
+ * ms_calibration_compute: |observed - expected| share of |z| inside the central interval of
+ * probability p, trapezoids over p = 0, 0.01, ..., 1). */
+static double floor_cost(floor_fit *ff, double lk, double ls)
+{
+    double a = exp(2 * lk), c = exp(2 * ls), sum = 0;
+    for (size_t i = 0; i < ff->m; i++) {
+        double v = a * ff->s[i] * ff->s[i] + c;
+        if (ff->by_area) ff->az[i] = ff->r[i] / sqrt(v);
+        else sum += log(v) + ff->r[i] * ff->r[i] / v;
+    }
+    if (!ff->by_area) return sum;
+    qsort(ff->az, ff->m, sizeof *ff->az, cmp_pair1);
+    double area = 0, prev = 0;
+    size_t at = 0;
+    for (int k = 0; k <= 100; k++) {
+        while (at < ff->m && ff->az[at] <= ff->q[k]) at++;
+        double d = fabs((double)at / (double)ff->m - k / 100.0);
+        if (k) area += 0.005 * (d + prev);
+        prev = d;
+    }
+    return area;
+}
+
+/* Noise floor: (k, s0) for sigma^2 = k^2 s^2 + s0^2, s the jackknife sigma, chosen on the OOB
+ * recalibration rows. A scale factor alone cannot help rows where every tree agrees (s ~ 0)
+ * but the target does not; s0 is the error the trees cannot see. The criterion is the OOB
+ * miscalibration area (by_area) or the OOB Gaussian likelihood (docs/models.md compares them).
+ * Search in log space: a grid (k from 0.01 to 100, s0 from 1e-4 to 10 times the OOB rms
+ * residual), then a compass search with halving steps; deterministic, no random starts. s0 is
+ * kept >= 1e-4 rms so rows with r = s = 0 (exact targets every tree gets right) cannot send the
+ * likelihood to infinity. Returns 0 (leaving k and s0) when there is nothing to fit, or
+ * MS_ERR_NOMEM as -1. */
+static int fit_noise_floor(const double *r, const double *s, size_t m, int by_area, double *k,
+                           double *s0)
+{
+    double ms = 0;
+    for (size_t i = 0; i < m; i++) ms += r[i] * r[i];
+    if (m < 2 || !(ms > 0) || !isfinite(ms)) return 0;
+    floor_fit ff = {r, s, m, by_area, malloc(m * sizeof(double)), {0}};
+    if (!ff.az) return -1;
+    for (int q = 0; q < 100; q++) ff.q[q] = ms_normal_quantile(0.5 + q / 200.0);
+    ff.q[100] = INFINITY;
+    double ls_lo = log(sqrt(ms / (double)m)) + log(1e-4), ls_hi = ls_lo + log(1e5);
+    double lk_lo = log(0.01), lk_hi = log(100), step = 0.25;
+    double bk = 0, bs = ls_hi, best = INFINITY;
+    int nk = (int)((lk_hi - lk_lo) / step + 0.5), ns = (int)((ls_hi - ls_lo) / step + 0.5);
+    for (int a = 0; a <= nk; a++)
+        for (int c = 0; c <= ns; c++) {
+            double lk = lk_lo + step * a, ls = ls_lo + step * c;
+            double v = floor_cost(&ff, lk, ls);
+            if (v < best) {
+                best = v;
+                bk = lk;
+                bs = ls;
+            }
+        }
+    for (double h = step / 2; h > 1e-6 && isfinite(best); h /= 2) {
+        int moved = 1;
+        while (moved) {
+            moved = 0;
+            const double dk[4] = {h, -h, 0, 0}, ds[4] = {0, 0, h, -h};
+            for (int d = 0; d < 4; d++) {
+                double lk = bk + dk[d], ls = bs + ds[d];
+                if (lk < lk_lo || lk > lk_hi || ls < ls_lo || ls > ls_hi) continue;
+                double v = floor_cost(&ff, lk, ls);
+                if (v < best) {
+                    best = v;
+                    bk = lk;
+                    bs = ls;
+                    moved = 1;
+                }
+            }
+        }
+    }
+    free(ff.az);
+    if (!isfinite(best)) return 0;
+    *k = exp(bk);
+    *s0 = exp(bs);
+    return 1;
+}
+
+/* The OOB summary and the sigma scale from every row's pred and sig (oob_rows), in row order. */
+static ms_status oob_finish(ms_forest *f, const double *y, const double *pred, const double *sig)
+{
+    size_t n = f->n_train;
+    ms_forest_oob *o = &f->oob;
+    double *pr = malloc((n + 1) * sizeof *pr), *ys = malloc((n + 1) * sizeof *ys);
+    double *az = malloc((OOB_CAL_MAX + 2) * sizeof *az);
+    double *ra = malloc((OOB_CAL_MAX + 2) * sizeof *ra), *sa = malloc((OOB_CAL_MAX + 2) * sizeof *sa);
+    if (!pr || !ys || !az || !ra || !sa) {
+        free(pr);
+        free(ys);
+        free(az);
+        free(ra);
+        free(sa);
+        return ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
+    }
+    ms_status st = MS_SUCCESS;
+    size_t m = 0, nz = 0, nf = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(pred[i])) continue;
+        pr[m] = pred[i];
         ys[m] = y[i];
         m++;
-        if (cal && s > 0 && nz <= OOB_CAL_MAX) az[nz++] = fabs(y[i] - mu) / s;
+        if (sig[i] > 0 && nz <= OOB_CAL_MAX) az[nz++] = fabs(y[i] - pred[i]) / sig[i];
+        /* the floor fit keeps the rows with sigma 0: they are the ones that need it */
+        if (sig[i] >= 0 && nf <= OOB_CAL_MAX) {
+            ra[nf] = fabs(y[i] - pred[i]);
+            sa[nf] = sig[i];
+            nf++;
+        }
     }
-    if (st == MS_SUCCESS && m) {
+    if (m) {
         o->n_scored = m;
         if (!f->classification) {
             double ae = 0, se = 0, ym = 0, ss = 0;
             for (size_t k = 0; k < m; k++) ym += ys[k];
             ym /= (double)m;
             for (size_t k = 0; k < m; k++) {
-                double e = ys[k] - pred[k];
+                double e = ys[k] - pr[k];
                 ae += fabs(e);
                 se += e * e;
                 ss += (ys[k] - ym) * (ys[k] - ym);
@@ -671,23 +813,77 @@ static ms_status oob_summary(ms_forest *f, const ms_matrix *x, const double *y)
                 double med = nz % 2 ? az[nz / 2] : 0.5 * (az[nz / 2 - 1] + az[nz / 2]);
                 if (med > 0 && isfinite(med)) o->sigma_scale = med / 0.6744897501960817;
             }
+            int fit = f->params.noise_floor
+                          ? fit_noise_floor(ra, sa, nf, f->params.noise_floor == 1, &o->sigma_scale,
+                                            &o->noise_sd)
+                          : 0;
+            if (fit < 0) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
+            else if (fit == 0) o->noise_sd = 0; /* nothing to fit: the median scale alone */
+            if (nf) {
+                size_t in1 = 0;
+                for (size_t k = 0; k < nf; k++) in1 += ra[k] <= scaled_sigma(o, sa[k]);
+                o->within1 = (double)in1 / (double)nf;
+            }
         } else {
             double acc = 0, ll = 0;
             for (size_t k = 0; k < m; k++) {
-                acc += (pred[k] >= 0.5) == (ys[k] > 0.5);
-                double pp = fmin(fmax(pred[k], 1e-15), 1 - 1e-15);
+                acc += (pr[k] >= 0.5) == (ys[k] > 0.5);
+                double pp = fmin(fmax(pr[k], 1e-15), 1 - 1e-15);
                 ll -= ys[k] > 0.5 ? log(pp) : log(1 - pp);
             }
             o->accuracy = acc / (double)m;
             o->log_loss = ll / (double)m;
-            o->roc_auc = auc_of(pred, ys, m);
+            o->roc_auc = auc_of(pr, ys, m);
         }
     }
-    free(use);
-    free(pred);
+    free(pr);
     free(ys);
     free(az);
-    unc_free(&u);
+    free(ra);
+    free(sa);
+    return st;
+}
+
+/* OOB pass. Collective on comm. The training rows are split into one contiguous block per rank;
+ * each rank scores its block (oob_rows) and MPI_Allgatherv hands every rank all rows' figures,
+ * which oob_finish sums in row order. Every per-row figure is computed by the same code from the
+ * same trees and every sum runs over rows in the same order, so the summary and the sigma scale
+ * are bit-identical for any number of ranks (no floating-point sum is reduced across ranks). */
+static ms_status oob_summary(ms_forest *f, const ms_matrix *x, const double *y, int rank,
+                             int size, MPI_Comm comm)
+{
+    size_t n = f->n_train;
+    ms_forest_oob *o = &f->oob;
+    o->mae = o->rmse = o->r2 = o->accuracy = o->roc_auc = o->log_loss = NAN;
+    o->sigma_scale = 1.0;
+    o->noise_sd = 0;
+    o->within1 = NAN;
+    o->n_scored = 0;
+    if (!f->params.bootstrap) return MS_SUCCESS;
+    double *pred = malloc((n + 1) * sizeof *pred), *sig = malloc((n + 1) * sizeof *sig);
+    int *counts = malloc((size_t)size * sizeof *counts), *displs = malloc((size_t)size * sizeof *displs);
+    ms_status st = MS_SUCCESS;
+    if (!pred || !sig || !counts || !displs) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
+    if (st == MS_SUCCESS) {
+        for (int r = 0; r < size; r++) {
+            displs[r] = (int)(n * (size_t)r / (size_t)size);
+            counts[r] = (int)(n * (size_t)(r + 1) / (size_t)size) - displs[r];
+        }
+        st = oob_rows(f, x, (size_t)displs[rank], (size_t)displs[rank] + (size_t)counts[rank], pred, sig);
+    }
+    if (!ranks_agree(st == MS_SUCCESS, size, comm)) {
+        if (st == MS_SUCCESS) st = ms_error_set(MS_ERR_NOMEM, "forest: another rank ran out of memory");
+    } else {
+        if (size > 1) {
+            MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, pred, counts, displs, MPI_DOUBLE, comm);
+            MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, sig, counts, displs, MPI_DOUBLE, comm);
+        }
+        st = oob_finish(f, y, pred, sig);
+    }
+    free(pred);
+    free(sig);
+    free(counts);
+    free(displs);
     return st;
 }
 
@@ -750,9 +946,7 @@ static ms_status gather_trees(ms_forest *f, int rank, int size, MPI_Comm comm)
     if (size == 1) return MS_SUCCESS;
     ms_model_writer w = {0};
     for (size_t b = (size_t)rank; b < f->params.n_trees; b += (size_t)size) tree_write(&f->trees[b], &w);
-    int ok = w.status == MS_SUCCESS && w.len < (size_t)INT32_MAX, all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-    if (!all_ok) {
+    if (!ranks_agree(w.status == MS_SUCCESS && w.len < (size_t)INT32_MAX, size, comm)) {
         free(w.data);
         return ms_error_set(MS_ERR_NOMEM, "forest: cannot serialise trees for the gather");
     }
@@ -760,10 +954,8 @@ static ms_status gather_trees(ms_forest *f, int rank, int size, MPI_Comm comm)
     int *lens = malloc((size_t)size * sizeof *lens), *displs = malloc((size_t)size * sizeof *displs);
     ms_status st = MS_SUCCESS;
     if (!lens || !displs) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-    ok = st == MS_SUCCESS;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
     unsigned char *all = NULL;
-    if (all_ok) {
+    if (ranks_agree(st == MS_SUCCESS, size, comm)) {
         MPI_Allgather(&len, 1, MPI_INT, lens, 1, MPI_INT, comm);
         long long total = 0;
         for (int r = 0; r < size; r++) {
@@ -775,13 +967,11 @@ static ms_status gather_trees(ms_forest *f, int rank, int size, MPI_Comm comm)
             all = malloc((size_t)total + 1);
             if (!all) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
         }
-        ok = st == MS_SUCCESS;
-        MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-        if (all_ok) {
+        if (ranks_agree(st == MS_SUCCESS, size, comm)) {
             MPI_Allgatherv(w.data, len, MPI_UNSIGNED_CHAR, all, lens, displs, MPI_UNSIGNED_CHAR, comm);
             for (int r = 0; r < size && st == MS_SUCCESS; r++) {
                 if (r == rank) continue;
-                ms_model_reader rd = {all + displs[r], (size_t)lens[r], 0};
+                ms_model_reader rd = {all + displs[r], (size_t)lens[r], 0, 0};
                 for (size_t b = (size_t)r; b < f->params.n_trees && st == MS_SUCCESS; b += (size_t)size)
                     st = tree_read(&rd, f->n_features, f->n_train, &f->trees[b]);
             }
@@ -808,6 +998,7 @@ static ms_forest *forest_new(const ms_forest_params *params, int classification,
     f->n_train = n;
     f->trees = calloc(params->n_trees + 1, sizeof *f->trees);
     f->oob.sigma_scale = 1;
+    f->oob.within1 = NAN;
     if (!f->trees) {
         ms_forest_free(f);
         return NULL;
@@ -863,10 +1054,7 @@ ms_status ms_forest_fit(const ms_forest_params *params, const ms_matrix *x, cons
     }
     yb = malloc((n + 1) * sizeof *yb);
     if (!yb && st == MS_SUCCESS) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-    int ok = st == MS_SUCCESS, all_ok = 0;
-    if (size > 1) MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-    else all_ok = ok;
-    if (all_ok) {
+    if (ranks_agree(st == MS_SUCCESS, size, comm)) {
         memcpy(yb, y, n * sizeof *yb);
         if (size > 1) {
             MPI_Bcast(bx.n_bins, (int)p, MPI_INT, 0, comm);
@@ -882,14 +1070,12 @@ ms_status ms_forest_fit(const ms_forest_params *params, const ms_matrix *x, cons
         st = ms_error_set(MS_ERR_NOMEM, "forest: another rank ran out of memory");
     }
     binned_free(&bx);
-    ok = st == MS_SUCCESS;
-    if (size > 1) MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-    else all_ok = ok;
-    if (all_ok) st = gather_trees(f, rank, size, comm);
+    if (ranks_agree(st == MS_SUCCESS, size, comm)) st = gather_trees(f, rank, size, comm);
     else if (st == MS_SUCCESS) st = ms_error_set(MS_ERR_INTERNAL, "forest: another rank failed");
     if (st == MS_SUCCESS) {
         st = make_inbag(f);
-        if (st == MS_SUCCESS) st = oob_summary(f, x, yb);
+        if (ranks_agree(st == MS_SUCCESS, size, comm)) st = oob_summary(f, x, yb, rank, size, comm);
+        else if (st == MS_SUCCESS) st = ms_error_set(MS_ERR_NOMEM, "forest: another rank ran out of memory");
     }
     free(yb);
     if (st != MS_SUCCESS) {
@@ -921,6 +1107,9 @@ ms_status ms_forest_save(const ms_forest *f, ms_model_writer *w)
     double ov[7] = {o->mae, o->rmse, o->r2, o->accuracy, o->roc_auc, o->log_loss, o->sigma_scale};
     ms_model_put_f64s(w, ov, 7);
     ms_model_put_u64(w, o->n_scored);
+    /* format version 2 */
+    ms_model_put_u32(w, (uint32_t)p->noise_floor);
+    ms_model_put_f64(w, o->noise_sd);
     for (size_t b = 0; b < p->n_trees; b++) tree_write(&f->trees[b], w);
     return w->status;
 }
@@ -968,12 +1157,25 @@ ms_status ms_forest_load(ms_model_reader *r, size_t n_features, ms_forest **out)
     ms_status st = ms_model_get_f64s(r, 7, &ov, &nov);
     if (st == MS_SUCCESS && nov != 7) st = ms_error_set(MS_ERR_PARSE, "forest: bad OOB block");
     if (st == MS_SUCCESS) {
-        f->oob = (ms_forest_oob){ov[0], ov[1], ov[2], ov[3], ov[4], ov[5], ov[6], 0};
+        f->oob = (ms_forest_oob){.mae = ov[0], .rmse = ov[1], .r2 = ov[2], .accuracy = ov[3],
+                                 .roc_auc = ov[4], .log_loss = ov[5], .sigma_scale = ov[6],
+                                 .noise_sd = 0, .within1 = NAN, .n_scored = 0};
         if (!(f->oob.sigma_scale > 0) || !isfinite(f->oob.sigma_scale)) f->oob.sigma_scale = 1;
         st = ms_model_get_u64(r, &u64);
         f->oob.n_scored = u64;
     }
     free(ov);
+    /* Version 1 files predate the noise floor: their forests predict as they did then (k s). */
+    f->params.noise_floor = 0;
+    f->oob.noise_sd = 0;
+    if (st == MS_SUCCESS && (r->version == 0 || r->version >= 2)) {
+        st = ms_model_get_u32(r, &u32);
+        if (st == MS_SUCCESS) st = ms_model_get_f64(r, &f->oob.noise_sd);
+        f->params.noise_floor = (int)(u32 % 3);
+        if (st == MS_SUCCESS && !(f->oob.noise_sd >= 0 && isfinite(f->oob.noise_sd)))
+            st = ms_error_set(MS_ERR_PARSE, "forest: noise floor %g is not a finite number >= 0",
+                              f->oob.noise_sd);
+    }
     size_t max_rows = 0;
     for (size_t b = 0; b < p.n_trees && st == MS_SUCCESS; b++) {
         st = tree_read(r, f->n_features, f->n_train, &f->trees[b]);
@@ -997,7 +1199,7 @@ ms_status ms_forest_load(ms_model_reader *r, size_t n_features, ms_forest **out)
 
 static const char *const forest_keys[] = {"n_trees", "max_features", "max_features_frac",
                                           "min_samples_leaf", "max_depth", "bootstrap",
-                                          "max_bins", "recalibrate", NULL};
+                                          "max_bins", "recalibrate", "noise_floor", NULL};
 
 static ms_status forest_fit_op(const ms_model_fit_args *a, void **state)
 {
@@ -1027,6 +1229,11 @@ static ms_status forest_fit_op(const ms_model_fit_args *a, void **state)
     v = 1;
     MS_CALL(ms_model_option_double(a->options, "recalibrate", &v));
     p.recalibrate = v != 0;
+    v = 1;
+    MS_CALL(ms_model_option_double(a->options, "noise_floor", &v));
+    MS_CHECK(v == 0 || v == 1 || v == 2, MS_ERR_USAGE,
+             "forest: noise_floor must be 0 (off), 1 (OOB calibration) or 2 (OOB likelihood)");
+    p.noise_floor = (int)v;
     p.seed = a->seed;
     ms_forest *f;
     MS_CALL(ms_forest_fit(&p, a->x, a->y, a->task == MS_MODEL_CLASSIFICATION, a->comm, &f));
@@ -1077,8 +1284,8 @@ static void forest_describe_op(const void *state, FILE *out)
     else
         fprintf(out, "  oob mae: %.6g\n  oob rmse: %.6g\n  oob r2: %.4f\n"
                      "  uncertainty: jackknife-after-bootstrap + infinitesimal jackknife, "
-                     "OOB scale %.4f\n",
-                o->mae, o->rmse, o->r2, o->sigma_scale);
+                     "OOB scale %.4f, noise floor %.4g\n",
+                o->mae, o->rmse, o->r2, o->sigma_scale, o->noise_sd);
 }
 
 const ms_model_type ms_model_type_forest = {

@@ -604,7 +604,7 @@ static ms_status parse_payload(ms_model_reader *r, ms_model *m)
         MS_CALL(ms_model_get_u32(r, &tag));
         MS_CALL(ms_model_get_u64(r, &flen));
         MS_CALL(need(r, (size_t)flen, "a field"));
-        ms_model_reader f = {r->data + r->pos, (size_t)flen, 0};
+        ms_model_reader f = {r->data + r->pos, (size_t)flen, 0, r->version};
         r->pos += (size_t)flen;
         switch (tag) {
         case TAG_KIND:
@@ -728,7 +728,7 @@ static ms_status parse_payload(ms_model_reader *r, ms_model *m)
                  "bad model: descriptor set %s has %zu features, the model %zu", m->descriptor_set,
                  ms_descriptor_set_n_features(set), m->n_raw);
     }
-    ms_model_reader sr = {r->data + state_pos, state_len, 0};
+    ms_model_reader sr = {r->data + state_pos, state_len, 0, r->version};
     ms_status st = m->type->load(&sr, m->n_kept, m->task, &m->state);
     if (st != MS_SUCCESS) {
         m->state = NULL;
@@ -745,7 +745,7 @@ ms_status ms_model_load_buffer(const unsigned char *data, size_t len, const char
         return ms_error_set(MS_ERR_PARSE, "%s: not a matscreen model", name);
     MS_CHECK(len >= 32, MS_ERR_PARSE, "%s: truncated: %zu bytes, the header alone has 32", name,
              len);
-    ms_model_reader r = {data, len, 8};
+    ms_model_reader r = {data, len, 8, 0};
     uint32_t version, mark;
     uint64_t plen, sum;
     ms_model_get_u32(&r, &version);
@@ -767,7 +767,7 @@ ms_status ms_model_load_buffer(const unsigned char *data, size_t len, const char
     ms_model *m = calloc(1, sizeof *m);
     MS_CHECK(m, MS_ERR_NOMEM, "model: out of memory");
     m->threshold = NAN;
-    ms_model_reader p = {data + 32, (size_t)plen, 0};
+    ms_model_reader p = {data + 32, (size_t)plen, 0, version};
     ms_status st = parse_payload(&p, m);
     if (st != MS_SUCCESS) {
         ms_error_prefix("%s", name);

@@ -31,7 +31,11 @@ ms_status ms_train_fit(const ms_model_spec *spec, const ms_dataset *d, int log10
         } else {
             ms_model_add_metric(m, "oob_mae", o.mae);
             ms_model_add_metric(m, "oob_r2", o.r2);
-            if (flags & MS_TRAIN_OOB_ALL) ms_model_add_metric(m, "oob_sigma_scale", o.sigma_scale);
+            if (flags & MS_TRAIN_OOB_ALL) {
+                ms_model_add_metric(m, "oob_sigma_scale", o.sigma_scale);
+                ms_model_add_metric(m, "oob_noise_sd", o.noise_sd);
+                ms_model_add_metric(m, "oob_within1", o.within1);
+            }
         }
     }
     if (st != MS_SUCCESS) {

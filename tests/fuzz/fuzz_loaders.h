@@ -145,7 +145,15 @@ static inline int fuzz_run_model(const uint8_t *data, size_t n)
     unsigned char *fixed = malloc(plen + 32);
     if (!fixed) abort();
     memcpy(fixed, "MSMODEL", 8);
-    fuzz_put_u32(fixed + 8, MS_MODEL_FORMAT_VERSION);
+    /* the input's own format version when it is one we read (each version's layout gets
+     * fuzzed past the checksum), else the current one */
+    uint32_t version = MS_MODEL_FORMAT_VERSION;
+    if (has_header) {
+        uint32_t v;
+        memcpy(&v, data + 8, 4);
+        if (v >= 1 && v <= MS_MODEL_FORMAT_VERSION) version = v;
+    }
+    fuzz_put_u32(fixed + 8, version);
     fuzz_put_u32(fixed + 12, 0x01020304u);
     fuzz_put_u64(fixed + 16, plen);
     if (plen) memcpy(fixed + 32, has_header ? data + 32 : data, plen);

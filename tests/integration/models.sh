@@ -23,6 +23,31 @@ for np in 2 4; do
     check "glass predictions identical for 1 and $np ranks" cmp -s "$tmp/pred_1.csv" "$tmp/pred_$np.csv"
     check "OBELiX predictions identical for 1 and $np ranks" cmp -s "$tmp/obx_1.csv" "$tmp/obx_$np.csv"
 done
+# Regression with more rows than the OOB recalibration sample (stride > 1): the OOB pass is split
+# into one row block per rank, and 3 ranks give uneven blocks. The OOB figures (model info) and
+# the recalibrated sigmas of held-out predictions must be byte-identical for every rank count.
+CN=$DATA/labeled/crabnet/mp_e_hull
+for np in 1 2 3 4; do
+    $MPIEXEC --oversubscribe -np $np "$MATSCREEN" train -l "$CN/train.csv" --formula-column formula -t target \
+        --max-rows 6000 -p n_trees=24 -o "$tmp/ehull_$np.msm" 2>"$tmp/ehull_train_$np.err"
+    check "e_hull train writes the model ($np ranks)" test -s "$tmp/ehull_$np.msm"
+    "$MATSCREEN" model info "$tmp/ehull_$np.msm" 2>&1 | grep -E "oob|scale" >"$tmp/ehull_info_$np.txt"
+    "$MATSCREEN" evaluate -m "$tmp/ehull_$np.msm" -l "$CN/val.csv" --formula-column formula -t target \
+        --max-rows 1500 --predictions "$tmp/ehull_pred_$np.csv" >/dev/null 2>&1
+    check "e_hull evaluate -m writes predictions ($np ranks)" test -s "$tmp/ehull_pred_$np.csv"
+done
+check "model info shows the OOB sigma scale" grep -q "oob_sigma_scale" "$tmp/ehull_info_1.txt"
+check "model info shows the OOB noise floor" grep -q "oob_noise_sd" "$tmp/ehull_info_1.txt"
+for np in 2 3 4; do
+    check "e_hull OOB figures identical for 1 and $np ranks" cmp -s "$tmp/ehull_info_1.txt" "$tmp/ehull_info_$np.txt"
+    check "e_hull predictions identical for 1 and $np ranks" cmp -s "$tmp/ehull_pred_1.csv" "$tmp/ehull_pred_$np.csv"
+done
+# A model file of format version 1 (written before the forest's noise floor, by the matscreen of
+# commit 511055c; tests/data/models/README.md) loads and predicts the same bytes as then.
+V1=$(cd "$(dirname "$0")/../data/models" && pwd)
+"$MATSCREEN" evaluate -m "$V1/forest_v1_ehull.msm" -l "$CN/val.csv" --formula-column formula -t target \
+    --max-rows 300 --predictions "$tmp/v1_pred.csv" >/dev/null 2>&1
+check "format version 1 model predicts the same bytes as then" cmp -s "$V1/forest_v1_ehull_val.csv" "$tmp/v1_pred.csv"
 "$MATSCREEN" model info "$tmp/glass_1.msm" >"$tmp/info.out"
 check "model info: kind" grep -q "kind: forest" "$tmp/info.out"
 check "model info: descriptor set" grep -q "descriptor set: magpie v1" "$tmp/info.out"
