@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "matscreen/array.h"
 #include "matscreen/dedup.h"
 #include "matscreen/element.h"
 #include "matscreen/fingerprint.h"
@@ -93,15 +94,9 @@ static size_t pool_add(quality_state *q, const char *s)
 
 static record_summary *new_record(quality_state *q)
 {
-    if (q->n_rec == q->cap_rec) {
-        size_t cap = q->cap_rec ? 2 * q->cap_rec : 1024;
-        record_summary *r = realloc(q->rec, cap * sizeof *r);
-        if (!r) {
-            q->fatal = MS_ERR_NOMEM;
-            return NULL;
-        }
-        q->rec = r;
-        q->cap_rec = cap;
+    if (ms_array_reserve(&q->rec, &q->cap_rec, q->n_rec + 1, sizeof *q->rec, 1024) != MS_SUCCESS) {
+        q->fatal = MS_ERR_NOMEM;
+        return NULL;
     }
     record_summary *r = &q->rec[q->n_rec++];
     memset(r, 0, sizeof *r);
@@ -435,14 +430,10 @@ static ms_status run(quality_state *q, const char *const *inputs, size_t n_input
             q->file_failures++;
             continue;
         }
-        if (q->n_files == cap) {
-            cap = cap ? 2 * cap : 256;
-            char **f = realloc(q->files, cap * sizeof *f);
-            if (!f) {
-                st = ms_error_set(MS_ERR_NOMEM, "quality: out of memory");
-                break;
-            }
-            q->files = f;
+        if (ms_array_reserve(&q->files, &cap, q->n_files + 1, sizeof *q->files, 256) !=
+            MS_SUCCESS) {
+            st = ms_error_set(MS_ERR_NOMEM, "quality: out of memory");
+            break;
         }
         q->files[q->n_files] = strdup(task->path);
         if (!q->files[q->n_files]) st = ms_error_set(MS_ERR_NOMEM, "quality: out of memory");

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "matscreen/array.h"
 #include "matscreen/element.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/report.h"
@@ -181,15 +182,10 @@ static char *slurp(const char *path)
     char *buf = NULL;
     size_t n = 0, cap = 0;
     for (;;) {
-        if (n + 4096 + 1 > cap) {
-            cap = cap ? 2 * cap : 16384;
-            char *g = realloc(buf, cap);
-            if (!g) {
-                free(buf);
-                fclose(f);
-                return NULL;
-            }
-            buf = g;
+        if (ms_array_reserve(&buf, &cap, n + 4096 + 1, 1, 16384) != MS_SUCCESS) {
+            free(buf);
+            fclose(f);
+            return NULL;
         }
         size_t got = fread(buf + n, 1, 4096, f);
         n += got;

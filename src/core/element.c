@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matscreen/array.h"
 #include "matscreen/share.h"
 
 #define PROPERTY_NAME_MAX 48
@@ -145,15 +146,10 @@ static ms_status load_magpie(ms_element_table *t, const char *dir)
         size_t len = strlen(ent->d_name);
         if (len < 7 || len - 6 >= PROPERTY_NAME_MAX || strcmp(ent->d_name + len - 6, ".table") != 0)
             continue;
-        if (t->n_props == cap) {
-            cap = cap ? 2 * cap : 64;
-            void *p = realloc(names, cap * sizeof *names);
-            if (!p) {
-                closedir(d);
-                free(names);
-                return ms_error_set(MS_ERR_NOMEM, "loading %s", dir);
-            }
-            names = p;
+        if (ms_array_reserve(&names, &cap, t->n_props + 1, sizeof *names, 64) != MS_SUCCESS) {
+            closedir(d);
+            free(names);
+            return ms_error_set(MS_ERR_NOMEM, "loading %s", dir);
         }
         memcpy(names[t->n_props], ent->d_name, len - 6);
         names[t->n_props][len - 6] = '\0';

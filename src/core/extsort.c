@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "matscreen/array.h"
+
 /* One run file. path is NULL once the file is removed; f is open while it is written or read. */
 typedef struct run {
     char *path;
@@ -163,13 +165,9 @@ static ms_status grow(ms_extsort *s)
  * leaves it open for writing as the last run. */
 static ms_status run_create(ms_extsort *s)
 {
-    if (s->n_runs == s->cap_runs) {
-        size_t cap = s->cap_runs ? 2 * s->cap_runs : 16;
-        run *r = realloc(s->runs, cap * sizeof *r);
-        MS_CHECK(r, MS_ERR_NOMEM, "cannot sort: no memory for %zu run files", cap);
-        s->runs = r;
-        s->cap_runs = cap;
-    }
+    if (ms_array_reserve(&s->runs, &s->cap_runs, s->n_runs + 1, sizeof *s->runs, 16) != MS_SUCCESS)
+        return ms_error_set(MS_ERR_NOMEM, "cannot sort: no memory for %zu run files",
+                            s->n_runs + 1);
     size_t len = strlen(s->dir) + strlen(s->name) + 9;
     char *path = malloc(len);
     MS_CHECK(path, MS_ERR_NOMEM, "cannot sort: no memory for a file name");

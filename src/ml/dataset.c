@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matscreen/array.h"
 #include "matscreen/composition.h"
 #include "matscreen/csv.h"
 #include "matscreen/descriptor.h"
@@ -58,13 +59,8 @@ static char *dup(const char *s)
 static ms_status push_row(raw_rows *rows, const char *id, const char *what, double target,
                           size_t line)
 {
-    if (rows->n == rows->cap) {
-        size_t cap = rows->cap ? 2 * rows->cap : 1024;
-        raw_row *nr = realloc(rows->r, cap * sizeof *nr);
-        MS_CHECK(nr, MS_ERR_NOMEM, "dataset: out of memory");
-        rows->r = nr;
-        rows->cap = cap;
-    }
+    if (ms_array_reserve(&rows->r, &rows->cap, rows->n + 1, sizeof *rows->r, 1024) != MS_SUCCESS)
+        return ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
     raw_row *r = &rows->r[rows->n];
     r->id = dup(id);
     r->what = dup(what);

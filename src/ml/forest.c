@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matscreen/array.h"
 #include "matscreen/calibration.h"
 #include "matscreen/model.h"
 #include "matscreen/rng.h"
@@ -142,13 +143,8 @@ typedef struct grow_ws {
 
 static ms_status tree_push(tree *t, int32_t *id)
 {
-    if (t->n_nodes == t->cap) {
-        size_t cap = t->cap ? 2 * t->cap : 256;
-        node *nn = realloc(t->nodes, cap * sizeof *nn);
-        if (!nn) return ms_error_set(MS_ERR_NOMEM, "forest: cannot grow a tree");
-        t->nodes = nn;
-        t->cap = cap;
-    }
+    if (ms_array_reserve(&t->nodes, &t->cap, t->n_nodes + 1, sizeof *t->nodes, 256) != MS_SUCCESS)
+        return ms_error_set(MS_ERR_NOMEM, "forest: cannot grow a tree");
     if (t->n_nodes >= (size_t)INT32_MAX) return ms_error_set(MS_ERR_LIMIT, "forest: tree too large");
     *id = (int32_t)t->n_nodes++;
     memset(&t->nodes[*id], 0, sizeof(node));

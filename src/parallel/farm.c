@@ -60,6 +60,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "matscreen/array.h"
+
 #define PROTOCOL 0x4d530001u /* "MS" + version 1 */
 #define TAG_REQUEST 101
 #define TAG_RESULTS 102
@@ -417,13 +419,9 @@ static ms_status alone_push(master *m, const ms_task *t)
         m->n_alone -= m->alone_head;
         m->alone_head = 0;
     }
-    if (m->n_alone == m->cap_alone) {
-        size_t nc = m->cap_alone ? 2 * m->cap_alone : 16;
-        ms_task *a = realloc(m->alone, nc * sizeof *a);
-        MS_CHECK(a, MS_ERR_NOMEM, "cannot queue %zu suspect tasks", nc);
-        m->alone = a;
-        m->cap_alone = nc;
-    }
+    if (ms_array_reserve(&m->alone, &m->cap_alone, m->n_alone + 1, sizeof *m->alone, 16) !=
+        MS_SUCCESS)
+        return ms_error_set(MS_ERR_NOMEM, "cannot queue %zu suspect tasks", m->n_alone + 1);
     m->alone[m->n_alone++] = *t;
     return MS_SUCCESS;
 }

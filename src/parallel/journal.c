@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "matscreen/array.h"
 #include "matscreen/hash.h"
 
 #define FRAME_BYTES 16
@@ -458,13 +459,9 @@ static ms_status add_death(ms_journal *j, uint64_t seq)
         j->deaths[i].deaths++;
         return MS_SUCCESS;
     }
-    if (j->n_deaths == j->cap_deaths) {
-        size_t nc = j->cap_deaths ? 2 * j->cap_deaths : 64;
-        death_entry *d = realloc(j->deaths, nc * sizeof *d);
-        MS_CHECK(d, MS_ERR_NOMEM, "out of memory");
-        j->deaths = d;
-        j->cap_deaths = nc;
-    }
+    if (ms_array_reserve(&j->deaths, &j->cap_deaths, j->n_deaths + 1, sizeof *j->deaths, 64) !=
+        MS_SUCCESS)
+        return ms_error_set(MS_ERR_NOMEM, "out of memory");
     memmove(j->deaths + i + 1, j->deaths + i, (j->n_deaths - i) * sizeof *j->deaths);
     j->deaths[i] = (death_entry){seq, 1};
     j->n_deaths++;
@@ -504,13 +501,8 @@ static ms_status queue_push(ms_journal *j, int rank, uint64_t seq)
         q->n -= q->head;
         q->head = 0;
     }
-    if (q->n == q->cap) {
-        size_t nc = q->cap ? 2 * q->cap : 64;
-        uint64_t *d = realloc(q->seq, nc * sizeof *d);
-        MS_CHECK(d, MS_ERR_NOMEM, "out of memory");
-        q->seq = d;
-        q->cap = nc;
-    }
+    if (ms_array_reserve(&q->seq, &q->cap, q->n + 1, sizeof *q->seq, 64) != MS_SUCCESS)
+        return ms_error_set(MS_ERR_NOMEM, "out of memory");
     q->seq[q->n++] = seq;
     return MS_SUCCESS;
 }

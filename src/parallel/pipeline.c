@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matscreen/array.h"
 #include "matscreen/composition.h"
 #include "matscreen/hash.h"
 #include "matscreen/json_reader.h"
@@ -304,15 +305,11 @@ static ms_status read_jsonl_range(run_ctx *c)
         int ch;
         long long pos = start;
         while (st == MS_SUCCESS && (ch = fgetc(f)) != EOF) {
-            if (n + 1 >= cap) {
-                size_t nc = cap ? 2 * cap : (size_t)(end - start) + 4096;
-                char *nb = realloc(buf, nc);
-                if (!nb) {
-                    st = ms_error_set(MS_ERR_NOMEM, "%s: cannot hold a chunk", t->path);
-                    break;
-                }
-                buf = nb;
-                cap = nc;
+            /* room for this byte and one spare */
+            if (ms_array_reserve(&buf, &cap, n + 2, 1, (size_t)(end - start) + 4096) !=
+                MS_SUCCESS) {
+                st = ms_error_set(MS_ERR_NOMEM, "%s: cannot hold a chunk", t->path);
+                break;
             }
             buf[n++] = (char)ch;
             pos++;

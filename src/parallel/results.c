@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "matscreen/array.h"
 #include "matscreen/composition.h"
 #include "matscreen/extsort.h"
 #include "matscreen/farm.h"
@@ -737,15 +738,9 @@ static ms_status group_pass(ms_results *res, ms_extsort *ranks, member_file *mf,
         const uint64_t key = next.dedup;
         const double v0 = next.fpv;
         do {
-            if (gn == gcap) {
-                size_t cap = gcap ? 2 * gcap : 64;
-                entry *t = realloc(g, cap * sizeof *t);
-                if (!t) {
-                    st = ms_error_set(MS_ERR_NOMEM, "cannot hold a group of %zu duplicates", cap);
-                    break;
-                }
-                g = t;
-                gcap = cap;
+            if (ms_array_reserve(&g, &gcap, gn + 1, sizeof *g, 64) != MS_SUCCESS) {
+                st = ms_error_set(MS_ERR_NOMEM, "cannot hold a group of %zu duplicates", gn + 1);
+                break;
             }
             g[gn++] = next;
             st = ms_extsort_next(res->groups, &next, &got);

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 
+#include "matscreen/array.h"
 #include "matscreen/hash.h"
 #include "matscreen/report.h"
 
@@ -71,13 +72,7 @@ static int csv_next(csv_reader *r)
         if (c == '\n') r->next_line++;
         if (c == '"') in_quotes = !in_quotes;
         if (c == '\n' && !in_quotes) break;
-        if (r->len + 2 > r->cap) {
-            size_t cap = r->cap ? 2 * r->cap : 4096;
-            char *b = realloc(r->buf, cap);
-            if (!b) return -1;
-            r->buf = b;
-            r->cap = cap;
-        }
+        if (ms_array_reserve(&r->buf, &r->cap, r->len + 2, 1, 4096) != MS_SUCCESS) return -1;
         r->buf[r->len++] = (char)c;
     }
     if (!any) return 0;

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "matscreen/array.h"
 #include "matscreen/csv.h"
 #include "matscreen/farm.h"
 #include "matscreen/hash.h"
@@ -660,19 +661,6 @@ void ms_state_history_free(ms_report_history *h)
     free(h);
 }
 
-/* Grows *arr (element size el) to hold n + 1 elements. */
-static int grow(void **arr, size_t *cap, size_t n, size_t el)
-{
-    if (n < *cap) return 0;
-    size_t c = *cap ? 2 * *cap : 64;
-    void *p = realloc(*arr, c * el);
-    if (!p) return -1;
-    memset((char *)p + *cap * el, 0, (c - *cap) * el);
-    *arr = p;
-    *cap = c;
-    return 0;
-}
-
 ms_status ms_state_history(ms_state *st, ms_report_history **out)
 {
     MS_CHECK(st && st->run && out, MS_ERR_USAGE, "ms_state_history: no run");
@@ -704,7 +692,7 @@ ms_status ms_state_history(ms_state *st, ms_report_history **out)
                     &q);
         if (s == MS_SUCCESS) sqlite3_bind_int64(q, 1, h->previous_run);
         while (s == MS_SUCCESS && sqlite3_step(q) == SQLITE_ROW) {
-            if (grow((void **)&h->top, &cap, h->n_top, sizeof *h->top)) {
+            if (ms_array_reserve(&h->top, &cap, h->n_top + 1, sizeof *h->top, 64) != MS_SUCCESS) {
                 s = ms_error_set(MS_ERR_NOMEM, "out of memory");
                 break;
             }
@@ -721,7 +709,8 @@ ms_status ms_state_history(ms_state *st, ms_report_history **out)
             s = prepare(st, "SELECT key, stage, reason FROM errors WHERE run=?1 ORDER BY rowid", &q);
         if (s == MS_SUCCESS) sqlite3_bind_int64(q, 1, h->previous_run);
         while (s == MS_SUCCESS && sqlite3_step(q) == SQLITE_ROW) {
-            if (grow((void **)&h->errors, &cap, h->n_errors, sizeof *h->errors)) {
+            if (ms_array_reserve(&h->errors, &cap, h->n_errors + 1, sizeof *h->errors, 64) !=
+                MS_SUCCESS) {
                 s = ms_error_set(MS_ERR_NOMEM, "out of memory");
                 break;
             }
@@ -740,7 +729,8 @@ ms_status ms_state_history(ms_state *st, ms_report_history **out)
                         "ELSE 3 END, path, offset", &q);
     if (s == MS_SUCCESS) sqlite3_bind_int64(q, 1, st->run);
     while (s == MS_SUCCESS && sqlite3_step(q) == SQLITE_ROW) {
-        if (grow((void **)&h->inputs, &cap, h->n_inputs, sizeof *h->inputs)) {
+        if (ms_array_reserve(&h->inputs, &cap, h->n_inputs + 1, sizeof *h->inputs, 64) !=
+            MS_SUCCESS) {
             s = ms_error_set(MS_ERR_NOMEM, "out of memory");
             break;
         }
