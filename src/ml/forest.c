@@ -434,21 +434,83 @@ static int32_t tree_leaf(const tree *t, const double *row)
     return k;
 }
 
+/* Prediction workspace. The neighbours of a row (training rows sharing a leaf with it in some
+ * tree) are collected in first-seen order through an open-addressing set sized to the total of
+ * the row's leaves, so the work per row does not grow with n_train: screening one structure at a
+ * time against a forest of 40,000 rows allocated and cleared two n_train arrays per structure. */
 typedef struct unc_ws {
-    double *t;        /* B tree predictions */
-    int32_t *leaf;    /* B leaves */
-    int32_t *mark;    /* n_train, -1 when not a neighbour */
-    uint32_t *nbr;    /* neighbours */
+    double *t;         /* B tree predictions */
+    int32_t *leaf;     /* B leaves */
+    uint32_t *nbr;     /* neighbours, first-seen order */
+    uint32_t *set;     /* row + 1 of each neighbour seen, 0 = empty slot */
+    size_t nbr_cap, set_cap;
 } unc_ws;
 
-/* Mean and jackknife sigma over the trees listed in use (nu of them). Row `self` (or SIZE_MAX)
- * is skipped as a neighbour. */
-static void jackknife(const ms_forest *f, const double *row, const size_t *use, size_t nu,
-                      unc_ws *u, double *mean, double *sigma)
+/* Collects the distinct training rows of the nu leaves in u->leaf into u->nbr, in the order
+ * they are first met (the order of the sums in jackknife); *nn is their count. */
+static ms_status collect_neighbours(const ms_forest *f, const size_t *use, size_t nu, unc_ws *u,
+                                    size_t *nn)
+{
+    size_t m = 0;
+    for (size_t q = 0; q < nu; q++) m += (size_t)f->trees[use ? use[q] : q].nodes[u->leaf[q]].right;
+    unsigned lg = 6;
+    while (((size_t)1 << lg) < 2 * m) lg++; /* load factor <= 1/2 */
+    size_t sz = (size_t)1 << lg;
+    MS_CALL(ms_array_reserve(&u->nbr, &u->nbr_cap, m, sizeof *u->nbr, 256));
+    MS_CALL(ms_array_reserve(&u->set, &u->set_cap, sz, sizeof *u->set, 512));
+    memset(u->set, 0, sz * sizeof *u->set);
+    size_t n = 0;
+    for (size_t q = 0; q < nu; q++) {
+        const tree *t = &f->trees[use ? use[q] : q];
+        const node *nd = &t->nodes[u->leaf[q]];
+        for (int32_t k = 0; k < nd->right; k++) {
+            uint32_t i = t->rows[nd->left + k], key = i + 1;
+            size_t h = (uint32_t)(key * 2654435761u) >> (32 - lg); /* Fibonacci hashing */
+            while (u->set[h] && u->set[h] != key) h = (h + 1) & (sz - 1);
+            if (!u->set[h]) {
+                u->set[h] = key;
+                u->nbr[n++] = i;
+            }
+        }
+    }
+    *nn = n;
+    return MS_SUCCESS;
+}
+
+/* For one training row with in-bag counts N: c = sum_q N_b d_q and, over the trees that did not
+ * see the row, s0 = sum d_q and b0 their count (b = use[q], or q when use is NULL). Branch-free:
+ * whether a tree saw a row is a coin toss, which a branch mispredicts a third of the time. */
+static void row_terms(const unsigned char *N, const double *d, const size_t *use, size_t nu,
+                      double *c, double *s0, double *b0)
+{
+    double cc = 0, ss = 0, bb = 0;
+    if (use) {
+        for (size_t q = 0; q < nu; q++) {
+            double k = N[use[q]], z = k == 0;
+            cc += k * d[q];
+            ss += z * d[q];
+            bb += z;
+        }
+    } else {
+        for (size_t q = 0; q < nu; q++) {
+            double k = N[q], z = k == 0;
+            cc += k * d[q];
+            ss += z * d[q];
+            bb += z;
+        }
+    }
+    *c = cc;
+    *s0 = ss;
+    *b0 = bb;
+}
+
+/* Mean and jackknife sigma over the trees listed in use (nu of them; use NULL: all B trees). */
+static ms_status jackknife(const ms_forest *f, const double *row, const size_t *use, size_t nu,
+                           unc_ws *u, double *mean, double *sigma)
 {
     double sum = 0;
     for (size_t q = 0; q < nu; q++) {
-        const tree *t = &f->trees[use[q]];
+        const tree *t = &f->trees[use ? use[q] : q];
         int32_t lf = tree_leaf(t, row);
         u->leaf[q] = lf;
         u->t[q] = t->nodes[lf].v;
@@ -456,7 +518,7 @@ static void jackknife(const ms_forest *f, const double *row, const size_t *use, 
     }
     double tbar = sum / (double)nu;
     *mean = tbar;
-    if (!sigma) return;
+    if (!sigma) return MS_SUCCESS;
     double D = 0;
     for (size_t q = 0; q < nu; q++) {
         u->t[q] -= tbar; /* now d_b */
@@ -465,40 +527,19 @@ static void jackknife(const ms_forest *f, const double *row, const size_t *use, 
     double B = (double)nu, n = (double)f->n_train;
     if (nu < 2 || !f->params.bootstrap) {
         *sigma = sqrt(D / B);
-        return;
+        return MS_SUCCESS;
     }
-    size_t nn = 0;
-    for (size_t q = 0; q < nu; q++) {
-        const tree *t = &f->trees[use[q]];
-        const node *nd = &t->nodes[u->leaf[q]];
-        for (int32_t k = 0; k < nd->right; k++) {
-            uint32_t i = t->rows[nd->left + k];
-            if (u->mark[i] < 0) {
-                u->mark[i] = (int32_t)nn;
-                u->nbr[nn++] = i;
-            }
-        }
-    }
+    size_t nn;
+    MS_CALL(collect_neighbours(f, use, nu, u, &nn));
     double vij = 0, vj = 0;
     size_t ntree = f->params.n_trees;
     for (size_t a = 0; a < nn; a++) {
-        uint32_t i = u->nbr[a];
-        u->mark[i] = -1;
-        const unsigned char *N = f->inbag + (size_t)i * ntree;
-        double c = 0, s0 = 0;
-        size_t b0 = 0;
-        for (size_t q = 0; q < nu; q++) {
-            unsigned char k = N[use[q]];
-            c += k * u->t[q];
-            if (!k) {
-                s0 += u->t[q];
-                b0++;
-            }
-        }
+        double c, s0, b0;
+        row_terms(f->inbag + (size_t)u->nbr[a] * ntree, u->t, use, nu, &c, &s0, &b0);
         c /= B;
         vij += c * c;
-        if (b0) {
-            double dj = s0 / (double)b0; /* tbar_(-i) - tbar */
+        if (b0 > 0) {
+            double dj = s0 / b0; /* tbar_(-i) - tbar */
             vj += dj * dj;
         }
     }
@@ -509,18 +550,17 @@ static void jackknife(const ms_forest *f, const double *row, const size_t *use, 
     double floor_v = D / (B * B);
     if (!(v > floor_v)) v = floor_v;
     *sigma = sqrt(v);
+    return MS_SUCCESS;
 }
 
 static ms_status unc_alloc(const ms_forest *f, unc_ws *u)
 {
     size_t B = f->params.n_trees;
+    *u = (unc_ws){0};
     u->t = malloc((B + 1) * sizeof *u->t);
     u->leaf = malloc((B + 1) * sizeof *u->leaf);
-    u->mark = malloc((f->n_train + 1) * sizeof *u->mark);
-    u->nbr = malloc((f->n_train + 1) * sizeof *u->nbr);
-    if (!u->t || !u->leaf || !u->mark || !u->nbr)
+    if (!u->t || !u->leaf)
         return ms_error_set(MS_ERR_NOMEM, "forest: cannot allocate prediction workspace");
-    for (size_t i = 0; i < f->n_train; i++) u->mark[i] = -1;
     return MS_SUCCESS;
 }
 
@@ -528,8 +568,8 @@ static void unc_free(unc_ws *u)
 {
     free(u->t);
     free(u->leaf);
-    free(u->mark);
     free(u->nbr);
+    free(u->set);
 }
 
 static ms_status make_inbag(ms_forest *f)
@@ -564,19 +604,12 @@ ms_status ms_forest_predict(const ms_forest *f, const ms_matrix *x, double *mean
              x->cols, f->n_features);
     unc_ws u;
     ms_status st = unc_alloc(f, &u);
-    size_t B = f->params.n_trees;
-    size_t *use = malloc((B + 1) * sizeof *use);
-    if (st == MS_SUCCESS && !use) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-    if (st == MS_SUCCESS) {
-        for (size_t b = 0; b < B; b++) use[b] = b;
-        for (size_t i = 0; i < x->rows; i++) {
-            const double *row = x->data + i * x->cols;
-            double s = NAN;
-            jackknife(f, row, use, B, &u, &mean[i], sigma ? &s : NULL);
-            if (sigma) sigma[i] = scaled_sigma(&f->oob, s);
-        }
+    for (size_t i = 0; st == MS_SUCCESS && i < x->rows; i++) {
+        double s = NAN;
+        st = jackknife(f, x->data + i * x->cols, NULL, f->params.n_trees, &u, &mean[i],
+                       sigma ? &s : NULL);
+        if (sigma) sigma[i] = scaled_sigma(&f->oob, s);
     }
-    free(use);
     unc_free(&u);
     return st;
 }
@@ -656,7 +689,7 @@ static ms_status oob_rows(const ms_forest *f, const ms_matrix *x, size_t lo, siz
             if (!f->inbag[i * B + b]) use[nu++] = b;
         if (!nu) continue;
         int cal = !f->classification && f->params.recalibrate && i % stride == 0 && nu >= 2;
-        jackknife(f, x->data + i * x->cols, use, nu, &u, &pred[i], cal ? &sig[i] : NULL);
+        st = jackknife(f, x->data + i * x->cols, use, nu, &u, &pred[i], cal ? &sig[i] : NULL);
     }
     free(use);
     unc_free(&u);

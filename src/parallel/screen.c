@@ -154,7 +154,8 @@ static ms_status stage_features(const ms_pipeline *p, const ms_stage_entry *self
 }
 
 /* The model's own prediction pipeline (model.h: keep -> median -> z-score -> learner) on one
- * row, into w->kbuf, without allocating. */
+ * row, into w->kbuf, without allocating. sigma may be NULL: a classifier's sigma is not
+ * reported, and skipping it saves the learner its uncertainty work (the forest's jackknife). */
 static ms_status predict_one(screen_worker *w, const ms_model *m, double *mean, double *sigma)
 {
     MS_CHECK(m->n_raw == w->n_features, MS_ERR_USAGE, "model expects %zu features, rows have %zu",
@@ -168,7 +169,8 @@ static ms_status predict_one(screen_worker *w, const ms_model *m, double *mean, 
         k++;
     }
     ms_matrix x = {1, m->n_kept, w->kbuf, 0};
-    *mean = *sigma = NAN;
+    *mean = NAN;
+    if (sigma) *sigma = NAN;
     return m->type->predict(m->state, &x, mean, sigma);
 }
 
@@ -178,9 +180,8 @@ static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
     (void)p;
     (void)s;
     screen_worker *w = self->ctx;
-    double sig;
     if (w->clf) {
-        MS_CALL(predict_one(w, w->clf, &r->class_prob, &sig));
+        MS_CALL(predict_one(w, w->clf, &r->class_prob, NULL));
         MS_CHECK(isfinite(r->class_prob), MS_ERR_INVALID, "classifier probability is not finite");
     }
     if (w->reg) {
