@@ -20,13 +20,15 @@
 #include <time.h>
 
 #include "commands.h"
-#include "matscreen/array.h"
 #include "matscreen/element.h"
+#include "matscreen/file_read.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/report.h"
 #include "matscreen/screen.h"
 #include "matscreen/state.h"
 #include "matscreen/workflow.h"
+
+#define MANIFEST_MAX_BYTES ((size_t)64 << 20) /* manifests are a few kB */
 
 static void run_usage(FILE *out)
 {
@@ -174,28 +176,6 @@ static void describe_filters(const ms_workflow *w, char *out, size_t n)
     if (k >= 2 && k < n && out[k - 2] == ';') out[k - 2] = 0;
 }
 
-/* Reads a whole small text file (the manifest) into a new string; NULL when absent. */
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (ms_array_reserve(&buf, &cap, n + 4096 + 1, 1, 16384) != MS_SUCCESS) {
-            free(buf);
-            fclose(f);
-            return NULL;
-        }
-        size_t got = fread(buf + n, 1, 4096, f);
-        n += got;
-        if (got < 4096) break;
-    }
-    fclose(f);
-    buf[n] = 0;
-    return buf;
-}
-
 /* Writes DIR/incremental.json: what the state store reused and recomputed. */
 static void write_incremental(const char *dir, const ms_state_counts *k, int64_t run,
                               double seconds_screen, double seconds_total)
@@ -314,7 +294,13 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
     if (st == MS_SUCCESS && state) {
         char mp[MS_WORKFLOW_PATH_MAX + 32];
         snprintf(mp, sizeof mp, "%s/manifest.json", dir);
-        char *manifest = slurp(mp);
+        /* The state store keeps a copy of the manifest for the history; the run itself is
+         * complete without it, so a manifest that cannot be read is a warning, not a failure. */
+        char *manifest = NULL;
+        size_t manifest_len = 0;
+        if (ms_read_whole_file(mp, MANIFEST_MAX_BYTES, &manifest, &manifest_len) != MS_SUCCESS)
+            fprintf(stderr, "matscreen run: warning: %s; the state store records this run "
+                            "without its manifest\n", ms_error_message());
         st = ms_state_run_finish(state, manifest);
         free(manifest);
     }

@@ -48,7 +48,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "io_impl.h"
+#include "matscreen/file_read.h"
 #include "matscreen/hash.h"
 #include "matscreen/symop.h"
 
@@ -1327,7 +1327,7 @@ ms_status ms_cif_read_file(const char *path, const ms_read_options *opt, ms_reco
     MS_CHECK(path, MS_ERR_USAGE, "no CIF path given");
     char *buf;
     size_t size;
-    MS_CALL(ms_io_read_file(path, opt->max_file_bytes, &buf, &size));
+    MS_CALL(ms_read_whole_file(path, opt->max_file_bytes, &buf, &size));
     ms_status rc = ms_cif_read_buffer(buf, size, path, opt, fn, user);
     free(buf);
     return rc;

@@ -1,13 +1,13 @@
-/* Whole-file reading with a size limit, for the readers; see io_impl.h. */
+/* Whole-file reading with a size limit; see file_read.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "io_impl.h"
+#include "matscreen/file_read.h"
 
-ms_status ms_io_read_file(const char *path, size_t max_bytes, char **buf, size_t *n)
+ms_status ms_read_whole_file(const char *path, size_t max_bytes, char **buf, size_t *n)
 {
     *buf = NULL;
     *n = 0;

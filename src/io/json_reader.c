@@ -36,7 +36,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "io_impl.h"
+#include "matscreen/file_read.h"
 #include "matscreen/element.h"
 #include "matscreen/hash.h"
 #include "matscreen/structure.h"
@@ -842,7 +842,7 @@ static ms_status open_checked(json_ctx *c, FILE **out, long long *size)
 
 static ms_status slurp(json_ctx *c, char **out, size_t *n)
 {
-    return ms_io_read_file(c->name, c->opt.max_file_bytes, out, n);
+    return ms_read_whole_file(c->name, c->opt.max_file_bytes, out, n);
 }
 
 /* ---------------------------------------------------------------------------------------------

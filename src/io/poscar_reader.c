@@ -22,7 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "io_impl.h"
+#include "matscreen/file_read.h"
 #include "matscreen/element.h"
 #include "matscreen/hash.h"
 #include "matscreen/structure.h"
@@ -300,7 +300,7 @@ ms_status ms_poscar_read_file(const char *path, const ms_read_options *opt, ms_r
     }
     char *buf;
     size_t size;
-    MS_CALL(ms_io_read_file(path, o.max_file_bytes, &buf, &size));
+    MS_CALL(ms_read_whole_file(path, o.max_file_bytes, &buf, &size));
     ms_status st = ms_poscar_read_buffer(buf, size, path, &o, fn, user);
     free(buf);
     return st;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "matscreen/descriptor.h"
+#include "matscreen/file_read.h"
 #include "matscreen/filters.h"
 #include "matscreen/hash.h"
 #include "matscreen/scaling.h"
@@ -23,6 +24,8 @@ static const ms_model_type *const model_types[] = {
     &ms_model_type_gp,
 };
 #define N_TYPES (sizeof model_types / sizeof model_types[0])
+
+#define MODEL_MAX_BYTES ((size_t)1 << 34) /* 16 GiB: far above any forest we train */
 
 size_t ms_model_type_count(void) { return N_TYPES; }
 
@@ -781,34 +784,10 @@ ms_status ms_model_load_buffer(const unsigned char *data, size_t len, const char
 ms_status ms_model_load(const char *path, ms_model **out)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    unsigned char *buf = NULL;
-    size_t len = 0, cap = 0;
-    ms_status st = MS_SUCCESS;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? 2 * cap : 1 << 16;
-            if (cap > ((size_t)1 << 34)) {
-                st = ms_error_set(MS_ERR_LIMIT, "%s: larger than 16 GiB", path);
-                break;
-            }
-            unsigned char *nb = realloc(buf, cap);
-            if (!nb) {
-                st = ms_error_set(MS_ERR_NOMEM, "%s: cannot read into memory", path);
-                break;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f)) st = ms_error_set(MS_ERR_IO, "%s: read error", path);
-            break;
-        }
-    }
-    fclose(f);
-    if (st == MS_SUCCESS) st = ms_model_load_buffer(buf, len, path, out);
+    char *buf = NULL;
+    size_t len = 0;
+    MS_CALL(ms_read_whole_file(path, MODEL_MAX_BYTES, &buf, &len));
+    ms_status st = ms_model_load_buffer((const unsigned char *)buf, len, path, out);
     free(buf);
     return st;
 }

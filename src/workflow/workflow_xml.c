@@ -35,6 +35,7 @@
 #include "matscreen/composition.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
+#include "matscreen/file_read.h"
 #include "matscreen/hash.h"
 #include "matscreen/model.h"
 #include "matscreen/pipeline.h"
@@ -1021,19 +1022,14 @@ static ms_status load_schema(load_ctx *c, const char *schema_path, xmlSchemaPtr 
         snprintf(path, sizeof path, "%s/workflow.xsd", dir);
     }
     /* Read it ourselves so that libxml2 never resolves a URL for it. */
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        add_issue(c, MS_ERR_NOT_FOUND, 0, "cannot open the workflow schema %s: %s", path,
-                  strerror(errno));
-        return MS_ERR_NOT_FOUND;
-    }
-    char *buf = malloc(MS_WORKFLOW_MAX_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, MS_WORKFLOW_MAX_BYTES, f) : 0;
-    fclose(f);
-    if (!buf || n == 0) {
+    char *buf = NULL;
+    size_t n = 0;
+    ms_status rs = ms_read_whole_file(path, MS_WORKFLOW_MAX_BYTES, &buf, &n);
+    if (rs != MS_SUCCESS || n == 0) {
+        if (rs == MS_SUCCESS) ms_error_set(rs = MS_ERR_IO, "%s: empty file", path);
+        add_issue(c, rs, 0, "cannot read the workflow schema: %s", ms_error_message());
         free(buf);
-        add_issue(c, MS_ERR_IO, 0, "cannot read the workflow schema %s", path);
-        return MS_ERR_IO;
+        return rs;
     }
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewMemParserCtxt(buf, (int)n);
     if (pc) xmlSchemaSetParserStructuredErrors(pc, on_xml_error, c);

@@ -13,6 +13,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "matscreen/dataset.h"
 #include "matscreen/hash.h"
@@ -196,6 +197,37 @@ static void test_damaged_files_fail_cleanly(void)
     ms_dataset_free(&d);
 }
 
+/* ms_model_load on disk: every failure names the file; a truncated copy of a real model fails. */
+static void test_model_files_on_disk(void)
+{
+    ms_model *m = NULL;
+    CU_ASSERT(ms_model_load("/nonexistent/forest.msm", &m) == MS_ERR_IO);
+    CU_ASSERT(m == NULL);
+    CU_ASSERT(strstr(ms_error_message(), "/nonexistent/forest.msm: cannot open") != NULL);
+    char dir[] = "/tmp/ms_test_models_XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    CU_ASSERT(ms_model_load(dir, &m) == MS_ERR_IO);
+    CU_ASSERT(strstr(ms_error_message(), "not a regular file") != NULL);
+    /* the real e_hull forest, cut to half its size */
+    FILE *in = fopen(ms_test_local("models/forest_v1_ehull.msm"), "rb");
+    CU_ASSERT_FATAL(in != NULL);
+    char path[64];
+    snprintf(path, sizeof path, "%s/half.msm", dir);
+    FILE *out = fopen(path, "wb");
+    CU_ASSERT_FATAL(out != NULL);
+    fseek(in, 0, SEEK_END);
+    long size = ftell(in);
+    rewind(in);
+    for (long i = 0; i < size / 2; i++) fputc(fgetc(in), out);
+    fclose(in);
+    fclose(out);
+    CU_ASSERT(ms_model_load(path, &m) == MS_ERR_PARSE);
+    CU_ASSERT(m == NULL);
+    CU_ASSERT(strstr(ms_error_message(), path) != NULL);
+    remove(path);
+    rmdir(dir);
+}
+
 static void test_unknown_kind_and_parameter(void)
 {
     const ms_model_type *t;
@@ -217,6 +249,7 @@ int ms_suite_models(void)
     CU_add_test(s, "naive Bayes matches scikit-learn", test_naive_bayes_matches_sklearn);
     CU_add_test(s, "save/load round trip of every kind", test_round_trip_every_kind);
     CU_add_test(s, "damaged, truncated, foreign files", test_damaged_files_fail_cleanly);
+    CU_add_test(s, "model files on disk: missing, directory, truncated", test_model_files_on_disk);
     CU_add_test(s, "unknown kind and parameter", test_unknown_kind_and_parameter);
     return CU_get_error();
 }
