@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "matscreen/acquisition.h"
+#include "matscreen/array.h"
 #include "matscreen/composition.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
@@ -475,13 +476,13 @@ static int m_dispatched(const ms_task *t, int rank, void *user)
         for (size_t i = 0; i < m->n_pend && !pd; i++)
             if (!m->pend[i].used) pd = &m->pend[i];
         if (!pd) {
-            size_t n = m->n_pend ? 2 * m->n_pend : 64;
-            pending *np = realloc(m->pend, n * sizeof *np);
-            if (!np) return m->failed = 1;
-            memset(np + m->n_pend, 0, (n - m->n_pend) * sizeof *np);
-            pd = np + m->n_pend;
-            m->pend = np;
-            m->n_pend = n;
+            size_t old = m->n_pend;
+            if (ms_array_reserve(&m->pend, &m->n_pend, old + 1, sizeof *m->pend, 64) != MS_SUCCESS) {
+                ms_error_prefix("keeping %zu tasks in flight for the result cache", old + 1);
+                return m->failed = 1;
+            }
+            memset(m->pend + old, 0, (m->n_pend - old) * sizeof *m->pend);
+            pd = m->pend + old;
         }
         pd->used = 1;
         pd->task = *t;
