@@ -2,7 +2,8 @@
 # Integration test of nightly incremental runs (`matscreen run` with its state store DIR/state.db):
 #   night 1: a copy of real data (300 perov5 CIFs + 30 OBELiX CIFs) under mpirun -np 2;
 #   night 2: unchanged inputs: nothing is computed (incremental.json and the run summary say 0),
-#            outputs are byte-identical to night 1, and the screen takes < 50% of night 1's time;
+#            outputs are byte-identical to night 1 (how much faster it is, is a figure of make
+#            bench: tests/bench/nightly.sh; a test asserts behaviour, not speed);
 #   night 3: 3 files added, 2 changed (a coordinate; an occupancy): exactly those 5 are computed,
 #            the report lists exactly those 5 inputs, and the outputs equal a fresh run's;
 #   night 4: a file removed: marked removed and listed; night 5: a damaged state store is
@@ -80,7 +81,6 @@ s1=$(field "$tmp/night1/incremental.json" seconds_total)
 s2=$(field "$tmp/night2/incremental.json" seconds_total)
 echo "nightly: night 1: ${s1} s in matscreen ($(cat "$tmp/night1.wall") s wall with mpirun start-up);" \
      "night 2: ${s2} s ($(cat "$tmp/night2.wall") s wall)"
-check "night 2 takes < 50% of night 1 (in matscreen)" awk -v a="$s1" -v b="$s2" 'BEGIN { exit !(b < 0.5 * a) }'
 
 # night 3: 3 added, 2 changed (a coordinate; an occupancy), same sizes for the first
 cp "$tmp/spare/"*.cif "$tmp/in/perov5/"
