@@ -119,7 +119,10 @@ typedef int (*ms_result_fn)(const ms_result *r, void *user);
 
 typedef struct ms_pipeline {
     const ms_element_table *elements; /* borrowed */
-    ms_read_options read_opt;
+    ms_read_options read_opt;         /* default_db: from input_db per task when that is set */
+    const ms_source_db *input_db;     /* NULL or n_input_db entries (borrowed): the database of
+                                         records that state none, per input spec (task->input) */
+    size_t n_input_db;
     ms_rank_by rank_by;
     int ascending;                    /* 1: smaller values rank first */
     uint64_t seed;                    /* for stages that draw random numbers */

@@ -77,13 +77,15 @@ typedef struct ms_result_cache {
     void (*store)(void *ctx, const ms_task *task, uint64_t identity, const void *data, size_t len);
 } ms_result_cache;
 
-/* An input spec. format MS_FORMAT_AUTO detects per file. db / trust are recorded for records
- * whose file names no database (not applied yet: see docs/engine.md). */
+/* An input spec with its own settings, applied to the files it names. */
 typedef struct ms_screen_input {
     const char *spec;  /* file, directory, glob or @LIST (borrowed) */
-    ms_format format;  /* not used per input yet: cfg->format applies to all (docs/engine.md) */
-    ms_source_db db;   /* default source database (not applied yet) */
-    int trust;         /* trust rank (not applied yet) */
+    ms_format format;  /* forced on this spec's files; MS_FORMAT_AUTO: cfg->format, which detects
+                          per file when it is MS_FORMAT_AUTO too */
+    ms_source_db db;   /* database of this spec's records that state none (a CIF without ICSD
+                          or COD code, JSON without an mp- id); MS_DB_UNKNOWN: leave them so */
+    int trust;         /* the workflow's trust rank; duplicates are merged in the engine's
+                          order of databases (ICSD, COD, MP, other, unknown): not used here */
 } ms_screen_input;
 
 typedef struct ms_screen_config {

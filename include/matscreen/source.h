@@ -46,12 +46,15 @@ typedef struct ms_task {
 
 typedef struct ms_source_options {
     ms_format format;           /* force a format; MS_FORMAT_AUTO detects per file */
+    const ms_format *spec_format; /* NULL, or one entry per spec: a format forced for the files
+                                     of that spec only (MS_FORMAT_AUTO there: format applies).
+                                     Copied by ms_source_create. */
     long long chunk_bytes;      /* JSONL files larger than this are split; <= 0: never split */
 } ms_source_options;
 
 typedef struct ms_source ms_source;
 
-/* Defaults: MS_FORMAT_AUTO, chunk_bytes 8 MiB. */
+/* Defaults: MS_FORMAT_AUTO, no per-spec formats, chunk_bytes 8 MiB. */
 void ms_source_options_default(ms_source_options *opt);
 
 /* Creates an enumerator over specs[0 .. n_specs). The specs are copied. opt may be NULL. On

@@ -220,7 +220,7 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
     ms_screen_config_default(&cfg);
     cfg.inputs = inputs;
     cfg.n_inputs = w->n_sources;
-    cfg.format = w->n_sources ? w->sources[0].format : MS_FORMAT_AUTO;
+    cfg.format = MS_FORMAT_AUTO; /* each source forces its own format, if any */
     cfg.out_dir = dir;
     cfg.top_k = w->top_k;
     cfg.seed = w->seed;

@@ -25,7 +25,8 @@ typedef struct frame {
 } frame;
 
 struct ms_source {
-    ms_source_options opt;
+    ms_source_options opt;      /* opt.spec_format points at our copy, spec_format */
+    ms_format *spec_format;     /* NULL or n_specs entries */
     char **specs;
     size_t n_specs;
     frame stack[MS_SOURCE_MAX_DEPTH];
@@ -39,6 +40,7 @@ struct ms_source {
 void ms_source_options_default(ms_source_options *opt)
 {
     opt->format = MS_FORMAT_AUTO;
+    opt->spec_format = NULL;
     opt->chunk_bytes = 8LL << 20;
 }
 
@@ -60,6 +62,7 @@ void ms_source_free(ms_source *src)
     while (src->depth > 0) frame_release(&src->stack[--src->depth]);
     for (size_t i = 0; i < src->n_specs; i++) free(src->specs[i]);
     free(src->specs);
+    free(src->spec_format);
     free(src->line);
     free(src);
 }
@@ -85,6 +88,15 @@ ms_status ms_source_create(const char *const *specs, size_t n_specs, const ms_so
             return ms_error_set(MS_ERR_NOMEM, "cannot copy input names");
         }
     }
+    if (src->opt.spec_format) {
+        if (!(src->spec_format = malloc((n_specs ? n_specs : 1) * sizeof *src->spec_format))) {
+            ms_source_free(src);
+            return ms_error_set(MS_ERR_NOMEM, "cannot copy input formats");
+        }
+        if (n_specs)
+            memcpy(src->spec_format, src->opt.spec_format, n_specs * sizeof *src->spec_format);
+        src->opt.spec_format = src->spec_format;
+    }
     src->stack[0].kind = FRAME_SPECS;
     src->stack[0].n = n_specs;
     src->depth = 1;
@@ -97,6 +109,16 @@ uint64_t ms_source_count(const ms_source *src) { return src ? src->seq : 0; }
 const char *ms_source_spec(const ms_source *src, size_t input)
 {
     return (src && input < src->n_specs) ? src->specs[input] : "";
+}
+
+/* The format forced on the files of the current spec (its own, else the global one), or
+ * MS_FORMAT_AUTO: detect per file. */
+static ms_format forced_format(const ms_source *src)
+{
+    ms_format own = src->spec_format && src->input < src->n_specs ? src->spec_format[src->input]
+                                                                 : MS_FORMAT_AUTO;
+    if (own != MS_FORMAT_AUTO) return own;
+    return src->opt.format;
 }
 
 /* Fills the common fields of a task and numbers it. */
@@ -146,7 +168,8 @@ static int next_chunk(ms_source *src, frame *f, ms_task *t)
 /* A file: one task, or a chunk frame for a large JSON Lines file. */
 static int handle_file(ms_source *src, const char *path, long long size, ms_task *t)
 {
-    ms_format format = src->opt.format != MS_FORMAT_AUTO ? src->opt.format : ms_format_detect(path);
+    ms_format format = forced_format(src);
+    if (format == MS_FORMAT_AUTO) format = ms_format_detect(path);
     if (format == MS_FORMAT_JSONL && src->opt.chunk_bytes > 0 && size > src->opt.chunk_bytes) {
         frame *f = push(src, FRAME_CHUNKS);
         if (!f || !(f->path = strdup(path))) {
@@ -278,8 +301,8 @@ int ms_source_next(ms_source *src, ms_task *t)
                 break;
             }
             /* Inside directories only files that look like structures (licences stay quiet). */
-            ms_format format =
-                src->opt.format != MS_FORMAT_AUTO ? src->opt.format : ms_format_detect(child);
+            ms_format format = forced_format(src);
+            if (format == MS_FORMAT_AUTO) format = ms_format_detect(child);
             if (format == MS_FORMAT_AUTO) break;
             if (handle_file(src, child, (long long)sb.st_size, t)) return 1;
             break;

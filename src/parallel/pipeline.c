@@ -341,6 +341,8 @@ size_t ms_pipeline_run_task(ms_pipeline *p, const ms_task *task, ms_result *r, m
         return c.produced;
     }
     ms_error_clear();
+    if (p->input_db && task->input < p->n_input_db)
+        p->read_opt.default_db = p->input_db[task->input];
     ms_status st;
     if (task->format == MS_FORMAT_JSONL && task->length >= 0)
         st = read_jsonl_range(&c);

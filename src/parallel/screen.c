@@ -440,6 +440,18 @@ typedef struct master_ctx {
     int failed;
 } master_ctx;
 
+/* The identity under which a task's results are cached: the run's, plus what the task's input
+ * spec sets for it (database of records that state none, a forced format) when it sets anything,
+ * so that stores written without per-input settings stay valid. */
+static uint64_t task_identity(const master_ctx *m, const ms_task *t)
+{
+    if (t->input >= m->cfg->n_inputs) return m->identity;
+    const ms_screen_input *in = &m->cfg->inputs[t->input];
+    if (in->db == MS_DB_UNKNOWN && in->format == MS_FORMAT_AUTO) return m->identity;
+    int32_t v[2] = {(int32_t)in->db, (int32_t)in->format};
+    return ms_hash_update(m->identity, v, sizeof v);
+}
+
 static pending *pending_find(master_ctx *m, uint64_t seq)
 {
     for (size_t i = 0; i < m->n_pend; i++)
@@ -498,8 +510,8 @@ static int m_done(uint64_t seq, uint32_t n_results, int rank, void *user)
         pending *pd = pending_find(m, seq);
         if (pd) {
             if (rank >= 0)
-                m->cfg->cache->store(m->cfg->cache->ctx, &pd->task, m->identity, pd->buf.data,
-                                     pd->buf.n);
+                m->cfg->cache->store(m->cfg->cache->ctx, &pd->task, task_identity(m, &pd->task),
+                                     pd->buf.data, pd->buf.n);
             pd->used = 0;
         }
     }
@@ -541,7 +553,7 @@ static ms_farm_admit m_admit(const ms_task *t, void *user)
     if ((a != MS_FARM_RUN && a != MS_FARM_ALONE) || !m->cfg->cache || m->failed) return a;
     const void *data = NULL;
     size_t len = 0;
-    if (!m->cfg->cache->lookup(m->cfg->cache->ctx, t, m->identity, &data, &len) || !data)
+    if (!m->cfg->cache->lookup(m->cfg->cache->ctx, t, task_identity(m, t), &data, &len) || !data)
         return a;
     int rc = feed_cached(m, t, data, len);
     if (rc < 0) return a; /* malformed: run the task */
@@ -571,19 +583,31 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
 {
     int size;
     MPI_Comm_size(comm, &size);
-    const char **specs = calloc(cfg->n_inputs ? cfg->n_inputs : 1, sizeof *specs);
+    size_t n_in = cfg->n_inputs ? cfg->n_inputs : 1;
+    const char **specs = calloc(n_in, sizeof *specs);
+    ms_format *formats = calloc(n_in, sizeof *formats);
     ms_result *scratch = malloc(sizeof *scratch);
-    ms_status st = specs && scratch ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "screen: setup");
-    for (size_t i = 0; specs && i < cfg->n_inputs; i++) specs[i] = cfg->inputs[i].spec;
+    ms_status st = specs && formats && scratch ? MS_SUCCESS
+                                               : ms_error_set(MS_ERR_NOMEM, "screen: setup");
+    for (size_t i = 0; st == MS_SUCCESS && i < cfg->n_inputs; i++) {
+        specs[i] = cfg->inputs[i].spec;
+        formats[i] = cfg->inputs[i].format;
+    }
     ms_results *res = NULL;
     ms_source *src = NULL;
     ms_source_options so;
     ms_source_options_default(&so);
     so.format = cfg->format;
+    so.spec_format = formats;
     ms_journal_identity id;
     ms_journal_info ji = {0};
     memset(&id, 0, sizeof id);
     if (st == MS_SUCCESS) st = ms_journal_identity_inputs(&id, specs, cfg->n_inputs, &so);
+    /* A source's database changes the results without changing a file: part of the inputs. */
+    for (size_t i = 0; st == MS_SUCCESS && i < cfg->n_inputs; i++) {
+        int32_t db = (int32_t)cfg->inputs[i].db;
+        if (db != MS_DB_UNKNOWN) id.specs_hash = ms_hash_update(id.specs_hash, &db, sizeof db);
+    }
     id.seed = cfg->seed;
     id.top_k = cfg->top_k;
     id.rank_by = w->mode == SCORE_PLAIN ? (int32_t)w->plain : -1 - (int32_t)w->mode;
@@ -640,6 +664,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     free(m.pend);
     ms_results_free(res);
     free(specs);
+    free(formats);
     free(scratch);
     return st;
 }
@@ -667,6 +692,14 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
         have_pipeline = st == MS_SUCCESS;
     }
     if (st == MS_SUCCESS) st = register_stages(&p, &w);
+    ms_source_db *input_db = NULL;
+    if (st == MS_SUCCESS && cfg->n_inputs) {
+        input_db = malloc(cfg->n_inputs * sizeof *input_db);
+        if (!input_db) st = ms_error_set(MS_ERR_NOMEM, "screen: setup");
+        for (size_t i = 0; input_db && i < cfg->n_inputs; i++) input_db[i] = cfg->inputs[i].db;
+        p.input_db = input_db;
+        p.n_input_db = input_db ? cfg->n_inputs : 0;
+    }
     int ok = st == MS_SUCCESS, all_ok = 0;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
     int code = st;
@@ -690,6 +723,7 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
         st = ms_error_set((ms_status)code, "the screen failed on rank 0");
     if (rank != 0 && code == MS_SUCCESS) st = MS_SUCCESS;
     if (have_pipeline) ms_pipeline_destroy(&p);
+    free(input_db);
     worker_destroy(&w);
     ms_element_table_free(elements);
     sum.seconds = now_s() - t_start;

@@ -918,15 +918,6 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
     if (w->stage == MS_WORKFLOW_EVALUATE && w->n_models == 0 && !w->training.present)
         add_issue(c, MS_ERR_INVALID, root_line,
                   "<workflow stage=\"evaluate\">: this stage needs a <model> or <training>");
-    /* The engine forces one format for all inputs. */
-    for (size_t i = 1; i < w->n_sources; i++)
-        if (w->sources[i].format != w->sources[0].format) {
-            add_issue(c, MS_ERR_UNSUPPORTED, w->sources[i].line,
-                      "<source format=\"%s\">: different formats per source are not supported by "
-                      "the engine yet; leave format= out (the format is detected per file) or "
-                      "give the same format to every source", ms_format_name(w->sources[i].format));
-            break;
-        }
     /* The engine merges duplicates with its built-in trust order. */
     for (size_t i = 0; i < w->n_sources; i++)
         for (size_t j = 0; j < w->n_sources; j++) {

@@ -132,6 +132,56 @@ if [ -f ../shared/data/labeled/obelix-train/train.csv ]; then
     check "campaign.csv identical serial vs 2 ranks" cmp -s "$tmp/camp/campaign.csv" "$tmp/camp1/campaign.csv"
 fi
 
+# 3d. per-source settings: three sources of real perov5 CIFs, two holding the same 12 files
+# (none states a database, so each source's database= applies), one with 4 others named .txt
+# that only its format="cif" makes readable. Duplicates merge to the ICSD copy although the COD
+# source comes first; changing one source's database the next night recomputes that source only.
+if [ -d "$DATA/cif/perov5/cifs" ]; then
+    ps=$tmp/per-source
+    mkdir -p "$ps/A" "$ps/B" "$ps/C"
+    ls "$DATA/cif/perov5/cifs" | sort | head -16 >"$ps/list"
+    head -12 "$ps/list" | while read -r f; do
+        cp "$DATA/cif/perov5/cifs/$f" "$ps/A/"
+        cp "$DATA/cif/perov5/cifs/$f" "$ps/B/"
+    done
+    tail -4 "$ps/list" | while read -r f; do cp "$DATA/cif/perov5/cifs/$f" "$ps/C/${f%.cif}.txt"; done
+    per_source() { # per_source DATABASE_OF_C
+        cat >"$ps/wf.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<workflow name="per-source" version="1" stage="screen" seed="3">
+  <sources>
+    <source path="A" database="COD"/>
+    <source path="B" database="ICSD"/>
+    <source path="C" format="cif" database="$1"/>
+  </sources>
+  <ranking by="density" order="descending"/>
+  <top-k>5</top-k>
+  <output dir="out"/>
+</workflow>
+EOF
+        "$MPIEXEC" --oversubscribe -np 2 "$MATSCREEN" run "$ps/wf.xml" >"$ps/out.txt" 2>"$ps/err.txt"
+    }
+    per_source MP
+    check "per-source workflow validates and runs (2 ranks), exit 0" test $? -eq 0
+    rk=$ps/out/ranked.csv
+    col() { head -1 "$rk" | tr ',' '\n' | grep -nx "$1" | cut -d: -f1; }
+    cf=$(col file) cd=$(col source_db)
+    check "per-source: 12 merged + 4 = 16 ranked" test "$(tail -n +2 "$rk" | wc -l)" -eq 16
+    check "per-source: the 12 duplicates are represented by the ICSD source (B/)" \
+        test "$(tail -n +2 "$rk" | cut -d, -f"$cf,$cd" | grep -c '/B/[^/,]*,ICSD$')" -eq 12
+    check "per-source: each merged row lists both sources" \
+        test "$(grep -c 'ICSD:[^,;]*;COD:' "$rk")" -eq 12
+    check "per-source: the 4 .txt files read as CIF, database MP" \
+        test "$(tail -n +2 "$rk" | cut -d, -f"$cf,$cd" | grep -c '/C/[^/,]*\.txt,MP$')" -eq 4
+    check "per-source: no errors" test "$(wc -l <"$ps/out/errors.csv")" -eq 1
+    per_source other
+    check "per-source, C's database changed: exit 0" test $? -eq 0
+    check "per-source, C's database changed: only C's 4 files computed" \
+        contains "$ps/err.txt" "24 tasks reused, 4 computed"
+    check "per-source, C's database changed: its rows say other" \
+        test "$(tail -n +2 "$rk" | cut -d, -f"$cf,$cd" | grep -c '/C/[^/,]*\.txt,other$')" -eq 4
+fi
+
 # 4. invalid workflows: one error each, with the line
 while read -r file line text; do
     "$MATSCREEN" run --validate-only "tests/data/workflows/$file" >"$tmp/v.out" 2>&1
