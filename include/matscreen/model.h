@@ -215,6 +215,9 @@ ms_status ms_model_add_metric(ms_model *m, const char *name, double value);
 /* Predicts raw rows x (n x n_raw). mean and sigma (may be NULL) have x->rows entries. */
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma);
 
+/* Largest model file read (16 GiB: far above any forest we train); a larger one is MS_ERR_LIMIT. */
+#define MS_MODEL_MAX_BYTES ((size_t)1 << 34)
+
 /* Writes / reads a model file. Load verifies magic, version, length, checksum, every field's
  * bounds, and (when the model names a descriptor set) that this build has that set at the same
  * version; errors are prefixed with path. */

@@ -25,8 +25,6 @@ static const ms_model_type *const model_types[] = {
 };
 #define N_TYPES (sizeof model_types / sizeof model_types[0])
 
-#define MODEL_MAX_BYTES ((size_t)1 << 34) /* 16 GiB: far above any forest we train */
-
 size_t ms_model_type_count(void) { return N_TYPES; }
 
 const ms_model_type *ms_model_type_get(size_t i) { return i < N_TYPES ? model_types[i] : NULL; }
@@ -786,7 +784,7 @@ ms_status ms_model_load(const char *path, ms_model **out)
     *out = NULL;
     char *buf = NULL;
     size_t len = 0;
-    MS_CALL(ms_read_whole_file(path, MODEL_MAX_BYTES, &buf, &len));
+    MS_CALL(ms_read_whole_file(path, MS_MODEL_MAX_BYTES, &buf, &len));
     ms_status st = ms_model_load_buffer((const unsigned char *)buf, len, path, out);
     free(buf);
     return st;

@@ -13,6 +13,7 @@
 
 #include "matscreen/acquisition.h"
 #include "matscreen/array.h"
+#include "matscreen/bcast.h"
 #include "matscreen/composition.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
@@ -244,21 +245,6 @@ static void worker_destroy(screen_worker *w)
     memset(w, 0, sizeof *w);
 }
 
-static ms_status hash_file(const char *path, uint64_t *h)
-{
-    FILE *f = fopen(path, "rb");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot open", path);
-    unsigned char buf[65536];
-    uint64_t x = MS_HASH_INIT;
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) x = ms_hash_update(x, buf, n);
-    int bad = ferror(f);
-    fclose(f);
-    MS_CHECK(!bad, MS_ERR_IO, "%s: read error", path);
-    *h = x;
-    return MS_SUCCESS;
-}
-
 static double model_metric(const ms_model *m, const char *name)
 {
     for (size_t i = 0; i < m->n_metrics; i++)
@@ -267,7 +253,9 @@ static double model_metric(const ms_model *m, const char *name)
 }
 
 /* Loads the models, the descriptor set and the score mode. Not collective. */
-static ms_status worker_setup(screen_worker *w, const ms_screen_config *cfg,
+/* Collective on comm: the models are read by rank 0 and broadcast, before anything that could
+ * fail on one rank only, so that every rank reaches every broadcast. */
+static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_config *cfg,
                               const ms_element_table *elements)
 {
     memset(w, 0, sizeof *w);
@@ -277,6 +265,29 @@ static ms_status worker_setup(screen_worker *w, const ms_screen_config *cfg,
     ms_symmetry_init(&w->sym);
     ms_symmetry_init(&w->sym_oxi);
     ms_neighbor_list_init(&w->nl);
+    MS_CHECK(cfg->n_models <= MS_SCREEN_MAX_MODELS, MS_ERR_USAGE, "at most %d models",
+             MS_SCREEN_MAX_MODELS);
+    ms_model *loaded[MS_SCREEN_MAX_MODELS] = {NULL};
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        ms_status st = ms_model_load_bcast(comm, cfg->model_paths[i], &loaded[i], &w->model_hash[i]);
+        if (st != MS_SUCCESS) {
+            for (size_t k = 0; k < i; k++) ms_model_free(loaded[k]);
+            return st;
+        }
+    }
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        ms_model *m = loaded[i];
+        loaded[i] = NULL;
+        ms_model **slot = m->task == MS_MODEL_CLASSIFICATION ? &w->clf : &w->reg;
+        w->model_role[i] = m->task == MS_MODEL_CLASSIFICATION ? "classifier" : "surrogate";
+        if (*slot) {
+            ms_model_free(m);
+            for (size_t k = i + 1; k < cfg->n_models; k++) ms_model_free(loaded[k]);
+            return ms_error_set(MS_ERR_USAGE, "%s: a second %s; give one classifier and one "
+                                "regression surrogate", cfg->model_paths[i], w->model_role[i]);
+        }
+        *slot = m;
+    }
     MS_CALL(ms_validate_workspace_init(&w->vws));
     w->vopt = cfg->validate;
     w->vopt.elements = elements;
@@ -288,21 +299,6 @@ static ms_status worker_setup(screen_worker *w, const ms_screen_config *cfg,
     w->sopt_oxi.cells = 0;
     w->sopt_oxi.use_oxidation = 1;
 
-    MS_CHECK(cfg->n_models <= MS_SCREEN_MAX_MODELS, MS_ERR_USAGE, "at most %d models",
-             MS_SCREEN_MAX_MODELS);
-    for (size_t i = 0; i < cfg->n_models; i++) {
-        ms_model *m = NULL;
-        MS_CALL(hash_file(cfg->model_paths[i], &w->model_hash[i]));
-        MS_CALL(ms_model_load(cfg->model_paths[i], &m));
-        ms_model **slot = m->task == MS_MODEL_CLASSIFICATION ? &w->clf : &w->reg;
-        w->model_role[i] = m->task == MS_MODEL_CLASSIFICATION ? "classifier" : "surrogate";
-        if (*slot) {
-            ms_model_free(m);
-            return ms_error_set(MS_ERR_USAGE, "%s: a second %s; give one classifier and one "
-                                "regression surrogate", cfg->model_paths[i], w->model_role[i]);
-        }
-        *slot = m;
-    }
     const char *set = cfg->descriptor_set;
     const ms_model *ms[2] = {w->clf, w->reg};
     for (int i = 0; i < 2; i++) {
@@ -684,8 +680,8 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
     ms_status st = cfg && cfg->out_dir && (cfg->n_inputs == 0 || cfg->inputs)
                        ? MS_SUCCESS
                        : ms_error_set(MS_ERR_USAGE, "ms_screen_run: inputs and output required");
-    if (st == MS_SUCCESS) st = ms_element_table_load_default(&elements);
-    if (st == MS_SUCCESS) st = worker_setup(&w, cfg, elements);
+    if (st == MS_SUCCESS) st = ms_element_table_load_bcast(comm, &elements);
+    if (st == MS_SUCCESS) st = worker_setup(comm, &w, cfg, elements);
     if (st == MS_SUCCESS) {
         st = ms_pipeline_init(&p, elements, w.mode == SCORE_PLAIN ? w.plain : MS_RANK_LI_FRACTION,
                               cfg->ascending, cfg->seed);

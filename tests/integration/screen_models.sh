@@ -82,4 +82,24 @@ check "classifier only ranks by probability" awk -F, \
 "$MATSCREEN" screen -q -m "$tmp/reg.model" -m "$tmp/reg.model" -i "$in/pair" -o "$tmp/two" >/dev/null 2>&1
 check "two surrogates are refused" test $? -eq 2
 
+# Models are read by rank 0 and broadcast: a missing, a damaged and a refused model end the run on
+# every rank with rank 0's message (exit 2, no rank left waiting: timeout would give 124).
+bad() { # bad NAME MODEL...: screen with those models under mpirun -np 2
+    local name=$1 args=()
+    shift
+    for m in "$@"; do args+=(-m "$m"); done
+    timeout 120 "$MPIEXEC" --oversubscribe -np 2 "$MATSCREEN" screen -q "${args[@]}" -i "$in/pair" \
+        -o "$tmp/$name" >/dev/null 2>"$tmp/$name.err"
+}
+bad missing "$tmp/no-such.model"
+check "2 ranks, missing model: exit 2" test $? -eq 2
+check "2 ranks, missing model: the path is named" contains "$tmp/missing.err" "$tmp/no-such.model: cannot open"
+head -c 5000 "$tmp/reg.model" >"$tmp/cut.model"
+bad cut "$tmp/cut.model"
+check "2 ranks, truncated model: exit 2" test $? -eq 2
+check "2 ranks, truncated model: the path is named" contains "$tmp/cut.err" "$tmp/cut.model"
+bad two "$tmp/reg.model" "$tmp/reg.model"
+check "2 ranks, two surrogates: exit 2" test $? -eq 2
+check "2 ranks, two surrogates: says why" contains "$tmp/two.err" "a second surrogate"
+
 finish

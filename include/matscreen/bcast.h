@@ -1,0 +1,39 @@
+/*
+ * Rank 0 reads, every rank gets the bytes: share/ data and model files (STYLE.md item 12).
+ *
+ * Conventions
+ *   - Only rank 0 of comm opens files. It broadcasts its outcome first (status and, on failure,
+ *     its error message), then the bytes, so every rank returns the same status, with rank 0's
+ *     message, and no rank waits for bytes that will not come. On a cluster this turns N reads
+ *     of a model file from the parallel file system into one read and a broadcast.
+ *   - Buffers of any size: the bytes go in pieces of at most 1 GiB (MPI counts are int).
+ *   - Every function here is Collective on comm: all ranks call it, in the same order.
+ */
+#ifndef MATSCREEN_BCAST_H
+#define MATSCREEN_BCAST_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "matscreen/element.h"
+#include "matscreen/error.h"
+#include "matscreen/model.h"
+
+/* Gives rank 0's buffer to every rank. On rank 0, st is the status of producing *buf and *n (on
+ * failure its message is ms_error_message()); *buf stays rank 0's. On the other ranks st and the
+ * inputs are ignored and *buf becomes a new buffer of *n bytes (plus a NUL; the caller frees it),
+ * or NULL on failure. Returns rank 0's st on every rank (MS_ERR_NOMEM where a rank cannot hold
+ * the bytes: then the others return it too). Collective on comm. */
+ms_status ms_bcast_buffer(MPI_Comm comm, ms_status st, char **buf, size_t *n);
+
+/* The element table of ms_share_dir(), read by rank 0, on every rank (free it with
+ * ms_element_table_free). Collective on comm. */
+ms_status ms_element_table_load_bcast(MPI_Comm comm, ms_element_table **out);
+
+/* The model file at path, read by rank 0 (path matters there only), loaded on every rank (free
+ * with ms_model_free). hash, when not NULL, receives the FNV-1a hash of the file's bytes (the
+ * model's identity in journals and state stores). Collective on comm. */
+ms_status ms_model_load_bcast(MPI_Comm comm, const char *path, ms_model **out, uint64_t *hash);
+
+#endif /* MATSCREEN_BCAST_H */
