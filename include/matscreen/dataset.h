@@ -14,7 +14,8 @@
  * ms_featurizer_compute_composition, structures with the structure featurizer (featurize.h).
  * Targets: optional log10 (rows with a target <= 0 or not finite are dropped and counted) and an
  * optional classification threshold (label = target >= threshold, in the target's own units).
- * Every rank may load the same dataset independently (deterministic); nothing here is collective.
+ * Loading is deterministic and not collective; under MPI, rank 0 loads and broadcasts
+ * (ms_dataset_load_bcast in bcast.h), so that only rank 0 reads the labels and structures.
  * x is row-major, n rows by n_features columns (leading dimension n_features).
  */
 #ifndef MATSCREEN_DATASET_H
@@ -72,6 +73,15 @@ void ms_dataset_spec_default(ms_dataset_spec *spec);
  * failure d is empty. Not collective. */
 ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *table,
                           ms_dataset *d);
+/* Serialises d into one new buffer (*buf, *n bytes; free with free()) so that rank 0 alone reads
+ * and featurises a data set and broadcasts it (bcast.h). Not collective. */
+ms_status ms_dataset_pack(const ms_dataset *d, void **buf, size_t *n);
+
+/* Rebuilds a data set from ms_dataset_pack's bytes into d (free with ms_dataset_free). Fails with
+ * MS_ERR_INVALID on bytes that are not a whole packed data set (never reads past n); d is then
+ * empty. Not collective. */
+ms_status ms_dataset_unpack(const void *buf, size_t n, ms_dataset *d);
+
 /* Frees what d holds and empties it; safe on an empty (zeroed) dataset. */
 void ms_dataset_free(ms_dataset *d);
 

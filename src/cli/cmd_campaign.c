@@ -20,9 +20,9 @@
 
 #include "al_args.h"
 #include "commands.h"
+#include "matscreen/bcast.h"
 #include "matscreen/campaign.h"
 #include "matscreen/dataset.h"
-#include "matscreen/element.h"
 
 static void campaign_usage(FILE *out)
 {
@@ -289,18 +289,14 @@ static int run(const campaign_args *a, int rank, int size)
     ms_dataset_spec ds;
     ms_al_args_data_spec(&a->al, a->al.target, &ds);
     ds.max_rows = a->max_rows;
-    ms_element_table *elements = NULL;
     ms_dataset d;
-    memset(&d, 0, sizeof d);
-    ms_status st = ms_element_table_load_default(&elements);
-    if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
+    ms_status st = ms_dataset_load_bcast(MPI_COMM_WORLD, &ds, &d);
     if (st == MS_SUCCESS && d.classification)
         st = ms_error_set(MS_ERR_USAGE, "the target is a class label; campaigns need a number");
     if (st == MS_SUCCESS) st = ms_campaign_prepare(&d.x);
     if (st != MS_SUCCESS) {
         if (rank == 0) fprintf(stderr, "matscreen campaign: %s\n", ms_error_message());
         ms_dataset_free(&d);
-        ms_element_table_free(elements);
         return 2;
     }
     size_t S = a->seeds, T = a->n_kinds * S;
@@ -354,7 +350,6 @@ static int run(const campaign_args *a, int rank, int size)
     }
     free(res);
     ms_dataset_free(&d);
-    ms_element_table_free(elements);
     return rc;
 }
 

@@ -16,7 +16,6 @@
 #include "model_args.h"
 #include "matscreen/calibration.h"
 #include "matscreen/cv.h"
-#include "matscreen/element.h"
 #include "matscreen/importance.h"
 #include "matscreen/metrics.h"
 #include "matscreen/model.h"
@@ -263,14 +262,12 @@ int ms_cmd_evaluate(int argc, char **argv)
     if (code == 0 && a.help) {
         if (rank == 0) evaluate_usage(stdout);
     } else if (code == 0) {
-        ms_element_table *elements = NULL;
         ms_model *m = NULL;
         ms_dataset d;
-        code = ms_model_args_load(&a, "evaluate", rank, &elements, &m, &d);
+        code = ms_model_args_load(&a, "evaluate", rank, &m, &d);
         if (code == 0) code = m ? run_heldout(&a, m, &d, rank) : run_cv(&a, &d, rank);
         ms_dataset_free(&d);
         ms_model_free(m);
-        ms_element_table_free(elements);
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
     MPI_Finalize();

@@ -13,7 +13,6 @@
 #include "commands.h"
 #include "model_args.h"
 #include "matscreen/dataset.h"
-#include "matscreen/element.h"
 #include "matscreen/model.h"
 #include "matscreen/train.h"
 
@@ -84,14 +83,12 @@ int ms_cmd_train(int argc, char **argv)
     if (code == 0 && a.help) {
         if (rank == 0) train_usage(stdout);
     } else if (code == 0) {
-        ms_element_table *elements = NULL;
         ms_model *none = NULL; /* train has no -m */
         ms_dataset d;
-        code = ms_model_args_load(&a, "train", rank, &elements, &none, &d);
+        code = ms_model_args_load(&a, "train", rank, &none, &d);
         if (code == 0) code = train(&a, &d, rank);
         ms_dataset_free(&d);
         ms_model_free(none);
-        ms_element_table_free(elements);
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
     MPI_Finalize();

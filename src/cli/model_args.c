@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matscreen/bcast.h"
+
 int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_args *a, int rank)
 {
     const int train = strcmp(command, "train") == 0;
@@ -126,19 +128,18 @@ void ms_model_args_data_spec(const ms_model_args *a, const ms_model *m, ms_datas
     }
 }
 
-int ms_model_args_load(const ms_model_args *a, const char *command, int rank,
-                       ms_element_table **elements, ms_model **m, ms_dataset *d)
+int ms_model_args_load(const ms_model_args *a, const char *command, int rank, ms_model **m,
+                       ms_dataset *d)
 {
-    *elements = NULL;
     *m = NULL;
     memset(d, 0, sizeof *d);
-    ms_status st = ms_element_table_load_default(elements);
-    if (st == MS_SUCCESS && a->model) st = ms_model_load(a->model, m);
+    ms_status st = MS_SUCCESS;
+    if (a->model) st = ms_model_load_bcast(MPI_COMM_WORLD, a->model, m, NULL);
     ms_dataset_spec ds;
     ms_model_args_data_spec(a, *m, &ds);
-    if (st == MS_SUCCESS) st = ms_dataset_load(&ds, *elements, d);
-    int ok = st == MS_SUCCESS, all_ok = 0;
-    if (!ok) fprintf(stderr, "matscreen %s (rank %d): %s\n", command, rank, ms_error_message());
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-    return all_ok ? 0 : 2;
+    if (st == MS_SUCCESS) st = ms_dataset_load_bcast(MPI_COMM_WORLD, &ds, d);
+    /* every rank has the same status and message: rank 0 says it */
+    if (st != MS_SUCCESS && rank == 0)
+        fprintf(stderr, "matscreen %s: %s\n", command, ms_error_message());
+    return st == MS_SUCCESS ? 0 : 2;
 }

@@ -33,13 +33,12 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
  * log10 and threshold it was trained with. */
 void ms_model_args_data_spec(const ms_model_args *a, const ms_model *m, ms_dataset_spec *ds);
 
-/* Loads, on every rank, the element table, the model of -m (evaluate; *m stays NULL without it)
- * and the dataset the options name (with that model's settings), then agrees on success over
- * MPI_COMM_WORLD. A rank that failed prints "matscreen COMMAND (rank R): message" on stderr.
- * Returns 0 when every rank succeeded, else 2 on every rank. Whatever the result, the caller
- * frees *elements (ms_element_table_free), *m (ms_model_free) and d (ms_dataset_free). Collective
- * on MPI_COMM_WORLD. */
-int ms_model_args_load(const ms_model_args *a, const char *command, int rank,
-                       ms_element_table **elements, ms_model **m, ms_dataset *d);
+/* Gives every rank the model of -m (evaluate; *m stays NULL without it) and the dataset the
+ * options name (with that model's settings), both read by rank 0 and broadcast (bcast.h). On
+ * failure rank 0 prints "matscreen COMMAND: message" on stderr. Returns 0 on success, else 2, the
+ * same on every rank. Whatever the result, the caller frees *m (ms_model_free) and d
+ * (ms_dataset_free). Collective on MPI_COMM_WORLD. */
+int ms_model_args_load(const ms_model_args *a, const char *command, int rank, ms_model **m,
+                       ms_dataset *d);
 
 #endif

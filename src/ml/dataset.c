@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -301,6 +302,134 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
     ms_featurizer_destroy(&fz);
     ms_structure_featurizer_destroy(&sf);
     rows_free(&rows);
+    if (st != MS_SUCCESS) ms_dataset_free(d);
+    return st;
+}
+
+/* ---- packing (for broadcasting a data set that rank 0 loaded) --------------------------------
+ * Layout: u64 magic, n, n_features, n_dropped, classification, set_version; the fixed strings
+ * set_name, set_signature, first_dropped, target_name; x (n * n_features doubles), y, target
+ * (n doubles each); then n ids and n_features names, each u64 length + bytes. Same machine
+ * representation on every rank (one cluster, one build). */
+
+#define PACK_MAGIC 0x4d53445331ULL /* "MSDS1" */
+
+typedef struct packer {
+    unsigned char *p; /* NULL: only count */
+    size_t n;
+} packer;
+
+static void put(packer *k, const void *data, size_t len)
+{
+    if (k->p) memcpy(k->p + k->n, data, len);
+    k->n += len;
+}
+
+static void put_string(packer *k, const char *s)
+{
+    uint64_t len = strlen(s);
+    put(k, &len, sizeof len);
+    put(k, s, (size_t)len);
+}
+
+static void pack_into(const ms_dataset *d, packer *k)
+{
+    uint64_t head[6] = {PACK_MAGIC, d->n, d->n_features, d->n_dropped,
+                        (uint64_t)d->classification, (uint64_t)d->set_version};
+    put(k, head, sizeof head);
+    put(k, d->set_name, sizeof d->set_name);
+    put(k, d->set_signature, sizeof d->set_signature);
+    put(k, d->first_dropped, sizeof d->first_dropped);
+    put(k, d->target_name, sizeof d->target_name);
+    put(k, d->x.data, d->n * d->n_features * sizeof *d->x.data);
+    put(k, d->y, d->n * sizeof *d->y);
+    put(k, d->target, d->n * sizeof *d->target);
+    for (size_t i = 0; i < d->n; i++) put_string(k, d->ids[i]);
+    for (size_t j = 0; j < d->n_features; j++) put_string(k, d->feature_names[j]);
+}
+
+ms_status ms_dataset_pack(const ms_dataset *d, void **buf, size_t *n)
+{
+    *buf = NULL;
+    *n = 0;
+    packer count = {NULL, 0};
+    pack_into(d, &count);
+    packer k = {malloc(count.n), 0};
+    MS_CHECK(k.p, MS_ERR_NOMEM, "packing a data set of %zu bytes", count.n);
+    pack_into(d, &k);
+    *buf = k.p;
+    *n = k.n;
+    return MS_SUCCESS;
+}
+
+typedef struct unpacker {
+    const unsigned char *p;
+    size_t n, at;
+} unpacker;
+
+static int get(unpacker *u, void *out, size_t len)
+{
+    if (len > u->n - u->at) return 0;
+    memcpy(out, u->p + u->at, len);
+    u->at += len;
+    return 1;
+}
+
+static char *get_string(unpacker *u)
+{
+    uint64_t len;
+    if (!get(u, &len, sizeof len) || len > u->n - u->at) return NULL;
+    char *s = malloc((size_t)len + 1);
+    if (!s) return NULL;
+    memcpy(s, u->p + u->at, (size_t)len);
+    s[len] = '\0';
+    u->at += (size_t)len;
+    return s;
+}
+
+ms_status ms_dataset_unpack(const void *buf, size_t n, ms_dataset *d)
+{
+    memset(d, 0, sizeof *d);
+    unpacker u = {buf, n, 0};
+    uint64_t head[6];
+    MS_CHECK(get(&u, head, sizeof head) && head[0] == PACK_MAGIC, MS_ERR_INVALID,
+             "not a packed data set");
+    size_t rows = (size_t)head[1], p = (size_t)head[2];
+    /* every row and feature takes at least 8 bytes: bounds the allocations by n */
+    MS_CHECK(rows <= n / 8 && p <= n / 8 && (p == 0 || rows <= n / 8 / p), MS_ERR_INVALID,
+             "packed data set: %zu x %zu does not fit %zu bytes", rows, p, n);
+    d->n = rows;
+    d->n_features = p;
+    d->n_dropped = (size_t)head[3];
+    d->classification = (int)head[4];
+    d->set_version = (int)head[5];
+    ms_status st = MS_SUCCESS;
+    if (!get(&u, d->set_name, sizeof d->set_name) ||
+        !get(&u, d->set_signature, sizeof d->set_signature) ||
+        !get(&u, d->first_dropped, sizeof d->first_dropped) ||
+        !get(&u, d->target_name, sizeof d->target_name))
+        st = ms_error_set(MS_ERR_INVALID, "packed data set: truncated header");
+    if (st == MS_SUCCESS) st = ms_matrix_alloc(&d->x, rows, p);
+    if (st == MS_SUCCESS) {
+        d->y = malloc((rows + 1) * sizeof *d->y);
+        d->target = malloc((rows + 1) * sizeof *d->target);
+        d->ids = calloc(rows + 1, sizeof *d->ids);
+        d->feature_names = calloc(p + 1, sizeof *d->feature_names);
+        if (!d->y || !d->target || !d->ids || !d->feature_names)
+            st = ms_error_set(MS_ERR_NOMEM, "unpacking a data set of %zu rows", rows);
+    }
+    if (st == MS_SUCCESS && (!get(&u, d->x.data, rows * p * sizeof *d->x.data) ||
+                             !get(&u, d->y, rows * sizeof *d->y) ||
+                             !get(&u, d->target, rows * sizeof *d->target)))
+        st = ms_error_set(MS_ERR_INVALID, "packed data set: truncated values");
+    for (size_t i = 0; st == MS_SUCCESS && i < rows; i++)
+        if (!(d->ids[i] = get_string(&u)))
+            st = ms_error_set(MS_ERR_INVALID, "packed data set: bad row id %zu", i);
+    for (size_t j = 0; st == MS_SUCCESS && j < p; j++)
+        if (!(d->feature_names[j] = get_string(&u)))
+            st = ms_error_set(MS_ERR_INVALID, "packed data set: bad feature name %zu", j);
+    if (st == MS_SUCCESS && u.at != n)
+        st = ms_error_set(MS_ERR_INVALID, "packed data set: %zu bytes left over", n - u.at);
     if (st != MS_SUCCESS) ms_dataset_free(d);
     return st;
 }

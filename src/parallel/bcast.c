@@ -57,6 +57,18 @@ ms_status ms_bcast_buffer(MPI_Comm comm, ms_status st, char **buf, size_t *n)
     return MS_SUCCESS;
 }
 
+/* After each rank has parsed what it received (which fails on one rank only when it runs out of
+ * memory): every rank returns failure if one failed, so that no rank goes on to the next
+ * collective call alone. */
+static ms_status agree(MPI_Comm comm, ms_status st, const char *what)
+{
+    int ok = st == MS_SUCCESS, all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (all) return MS_SUCCESS;
+    if (st != MS_SUCCESS) return st;
+    return ms_error_set(MS_ERR_NOMEM, "another rank could not unpack %s", what);
+}
+
 ms_status ms_element_table_load_bcast(MPI_Comm comm, ms_element_table **out)
 {
     int rank;
@@ -75,7 +87,10 @@ ms_status ms_element_table_load_bcast(MPI_Comm comm, ms_element_table **out)
         else ms_element_table_free(t);
     }
     st = ms_bcast_buffer(comm, st, &buf, &n);
-    if (st == MS_SUCCESS && rank != 0) st = ms_element_table_unpack(buf, n, out);
+    if (st == MS_SUCCESS) {
+        if (rank != 0) st = ms_element_table_unpack(buf, n, out);
+        st = agree(comm, st, "the element table");
+    }
     free(buf);
     if (st != MS_SUCCESS) {
         ms_element_table_free(*out);
@@ -95,8 +110,39 @@ ms_status ms_model_load_bcast(MPI_Comm comm, const char *path, ms_model **out, u
     st = ms_bcast_buffer(comm, st, &buf, &n);
     if (st == MS_SUCCESS) {
         if (hash) *hash = ms_hash_bytes(buf, n);
-        st = ms_model_load_buffer((const unsigned char *)buf, n, path, out);
+        st = agree(comm, ms_model_load_buffer((const unsigned char *)buf, n, path, out), path);
+        if (st != MS_SUCCESS) {
+            ms_model_free(*out);
+            *out = NULL;
+        }
     }
     free(buf);
+    return st;
+}
+
+ms_status ms_dataset_load_bcast(MPI_Comm comm, const ms_dataset_spec *spec, ms_dataset *d)
+{
+    int rank;
+    MPI_Comm_rank(comm, &rank);
+    memset(d, 0, sizeof *d);
+    char *buf = NULL;
+    size_t n = 0;
+    ms_status st = MS_SUCCESS;
+    if (rank == 0) {
+        ms_element_table *elements = NULL;
+        st = ms_element_table_load_default(&elements);
+        if (st == MS_SUCCESS) st = ms_dataset_load(spec, elements, d);
+        ms_element_table_free(elements);
+        void *packed = NULL;
+        if (st == MS_SUCCESS) st = ms_dataset_pack(d, &packed, &n);
+        buf = packed;
+    }
+    st = ms_bcast_buffer(comm, st, &buf, &n);
+    if (st == MS_SUCCESS) {
+        if (rank != 0) st = ms_dataset_unpack(buf, n, d);
+        st = agree(comm, st, "the data set");
+    }
+    free(buf);
+    if (st != MS_SUCCESS) ms_dataset_free(d);
     return st;
 }

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "matscreen/acquisition.h"
+#include "matscreen/bcast.h"
 #include "matscreen/calibration.h"
 #include "matscreen/campaign.h"
 #include "matscreen/cv.h"
@@ -184,14 +185,10 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
     int rank;
     MPI_Comm_rank(comm, &rank);
     double t0 = MPI_Wtime();
-    ms_element_table *elements = NULL;
     ms_dataset d;
-    memset(&d, 0, sizeof d);
     ms_dataset_spec ds;
     dataset_spec(w, NULL, &ds);
-    ms_status st = ms_element_table_load_default(&elements);
-    if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
-    st = agree(comm, st);
+    ms_status st = ms_dataset_load_bcast(comm, &ds, &d);
     ms_model_spec spec;
     learner_spec(w, &d, &spec);
     ms_model *m = NULL;
@@ -224,7 +221,6 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
     free(sg);
     ms_model_free(m);
     ms_dataset_free(&d);
-    ms_element_table_free(elements);
     return st;
 }
 
@@ -240,15 +236,12 @@ ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *
     double t0 = MPI_Wtime();
     ms_model *m = NULL;
     ms_status st = MS_SUCCESS;
-    if (w->n_models) st = agree(comm, ms_model_load(w->models[0], &m));
-    ms_element_table *elements = NULL;
+    if (w->n_models) st = ms_model_load_bcast(comm, w->models[0], &m, NULL);
     ms_dataset d;
     memset(&d, 0, sizeof d);
     ms_dataset_spec ds;
     dataset_spec(w, m, &ds);
-    if (st == MS_SUCCESS) st = ms_element_table_load_default(&elements);
-    if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
-    st = agree(comm, st);
+    if (st == MS_SUCCESS) st = ms_dataset_load_bcast(comm, &ds, &d);
     double *mu = NULL, *sg = NULL;
     if (st == MS_SUCCESS) {
         mu = malloc((d.n + 1) * sizeof *mu);
@@ -280,7 +273,6 @@ ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *
     free(sg);
     ms_model_free(m);
     ms_dataset_free(&d);
-    ms_element_table_free(elements);
     return st;
 }
 
@@ -381,11 +373,8 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     ds.set = w->descriptor_set[0] && strcmp(w->descriptor_set, "default") != 0 ? w->descriptor_set
                                                                                 : "magpie";
     ds.log10_target = !strcmp(t->transform, "log10");
-    ms_element_table *elements = NULL;
     ms_dataset d;
-    memset(&d, 0, sizeof d);
-    ms_status st = ms_element_table_load_default(&elements);
-    if (st == MS_SUCCESS) st = ms_dataset_load(&ds, elements, &d);
+    ms_status st = ms_dataset_load_bcast(comm, &ds, &d);
     if (st == MS_SUCCESS && d.classification)
         st = ms_error_set(MS_ERR_INVALID, "%s: the target is a class label; campaigns need a number",
                           t->labels);
@@ -436,6 +425,5 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     out->seconds = MPI_Wtime() - t0;
     free(res);
     ms_dataset_free(&d);
-    ms_element_table_free(elements);
     return st;
 }

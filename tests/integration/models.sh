@@ -61,4 +61,14 @@ head -c 1000 "$tmp/glass_1.msm" >"$tmp/short.msm"
 check "truncated file: message" grep -q "truncated" "$tmp/short.err"
 "$MATSCREEN" model info "$OB/train.csv" 2>"$tmp/foreign.err"; check "foreign file: exit 1" test $? -eq 1
 check "foreign file: message" grep -q "not a matscreen model" "$tmp/foreign.err"
+# Rank 0 reads the labels and model and broadcasts them: a bad one ends every rank with one
+# message from rank 0 (exit 2; a rank left waiting would show as timeout's 124).
+timeout 120 $MPIEXEC --oversubscribe -np 2 "$MATSCREEN" train -l "$tmp/no-such.csv" --formula-column formula -t target \
+    -o "$tmp/none.msm" 2>"$tmp/nolabels.err"
+check "2 ranks, missing labels: exit 2" test $? -eq 2
+check "2 ranks, missing labels: said once, by rank 0" test "$(grep -c "no-such.csv" "$tmp/nolabels.err")" -eq 1
+timeout 120 $MPIEXEC --oversubscribe -np 2 "$MATSCREEN" evaluate -m "$tmp/short.msm" \
+    --matbench "$MB/matbench_glass.json" --max-rows 100 2>"$tmp/evshort.err"
+check "2 ranks, truncated model: exit 2" test $? -eq 2
+check "2 ranks, truncated model: said once" test "$(grep -c "truncated" "$tmp/evshort.err")" -eq 1
 finish
