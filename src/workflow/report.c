@@ -149,6 +149,15 @@ static void escf(FILE *o, const char *fmt, ...)
     esc(o, buf);
 }
 
+/* After a read loop that stopped because csv_next returned -1 (out of memory): what the section
+ * shows stops at that line. Said in the page, not hidden (the CSV files are complete). */
+static void say_incomplete(FILE *o, const char *path, long line)
+{
+    fputs("<p class=\"bad\">Out of memory reading ", o);
+    esc(o, path);
+    fprintf(o, " at line %ld: this section is incomplete.</p>\n", line);
+}
+
 static void fmt_num(char *out, size_t n, double v)
 {
     if (!isfinite(v)) snprintf(out, n, "-");
@@ -380,28 +389,34 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Hashes of (key, stage) of an errors.csv, sorted; *n entries. */
-static uint64_t *error_hashes(const char *path, size_t *n)
+/* Hashes of (key, stage) of an errors.csv, sorted; *n entries. NULL when there is no such
+ * file, or (with *oom set) when memory ran out: then nothing can be called new. */
+static uint64_t *error_hashes(const char *path, size_t *n, int *oom)
 {
     *n = 0;
+    *oom = 0;
     csv_reader r;
     if (!csv_open(&r, path)) return NULL;
-    size_t cap = 256;
-    uint64_t *h = malloc(cap * sizeof *h);
+    size_t cap = 0;
+    uint64_t *h = NULL;
     int rc = csv_next(&r);
     int ck = csv_col(&r, "key"), cs = csv_col(&r, "stage");
-    while (h && rc > 0 && (rc = csv_next(&r)) > 0) {
+    while (rc > 0 && (rc = csv_next(&r)) > 0) {
         if (r.n == 1 && !r.fields[0][0]) continue;
-        if (*n == cap) {
-            uint64_t *g = realloc(h, 2 * cap * sizeof *h);
-            if (!g) break;
-            h = g;
-            cap *= 2;
+        if (ms_array_reserve(&h, &cap, *n + 1, sizeof *h, 256) != MS_SUCCESS) {
+            rc = -1;
+            break;
         }
         uint64_t x = ms_hash_bytes(field(&r, ck), strlen(field(&r, ck)));
         h[(*n)++] = ms_hash_update(x, field(&r, cs), strlen(field(&r, cs)));
     }
     csv_close(&r);
+    if (rc < 0) {
+        free(h);
+        *n = 0;
+        *oom = 1;
+        return NULL;
+    }
     if (h) qsort(h, *n, sizeof *h, cmp_u64);
     return h;
 }
@@ -595,11 +610,13 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
     char ep[REPORT_PATH_MAX];
     size_t n_prev_err = 0;
     uint64_t *prev_err;
+    int prev_oom = 0;
     if (h) {
         prev_err = history_error_hashes(h, &n_prev_err);
+        prev_oom = !prev_err;
     } else {
         snprintf(ep, sizeof ep, "%s/errors.csv", opt->previous_dir);
-        prev_err = error_hashes(ep, &n_prev_err);
+        prev_err = error_hashes(ep, &n_prev_err, &prev_oom);
     }
     fprintf(o, "<ul class=\"counts\"><li><b>%zu</b> new in the top %zu</li><li><b>%zu</b> left the "
                "top %zu</li><li><b>%zu</b> changed score</li>", n_new, k, n_left, k, n_changed);
@@ -609,7 +626,8 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
     size_t n_new_err = 0;
     char rows[ERROR_ROWS][700];
     size_t n_rows = 0;
-    if (csv_open(&r, ep)) {
+    long oom_line = 0;
+    if (!prev_oom && csv_open(&r, ep)) { /* without a previous errors file every error is new */
         int rc = csv_next(&r);
         int ck = csv_col(&r, "key"), cs = csv_col(&r, "stage"), cr = csv_col(&r, "reason");
         while (rc > 0 && (rc = csv_next(&r)) > 0) {
@@ -617,16 +635,22 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
             uint64_t x = ms_hash_bytes(field(&r, ck), strlen(field(&r, ck)));
             x = ms_hash_update(x, field(&r, cs), strlen(field(&r, cs)));
             if (prev_err && bsearch(&x, prev_err, n_prev_err, sizeof x, cmp_u64)) continue;
-            if (!prev_err && n_prev_err == 0) { /* no previous errors file: all are new */ }
             n_new_err++;
             if (n_rows < ERROR_ROWS)
                 snprintf(rows[n_rows++], sizeof rows[0], "%s\x1f%s\x1f%s", field(&r, ck),
                          field(&r, cs), field(&r, cr));
         }
+        if (rc < 0) oom_line = r.line;
         csv_close(&r);
     }
     free(prev_err);
-    fprintf(o, "<li><b>%zu</b> new errors</li></ul>\n", n_new_err);
+    if (prev_oom)
+        fputs("<li>new errors: not known (out of memory reading the previous run's errors)</li>"
+              "</ul>\n", o);
+    else
+        fprintf(o, "<li><b>%zu</b>%s new errors</li></ul>\n", n_new_err,
+                oom_line ? " or more" : "");
+    if (oom_line) say_incomplete(o, ep, oom_line);
     if (n_new) {
         fputs("<h3>New in the top-K</h3><table><tr><th>rank</th><th>formula</th><th>source</th>"
               "<th>score</th></tr>\n", o);
@@ -917,7 +941,10 @@ static void section_evaluation(FILE *o, const char *path)
             if (a) obs = a;
             if (b) pred = b;
             if (c) sig = c;
-            if (!a || !b || !c) break;
+            if (!a || !b || !c) {
+                rc = -1;
+                break;
+            }
         }
         if (n < EVAL_POINTS) obs[n] = y, pred[n] = yh, sig[n] = s;
         n++;
@@ -933,7 +960,9 @@ static void section_evaluation(FILE *o, const char *path)
                 if (fabs(y - yh) <= calib_z[k] * s) within[k]++;
         }
     }
+    long oom_line = rc < 0 ? r.line : 0;
     csv_close(&r);
+    if (oom_line) say_incomplete(o, path, oom_line);
     if (n == 0) {
         fputs("<p>evaluation.csv has no rows.</p></section>\n", o);
         free(obs), free(pred), free(sig);
@@ -1006,13 +1035,15 @@ static void section_errors(FILE *o, const char *path)
         }
         n++;
     }
+    long oom_line = rc < 0 ? r.line : 0;
     csv_close(&r);
-    if (n == 0) fputs("<p>No record failed.</p>\n", o);
+    if (n == 0 && !oom_line) fputs("<p>No record failed.</p>\n", o);
     else {
         fputs("</table>\n", o);
         if (n > ERROR_ROWS) fprintf(o, "<p class=\"dim\">The first %d of %llu are shown; errors.csv "
                                        "has them all.</p>\n", ERROR_ROWS, n);
     }
+    if (oom_line) say_incomplete(o, path, oom_line);
     fputs("</section>\n", o);
 }
 
