@@ -22,6 +22,7 @@
 #define MATSCREEN_DATASET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "matscreen/element.h"
 #include "matscreen/error.h"
@@ -61,7 +62,15 @@ typedef struct ms_dataset {
     char first_dropped[768]; /* "FILE:LINE (ID): reason" of the first dropped row, or "" */
     int classification;     /* 1 when y holds labels */
     char target_name[256];
+    uint64_t *elements;     /* n x 2 words: bit (z - 1) set when element z is in row i (its
+                               chemical system); see ms_dataset_has_element */
 } ms_dataset;
+
+/* 1 when row i of d holds element z (1..MS_MAX_Z). Not collective. */
+int ms_dataset_has_element(const ms_dataset *d, size_t i, int z);
+
+/* The chemical system (element set) of row i as a 64-bit id: equal sets, equal ids. */
+uint64_t ms_dataset_chemical_system(const ms_dataset *d, size_t i);
 
 /* Fills spec with the defaults above (formula column "formula", set "magpie", threshold NaN,
  * everything else 0 / NULL). Not collective. */

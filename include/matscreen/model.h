@@ -35,6 +35,11 @@
  *   learner's own state is the "state" field, parsed by the learner's load with a bounded reader
  *   that carries the file's format version (the state layout of a learner may change with it).
  *   Version history: 1 first release; 2 the forest state adds its noise floor (forest.h).
+ *   Optional fields added within version 2 (older matscreen skips them, older files lack them and
+ *   load with the defaults of ms_model): "labels" (tag 64: u32 layout 1, f64 y_max, f64 y_min,
+ *   u32 goal), "elements" (tag 65: u32 layout 1, u64 n, n bytes seen, n bytes required, n =
+ *   MS_MAX_Z + 1), "domain" (tag 66: domain.h). Each carries its own layout number, so a later
+ *   layout can be told from this one; a layout this build does not know is refused.
  *   Version-1 files still load (forests without a floor); a matscreen that knows only version 1
  *   refuses version 2 with the "newer" message below instead of predicting without the floor.
  *   Errors: "F: not a matscreen model", "F: truncated: ...", "F: checksum mismatch: file is
@@ -49,6 +54,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "matscreen/element.h"
 #include "matscreen/error.h"
 #include "matscreen/matrix.h"
 
@@ -158,6 +164,14 @@ const ms_model_type *ms_model_type_get(size_t i);
 
 #define MS_MODEL_MAX_METRICS 64
 
+/* Which end of a regression target is good, as train's --goal said. */
+typedef enum ms_model_goal {
+    MS_GOAL_UNKNOWN = 0, /* not said: the screen's --ascending decides */
+    MS_GOAL_MAX = 1,     /* larger is better (e.g. ionic conductivity) */
+    MS_GOAL_MIN = 2      /* smaller is better (e.g. energy above hull) */
+} ms_model_goal;
+
+
 typedef struct ms_model {
     const ms_model_type *type;
     void *state;                 /* the learner's, owned */
@@ -182,7 +196,22 @@ typedef struct ms_model {
     size_t n_metrics;            /* CV / OOB metrics stored with the model */
     char *metric_name[MS_MODEL_MAX_METRICS];
     double metric_value[MS_MODEL_MAX_METRICS];
+    /* Optional fields (files written before them load with the defaults in brackets). */
+    double y_max, y_min;         /* regression: largest / smallest training label, learner units
+                                    (log10 with --log10) [NaN: unknown, EI / PI need --best] */
+    int goal;                    /* ms_model_goal: which end of the target is good [unknown] */
+    int has_elements;            /* 1 when elem_seen / elem_required are known [0] */
+    unsigned char elem_seen[MS_MAX_Z + 1];     /* 1: element z occurs in a training row */
+    unsigned char elem_required[MS_MAX_Z + 1]; /* 1: the model requires z (model.h "requires") */
+    struct ms_domain *domain;    /* domain of applicability (domain.h) [NULL: none] */
 } ms_model;
+
+/* The best training label for a search that minimises (minimize = 1: y_min) or maximises (y_max);
+ * NaN when the model does not know (files from before y_best, classifiers). Not collective. */
+double ms_model_y_best(const ms_model *m, int minimize);
+
+/* Records the training labels' extremes (y_max, y_min) and the goal. Not collective. */
+void ms_model_set_labels(ms_model *m, const double *y, size_t n, ms_model_goal goal);
 
 /* How to train. */
 typedef struct ms_model_spec {
@@ -194,6 +223,11 @@ typedef struct ms_model_spec {
     double correlation_threshold;/* drop the later of two features with |r| > this (default 1:
                                     off, as no |r| exceeds 1) */
     int standardize;             /* default 1 */
+    /* What ms_train_fit records besides the fit (train.h); ms_model_fit ignores these. */
+    ms_model_goal goal;          /* --goal (default unknown) */
+    const unsigned char *requires; /* MS_MAX_Z + 1 flags of --requires (all zero: none); NULL:
+                                    the elements present in every training row (model.h) */
+    int domain;                  /* 1 (default): store the domain of applicability (domain.h) */
 } ms_model_spec;
 
 void ms_model_spec_default(ms_model_spec *spec);
@@ -211,6 +245,10 @@ ms_status ms_model_set_meta(ms_model *m, const char *target, int log10_target, d
 
 /* Adds (or replaces) a named metric stored in the file. */
 ms_status ms_model_add_metric(ms_model *m, const char *name, double value);
+
+/* Raw rows x (n x n_raw) as the learner sees them: kept columns, imputed, standardised, into a
+ * new matrix out (free with ms_matrix_free). Not collective. */
+ms_status ms_model_standardize(const ms_model *m, const ms_matrix *x, ms_matrix *out);
 
 /* Predicts raw rows x (n x n_raw). mean and sigma (may be NULL) have x->rows entries. */
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma);

@@ -76,6 +76,9 @@ typedef struct ms_run_info {
     uint64_t identity;               /* screen.h run identity (result cache) */
     unsigned long long filtered;     /* screened records dropped by the keep filter */
     unsigned long long cache_hits;   /* tasks answered by the result cache */
+    double best;                     /* EI / PI best label (NaN: not used) */
+    const char *best_source;         /* where best came from; NULL: not used */
+    const char *filters;             /* the record filter (record_filter.h describe); NULL: none */
 } ms_run_info;
 
 /* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume

@@ -27,9 +27,14 @@
  *     "gated" (EI times the classifier probability), "prob" (the classifier probability), or a
  *     plain quantity of pipeline.h (li_fraction, ...). EI / PI / MU are multiplied by the
  *     classifier probability when both models are given (constrained EI). EI / PI need the best
- *     label so far: cfg->best when finite, else the model metric "y_best" when the surrogate file
- *     has one, else the run is refused (MS_ERR_USAGE). ms_result.acquisition is the acquisition
+ *     label so far: cfg->best when finite, else the surrogate's best training label (model.h
+ *     y_best: its smallest with ascending, else its largest), else the run is refused
+ *     (MS_ERR_USAGE: a model file from before y_best). The summary and the manifest say which. ms_result.acquisition is the acquisition
  *     value; ms_result.score the ranking value (negated with ascending for plain quantities).
+ *   - Filters (rank 0, record_filter.h): cfg->filter plus, unless cfg->ignore_model_requirements,
+ *     the elements the models require (model.h elem_required: an OBELiX conductivity model
+ *     requires Li). Screened records that fail it are counted in ms_screen_summary.filtered (and
+ *     the manifest) and not written; the description of the filter is in the summary.
  *   - De-duplication (rank 0, results.h): records with the same fingerprint key (reduced formula
  *     of the primitive cell, space group, orbit multiset) and primitive volumes per site within
  *     3% of the group's first are one candidate. The workers send only the key and the volume,
@@ -63,6 +68,7 @@
 #include "matscreen/error.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/reader.h"
+#include "matscreen/record_filter.h"
 #include "matscreen/source.h"
 #include "matscreen/validate.h"
 
@@ -107,6 +113,9 @@ typedef struct ms_screen_config {
     int (*keep)(const ms_result *r, void *user); /* rank 0, screened records only: 0 drops the
                                                     record before collection; NULL keeps all */
     void *keep_user;
+    const ms_record_filter *filter; /* rank 0, screened records, before keep: NULL none
+                                       (borrowed; record_filter.h) */
+    int ignore_model_requirements; /* 1: do not add the models' required elements to the filter */
     ms_validate_options validate;  /* severities, thresholds, expect_li (elements set by the run) */
     int resume;                    /* continue DIR/journal */
     const ms_result_cache *cache;  /* NULL: none */
@@ -127,6 +136,9 @@ typedef struct ms_screen_summary {
     uint64_t identity;             /* the run identity given to the cache */
     int resumed_finished;          /* 1: --resume of a finished run (outputs written again) */
     double seconds;                /* wall time */
+    double best;                   /* best label EI / PI used (NaN: none) */
+    const char *best_source;       /* "--best" or which model label it is (static); NULL: none */
+    char filters[512];             /* the record filter applied (record_filter.h describe), "" none */
 } ms_screen_summary;
 
 /* Defaults: no inputs, top_k 20, seed 0, no models, rank_by NULL, best NaN, xi 0, kappa 2,

@@ -16,6 +16,12 @@
  *     (classification) or "oob_mae", "oob_r2" (regression), and with MS_TRAIN_OOB_ALL also
  *     "oob_accuracy" / "oob_sigma_scale"; cross-validation adds "cv<K>_<score>" (the means of
  *     ms_cv_score, cv.h).
+ *   - What the model knows, recorded by ms_train_fit (model.h, domain.h): the labels' extremes
+ *     (y_best) and spec->goal; the elements seen in training; the elements it requires
+ *     (spec->requires, else those present in at least MS_TRAIN_REQUIRE_FRACTION of the rows: 95%,
+ *     not 100%, because a few OBELiX CIFs read without their Li sites, docs/models.md); and, with
+ *     spec->domain, the domain of applicability over the standardised training rows grouped by
+ *     chemical system.
  */
 #ifndef MATSCREEN_TRAIN_H
 #define MATSCREEN_TRAIN_H
@@ -27,6 +33,8 @@
 #include "matscreen/dataset.h"
 #include "matscreen/error.h"
 #include "matscreen/model.h"
+
+#define MS_TRAIN_REQUIRE_FRACTION 0.95
 
 /* Flags of ms_train_fit. */
 enum {

@@ -27,6 +27,7 @@
 #include "matscreen/element.h"
 #include "matscreen/error.h"
 #include "matscreen/reader.h"
+#include "matscreen/record_filter.h"
 #include "matscreen/structure.h"
 
 #define MS_WORKFLOW_MAX_BYTES (1024 * 1024) /* largest workflow file accepted: 1 MiB */
@@ -65,14 +66,7 @@ typedef struct ms_workflow_source {
     int line;                        /* line of the <source> element */
 } ms_workflow_source;
 
-typedef struct ms_workflow_range {
-    char quantity[64];   /* a ranking quantity (ms_rank_by_from_name) */
-    int rank_by;         /* its ms_rank_by value */
-    double min, max;     /* -inf / +inf when not given */
-} ms_workflow_range;
-
 #define MS_WORKFLOW_MAX_SOURCES 256
-#define MS_WORKFLOW_MAX_RANGES 64
 #define MS_WORKFLOW_MAX_MODELS 16
 
 typedef struct ms_workflow_training {
@@ -114,13 +108,9 @@ typedef struct ms_workflow {
     size_t n_sources;
     ms_workflow_source sources[MS_WORKFLOW_MAX_SOURCES];
 
-    /* filters: applied to screened candidates before ranking */
-    unsigned char require[MS_MAX_Z + 1]; /* require[z] = 1: candidates must contain element z */
-    unsigned char exclude[MS_MAX_Z + 1]; /* exclude[z] = 1: candidates must not contain z */
-    double max_atoms;                    /* occupancy-weighted atoms per cell; +inf when unset */
-    int reject_warnings;                 /* validity-severity "warning": drop records with warnings */
-    size_t n_ranges;
-    ms_workflow_range ranges[MS_WORKFLOW_MAX_RANGES];
+    /* <filters>: applied to screened candidates before ranking (record_filter.h, the same code
+     * as the screen's --require-elements etc.); validity-severity "warning" is reject_warnings */
+    ms_record_filter filter;
 
     char descriptor_set[64];           /* descriptor set name ("default" when not given) */
 
@@ -152,10 +142,8 @@ ms_status ms_workflow_load(const char *path, const char *schema_path, ms_workflo
 /* Frees w; NULL is a no-op. */
 void ms_workflow_free(ms_workflow *w);
 
-/* 1 when a screened candidate described by (reduced formula, occupancy-weighted atoms per cell,
- * result flags, quantity values by ms_rank_by) passes the workflow's filters. values has
- * MS_RANK_COUNT entries (ms_result_quantity of each). A formula that cannot be parsed fails the
- * element filters only when some are set. Not collective. */
+/* 1 when a screened candidate passes the workflow's filters: ms_record_filter_accepts of
+ * w->filter (record_filter.h); 1 when w is NULL. Not collective. */
 int ms_workflow_accepts(const ms_workflow *w, const char *formula, double n_atoms, unsigned flags,
                         const double *values);
 

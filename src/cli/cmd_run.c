@@ -4,8 +4,8 @@
  * MPI as in cmd_screen.c: MPI_Init here, a singleton without mpirun. Only rank 0 reads the XML
  * (STYLE.md item 12); it broadcasts whether the run goes ahead and then the loaded workflow
  * (ms_workflow is plain data), so every rank runs the same collective stages: train / evaluate
- * (src/workflow/stages.c) and the screen (ms_screen_run, screen.h). Filters are the screen's keep
- * callback on rank 0. Rank 0 alone opens the state store of nightly runs (state.h) and gives it
+ * (src/workflow/stages.c) and the screen (ms_screen_run, screen.h). Filters are the screen's
+ * record filter (record_filter.h, the same as screen --require-elements etc.). Rank 0 alone opens the state store of nightly runs (state.h) and gives it
  * to the screen as its result cache; after the screen it marks removed inputs, records the top-K
  * and errors, and writes the report with "what changed" from the store.
  */
@@ -110,14 +110,6 @@ static int parse_args(int argc, char **argv, run_args *a, int rank)
     return bad ? 2 : 0;
 }
 
-/* The filter of the workflow as the screen's keep callback (rank 0). */
-static int keep(const ms_result *r, void *user)
-{
-    const ms_workflow *w = user;
-    double values[MS_RANK_COUNT];
-    for (int i = 0; i < MS_RANK_COUNT; i++) values[i] = ms_result_quantity(r, (ms_rank_by)i);
-    return ms_workflow_accepts(w, r->formula, r->n_atoms, r->flags, values);
-}
 
 static int mkdir_p(const char *dir)
 {
@@ -150,31 +142,6 @@ static int keep_previous(const char *dir)
     return 1;
 }
 
-static void describe_filters(const ms_workflow *w, char *out, size_t n)
-{
-    size_t k = 0;
-    out[0] = 0;
-#define ADD(...) (k < n ? (k += (size_t)snprintf(out + k, n - k, __VA_ARGS__)) : 0)
-    int first = 1;
-    for (int z = 1; z <= MS_MAX_Z; z++)
-        if (w->require[z]) ADD("%s%s", first ? "requires " : " ", ms_element_symbol(z)), first = 0;
-    if (!first) ADD("; ");
-    first = 1;
-    for (int z = 1; z <= MS_MAX_Z; z++)
-        if (w->exclude[z]) ADD("%s%s", first ? "excludes " : " ", ms_element_symbol(z)), first = 0;
-    if (!first) ADD("; ");
-    if (isfinite(w->max_atoms)) ADD("at most %.10g atoms per cell; ", w->max_atoms);
-    if (w->reject_warnings) ADD("records with reader warnings removed; ");
-    for (size_t i = 0; i < w->n_ranges; i++) {
-        const ms_workflow_range *r = &w->ranges[i];
-        if (isfinite(r->min) && isfinite(r->max))
-            ADD("%.10g <= %s <= %.10g; ", r->min, r->quantity, r->max);
-        else if (isfinite(r->min)) ADD("%s >= %.10g; ", r->quantity, r->min);
-        else ADD("%s <= %.10g; ", r->quantity, r->max);
-    }
-#undef ADD
-    if (k >= 2 && k < n && out[k - 2] == ';') out[k - 2] = 0;
-}
 
 /* Writes DIR/incremental.json: what the state store reused and recomputed. */
 static void write_incremental(const char *dir, const ms_state_counts *k, int64_t run,
@@ -228,8 +195,7 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
         cfg.model_paths[cfg.n_models++] = model_files[i];
     cfg.rank_by = engine_rank_by(w, cfg.n_models);
     cfg.ascending = w->ascending;
-    cfg.keep = keep;
-    cfg.keep_user = (void *)w;
+    cfg.filter = &w->filter;
     cfg.resume = a->resume;
     cfg.argc = argc;
     cfg.argv = argv;
@@ -285,7 +251,7 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
         return 2;
     }
     char filters[1024], prev[MS_WORKFLOW_PATH_MAX + 16];
-    describe_filters(w, filters, sizeof filters);
+    ms_record_filter_describe(&w->filter, filters, sizeof filters);
     snprintf(prev, sizeof prev, "%s/previous", dir);
     ms_report_options ro = {w->name, w->file, 1, w->hash, sum.filtered,
                             filters[0] ? filters : NULL, had_previous ? prev : NULL, NULL, hist};

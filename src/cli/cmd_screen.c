@@ -9,6 +9,7 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,11 +49,22 @@ static void screen_usage(FILE *out)
             "                      li_fraction (default without models), density, volume,\n"
             "                      volume_per_atom, n_sites, n_atoms. EI, PI, MU are multiplied by\n"
             "                      the classifier probability when both models are given\n"
-            "      --best Y        best label so far for ei / pi / gated (surrogate target units)\n"
+            "      --best Y        best label so far for ei / pi / gated (surrogate target units;\n"
+            "                      default: the surrogate's best training label, y_best)\n"
             "      --xi X          EI / PI margin (default 0);  --kappa K: UCB weight (default 2)\n"
             "  -a, --ascending     smaller values rank first (acquisitions: minimise the target)\n"
             "      --set NAME      descriptor set (default: the models' set; none without models)\n"
             "      --expect-li     a structure without Li fails validation\n"
+            "      --require-elements LIST  keep records holding every element of LIST (Li,S)\n"
+            "      --exclude-elements LIST  drop records holding any element of LIST (Pb,Hg)\n"
+            "      --max-atoms N   drop records with more than N atoms per cell\n"
+            "      --range NAME:MIN:MAX  keep records with MIN <= NAME <= MAX (an end may be\n"
+            "                      empty); NAME: li_fraction density volume volume_per_atom\n"
+            "                      n_sites n_atoms. Repeatable, as the two lists\n"
+            "      --ignore-model-requirements  do not apply the elements a model requires\n"
+            "                      (matscreen model info: \"requires elements\"; an OBELiX\n"
+            "                      conductivity model requires Li). Filtered records are\n"
+            "                      counted in the summary and the manifest\n"
             "  -s, --seed N        seed of every random stream (default 0), written to the manifest\n"
             "  -f, --format F      read every file as F instead of detecting it\n"
             "  -R, --resume        continue the run recorded in DIR/journal (a new run if none)\n"
@@ -65,6 +77,7 @@ static void screen_usage(FILE *out)
 typedef struct {
     ms_screen_input *inputs;
     ms_screen_config cfg;
+    ms_record_filter filter;
     int quiet, help;
 } screen_args;
 
@@ -73,6 +86,20 @@ static int parse_double(const char *s, double *out)
     char *end;
     *out = strtod(s, &end);
     return *s && !*end;
+}
+
+/* --require-elements, --exclude-elements (element lists) and --range (NAME:MIN:MAX). */
+static ms_status parse_filter(int c, const char *arg, ms_record_filter *f)
+{
+    ms_status st = c == 'G' ? ms_record_filter_parse_range(f, arg)
+                            : ms_record_filter_parse_elements(arg, c == 'E' ? f->require : f->exclude);
+    if (st != MS_SUCCESS && c != 'G')
+        ms_error_prefix("--%s '%s'", c == 'E' ? "require-elements" : "exclude-elements", arg);
+    for (int z = 1; st == MS_SUCCESS && z <= MS_MAX_Z; z++)
+        if (f->require[z] && f->exclude[z])
+            st = ms_error_set(MS_ERR_USAGE, "%s is both required and excluded; no record can pass",
+                              ms_element_symbol(z));
+    return st;
 }
 
 /* Returns 0 when the arguments are usable, 2 on usage errors (message printed by rank 0). */
@@ -87,9 +114,15 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         {"resume", no_argument, NULL, 'R'},        {"set", required_argument, NULL, 'S'},
         {"best", required_argument, NULL, 'B'},    {"xi", required_argument, NULL, 'X'},
         {"kappa", required_argument, NULL, 'K'},   {"expect-li", no_argument, NULL, 'L'},
+        {"require-elements", required_argument, NULL, 'E'},
+        {"exclude-elements", required_argument, NULL, 'x'},
+        {"max-atoms", required_argument, NULL, 'A'},
+        {"range", required_argument, NULL, 'G'},
+        {"ignore-model-requirements", no_argument, NULL, 'I'},
         {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     ms_screen_config_default(&a->cfg);
+    ms_record_filter_init(&a->filter);
     a->cfg.argc = argc;
     a->cfg.argv = argv;
     a->inputs = calloc((size_t)argc + 1, sizeof *a->inputs);
@@ -137,6 +170,24 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         case 'X': if (!parse_double(optarg, &a->cfg.xi)) bad = 1; break;
         case 'K': if (!parse_double(optarg, &a->cfg.kappa)) bad = 1; break;
         case 'L': a->cfg.validate.expect_li = 1; break;
+        case 'E':
+        case 'x':
+        case 'G':
+            if (parse_filter(c, optarg, &a->filter) != MS_SUCCESS) {
+                if (rank == 0) fprintf(stderr, "matscreen screen: %s\n", ms_error_message());
+                bad = 1;
+            }
+            break;
+        case 'A':
+            if (!parse_double(optarg, &a->filter.max_atoms) || !(a->filter.max_atoms >= 1) ||
+                !isfinite(a->filter.max_atoms)) {
+                if (rank == 0)
+                    fprintf(stderr, "matscreen screen: --max-atoms '%s': give a finite number of "
+                                    "atoms per cell, at least 1\n", optarg);
+                bad = 1;
+            }
+            break;
+        case 'I': a->cfg.ignore_model_requirements = 1; break;
         case 'q': a->quiet = 1; break;
         case 'R': a->cfg.resume = 1; break;
         case 'h': a->help = 1; return 0;
@@ -144,6 +195,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         }
     }
     for (; optind < argc; optind++) a->inputs[n++].spec = argv[optind];
+    a->cfg.filter = &a->filter;
     a->cfg.inputs = a->inputs;
     a->cfg.n_inputs = n;
     a->cfg.progress = !a->quiet;
@@ -178,6 +230,12 @@ int ms_cmd_screen(int argc, char **argv)
                             "in %s\n",
                     sum.records, sum.failed, sum.quarantined, sum.filtered, sum.cache_hits, size,
                     size > 1 ? "s" : "", sum.seconds, a.cfg.out_dir);
+            if (sum.filters[0])
+                fprintf(stderr, "matscreen screen: %llu records filtered out: %s\n", sum.filtered,
+                        sum.filters);
+            if (sum.best_source)
+                fprintf(stderr, "matscreen screen: %s best label so far %.6g, from %s\n",
+                        a.cfg.rank_by ? a.cfg.rank_by : "ei", sum.best, sum.best_source);
         }
         code = st == MS_SUCCESS ? 0 : 2;
     }

@@ -14,6 +14,7 @@
 #include "model_args.h"
 #include "matscreen/dataset.h"
 #include "matscreen/model.h"
+#include "matscreen/record_filter.h"
 #include "matscreen/train.h"
 
 static void train_usage(FILE *out)
@@ -36,6 +37,10 @@ static void train_usage(FILE *out)
             "                          noise_floor=1 (0 off, 2 by likelihood); logistic C=1;\n"
             "                          naive_bayes var_smoothing=1e-9\n"
             "      --cv K              also cross-validate (K folds) and store the scores\n"
+            "      --goal max|min      which end of the target is good: stored with the best\n"
+            "                          training label (y_best), the screen's EI / PI default\n"
+            "      --requires LIST|none  elements every candidate must hold (the screen applies\n"
+            "                          it); default: those in >= 95%% of the training rows\n"
             "  -s, --seed S            seed (default 0), stored in the model\n"
             "      --max-rows N        use only the first N rows\n"
             "  -h, --help              this text\n");
@@ -49,6 +54,15 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
     spec.task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
     spec.options = a->opt;
     spec.seed = a->seed;
+    spec.goal = (ms_model_goal)a->goal;
+    unsigned char req[MS_MAX_Z + 1] = {0};
+    if (a->requires && strcmp(a->requires, "none") != 0 &&
+        ms_record_filter_parse_elements(a->requires, req) != MS_SUCCESS) {
+        if (rank == 0) fprintf(stderr, "matscreen train: --requires '%s': %s\n", a->requires,
+                               ms_error_message());
+        return 2;
+    }
+    if (a->requires) spec.requires = req;
     ms_model *m = NULL;
     double t0 = MPI_Wtime();
     ms_status st = ms_train_fit(&spec, d, a->log10, a->threshold, MS_TRAIN_OOB_ALL,

@@ -30,6 +30,7 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
         {"task", required_argument, 0, 'a'}, {"seed", required_argument, 0, 's'},
         {"class-threshold", required_argument, 0, 'C'}, {"importance", required_argument, 0, 'P'},
         {"predictions", required_argument, 0, 'O'}, {"max-rows", required_argument, 0, 'N'},
+        {"goal", required_argument, 0, 'G'}, {"requires", required_argument, 0, 'Q'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
@@ -74,6 +75,25 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
         case 'P': a->importance = atoi(optarg); break;
         case 'O': a->predictions = optarg; break;
         case 'N': a->max_rows = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'G':
+        case 'Q':
+            if (!train) {
+                if (rank == 0)
+                    fprintf(stderr, "matscreen %s: --%s is an option of train\n", command,
+                            c == 'G' ? "goal" : "requires");
+                return 2;
+            }
+            if (c == 'Q') {
+                a->requires = optarg;
+            } else if (strcmp(optarg, "max") == 0 || strcmp(optarg, "min") == 0) {
+                a->goal = optarg[1] == 'a' ? MS_GOAL_MAX : MS_GOAL_MIN;
+            } else {
+                if (rank == 0)
+                    fprintf(stderr, "matscreen train: --goal '%s': give max (larger targets are "
+                                    "better) or min\n", optarg);
+                return 2;
+            }
+            break;
         case 'h': a->help = 1; return 0;
         default: return 2;
         }

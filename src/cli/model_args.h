@@ -18,6 +18,8 @@ typedef struct ms_model_args {
     const char *predictions; /* --predictions FILE */
     const char *kind, *matbench, *labels, *input, *formula_col, *id_col, *target, *set;
     const char *folds, *task;
+    const char *requires;    /* train --requires LIST|none (NULL: automatic) */
+    int goal;                /* train --goal: ms_model_goal */
     int log10, help, repeats, importance;
     size_t cv, max_rows;
     double threshold, class_threshold;

@@ -12,6 +12,7 @@
 
 #include "matscreen/array.h"
 #include "matscreen/composition.h"
+#include "matscreen/hash.h"
 #include "matscreen/csv.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/featurize.h"
@@ -34,7 +35,20 @@ void ms_dataset_free(ms_dataset *d)
     free(d->feature_names);
     free(d->y);
     free(d->target);
+    free(d->elements);
     memset(d, 0, sizeof *d);
+}
+
+int ms_dataset_has_element(const ms_dataset *d, size_t i, int z)
+{
+    if (!d->elements || i >= d->n || z < 1 || z > MS_MAX_Z) return 0;
+    return (int)((d->elements[2 * i + (size_t)(z - 1) / 64] >> ((z - 1) % 64)) & 1);
+}
+
+uint64_t ms_dataset_chemical_system(const ms_dataset *d, size_t i)
+{
+    if (!d->elements || i >= d->n) return 0;
+    return ms_hash_update(MS_HASH_INIT, d->elements + 2 * i, 2 * sizeof *d->elements);
 }
 
 /* A row before featurisation. */
@@ -181,6 +195,7 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
 }
 
 typedef struct first_structure {
+    ms_composition *comp; /* the structure's composition (its chemical system) */
     ms_structure_featurizer *sf;
     ms_featurizer *fz; /* composition-only sets: featurise the structure's composition */
     double *row;
@@ -195,13 +210,11 @@ static int on_structure(const ms_structure *s, ms_status status, const char *mes
     if (fs->done) return 1;
     fs->done = 1;
     fs->st = status;
+    if (status == MS_SUCCESS) ms_structure_composition(s, fs->comp);
     if (status == MS_SUCCESS && fs->sf)
         fs->st = ms_structure_featurizer_compute(fs->sf, s, fs->row, NULL);
-    if (status == MS_SUCCESS && fs->fz) {
-        ms_composition c;
-        ms_structure_composition(s, &c);
-        fs->st = ms_featurizer_compute_composition(fs->fz, &c, fs->row, NULL);
-    }
+    if (status == MS_SUCCESS && fs->fz)
+        fs->st = ms_featurizer_compute_composition(fs->fz, fs->comp, fs->row, NULL);
     return 1;
 }
 
@@ -254,7 +267,8 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         d->y = malloc((rows.n + 1) * sizeof *d->y);
         d->target = malloc((rows.n + 1) * sizeof *d->target);
         d->ids = calloc(rows.n + 1, sizeof *d->ids);
-        if (!d->y || !d->target || !d->ids) st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
+        d->elements = calloc(2 * (rows.n + 1), sizeof *d->elements);
+        if (!d->y || !d->target || !d->ids || !d->elements) st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
     }
     d->classification = !isnan(spec->threshold);
     for (size_t i = 0; st == MS_SUCCESS && i < rows.n; i++) {
@@ -269,12 +283,13 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         if (d->classification) y = (spec->log10_target ? y >= log10(spec->threshold) : t >= spec->threshold) ? 1 : 0;
         double *row = d->x.data + d->n * p;
         ms_status rs;
+        ms_composition c;
+        ms_composition_clear(&c);
         if (spec->source == MS_DATASET_STRUCTURE_CSV) {
-            first_structure fs = {sf, sf ? NULL : fz, row, 0, MS_ERR_NO_STRUCTURE};
+            first_structure fs = {&c, sf, sf ? NULL : fz, row, 0, MS_ERR_NO_STRUCTURE};
             rs = ms_read_file(r->what, MS_FORMAT_AUTO, NULL, on_structure, &fs);
             if (rs == MS_SUCCESS) rs = fs.st;
         } else {
-            ms_composition c;
             rs = ms_composition_parse(r->what, &c);
             if (rs == MS_SUCCESS) rs = ms_featurizer_compute_composition(fz, &c, row, NULL);
         }
@@ -282,6 +297,9 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
             note_drop(d, spec, r, ms_error_message());
             continue;
         }
+        for (int z = 1; z <= MS_MAX_Z; z++)
+            if (c.amount[z] > MS_COMPOSITION_TOL)
+                d->elements[2 * d->n + (size_t)(z - 1) / 64] |= 1ULL << ((z - 1) % 64);
         d->y[d->n] = y;
         d->target[d->n] = t;
         d->ids[d->n] = r->id;
@@ -309,10 +327,10 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
 /* ---- packing (for broadcasting a data set that rank 0 loaded) --------------------------------
  * Layout: u64 magic, n, n_features, n_dropped, classification, set_version; the fixed strings
  * set_name, set_signature, first_dropped, target_name; x (n * n_features doubles), y, target
- * (n doubles each); then n ids and n_features names, each u64 length + bytes. Same machine
+ * (n doubles each), elements (2n u64); then n ids and n_features names, each u64 length + bytes. Same machine
  * representation on every rank (one cluster, one build). */
 
-#define PACK_MAGIC 0x4d53445331ULL /* "MSDS1" */
+#define PACK_MAGIC 0x4d53445332ULL /* "MSDS2": 2 adds the element sets after target */
 
 typedef struct packer {
     unsigned char *p; /* NULL: only count */
@@ -344,6 +362,7 @@ static void pack_into(const ms_dataset *d, packer *k)
     put(k, d->x.data, d->n * d->n_features * sizeof *d->x.data);
     put(k, d->y, d->n * sizeof *d->y);
     put(k, d->target, d->n * sizeof *d->target);
+    put(k, d->elements, 2 * d->n * sizeof *d->elements);
     for (size_t i = 0; i < d->n; i++) put_string(k, d->ids[i]);
     for (size_t j = 0; j < d->n_features; j++) put_string(k, d->feature_names[j]);
 }
@@ -414,13 +433,15 @@ ms_status ms_dataset_unpack(const void *buf, size_t n, ms_dataset *d)
         d->y = malloc((rows + 1) * sizeof *d->y);
         d->target = malloc((rows + 1) * sizeof *d->target);
         d->ids = calloc(rows + 1, sizeof *d->ids);
+        d->elements = calloc(2 * (rows + 1), sizeof *d->elements);
         d->feature_names = calloc(p + 1, sizeof *d->feature_names);
-        if (!d->y || !d->target || !d->ids || !d->feature_names)
+        if (!d->y || !d->target || !d->ids || !d->elements || !d->feature_names)
             st = ms_error_set(MS_ERR_NOMEM, "unpacking a data set of %zu rows", rows);
     }
     if (st == MS_SUCCESS && (!get(&u, d->x.data, rows * p * sizeof *d->x.data) ||
                              !get(&u, d->y, rows * sizeof *d->y) ||
-                             !get(&u, d->target, rows * sizeof *d->target)))
+                             !get(&u, d->target, rows * sizeof *d->target) ||
+                             !get(&u, d->elements, 2 * rows * sizeof *d->elements)))
         st = ms_error_set(MS_ERR_INVALID, "packed data set: truncated values");
     for (size_t i = 0; st == MS_SUCCESS && i < rows; i++)
         if (!(d->ids[i] = get_string(&u)))

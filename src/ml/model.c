@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "matscreen/descriptor.h"
+#include "matscreen/domain.h"
 #include "matscreen/file_read.h"
 #include "matscreen/filters.h"
 #include "matscreen/hash.h"
@@ -267,6 +268,7 @@ void ms_model_spec_default(ms_model_spec *spec)
     spec->variance_threshold = 0;
     spec->correlation_threshold = 1;
     spec->standardize = 1;
+    spec->domain = 1;
 }
 
 static char *dup_str(const char *s)
@@ -294,7 +296,25 @@ void ms_model_free(ms_model *m)
     free(m->scale);
     free(m->created);
     for (size_t k = 0; k < m->n_metrics; k++) free(m->metric_name[k]);
+    ms_domain_free(m->domain);
     free(m);
+}
+
+double ms_model_y_best(const ms_model *m, int minimize)
+{
+    if (!m || m->task != MS_MODEL_REGRESSION) return NAN;
+    return minimize ? m->y_min : m->y_max;
+}
+
+void ms_model_set_labels(ms_model *m, const double *y, size_t n, ms_model_goal goal)
+{
+    m->y_max = m->y_min = NAN;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(y[i])) continue;
+        if (!(y[i] <= m->y_max)) m->y_max = y[i];
+        if (!(y[i] >= m->y_min)) m->y_min = y[i];
+    }
+    m->goal = (int)goal;
 }
 
 static ms_status model_alloc_features(ms_model *m, size_t n_raw)
@@ -350,6 +370,7 @@ ms_status ms_model_fit(const ms_model_spec *spec, const ms_matrix *x, const doub
     m->task = spec->task;
     m->seed = spec->seed;
     m->threshold = NAN;
+    m->y_max = m->y_min = NAN;
     m->n_train = x->rows;
     ms_matrix imp = {0}, kept = {0};
     double *med_all = NULL;
@@ -462,6 +483,11 @@ ms_status ms_model_add_metric(ms_model *m, const char *name, double value)
     return MS_SUCCESS;
 }
 
+ms_status ms_model_standardize(const ms_model *m, const ms_matrix *x, ms_matrix *out)
+{
+    return prepare(m, x, out);
+}
+
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma)
 {
     ms_matrix k = {0};
@@ -476,7 +502,9 @@ ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, 
 enum {
     TAG_KIND = 1, TAG_TASK, TAG_SEED, TAG_TARGET, TAG_LOG10, TAG_THRESHOLD, TAG_SET,
     TAG_SET_VERSION, TAG_SIGNATURE, TAG_FEATURES, TAG_KEEP, TAG_MEDIAN, TAG_CENTER, TAG_SCALE,
-    TAG_HASH, TAG_NTRAIN, TAG_CREATED, TAG_METRICS, TAG_STATE
+    TAG_HASH, TAG_NTRAIN, TAG_CREATED, TAG_METRICS, TAG_STATE,
+    /* optional fields (model.h); numbered apart so that other additions do not collide */
+    TAG_LABELS = 64, TAG_ELEMENTS = 65, TAG_DOMAIN = 66
 };
 
 #define MAX_FEATURES 1000000
@@ -559,6 +587,27 @@ ms_status ms_model_save_buffer(const ms_model *m, ms_model_writer *w)
         ms_model_put_f64(&p, m->metric_value[k]);
     }
     field_end(&p, at);
+    if (!isnan(m->y_max) || !isnan(m->y_min)) {
+        at = field_begin(&p, TAG_LABELS);
+        ms_model_put_u32(&p, 1);
+        ms_model_put_f64(&p, m->y_max);
+        ms_model_put_f64(&p, m->y_min);
+        ms_model_put_u32(&p, (uint32_t)m->goal);
+        field_end(&p, at);
+    }
+    if (m->has_elements) {
+        at = field_begin(&p, TAG_ELEMENTS);
+        ms_model_put_u32(&p, 1);
+        ms_model_put_u64(&p, MS_MAX_Z + 1);
+        ms_model_put_bytes(&p, m->elem_seen, MS_MAX_Z + 1);
+        ms_model_put_bytes(&p, m->elem_required, MS_MAX_Z + 1);
+        field_end(&p, at);
+    }
+    if (m->domain) {
+        at = field_begin(&p, TAG_DOMAIN);
+        ms_domain_save(m->domain, &p);
+        field_end(&p, at);
+    }
     at = field_begin(&p, TAG_STATE);
     ms_status st = p.status == MS_SUCCESS ? m->type->save(m->state, &p) : p.status;
     field_end(&p, at);
@@ -591,6 +640,40 @@ ms_status ms_model_save(const ms_model *m, const char *path)
     }
     free(w.data);
     return st;
+}
+
+static ms_status parse_labels(ms_model_reader *f, ms_model *m)
+{
+    uint32_t layout, goal;
+    MS_CALL(ms_model_get_u32(f, &layout));
+    MS_CHECK(layout == 1, MS_ERR_UNSUPPORTED,
+             "label field layout %u is newer than this matscreen (1)", layout);
+    MS_CALL(ms_model_get_f64(f, &m->y_max));
+    MS_CALL(ms_model_get_f64(f, &m->y_min));
+    MS_CALL(ms_model_get_u32(f, &goal));
+    MS_CHECK(goal <= MS_GOAL_MIN, MS_ERR_PARSE, "bad model: goal %u", goal);
+    m->goal = (int)goal;
+    return MS_SUCCESS;
+}
+
+static ms_status parse_elements(ms_model_reader *f, ms_model *m)
+{
+    uint32_t layout;
+    uint64_t n;
+    MS_CALL(ms_model_get_u32(f, &layout));
+    MS_CHECK(layout == 1, MS_ERR_UNSUPPORTED,
+             "element field layout %u is newer than this matscreen (1)", layout);
+    MS_CALL(ms_model_get_u64(f, &n));
+    MS_CHECK(n == MS_MAX_Z + 1, MS_ERR_PARSE, "bad model: %llu element flags, expected %d",
+             (unsigned long long)n, MS_MAX_Z + 1);
+    MS_CALL(need(f, 2 * (size_t)n, "element flags"));
+    for (size_t z = 0; z <= MS_MAX_Z; z++) {
+        m->elem_seen[z] = f->data[f->pos + z] != 0;
+        m->elem_required[z] = f->data[f->pos + n + z] != 0;
+    }
+    f->pos += 2 * (size_t)n;
+    m->has_elements = 1;
+    return MS_SUCCESS;
 }
 
 static ms_status parse_payload(ms_model_reader *r, ms_model *m)
@@ -696,6 +779,12 @@ static ms_status parse_payload(ms_model_reader *r, ms_model *m)
             }
             break;
         }
+        case TAG_LABELS: MS_CALL(parse_labels(&f, m)); break;
+        case TAG_ELEMENTS: MS_CALL(parse_elements(&f, m)); break;
+        case TAG_DOMAIN:
+            MS_CHECK(!m->domain && m->center, MS_ERR_PARSE, "bad model: domain field out of place");
+            MS_CALL(ms_domain_load(&f, m->n_kept, &m->domain));
+            break;
         case TAG_STATE:
             state_pos = (size_t)(f.data - r->data);
             state_len = f.len;
@@ -768,6 +857,7 @@ ms_status ms_model_load_buffer(const unsigned char *data, size_t len, const char
     ms_model *m = calloc(1, sizeof *m);
     MS_CHECK(m, MS_ERR_NOMEM, "model: out of memory");
     m->threshold = NAN;
+    m->y_max = m->y_min = NAN;
     ms_model_reader p = {data + 32, (size_t)plen, 0, version};
     ms_status st = parse_payload(&p, m);
     if (st != MS_SUCCESS) {
@@ -808,6 +898,26 @@ void ms_model_describe(const ms_model *m, FILE *out)
     fprintf(out, "features: %zu (%zu kept after filters)\n", m->n_raw, m->n_kept);
     fprintf(out, "training rows: %zu\ntraining data hash: %s\nseed: %llu\ncreated: %s\n",
             m->n_train, h, (unsigned long long)m->seed, m->created);
+    if (!isnan(m->y_max)) {
+        static const char *const goals[] = {"not stated: the screen's --ascending decides",
+                                            "larger is better", "smaller is better"};
+        fprintf(out, "best training label (y_best): %.6g largest, %.6g smallest%s; goal: %s\n",
+                m->y_max, m->y_min, m->log10_target ? " (log10)" : "", goals[m->goal]);
+    } else if (m->task == MS_MODEL_REGRESSION) {
+        fprintf(out, "best training label (y_best): not stored (a model from before y_best); "
+                     "ei / pi need --best\n");
+    }
+    if (m->has_elements) {
+        fprintf(out, "requires elements:");
+        int any = 0;
+        for (int z = 1; z <= MS_MAX_Z; z++)
+            if (m->elem_required[z]) fprintf(out, " %s", ms_element_symbol(z)), any = 1;
+        fprintf(out, "%s\nelements seen in training:", any ? "" : " none");
+        for (int z = 1; z <= MS_MAX_Z; z++)
+            if (m->elem_seen[z]) fprintf(out, " %s", ms_element_symbol(z));
+        fprintf(out, "\n");
+    }
+    if (m->domain) ms_domain_describe(m->domain, out);
     fprintf(out, "learner:\n");
     if (m->type->describe) m->type->describe(m->state, out);
     if (m->n_metrics) {

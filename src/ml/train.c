@@ -5,7 +5,39 @@
 #include <stdlib.h>
 
 #include "matscreen/cv.h"
+#include "matscreen/domain.h"
 #include "matscreen/forest.h"
+
+/* The training rows' element sets: elements seen, and the requirement (spec->requires, else the
+ * elements present in at least MS_TRAIN_REQUIRE_FRACTION of the rows; train.h). Nothing when the
+ * dataset has no element sets. */
+static void record_elements(ms_model *m, const ms_model_spec *spec, const ms_dataset *d)
+{
+    if (!d->elements) return;
+    m->has_elements = 1;
+    for (int z = 1; z <= MS_MAX_Z; z++) {
+        size_t count = 0;
+        for (size_t i = 0; i < d->n; i++) count += (size_t)ms_dataset_has_element(d, i, z);
+        m->elem_seen[z] = count > 0;
+        int common = d->n > 0 && (double)count >= MS_TRAIN_REQUIRE_FRACTION * (double)d->n;
+        m->elem_required[z] = (unsigned char)(spec->requires ? spec->requires[z] != 0 : common);
+    }
+}
+
+/* The domain of applicability over the standardised training rows, grouped by chemical system. */
+static ms_status record_domain(ms_model *m, const ms_dataset *d)
+{
+    ms_matrix z = {0};
+    uint64_t *g = malloc((d->n + 1) * sizeof *g);
+    ms_status st = g ? ms_model_standardize(m, &d->x, &z)
+                     : ms_error_set(MS_ERR_NOMEM, "domain: out of memory");
+    for (size_t i = 0; st == MS_SUCCESS && i < d->n; i++)
+        g[i] = d->elements ? ms_dataset_chemical_system(d, i) : (uint64_t)i;
+    if (st == MS_SUCCESS) st = ms_domain_build(&z, g, MS_DOMAIN_K, MS_DOMAIN_QUANTILE, &m->domain);
+    ms_matrix_free(&z);
+    free(g);
+    return st;
+}
 
 ms_status ms_train_fit(const ms_model_spec *spec, const ms_dataset *d, int log10_target,
                        double threshold, unsigned flags, MPI_Comm comm, ms_model **out)
@@ -16,6 +48,9 @@ ms_status ms_train_fit(const ms_model_spec *spec, const ms_dataset *d, int log10
     if (st == MS_SUCCESS)
         st = ms_model_set_meta(m, d->target_name, log10_target, threshold, d->set_name,
                                d->set_version, d->set_signature);
+    if (st == MS_SUCCESS && !d->classification) ms_model_set_labels(m, d->y, d->n, spec->goal);
+    if (st == MS_SUCCESS) record_elements(m, spec, d);
+    if (st == MS_SUCCESS && spec->domain) st = record_domain(m, d);
     if (st == MS_SUCCESS && !d->classification) {
         double s = 0;
         for (size_t i = 0; i < d->n; i++) s += d->y[i];

@@ -956,6 +956,11 @@ static ms_status write_manifest(ms_results *res, const ms_run_info *info, const 
     json_object_set_new(m, "seed", json_integer((json_int_t)info->seed));
     json_object_set_new(m, "rank_by", json_string(info->rank_by));
     json_object_set_new(m, "ascending", json_boolean(info->ascending));
+    json_object_set_new(m, "acquisition_best", info->best_source ?
+                        json_pack("{s:o,s:s}", "value", jnum(info->best), "source",
+                                  info->best_source) : json_null());
+    json_object_set_new(m, "filters", json_pack("{s:s?,s:I}", "description", info->filters,
+                                                "filtered", (json_int_t)info->filtered));
     json_object_set_new(m, "top_k", json_integer((json_int_t)info->top_k));
     json_object_set_new(m, "tasks", json_integer((json_int_t)info->tasks));
     json_object_set_new(m, "task_messages", json_integer((json_int_t)info->messages));

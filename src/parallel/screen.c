@@ -68,6 +68,9 @@ typedef struct screen_worker {
     ms_acq_params acq;
     int gate;
     double best;
+    const char *best_source; /* where best came from (summary, manifest); NULL: not used */
+    ms_record_filter filter; /* cfg->filter + the models' requirements (screen.h) */
+    char filter_text[512];   /* its description, with where a requirement came from */
     ms_rank_by plain;
     char rank_by[32];
 } screen_worker;
@@ -245,11 +248,23 @@ static void worker_destroy(screen_worker *w)
     memset(w, 0, sizeof *w);
 }
 
-static double model_metric(const ms_model *m, const char *name)
+/* The record filter: cfg->filter and the models' required elements (screen.h). */
+static void setup_filter(screen_worker *w, const ms_screen_config *cfg)
 {
-    for (size_t i = 0; i < m->n_metrics; i++)
-        if (strcmp(m->metric_name[i], name) == 0) return m->metric_value[i];
-    return NAN;
+    if (cfg->filter) w->filter = *cfg->filter;
+    else ms_record_filter_init(&w->filter);
+    int from_model = 0;
+    const ms_model *ms[2] = {w->clf, w->reg};
+    for (int i = 0; i < 2 && !cfg->ignore_model_requirements; i++)
+        for (int z = 1; ms[i] && ms[i]->has_elements && z <= MS_MAX_Z; z++)
+            if (ms[i]->elem_required[z] && !w->filter.require[z]) w->filter.require[z] = 1, from_model = 1;
+    ms_record_filter_describe(&w->filter, w->filter_text, sizeof w->filter_text);
+    if (from_model) {
+        size_t k = strlen(w->filter_text);
+        snprintf(w->filter_text + k, sizeof w->filter_text - k,
+                 " (required elements include the model's own; --ignore-model-requirements "
+                 "screens without them)");
+    }
 }
 
 /* Loads the models, the descriptor set and the score mode. Not collective. */
@@ -288,6 +303,7 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
         }
         *slot = m;
     }
+    setup_filter(w, cfg);
     MS_CALL(ms_validate_workspace_init(&w->vws));
     w->vopt = cfg->validate;
     w->vopt.elements = elements;
@@ -360,10 +376,14 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
     }
     if (w->mode == SCORE_GATED || (w->mode == SCORE_ACQ && (w->acq.kind == MS_ACQ_EI ||
                                                             w->acq.kind == MS_ACQ_PI))) {
-        w->best = isfinite(cfg->best) ? cfg->best : model_metric(w->reg, "y_best");
+        w->best = isfinite(cfg->best) ? cfg->best : ms_model_y_best(w->reg, cfg->ascending);
+        w->best_source = isfinite(cfg->best) ? "--best"
+                         : cfg->ascending    ? "the model's smallest training label (y_best)"
+                                             : "the model's largest training label (y_best)";
         MS_CHECK(isfinite(w->best), MS_ERR_USAGE,
-                 "--rank-by %s needs the best label so far: give --best VALUE (in the surrogate's "
-                 "target units%s); the model file stores none", rb,
+                 "--rank-by %s needs the best label so far, and the surrogate model stores none "
+                 "(it was trained before models stored y_best): give --best VALUE (in the "
+                 "surrogate's target units%s), or train the model again", rb,
                  w->reg->log10_target ? ", log10" : "");
     }
     return MS_SUCCESS;
@@ -434,6 +454,7 @@ typedef struct master_ctx {
     ms_result *scratch;
     ms_screen_summary *sum;
     int failed;
+    const ms_record_filter *filter; /* NULL: none */
 } master_ctx;
 
 /* The identity under which a task's results are cached: the run's, plus what the task's input
@@ -459,7 +480,8 @@ static int m_collect_kept(master_ctx *m, const ms_result *r)
 {
     m->sum->records++;
     if (r->status != MS_SUCCESS) m->sum->failed++;
-    if (r->status == MS_SUCCESS && m->cfg->keep && !m->cfg->keep(r, m->cfg->keep_user)) {
+    if (r->status == MS_SUCCESS && ((m->filter && !ms_record_filter_accepts_result(m->filter, r)) ||
+                                    (m->cfg->keep && !m->cfg->keep(r, m->cfg->keep_user)))) {
         m->sum->filtered++;
         return 0;
     }
@@ -611,6 +633,10 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     id.format = (int32_t)cfg->format;
     id.workflow_hash = cfg->workflow_hash;
     id.model_hash = identity;
+    /* The journal holds filtered results: a resume with other filters is another run. The cache
+     * identity leaves the filter out (it stores results before filtering; screen.h). */
+    if (ms_record_filter_active(&w->filter))
+        id.model_hash = ms_hash_update(identity, &w->filter, sizeof w->filter);
     if (st == MS_SUCCESS) st = ms_results_open_journal(cfg->out_dir, &id, cfg->resume, &res);
     if (st == MS_SUCCESS) ms_journal_get_info(ms_results_journal(res), &ji);
     if (st == MS_SUCCESS && !ji.finished) st = ms_source_create(specs, cfg->n_inputs, &so, &src);
@@ -627,7 +653,8 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
                 ji.finished ? "; the screen had finished, writing the outputs" : "");
     MPI_Bcast(&go, 1, MPI_INT, 0, comm);
     sum->resumed_finished = go == 2;
-    master_ctx m = {cfg, res, {0}, identity, NULL, 0, scratch, sum, 0};
+    master_ctx m = {cfg, res, {0}, identity, NULL, 0, scratch, sum, 0,
+                    ms_record_filter_active(&w->filter) ? &w->filter : NULL};
     ms_farm_stats stats = {0};
     if (go == 1) {
         ms_journal_farm_hooks(ms_results_journal(res), &m.jh);
@@ -653,7 +680,9 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
                             stats.seconds, stats.tasks, stats.messages,
                             w->set ? w->set->name : NULL, w->set ? w->set->version : 0,
                             cfg->n_models, paths, w->model_hash, w->model_role,
-                            cfg->workflow_hash, identity, sum->filtered, sum->cache_hits};
+                            cfg->workflow_hash, identity, sum->filtered, sum->cache_hits,
+                            w->best, w->best_source,
+                            w->filter_text[0] ? w->filter_text : NULL};
         st = ms_results_finish(res, &info, p->elements);
     }
     for (size_t i = 0; i < m.n_pend; i++) ms_buffer_free(&m.pend[i].buf);
@@ -720,6 +749,9 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
     if (rank != 0 && code == MS_SUCCESS) st = MS_SUCCESS;
     if (have_pipeline) ms_pipeline_destroy(&p);
     free(input_db);
+    sum.best = w.best;
+    sum.best_source = w.best_source;
+    snprintf(sum.filters, sizeof sum.filters, "%s", w.filter_text);
     worker_destroy(&w);
     ms_element_table_free(elements);
     sum.seconds = now_s() - t_start;

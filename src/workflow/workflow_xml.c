@@ -594,32 +594,14 @@ static void check_source(load_ctx *c, const char *wf_dir, const xmlNode *n, cons
                   s->spec);
 }
 
-/* Parses a list of element symbols ("Li, Na K") into set; reports each bad one. */
+/* Parses a list of element symbols ("Li, Na K") into set (record_filter.h: the screen's parser). */
 static void parse_elements(load_ctx *c, const xmlNode *n, unsigned char *set)
 {
     char text[1024];
     text_of(n, text, sizeof text);
-    int line = node_line(n);
-    const char *p = text;
-    int count = 0;
-    while (*p) {
-        while (*p && (isspace((unsigned char)*p) || *p == ',')) p++;
-        if (!*p) break;
-        const char *e = p;
-        while (*e && !isspace((unsigned char)*e) && *e != ',') e++;
-        size_t len = (size_t)(e - p);
-        int iso = 0;
-        int z = len <= 3 ? ms_element_z(p, len, &iso) : 0;
-        if (z <= 0 || iso)
-            add_issue(c, MS_ERR_INVALID, line, "<%s>: '%.*s' is not an element symbol%s",
-                      (const char *)n->name, (int)(len > 40 ? 40 : len), p,
-                      iso ? " (write H for hydrogen isotopes)" : " (symbols are case-sensitive: Li, not LI)");
-        else set[z] = 1;
-        count++;
-        p = e;
-    }
-    if (count == 0)
-        add_issue(c, MS_ERR_INVALID, line, "<%s>: no element symbols given", (const char *)n->name);
+    if (ms_record_filter_parse_elements(text, set) != MS_SUCCESS)
+        add_issue(c, MS_ERR_INVALID, node_line(n), "<%s>: %s", (const char *)n->name,
+                  ms_error_message());
 }
 
 static int parse_double(const char *s, double *out)
@@ -647,10 +629,11 @@ static void check_filters(load_ctx *c, const xmlNode *f, ms_workflow *w)
         if (n->type != XML_ELEMENT_NODE) continue;
         int line = node_line(n);
         char v[256];
+        ms_record_filter *flt = &w->filter;
         if (is_elem(n, "require-elements")) {
-            parse_elements(c, n, w->require);
+            parse_elements(c, n, flt->require);
         } else if (is_elem(n, "exclude-elements")) {
-            parse_elements(c, n, w->exclude);
+            parse_elements(c, n, flt->exclude);
         } else if (is_elem(n, "max-atoms")) {
             text_of(n, v, sizeof v);
             double x;
@@ -659,46 +642,31 @@ static void check_filters(load_ctx *c, const xmlNode *f, ms_workflow *w)
             else if (x > 1e6)
                 add_issue(c, MS_ERR_INVALID, line,
                           "<max-atoms>: %s is more than the readers accept (1000000 atoms)", v);
-            else w->max_atoms = x;
+            else flt->max_atoms = x;
         } else if (is_elem(n, "validity-severity")) {
             text_of(n, v, sizeof v);
-            w->reject_warnings = strcmp(v, "warning") == 0;
+            flt->reject_warnings = strcmp(v, "warning") == 0;
         } else if (is_elem(n, "range")) {
-            ms_workflow_range *r = &w->ranges[w->n_ranges];
-            attr(n, "descriptor", r->quantity, sizeof r->quantity);
-            r->min = -INFINITY;
-            r->max = INFINITY;
-            int q = ms_rank_by_from_name(r->quantity);
-            if (q < 0) {
-                char names[256];
-                list_rank_names(names, sizeof names);
-                add_issue(c, MS_ERR_INVALID, line,
-                          "<range descriptor=\"%s\">: ranges can filter on %s; '%s' is not one of "
-                          "them", r->quantity, names, r->quantity);
-                continue;
-            }
-            r->rank_by = q;
+            char q[64];
+            attr(n, "descriptor", q, sizeof q);
+            double lo = -INFINITY, hi = INFINITY;
             int has_min = attr(n, "min", v, sizeof v);
-            if (has_min && (!parse_double(v, &r->min) || !isfinite(r->min))) {
+            if (has_min && (!parse_double(v, &lo) || !isfinite(lo))) {
                 add_issue(c, MS_ERR_INVALID, line, "<range min=\"%s\">: not a finite number", v);
                 continue;
             }
             int has_max = attr(n, "max", v, sizeof v);
-            if (has_max && (!parse_double(v, &r->max) || !isfinite(r->max))) {
+            if (has_max && (!parse_double(v, &hi) || !isfinite(hi))) {
                 add_issue(c, MS_ERR_INVALID, line, "<range max=\"%s\">: not a finite number", v);
                 continue;
             }
-            if (!has_min && !has_max)
-                add_issue(c, MS_ERR_INVALID, line, "<range descriptor=\"%s\">: give min=, max= or "
-                                                   "both", r->quantity);
-            else if (r->min > r->max)
-                add_issue(c, MS_ERR_INVALID, line, "<range descriptor=\"%s\">: min %.10g is larger "
-                                                   "than max %.10g", r->quantity, r->min, r->max);
-            else if (w->n_ranges + 1 < MS_WORKFLOW_MAX_RANGES) w->n_ranges++;
+            if (ms_record_filter_add_range(flt, q, lo, hi) != MS_SUCCESS)
+                add_issue(c, MS_ERR_INVALID, line, "<range descriptor=\"%s\">: %s", q,
+                          ms_error_message());
         }
     }
     for (int z = 1; z <= MS_MAX_Z; z++)
-        if (w->require[z] && w->exclude[z])
+        if (w->filter.require[z] && w->filter.exclude[z])
             add_issue(c, MS_ERR_INVALID, node_line(f),
                       "<filters>: %s is both required and excluded; no candidate can pass",
                       ms_element_symbol(z));
@@ -840,7 +808,7 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
                       "<workflow seed=\"%s\">: the seed must be a whole number below 2^64", v);
         else w->seed = s;
     }
-    w->max_atoms = INFINITY;
+    ms_record_filter_init(&w->filter);
     w->top_k = 20;
     w->rank_by = MS_RANK_LI_FRACTION;
     snprintf(w->descriptor_set, sizeof w->descriptor_set, "default");
@@ -1129,23 +1097,5 @@ void ms_workflow_free(ms_workflow *w) { free(w); }
 int ms_workflow_accepts(const ms_workflow *w, const char *formula, double n_atoms, unsigned flags,
                         const double *values)
 {
-    if (!w) return 1;
-    if (w->reject_warnings && (flags & MS_FLAG_WARNINGS)) return 0;
-    if (isfinite(w->max_atoms) && !(n_atoms <= w->max_atoms)) return 0;
-    for (size_t i = 0; i < w->n_ranges; i++) {
-        double v = values ? values[w->ranges[i].rank_by] : NAN;
-        if (!(v >= w->ranges[i].min && v <= w->ranges[i].max)) return 0;
-    }
-    int any_element_filter = 0;
-    for (int z = 1; z <= MS_MAX_Z && !any_element_filter; z++)
-        any_element_filter = w->require[z] || w->exclude[z];
-    if (!any_element_filter) return 1;
-    ms_composition comp;
-    if (!formula || ms_composition_parse(formula, &comp) != MS_SUCCESS) return 0;
-    for (int z = 1; z <= MS_MAX_Z; z++) {
-        int present = comp.amount[z] > MS_COMPOSITION_TOL;
-        if (w->require[z] && !present) return 0;
-        if (w->exclude[z] && present) return 0;
-    }
-    return 1;
+    return !w || ms_record_filter_accepts(&w->filter, formula, n_atoms, flags, values);
 }

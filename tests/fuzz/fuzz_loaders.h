@@ -68,14 +68,14 @@ static inline int fuzz_run_workflow(const uint8_t *data, size_t n)
         FUZZ_EXPECT(w != NULL && issues->n == 0, "loaded with %zu issues", issues->n);
         if (w) {
             FUZZ_EXPECT(w->n_sources <= MS_WORKFLOW_MAX_SOURCES && w->n_models <= MS_WORKFLOW_MAX_MODELS &&
-                            w->n_ranges <= MS_WORKFLOW_MAX_RANGES,
+                            w->filter.n_ranges <= MS_RECORD_FILTER_MAX_RANGES,
                         "counts out of range: %zu sources, %zu models, %zu ranges", w->n_sources,
-                        w->n_models, w->n_ranges);
+                        w->n_models, w->filter.n_ranges);
             for (size_t i = 0; i < w->n_sources && i < MS_WORKFLOW_MAX_SOURCES; i++)
                 acc += (double)strnlen(w->sources[i].spec, sizeof w->sources[i].spec);
             for (size_t i = 0; i < w->n_models && i < MS_WORKFLOW_MAX_MODELS; i++)
                 acc += (double)strnlen(w->models[i], sizeof w->models[i]);
-            acc += (double)strnlen(w->name, sizeof w->name) + w->max_atoms;
+            acc += (double)strnlen(w->name, sizeof w->name) + w->filter.max_atoms;
             double values[64];
             for (size_t i = 0; i < sizeof values / sizeof *values; i++) values[i] = 2.385 * (double)i;
             if (MS_RANK_COUNT <= 64) {

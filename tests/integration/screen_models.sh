@@ -31,7 +31,7 @@ run() { # run OUTDIR [launcher...]
     local out=$1
     shift
     "$@" "$MATSCREEN" screen -q -m "$tmp/clf.model" -m "$tmp/reg.model" -i "$in" -o "$out" \
-        --rank-by ei --best -3 --top 5 >"$out.log" 2>&1
+        --rank-by ei --best -3 --top 5 --ignore-model-requirements >"$out.log" 2>&1
 }
 run "$tmp/serial"
 check "serial screen with models exits 0" test $? -eq 0
@@ -69,9 +69,18 @@ check "manifest names the descriptor set" grep -q '"descriptor_set": {' "$s/mani
 check "quality.json has the six criteria" bash -c "for c in accuracy consistency validity completeness timeliness uniqueness; do grep -q \"\\\"\$c\\\"\" '$s/quality.json' || exit 1; done"
 check "5 top CIFs" test "$(ls "$s/top" | wc -l)" -eq 5
 
-# EI without --best (the model stores no best label) is a usage error; UCB needs none.
-"$MATSCREEN" screen -q -m "$tmp/reg.model" -i "$in/pair" -o "$tmp/nobest" --rank-by ei >/dev/null 2>"$tmp/nobest.err"
-check "ei without --best is a usage error" bash -c "test $? -eq 2 && grep -q -- '--best' '$tmp/nobest.err'"
+# EI without --best uses the best training label the model stores (y_best), and says so; a model
+# file from before y_best (format 1, tests/data/models) still loads, and EI then asks for --best.
+"$MATSCREEN" screen -m "$tmp/reg.model" -i "$in/pair" -o "$tmp/ybest" >/dev/null 2>"$tmp/ybest.err"
+check "default acquisition without --best exits 0" test $? -eq 0
+ybest=$("$MATSCREEN" model info "$tmp/reg.model" | sed -n 's/^best training label (y_best): \([^ ]*\) largest.*/\1/p')
+check "model info shows y_best ($ybest)" test -n "$ybest"
+check "the summary names the model's y_best" contains "$tmp/ybest.err" "best label so far $ybest, from the model's largest training label (y_best)"
+check "the manifest records it" contains "$tmp/ybest/manifest.json" '"source": "the model'"'"'s largest training label (y_best)"'
+"$MATSCREEN" screen -q -m tests/data/models/forest_v1_ehull.msm -i "$in/pair" -o "$tmp/nobest" --rank-by ei >/dev/null 2>"$tmp/nobest.err"
+check "a model from before y_best: ei without --best is a usage error" bash -c "test $? -eq 2 && grep -q -- 'give --best VALUE' '$tmp/nobest.err'"
+"$MATSCREEN" screen -q -m tests/data/models/forest_v1_ehull.msm -i "$in/pair" -o "$tmp/oldbest" --rank-by ei --best 0 >/dev/null 2>&1
+check "a model from before y_best: ei with --best exits 0" test $? -eq 0
 "$MATSCREEN" screen -q -m "$tmp/reg.model" -i "$in/obelix" -o "$tmp/ucb" --rank-by ucb >/dev/null 2>&1
 check "ucb with a surrogate only exits 0" test $? -eq 0
 check "ucb: acquisition = mean + 2 sigma" awk -F, \
@@ -81,6 +90,27 @@ check "classifier only ranks by probability" awk -F, \
     'NR > 2 && $16 > prev { bad = 1 } NR > 1 { prev = $16 } END { exit bad || NR < 2 }' "$tmp/prob/ranked.csv"
 "$MATSCREEN" screen -q -m "$tmp/reg.model" -m "$tmp/reg.model" -i "$in/pair" -o "$tmp/two" >/dev/null 2>&1
 check "two surrogates are refused" test $? -eq 2
+
+# Filters (record_filter.h, shared with the workflow): the model's own requirement (OBELiX rows
+# hold Li: the model requires Li) applies by default and is counted; the options filter too.
+check "model info: the surrogate requires Li" bash -c "'$MATSCREEN' model info '$tmp/reg.model' | grep -qx 'requires elements: Li'"
+"$MATSCREEN" screen -m "$tmp/reg.model" -i "$in" -o "$tmp/req" --rank-by mean >/dev/null 2>"$tmp/req.err"
+check "screen applying the model's requirement exits 0" test $? -eq 0
+check "no row without Li" awk -F, 'NR > 1 && $8 !~ /Li([^a-z]|$)/ { bad = 1 } END { exit bad || NR < 20 }' "$tmp/req/ranked.csv"
+nfilt=$(sed -n 's/.* \([0-9]*\) records filtered out: requires Li (required elements include the model.*/\1/p' "$tmp/req.err")
+check "the summary counts the records filtered by the requirement ($nfilt)" test "${nfilt:-0}" -ge 50
+check "the manifest counts them" contains "$tmp/req/manifest.json" "\"filtered\": $nfilt"
+"$MATSCREEN" screen -q -m "$tmp/reg.model" -i "$in" -o "$tmp/noreq" --rank-by mean --ignore-model-requirements >/dev/null 2>&1
+check "--ignore-model-requirements keeps them" test "$(($(wc -l <"$tmp/noreq/ranked.csv") - $(wc -l <"$tmp/req/ranked.csv")))" -ge 40
+"$MATSCREEN" screen -q -m "$tmp/reg.model" -i "$in" -o "$tmp/opt" --rank-by mean --exclude-elements S,Cl \
+    --max-atoms 100 --range density:2.5: --range volume_per_atom::30 >/dev/null 2>&1
+check "screen with element, atom and range filters exits 0" test $? -eq 0
+check "filters hold on every row" awk -F, 'NR > 1 && ($8 ~ /(S|Cl)([^a-z]|$)/ || $8 !~ /Li/ || $11 > 100 || $13 < 2.5 || $14 > 30) { bad = 1 }
+    END { exit bad || NR < 5 }' "$tmp/opt/ranked.csv"
+"$MATSCREEN" screen -q -i "$in/pair" -o "$tmp/badrange" --range density:5:1 >/dev/null 2>"$tmp/badrange.err"
+check "--range with min > max is a usage error that says so" bash -c "test $? -eq 2 && grep -q 'min 5 is larger than max 1' '$tmp/badrange.err'"
+"$MATSCREEN" screen -q -i "$in/pair" -o "$tmp/badel" --require-elements Li,Qq >/dev/null 2>"$tmp/badel.err"
+check "--require-elements with a bad symbol names it" bash -c "test $? -eq 2 && grep -q \"'Qq' is not an element symbol\" '$tmp/badel.err'"
 
 # Models are read by rank 0 and broadcast: a missing, a damaged and a refused model end the run on
 # every rank with rank 0's message (exit 2, no rank left waiting: timeout would give 124).
