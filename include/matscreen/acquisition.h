@@ -87,4 +87,10 @@ double ms_acq_value(const ms_acq_params *p, double mu, double sigma, double best
 ms_status ms_acq_score(const ms_acq_params *p, const double *mean, const double *sigma,
                        const double *gate, size_t n, double best, double *score);
 
+/* The smooth weight of a candidate's domain of applicability (domain.h) for screen --domain gate:
+ * w = 1 / (1 + (score / threshold)^8): 1 well inside (0.996 at half the threshold), 1/2 at the
+ * threshold, 0.004 at twice it; 0 for a NaN score or a non-positive threshold. It multiplies a
+ * non-negative acquisition (EI, PI, MU, a probability), as a classifier's gate does. */
+double ms_acq_domain_weight(double score, double threshold);
+
 #endif /* MATSCREEN_ACQUISITION_H */

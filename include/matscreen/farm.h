@@ -17,10 +17,10 @@
  *               str reason, str path
  *       result: u64 task_seq, i64 offset, i64 length, u64 index, u32 input, i32 status, i32 stage,
  *               i32 db, i32 format, i32 spacegroup, u32 flags, u32 n_sites, u64 content_hash,
- *               u64 dedup_key, u32 warnings, f64 n_atoms, volume, density, volume_per_atom,
- *               li_fraction, class_prob, mean, sigma, acquisition, score, fp_volume,
- *               props[3],
- *               str formula, str source_id, str block, str reason, str file
+ *               u64 dedup_key, u32 warnings, i32 in_domain, i32 rank_tier, f64 n_atoms, volume,
+ *               density, volume_per_atom, li_fraction, class_prob, mean, sigma, acquisition,
+ *               score, fp_volume, props[3], domain_score,
+ *               str formula, str source_id, str block, str reason, str domain_reason, str file
  *       worker message item: u8 'R' + packed result, or u8 'D' + u64 seq + u32 n_results (the
  *               task seq is complete: all its n_results results precede this item)
  *     where str is u32 length followed by that many bytes (no NUL). An unpacker checks every

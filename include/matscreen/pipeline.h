@@ -48,6 +48,7 @@ typedef enum ms_stage {
 
 #define MS_RESULT_FORMULA_MAX 128
 #define MS_RESULT_REASON_MAX 512
+#define MS_RESULT_DOMAIN_MAX 96
 #define MS_RESULT_N_PROPS 3 /* formation_energy_per_atom, energy_above_hull, band_gap */
 
 /* One record's outcome: what the master keeps, sorts and writes. Packed for messages by
@@ -81,10 +82,17 @@ typedef struct ms_result {
     double fp_volume;         /* fingerprint: volume per site of the primitive cell, Å^3; NaN
                                  when the symmetry stage found no space group */
     double props[MS_RESULT_N_PROPS]; /* source properties ms_result_prop_name(i); NaN: absent */
+    double domain_score;      /* domain of applicability (domain.h): 1.0 = as far as a typical
+                                 unseen chemical system; NaN: the model has no domain */
+    int32_t in_domain;        /* 1 in, 0 out of the model's domain, -1 unknown (no model / domain) */
+    int32_t rank_tier;        /* rows rank by (tier ascending, score descending): screen
+                                 --domain rank puts out-of-domain records in tier 1 */
     char formula[MS_RESULT_FORMULA_MAX];     /* reduced formula (pymatgen rules) */
     char source_id[MS_SOURCE_ID_MAX];        /* "ICSD 12345", "mp-1234", ... */
     char block[MS_BLOCK_MAX];                /* CIF data block, or "" */
     char reason[MS_RESULT_REASON_MAX];       /* failure message, or "" */
+    char domain_reason[MS_RESULT_DOMAIN_MAX]; /* why out of the domain ("far", "elements not in
+                                                 training: Hg Pb"), or "" */
     char file[MS_TASK_PATH_MAX];             /* path of the input file */
 } ms_result;
 

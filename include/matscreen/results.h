@@ -10,8 +10,8 @@
  *     resumed run rebuilds the index from the journal, so its outputs are built from exactly the
  *     results an uninterrupted run would have.
  *   - Memory on rank 0 does not grow with the number of records: each sorter holds at most
- *     16,384 entries (80 or 56 bytes each; MATSCREEN_SORT_BUDGET overrides the number) and
- *     spills sorted runs beyond that; finish adds one de-duplication group at a time (80 bytes
+ *     16,384 entries (88 or 56 bytes each; MATSCREEN_SORT_BUDGET overrides the number) and
+ *     spills sorted runs beyond that; finish adds one de-duplication group at a time (88 bytes
  *     per member: a group of 10^5 copies of one structure is 8 MB), the first 1000 conflicts
  *     listed in quality.json, and the top-K structures while their CIFs are written.
  *   - Temporary files: DIR/tmp-results-PID-WHAT.XXXXXX, WHAT being groups, stable or ranks
@@ -19,7 +19,7 @@
  *     at most ~230 bytes per record on disk (less than the journal's ~300) while they exist.
  *     Removed when ms_results_finish ends (also on failure) and by ms_results_free; those of a
  *     killed run (another PID) are removed when the next run opens the journal.
- *   - Determinism: rows are ordered by (score descending, then the stable key: task sequence
+ *   - Determinism: rows are ordered by (rank tier ascending, score descending, then the stable key: task sequence
  *     number = input order and sorted walk order, byte offset, record index), never by arrival,
  *     so the files are byte-identical for any number of ranks. errors.csv is ordered by the
  *     stable key, then stage.
@@ -79,6 +79,9 @@ typedef struct ms_run_info {
     double best;                     /* EI / PI best label (NaN: not used) */
     const char *best_source;         /* where best came from; NULL: not used */
     const char *filters;             /* the record filter (record_filter.h describe); NULL: none */
+    const char *domain_mode;         /* "rank", "gate", "off"; NULL: no domain scored */
+    double domain_threshold;         /* the model's in-domain threshold (NaN: elements only) */
+    unsigned long long in_domain, out_of_domain, ood_elements, ood_far; /* kept records */
 } ms_run_info;
 
 /* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume

@@ -35,6 +35,14 @@
  *     the elements the models require (model.h elem_required: an OBELiX conductivity model
  *     requires Li). Screened records that fail it are counted in ms_screen_summary.filtered (and
  *     the manifest) and not written; the description of the filter is in the summary.
+ *   - Domain of applicability (domain.h), with a model that has one (the surrogate's, else the
+ *     classifier's): domain_score = ms_domain_score of the model's standardised row;
+ *     in_domain = 1 when the score is <= the model's threshold and every element of the record
+ *     occurs in the training data; domain_reason says why not ("elements not in training: Hg",
+ *     "far from the training rows (score 5.1 > 2.9)"). cfg->domain: RANK (default) puts
+ *     out-of-domain records in rank tier 1, after all in-domain ones; GATE multiplies the
+ *     acquisition by ms_acq_domain_weight (0 for unseen elements; refused for mean and ucb,
+ *     which can be negative); OFF reports only. Plain quantities ignore it.
  *   - De-duplication (rank 0, results.h): records with the same fingerprint key (reduced formula
  *     of the primitive cell, space group, orbit multiset) and primitive volumes per site within
  *     3% of the group's first are one candidate. The workers send only the key and the volume,
@@ -73,6 +81,13 @@
 #include "matscreen/validate.h"
 
 #define MS_SCREEN_MAX_MODELS 2
+
+/* What the domain of applicability does to the ranking (screen --domain). */
+typedef enum ms_screen_domain {
+    MS_SCREEN_DOMAIN_RANK = 0, /* default: out-of-domain records rank after every in-domain one */
+    MS_SCREEN_DOMAIN_GATE,     /* the acquisition times ms_acq_domain_weight (acquisition.h) */
+    MS_SCREEN_DOMAIN_OFF       /* reported only */
+} ms_screen_domain;
 
 typedef struct ms_result_cache {
     void *ctx;
@@ -116,6 +131,7 @@ typedef struct ms_screen_config {
     const ms_record_filter *filter; /* rank 0, screened records, before keep: NULL none
                                        (borrowed; record_filter.h) */
     int ignore_model_requirements; /* 1: do not add the models' required elements to the filter */
+    ms_screen_domain domain;       /* default MS_SCREEN_DOMAIN_RANK */
     ms_validate_options validate;  /* severities, thresholds, expect_li (elements set by the run) */
     int resume;                    /* continue DIR/journal */
     const ms_result_cache *cache;  /* NULL: none */
@@ -139,6 +155,10 @@ typedef struct ms_screen_summary {
     double best;                   /* best label EI / PI used (NaN: none) */
     const char *best_source;       /* "--best" or which model label it is (static); NULL: none */
     char filters[512];             /* the record filter applied (record_filter.h describe), "" none */
+    int has_domain;                /* 1 when the model scoring the domain has one */
+    unsigned long long in_domain;  /* kept screened records in the model's domain */
+    unsigned long long out_of_domain, ood_elements, ood_far; /* out: total, with elements never
+                                      seen in training, (only) far from the training rows */
 } ms_screen_summary;
 
 /* Defaults: no inputs, top_k 20, seed 0, no models, rank_by NULL, best NaN, xi 0, kappa 2,

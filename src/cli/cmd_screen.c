@@ -61,6 +61,11 @@ static void screen_usage(FILE *out)
             "      --range NAME:MIN:MAX  keep records with MIN <= NAME <= MAX (an end may be\n"
             "                      empty); NAME: li_fraction density volume volume_per_atom\n"
             "                      n_sites n_atoms. Repeatable, as the two lists\n"
+            "      --domain rank|gate|off  the models' domain of applicability (columns\n"
+            "                      domain_score, in_domain, domain_reason): rank (default)\n"
+            "                      puts out-of-domain records after in-domain ones; gate\n"
+            "                      multiplies the score by a smooth weight (ei, pi, mu, prob,\n"
+            "                      gated); off reports it only\n"
             "      --ignore-model-requirements  do not apply the elements a model requires\n"
             "                      (matscreen model info: \"requires elements\"; an OBELiX\n"
             "                      conductivity model requires Li). Filtered records are\n"
@@ -119,6 +124,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         {"max-atoms", required_argument, NULL, 'A'},
         {"range", required_argument, NULL, 'G'},
         {"ignore-model-requirements", no_argument, NULL, 'I'},
+        {"domain", required_argument, NULL, 'D'},
         {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     ms_screen_config_default(&a->cfg);
@@ -188,6 +194,17 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
             }
             break;
         case 'I': a->cfg.ignore_model_requirements = 1; break;
+        case 'D':
+            if (strcmp(optarg, "rank") == 0) a->cfg.domain = MS_SCREEN_DOMAIN_RANK;
+            else if (strcmp(optarg, "gate") == 0) a->cfg.domain = MS_SCREEN_DOMAIN_GATE;
+            else if (strcmp(optarg, "off") == 0) a->cfg.domain = MS_SCREEN_DOMAIN_OFF;
+            else {
+                if (rank == 0)
+                    fprintf(stderr, "matscreen screen: --domain '%s': give rank, gate or off\n",
+                            optarg);
+                bad = 1;
+            }
+            break;
         case 'q': a->quiet = 1; break;
         case 'R': a->cfg.resume = 1; break;
         case 'h': a->help = 1; return 0;
@@ -233,6 +250,13 @@ int ms_cmd_screen(int argc, char **argv)
             if (sum.filters[0])
                 fprintf(stderr, "matscreen screen: %llu records filtered out: %s\n", sum.filtered,
                         sum.filters);
+            if (sum.has_domain)
+                fprintf(stderr, "matscreen screen: domain of applicability: %llu records in, %llu "
+                                "out (%llu with elements not in training, %llu far from the "
+                                "training rows)%s\n",
+                        sum.in_domain, sum.out_of_domain, sum.ood_elements, sum.ood_far,
+                        a.cfg.domain == MS_SCREEN_DOMAIN_RANK ? "; out-of-domain records rank last"
+                        : a.cfg.domain == MS_SCREEN_DOMAIN_GATE ? "; scores weighted by it" : "");
             if (sum.best_source)
                 fprintf(stderr, "matscreen screen: %s best label so far %.6g, from %s\n",
                         a.cfg.rank_by ? a.cfg.rank_by : "ei", sum.best, sum.best_source);

@@ -116,3 +116,12 @@ ms_status ms_acq_score(const ms_acq_params *p, const double *mean, const double 
     }
     return MS_SUCCESS;
 }
+
+double ms_acq_domain_weight(double score, double threshold)
+{
+    if (isnan(score) || !(threshold > 0)) return 0;
+    double q = score / threshold;
+    if (q > 1e38) return 0; /* q^8 would overflow; the weight is 0 to double precision */
+    double q2 = q * q, q4 = q2 * q2;
+    return 1 / (1 + q4 * q4);
+}

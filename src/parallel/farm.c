@@ -185,21 +185,24 @@ ms_status ms_result_pack(const ms_result *r, ms_buffer *b)
     PUT(b, r->content_hash);
     PUT(b, r->dedup_key);
     PUT(b, r->warnings);
-    const double v[14] = {r->n_atoms, r->volume, r->density, r->volume_per_atom, r->li_fraction,
+    PUT(b, r->in_domain);
+    PUT(b, r->rank_tier);
+    const double v[15] = {r->n_atoms, r->volume, r->density, r->volume_per_atom, r->li_fraction,
                           r->class_prob, r->mean, r->sigma, r->acquisition, r->score,
-                          r->fp_volume, r->props[0], r->props[1], r->props[2]};
+                          r->fp_volume, r->props[0], r->props[1], r->props[2], r->domain_score};
     MS_CALL(ms_buffer_append(b, v, sizeof v));
     MS_CALL(put_str(b, r->formula));
     MS_CALL(put_str(b, r->source_id));
     MS_CALL(put_str(b, r->block));
     MS_CALL(put_str(b, r->reason));
+    MS_CALL(put_str(b, r->domain_reason));
     return put_str(b, r->file);
 }
 
 ms_status ms_result_unpack(const unsigned char *d, size_t n, size_t *pos, ms_result *r)
 {
     int64_t off = 0, len = 0;
-    double v[14] = {0};
+    double v[15] = {0};
     GET(d, n, pos, r->task_seq);
     GET(d, n, pos, off);
     GET(d, n, pos, len);
@@ -215,6 +218,8 @@ ms_status ms_result_unpack(const unsigned char *d, size_t n, size_t *pos, ms_res
     GET(d, n, pos, r->content_hash);
     GET(d, n, pos, r->dedup_key);
     GET(d, n, pos, r->warnings);
+    GET(d, n, pos, r->in_domain);
+    GET(d, n, pos, r->rank_tier);
     GET(d, n, pos, v);
     MS_CHECK(r->status >= 0 && r->status < MS_STATUS_COUNT, MS_ERR_PARSE, "bad status in a result");
     MS_CHECK(r->stage >= 0 && r->stage < MS_STAGE_COUNT, MS_ERR_PARSE, "bad stage in a result");
@@ -232,10 +237,12 @@ ms_status ms_result_unpack(const unsigned char *d, size_t n, size_t *pos, ms_res
     r->score = v[9];
     r->fp_volume = v[10];
     for (size_t i = 0; i < MS_RESULT_N_PROPS; i++) r->props[i] = v[11 + i];
+    r->domain_score = v[14];
     MS_CALL(get_str(d, n, pos, r->formula, sizeof r->formula));
     MS_CALL(get_str(d, n, pos, r->source_id, sizeof r->source_id));
     MS_CALL(get_str(d, n, pos, r->block, sizeof r->block));
     MS_CALL(get_str(d, n, pos, r->reason, sizeof r->reason));
+    MS_CALL(get_str(d, n, pos, r->domain_reason, sizeof r->domain_reason));
     return get_str(d, n, pos, r->file, sizeof r->file);
 }
 

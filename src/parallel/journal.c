@@ -20,7 +20,7 @@
 #define FRAME_BYTES 16
 #define MAGIC "matscreen-journal"
 #define MAGIC_BYTES 18 /* with the NUL */
-#define FORMAT_VERSION 2u /* 2: results carry warnings, fp_volume, props */
+#define FORMAT_VERSION 3u /* 2: results carry warnings, fp_volume, props; 3: the domain */
 #define FLUSH_BYTES (1u << 20)
 
 /* Sorted (seq, deaths) pairs: the tasks that were in flight at some death. */

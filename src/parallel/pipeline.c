@@ -61,7 +61,11 @@ void ms_result_clear(ms_result *r)
     r->warnings = 0;
     r->fp_volume = NAN;
     for (size_t i = 0; i < MS_RESULT_N_PROPS; i++) r->props[i] = NAN;
+    r->domain_score = NAN;
+    r->in_domain = -1;
+    r->rank_tier = 0;
     r->formula[0] = r->source_id[0] = r->block[0] = r->reason[0] = r->file[0] = '\0';
+    r->domain_reason[0] = '\0';
 }
 
 /* ---- stages that exist today ------------------------------------------------------------- */

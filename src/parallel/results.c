@@ -37,7 +37,7 @@
 #define TMP_PREFIX "tmp-results-"
 
 /* A screened record in grouping and rank order: what sorting and de-duplication need, and where
- * the record is. 80 bytes, no padding (it is written to run files as bytes). */
+ * the record is. 88 bytes, no padding (it is written to run files as bytes). */
 typedef struct entry {
     double score;
     uint64_t seq;
@@ -50,6 +50,8 @@ typedef struct entry {
     uint32_t len;      /* packed length */
     int32_t stage, db;
     uint32_t dups;     /* duplicates merged into this one */
+    int32_t tier;      /* ms_result.rank_tier: lower tiers rank first */
+    int32_t pad;       /* zero */
 } entry;
 
 /* Every record in stable-key order: errors.csv rows and the manifest's input hashes. 56 bytes. */
@@ -65,7 +67,7 @@ typedef struct sentry {
 } sentry;
 
 /* Sorted records go to run files as bytes: no padding, so no uninitialised byte is written. */
-_Static_assert(sizeof(entry) == 80 && sizeof(sentry) == 56, "index entries have no padding");
+_Static_assert(sizeof(entry) == 88 && sizeof(sentry) == 56, "index entries have no padding");
 
 /* Where a group member other than the representative is in the journal (member file record). */
 typedef struct member {
@@ -170,6 +172,7 @@ static int cmp_rank(const void *pa, const void *pb, void *ctx)
 {
     (void)ctx;
     const entry *a = pa, *b = pb;
+    if (a->tier != b->tier) return a->tier < b->tier ? -1 : 1;
     int na = isnan(a->score), nb = isnan(b->score);
     if (na != nb) return na ? 1 : -1;
     if (!na && a->score != b->score) return a->score > b->score ? -1 : 1;
@@ -236,7 +239,7 @@ static int index_result(ms_results *res, const ms_result *r, uint64_t pos, uint3
     ms_status st = ms_extsort_add(res->stable, &s);
     if (st == MS_SUCCESS && r->status == MS_SUCCESS) {
         entry e = (entry){r->score, r->task_seq, r->offset, r->index, r->dedup_key, pos, 0, r->fp_volume,
-                    len, r->stage, r->db, 0};
+                    len, r->stage, r->db, 0, r->rank_tier, 0};
         st = ms_extsort_add(res->groups, &e);
         for (int c = 0; c < MS_CHECK_COUNT; c++)
             if (r->warnings & (1u << c)) res->warn_by_check[c]++;
@@ -519,7 +522,14 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
         fputc(',', csv);
         csv_num(csv, v[i]);
     }
-    fprintf(csv, ",%u,%s\n", dups, flags);
+    fprintf(csv, ",%u,%s,", dups, flags);
+    /* the domain columns come last, so that readers of the older columns keep working */
+    csv_num(csv, r->domain_score);
+    fputc(',', csv);
+    if (r->in_domain >= 0) fprintf(csv, "%d", (int)r->in_domain);
+    fputc(',', csv);
+    csv_str(csv, r->domain_reason);
+    fputc('\n', csv);
 
     json_t *o = json_object();
     json_object_set_new(o, "rank", json_integer((json_int_t)rank));
@@ -550,6 +560,9 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     ms_hash_format(r->content_hash, hash);
     json_object_set_new(o, "content_hash", json_string(hash));
     json_object_set_new(o, "flags", json_string(flags));
+    json_object_set_new(o, "domain_score", jnum(r->domain_score));
+    json_object_set_new(o, "in_domain", r->in_domain >= 0 ? json_boolean(r->in_domain) : json_null());
+    json_object_set_new(o, "domain_reason", json_string(r->domain_reason));
     char *text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (text) {
         fputs(text, jsonl);
@@ -722,7 +735,7 @@ static ms_status group_sources(ms_results *res, member_file *mf, const entry *re
  * records of one key whose fingerprint volumes lie within 3% of the group's smallest. The
  * representative is the most trusted member; it goes to ranks (rank order) with its number of
  * duplicates and where the other members start in the member file.
- * One group is held in memory while it is formed (80 bytes per member): groups are small in
+ * One group is held in memory while it is formed (88 bytes per member): groups are small in
  * real data, and a pathological one (1e5 copies of one structure: 8 MB) is the limit of the
  * bounded-memory claim (docs/engine.md). */
 static ms_status group_pass(ms_results *res, ms_extsort *ranks, member_file *mf, size_t *n_unique,
@@ -765,7 +778,7 @@ static ms_status group_pass(ms_results *res, ms_extsort *ranks, member_file *mf,
 static const char *const ranked_header =
     "rank,key,file,block,source_db,source_id,sources,formula,spacegroup,n_sites,n_atoms,volume,density,"
     "volume_per_atom,li_fraction,class_prob,surrogate_mean,surrogate_sigma,acquisition,score,"
-    "duplicates,flags\n";
+    "duplicates,flags,domain_score,in_domain,domain_reason\n";
 
 /* Closes f; a write or close error names DIR/NAME and says why ("No space left on device"). */
 static ms_status close_checked(FILE *f, const char *dir, const char *name)
@@ -959,6 +972,12 @@ static ms_status write_manifest(ms_results *res, const ms_run_info *info, const 
     json_object_set_new(m, "acquisition_best", info->best_source ?
                         json_pack("{s:o,s:s}", "value", jnum(info->best), "source",
                                   info->best_source) : json_null());
+    json_object_set_new(m, "domain", !info->domain_mode ? json_null() :
+                        json_pack("{s:s,s:o,s:I,s:I,s:I,s:I}", "mode", info->domain_mode,
+                                  "threshold", jnum(info->domain_threshold), "in_domain",
+                                  (json_int_t)info->in_domain, "out_of_domain",
+                                  (json_int_t)info->out_of_domain, "unseen_elements",
+                                  (json_int_t)info->ood_elements, "far", (json_int_t)info->ood_far));
     json_object_set_new(m, "filters", json_pack("{s:s?,s:I}", "description", info->filters,
                                                 "filtered", (json_int_t)info->filtered));
     json_object_set_new(m, "top_k", json_integer((json_int_t)info->top_k));

@@ -16,6 +16,7 @@
 #include "matscreen/bcast.h"
 #include "matscreen/composition.h"
 #include "matscreen/descriptor.h"
+#include "matscreen/domain.h"
 #include "matscreen/element.h"
 #include "matscreen/farm.h"
 #include "matscreen/fingerprint.h"
@@ -70,6 +71,8 @@ typedef struct screen_worker {
     double best;
     const char *best_source; /* where best came from (summary, manifest); NULL: not used */
     ms_record_filter filter; /* cfg->filter + the models' requirements (screen.h) */
+    const ms_model *dom;     /* the model whose domain is scored (NULL: none) */
+    ms_screen_domain domain_mode;
     char filter_text[512];   /* its description, with where a requirement came from */
     ms_rank_by plain;
     char rank_by[32];
@@ -179,6 +182,29 @@ static ms_status predict_one(screen_worker *w, const ms_model *m, double *mean, 
     return m->type->predict(m->state, &x, mean, sigma);
 }
 
+/* The record's domain of applicability under w->dom, whose standardised row is in w->kbuf
+ * (screen.h). Elements come from the structure's composition (w->comp, stage_features). */
+static void domain_check(screen_worker *w, ms_result *r)
+{
+    const ms_model *m = w->dom;
+    r->domain_score = m->domain ? ms_domain_score(m->domain, w->kbuf) : NAN;
+    size_t k = 0;
+    for (int z = 1; m->has_elements && z <= MS_MAX_Z; z++) {
+        if (!(w->comp.amount[z] > MS_COMPOSITION_TOL) || m->elem_seen[z]) continue;
+        if (k == 0) k = (size_t)snprintf(r->domain_reason, sizeof r->domain_reason,
+                                         "elements not in training:");
+        if (k < sizeof r->domain_reason)
+            k += (size_t)snprintf(r->domain_reason + k, sizeof r->domain_reason - k, " %s",
+                                  ms_element_symbol(z));
+    }
+    int far = m->domain && !(r->domain_score <= m->domain->threshold);
+    if (far && k == 0)
+        snprintf(r->domain_reason, sizeof r->domain_reason,
+                 "far from the training rows (score %.3g > %.3g)", r->domain_score,
+                 m->domain->threshold);
+    r->in_domain = !far && k == 0;
+}
+
 static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
                               const ms_structure *s, ms_result *r)
 {
@@ -188,10 +214,12 @@ static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
     if (w->clf) {
         MS_CALL(predict_one(w, w->clf, &r->class_prob, NULL));
         MS_CHECK(isfinite(r->class_prob), MS_ERR_INVALID, "classifier probability is not finite");
+        if (w->dom == w->clf) domain_check(w, r); /* before the surrogate reuses w->kbuf */
     }
     if (w->reg) {
         MS_CALL(predict_one(w, w->reg, &r->mean, &r->sigma));
         MS_CHECK(isfinite(r->mean), MS_ERR_INVALID, "surrogate mean is not finite");
+        if (w->dom == w->reg) domain_check(w, r);
     }
     return MS_SUCCESS;
 }
@@ -227,6 +255,15 @@ static ms_status stage_score(const ms_pipeline *p, const ms_stage_entry *self,
     if (a == 0) a = 0.0;
     r->acquisition = a;
     r->score = a;
+    if (w->dom && w->domain_mode == MS_SCREEN_DOMAIN_RANK) r->rank_tier = r->in_domain == 0;
+    if (w->dom && w->domain_mode == MS_SCREEN_DOMAIN_GATE) {
+        /* unseen elements: weight 0; no stored rows: the elements alone decide */
+        double wt = r->in_domain == 0 && r->domain_reason[0] == 'e' ? 0
+                    : w->dom->domain ? ms_acq_domain_weight(r->domain_score, w->dom->domain->threshold)
+                                     : 1;
+        r->score = a * wt;
+        if (r->score == 0) r->score = 0.0;
+    }
     return MS_SUCCESS;
 }
 
@@ -265,6 +302,20 @@ static void setup_filter(screen_worker *w, const ms_screen_config *cfg)
                  " (required elements include the model's own; --ignore-model-requirements "
                  "screens without them)");
     }
+}
+
+/* Which model's domain is scored, and whether --domain gate may multiply the score (screen.h). */
+static ms_status setup_domain(screen_worker *w, const ms_screen_config *cfg)
+{
+    w->domain_mode = cfg->domain;
+    const ms_model *m = w->reg ? w->reg : w->clf;
+    if (w->mode == SCORE_PLAIN || !m || (!m->domain && !m->has_elements)) return MS_SUCCESS;
+    w->dom = m;
+    MS_CHECK(cfg->domain != MS_SCREEN_DOMAIN_GATE || w->mode != SCORE_ACQ ||
+                 (w->acq.kind != MS_ACQ_MEAN && w->acq.kind != MS_ACQ_UCB),
+             MS_ERR_USAGE, "--domain gate multiplies the score by a weight in [0, 1], which would "
+             "raise a negative %s; use --domain rank with it", w->rank_by);
+    return MS_SUCCESS;
 }
 
 /* Loads the models, the descriptor set and the score mode. Not collective. */
@@ -386,7 +437,7 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
                  "surrogate's target units%s), or train the model again", rb,
                  w->reg->log10_target ? ", log10" : "");
     }
-    return MS_SUCCESS;
+    return setup_domain(w, cfg);
 }
 
 /* The run identity for the cache and the journal (screen.h). */
@@ -414,6 +465,10 @@ static uint64_t worker_identity(const screen_worker *w, const ms_screen_config *
         h = ms_hash_update(h, &sv, sizeof sv);
     }
     h = ms_hash_update(h, w->rank_by, strlen(w->rank_by));
+    if (w->dom && w->domain_mode != MS_SCREEN_DOMAIN_RANK) { /* rank: the identity of old runs */
+        int32_t dm = (int32_t)w->domain_mode;
+        h = ms_hash_update(h, &dm, sizeof dm);
+    }
     int32_t asc = cfg->ascending;
     h = ms_hash_update(h, &asc, sizeof asc);
     const double acq[3] = {w->best, cfg->xi, cfg->kappa};
@@ -484,6 +539,12 @@ static int m_collect_kept(master_ctx *m, const ms_result *r)
                                     (m->cfg->keep && !m->cfg->keep(r, m->cfg->keep_user)))) {
         m->sum->filtered++;
         return 0;
+    }
+    if (r->status == MS_SUCCESS && r->in_domain == 1) m->sum->in_domain++;
+    if (r->status == MS_SUCCESS && r->in_domain == 0) {
+        m->sum->out_of_domain++;
+        if (r->domain_reason[0] == 'e') m->sum->ood_elements++;
+        else m->sum->ood_far++;
     }
     return ms_results_add(r, m->res);
 }
@@ -594,6 +655,11 @@ void ms_screen_config_default(ms_screen_config *cfg)
     cfg->master_works = 1;
 }
 
+static const char *domain_mode_name(ms_screen_domain d)
+{
+    return d == MS_SCREEN_DOMAIN_GATE ? "gate" : d == MS_SCREEN_DOMAIN_OFF ? "off" : "rank";
+}
+
 /* Rank 0's part; returns the status. Broadcasts "go" (0 stop, 1 farm, 2 outputs only). */
 static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pipeline *p,
                                screen_worker *w, uint64_t identity, ms_screen_summary *sum,
@@ -682,7 +748,10 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
                             cfg->n_models, paths, w->model_hash, w->model_role,
                             cfg->workflow_hash, identity, sum->filtered, sum->cache_hits,
                             w->best, w->best_source,
-                            w->filter_text[0] ? w->filter_text : NULL};
+                            w->filter_text[0] ? w->filter_text : NULL,
+                            w->dom ? domain_mode_name(w->domain_mode) : NULL,
+                            w->dom && w->dom->domain ? w->dom->domain->threshold : NAN,
+                            sum->in_domain, sum->out_of_domain, sum->ood_elements, sum->ood_far};
         st = ms_results_finish(res, &info, p->elements);
     }
     for (size_t i = 0; i < m.n_pend; i++) ms_buffer_free(&m.pend[i].buf);
@@ -752,6 +821,7 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
     sum.best = w.best;
     sum.best_source = w.best_source;
     snprintf(sum.filters, sizeof sum.filters, "%s", w.filter_text);
+    sum.has_domain = w.dom != NULL;
     worker_destroy(&w);
     ms_element_table_free(elements);
     sum.seconds = now_s() - t_start;

@@ -718,6 +718,31 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
     fputs("</section>\n", o);
 }
 
+/* The models' domain of applicability (manifest "domain", screen.h): how many candidates were
+ * out of it and why. Nothing when the screen scored no domain. */
+static void section_domain(FILE *o, const json_t *man)
+{
+    const json_t *dm = json_object_get(man, "domain");
+    if (!json_is_object(dm)) return;
+    json_int_t in = json_integer_value(json_object_get(dm, "in_domain"));
+    json_int_t out = json_integer_value(json_object_get(dm, "out_of_domain"));
+    json_int_t el = json_integer_value(json_object_get(dm, "unseen_elements"));
+    json_int_t far = json_integer_value(json_object_get(dm, "far"));
+    const char *mode = json_string_value(json_object_get(dm, "mode"));
+    double th = json_number_value(json_object_get(dm, "threshold"));
+    fputs("<section id=\"domain\"><h2>Domain of applicability</h2>\n<table class=\"kv\">\n", o);
+    fprintf(o, "<tr><th>in the model's domain</th><td>%lld</td></tr>\n", (long long)in);
+    fprintf(o, "<tr><th>out of it</th><td>%lld (%lld with elements never seen in training, %lld "
+               "far from the training rows)</td></tr>\n", (long long)out, (long long)el,
+            (long long)far);
+    if (th > 0) fprintf(o, "<tr><th>threshold</th><td>score &le; %.4g (1.0 = as far as a typical "
+                           "unseen chemical system)</td></tr>\n", th);
+    escf(o, "<tr><th>ranking</th><td>%s</td></tr>\n</table></section>\n",
+         mode && !strcmp(mode, "rank") ? "out-of-domain candidates rank after in-domain ones"
+         : mode && !strcmp(mode, "gate") ? "scores multiplied by a smooth domain weight"
+                                         : "not changed by the domain (--domain off)");
+}
+
 static void section_topk(FILE *o, const ranked_data *d, size_t k)
 {
     size_t n = d->n_top < k ? d->n_top : k;
@@ -1108,6 +1133,7 @@ ms_status ms_report_write(const char *dir, const ms_report_options *opt_in)
     section_summary(o, dir, opt, man, qual, &d);
     section_changes(o, dir, opt, &d, k);
     section_topk(o, &d, k);
+    section_domain(o, man);
     section_distributions(o, &d, json_string_value(json_object_get(man, "rank_by")));
     section_quality(o, qual, opt->filtered, d.rows);
     char eval[REPORT_PATH_MAX];

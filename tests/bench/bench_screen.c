@@ -111,7 +111,7 @@ static int child(const char *list, const char *label, int master_works, double s
         char *argv0 = "bench_screen";
         ms_run_info info = {1, &argv0, specs, 1, size, 0, "li_fraction", 0, 20, 0, stats.seconds,
                             stats.tasks, stats.messages, NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0,
-                            NAN, NULL, NULL};
+                            NAN, NULL, NULL, NULL, NAN, 0, 0, 0, 0};
         if (st == MS_SUCCESS) st = ms_results_finish(res, &info, elements);
         if (st != MS_SUCCESS) fprintf(stderr, "bench_screen: %s\n", ms_error_message());
         records = stats.records;

@@ -47,10 +47,10 @@ nrec=$((254 + 400))
 rows=$(($(wc -l <"$s/ranked.csv") - 1))
 # Structural de-duplication merges records and validation refuses some: every record of the good
 # inputs is a row, a duplicate counted in its row's "duplicates" column, or a non-read failure.
-dups=$(awk -F, 'NR > 1 { d += $(NF - 1) } END { print d + 0 }' "$s/ranked.csv")
+dups=$(awk -F, 'NR > 1 { d += $21 } END { print d + 0 }' "$s/ranked.csv")
 nonread=$(awk -F, 'NR > 1 && $8 != "read"' "$s/errors.csv" | grep -vc '/broken/')
 check "every good record accounted for ($rows rows + $dups duplicates + $nonread refused >= $nrec)" test $((rows + dups + nonread)) -ge "$nrec"
-check "ranked.csv header" grep -q '^rank,key,file,block,source_db,source_id,sources,formula,spacegroup,n_sites,n_atoms,volume,density,volume_per_atom,li_fraction,class_prob,surrogate_mean,surrogate_sigma,acquisition,score,duplicates,flags$' "$s/ranked.csv"
+check "ranked.csv header" grep -q '^rank,key,file,block,source_db,source_id,sources,formula,spacegroup,n_sites,n_atoms,volume,density,volume_per_atom,li_fraction,class_prob,surrogate_mean,surrogate_sigma,acquisition,score,duplicates,flags,domain_score,in_domain,domain_reason$' "$s/ranked.csv"
 check "ranked.jsonl has as many lines as ranked.csv rows" test "$(wc -l <"$s/ranked.jsonl")" -eq "$rows"
 check "scores are non-increasing" awk -F, 'NR > 2 && $20 > prev { bad = 1 } NR > 1 { prev = $20 } END { exit bad }' "$s/ranked.csv"
 check "MP JSONL records screened with their ids" grep -q ',MP,mp-' "$s/ranked.csv"

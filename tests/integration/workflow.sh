@@ -29,7 +29,7 @@ grep -v data-volatile "$tmp/np2/report.html" | sed "s|$tmp/np2|DIR|g" >"$tmp/r2"
 check "report.html identical serial vs 2 ranks (volatile lines aside)" cmp -s "$tmp/r1" "$tmp/r2"
 # filters: the quickstart requires Li, so every ranked row has the li flag
 check "filters applied (every row has li)" \
-    test "$(tail -n +2 "$tmp/serial/ranked.csv" | awk -F, '{ n = split($NF, f, "|"); ok = 0
+    test "$(tail -n +2 "$tmp/serial/ranked.csv" | awk -F, '{ n = split($22, f, "|"); ok = 0
         for (i = 1; i <= n; i++) if (f[i] == "li") ok = 1; if (!ok) print }' | wc -l)" -eq 0
 check "top-k from the workflow (5 CIFs)" test "$(ls "$tmp/serial/top" | wc -l)" -eq 5
 # a plain report: no scripts, no remote resources

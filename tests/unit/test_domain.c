@@ -57,12 +57,14 @@ static void test_train_records_what_the_model_knows(void)
     ms_model *m = fit(&d, MS_GOAL_MAX);
     CU_ASSERT_FATAL(m != NULL);
     double hi = -INFINITY, lo = INFINITY;
-    size_t with_li = 0;
+    size_t with_li = 0, with_o = 0;
     for (size_t i = 0; i < d.n; i++) {
         hi = fmax(hi, d.y[i]);
         lo = fmin(lo, d.y[i]);
         with_li += (size_t)ms_dataset_has_element(&d, i, 3);
+        with_o += (size_t)ms_dataset_has_element(&d, i, 8);
     }
+    printf("\n  OBELiX: %zu rows, %zu hold Li, %zu hold O\n", d.n, with_li, with_o);
     CU_ASSERT_EQUAL(m->y_max, hi);
     CU_ASSERT_EQUAL(m->y_min, lo);
     CU_ASSERT_EQUAL(ms_model_y_best(m, 0), hi);
