@@ -81,7 +81,8 @@ typedef struct ms_run_info {
     const char *filters;             /* the record filter (record_filter.h describe); NULL: none */
     const char *domain_mode;         /* "rank", "gate", "off"; NULL: no domain scored */
     double domain_threshold;         /* the model's in-domain threshold (NaN: elements only) */
-    unsigned long long in_domain, out_of_domain, ood_elements, ood_far; /* kept records */
+    unsigned long long in_domain, out_of_domain, ood_elements, ood_far; /* kept records, before
+                                       de-duplication (duplicates count) */
 } ms_run_info;
 
 /* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume

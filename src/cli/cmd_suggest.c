@@ -28,6 +28,7 @@
 #include "matscreen/csv.h"
 #include "matscreen/dataset.h"
 #include "matscreen/descriptor.h"
+#include "matscreen/domain.h"
 #include "matscreen/element.h"
 #include "matscreen/model.h"
 
@@ -251,9 +252,36 @@ static ms_status gp_predict(const suggest_args *a, const char *target, int minim
     return st;
 }
 
+/* What a surrogate model file knows besides its predictions (model.h, domain.h): its best
+ * training label and, per pool row, the domain score and in_domain (-1 unknown). */
+typedef struct model_knows {
+    double y_best;
+    double *domain_score;
+    signed char *in_domain;
+} model_knows;
+
+/* The domain of the pool rows: the same rule as the screen (screen.h), on formulas. */
+static ms_status pool_domain(const ms_model *m, const pool *p, const ms_matrix *x, model_knows *k)
+{
+    ms_matrix z = {0};
+    if (m->domain) MS_CALL(ms_model_standardize(m, x, &z));
+    for (size_t i = 0; i < p->n; i++) {
+        k->domain_score[i] = m->domain ? ms_domain_score(m->domain, &MS_AT(&z, i, 0)) : NAN;
+        int ok = !m->domain || k->domain_score[i] <= m->domain->threshold;
+        ms_composition c;
+        if (m->has_elements && ms_composition_parse(p->formula[i], &c) == MS_SUCCESS)
+            for (int e = 1; e <= MS_MAX_Z; e++)
+                if (c.amount[e] > MS_COMPOSITION_TOL && !m->elem_seen[e]) ok = 0;
+        k->in_domain[i] = (signed char)(m->domain || m->has_elements ? ok : -1);
+    }
+    ms_matrix_free(&z);
+    return MS_SUCCESS;
+}
+
 static ms_status model_predict(const char *path, const pool *p, const ms_element_table *table,
                                int want_classifier, double *mean, double *sigma,
-                               unsigned char *eligible, char *set_out, size_t set_n)
+                               unsigned char *eligible, char *set_out, size_t set_n,
+                               model_knows *knows)
 {
     ms_model *m = NULL;
     MS_CALL(ms_model_load(path, &m));
@@ -273,6 +301,10 @@ static ms_status model_predict(const char *path, const pool *p, const ms_element
         st = ms_error_set(MS_ERR_INVALID, "%s: expects %zu features, set %s has %zu", path,
                           m->n_raw, m->descriptor_set, x.cols);
     if (st == MS_SUCCESS) st = ms_model_predict(m, &x, mean, sigma);
+    if (st == MS_SUCCESS && knows) {
+        knows->y_best = ms_model_y_best(m, knows->y_best < 0);
+        st = pool_domain(m, p, &x, knows);
+    }
     for (size_t i = 0; st == MS_SUCCESS && i < p->n; i++)
         if (!ok[i]) eligible[i] = 0;
     if (st == MS_SUCCESS && set_out) snprintf(set_out, set_n, "%s", m->descriptor_set);
@@ -308,6 +340,7 @@ static int run(const suggest_args *a)
     int *prank = NULL;
     size_t *chosen = NULL, *order = NULL;
     double best = a->best, best2 = NAN;
+    model_knows knows = {NAN, NULL, NULL};
     char set_name[64];
     snprintf(set_name, sizeof set_name, "%s", a->al.set ? a->al.set : "magpie");
     const char *column = a->pool_col      ? a->pool_col
@@ -338,10 +371,20 @@ static int run(const suggest_args *a)
             memset(eligible, 1, n);
     }
     if (st == MS_SUCCESS && a->model) {
-        st = model_predict(a->model, &p, table, 0, mean, sigma, eligible, set_name, sizeof set_name);
+        knows.y_best = a->al.minimize ? -1 : 1; /* in: which end; out: the label */
+        knows.domain_score = malloc(n * sizeof *knows.domain_score);
+        knows.in_domain = malloc(n);
+        if (!knows.domain_score || !knows.in_domain)
+            st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
+        if (st == MS_SUCCESS)
+            st = model_predict(a->model, &p, table, 0, mean, sigma, eligible, set_name,
+                               sizeof set_name, &knows);
+        if (st == MS_SUCCESS && isnan(best)) best = knows.y_best; /* the model's y_best */
         if (st == MS_SUCCESS && isnan(best) && (acq.kind == MS_ACQ_EI || acq.kind == MS_ACQ_PI))
             st = ms_error_set(MS_ERR_USAGE, "%s with -m needs --best (the best label so far, in "
-                                            "the model's target units)", a->al.acq);
+                                            "the model's target units): %s stores none (it was "
+                                            "trained before models stored y_best)", a->al.acq,
+                              a->model);
     }
     /* features of the pool (for the GP and for the diversity distance) */
     unsigned char *ok = st == MS_SUCCESS ? malloc(n) : NULL;
@@ -366,7 +409,8 @@ static int run(const suggest_args *a)
     if (st == MS_SUCCESS && a->gate) {
         gate = calloc(n, sizeof *gate);
         if (!gate) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-        if (st == MS_SUCCESS) st = model_predict(a->gate, &p, table, 1, gate, NULL, eligible, NULL, 0);
+        if (st == MS_SUCCESS)
+            st = model_predict(a->gate, &p, table, 1, gate, NULL, eligible, NULL, 0, NULL);
     }
     if (st == MS_SUCCESS) st = ms_acq_score(&acq, mean, sigma, gate, n, best, score);
     if (st == MS_SUCCESS && a->target2) {
@@ -411,8 +455,9 @@ static int run(const suggest_args *a)
             rc = 1;
         } else {
             fprintf(f, "rank,formula,source,mean,sigma,acquisition,best_so_far,utility,"
-                       "nearest_pick_distance%s,reason\n",
-                    a->target2 ? ",mean2,sigma2,acquisition2,best2,pareto_rank,crowding" : "");
+                       "nearest_pick_distance%s,reason%s\n",
+                    a->target2 ? ",mean2,sigma2,acquisition2,best2,pareto_rank,crowding" : "",
+                    knows.in_domain ? ",domain_score,in_domain" : "");
             for (size_t t = 0; t < n_chosen; t++) {
                 size_t i = chosen[t];
                 double dmin = INFINITY;
@@ -444,6 +489,12 @@ static int run(const suggest_args *a)
                                                               " pick", dmin);
                 fputc(',', f);
                 csv_field(f, why);
+                if (knows.in_domain) { /* last, so that readers of the older columns keep working */
+                    fputc(',', f);
+                    if (isfinite(knows.domain_score[i])) fprintf(f, "%.6g", knows.domain_score[i]);
+                    fputc(',', f);
+                    if (knows.in_domain[i] >= 0) fprintf(f, "%d", knows.in_domain[i]);
+                }
                 fputc('\n', f);
             }
             if (a->al.output && fclose(f) != 0) rc = 1;
@@ -458,6 +509,8 @@ static int run(const suggest_args *a)
     ms_matrix_free(&x);
     free(mean);
     free(sigma);
+    free(knows.domain_score);
+    free(knows.in_domain);
     free(score);
     free(gate);
     free(mean2);
