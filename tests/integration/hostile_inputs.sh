@@ -78,6 +78,9 @@ screen -i "$in" -o "$tmp/s_exp" >/dev/null 2>&1
 check_eval "links a, b, deep/up1..8 to parents: finishes" '[ $? -eq 0 ]'
 check_eval "links to parents: one error row per link, each file once" \
     '[ "$(grep -c "a cycle" "$tmp/s_exp/errors.csv")" -eq 11 ] && [ "$(rows "$tmp/s_exp/ranked.csv")" -eq '$ncif' ]'
+timeout $T "$MATSCREEN" inspect "$in" >"$tmp/inspect_exp.jsonl" 2>/dev/null
+check_eval "inspect over the same links: each file once, one error per link" \
+    '[ "$(grep -c reduced_formula "$tmp/inspect_exp.jsonl")" -eq '$ncif' ] && [ "$(grep -c "a cycle" "$tmp/inspect_exp.jsonl")" -eq 11 ]'
 rm -rf "$in/loop" "$in/a" "$in/b" "$in/deep"
 printf '@%s\n@%s\n%s\n' "$tmp/two.txt" "$tmp/two.txt" "$in/LiFePO4.cif" >"$tmp/two.txt"
 screen -i "@$tmp/two.txt" -o "$tmp/s_two" >/dev/null 2>&1
