@@ -337,7 +337,7 @@ static int handle_spec(ms_source *src, const char *spec, ms_task *t)
         frame *f = push(src, FRAME_LIST);
         if (!f) {
             fclose(list);
-            return emit_error(src, t, spec, MS_ERR_LIMIT, "%s: lists nested too deep%s", NULL);
+            return emit_error(src, t, spec + 1, MS_ERR_LIMIT, "%s: lists nested too deep%s", NULL);
         }
         f->list = list;
         f->dev = lb.st_dev;
