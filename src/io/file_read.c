@@ -28,7 +28,12 @@ ms_status ms_open_regular(const char *path, size_t max_bytes, FILE **out, long l
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
     MS_CHECK(fd >= 0, MS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     struct stat sb;
-    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return ms_error_set(MS_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
         int is_dir = S_ISDIR(sb.st_mode);
         const char *kind = ms_file_type_name(sb.st_mode);
         close(fd);

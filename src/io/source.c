@@ -427,8 +427,9 @@ int ms_source_next(ms_source *src, ms_task *t)
                 if (handle_path(src, child, t)) return 1;
                 break;
             }
-            /* Inside directories only files that look like structures (licences stay quiet);
-             * the type is checked first, as sniffing the content of a FIFO would block. */
+            /* Inside directories only files that look like structures (licences stay quiet).
+             * Sniffing opens without blocking (ms_open_regular), so a FIFO is never read; a
+             * broken or looping link with a structure's name is an error row, not silence. */
             ms_format format = forced_format(src);
             if (format == MS_FORMAT_AUTO) format = ms_format_detect(child);
             if (bad == ELOOP || (bad && format != MS_FORMAT_AUTO))
