@@ -1,0 +1,766 @@
+/*
+ * Bond-valence site energy landscape of a Li+ probe and its percolation barriers (see bvse.h for
+ * the model; docs/descriptors.md for the reference values and where we differ from bvlain).
+ *
+ * Speed: framework atoms are expanded once into the periodic images that can reach the cell;
+ * the grid is cut into blocks of BLOCK^3 points, each block gathers the images within cutoff +
+ * block radius into a contiguous list, and every point of the block loops over that short list
+ * (a cell list whose cells are the blocks). Percolation is one pass of a union-find over the
+ * points sorted by energy (an LSD radix sort on the bits of the energies).
+ */
+#include "matscreen/bvse.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "descriptor_impl.h"
+#include "matscreen/oxidation.h"
+
+#define Z_LI 3
+#define BLOCK 6             /* grid points per block edge */
+#define R_MIN_CLAMP 0.01    /* Å: closer framework atoms are taken at this distance */
+#define SCREEN_FACTOR 0.74  /* Coulomb screening length = 0.74 (r_Li + r_M) */
+#define COULOMB_EV_A 14.4   /* e^2 / (4 pi eps0) in eV Å */
+#define GUESS_MAX_COMBOS 2000000L /* oxidation-state combinations tried at most */
+#define MAX_ANION_VALENCE 4
+
+struct ms_bvse_context {
+    const ms_element_table *table;
+    ms_oxidation_states states;
+    /* Li+ - anion parameters by anion Z and |valence| (NULL: none) */
+    const ms_bvse_pair *li_pair[MS_MAX_Z + 1][MAX_ANION_VALENCE + 1];
+    int anion_has_rows[MS_MAX_Z + 1]; /* 1 when bvse.dat has some Li+ row for this anion */
+    double r_cov[MS_MAX_Z + 1];       /* Å, NaN if unknown */
+    double period[MS_MAX_Z + 1];      /* principal quantum number, NaN if unknown */
+    double max_anion_cutoff;          /* Å */
+};
+
+ms_bvse_options ms_bvse_options_default(void)
+{
+    ms_bvse_options o = {MS_BVSE_SPACING, {0, 0, 0}, MS_BVSE_GRID_BVLAIN};
+    return o;
+}
+
+ms_status ms_bvse_context_create(const ms_element_table *table, ms_bvse_context **out)
+{
+    *out = NULL;
+    MS_CHECK(table != NULL, MS_ERR_USAGE, "ms_bvse_context_create needs an element table");
+    MS_CHECK(ms_element_bvse_count(table) > 0, MS_ERR_NOT_FOUND,
+             "bvse: no bond-valence parameters loaded; share/matscreen/bvse.dat is missing from "
+             "the share directory (reinstall, or set MATSCREEN_SHARE to a directory holding it)");
+    ms_bvse_context *c = calloc(1, sizeof *c);
+    MS_CHECK(c != NULL, MS_ERR_NOMEM, "allocating the bvse context");
+    c->table = table;
+    ms_oxidation_states_init(&c->states, table);
+    int row = ms_element_property_index(table, "Row");
+    for (int z = 1; z <= MS_MAX_Z; z++) {
+        const ms_element *e = ms_element_get(table, z);
+        c->r_cov[z] = e ? e->covalent_radius : NAN;
+        c->period[z] = ms_element_property(table, row, z);
+        for (int v = 1; v <= MAX_ANION_VALENCE; v++) {
+            c->li_pair[z][v] = ms_element_bvse_pair(table, Z_LI, 1, z, -v);
+            if (c->li_pair[z][v]) {
+                c->anion_has_rows[z] = 1;
+                if (c->li_pair[z][v]->r_cutoff > c->max_anion_cutoff)
+                    c->max_anion_cutoff = c->li_pair[z][v]->r_cutoff;
+            }
+        }
+    }
+    if (isnan(c->r_cov[Z_LI]) || isnan(c->period[Z_LI])) {
+        free(c);
+        return ms_error_set(MS_ERR_NOT_FOUND, "bvse: the element table lacks the covalent radius "
+                                              "or the Row (period) of Li");
+    }
+    *out = c;
+    return MS_SUCCESS;
+}
+
+void ms_bvse_context_free(ms_bvse_context *ctx) { free(ctx); }
+
+/* ---- geometry --------------------------------------------------------------------------------- */
+
+/* Perpendicular width of the cell along each lattice direction: V / |b x c| etc. */
+static void cell_widths(const double l[3][3], double h[3])
+{
+    for (int d = 0; d < 3; d++) {
+        const double *u = l[(d + 1) % 3], *v = l[(d + 2) % 3];
+        double cx = u[1] * v[2] - u[2] * v[1], cy = u[2] * v[0] - u[0] * v[2],
+               cz = u[0] * v[1] - u[1] * v[0];
+        double vol = fabs(l[d][0] * cx + l[d][1] * cy + l[d][2] * cz);
+        h[d] = vol / sqrt(cx * cx + cy * cy + cz * cz);
+    }
+}
+
+static int grid_dims(const ms_structure *s, double spacing, int rule, int n[3], long *points)
+{
+    *points = 1;
+    for (int d = 0; d < 3; d++) {
+        double len = sqrt(s->lattice[d][0] * s->lattice[d][0] + s->lattice[d][1] * s->lattice[d][1] +
+                          s->lattice[d][2] * s->lattice[d][2]);
+        /* bvlain: linspace(0, 1, floor(L / spacing)) whose last plane repeats the first */
+        double k = rule == MS_BVSE_GRID_FINE ? ceil(len / spacing) : fmax(1, floor(len / spacing) - 1);
+        if (!(k >= 1) || k > (double)MS_BVSE_MAX_POINTS) return 0;
+        n[d] = (int)k;
+        *points *= n[d];
+        if (*points > MS_BVSE_MAX_POINTS) return 0;
+    }
+    return 1;
+}
+
+/* Image range K[d]: images f + m with |m| <= K[d] cover every point within cutoff of the cell. */
+static long image_count(const ms_structure *s, double cutoff, int K[3])
+{
+    double h[3];
+    cell_widths(s->lattice, h);
+    long n = 1;
+    for (int d = 0; d < 3; d++) {
+        if (!(h[d] > 1e-6)) return -1;
+        K[d] = (int)ceil(cutoff / h[d]) + 1;
+        n *= 2 * K[d] + 1;
+    }
+    return n;
+}
+
+/* ---- workspace layout ------------------------------------------------------------------------- */
+
+/* Per image, 7 doubles: x, y, z, p0, p1, p2, cutoff^2. Cations: A = 14.4 w q_Li q_M, 1 / screening
+ * length, unused. Anions: w D0 / 2, alpha, Rmin. */
+#define IMG_FIELDS 7
+
+typedef struct layout {
+    long points, images, slots;
+    size_t total;
+} layout;
+
+static int plan(const ms_bvse_context *ctx, const ms_structure *s, const ms_bvse_options *opt,
+                int n[3], layout *L)
+{
+    if (!opt || !(opt->spacing > 0) || !isfinite(opt->spacing)) return 0;
+    if (!grid_dims(s, opt->spacing, opt->grid_rule, n, &L->points)) return 0;
+    int K[3];
+    double cutoff = fmax(MS_BVSE_COULOMB_CUTOFF, ctx->max_anion_cutoff);
+    long per = image_count(s, cutoff, K);
+    if (per < 0) return 0;
+    size_t items = s->n_species;
+    if (items > 0 && (size_t)per > (size_t)(MS_BVSE_MAX_POINTS * 8) / items) return 0;
+    L->images = per * (long)items;
+    int nmin = n[0] < n[1] ? (n[0] < n[2] ? n[0] : n[2]) : (n[1] < n[2] ? n[1] : n[2]);
+    L->slots = L->points / nmin + 2;
+    size_t np = (size_t)L->points;
+    /* energies; order (uint32); region shared by the sort (keys x2, tmp order) and the union-find
+     * (parent, size, slot, offset x3: six int32); slots (12 int32); species charges; image lists
+     * (cations, anions, and the two lists gathered per block) */
+    L->total = np + (np + 1) / 2 + 3 * np + (size_t)L->slots * 6 + s->n_species +
+               4 * (size_t)L->images * IMG_FIELDS + 16;
+    return 1;
+}
+
+size_t ms_bvse_work_doubles(const ms_bvse_context *ctx, const ms_structure *s,
+                            const ms_bvse_options *opt)
+{
+    int n[3];
+    layout L;
+    if (!ctx || !s) return 0;
+    return plan(ctx, s, opt, n, &L) ? L.total : 0;
+}
+
+/* ---- oxidation states ------------------------------------------------------------------------- */
+
+static void oxi_text_append(char *text, size_t cap, int z, double q)
+{
+    size_t used = strlen(text);
+    if (q == rint(q))
+        snprintf(text + used, cap - used, "%s%s%+d", used ? " " : "", ms_element_symbol(z), (int)q);
+    else
+        snprintf(text + used, cap - used, "%s%s%+.3g", used ? " " : "", ms_element_symbol(z), q);
+}
+
+/* One state per element, Li fixed at +1, the most electronegative element negative: the neutral
+ * combination (within 1e-3 of the atom count) with the least total |charge| (then the first in
+ * candidate order). Candidates are the charge-balance guesser's (oxidation.h: common, else ICSD,
+ * else all states). Returns 1 and fills q_of_z, 0 when no combination is neutral. */
+static int guess_states(const ms_bvse_context *ctx, const ms_composition *c, double *q_of_z,
+                        double *imbalance)
+{
+    int z[MS_MAX_Z], idx[MS_MAX_Z], best[MS_MAX_Z], n = 0, most_en = -1;
+    double total = 0, best_score = INFINITY;
+    long combos = 1;
+    for (int i = 0; i < c->n; i++) {
+        int zi = c->z[i];
+        if (fabs(c->amount[zi]) < MS_COMPOSITION_TOL) continue;
+        if (zi != Z_LI && ctx->states.n[zi] == 0) return 0;
+        z[n] = zi;
+        idx[n] = 0;
+        combos *= zi == Z_LI ? 1 : ctx->states.n[zi];
+        if (combos > GUESS_MAX_COMBOS) return 0;
+        total += c->amount[zi];
+        double x = ms_element_get(ctx->table, zi)->x;
+        if (!isnan(x) && (most_en < 0 || x > ms_element_get(ctx->table, z[most_en])->x))
+            most_en = n;
+        n++;
+    }
+    for (long k = 0; k < combos; k++) {
+        double charge = 0, score = 0;
+        int ok = 1;
+        for (int i = 0; i < n; i++) {
+            double q = z[i] == Z_LI ? 1 : ctx->states.oxi[z[i]][idx[i]];
+            if (i == most_en && q >= 0) ok = 0;
+            charge += c->amount[z[i]] * q;
+            score += c->amount[z[i]] * fabs(q);
+        }
+        if (ok && fabs(charge) <= 1e-3 * total && score < best_score) {
+            best_score = score;
+            memcpy(best, idx, sizeof(int) * (size_t)n);
+            *imbalance = charge;
+        }
+        for (int i = 0; i < n; i++) { /* odometer */
+            int len = z[i] == Z_LI ? 1 : ctx->states.n[z[i]];
+            if (++idx[i] < len) break;
+            idx[i] = 0;
+        }
+    }
+    if (best_score == INFINITY) return 0;
+    for (int i = 0; i < n; i++)
+        q_of_z[z[i]] = z[i] == Z_LI ? 1 : ctx->states.oxi[z[i]][best[i]];
+    return 1;
+}
+
+/* Fills q[k] for every species k (the structure's states when all species carry one, else the
+ * guess) and res->oxi_guessed / oxi_text. Returns 0 (res says why) when no assignment exists. */
+static int assign_states(const ms_bvse_context *ctx, const ms_structure *s, double *q,
+                         ms_bvse_result *res)
+{
+    int all = s->n_species > 0;
+    for (size_t k = 0; k < s->n_species; k++) all &= s->species[k].has_oxi;
+    res->oxi_text[0] = '\0';
+    if (all) {
+        res->oxi_guessed = 0;
+        int shown[MS_MAX_Z + 1][2] = {{0}};
+        for (size_t k = 0; k < s->n_species; k++) {
+            q[k] = s->species[k].oxi;
+            int z = s->species[k].z, sign = q[k] < 0;
+            if (!shown[z][sign]) oxi_text_append(res->oxi_text, sizeof res->oxi_text, z, q[k]);
+            shown[z][sign] = 1;
+        }
+        return 1;
+    }
+    ms_composition c;
+    ms_structure_composition(s, &c);
+    double q_of_z[MS_MAX_Z + 1], imbalance = 0;
+    if (!guess_states(ctx, &c, q_of_z, &imbalance)) {
+        res->oxi_guessed = -1;
+        snprintf(res->detail, sizeof res->detail,
+                 "no charge-neutral oxidation states found (the structure gives none)");
+        return 0;
+    }
+    res->oxi_guessed = 1;
+    for (int i = 0; i < c.n; i++)
+        if (fabs(c.amount[c.z[i]]) >= MS_COMPOSITION_TOL)
+            oxi_text_append(res->oxi_text, sizeof res->oxi_text, c.z[i], q_of_z[c.z[i]]);
+    for (size_t k = 0; k < s->n_species; k++) q[k] = q_of_z[s->species[k].z];
+    return 1;
+}
+
+/* ---- framework images ------------------------------------------------------------------------- */
+
+typedef struct image_list {
+    double *f[IMG_FIELDS];
+    long n;
+} image_list;
+
+static void list_bind(image_list *l, double *base, long cap)
+{
+    for (int k = 0; k < IMG_FIELDS; k++) l->f[k] = base + (size_t)k * (size_t)cap;
+    l->n = 0;
+}
+
+static void list_push(image_list *l, const double x[3], const double p[3], double rc2)
+{
+    long i = l->n++;
+    l->f[0][i] = x[0], l->f[1][i] = x[1], l->f[2][i] = x[2];
+    l->f[3][i] = p[0], l->f[4][i] = p[1], l->f[5][i] = p[2], l->f[6][i] = rc2;
+}
+
+/* Appends the images of species k (at site i) that can reach the cell within rc. */
+static void push_images(const ms_structure *s, size_t i, double rc, const double p[3],
+                        image_list *l)
+{
+    double h[3], f[3];
+    int K[3];
+    cell_widths(s->lattice, h);
+    for (int d = 0; d < 3; d++) {
+        K[d] = (int)ceil(rc / h[d]) + 1;
+        f[d] = s->frac[i][d] - floor(s->frac[i][d]);
+    }
+    for (int a = -K[0]; a <= K[0]; a++)
+        for (int b = -K[1]; b <= K[1]; b++)
+            for (int c = -K[2]; c <= K[2]; c++) {
+                double g[3] = {f[0] + a, f[1] + b, f[2] + c}, out = 0;
+                for (int d = 0; d < 3; d++) {
+                    double o = g[d] < 0 ? -g[d] : (g[d] > 1 ? g[d] - 1 : 0);
+                    if (o * h[d] > out) out = o * h[d];
+                }
+                if (out > rc) continue;
+                double x[3];
+                for (int d = 0; d < 3; d++)
+                    x[d] = g[0] * s->lattice[0][d] + g[1] * s->lattice[1][d] +
+                           g[2] * s->lattice[2][d];
+                list_push(l, x, p, rc * rc);
+            }
+}
+
+/* Builds the cation and anion image lists of the framework. Returns 0 with res->reason set when
+ * an anion has no parameters or an element lacks a radius or period. */
+static int build_images(const ms_bvse_context *ctx, const ms_structure *s, const double *q,
+                        image_list *cat, image_list *an, ms_bvse_result *res)
+{
+    double q_li = 1.0 / sqrt(ctx->period[Z_LI]);
+    for (size_t i = 0; i < s->n_sites; i++)
+        for (size_t k = s->site_species[i]; k < s->site_species[i + 1]; k++) {
+            const ms_species *sp = &s->species[k];
+            if (sp->z == Z_LI || q[k] == 0) continue;
+            const char *sym = ms_element_symbol(sp->z);
+            if (q[k] > 0) {
+                double r = ctx->r_cov[sp->z], n = ctx->period[sp->z];
+                if (isnan(r) || isnan(n)) {
+                    res->reason = MS_NAN_MISSING_ELEMENT_DATA;
+                    snprintf(res->detail, sizeof res->detail,
+                             "no covalent radius or period for %s", sym);
+                    return 0;
+                }
+                double p[3] = {COULOMB_EV_A * sp->occu * q_li * q[k] / sqrt(n),
+                               1.0 / (SCREEN_FACTOR * (ctx->r_cov[Z_LI] + r)), 0};
+                push_images(s, i, MS_BVSE_COULOMB_CUTOFF, p, cat);
+                continue;
+            }
+            int v = (int)lround(-q[k]);
+            const ms_bvse_pair *pp =
+                (v >= 1 && v <= MAX_ANION_VALENCE && v == -q[k]) ? ctx->li_pair[sp->z][v] : NULL;
+            if (!pp) {
+                res->reason = ctx->anion_has_rows[sp->z] ? MS_NAN_UNSUPPORTED_ANION
+                                                          : MS_NAN_NO_PARAMETERS;
+                snprintf(res->detail, sizeof res->detail,
+                         "no Li+ - %s%g parameters in bvse.dat", sym, q[k]);
+                return 0;
+            }
+            double p[3] = {0.5 * sp->occu * pp->d0, pp->alpha, pp->r_min};
+            push_images(s, i, pp->r_cutoff, p, an);
+        }
+    return 1;
+}
+
+/* ---- energies --------------------------------------------------------------------------------- */
+
+static void grid_point(const ms_structure *s, const int n[3], const double o[3], int i, int j,
+                       int k, double x[3])
+{
+    double f[3] = {(i + o[0]) / n[0], (j + o[1]) / n[1], (k + o[2]) / n[2]};
+    for (int d = 0; d < 3; d++)
+        x[d] = f[0] * s->lattice[0][d] + f[1] * s->lattice[1][d] + f[2] * s->lattice[2][d];
+}
+
+/* Copies the images of src within sqrt(rc2) + rb of centre into dst. */
+static void gather(const image_list *src, const double c[3], double rb, image_list *dst)
+{
+    dst->n = 0;
+    for (long m = 0; m < src->n; m++) {
+        double dx = src->f[0][m] - c[0], dy = src->f[1][m] - c[1], dz = src->f[2][m] - c[2];
+        double reach = sqrt(src->f[6][m]) + rb;
+        if (dx * dx + dy * dy + dz * dz > reach * reach) continue;
+        long i = dst->n++;
+        for (int k = 0; k < IMG_FIELDS; k++) dst->f[k][i] = src->f[k][m];
+    }
+}
+
+static double point_energy(const double x[3], const image_list *cat, const image_list *an)
+{
+    double e = 0;
+    const double *cx = cat->f[0], *cy = cat->f[1], *cz = cat->f[2], *ca = cat->f[3],
+                 *cs = cat->f[4], *cr = cat->f[6];
+    for (long m = 0; m < cat->n; m++) {
+        double dx = cx[m] - x[0], dy = cy[m] - x[1], dz = cz[m] - x[2];
+        double r2 = dx * dx + dy * dy + dz * dz;
+        if (r2 >= cr[m]) continue;
+        double r = sqrt(fmax(r2, R_MIN_CLAMP * R_MIN_CLAMP));
+        e += ca[m] * erfc(r * cs[m]) / r;
+    }
+    const double *ax = an->f[0], *ay = an->f[1], *az = an->f[2], *ad = an->f[3], *aa = an->f[4],
+                 *am = an->f[5], *ar = an->f[6];
+    for (long m = 0; m < an->n; m++) {
+        double dx = ax[m] - x[0], dy = ay[m] - x[1], dz = az[m] - x[2];
+        double r2 = dx * dx + dy * dy + dz * dz;
+        if (r2 >= ar[m]) continue;
+        double r = sqrt(fmax(r2, R_MIN_CLAMP * R_MIN_CLAMP));
+        double t = exp(aa[m] * (am[m] - r)) - 1;
+        e += ad[m] * (t * t - 1);
+    }
+    return e;
+}
+
+/* Radius of a block: half the longest diagonal of the parallelepiped of BLOCK steps. */
+static double block_radius(const ms_structure *s, const int n[3])
+{
+    double rb = 0;
+    for (int sa = -1; sa <= 1; sa += 2)
+        for (int sb = -1; sb <= 1; sb += 2) {
+            double v[3];
+            for (int d = 0; d < 3; d++)
+                v[d] = s->lattice[0][d] * BLOCK / n[0] + sa * s->lattice[1][d] * BLOCK / n[1] +
+                       sb * s->lattice[2][d] * BLOCK / n[2];
+            double r = 0.5 * sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+            if (r > rb) rb = r;
+        }
+    return rb;
+}
+
+static void energies(const ms_structure *s, const int n[3], const double o[3],
+                     const image_list *cat, const image_list *an, image_list *gc, image_list *ga,
+                     double *E)
+{
+    double rb = block_radius(s, n);
+    for (int bi = 0; bi < n[0]; bi += BLOCK)
+        for (int bj = 0; bj < n[1]; bj += BLOCK)
+            for (int bk = 0; bk < n[2]; bk += BLOCK) {
+                double c[3];
+                double fc[3] = {(bi + 0.5 * BLOCK + o[0]) / n[0], (bj + 0.5 * BLOCK + o[1]) / n[1],
+                                (bk + 0.5 * BLOCK + o[2]) / n[2]};
+                for (int d = 0; d < 3; d++)
+                    c[d] = fc[0] * s->lattice[0][d] + fc[1] * s->lattice[1][d] +
+                           fc[2] * s->lattice[2][d];
+                gather(cat, c, rb, gc);
+                gather(an, c, rb, ga);
+                for (int i = bi; i < bi + BLOCK && i < n[0]; i++)
+                    for (int j = bj; j < bj + BLOCK && j < n[1]; j++)
+                        for (int k = bk; k < bk + BLOCK && k < n[2]; k++) {
+                            double x[3];
+                            grid_point(s, n, o, i, j, k, x);
+                            E[((size_t)i * (size_t)n[1] + (size_t)j) * (size_t)n[2] + (size_t)k] =
+                                point_energy(x, gc, ga);
+                        }
+            }
+}
+
+/* ---- sort ------------------------------------------------------------------------------------- */
+
+/* order[0..np) = point indices by increasing E (stable LSD radix sort, 11-bit digits, on keys
+ * that order like the doubles). keys holds 2 np words, tmp np uint32. */
+static void sort_points(const double *E, size_t np, uint64_t *keys, uint32_t *order,
+                        uint32_t *tmp)
+{
+    uint64_t *k0 = keys, *k1 = keys + np;
+    for (size_t i = 0; i < np; i++) {
+        uint64_t u;
+        memcpy(&u, &E[i], sizeof u);
+        k0[i] = (u >> 63) ? ~u : (u | (1ULL << 63));
+        order[i] = (uint32_t)i;
+    }
+    uint32_t *o0 = order, *o1 = tmp;
+    for (int shift = 0; shift < 64; shift += 11) {
+        size_t count[2048] = {0};
+        for (size_t i = 0; i < np; i++) count[(k0[i] >> shift) & 2047]++;
+        if (count[(k0[0] >> shift) & 2047] == np) continue; /* one digit value: nothing moves */
+        size_t sum = 0;
+        for (int b = 0; b < 2048; b++) {
+            size_t c = count[b];
+            count[b] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < np; i++) {
+            size_t dst = count[(k0[i] >> shift) & 2047]++;
+            k1[dst] = k0[i];
+            o1[dst] = o0[i];
+        }
+        uint64_t *tk = k0;
+        k0 = k1, k1 = tk;
+        uint32_t *to = o0;
+        o0 = o1, o1 = to;
+    }
+    if (o0 != order) memcpy(order, o0, np * sizeof *order);
+}
+
+/* ---- percolation ------------------------------------------------------------------------------ */
+
+typedef struct uf {
+    int32_t *parent, *size, *slot, *off; /* off: 3 per point, lattice offset from the parent */
+    int32_t *basis;                      /* 12 per slot: 3 vectors, rank at [9] */
+    long n_slots;
+} uf;
+
+/* Root of x; pos = x's lattice offset from the root. Compresses the path. */
+static int32_t uf_find(uf *u, int32_t x, int32_t pos[3])
+{
+    int32_t r = x;
+    pos[0] = pos[1] = pos[2] = 0;
+    while (u->parent[r] != r) {
+        for (int d = 0; d < 3; d++) pos[d] += u->off[3 * r + d];
+        r = u->parent[r];
+    }
+    int32_t y = x, c[3] = {pos[0], pos[1], pos[2]};
+    while (u->parent[y] != y) {
+        int32_t next = u->parent[y];
+        for (int d = 0; d < 3; d++) {
+            int32_t o = u->off[3 * y + d];
+            u->off[3 * y + d] = c[d];
+            c[d] -= o;
+        }
+        u->parent[y] = r;
+        y = next;
+    }
+    return r;
+}
+
+/* Adds lattice vector v to the winding basis of root r; returns the new rank. */
+static int add_winding(uf *u, int32_t r, const int64_t v[3])
+{
+    if (v[0] == 0 && v[1] == 0 && v[2] == 0) return u->slot[r] < 0 ? 0 : u->basis[12 * u->slot[r] + 9];
+    if (u->slot[r] < 0) {
+        u->slot[r] = (int32_t)u->n_slots++;
+        u->basis[12 * u->slot[r] + 9] = 0;
+    }
+    int32_t *b = &u->basis[12 * u->slot[r]];
+    int rank = b[9];
+    int independent = 0;
+    if (rank == 0) independent = 1;
+    else if (rank == 1) {
+        int64_t cx = b[1] * v[2] - b[2] * v[1], cy = b[2] * v[0] - b[0] * v[2],
+                cz = b[0] * v[1] - b[1] * v[0];
+        independent = cx || cy || cz;
+    } else if (rank == 2) {
+        int64_t cx = (int64_t)b[1] * b[5] - (int64_t)b[2] * b[4],
+                cy = (int64_t)b[2] * b[3] - (int64_t)b[0] * b[5],
+                cz = (int64_t)b[0] * b[4] - (int64_t)b[1] * b[3];
+        independent = cx * v[0] + cy * v[1] + cz * v[2] != 0;
+    }
+    if (independent) {
+        for (int d = 0; d < 3; d++) b[3 * rank + d] = (int32_t)v[d];
+        b[9] = ++rank;
+    }
+    return rank;
+}
+
+/* Joins p (at cell 0) with its neighbour q seen at lattice shift sh; returns the rank of the
+ * winding basis of the resulting cluster. */
+static int uf_join(uf *u, int32_t p, int32_t q, const int sh[3])
+{
+    int32_t pp[3], pq[3];
+    int32_t rp = uf_find(u, p, pp), rq = uf_find(u, q, pq);
+    int64_t w[3];
+    for (int d = 0; d < 3; d++) w[d] = (int64_t)pp[d] + sh[d] - pq[d];
+    if (rp == rq) return add_winding(u, rp, w);
+    if (u->size[rp] < u->size[rq]) { /* attach the smaller tree: rp under rq, offset -w */
+        int32_t t = rp;
+        rp = rq, rq = t;
+        for (int d = 0; d < 3; d++) w[d] = -w[d];
+    }
+    u->parent[rq] = rp;
+    u->size[rp] += u->size[rq];
+    for (int d = 0; d < 3; d++) u->off[3 * rq + d] = (int32_t)w[d];
+    int rank = add_winding(u, rp, (const int64_t[3]){0, 0, 0});
+    if (u->slot[rq] >= 0) {
+        const int32_t *b = &u->basis[12 * u->slot[rq]];
+        for (int k = 0; k < b[9]; k++) {
+            int64_t v[3] = {b[3 * k], b[3 * k + 1], b[3 * k + 2]};
+            rank = add_winding(u, rp, v);
+        }
+    }
+    return rank;
+}
+
+/* Energies E_kD (k = 1, 2, 3) of the percolation thresholds: see bvse.h. */
+static void percolate(const double *E, const uint32_t *order, const int n[3], uf *u, double ek[3])
+{
+    size_t np = (size_t)n[0] * (size_t)n[1] * (size_t)n[2];
+    for (size_t i = 0; i < np; i++) {
+        u->parent[i] = -1; /* -1: not yet added */
+        u->size[i] = 1;
+        u->slot[i] = -1;
+        u->off[3 * i] = u->off[3 * i + 1] = u->off[3 * i + 2] = 0;
+    }
+    u->n_slots = 0;
+    int reached = 0;
+    ek[0] = ek[1] = ek[2] = NAN;
+    for (size_t t = 0; t < np && reached < 3; t++) {
+        int32_t p = (int32_t)order[t];
+        int ip = p / (n[1] * n[2]), jp = (p / n[2]) % n[1], kp = p % n[2];
+        u->parent[p] = p;
+        for (int di = -1; di <= 1; di++)
+            for (int dj = -1; dj <= 1; dj++)
+                for (int dk = -1; dk <= 1; dk++) {
+                    if (!di && !dj && !dk) continue;
+                    int c[3] = {ip + di, jp + dj, kp + dk}, sh[3];
+                    for (int d = 0; d < 3; d++) {
+                        sh[d] = c[d] < 0 ? -1 : (c[d] >= n[d] ? 1 : 0);
+                        c[d] -= sh[d] * n[d];
+                    }
+                    int32_t q = (c[0] * n[1] + c[1]) * n[2] + c[2];
+                    if (u->parent[q] < 0) continue;
+                    int rank = uf_join(u, p, q, sh);
+                    while (reached < rank) ek[reached++] = E[p];
+                }
+    }
+}
+
+/* ---- driver ----------------------------------------------------------------------------------- */
+
+static double li_sites(const ms_structure *s, const ms_symmetry *sym)
+{
+    if (!sym || sym->n_sites != s->n_sites || !sym->equivalent) return NAN;
+    double count = 0;
+    for (size_t i = 0; i < s->n_sites; i++) {
+        if (sym->equivalent[i] != (int)i) continue;
+        for (size_t k = s->site_species[i]; k < s->site_species[i + 1]; k++)
+            if (s->species[k].z == Z_LI) {
+                count++;
+                break;
+            }
+    }
+    return count;
+}
+
+static void result_nan(ms_bvse_result *res, ms_nan_reason r)
+{
+    res->reason = (unsigned char)r;
+    res->barrier[0] = res->barrier[1] = res->barrier[2] = NAN;
+    res->e_min = res->volume_fraction = NAN;
+}
+
+ms_status ms_bvse_compute(const ms_bvse_context *ctx, const ms_structure *s,
+                          const ms_symmetry *sym, const ms_bvse_options *opt, double *work,
+                          size_t n_work, ms_bvse_result *res)
+{
+    MS_CHECK(ctx && s && opt && res, MS_ERR_USAGE, "ms_bvse_compute: missing argument");
+    MS_CHECK(opt->spacing > 0 && isfinite(opt->spacing), MS_ERR_USAGE,
+             "bvse grid spacing %g Å: must be a positive number", opt->spacing);
+    MS_CHECK(opt->grid_rule == MS_BVSE_GRID_BVLAIN || opt->grid_rule == MS_BVSE_GRID_FINE,
+             MS_ERR_USAGE, "bvse grid rule %d: unknown", opt->grid_rule);
+    for (int d = 0; d < 3; d++)
+        MS_CHECK(opt->offset[d] >= 0 && opt->offset[d] < 1, MS_ERR_USAGE,
+                 "bvse grid offset %g: must be in [0, 1) steps", opt->offset[d]);
+    memset(res, 0, sizeof *res);
+    result_nan(res, MS_NAN_NONE);
+    res->n_li_sites = li_sites(s, sym);
+    double n_li = 0;
+    for (size_t k = 0; k < s->n_species; k++)
+        if (s->species[k].z == Z_LI) n_li += s->species[k].occu;
+    if (n_li <= 0) {
+        result_nan(res, MS_NAN_UNDEFINED);
+        snprintf(res->detail, sizeof res->detail, "no Li in the structure");
+        return MS_SUCCESS;
+    }
+    int n[3];
+    layout L;
+    if (!plan(ctx, s, opt, n, &L)) {
+        result_nan(res, MS_NAN_TOO_LARGE);
+        snprintf(res->detail, sizeof res->detail,
+                 "grid above %ld points at %g Å spacing (use a larger spacing)",
+                 (long)MS_BVSE_MAX_POINTS, opt->spacing);
+        return MS_SUCCESS;
+    }
+    MS_CHECK(work && n_work >= L.total, MS_ERR_USAGE,
+             "bvse: workspace of %zu doubles, %zu needed", n_work, L.total);
+    memcpy(res->grid, n, sizeof n);
+    size_t np = (size_t)L.points;
+    double *E = work;
+    uint32_t *order = (uint32_t *)(E + np);
+    double *shared = E + np + (np + 1) / 2;           /* 3 np doubles */
+    int32_t *basis = (int32_t *)(shared + 3 * np);    /* 12 int32 per slot */
+    double *q = shared + 3 * np + (size_t)L.slots * 6;
+    double *img = q + s->n_species;
+    if (!assign_states(ctx, s, q, res)) {
+        result_nan(res, MS_NAN_UNDEFINED);
+        return MS_SUCCESS;
+    }
+    image_list cat, an, gc, ga;
+    size_t cap = (size_t)L.images * IMG_FIELDS;
+    list_bind(&cat, img, L.images);
+    list_bind(&an, img + cap, L.images);
+    list_bind(&gc, img + 2 * cap, L.images);
+    list_bind(&ga, img + 3 * cap, L.images);
+    if (!build_images(ctx, s, q, &cat, &an, res)) {
+        result_nan(res, (ms_nan_reason)res->reason);
+        return MS_SUCCESS;
+    }
+    energies(s, n, opt->offset, &cat, &an, &gc, &ga, E);
+
+    uint64_t *keys = (uint64_t *)shared;
+    uint32_t *tmp = (uint32_t *)(shared + 2 * np);
+    sort_points(E, np, keys, order, tmp);
+    int32_t *ui = (int32_t *)shared;
+    uf u = {ui, ui + np, ui + 2 * np, ui + 3 * np, basis, 0};
+    double ek[3];
+    percolate(E, order, n, &u, ek);
+    res->e_min = E[order[0]];
+    size_t below = 0;
+    for (size_t i = 0; i < np; i++) below += E[i] <= res->e_min + MS_BVSE_WINDOW;
+    res->volume_fraction = (double)below / (double)np;
+    for (int k = 0; k < 3; k++) res->barrier[k] = fmin(ek[k] - res->e_min, MS_BVSE_ENCUT);
+    res->reason = MS_NAN_NONE;
+    return MS_SUCCESS;
+}
+
+/* ---- descriptor family ------------------------------------------------------------------------ */
+
+enum { F_E1, F_E2, F_E3, F_VOLUME, F_SITES, F_GUESSED, N_BVSE };
+
+static const char *const feature_names[N_BVSE] = {
+    "bvse E_1D barrier", "bvse E_2D barrier", "bvse E_3D barrier",
+    "bvse volume fraction below E_min + 0.5 eV", "bvse distinct Li sites",
+    "bvse oxidation states guessed",
+};
+
+static ms_status bvse_init(const ms_element_table *table, void **state)
+{
+    ms_bvse_context *c = NULL;
+    MS_CALL(ms_bvse_context_create(table, &c));
+    *state = c;
+    return MS_SUCCESS;
+}
+
+static void bvse_free(void *state) { ms_bvse_context_free(state); }
+
+static size_t bvse_work(const void *state, const ms_descriptor_input *in)
+{
+    if (!in->structure) return 0;
+    ms_bvse_options opt = ms_bvse_options_default();
+    return ms_bvse_work_doubles(state, in->structure, &opt);
+}
+
+static ms_status bvse_compute(const void *state, const ms_descriptor_input *in,
+                              ms_descriptor_workspace *ws, double *out, unsigned char *reason)
+{
+    if (!in->structure) {
+        ms_feature_fill_nan(out, reason, N_BVSE, MS_NAN_NEEDS_STRUCTURE);
+        return MS_SUCCESS;
+    }
+    ms_bvse_options opt = ms_bvse_options_default();
+    ms_bvse_result r;
+    MS_CALL(ms_bvse_compute(state, in->structure, in->symmetry, &opt, ws->d, ws->n_d, &r));
+    for (int k = 0; k < 3; k++) {
+        out[F_E1 + k] = r.barrier[k];
+        reason[F_E1 + k] = r.reason;
+    }
+    out[F_VOLUME] = r.volume_fraction;
+    reason[F_VOLUME] = r.reason;
+    out[F_SITES] = r.n_li_sites;
+    reason[F_SITES] = isnan(r.n_li_sites) ? MS_NAN_NEEDS_SYMMETRY : MS_NAN_NONE;
+    out[F_GUESSED] = r.oxi_guessed < 0 ? NAN : r.oxi_guessed;
+    reason[F_GUESSED] = r.oxi_guessed < 0 ? MS_NAN_UNDEFINED : MS_NAN_NONE;
+    return MS_SUCCESS;
+}
+
+const ms_descriptor_type ms_descriptor_bvse = {
+    .name = "bvse",
+    .version = 1,
+    .n_features = N_BVSE,
+    .feature_names = feature_names,
+    .summary = "bond-valence site energy of a Li+ probe: 1-, 2-, 3-D percolation barriers",
+    .init = bvse_init,
+    .work_doubles = bvse_work,
+    .compute = bvse_compute,
+    .free = bvse_free,
+    .needs_symmetry = 1,
+    .neighbor_cutoff = 0,
+};
