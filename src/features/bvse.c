@@ -26,6 +26,9 @@
 #define COULOMB_EV_A 14.4   /* e^2 / (4 pi eps0) in eV Å */
 #define GUESS_MAX_COMBOS 2000000L /* oxidation-state combinations tried at most */
 #define MAX_ANION_VALENCE 4
+#define TAB_PER_A 512       /* pair-term tables: points per Å (step 1/512 Å, linear interpolation) */
+#define MAX_TABLES 64       /* distinct pair functions of one structure */
+#define TERM_FLOOR 1e-7     /* eV: pair terms below this beyond some R are cut there */
 
 struct ms_bvse_context {
     const ms_element_table *table;
@@ -126,12 +129,15 @@ static long image_count(const ms_structure *s, double cutoff, int K[3])
 
 /* ---- workspace layout ------------------------------------------------------------------------- */
 
-/* Per image, 7 doubles: x, y, z, p0, p1, p2, cutoff^2. Cations: A = 14.4 w q_Li q_M, 1 / screening
- * length, unused. Anions: w D0 / 2, alpha, Rmin. */
+/* Per image, 7 doubles: x, y, z, weight, offset of its pair-term table, unused, cutoff^2. The pair
+ * term is weight x table(R): cations weight w q_M (q = valence / sqrt(n)), table 14.4 q_Li
+ * erfc(R / s) / R; anions weight w, table (D0/2) [(exp(alpha (Rmin - R)) - 1)^2 - 1]. */
 #define IMG_FIELDS 7
 
 typedef struct layout {
     long points, images, slots;
+    int tables;   /* pair-term tables reserved */
+    size_t tab_n; /* entries per table (value, slope pairs) */
     size_t total;
 } layout;
 
@@ -147,6 +153,12 @@ static int plan(const ms_bvse_context *ctx, const ms_structure *s, const ms_bvse
     size_t items = s->n_species;
     if (items > 0 && (size_t)per > (size_t)(MS_BVSE_MAX_POINTS * 8) / items) return 0;
     L->images = per * (long)items;
+    int seen[MS_MAX_Z + 1] = {0};
+    L->tables = 0;
+    for (size_t k = 0; k < items; k++)
+        if (!seen[s->species[k].z]++) L->tables += 2; /* as a cation and as one anion valence */
+    if (L->tables > MAX_TABLES) L->tables = MAX_TABLES;
+    L->tab_n = (size_t)(cutoff * TAB_PER_A) + 2;
     int nmin = n[0] < n[1] ? (n[0] < n[2] ? n[0] : n[2]) : (n[1] < n[2] ? n[1] : n[2]);
     L->slots = L->points / nmin + 2;
     size_t np = (size_t)L->points;
@@ -154,7 +166,7 @@ static int plan(const ms_bvse_context *ctx, const ms_structure *s, const ms_bvse
      * (parent, size, slot, offset x3: six int32); slots (12 int32); species charges; image lists
      * (cations, anions, and the two lists gathered per block) */
     L->total = np + (np + 1) / 2 + 3 * np + (size_t)L->slots * 6 + s->n_species +
-               4 * (size_t)L->images * IMG_FIELDS + 16;
+               4 * (size_t)L->images * IMG_FIELDS + (size_t)L->tables * 2 * L->tab_n + 16;
     return 1;
 }
 
@@ -178,15 +190,29 @@ static void oxi_text_append(char *text, size_t cap, int z, double q)
         snprintf(text + used, cap - used, "%s%s%+.3g", used ? " " : "", ms_element_symbol(z), q);
 }
 
-/* One state per element, Li fixed at +1, the most electronegative element negative: the neutral
- * combination (within 1e-3 of the atom count) with the least total |charge| (then the first in
- * candidate order). Candidates are the charge-balance guesser's (oxidation.h: common, else ICSD,
- * else all states). Returns 1 and fills q_of_z, 0 when no combination is neutral. */
-static int guess_states(const ms_bvse_context *ctx, const ms_composition *c, double *q_of_z,
-                        double *imbalance)
+/* Smallest and largest positive candidate state of z (0, 0 when none). */
+static void positive_range(const ms_bvse_context *ctx, int z, double *lo, double *hi)
 {
-    int z[MS_MAX_Z], idx[MS_MAX_Z], best[MS_MAX_Z], n = 0, most_en = -1;
-    double total = 0, best_score = INFINITY;
+    *lo = *hi = 0;
+    for (int k = 0; k < ctx->states.n[z]; k++) {
+        int q = ctx->states.oxi[z][k];
+        if (q <= 0) continue;
+        if (*lo == 0 || q < *lo) *lo = q;
+        if (q > *hi) *hi = q;
+    }
+}
+
+/* One state per element, Li fixed at +1, the most electronegative element negative. Candidates
+ * are the charge-balance guesser's (oxidation.h: common, else ICSD, else all states). Preferred:
+ * a neutral combination (within 1e-3 of the atom count) with the least total |charge|, then the
+ * first in candidate order. When none is neutral (mixed valence as Mn3.5+ in LiMn2O4, or
+ * occupancies that do not balance, as most disordered CIFs), one cation element takes the
+ * fractional average state that makes the cell neutral, if that average lies between its smallest
+ * and largest positive candidates. Returns 1 and fills q_of_z, 0 when nothing fits. */
+static int guess_states(const ms_bvse_context *ctx, const ms_composition *c, double *q_of_z)
+{
+    int z[MS_MAX_Z], idx[MS_MAX_Z], best[MS_MAX_Z], n = 0, most_en = -1, best_adj = -1;
+    double total = 0, best_score = INFINITY, best_adj_q = 0;
     long combos = 1;
     for (int i = 0; i < c->n; i++) {
         int zi = c->z[i];
@@ -211,10 +237,24 @@ static int guess_states(const ms_bvse_context *ctx, const ms_composition *c, dou
             charge += c->amount[z[i]] * q;
             score += c->amount[z[i]] * fabs(q);
         }
-        if (ok && fabs(charge) <= 1e-3 * total && score < best_score) {
+        int adj = -1;
+        double adj_q = 0;
+        if (ok && fabs(charge) > 1e-3 * total) {
+            score += 1000; /* any neutral integer combination wins over an averaged one */
+            for (int i = 0; i < n && adj < 0; i++) {
+                double q = z[i] == Z_LI ? 1 : ctx->states.oxi[z[i]][idx[i]], lo, hi;
+                if (z[i] == Z_LI || q <= 0) continue;
+                positive_range(ctx, z[i], &lo, &hi);
+                double avg = q - charge / c->amount[z[i]];
+                if (avg >= lo && avg <= hi) adj = i, adj_q = avg;
+            }
+            ok = adj >= 0;
+        }
+        if (ok && score < best_score) {
             best_score = score;
             memcpy(best, idx, sizeof(int) * (size_t)n);
-            *imbalance = charge;
+            best_adj = adj;
+            best_adj_q = adj_q;
         }
         for (int i = 0; i < n; i++) { /* odometer */
             int len = z[i] == Z_LI ? 1 : ctx->states.n[z[i]];
@@ -225,6 +265,7 @@ static int guess_states(const ms_bvse_context *ctx, const ms_composition *c, dou
     if (best_score == INFINITY) return 0;
     for (int i = 0; i < n; i++)
         q_of_z[z[i]] = z[i] == Z_LI ? 1 : ctx->states.oxi[z[i]][best[i]];
+    if (best_adj >= 0) q_of_z[z[best_adj]] = best_adj_q;
     return 1;
 }
 
@@ -249,8 +290,8 @@ static int assign_states(const ms_bvse_context *ctx, const ms_structure *s, doub
     }
     ms_composition c;
     ms_structure_composition(s, &c);
-    double q_of_z[MS_MAX_Z + 1], imbalance = 0;
-    if (!guess_states(ctx, &c, q_of_z, &imbalance)) {
+    double q_of_z[MS_MAX_Z + 1];
+    if (!guess_states(ctx, &c, q_of_z)) {
         res->oxi_guessed = -1;
         snprintf(res->detail, sizeof res->detail,
                  "no charge-neutral oxidation states found (the structure gives none)");
@@ -312,10 +353,60 @@ static void push_images(const ms_structure *s, size_t i, double rc, const double
             }
 }
 
+/* Pair-term tables of one structure: value and slope at R = i / TAB_PER_A, i < n (R below
+ * R_MIN_CLAMP evaluated at R_MIN_CLAMP). Exact functions cost an exp or an erfc per pair and
+ * grid point; a table lookup costs a multiply-add (error below 1e-5 eV per term beyond 1 Å). */
+typedef struct tables {
+    double *base;
+    size_t n;
+    int count, cap;
+    long key[MAX_TABLES];
+} tables;
+
+/* Offset of the table for key, filled by f(r, a, b) on first use; -1 when all are taken. */
+static long table_for(tables *t, long key, double (*f)(double, double, double, double), double a,
+                      double b, double c)
+{
+    for (int k = 0; k < t->count; k++)
+        if (t->key[k] == key) return (long)(2 * t->n) * k;
+    if (t->count == t->cap) return -1;
+    double *v = t->base + 2 * t->n * (size_t)t->count;
+    for (size_t i = 0; i < t->n; i++) v[2 * i] = f(fmax((double)i / TAB_PER_A, R_MIN_CLAMP), a, b, c);
+    for (size_t i = 0; i + 1 < t->n; i++) v[2 * i + 1] = v[2 * i + 2] - v[2 * i];
+    v[2 * t->n - 1] = 0;
+    t->key[t->count] = key;
+    return (long)(2 * t->n) * t->count++;
+}
+
+/* The cutoff of a term weight x table at offset off: the given cutoff rc, or less when the term
+ * stays below TERM_FLOOR from some R on (the screened Coulomb term is below 1e-7 eV beyond about
+ * 7 Å for small cations; each such term changes an energy by less than that). */
+static double term_cutoff(const tables *t, long off, double weight, double rc)
+{
+    const double *v = t->base + off;
+    size_t last = (size_t)(rc * TAB_PER_A);
+    if (last >= t->n) last = t->n - 1;
+    for (size_t i = last + 1; i-- > 0;)
+        if (fabs(weight * v[2 * i]) >= TERM_FLOOR) return fmin(rc, (double)(i + 1) / TAB_PER_A);
+    return 0;
+}
+
+static double coulomb_term(double r, double q_li, double inv_s, double unused)
+{
+    (void)unused;
+    return COULOMB_EV_A * q_li * erfc(r * inv_s) / r;
+}
+
+static double morse_term(double r, double half_d0, double alpha, double r_min)
+{
+    double t = exp(alpha * (r_min - r)) - 1;
+    return half_d0 * (t * t - 1);
+}
+
 /* Builds the cation and anion image lists of the framework. Returns 0 with res->reason set when
  * an anion has no parameters or an element lacks a radius or period. */
 static int build_images(const ms_bvse_context *ctx, const ms_structure *s, const double *q,
-                        image_list *cat, image_list *an, ms_bvse_result *res)
+                        tables *tab, image_list *cat, image_list *an, ms_bvse_result *res)
 {
     double q_li = 1.0 / sqrt(ctx->period[Z_LI]);
     for (size_t i = 0; i < s->n_sites; i++)
@@ -331,9 +422,11 @@ static int build_images(const ms_bvse_context *ctx, const ms_structure *s, const
                              "no covalent radius or period for %s", sym);
                     return 0;
                 }
-                double p[3] = {COULOMB_EV_A * sp->occu * q_li * q[k] / sqrt(n),
-                               1.0 / (SCREEN_FACTOR * (ctx->r_cov[Z_LI] + r)), 0};
-                push_images(s, i, MS_BVSE_COULOMB_CUTOFF, p, cat);
+                long off = table_for(tab, sp->z, coulomb_term, q_li,
+                                     1.0 / (SCREEN_FACTOR * (ctx->r_cov[Z_LI] + r)), 0);
+                if (off < 0) goto too_many;
+                double p[3] = {sp->occu * q[k] / sqrt(n), (double)off, 0};
+                push_images(s, i, term_cutoff(tab, off, p[0], MS_BVSE_COULOMB_CUTOFF), p, cat);
                 continue;
             }
             int v = (int)lround(-q[k]);
@@ -346,10 +439,18 @@ static int build_images(const ms_bvse_context *ctx, const ms_structure *s, const
                          "no Li+ - %s%g parameters in bvse.dat", sym, q[k]);
                 return 0;
             }
-            double p[3] = {0.5 * sp->occu * pp->d0, pp->alpha, pp->r_min};
-            push_images(s, i, pp->r_cutoff, p, an);
+            long off = table_for(tab, 1000L * sp->z + v, morse_term, 0.5 * pp->d0, pp->alpha,
+                                 pp->r_min);
+            if (off < 0) goto too_many;
+            double p[3] = {sp->occu, (double)off, 0};
+            push_images(s, i, term_cutoff(tab, off, p[0], pp->r_cutoff), p, an);
         }
     return 1;
+too_many:
+    res->reason = MS_NAN_TOO_LARGE;
+    snprintf(res->detail, sizeof res->detail, "more than %d distinct pair functions",
+             MAX_TABLES);
+    return 0;
 }
 
 /* ---- energies --------------------------------------------------------------------------------- */
@@ -375,27 +476,20 @@ static void gather(const image_list *src, const double c[3], double rb, image_li
     }
 }
 
-static double point_energy(const double x[3], const image_list *cat, const image_list *an)
+/* Sum of the pair terms of list l at x: weight x table(R) for R^2 below the image's cutoff^2. */
+static double list_energy(const double x[3], const image_list *l, const double *tab)
 {
     double e = 0;
-    const double *cx = cat->f[0], *cy = cat->f[1], *cz = cat->f[2], *ca = cat->f[3],
-                 *cs = cat->f[4], *cr = cat->f[6];
-    for (long m = 0; m < cat->n; m++) {
-        double dx = cx[m] - x[0], dy = cy[m] - x[1], dz = cz[m] - x[2];
+    const double *lx = l->f[0], *ly = l->f[1], *lz = l->f[2], *lw = l->f[3], *lt = l->f[4],
+                 *lr = l->f[6];
+    for (long m = 0; m < l->n; m++) {
+        double dx = lx[m] - x[0], dy = ly[m] - x[1], dz = lz[m] - x[2];
         double r2 = dx * dx + dy * dy + dz * dz;
-        if (r2 >= cr[m]) continue;
-        double r = sqrt(fmax(r2, R_MIN_CLAMP * R_MIN_CLAMP));
-        e += ca[m] * erfc(r * cs[m]) / r;
-    }
-    const double *ax = an->f[0], *ay = an->f[1], *az = an->f[2], *ad = an->f[3], *aa = an->f[4],
-                 *am = an->f[5], *ar = an->f[6];
-    for (long m = 0; m < an->n; m++) {
-        double dx = ax[m] - x[0], dy = ay[m] - x[1], dz = az[m] - x[2];
-        double r2 = dx * dx + dy * dy + dz * dz;
-        if (r2 >= ar[m]) continue;
-        double r = sqrt(fmax(r2, R_MIN_CLAMP * R_MIN_CLAMP));
-        double t = exp(aa[m] * (am[m] - r)) - 1;
-        e += ad[m] * (t * t - 1);
+        if (r2 >= lr[m]) continue;
+        double u = sqrt(r2) * TAB_PER_A;
+        size_t i = (size_t)u;
+        const double *v = tab + (size_t)lt[m] + 2 * i;
+        e += lw[m] * (v[0] + (u - (double)i) * v[1]);
     }
     return e;
 }
@@ -418,7 +512,7 @@ static double block_radius(const ms_structure *s, const int n[3])
 
 static void energies(const ms_structure *s, const int n[3], const double o[3],
                      const image_list *cat, const image_list *an, image_list *gc, image_list *ga,
-                     double *E)
+                     const double *tab, double *E)
 {
     double rb = block_radius(s, n);
     for (int bi = 0; bi < n[0]; bi += BLOCK)
@@ -438,7 +532,7 @@ static void energies(const ms_structure *s, const int n[3], const double o[3],
                             double x[3];
                             grid_point(s, n, o, i, j, k, x);
                             E[((size_t)i * (size_t)n[1] + (size_t)j) * (size_t)n[2] + (size_t)k] =
-                                point_energy(x, gc, ga);
+                                list_energy(x, gc, tab) + list_energy(x, ga, tab);
                         }
             }
 }
@@ -675,15 +769,16 @@ ms_status ms_bvse_compute(const ms_bvse_context *ctx, const ms_structure *s,
     }
     image_list cat, an, gc, ga;
     size_t cap = (size_t)L.images * IMG_FIELDS;
+    tables tab = {img + 4 * cap, L.tab_n, 0, L.tables, {0}};
     list_bind(&cat, img, L.images);
     list_bind(&an, img + cap, L.images);
     list_bind(&gc, img + 2 * cap, L.images);
     list_bind(&ga, img + 3 * cap, L.images);
-    if (!build_images(ctx, s, q, &cat, &an, res)) {
+    if (!build_images(ctx, s, q, &tab, &cat, &an, res)) {
         result_nan(res, (ms_nan_reason)res->reason);
         return MS_SUCCESS;
     }
-    energies(s, n, opt->offset, &cat, &an, &gc, &ga, E);
+    energies(s, n, opt->offset, &cat, &an, &gc, &ga, tab.base, E);
 
     uint64_t *keys = (uint64_t *)shared;
     uint32_t *tmp = (uint32_t *)(shared + 2 * np);
