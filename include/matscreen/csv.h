@@ -8,11 +8,17 @@
 #ifndef MATSCREEN_CSV_H
 #define MATSCREEN_CSV_H
 
+#include <stdio.h>
+
 /* Splits line in place into at most max fields (pointers into line), removing the quotes and a
  * trailing "\n" or "\r\n". Returns the number of fields (at least 1). Not collective. */
 int ms_csv_split(char *line, char **fields, int max);
 
 /* Index of the field equal to name among n header fields, or -1. */
 int ms_csv_column(char *const *fields, int n, const char *name);
+
+/* Writes text as one CSV field: as it is, or quoted (quotes doubled) when it holds a comma, a
+ * quote or a line break. Not collective. */
+void ms_csv_write_field(FILE *f, const char *text);
 
 #endif /* MATSCREEN_CSV_H */

@@ -12,7 +12,8 @@
  *   - A value that cannot be computed is NaN and its reason says why; a value is never silently 0.
  *     The one non-NaN reason is MS_NAN_IMPUTED: the value is a number but used an element datum
  *     that the data source lacks, replaced as matminer does (documented per family).
- *   - Named descriptor sets ("magpie", "composition", "structure", "li-transport", "default") are what workflows and model
+ *   - Named descriptor sets ("magpie", "composition", "structure", "li-transport", "bvse",
+ *     "default", "full") are what workflows and model
  *     files refer to. A model records the set name and set version; a set's version changes
  *     whenever a member family's version changes or the membership changes, and loading a model
  *     with a different set version is an error.

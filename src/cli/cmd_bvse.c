@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "matscreen/csv.h"
 #include "matscreen/bvse.h"
 #include "matscreen/composition.h"
 #include "matscreen/reader.h"
@@ -32,20 +33,6 @@ typedef struct {
     FILE *out;
     size_t n_ok, n_nan, n_failed;
 } bvse_state;
-
-static void csv_text(FILE *f, const char *text)
-{
-    if (!strpbrk(text, ",\"\r\n")) {
-        fputs(text, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"') fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
 
 static void csv_number(FILE *f, double v, const char *fmt)
 {
@@ -70,13 +57,13 @@ static int on_record(const ms_structure *s, ms_status status, const char *messag
 {
     bvse_state *st = user;
     FILE *o = st->out;
-    csv_text(o, s->prov.file ? s->prov.file : "");
+    ms_csv_write_field(o, s->prov.file ? s->prov.file : "");
     fputc(',', o);
-    csv_text(o, s->prov.block);
+    ms_csv_write_field(o, s->prov.block);
     if (status != MS_SUCCESS) {
         st->n_failed++;
         fputs(",,,,,NaN,NaN,NaN,NaN,NaN,NaN,read-error,", o);
-        csv_text(o, message);
+        ms_csv_write_field(o, message);
         fputc('\n', o);
         return 0;
     }
@@ -91,15 +78,15 @@ static int on_record(const ms_structure *s, ms_status status, const char *messag
         ms_bvse_compute(st->ctx, s, sym, &st->opt, st->work, st->n_work, &r) != MS_SUCCESS) {
         st->n_failed++;
         fprintf(o, ",%s,,,,NaN,NaN,NaN,NaN,NaN,NaN,error,", formula);
-        csv_text(o, ms_error_message());
+        ms_csv_write_field(o, ms_error_message());
         fputc('\n', o);
         return 0;
     }
     r.reason == MS_NAN_NONE ? st->n_ok++ : st->n_nan++;
     fputc(',', o);
-    csv_text(o, formula);
+    ms_csv_write_field(o, formula);
     fputc(',', o);
-    csv_text(o, r.oxi_text);
+    ms_csv_write_field(o, r.oxi_text);
     fprintf(o, ",%s,%dx%dx%d",
             r.oxi_guessed == 0 ? "structure" : (r.oxi_guessed > 0 ? "guessed" : "none"),
             r.grid[0], r.grid[1], r.grid[2]);
@@ -108,7 +95,7 @@ static int on_record(const ms_structure *s, ms_status status, const char *messag
     csv_number(o, r.volume_fraction, "%.4f");
     csv_number(o, r.n_li_sites, "%.0f");
     fprintf(o, ",%s,", r.reason == MS_NAN_NONE ? "ok" : ms_nan_reason_name(r.reason));
-    csv_text(o, r.detail);
+    ms_csv_write_field(o, r.detail);
     fputc('\n', o);
     return 0;
 }
@@ -212,9 +199,9 @@ static int run_sources(bvse_state *st, const char **inputs, size_t n_inputs, ms_
                           : ms_read_file(task.path, task.format, &ropt, on_record, st);
         if (s != MS_SUCCESS) {
             st->n_failed++;
-            csv_text(st->out, task.path);
+            ms_csv_write_field(st->out, task.path);
             fputs(",,,,,,NaN,NaN,NaN,NaN,NaN,NaN,read-error,", st->out);
-            csv_text(st->out, ms_error_message());
+            ms_csv_write_field(st->out, ms_error_message());
             fputc('\n', st->out);
         }
     }

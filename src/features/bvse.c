@@ -26,13 +26,19 @@
 #define COULOMB_EV_A 14.4   /* e^2 / (4 pi eps0) in eV Å */
 #define GUESS_MAX_COMBOS 2000000L /* oxidation-state combinations tried at most */
 #define MAX_ANION_VALENCE 4
+#define N_TIERS 2
 #define TAB_PER_A 512       /* pair-term tables: points per Å (step 1/512 Å, linear interpolation) */
 #define MAX_TABLES 64       /* distinct pair functions of one structure */
 #define TERM_FLOOR 1e-7     /* eV: pair terms below this beyond some R are cut there */
 
 struct ms_bvse_context {
     const ms_element_table *table;
-    ms_oxidation_states states;
+    /* candidate states in two tiers: the charge-balance guesser's (oxidation.h: common, else
+     * ICSD, else all; negative states only for the anion-forming elements H, N, P, As, Sb, O,
+     * S, Se, Te, F, Cl, Br, I), then those plus every positive common or ICSD state (Bi5+,
+     * Cr2+, V2+ are not "common" in pymatgen's table) */
+    int n_tier[N_TIERS][MS_MAX_Z + 1];
+    int tier[N_TIERS][MS_MAX_Z + 1][3 * MS_MAX_OXI];
     /* Li+ - anion parameters by anion Z and |valence| (NULL: none) */
     const ms_bvse_pair *li_pair[MS_MAX_Z + 1][MAX_ANION_VALENCE + 1];
     int anion_has_rows[MS_MAX_Z + 1]; /* 1 when bvse.dat has some Li+ row for this anion */
@@ -57,7 +63,28 @@ ms_status ms_bvse_context_create(const ms_element_table *table, ms_bvse_context 
     ms_bvse_context *c = calloc(1, sizeof *c);
     MS_CHECK(c != NULL, MS_ERR_NOMEM, "allocating the bvse context");
     c->table = table;
-    ms_oxidation_states_init(&c->states, table);
+    ms_oxidation_states states;
+    ms_oxidation_states_init(&states, table);
+    static const int anion_formers[] = {1, 7, 15, 33, 51, 8, 16, 34, 52, 9, 17, 35, 53};
+    for (int z = 1; z <= MS_MAX_Z; z++) {
+        const ms_element *e = ms_element_get(table, z);
+        int former = 0;
+        for (size_t k = 0; k < sizeof anion_formers / sizeof anion_formers[0]; k++)
+            former |= anion_formers[k] == z;
+        const int *lists[3] = {states.oxi[z], e->oxi_common, e->oxi_icsd};
+        const int counts[3] = {states.n[z], e->n_oxi_common, e->n_oxi_icsd};
+        for (int t = 0; t < N_TIERS; t++) {
+            int *n = &c->n_tier[t][z];
+            if (t > 0) /* tier 1 = tier 0 + the positive common and ICSD states */
+                for (int k = 0; k < c->n_tier[0][z]; k++) c->tier[t][z][(*n)++] = c->tier[0][z][k];
+            for (int l = t == 0 ? 0 : 1; l <= (t == 0 ? 0 : 2); l++)
+                for (int k = 0; k < counts[l]; k++) {
+                    int q = lists[l][k], dup = 0;
+                    for (int m = 0; m < *n; m++) dup |= c->tier[t][z][m] == q;
+                    if (!dup && (t == 0 ? (q >= 0 || former) : q > 0)) c->tier[t][z][(*n)++] = q;
+                }
+        }
+    }
     int row = ms_element_property_index(table, "Row");
     for (int z = 1; z <= MS_MAX_Z; z++) {
         const ms_element *e = ms_element_get(table, z);
@@ -191,36 +218,38 @@ static void oxi_text_append(char *text, size_t cap, int z, double q)
 }
 
 /* Smallest and largest positive candidate state of z (0, 0 when none). */
-static void positive_range(const ms_bvse_context *ctx, int z, double *lo, double *hi)
+static void positive_range(const ms_bvse_context *ctx, int t, int z, double *lo, double *hi)
 {
     *lo = *hi = 0;
-    for (int k = 0; k < ctx->states.n[z]; k++) {
-        int q = ctx->states.oxi[z][k];
+    for (int k = 0; k < ctx->n_tier[t][z]; k++) {
+        int q = ctx->tier[t][z][k];
         if (q <= 0) continue;
         if (*lo == 0 || q < *lo) *lo = q;
         if (q > *hi) *hi = q;
     }
 }
 
-/* One state per element, Li fixed at +1, the most electronegative element negative. Candidates
- * are the charge-balance guesser's (oxidation.h: common, else ICSD, else all states). Preferred:
- * a neutral combination (within 1e-3 of the atom count) with the least total |charge|, then the
- * first in candidate order. When none is neutral (mixed valence as Mn3.5+ in LiMn2O4, or
- * occupancies that do not balance, as most disordered CIFs), one cation element takes the
- * fractional average state that makes the cell neutral, if that average lies between its smallest
- * and largest positive candidates. Returns 1 and fills q_of_z, 0 when nothing fits. */
-static int guess_states(const ms_bvse_context *ctx, const ms_composition *c, double *q_of_z)
+/* One state per element, Li fixed at +1, the most electronegative element negative, from the
+ * candidates of tier t. Preferred: a neutral combination (within 1e-3 of the atom count) with the
+ * least total |charge|, then the first in candidate order. Else (mixed valence as Mn3.5+ in
+ * LiMn2O4, occupancies that do not balance) one cation element takes the fractional average
+ * state that makes the cell neutral, if that lies between its smallest and largest positive
+ * candidates. Else, when allow_charged, the combination of least |charge| (the Li content of
+ * many disordered CIFs is off, and Li is not part of the framework). Returns 0 when nothing
+ * fits, else 1 and fills q_of_z and *residual (the cell's remaining charge). */
+static int guess_tier(const ms_bvse_context *ctx, int t, const ms_composition *c,
+                      int allow_charged, double *q_of_z, double *residual)
 {
     int z[MS_MAX_Z], idx[MS_MAX_Z], best[MS_MAX_Z], n = 0, most_en = -1, best_adj = -1;
-    double total = 0, best_score = INFINITY, best_adj_q = 0;
+    double total = 0, best_score = INFINITY, best_adj_q = 0, best_charge = 0;
     long combos = 1;
     for (int i = 0; i < c->n; i++) {
         int zi = c->z[i];
         if (fabs(c->amount[zi]) < MS_COMPOSITION_TOL) continue;
-        if (zi != Z_LI && ctx->states.n[zi] == 0) return 0;
+        if (zi != Z_LI && ctx->n_tier[t][zi] == 0) return 0;
         z[n] = zi;
         idx[n] = 0;
-        combos *= zi == Z_LI ? 1 : ctx->states.n[zi];
+        combos *= zi == Z_LI ? 1 : ctx->n_tier[t][zi];
         if (combos > GUESS_MAX_COMBOS) return 0;
         total += c->amount[zi];
         double x = ms_element_get(ctx->table, zi)->x;
@@ -232,7 +261,7 @@ static int guess_states(const ms_bvse_context *ctx, const ms_composition *c, dou
         double charge = 0, score = 0;
         int ok = 1;
         for (int i = 0; i < n; i++) {
-            double q = z[i] == Z_LI ? 1 : ctx->states.oxi[z[i]][idx[i]];
+            double q = z[i] == Z_LI ? 1 : ctx->tier[t][z[i]][idx[i]];
             if (i == most_en && q >= 0) ok = 0;
             charge += c->amount[z[i]] * q;
             score += c->amount[z[i]] * fabs(q);
@@ -240,33 +269,44 @@ static int guess_states(const ms_bvse_context *ctx, const ms_composition *c, dou
         int adj = -1;
         double adj_q = 0;
         if (ok && fabs(charge) > 1e-3 * total) {
-            score += 1000; /* any neutral integer combination wins over an averaged one */
             for (int i = 0; i < n && adj < 0; i++) {
-                double q = z[i] == Z_LI ? 1 : ctx->states.oxi[z[i]][idx[i]], lo, hi;
+                double q = z[i] == Z_LI ? 1 : ctx->tier[t][z[i]][idx[i]], lo, hi;
                 if (z[i] == Z_LI || q <= 0) continue;
-                positive_range(ctx, z[i], &lo, &hi);
+                positive_range(ctx, t, z[i], &lo, &hi);
                 double avg = q - charge / c->amount[z[i]];
                 if (avg >= lo && avg <= hi) adj = i, adj_q = avg;
             }
-            ok = adj >= 0;
+            /* ranks: neutral integer states, then one averaged element, then charged cells */
+            score += adj >= 0 ? 1e6 : 1e9 * (1 + fabs(charge));
+            ok = adj >= 0 || allow_charged;
         }
         if (ok && score < best_score) {
             best_score = score;
             memcpy(best, idx, sizeof(int) * (size_t)n);
             best_adj = adj;
             best_adj_q = adj_q;
+            best_charge = adj >= 0 ? 0 : charge;
         }
         for (int i = 0; i < n; i++) { /* odometer */
-            int len = z[i] == Z_LI ? 1 : ctx->states.n[z[i]];
+            int len = z[i] == Z_LI ? 1 : ctx->n_tier[t][z[i]];
             if (++idx[i] < len) break;
             idx[i] = 0;
         }
     }
-    if (best_score == INFINITY) return 0;
-    for (int i = 0; i < n; i++)
-        q_of_z[z[i]] = z[i] == Z_LI ? 1 : ctx->states.oxi[z[i]][best[i]];
+    if (best_score == INFINITY || (!allow_charged && best_score >= 1e9)) return 0;
+    for (int i = 0; i < n; i++) q_of_z[z[i]] = z[i] == Z_LI ? 1 : ctx->tier[t][z[i]][best[i]];
     if (best_adj >= 0) q_of_z[z[best_adj]] = best_adj_q;
+    *residual = fabs(best_charge) > 1e-3 * total ? best_charge : 0;
     return 1;
+}
+
+/* The tiers in turn (the guesser's states first); a charged cell only when no tier balances. */
+static int guess_states(const ms_bvse_context *ctx, const ms_composition *c, double *q_of_z,
+                        double *residual)
+{
+    for (int t = 0; t < N_TIERS; t++)
+        if (guess_tier(ctx, t, c, 0, q_of_z, residual)) return 1;
+    return guess_tier(ctx, 0, c, 1, q_of_z, residual);
 }
 
 /* Fills q[k] for every species k (the structure's states when all species carry one, else the
@@ -290,8 +330,8 @@ static int assign_states(const ms_bvse_context *ctx, const ms_structure *s, doub
     }
     ms_composition c;
     ms_structure_composition(s, &c);
-    double q_of_z[MS_MAX_Z + 1];
-    if (!guess_states(ctx, &c, q_of_z)) {
+    double q_of_z[MS_MAX_Z + 1], residual = 0;
+    if (!guess_states(ctx, &c, q_of_z, &residual)) {
         res->oxi_guessed = -1;
         snprintf(res->detail, sizeof res->detail,
                  "no charge-neutral oxidation states found (the structure gives none)");
@@ -301,6 +341,11 @@ static int assign_states(const ms_bvse_context *ctx, const ms_structure *s, doub
     for (int i = 0; i < c.n; i++)
         if (fabs(c.amount[c.z[i]]) >= MS_COMPOSITION_TOL)
             oxi_text_append(res->oxi_text, sizeof res->oxi_text, c.z[i], q_of_z[c.z[i]]);
+    if (residual != 0) {
+        size_t used = strlen(res->oxi_text);
+        snprintf(res->oxi_text + used, sizeof res->oxi_text - used, " (cell charge %+.3g)",
+                 residual);
+    }
     for (size_t k = 0; k < s->n_species; k++) q[k] = q_of_z[s->species[k].z];
     return 1;
 }

@@ -142,6 +142,16 @@ static const ms_descriptor_type *const set_default[] = {
     &ms_descriptor_li_transport,
 };
 
+/* "full" is "default" plus the bvse family, kept out of "default" because its grid costs tens of
+ * milliseconds per Li structure (docs/descriptors.md, bvse). */
+static const ms_descriptor_type *const set_full[] = {
+    &ms_descriptor_magpie,          &ms_descriptor_stoichiometry,
+    &ms_descriptor_valence_orbital, &ms_descriptor_ion_property,
+    &ms_descriptor_element_fraction, &ms_descriptor_density,
+    &ms_descriptor_global_symmetry, &ms_descriptor_neighbors,
+    &ms_descriptor_li_transport,    &ms_descriptor_bvse,
+};
+
 #define SET(name, version, summary, list)                                                          \
     {name, version, summary, sizeof list / sizeof list[0], list}
 static const ms_descriptor_set sets[] = {
@@ -156,6 +166,7 @@ static const ms_descriptor_set sets[] = {
         "+ bvse", set_li_transport),
     SET("bvse", 1, "bond-valence site energy barriers of a Li+ probe (E_1D, E_2D, E_3D)",
         set_bvse),
+    SET("full", 1, "default + bvse", set_full),
 };
 #define N_SETS (sizeof sets / sizeof sets[0])
 

@@ -37,3 +37,17 @@ int ms_csv_column(char *const *fields, int n, const char *name)
         if (strcmp(fields[i], name) == 0) return i;
     return -1;
 }
+
+void ms_csv_write_field(FILE *f, const char *text)
+{
+    if (!strpbrk(text, ",\"\r\n")) {
+        fputs(text, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"') fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}

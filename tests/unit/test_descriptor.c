@@ -252,6 +252,9 @@ static const struct {
     {"structure", 1, 23, "density/1,global_symmetry/1,neighbors/1"},
     {"li-transport", 2, 13, "li_transport/1,bvse/1"},
     {"bvse", 1, 6, "bvse/1"},
+    {"full", 1, 303,
+     "magpie/1,stoichiometry/1,valence_orbital/1,ion_property/1,element_fraction/1,density/1,"
+     "global_symmetry/1,neighbors/1,li_transport/1,bvse/1"},
 };
 
 static void test_sets(void)
