@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "matscreen/csv.h"
 #include "matscreen/composition.h"
+#include "matscreen/csv.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
 #include "matscreen/featurize.h"

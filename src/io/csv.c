@@ -38,16 +38,17 @@ int ms_csv_column(char *const *fields, int n, const char *name)
     return -1;
 }
 
-void ms_csv_write_field(FILE *f, const char *text)
+void ms_csv_write_field(FILE *f, const char *s)
 {
-    if (!strpbrk(text, ",\"\r\n")) {
-        fputs(text, f);
+    if (!s) s = "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
         return;
     }
     fputc('"', f);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"') fputc('"', f);
-        fputc(*p, f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
     }
     fputc('"', f);
 }
