@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "matscreen/csv.h"
 #include "matscreen/composition.h"
 #include "matscreen/csv.h"
 #include "matscreen/descriptor.h"
