@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "matscreen/number.h"
 #include "matscreen/screen.h"
 
 static void screen_usage(FILE *out)
@@ -86,13 +87,6 @@ typedef struct {
     int quiet, help;
 } screen_args;
 
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    *out = strtod(s, &end);
-    return *s && !*end;
-}
-
 /* --require-elements, --exclude-elements (element lists) and --range (NAME:MIN:MAX). */
 static ms_status parse_filter(int c, const char *arg, ms_record_filter *f)
 {
@@ -135,9 +129,9 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
     if (!a->inputs) return 2;
     size_t n = 0;
     int c, bad = 0;
-    char *end;
     opterr = rank == 0;
     while ((c = getopt_long(argc, argv, "i:o:k:r:as:f:m:qhR", longopts, NULL)) != -1) {
+        ms_status st = MS_SUCCESS;
         switch (c) {
         case 'i':
             a->inputs[n++].spec = optarg;
@@ -145,16 +139,10 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
             while (optind < argc && argv[optind][0] != '-') a->inputs[n++].spec = argv[optind++];
             break;
         case 'o': a->cfg.out_dir = optarg; break;
-        case 'k':
-            a->cfg.top_k = (size_t)strtoull(optarg, &end, 10);
-            if (*end || optarg[0] == '-') bad = 1;
-            break;
+        case 'k': st = ms_parse_size("--top", optarg, 0, MS_TOP_K_MAX, &a->cfg.top_k); break;
         case 'r': a->cfg.rank_by = optarg; break;
         case 'a': a->cfg.ascending = 1; break;
-        case 's':
-            a->cfg.seed = (uint64_t)strtoull(optarg, &end, 10);
-            if (*end || optarg[0] == '-') bad = 1;
-            break;
+        case 's': st = ms_parse_u64("--seed", optarg, 0, UINT64_MAX, &a->cfg.seed); break;
         case 'f':
             if (strcmp(optarg, "cif") == 0) a->cfg.format = MS_FORMAT_CIF;
             else if (strcmp(optarg, "json") == 0) a->cfg.format = MS_FORMAT_JSON;
@@ -172,26 +160,17 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
             }
             break;
         case 'S': a->cfg.descriptor_set = optarg; break;
-        case 'B': if (!parse_double(optarg, &a->cfg.best)) bad = 1; break;
-        case 'X': if (!parse_double(optarg, &a->cfg.xi)) bad = 1; break;
-        case 'K': if (!parse_double(optarg, &a->cfg.kappa)) bad = 1; break;
+        case 'B':
+            st = ms_parse_double("--best", optarg, -MS_NUM_MAX, MS_NUM_MAX, &a->cfg.best);
+            break;
+        case 'X': st = ms_parse_double("--xi", optarg, 0, MS_NUM_MAX, &a->cfg.xi); break;
+        case 'K': st = ms_parse_double("--kappa", optarg, 0, MS_NUM_MAX, &a->cfg.kappa); break;
         case 'L': a->cfg.validate.expect_li = 1; break;
         case 'E':
         case 'x':
-        case 'G':
-            if (parse_filter(c, optarg, &a->filter) != MS_SUCCESS) {
-                if (rank == 0) fprintf(stderr, "matscreen screen: %s\n", ms_error_message());
-                bad = 1;
-            }
-            break;
-        case 'A':
-            if (!parse_double(optarg, &a->filter.max_atoms) || !(a->filter.max_atoms >= 1) ||
-                !isfinite(a->filter.max_atoms)) {
-                if (rank == 0)
-                    fprintf(stderr, "matscreen screen: --max-atoms '%s': give a finite number of "
-                                    "atoms per cell, at least 1\n", optarg);
-                bad = 1;
-            }
+        case 'G': st = parse_filter(c, optarg, &a->filter); break;
+        case 'A': /* at most what the readers accept */
+            st = ms_parse_double("--max-atoms", optarg, 1, 1e6, &a->filter.max_atoms);
             break;
         case 'I': a->cfg.ignore_model_requirements = 1; break;
         case 'D':
@@ -209,6 +188,10 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         case 'R': a->cfg.resume = 1; break;
         case 'h': a->help = 1; return 0;
         default: bad = 1;
+        }
+        if (st != MS_SUCCESS) {
+            if (rank == 0) fprintf(stderr, "matscreen screen: %s\n", ms_error_message());
+            bad = 1;
         }
     }
     for (; optind < argc; optind++) a->inputs[n++].spec = argv[optind];
