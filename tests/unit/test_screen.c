@@ -235,10 +235,16 @@ static void test_screen_with_models(void)
     char *save = NULL, *line = strtok_r(ranked, "\n", &save);
     size_t rows = 0, pair_rows = 0;
     double prev = INFINITY;
+    int prev_in = -2;
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[32];
         int n = ms_csv_split(line, f, 32);
-        CU_ASSERT_EQUAL_FATAL(n, 22);
+        CU_ASSERT_EQUAL_FATAL(n, 25);
+        /* --domain rank (default): in-domain rows first, acquisition order within each */
+        int in = atoi(f[23]);
+        CU_ASSERT(f[23][0] && (in == 0 || in == 1) && in <= (prev_in == -2 ? 1 : prev_in));
+        if (in != prev_in) prev = INFINITY;
+        prev_in = in;
         double p = atof(f[15]), mu = atof(f[16]), sg = atof(f[17]), a = atof(f[18]);
         CU_ASSERT(f[15][0] && p >= 0 && p <= 1);
         CU_ASSERT(f[16][0] && isfinite(mu));
@@ -301,7 +307,7 @@ static void test_screen_keep_filter(void)
     char *save = NULL, *line = strtok_r(ranked, "\n", &save);
     while ((line = strtok_r(NULL, "\n", &save)) != NULL) {
         char *f[32];
-        CU_ASSERT_EQUAL_FATAL(ms_csv_split(line, f, 32), 22);
+        CU_ASSERT_EQUAL_FATAL(ms_csv_split(line, f, 32), 25);
         CU_ASSERT(atof(f[14]) > 0.3);
     }
     free(ranked);
