@@ -148,6 +148,7 @@ extern const ms_model_type ms_model_type_forest;      /* forest.c */
 extern const ms_model_type ms_model_type_logistic;    /* logistic.c */
 extern const ms_model_type ms_model_type_naive_bayes; /* naive_bayes.c */
 extern const ms_model_type ms_model_type_gp;          /* model_gp.c: Gaussian process */
+extern const ms_model_type ms_model_type_gbm;         /* model_gbm.c: XGBoost ensemble (gbm.h) */
 
 /* Finds a learner by name; unknown names fail with MS_ERR_NOT_FOUND listing the valid ones. */
 ms_status ms_model_type_lookup(const char *name, const ms_model_type **out);

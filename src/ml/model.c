@@ -22,6 +22,7 @@ static const ms_model_type *const model_types[] = {
     &ms_model_type_logistic,
     &ms_model_type_naive_bayes,
     &ms_model_type_gp,
+    &ms_model_type_gbm,
 };
 #define N_TYPES (sizeof model_types / sizeof model_types[0])
 
@@ -395,7 +396,10 @@ ms_status ms_model_fit(const ms_model_spec *spec, const ms_matrix *x, const doub
     if (st == MS_SUCCESS) {
         uint64_t h = ms_hash_update(MS_HASH_INIT, x->data, x->rows * x->cols * sizeof(double));
         m->data_hash = ms_hash_update(h, y, x->rows * sizeof(double));
-        time_t now = time(NULL);
+        /* SOURCE_DATE_EPOCH (reproducible-builds.org) pins the stamp, so that files made by
+         * different runs (e.g. on 1 and 3 ranks) can be compared byte for byte */
+        const char *sde = getenv("SOURCE_DATE_EPOCH");
+        time_t now = sde && *sde ? (time_t)strtoll(sde, NULL, 10) : time(NULL);
         struct tm tmv;
         char buf[96];
         gmtime_r(&now, &tmv);
