@@ -142,6 +142,11 @@ typedef struct ms_model_type {
     void (*free)(void *state);
     /* Prints "  key: value" lines describing the fitted state (may be NULL). */
     void (*describe)(const void *state, FILE *out);
+    /* Per-feature contributions of each row (may be NULL: the learner cannot explain): phi is
+     * x->rows x x->cols, base[i] the expected value, sum_j phi[i][j] = prediction - base[i]
+     * (in the learner's additive units: the target for regression; for classification the
+     * forest's probability, the gbm's log-odds). */
+    ms_status (*explain)(const void *state, const ms_matrix *x, double *phi, double *base);
 } ms_model_type;
 
 extern const ms_model_type ms_model_type_forest;      /* forest.c */
@@ -215,6 +220,11 @@ ms_status ms_model_add_metric(ms_model *m, const char *name, double value);
 
 /* Predicts raw rows x (n x n_raw). mean and sigma (may be NULL) have x->rows entries. */
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma);
+
+/* Explains rows x (n x n_raw) with the learner's explain (MS_ERR_UNSUPPORTED when it has none):
+ * phi is x->rows x n_raw (features dropped by the filters get 0), base[i] the expected value.
+ * Trees are invariant to the per-column scaling, so phi is in the prediction's units. */
+ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, double *base);
 
 /* Largest model file read (16 GiB: far above any forest we train); a larger one is MS_ERR_LIMIT. */
 #define MS_MODEL_MAX_BYTES ((size_t)1 << 34)

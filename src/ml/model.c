@@ -475,6 +475,23 @@ ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, 
     return st;
 }
 
+ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, double *base)
+{
+    MS_CHECK(m->type->explain, MS_ERR_UNSUPPORTED,
+             "model kind %s cannot explain its predictions (forest and gbm can)", m->type->name);
+    ms_matrix k = {0};
+    MS_CALL(prepare(m, x, &k));
+    double *pk = malloc((k.rows * k.cols + 1) * sizeof *pk);
+    ms_status st = pk ? m->type->explain(m->state, &k, pk, base)
+                      : ms_error_set(MS_ERR_NOMEM, "model: out of memory");
+    for (size_t i = 0; st == MS_SUCCESS && i < x->rows; i++)
+        for (size_t j = 0, c = 0; j < m->n_raw; j++)
+            phi[i * m->n_raw + j] = m->keep[j] ? pk[i * k.cols + c++] : 0;
+    free(pk);
+    ms_matrix_free(&k);
+    return st;
+}
+
 /* ---- file format ----------------------------------------------------------------------------- */
 
 enum {

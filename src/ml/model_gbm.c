@@ -44,7 +44,7 @@ typedef struct gbm {
     int classification;
     size_t n_features, n_train, K;
     BoosterHandle *b;        /* K loaded members */
-    unsigned char **bytes;   /* K UBJSON images (what the file stores) */
+    unsigned char **bytes;   /* K JSON model images (what the file stores) */
     size_t *len;
     double sigma_scale, noise_sd; /* sigma = sqrt(k^2 s^2 + s0^2) */
     double oob_score;        /* regression: OOB MAE; classification: OOB accuracy */
@@ -150,7 +150,7 @@ static ms_status set_params(BoosterHandle b, const gbm_params *p, int classifica
     return MS_SUCCESS;
 }
 
-/* Trains member k on its bag of (xf, y) and returns its UBJSON bytes in *out (caller frees). */
+/* Trains member k on its bag of (xf, y) and returns its JSON model bytes in *out (caller frees). */
 static ms_status member_fit(const gbm *g, const ms_matrix *x, const double *y, uint64_t seed,
                             size_t k, unsigned char **out, size_t *out_len)
 {
@@ -365,7 +365,8 @@ static ms_status gbm_oob(gbm *g, const ms_matrix *x, const double *y, uint64_t s
     size_t *idx = malloc((n + 1) * sizeof *idx);
     ms_status st = pk && r && s && out && idx ? MS_SUCCESS
                                               : ms_error_set(MS_ERR_NOMEM, "gbm: out of memory");
-    if (st == MS_SUCCESS) st = members_predict(g, x, 0, pk);
+    if (K < 2) K = 0; /* one member sees every row: nothing is out of bag */
+    if (st == MS_SUCCESS && K) st = members_predict(g, x, 0, pk);
     for (size_t k = 0; st == MS_SUCCESS && k < K; k++) { /* out[k n + i]: member k left row i out */
         memset(out + k * n, 1, n);
         size_t m = bag_rows(seed, k, n, K > 1 ? g->p.v[P_BAG] : 1, idx);
@@ -680,4 +681,5 @@ static void gbm_describe_op(const void *state, FILE *out)
 
 const ms_model_type ms_model_type_gbm = {
     "gbm", "gradient-boosted trees (XGBoost hist), bagged ensemble spread with OOB recalibration",
-    1, 1, gbm_fit_op, gbm_predict_op, gbm_save_op, gbm_load_op, gbm_free_op, gbm_describe_op};
+    1, 1, gbm_fit_op, gbm_predict_op, gbm_save_op, gbm_load_op, gbm_free_op, gbm_describe_op,
+    ms_gbm_contributions};
