@@ -15,18 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
 #include "matscreen/forest.h"
+#include "../common/bench_util.h"
 #include "../common/ehull_bench.h"
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru)) return 0;
-    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-}
 
 int main(int argc, char **argv)
 {
@@ -50,9 +42,9 @@ int main(int argc, char **argv)
     if (argc > 4) prm.recalibrate = atoi(argv[4]) != 0;
     ms_forest *f = NULL;
     MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = MPI_Wtime(), c0 = cpu_seconds();
+    double t0 = MPI_Wtime(), c0 = ms_bench_cpu();
     ms_status st = ms_forest_fit(&prm, &x, y, 0, MPI_COMM_WORLD, &f);
-    double secs = MPI_Wtime() - t0, cpu = cpu_seconds() - c0, cpu_all = cpu;
+    double secs = MPI_Wtime() - t0, cpu = ms_bench_cpu() - c0, cpu_all = cpu;
     MPI_Reduce(&cpu, &cpu_all, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
     if (rank == 0) {
         if (st) fprintf(stderr, "bench_forest: %s\n", ms_error_message());

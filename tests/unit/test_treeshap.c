@@ -84,6 +84,19 @@ static int have(const char *rel)
     return 0;
 }
 
+/* The first rows of CrabNet mp_e_hull train with Magpie features; 1 on success. */
+static int load_ehull(ms_dataset *d, size_t rows)
+{
+    ms_dataset_spec s;
+    ms_dataset_spec_default(&s);
+    s.source = MS_DATASET_FORMULA_CSV;
+    s.path = ms_test_data("labeled/crabnet/mp_e_hull/train.csv");
+    s.formula_column = "formula";
+    s.target = "target";
+    s.max_rows = rows;
+    return ms_dataset_load(&s, ms_test_elements(), d) == MS_SUCCESS;
+}
+
 static ms_model *fit_on(const ms_dataset *d, const char *kind, ms_model_task task, const char *p1,
                         const char *p2, int standardize)
 {
@@ -130,20 +143,14 @@ static void test_forest_additivity(void)
     if (!have("labeled/crabnet/mp_e_hull/train.csv") ||
         !have("labeled/matbench/matbench_glass.json"))
         return;
-    ms_dataset_spec s;
-    ms_dataset_spec_default(&s);
-    s.source = MS_DATASET_FORMULA_CSV;
-    s.path = ms_test_data("labeled/crabnet/mp_e_hull/train.csv");
-    s.formula_column = "formula";
-    s.target = "target";
-    s.max_rows = 600;
     ms_dataset d;
-    CU_ASSERT_FATAL(ms_dataset_load(&s, ms_test_elements(), &d) == MS_SUCCESS);
+    CU_ASSERT_FATAL(load_ehull(&d, 600));
     ms_model *m = fit_on(&d, "forest", MS_MODEL_REGRESSION, "n_trees=30", NULL, 1);
     CU_ASSERT_FATAL(m != NULL);
     check_additivity(m, &d.x, 1e-9);
     ms_model_free(m);
     ms_dataset_free(&d);
+    ms_dataset_spec s;
     ms_dataset_spec_default(&s);
     s.source = MS_DATASET_MATBENCH;
     s.path = ms_test_data("labeled/matbench/matbench_glass.json");
@@ -175,15 +182,8 @@ static void test_gbm_matches_python(void)
         printf("\n  SKIP: /usr/bin/python3 has no xgboost module\n");
         return;
     }
-    ms_dataset_spec s;
-    ms_dataset_spec_default(&s);
-    s.source = MS_DATASET_FORMULA_CSV;
-    s.path = ms_test_data("labeled/crabnet/mp_e_hull/train.csv");
-    s.formula_column = "formula";
-    s.target = "target";
-    s.max_rows = 500;
     ms_dataset d;
-    CU_ASSERT_FATAL(ms_dataset_load(&s, ms_test_elements(), &d) == MS_SUCCESS);
+    CU_ASSERT_FATAL(load_ehull(&d, 500));
     ms_model *m = fit_on(&d, "gbm", MS_MODEL_REGRESSION, "n_estimators=30", "ensemble=2", 0);
     CU_ASSERT_FATAL(m != NULL);
     check_additivity(m, &d.x, 1e-5);
