@@ -539,7 +539,7 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     json_t *why = explain ? explain_parse(r->explain, compact, sizeof compact) : NULL;
     if (explain) {
         fputc(',', csv);
-        csv_str(csv, compact);
+        ms_csv_write_field(csv, compact);
     }
     fputc('\n', csv);
 

@@ -6,11 +6,8 @@
 # Closing line: "explain: N passed, M failed".
 set -u
 . "$(dirname "$0")/lib.sh" explain
+needs_shared
 CN=$DATA/labeled/crabnet/mp_e_hull
-if [ ! -r "$CN/train.csv" ]; then
-    echo "explain: SKIP: $CN/train.csv absent (../shared/data not here)"
-    exit 0
-fi
 S=$MS_ROOT/examples/structures
 "$MATSCREEN" train -l "$CN/train.csv" --formula-column formula -t target --max-rows 1500 \
     -p n_trees=30 -o "$tmp/f.msm" 2>/dev/null

@@ -7,11 +7,8 @@
 # Closing line: "gbm: N passed, M failed".
 set -u
 . "$(dirname "$0")/lib.sh" gbm
+needs_shared
 CN=$DATA/labeled/crabnet/mp_e_hull
-if [ ! -r "$CN/train.csv" ]; then
-    echo "gbm: SKIP: $CN/train.csv absent (../shared/data not here)"
-    exit 0
-fi
 export SOURCE_DATE_EPOCH=1700000000
 for np in 1 2 3; do
     $MPIEXEC --oversubscribe -np $np "$MATSCREEN" train -l "$CN/train.csv" --formula-column formula \
