@@ -132,15 +132,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         case 'X': st = ms_parse_double("--xi", optarg, 0, MS_NUM_MAX, &a->cfg.xi); break;
         case 'K': st = ms_parse_double("--kappa", optarg, 0, MS_NUM_MAX, &a->cfg.kappa); break;
         case 'L': a->cfg.validate.expect_li = 1; break;
-        case 'E':
-            a->cfg.explain_k = (size_t)strtoull(optarg, &end, 10);
-            if (*end || optarg[0] == '-' || a->cfg.explain_k < 1 || a->cfg.explain_k > 20) {
-                if (rank == 0)
-                    fprintf(stderr, "matscreen screen: --explain '%s': give a number of features "
-                                    "from 1 to 20\n", optarg);
-                bad = 1;
-            }
-            break;
+        case 'E': st = ms_parse_size("--explain", optarg, 1, 20, &a->cfg.explain_k); break;
         case 'q': a->quiet = 1; break;
         case 'R': a->cfg.resume = 1; break;
         case 'h': a->help = 1; return 0;
