@@ -83,6 +83,8 @@ typedef struct ms_run_info {
     double domain_threshold;         /* the model's in-domain threshold (NaN: elements only) */
     unsigned long long in_domain, out_of_domain, ood_elements, ood_far; /* kept records, before
                                        de-duplication (duplicates count) */
+    size_t explain_k;                /* > 0: ranked.csv ends with an "explain" column and
+                                        ranked.jsonl rows carry "explain" (screen --explain) */
 } ms_run_info;
 
 /* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume

@@ -71,6 +71,11 @@ static void screen_usage(FILE *out)
             "                      (matscreen model info: \"requires elements\"; an OBELiX\n"
             "                      conductivity model requires Li). Filtered records are\n"
             "                      counted in the summary and the manifest\n"
+            "      --explain K     why each candidate scored as it did: the K (1..20) features\n"
+            "                      with the largest contributions to the surrogate (else the\n"
+            "                      classifier): exact TreeSHAP for a forest, XGBoost's for gbm;\n"
+            "                      a last ranked.csv column \"name=value:contribution; ...\" and\n"
+            "                      \"explain\" in ranked.jsonl (outputs are unchanged without it)\n"
             "  -s, --seed N        seed of every random stream (default 0), written to the manifest\n"
             "  -f, --format F      read every file as F instead of detecting it\n"
             "  -R, --resume        continue the run recorded in DIR/journal (a new run if none)\n"
@@ -91,9 +96,9 @@ typedef struct {
 static ms_status parse_filter(int c, const char *arg, ms_record_filter *f)
 {
     ms_status st = c == 'G' ? ms_record_filter_parse_range(f, arg)
-                            : ms_record_filter_parse_elements(arg, c == 'E' ? f->require : f->exclude);
+                            : ms_record_filter_parse_elements(arg, c == 'e' ? f->require : f->exclude);
     if (st != MS_SUCCESS && c != 'G')
-        ms_error_prefix("--%s '%s'", c == 'E' ? "require-elements" : "exclude-elements", arg);
+        ms_error_prefix("--%s '%s'", c == 'e' ? "require-elements" : "exclude-elements", arg);
     for (int z = 1; st == MS_SUCCESS && z <= MS_MAX_Z; z++)
         if (f->require[z] && f->exclude[z])
             st = ms_error_set(MS_ERR_USAGE, "%s is both required and excluded; no record can pass",
@@ -113,13 +118,13 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         {"resume", no_argument, NULL, 'R'},        {"set", required_argument, NULL, 'S'},
         {"best", required_argument, NULL, 'B'},    {"xi", required_argument, NULL, 'X'},
         {"kappa", required_argument, NULL, 'K'},   {"expect-li", no_argument, NULL, 'L'},
-        {"require-elements", required_argument, NULL, 'E'},
+        {"require-elements", required_argument, NULL, 'e'},
         {"exclude-elements", required_argument, NULL, 'x'},
         {"max-atoms", required_argument, NULL, 'A'},
         {"range", required_argument, NULL, 'G'},
         {"ignore-model-requirements", no_argument, NULL, 'I'},
         {"domain", required_argument, NULL, 'D'},
-        {NULL, 0, NULL, 0}};
+        {"explain", required_argument, NULL, 'E'}, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     ms_screen_config_default(&a->cfg);
     ms_record_filter_init(&a->filter);
@@ -166,7 +171,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         case 'X': st = ms_parse_double("--xi", optarg, 0, MS_NUM_MAX, &a->cfg.xi); break;
         case 'K': st = ms_parse_double("--kappa", optarg, 0, MS_NUM_MAX, &a->cfg.kappa); break;
         case 'L': a->cfg.validate.expect_li = 1; break;
-        case 'E':
+        case 'e':
         case 'x':
         case 'G': st = parse_filter(c, optarg, &a->filter); break;
         case 'A': /* at most what the readers accept */
@@ -184,6 +189,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
                 bad = 1;
             }
             break;
+        case 'E': st = ms_parse_size("--explain", optarg, 1, 20, &a->cfg.explain_k); break;
         case 'q': a->quiet = 1; break;
         case 'R': a->cfg.resume = 1; break;
         case 'h': a->help = 1; return 0;

@@ -67,6 +67,7 @@ void ms_result_clear(ms_result *r)
     r->rank_tier = 0;
     r->formula[0] = r->source_id[0] = r->block[0] = r->reason[0] = r->file[0] = '\0';
     r->domain_reason[0] = '\0';
+    r->explain[0] = '\0';
 }
 
 /* ---- stages that exist today ------------------------------------------------------------- */
