@@ -23,6 +23,10 @@ typedef struct ms_model_args {
     double threshold, class_threshold;
     uint64_t seed;
     ms_model_options opt;
+    ms_group_spec group;     /* --group (default chemsys): grouped CV beside the random folds */
+    int calibrate;           /* train --calibrate: 1 grouped (default), 0 oob (learner's own) */
+    int cal_criterion;       /* --calibration-fit: 1 area (default), 0 likelihood */
+    double conformal;        /* --conformal ALPHA (0: none) */
 } ms_model_args;
 
 /* Parses argv of the command ("train" or "evaluate") into a and checks the combination. Returns
