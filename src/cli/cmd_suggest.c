@@ -22,6 +22,8 @@
 
 #include "al_args.h"
 #include "commands.h"
+#include "matscreen/number.h"
+#include "matscreen/file_read.h"
 #include "matscreen/batch.h"
 #include "matscreen/campaign.h"
 #include "matscreen/composition.h"
@@ -86,6 +88,8 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
     opterr = rank == 0;
     int c;
     while ((c = getopt_long(argc, argv, "m:l:t:o:a:i:n:s:h", longopts, NULL)) != -1) {
+        ms_status st = MS_SUCCESS;
+        int r = 1;
         switch (c) {
         case 'm': a->model = optarg; break;
         case 'P': a->pool_col = optarg; break;
@@ -95,12 +99,17 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
             if (a->n_pool_files == 64) return 2;
             a->pool[a->n_pool_files++] = optarg;
             break;
-        case 'n': a->count = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'n': st = ms_parse_size("-n", optarg, 1, MS_COUNT_MAX, &a->count); break;
         case 'Z': a->minimize2 = 1; break;
-        case 'b': a->best = strtod(optarg, NULL); break;
+        case 'b': st = ms_parse_double("--best", optarg, -MS_NUM_MAX, MS_NUM_MAX, &a->best); break;
         default:
-            if (!ms_al_args_option(&a->al, c, optarg)) return 2;
+            r = ms_al_args_option(&a->al, c, optarg);
+            if (r == 0) return 2;
             if (a->al.help) return 0;
+        }
+        if (st != MS_SUCCESS || r < 0) {
+            if (rank == 0) fprintf(stderr, "matscreen suggest: %s\n", ms_error_message());
+            return 2;
         }
     }
     for (; optind < argc && a->n_pool_files < 64; optind++) a->pool[a->n_pool_files++] = argv[optind];
@@ -139,8 +148,8 @@ static void pool_free(pool *p)
 
 static ms_status pool_read(pool *p, const char *path, const char *column)
 {
-    FILE *f = fopen(path, "r");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot open", path);
+    FILE *f;
+    MS_CALL(ms_open_regular(path, 0, &f, NULL));
     char *line = NULL, *fields[256];
     size_t cap = 0, lineno = 0;
     int col = -1;
@@ -282,20 +291,6 @@ static ms_status model_predict(const char *path, const pool *p, const ms_element
     return st;
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static int run(const suggest_args *a)
 {
     ms_element_table *table = NULL;
@@ -421,9 +416,9 @@ static int run(const suggest_args *a)
                     if (dd < dmin) dmin = dd;
                 }
                 fprintf(f, "%zu,", t + 1);
-                csv_field(f, p.formula[i]);
+                ms_csv_write_field(f, p.formula[i]);
                 fputc(',', f);
-                csv_field(f, p.source[i]);
+                ms_csv_write_field(f, p.source[i]);
                 fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,", mean[i], sigma[i], score[i], best,
                         util[t]);
                 if (t > 0) fprintf(f, "%.4g", dmin);
@@ -443,7 +438,7 @@ static int run(const suggest_args *a)
                     snprintf(why + k, sizeof why - (size_t)k, "; %.3g sd from the nearest earlier"
                                                               " pick", dmin);
                 fputc(',', f);
-                csv_field(f, why);
+                ms_csv_write_field(f, why);
                 fputc('\n', f);
             }
             if (a->al.output && fclose(f) != 0) rc = 1;
