@@ -67,6 +67,11 @@ ms_status ms_train_calibration_fit(const ms_dataset *d, const double *mu, const 
                                    const ms_group_spec *g, size_t k, size_t n_groups,
                                    double alpha, int criterion, ms_model *m);
 
+/* The default criterion of ms_train_calibration_fit for a learner, chosen on OBELiX's training
+ * split (5 outer 80/20 splits by chemical system, docs/models.md): 2 (1- and 2-sigma coverage)
+ * for the forest and other learners, 0 (likelihood) for the GP. */
+int ms_train_calibration_criterion(const char *kind);
+
 /* Grouped k-fold cross-validation of spec on d (ms_train_cross_validate with g, adding the
  * gcv<k>_* metrics to m) followed by ms_train_calibration_fit on its out-of-fold predictions.
  * Collective on comm. */

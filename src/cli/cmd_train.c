@@ -44,7 +44,8 @@ static void train_usage(FILE *out)
             "                          residuals of a grouped K-fold CV, K = --cv or 5; costs K\n"
             "                          more fits) or oob (the learner's own: forest out-of-bag)\n"
             "      --calibration-fit C area (miscalibration area), likelihood or coverage (1- and\n"
-            "                          2-sigma coverage); default area\n"
+            "                          2-sigma coverage); default coverage, likelihood for gp\n"
+            "                          (measured best: docs/models.md)\n"
             "      --conformal ALPHA   also store a split-conformal factor: mean +- q sigma covers\n"
             "                          1 - ALPHA of new rows (grouped calibration folds)\n"
             "  -s, --seed S            seed (default 0), stored in the model\n"
@@ -88,7 +89,9 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
     int grouped = a->group.kind != MS_GROUP_NONE && enough_groups(a, d, k, rank);
     int calibrate = grouped && a->calibrate && !d->classification;
     if (st == MS_SUCCESS && calibrate)
-        st = ms_train_calibrate(&spec, d, &a->group, k, a->seed, a->conformal, a->cal_criterion,
+        st = ms_train_calibrate(&spec, d, &a->group, k, a->seed, a->conformal,
+                                a->cal_criterion >= 0 ? a->cal_criterion
+                                                      : ms_train_calibration_criterion(a->kind),
                                 MPI_COMM_WORLD, m);
     else if (st == MS_SUCCESS && a->cv && grouped)
         st = ms_train_cross_validate(&spec, d, &a->group, a->cv, a->seed, MPI_COMM_WORLD, m, NULL,

@@ -20,7 +20,7 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
     a->repeats = 1;
     a->group.kind = MS_GROUP_CHEMSYS;
     a->calibrate = 1;
-    a->cal_criterion = 1;
+    a->cal_criterion = -1; /* the learner's default (ms_train_calibration_criterion) */
     /* -o/--output is train's model file, -m/--model evaluate's; each command refuses the other's. */
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'U'}, {"model", required_argument, 0, 'm'},

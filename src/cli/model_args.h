@@ -25,7 +25,8 @@ typedef struct ms_model_args {
     ms_model_options opt;
     ms_group_spec group;     /* --group (default chemsys): grouped CV beside the random folds */
     int calibrate;           /* train --calibrate: 1 grouped (default), 0 oob (learner's own) */
-    int cal_criterion;       /* --calibration-fit: 1 area (default), 0 likelihood */
+    int cal_criterion;       /* --calibration-fit: 1 area, 0 likelihood, 2 coverage; -1 the
+                                learner's default (ms_train_calibration_criterion) */
     double conformal;        /* --conformal ALPHA (0: none) */
 } ms_model_args;
 

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "matscreen/calibration.h"
 #include "matscreen/cv.h"
@@ -153,4 +154,9 @@ ms_status ms_train_calibrate(const ms_model_spec *spec, const ms_dataset *d,
     free(sg);
     free(grp);
     return st;
+}
+
+int ms_train_calibration_criterion(const char *kind)
+{
+    return kind && !strcmp(kind, "gp") ? 0 : 2;
 }

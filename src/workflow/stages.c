@@ -254,7 +254,8 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
     /* sigma recalibrated on the grouped out-of-fold residuals, as `matscreen train` does */
     ms_group_spec gs = {.kind = MS_GROUP_CHEMSYS};
     if (st == MS_SUCCESS && g.groups)
-        st = agree(comm, ms_train_calibration_fit(&d, g.mu, g.sg, &gs, k, g.groups, 0, 1, m));
+        st = agree(comm, ms_train_calibration_fit(&d, g.mu, g.sg, &gs, k, g.groups, 0,
+                                                  ms_train_calibration_criterion(spec.kind), m));
     if (st == MS_SUCCESS && rank == 0) {
         if (mkdir_parents(w->training.output) != 0)
             st = ms_error_set(MS_ERR_IO, "cannot create the directory of %s", w->training.output);
