@@ -2,6 +2,7 @@
  * Worker-side processing of one task: read the records, run the registered stages, produce one
  * result per record. See pipeline.h.
  */
+#include "matscreen/file_read.h"
 #include "matscreen/pipeline.h"
 
 #include <math.h>
@@ -62,6 +63,7 @@ void ms_result_clear(ms_result *r)
     r->fp_volume = NAN;
     for (size_t i = 0; i < MS_RESULT_N_PROPS; i++) r->props[i] = NAN;
     r->formula[0] = r->source_id[0] = r->block[0] = r->reason[0] = r->file[0] = '\0';
+    r->explain[0] = '\0';
 }
 
 /* ---- stages that exist today ------------------------------------------------------------- */
@@ -284,8 +286,13 @@ static void file_failure(run_ctx *c, ms_status st, const char *reason)
 static ms_status read_jsonl_range(run_ctx *c)
 {
     const ms_task *t = c->task;
-    FILE *f = fopen(t->path, "rb");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot open", t->path);
+    FILE *f;
+    MS_CALL(ms_open_regular(t->path, 0, &f, NULL));
+    ms_status head = ms_refuse_binary_head(f, t->path, "JSON Lines");
+    if (head != MS_SUCCESS) {
+        fclose(f);
+        return head;
+    }
     long long start = t->offset, end = t->offset + t->length;
     ms_status st = MS_SUCCESS;
     char *buf = NULL;
