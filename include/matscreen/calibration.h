@@ -26,20 +26,6 @@ typedef struct ms_calibration {
 ms_status ms_calibration_compute(const double *y, const double *mu, const double *sigma, size_t n,
                                  ms_calibration *out);
 
-/* Recalibration of sigma: (k, s0) for sigma'^2 = k^2 s^2 + s0^2, chosen on m rows of absolute
- * residuals r and uncalibrated sigmas s (rows with s = 0 are kept: they are the ones that need
- * the floor s0, the error no member of the model sees). Criterion (by_area): 1 the
- * miscalibration area of z = r / sigma' (as ms_calibration_compute), 0 the Gaussian likelihood,
- * 2 the squared misses of the Gaussian coverage at 1 and 2 sigma (0.683, 0.954) (docs/models.md
- * compares them). Search in log space: a grid (k 0.01..100, s0 from 1e-4 to 10
- * times the rms residual), then a compass search with halving steps; deterministic. s0 stays
- * >= 1e-4 rms so rows with r = s = 0 cannot send the likelihood to infinity. Used by the forest
- * on its out-of-bag rows and by the model's grouped-CV recalibration (model.h). Returns 1 when
- * fitted, 0 (k and s0 untouched) when there is nothing to fit, -1 when out of memory. Not
- * collective. */
-int ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_area, double *k,
-                             double *s0);
-
 /* Split-conformal factor: the ceil((m + 1)(1 - alpha))-th smallest of the m scores z (|residual|
  * / sigma of calibration rows that no model saw while fitting), so that mu +- q sigma covers a
  * new row with probability >= 1 - alpha when rows are exchangeable (Vovk et al. 2005; Lei et
@@ -49,5 +35,17 @@ double ms_calibration_conformal_q(const double *z, size_t m, double alpha);
 
 /* Inverse of the standard normal CDF (|error| < 1e-12 on (1e-300, 1 - 1e-16)). */
 double ms_normal_quantile(double p);
+
+/* Recalibration of an ensemble's spread s into sigma^2 = k^2 s^2 + s0^2 from held-out rows
+ * (out-of-bag or cross-validated): r[i] = |y_i - held-out prediction_i| and s[i] the unscaled
+ * spread of the same m rows. A scale factor alone cannot help rows where every member agrees
+ * (s ~ 0) but the target does not; s0 is the error the members cannot see. (k, s0) minimise the
+ * miscalibration area of z = r / sigma (by_area = 1), maximise the Gaussian likelihood
+ * (by_area = 0), or minimise the squared misses of the Gaussian coverage at 1 and 2 sigma
+ * (0.683, 0.954; by_area = 2; the model's grouped-CV recalibration, model.h) over a fixed log-space grid refined by a compass search: deterministic, and
+ * rank-independent when every rank passes the same rows. *fitted = 0 leaves k and s0 untouched
+ * (fewer than 2 rows or no residual). MS_ERR_NOMEM on allocation failure. Not collective. */
+ms_status ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_area,
+                                   double *k, double *s0, int *fitted);
 
 #endif /* MATSCREEN_CALIBRATION_H */

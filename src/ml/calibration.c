@@ -69,7 +69,7 @@ ms_status ms_calibration_compute(const double *y, const double *mu, const double
     return MS_SUCCESS;
 }
 
-/* ---- fitting a scale and a noise floor --------------------------------------------------------- */
+/* ---- noise-floor recalibration (shared by the forest and the gbm ensemble) ---------------- */
 
 /* Workspace and data of the noise-floor fit: |residual| r and unscaled OOB sigma s of the m
  * recalibration rows, |z| scratch, and the 101 half-normal quantiles of the area criterion. */
@@ -118,9 +118,13 @@ static double floor_cost(floor_fit *ff, double lk, double ls)
     return area;
 }
 
-/* See calibration.h; moved from forest.c unchanged, so forests predict the same bytes. */
-int ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_area, double *k,
-                             double *s0)
+/* Search in log space: a grid (k from 0.01 to 100, s0 from 1e-4 to 10 times the OOB rms
+ * residual), then a compass search with halving steps; deterministic, no random starts. s0 is
+ * kept >= 1e-4 rms so rows with r = s = 0 (exact targets every tree gets right) cannot send the
+ * likelihood to infinity. Returns 0 (leaving k and s0) when there is nothing to fit, or
+ * MS_ERR_NOMEM as -1. */
+static int fit_floor(const double *r, const double *s, size_t m, int by_area, double *k,
+                     double *s0)
 {
     double ms = 0;
     for (size_t i = 0; i < m; i++) ms += r[i] * r[i];
@@ -166,6 +170,15 @@ int ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_
     *k = exp(bk);
     *s0 = exp(bs);
     return 1;
+}
+
+ms_status ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_area,
+                                   double *k, double *s0, int *fitted)
+{
+    int fit = fit_floor(r, s, m, by_area, k, s0);
+    *fitted = fit > 0;
+    MS_CHECK(fit >= 0, MS_ERR_NOMEM, "calibration: out of memory");
+    return MS_SUCCESS;
 }
 
 double ms_calibration_conformal_q(const double *z, size_t m, double alpha)

@@ -9,6 +9,7 @@
 #include "matscreen/calibration.h"
 #include "matscreen/model.h"
 #include "matscreen/rng.h"
+#include "matscreen/treeshap.h"
 #include "ml_impl.h"
 
 #define MAX_BINS 255
@@ -27,6 +28,8 @@ typedef struct tree {
     node *nodes;
     size_t n_rows;       /* distinct in-bag rows */
     uint32_t *rows;      /* in-bag rows ordered by leaf */
+    uint32_t *cover;     /* n_nodes in-bag weights reaching each node (TreeSHAP; make_inbag) */
+    size_t depth;
 } tree;
 
 struct ms_forest {
@@ -351,6 +354,7 @@ static void tree_free(tree *t)
 {
     free(t->nodes);
     free(t->rows);
+    free(t->cover);
     memset(t, 0, sizeof *t);
 }
 
@@ -572,6 +576,28 @@ static void unc_free(unc_ws *u)
     free(u->set);
 }
 
+/* cover[k] of tree b: the in-bag weight of its leaves' rows, summed up the tree (children come
+ * after their parent, so one backward pass). */
+static ms_status tree_covers(const ms_forest *f, size_t b, tree *t)
+{
+    size_t B = f->params.n_trees;
+    free(t->cover);
+    t->cover = calloc(t->n_nodes + 1, sizeof *t->cover);
+    MS_CHECK(t->cover, MS_ERR_NOMEM, "forest: cannot allocate the node covers");
+    for (size_t k = t->n_nodes; k-- > 0;) {
+        const node *nd = &t->nodes[k];
+        if (nd->feature >= 0) {
+            t->cover[k] = t->cover[nd->left] + t->cover[nd->right];
+            continue;
+        }
+        for (int32_t q = 0; q < nd->right; q++) t->cover[k] += f->inbag[t->rows[nd->left + q] * B + b];
+    }
+    ms_shap_tree v = {t->n_nodes, &t->nodes[0].feature, &t->nodes[0].left, &t->nodes[0].right,
+                      &t->nodes[0].v, sizeof(node), t->cover};
+    t->depth = ms_treeshap_depth(&v);
+    return MS_SUCCESS;
+}
+
 static ms_status make_inbag(ms_forest *f)
 {
     size_t n = f->n_train, B = f->params.n_trees;
@@ -588,6 +614,38 @@ static ms_status make_inbag(ms_forest *f)
         for (size_t i = 0; i < n; i++) f->inbag[i * B + b] = cnt[i];
     }
     free(cnt);
+    for (size_t b = 0; b < B; b++) MS_CALL(tree_covers(f, b, &f->trees[b]));
+    return MS_SUCCESS;
+}
+
+ms_status ms_forest_contributions(const ms_forest *f, const ms_matrix *x, double *phi,
+                                  double *base)
+{
+    MS_CHECK(x->cols == f->n_features, MS_ERR_USAGE, "forest: rows have %zu features, model %zu",
+             x->cols, f->n_features);
+    size_t B = f->params.n_trees, D = 0;
+    double e = 0;
+    for (size_t b = 0; b < B; b++) {
+        const tree *t = &f->trees[b];
+        ms_shap_tree v = {t->n_nodes, &t->nodes[0].feature, &t->nodes[0].left, &t->nodes[0].right,
+                          &t->nodes[0].v, sizeof(node), t->cover};
+        e += ms_treeshap_expected(&v);
+        if (t->depth > D) D = t->depth;
+    }
+    ms_shap_path *path = malloc(ms_treeshap_path_size(D) * sizeof *path);
+    MS_CHECK(path, MS_ERR_NOMEM, "forest: out of memory");
+    for (size_t i = 0; i < x->rows; i++) {
+        double *p = phi + i * x->cols;
+        memset(p, 0, x->cols * sizeof *p);
+        for (size_t b = 0; b < B; b++) {
+            const tree *t = &f->trees[b];
+            ms_shap_tree v = {t->n_nodes, &t->nodes[0].feature, &t->nodes[0].left,
+                              &t->nodes[0].right, &t->nodes[0].v, sizeof(node), t->cover};
+            ms_treeshap_add(&v, x->data + i * x->cols, 1.0 / (double)B, p, path);
+        }
+        base[i] = e / (double)B;
+    }
+    free(path);
     return MS_SUCCESS;
 }
 
@@ -748,12 +806,11 @@ static ms_status oob_finish(ms_forest *f, const double *y, const double *pred, c
                 double med = nz % 2 ? az[nz / 2] : 0.5 * (az[nz / 2 - 1] + az[nz / 2]);
                 if (med > 0 && isfinite(med)) o->sigma_scale = med / 0.6744897501960817;
             }
-            int fit = f->params.noise_floor
-                          ? ms_calibration_fit_floor(ra, sa, nf, f->params.noise_floor == 1,
-                                                     &o->sigma_scale, &o->noise_sd)
-                          : 0;
-            if (fit < 0) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-            else if (fit == 0) o->noise_sd = 0; /* nothing to fit: the median scale alone */
+            int fit = 0;
+            if (f->params.noise_floor)
+                st = ms_calibration_fit_floor(ra, sa, nf, f->params.noise_floor == 1,
+                                              &o->sigma_scale, &o->noise_sd, &fit);
+            if (!fit) o->noise_sd = 0; /* nothing to fit: the median scale alone */
             if (nf) {
                 size_t in1 = 0;
                 for (size_t k = 0; k < nf; k++) in1 += ra[k] <= scaled_sigma(o, sa[k]);
@@ -1223,8 +1280,14 @@ static void forest_describe_op(const void *state, FILE *out)
                 o->mae, o->rmse, o->r2, o->sigma_scale, o->noise_sd);
 }
 
+static ms_status forest_explain_op(const void *state, const ms_matrix *x, double *phi,
+                                   double *base)
+{
+    return ms_forest_contributions(state, x, phi, base);
+}
+
 const ms_model_type ms_model_type_forest = {
     "forest",
     "random forest (CART, bootstrap), jackknife/IJ uncertainty with OOB recalibration",
     1, 1, forest_fit_op, forest_predict_op, forest_save_op, forest_load_op, forest_free_op,
-    forest_describe_op};
+    forest_describe_op, forest_explain_op};

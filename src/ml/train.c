@@ -116,8 +116,9 @@ ms_status ms_train_calibration_fit(const ms_dataset *d, const double *mu, const 
     ms_group_spec_format(g, c.grouping, sizeof c.grouping);
     c.folds = k, c.groups = n_groups, c.rows = nr, c.criterion = criterion;
     c.scale = 1, c.floor = 0;
-    int fit = st == MS_SUCCESS ? ms_calibration_fit_floor(r, s, nr, c.criterion, &c.scale, &c.floor) : 0;
-    if (fit < 0) st = ms_error_set(MS_ERR_NOMEM, "out of memory");
+    int fitted = 0;
+    if (st == MS_SUCCESS)
+        st = ms_calibration_fit_floor(r, s, nr, c.criterion, &c.scale, &c.floor, &fitted);
     for (size_t i = 0; st == MS_SUCCESS && i < nr; i++) s[i] = hypot(c.scale * s[i], c.floor);
     ms_calibration cal;
     if (st == MS_SUCCESS) st = ms_calibration_compute(yy, mm, s, nr, &cal);
