@@ -6,6 +6,7 @@
 #        bash tests/integration/campaign.sh
 set -u
 . "$(dirname "$0")/lib.sh" campaign
+needs_shared
 
 OB="$DATA/labeled/obelix-train/train.csv"
 if [ ! -f "$OB" ]; then

@@ -27,6 +27,7 @@ set -u
 cd "$(dirname "$0")/../.."
 KEEP_TMP=${FAULTS_KEEP:-${KEEP_TMP:-}}
 . tests/integration/lib.sh faults
+needs_shared
 case $MATSCREEN in /*) ;; *) MATSCREEN=$PWD/$MATSCREEN ;; esac
 NP=${FAULTS_NP:-2}
 STRIDE=${FAULTS_STRIDE:-1}

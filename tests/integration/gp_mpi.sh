@@ -7,6 +7,7 @@
 # default build), MS_SHARED_DATA (default ../shared/data).
 set -u
 . "$(dirname "$0")/lib.sh" gp_mpi
+needs_shared
 build=${BUILD:-$MS_ROOT/build}
 case "$build" in /*) ;; *) build=$MS_ROOT/$build ;; esac
 

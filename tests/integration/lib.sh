@@ -14,6 +14,9 @@
 #   check_eval NAME CODE    the same for a shell condition given as a string (eval), which may
 #                           test the caller's $?
 #   contains FILE TEXT      FILE holds the fixed string TEXT
+#   needs_shared            when the shared data folder is absent (a user's clone), prints one line
+#                           "NAME: skipped: ..." and exits 0; call it right after sourcing lib.sh in
+#                           a script that needs ../shared
 #   finish                  prints the closing line "NAME: N passed, M failed" and returns 1 when
 #                           something failed: call it last, so that it gives the exit status.
 # Environment read: MATSCREEN, MPIEXEC, MS_SHARED_DATA, MATSCREEN_SHARE, KEEP_TMP.
@@ -39,6 +42,11 @@ check_eval() { # check_eval NAME CODE: CODE is evaluated first, so it may test $
     if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1" >&2; fi
 }
 contains() { grep -qF -- "$2" "$1"; }
+needs_shared() {
+    [ -d "$DATA" ] && return 0
+    echo "$MS_NAME: skipped: needs the shared data folder $DATA (MS_SHARED_DATA), which is absent"
+    exit 0
+}
 finish() {
     echo "$MS_NAME: $pass passed, $fail failed"
     [ "$fail" -eq 0 ]

@@ -5,6 +5,7 @@
 # Closing line: "models: N passed, M failed".
 set -u
 . "$(dirname "$0")/lib.sh" models
+needs_shared
 MB=$DATA/labeled/matbench
 OB=$DATA/labeled/obelix-train
 for np in 1 2 4; do

@@ -12,6 +12,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh nightly
+needs_shared
 MATSCREEN=$(cd "$(dirname "$MATSCREEN")" && pwd)/$(basename "$MATSCREEN") # runs start in $tmp
 field() { # field FILE KEY: a number of incremental.json
     sed -n "s/.*\"$2\": \([0-9.]*\).*/\1/p" "$1"

@@ -6,6 +6,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh quality
+needs_shared
 
 # column N (1-based) of the CSV rows whose file matches PATTERN, CSV quoting respected
 csv_col() { # csv_col FILE PATTERN COLUMN-NAME

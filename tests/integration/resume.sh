@@ -16,6 +16,7 @@ set -u
 cd "$(dirname "$0")/../.."
 KEEP_TMP=${RESUME_KEEP:-${KEEP_TMP:-}}
 . tests/integration/lib.sh resume
+needs_shared
 NP=${RESUME_NP:-2}
 KILLS=${RESUME_KILLS:-4}
 RANDOM=${RESUME_SEED:-$$}

@@ -7,6 +7,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh screen
+needs_shared
 
 # Inputs: a copy, so that paths (part of the stable key) are the same in every run.
 in="$tmp/in"

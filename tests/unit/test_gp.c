@@ -47,6 +47,7 @@ static ms_grid *grid;
 
 static int suite_init(void)
 {
+    if (ms_test_suite_needs_shared("gp")) return 0;
     if (ms_test_load_magpie(ms_test_elements(),
                             ms_test_data("labeled/crabnet/mp_bulk_modulus/train.csv"),
                             NTRAIN + NTEST, &data_x, &data_y) != 0 ||

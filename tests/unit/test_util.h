@@ -2,7 +2,17 @@
 #ifndef MS_TEST_UTIL_H
 #define MS_TEST_UTIL_H
 
+#include <setjmp.h>
 #include <stddef.h>
+
+/* Skipping without ../shared: the runner sets a jump buffer around each test; ms_test_data and
+ * ms_test_reference jump to it, with a reason, when their root folder is absent. */
+void ms_test_set_skip_jump(jmp_buf *jump);
+const char *ms_test_skip_reason(void);
+/* A suite whose setup needs the shared data calls this first: when the data is absent it returns
+ * 1 (setup should then succeed without loading anything) and every test of the suite is skipped. */
+int ms_test_suite_needs_shared(const char *suite);
+const char *ms_test_skipped_suite(void);
 
 /* Path of a file under ../shared/data (MS_SHARED_DATA overrides); static buffer per call slot. */
 const char *ms_test_data(const char *relative);
