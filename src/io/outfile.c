@@ -20,8 +20,35 @@ struct ms_dir_lock {
 struct ms_atomic_file {
     char *path, *tmp;
     FILE *f;
+    int fd;
+    int err;    /* errno of the first failed write: stdio forgets it ("No space left on device") */
     int synced;
 };
+
+/* The stream's writes (fopencookie): write(2) to the temporary file, keeping the first errno. */
+static ssize_t cookie_write(void *c, const char *buf, size_t n)
+{
+    ms_atomic_file *a = c;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(a->fd, buf + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (!a->err) a->err = w < 0 ? errno : EIO;
+            return done ? (ssize_t)done : -1;
+        }
+        done += (size_t)w;
+    }
+    return (ssize_t)n;
+}
+
+static int cookie_close(void *c)
+{
+    ms_atomic_file *a = c;
+    int rc = close(a->fd);
+    a->fd = -1;
+    return rc;
+}
 
 static char *join(const char *dir, const char *name)
 {
@@ -134,6 +161,7 @@ ms_status ms_atomic_open(const char *path, ms_atomic_file **out)
     *out = NULL;
     MS_CALL(ms_output_not_link(path));
     ms_atomic_file *a = calloc(1, sizeof *a);
+    if (a) a->fd = -1;
     char *dir = dir_of(path);
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     char name[320];
@@ -157,8 +185,14 @@ ms_status ms_atomic_open(const char *path, ms_atomic_file **out)
     else if (flock(fd, LOCK_EX | LOCK_NB) != 0)
         st = ms_error_set(MS_ERR_IO, "%s: being written by another process (%s is locked); wait "
                           "for it to end", path, a->tmp);
-    else if (ftruncate(fd, 0) != 0 || !(a->f = fdopen(fd, "w")))
+    else if (ftruncate(fd, 0) != 0)
         st = ms_error_set(MS_ERR_IO, "%s: cannot write %s: %s", path, a->tmp, strerror(errno));
+    if (st == MS_SUCCESS) {
+        a->fd = fd;
+        cookie_io_functions_t io = {NULL, cookie_write, NULL, cookie_close};
+        a->f = fopencookie(a, "w", io);
+        if (!a->f) st = ms_error_set(MS_ERR_NOMEM, "%s: cannot open a stream", path);
+    }
     if (st != MS_SUCCESS) {
         if (fd >= 0 && !a->f) close(fd);
         free(a->tmp); /* never removed here: it may be another writer's */
@@ -204,8 +238,8 @@ ms_status ms_atomic_sync(ms_atomic_file *a)
     if (a->synced) return MS_SUCCESS;
     errno = 0;
     int err = 0;
-    if (fflush(a->f) != 0 || ferror(a->f)) err = errno ? errno : EIO;
-    if (!err && fsync(fileno(a->f)) != 0 && errno != EINVAL) err = errno;
+    if (fflush(a->f) != 0 || ferror(a->f) || a->err) err = a->err ? a->err : errno ? errno : EIO;
+    if (!err && fsync(a->fd) != 0 && errno != EINVAL) err = errno;
     MS_CHECK(!err, MS_ERR_IO, "%s: write failed: %s", a->path, strerror(err));
     a->synced = 1;
     return MS_SUCCESS;
