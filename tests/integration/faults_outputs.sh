@@ -82,10 +82,10 @@ for sc in write pwrite64 rename; do
     for ((n = 1; n <= total; n += STRIDE)); do
         d="$tmp/k_${sc}_$n"
         cp -r "$tmp/prev" "$d"
-        # in the background: bash reports no "Killed" line for it
-        strace -qq -o /dev/null -e trace="$sc" -e inject="$sc":signal=KILL:when=$n \
-            "$MATSCREEN" screen -q -i "$new" -o "$d" --top 3 >"$d.log" 2>&1 &
-        wait $!
+        # strace ends with the tracee's signal: the inner shell's "Killed" line goes to /dev/null
+        bash -c 'strace -qq -o /dev/null -e trace="$1" -e inject="$1":signal=KILL:when=$2 \
+            "$3" screen -q -i "$4" -o "$5" --top 3 >"$5.log" 2>&1; exit $?' _ \
+            "$sc" "$n" "$MATSCREEN" "$new" "$d" 2>/dev/null
         rc=$?
         if [ $rc -ne 137 ]; then
             # the write was not reached this time (counts of libraries' writes may vary)
