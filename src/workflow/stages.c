@@ -34,6 +34,7 @@
 #include "matscreen/hash.h"
 #include "matscreen/metrics.h"
 #include "matscreen/model.h"
+#include "matscreen/outfile.h"
 #include "matscreen/train.h"
 #include "matscreen/workflow.h"
 
@@ -111,12 +112,12 @@ typedef struct grouped_cv {
 static ms_status write_evaluation(const char *dir, const ms_dataset *d, const double *mu,
                                   const double *sg, const grouped_cv *g)
 {
-    char path[MS_WORKFLOW_PATH_MAX + 32], tmp[MS_WORKFLOW_PATH_MAX + 40];
+    char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/evaluation.csv", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     if (mkdir_parents(path) != 0) return ms_error_set(MS_ERR_IO, "cannot create %s", dir);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", tmp, strerror(errno));
+    ms_atomic_file *af = NULL;
+    MS_CALL(ms_atomic_open(path, &af));
+    FILE *f = ms_atomic_stream(af);
     int has_g = g && g->groups;
     fprintf(f, "id,observed,predicted,sigma%s\n", has_g ? ",chemsys,grouped_predicted,grouped_sigma" : "");
     for (size_t i = 0; i < d->n; i++) {
@@ -128,9 +129,7 @@ static ms_status write_evaluation(const char *dir, const ms_dataset *d, const do
         }
         fputc('\n', f);
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0)
-        return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
-    return MS_SUCCESS;
+    return ms_atomic_commit(&af);
 }
 
 /* Fills the summary's metrics from predictions mu, sg of d->y. */
@@ -339,8 +338,9 @@ ms_status ms_workflow_write_model_summary(const char *dir, const char *stage,
 {
     char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/%s.json", dir, stage);
-    FILE *f = fopen(path, "w");
-    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
+    ms_atomic_file *af = NULL;
+    MS_CALL(ms_atomic_open(path, &af));
+    FILE *f = ms_atomic_stream(af);
     fprintf(f, "{\"stage\": \"%s\", \"learner\": \"%s\", \"rows\": %zu, \"dropped\": %zu, "
                "\"features\": %zu, \"descriptor_set\": \"%s\", \"folds\": %zu, \"classification\": %d",
             stage, s->learner, s->rows, s->dropped, s->features, s->descriptor_set, s->folds,
@@ -365,7 +365,7 @@ ms_status ms_workflow_write_model_summary(const char *dir, const char *stage,
         fprintf(f, ", \"seconds\": %.3f, \"random_seconds\": %.3f}", s->g_seconds, s->r_seconds);
     }
     fprintf(f, ", \"seconds\": %.3f}\n", s->seconds);
-    return fclose(f) == 0 ? MS_SUCCESS : ms_error_set(MS_ERR_IO, "%s: write failed", path);
+    return ms_atomic_commit(&af);
 }
 
 /* ---- stage campaign --------------------------------------------------------------------------
@@ -380,19 +380,17 @@ static ms_status write_campaign_files(const char *dir, const ms_acq_kind *acq, s
 {
     char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/campaign.csv", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
-    ms_campaign_write_runs(f, acq, n_acq, seeds, res);
-    if (fclose(f) != 0) return ms_error_set(MS_ERR_IO, "%s: write failed", path);
+    ms_atomic_file *af = NULL;
+    MS_CALL(ms_atomic_open(path, &af));
+    ms_campaign_write_runs(ms_atomic_stream(af), acq, n_acq, seeds, res);
+    MS_CALL(ms_atomic_commit(&af));
 
     ms_campaign_summary sum[MS_WORKFLOW_MAX_ACQ];
     MS_CALL(ms_campaign_summarise(acq, n_acq, seeds, res, sum));
     snprintf(path, sizeof path, "%s/summary.csv", dir);
-    f = fopen(path, "w");
-    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
-    ms_campaign_write_summary(f, acq, n_acq, seeds, sum);
-    if (fclose(f) != 0) return ms_error_set(MS_ERR_IO, "%s: write failed", path);
-    return MS_SUCCESS;
+    MS_CALL(ms_atomic_open(path, &af));
+    ms_campaign_write_summary(ms_atomic_stream(af), acq, n_acq, seeds, sum);
+    return ms_atomic_commit(&af);
 }
 
 /* One campaign (task t = q * seeds + s) into r. */
