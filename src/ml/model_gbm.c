@@ -619,7 +619,9 @@ static ms_status gbm_load_op(ms_model_reader *r, size_t n_features, ms_model_tas
     MS_CHECK(ver == GBM_STATE_VERSION, MS_ERR_UNSUPPORTED,
              "gbm state version %u is not %u: made by another matscreen", ver, GBM_STATE_VERSION);
     ms_status st = ms_model_get_f64s(r, N_PARAMS, &pv, &npv);
-    if (st == MS_SUCCESS && npv != N_PARAMS) st = ms_error_set(MS_ERR_PARSE, "gbm: bad parameters");
+    /* files written before loss existed have one parameter fewer (loss 0, squared error) */
+    if (st == MS_SUCCESS && npv != N_PARAMS && npv != P_LOSS)
+        st = ms_error_set(MS_ERR_PARSE, "gbm: bad parameters");
     if (st == MS_SUCCESS) st = ms_model_get_u32(r, &cls);
     if (st == MS_SUCCESS) st = ms_model_get_u64(r, &nf);
     if (st == MS_SUCCESS) st = ms_model_get_u64(r, &nt);
@@ -635,7 +637,7 @@ static ms_status gbm_load_op(ms_model_reader *r, size_t n_features, ms_model_tas
         st = ms_error_set(MS_ERR_PARSE, "gbm: calibration (%g, %g) is not finite and positive",
                           cal[0], cal[1]);
     gbm_params p = gbm_defaults;
-    if (st == MS_SUCCESS) memcpy(&p, pv, sizeof p);
+    if (st == MS_SUCCESS) memcpy(&p, pv, npv * sizeof *pv);
     if (st == MS_SUCCESS && !(p.v[P_NTHREAD] >= 0 && p.v[P_NTHREAD] <= 1024)) p.v[P_NTHREAD] = 1;
     if (st == MS_SUCCESS && !(p.v[P_LOSS] == 0 || p.v[P_LOSS] == 1 || p.v[P_LOSS] == 2))
         st = ms_error_set(MS_ERR_PARSE, "gbm: loss %g is not 0, 1 or 2", p.v[P_LOSS]);
