@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "model_args.h"
+#include "matscreen/outfile.h"
 #include "matscreen/calibration.h"
 #include "matscreen/cv.h"
 #include "matscreen/importance.h"
@@ -104,11 +105,12 @@ typedef struct cv_run {
 static void write_predictions(const char *path, const ms_dataset *d, const double *mu,
                               const double *sg, const int *fold, const cv_run *g)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "matscreen evaluate: cannot write %s\n", path);
+    ms_atomic_file *af = NULL; /* written beside and renamed (outfile.h) */
+    if (ms_atomic_open(path, &af) != MS_SUCCESS) {
+        fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
         return;
     }
+    FILE *f = ms_atomic_stream(af);
     fprintf(f, "id,target,y,mean,sigma,fold%s\n", g ? ",chemsys,gmean,gsigma,gfold" : "");
     for (size_t i = 0; i < d->n; i++) {
         fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%d", d->ids[i], d->target[i], d->y[i], mu[i],
@@ -117,7 +119,8 @@ static void write_predictions(const char *path, const ms_dataset *d, const doubl
             fprintf(f, ",%s,%.17g,%.17g,%d", d->chemsys[i], g->mu[i], g->sg[i], g->fold[i]);
         fprintf(f, "\n");
     }
-    fclose(f);
+    if (ms_atomic_commit(&af) != MS_SUCCESS)
+        fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
 }
 
 static const char *task_from_path(const char *path, char *buf, size_t n)
