@@ -31,6 +31,12 @@ void ms_dataset_free(ms_dataset *d)
 {
     ms_matrix_free(&d->x);
     for (size_t i = 0; d->ids && i < d->n; i++) free(d->ids[i]);
+    for (size_t i = 0; d->chemsys && i < d->n; i++) free(d->chemsys[i]);
+    for (size_t i = 0; d->formula && i < d->n; i++) free(d->formula[i]);
+    for (size_t i = 0; d->group && i < d->n; i++) free(d->group[i]);
+    free(d->chemsys);
+    free(d->formula);
+    free(d->group);
     for (size_t j = 0; d->feature_names && j < d->n_features; j++) free(d->feature_names[j]);
     free(d->ids);
     free(d->feature_names);
@@ -55,6 +61,7 @@ uint64_t ms_dataset_chemical_system(const ms_dataset *d, size_t i)
 /* A row before featurisation. */
 typedef struct raw_row {
     char *id, *what; /* formula or structure path */
+    char *group;     /* value of the group column, or NULL */
     double target;
     size_t line;     /* line of the CSV (record number for Matbench JSON), for messages */
 } raw_row;
@@ -72,17 +79,18 @@ static char *dup(const char *s)
     return d;
 }
 
-static ms_status push_row(raw_rows *rows, const char *id, const char *what, double target,
-                          size_t line)
+static ms_status push_row(raw_rows *rows, const char *id, const char *what, const char *group,
+                          double target, size_t line)
 {
     if (ms_array_reserve(&rows->r, &rows->cap, rows->n + 1, sizeof *rows->r, 1024) != MS_SUCCESS)
         return ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
     raw_row *r = &rows->r[rows->n];
     r->id = dup(id);
     r->what = dup(what);
+    r->group = group ? dup(group) : NULL;
     r->target = target;
     r->line = line;
-    MS_CHECK(r->id && r->what, MS_ERR_NOMEM, "dataset: out of memory");
+    MS_CHECK(r->id && r->what && (!group || r->group), MS_ERR_NOMEM, "dataset: out of memory");
     rows->n++;
     return MS_SUCCESS;
 }
@@ -92,6 +100,7 @@ static void rows_free(raw_rows *rows)
     for (size_t i = 0; i < rows->n; i++) {
         free(rows->r[i].id);
         free(rows->r[i].what);
+        free(rows->r[i].group);
     }
     free(rows->r);
 }
@@ -136,7 +145,7 @@ static ms_status read_matbench(const ms_dataset_spec *spec, raw_rows *rows, char
             st = ms_error_set(MS_ERR_PARSE, "%s: row %zu is incomplete", spec->path, i);
             break;
         }
-        st = push_row(rows, json_string_value(id), json_string_value(c), json_target(t), i);
+        st = push_row(rows, json_string_value(id), json_string_value(c), NULL, json_target(t), i);
         if (spec->max_rows && rows->n >= spec->max_rows) break;
     }
     json_decref(root);
@@ -151,7 +160,7 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
     size_t cap = 0;
     char *fields[256];
     ms_status st = MS_SUCCESS;
-    int tcol = -1, wcol = -1, icol = -1;
+    int tcol = -1, wcol = -1, icol = -1, gcol = -1;
     size_t lineno = 0;
     int structure = spec->source == MS_DATASET_STRUCTURE_CSV;
     while (getline(&line, &cap, f) > 0) {
@@ -163,6 +172,14 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
                                           : spec->formula_column;
             wcol = ms_csv_column(fields, nf, wname);
             icol = spec->id_column ? ms_csv_column(fields, nf, spec->id_column) : -1;
+            gcol = spec->group_column ? ms_csv_column(fields, nf, spec->group_column) : -1;
+            if (spec->group_column && gcol < 0) {
+                st = ms_error_set(MS_ERR_NOT_FOUND,
+                                  "%s: no column '%s' to group by (--group column:NAME names a "
+                                  "column of the labels file)",
+                                  spec->path, spec->group_column);
+                break;
+            }
             if (tcol < 0 || wcol < 0) {
                 st = ms_error_set(MS_ERR_NOT_FOUND, "%s: no column '%s'", spec->path,
                                   tcol < 0 ? (spec->target ? spec->target : "") : wname);
@@ -178,6 +195,7 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
         char idbuf[32];
         snprintf(idbuf, sizeof idbuf, "%zu", lineno - 1);
         const char *id = icol >= 0 && icol < nf ? fields[icol] : idbuf;
+        const char *grp = gcol < 0 ? NULL : gcol < nf ? fields[gcol] : "";
         if (structure) {
             /* DIR/<id>.cif (OBELiX ids), or DIR/<id> when the id names the file itself
              * (perov5's "file" column holds "perov5-1.cif"). */
@@ -187,9 +205,9 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
             snprintf(path, sizeof path, "%s/%s", dir, fields[wcol]);
             if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
                 snprintf(path, sizeof path, "%s/%s.cif", dir, fields[wcol]);
-            st = push_row(rows, id, path, t, lineno);
+            st = push_row(rows, id, path, grp, t, lineno);
         } else {
-            st = push_row(rows, id, fields[wcol], t, lineno);
+            st = push_row(rows, id, fields[wcol], grp, t, lineno);
         }
         if (st != MS_SUCCESS || (spec->max_rows && rows->n >= spec->max_rows)) break;
     }
@@ -199,10 +217,10 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
 }
 
 typedef struct first_structure {
-    ms_composition *comp; /* the structure's composition (its chemical system) */
     ms_structure_featurizer *sf;
     ms_featurizer *fz; /* composition-only sets: featurise the structure's composition */
     double *row;
+    ms_composition *comp; /* receives the structure's composition */
     int done;
     ms_status st;
 } first_structure;
@@ -220,6 +238,34 @@ static int on_structure(const ms_structure *s, ms_status status, const char *mes
     if (status == MS_SUCCESS && fs->fz)
         fs->st = ms_featurizer_compute_composition(fs->fz, fs->comp, fs->row, NULL);
     return 1;
+}
+
+static int cmp_symbol(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The chemical system ("La-Li-O-Zr": symbols sorted alphabetically, as pymatgen's
+ * Composition.chemical_system) and reduced formula of c, new strings in *chemsys, *formula. */
+static ms_status group_keys(const ms_composition *c, const ms_element_table *table, char **chemsys,
+                            char **formula)
+{
+    const char *sym[MS_MAX_Z];
+    int n = 0;
+    for (int k = 0; k < c->n; k++)
+        if (c->amount[c->z[k]] > MS_COMPOSITION_TOL) sym[n++] = ms_element_symbol(c->z[k]);
+    qsort(sym, (size_t)n, sizeof *sym, cmp_symbol);
+    char buf[4 * MS_MAX_Z + 8] = "";
+    for (int k = 0; k < n; k++) {
+        if (k) strcat(buf, "-");
+        strcat(buf, sym[k]);
+    }
+    char f[1024];
+    if (ms_composition_reduced_formula(c, table, f, sizeof f) != MS_SUCCESS) snprintf(f, sizeof f, "%s", buf);
+    *chemsys = dup(buf);
+    *formula = dup(f);
+    MS_CHECK(*chemsys && *formula, MS_ERR_NOMEM, "dataset: out of memory");
+    return MS_SUCCESS;
 }
 
 /* Counts a dropped row and keeps the reason of the first one, so that a loader that drops every
@@ -271,8 +317,13 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         d->y = malloc((rows.n + 1) * sizeof *d->y);
         d->target = malloc((rows.n + 1) * sizeof *d->target);
         d->ids = calloc(rows.n + 1, sizeof *d->ids);
+        d->chemsys = calloc(rows.n + 1, sizeof *d->chemsys);
+        d->formula = calloc(rows.n + 1, sizeof *d->formula);
+        if (spec->group_column) d->group = calloc(rows.n + 1, sizeof *d->group);
         d->elements = calloc(2 * (rows.n + 1), sizeof *d->elements);
-        if (!d->y || !d->target || !d->ids || !d->elements) st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
+        if (!d->y || !d->target || !d->ids || !d->chemsys || !d->formula || !d->elements ||
+            (spec->group_column && !d->group))
+            st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
     }
     d->classification = !isnan(spec->threshold);
     for (size_t i = 0; st == MS_SUCCESS && i < rows.n; i++) {
@@ -290,7 +341,7 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         ms_composition c;
         ms_composition_clear(&c);
         if (spec->source == MS_DATASET_STRUCTURE_CSV) {
-            first_structure fs = {&c, sf, sf ? NULL : fz, row, 0, MS_ERR_NO_STRUCTURE};
+            first_structure fs = {sf, sf ? NULL : fz, row, &c, 0, MS_ERR_NO_STRUCTURE};
             rs = ms_read_file(r->what, MS_FORMAT_AUTO, NULL, on_structure, &fs);
             if (rs == MS_SUCCESS) rs = fs.st;
         } else {
@@ -304,6 +355,12 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         for (int z = 1; z <= MS_MAX_Z; z++)
             if (c.amount[z] > MS_COMPOSITION_TOL)
                 d->elements[2 * d->n + (size_t)(z - 1) / 64] |= 1ULL << ((z - 1) % 64);
+        st = group_keys(&c, table, &d->chemsys[d->n], &d->formula[d->n]);
+        if (st != MS_SUCCESS) break;
+        if (d->group) {
+            d->group[d->n] = r->group;
+            r->group = NULL;
+        }
         d->y[d->n] = y;
         d->target[d->n] = t;
         d->ids[d->n] = r->id;
@@ -331,10 +388,11 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
 /* ---- packing (for broadcasting a data set that rank 0 loaded) --------------------------------
  * Layout: u64 magic, n, n_features, n_dropped, classification, set_version; the fixed strings
  * set_name, set_signature, first_dropped, target_name; x (n * n_features doubles), y, target
- * (n doubles each), elements (2n u64); then n ids and n_features names, each u64 length + bytes. Same machine
+ * (n doubles each); then n ids and n_features names, each u64 length + bytes; then n chemsys
+ * and n formula strings, u64 1 or 0 (a group column or not) and with 1 n group strings. Then 2n u64 element sets (bit z - 1: element z). Same machine
  * representation on every rank (one cluster, one build). */
 
-#define PACK_MAGIC 0x4d53445332ULL /* "MSDS2": 2 adds the element sets after target */
+#define PACK_MAGIC 0x4d53445332ULL /* "MSDS2": 1 plus the group keys and element sets */
 
 typedef struct packer {
     unsigned char *p; /* NULL: only count */
@@ -369,7 +427,13 @@ static void pack_into(const ms_dataset *d, packer *k)
     put(k, d->elements, 2 * d->n * sizeof *d->elements);
     for (size_t i = 0; i < d->n; i++) put_string(k, d->ids[i]);
     for (size_t j = 0; j < d->n_features; j++) put_string(k, d->feature_names[j]);
+    for (size_t i = 0; i < d->n; i++) put_string(k, d->chemsys[i]);
+    for (size_t i = 0; i < d->n; i++) put_string(k, d->formula[i]);
+    uint64_t has_group = d->group != NULL;
+    put(k, &has_group, sizeof has_group);
+    for (size_t i = 0; has_group && i < d->n; i++) put_string(k, d->group[i]);
 }
+
 
 ms_status ms_dataset_pack(const ms_dataset *d, void **buf, size_t *n)
 {
@@ -408,6 +472,16 @@ static char *get_string(unpacker *u)
     s[len] = '\0';
     u->at += (size_t)len;
     return s;
+}
+
+/* n strings into a new array *out (calloc'd so that a failure leaves it freeable). */
+static ms_status get_strings(unpacker *u, size_t n, const char *what, char ***out)
+{
+    *out = calloc(n + 1, sizeof **out);
+    MS_CHECK(*out, MS_ERR_NOMEM, "unpacking %zu %s", n, what);
+    for (size_t i = 0; i < n; i++)
+        MS_CHECK((*out)[i] = get_string(u), MS_ERR_INVALID, "packed data set: bad %s %zu", what, i);
+    return MS_SUCCESS;
 }
 
 ms_status ms_dataset_unpack(const void *buf, size_t n, ms_dataset *d)
@@ -453,6 +527,12 @@ ms_status ms_dataset_unpack(const void *buf, size_t n, ms_dataset *d)
     for (size_t j = 0; st == MS_SUCCESS && j < p; j++)
         if (!(d->feature_names[j] = get_string(&u)))
             st = ms_error_set(MS_ERR_INVALID, "packed data set: bad feature name %zu", j);
+    if (st == MS_SUCCESS) st = get_strings(&u, rows, "chemical system", &d->chemsys);
+    if (st == MS_SUCCESS) st = get_strings(&u, rows, "formula", &d->formula);
+    uint64_t has_group = 0;
+    if (st == MS_SUCCESS && !get(&u, &has_group, sizeof has_group))
+        st = ms_error_set(MS_ERR_INVALID, "packed data set: truncated group flag");
+    if (st == MS_SUCCESS && has_group) st = get_strings(&u, rows, "group", &d->group);
     if (st == MS_SUCCESS && u.at != n)
         st = ms_error_set(MS_ERR_INVALID, "packed data set: %zu bytes left over", n - u.at);
     if (st != MS_SUCCESS) ms_dataset_free(d);
