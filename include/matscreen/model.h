@@ -212,8 +212,16 @@ ms_status ms_model_set_meta(ms_model *m, const char *target, int log10_target, d
 /* Adds (or replaces) a named metric stored in the file. */
 ms_status ms_model_add_metric(ms_model *m, const char *name, double value);
 
-/* Predicts raw rows x (n x n_raw). mean and sigma (may be NULL) have x->rows entries. */
+/* Predicts raw rows x (n x n_raw). mean and sigma (may be NULL) have x->rows entries. This is
+ * the one road from a feature row to a prediction: nobody else reads keep/median/center/scale. */
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma);
+
+/* The same without allocating, for one row at a time in the screen: work holds
+ * ms_model_workspace_size(m, x->rows) doubles (the prepared rows). Same bytes as
+ * ms_model_predict. */
+size_t ms_model_workspace_size(const ms_model *m, size_t rows);
+ms_status ms_model_predict_ws(const ms_model *m, const ms_matrix *x, double *work, double *mean,
+                              double *sigma);
 
 /* Largest model file read (16 GiB: far above any forest we train); a larger one is MS_ERR_LIMIT. */
 #define MS_MODEL_MAX_BYTES ((size_t)1 << 34)

@@ -9,11 +9,12 @@
  * with --pareto-target, combined with a second target's acquisition by Pareto ranking (batch.h);
  * the batch is chosen greedily with the distance penalty in z-scored pool features (batch.h).
  *
- * MPI: the work is small and serial, so rank 0 does all of it and the other ranks only take part
- * in MPI_Init / MPI_Finalize; the output is therefore identical for any number of ranks. The GP
+ * MPI: the work is small and serial, so rank 0 does all of it and the other ranks only wait for
+ * its exit code (MPI is started and ended by main.c); the output is therefore identical for any number of ranks. The GP
  * is seeded with --seed (restarts of its hyperparameter search).
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -34,14 +35,19 @@
 static void suggest_usage(FILE *out)
 {
     fprintf(out,
-            "usage: matscreen suggest SURROGATE -i POOL.csv... -n N [options]\n\n"
+            "usage: matscreen suggest SURROGATE -i POOL.csv... -n N [options]\n"
+            "       matscreen suggest --from SCREEN-DIR -n N [options]\n\n"
             "SURROGATE is one of\n"
             "  -m MODEL                         a regression model file (matscreen train)\n"
             "  -l LABELS.csv --formula-column C -t TARGET   train a GP on these labels\n"
             "  --matbench FILE.json             train a GP on a Matbench composition task\n"
             "POOL files are CSVs with a formula column (--pool-column, default the\n"
             "--formula-column, else \"formula\"). Pool rows whose features equal a labelled row's\n"
-            "are skipped (GP mode).\n\n"
+            "are skipped (GP mode). A model whose descriptor set has structure features cannot\n"
+            "predict a formula pool (a formula has no structure): use --from.\n"
+            "--from SCREEN-DIR takes the pool and its predictions from a screen's output\n"
+            "(DIR/ranked.jsonl: surrogate_mean, surrogate_sigma of every candidate), so the\n"
+            "suggestions carry the screen's own predictions for the same structures.\n\n"
             "  -n, --count N           suggestions (default 10)\n"
             "  -a, --acq NAME          ei (default), pi, mu, ucb, mean\n"
             "      --xi X, --kappa K   EI/PI margin (0), UCB weight (2)\n"
@@ -62,7 +68,7 @@ static void suggest_usage(FILE *out)
 
 typedef struct suggest_args {
     ms_al_args al; /* data, --acq name, --minimize, --xi, --kappa, --radius, --set, -s, -o FILE */
-    const char *model, *pool_col, *target2, *gate;
+    const char *model, *pool_col, *target2, *gate, *from;
     const char *pool[64];
     size_t n_pool_files, count;
     int minimize2;
@@ -81,7 +87,7 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
         {"pareto-target", required_argument, 0, 'T'}, {"gate", required_argument, 0, 'g'},
         {"input", required_argument, 0, 'i'}, {"count", required_argument, 0, 'n'},
         {"minimize2", no_argument, 0, 'Z'}, {"best", required_argument, 0, 'b'},
-        {0, 0, 0, 0}};
+        {"from", required_argument, 0, 'F'}, {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
     int c;
@@ -91,6 +97,7 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
         case 'P': a->pool_col = optarg; break;
         case 'T': a->target2 = optarg; break;
         case 'g': a->gate = optarg; break;
+        case 'F': a->from = optarg; break;
         case 'i':
             if (a->n_pool_files == 64) return 2;
             a->pool[a->n_pool_files++] = optarg;
@@ -105,11 +112,16 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
     }
     for (; optind < argc && a->n_pool_files < 64; optind++) a->pool[a->n_pool_files++] = argv[optind];
     const char *err = NULL;
-    int sources = !!a->model + !!a->al.labels + !!a->al.matbench;
-    if (sources != 1) err = "give exactly one of -m MODEL, -l LABELS.csv, --matbench FILE";
+    int sources = !!a->model + !!a->al.labels + !!a->al.matbench + !!a->from;
+    if (sources != 1) err = "give exactly one of -m MODEL, -l LABELS.csv, --matbench FILE, --from DIR";
     else if (a->al.labels && (!a->al.formula_col || !a->al.target))
         err = "-l needs --formula-column and -t TARGET";
-    else if (!a->n_pool_files) err = "give the pool with -i POOL.csv";
+    else if (a->from && a->n_pool_files)
+        err = "--from takes the pool from the screen's output; -i does not combine with it";
+    else if (a->from && (a->gate || a->target2))
+        err = "--from uses the screen's predictions; --gate and --pareto-target do not combine "
+              "with it (screen with --rank-by gated for a gated ranking)";
+    else if (!a->n_pool_files && !a->from) err = "give the pool with -i POOL.csv";
     else if (a->count < 1) err = "-n must be >= 1";
     else if (a->target2 && a->model) err = "--pareto-target needs a labelled set (GP mode)";
     else if (a->target2 && a->gate) err = "--pareto-target and --gate do not combine";
@@ -124,6 +136,7 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
 typedef struct pool {
     size_t n, cap;
     char **formula, **source;
+    double *mean, *sigma; /* --from: the screen's predictions (NULL otherwise) */
 } pool;
 
 static void pool_free(pool *p)
@@ -134,7 +147,82 @@ static void pool_free(pool *p)
     }
     free(p->formula);
     free(p->source);
+    free(p->mean);
+    free(p->sigma);
     memset(p, 0, sizeof *p);
+}
+
+/* Appends one candidate (strings copied; mean and sigma kept only for a --from pool). */
+static ms_status pool_add(pool *p, const char *formula, const char *source, double mean,
+                          double sigma)
+{
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? 2 * p->cap : 256;
+        char **a = realloc(p->formula, nc * sizeof *a);
+        if (a) p->formula = a;
+        char **b = a ? realloc(p->source, nc * sizeof *b) : NULL;
+        if (b) p->source = b;
+        double *m = b ? realloc(p->mean, nc * sizeof *m) : NULL;
+        if (m) p->mean = m;
+        double *sd = m ? realloc(p->sigma, nc * sizeof *sd) : NULL;
+        if (sd) p->sigma = sd;
+        MS_CHECK(a && b && m && sd, MS_ERR_NOMEM, "suggest: out of memory");
+        p->cap = nc;
+    }
+    p->formula[p->n] = strdup(formula);
+    p->source[p->n] = strdup(source);
+    if (!p->formula[p->n] || !p->source[p->n]) {
+        free(p->formula[p->n]);
+        free(p->source[p->n]);
+        return ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
+    }
+    p->mean[p->n] = mean;
+    p->sigma[p->n] = sigma;
+    p->n++;
+    return MS_SUCCESS;
+}
+
+/* The number of a JSON value, NAN for null or a missing key. */
+static double json_num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The pool of a screen's output directory: every candidate of DIR/ranked.jsonl with the screen's
+ * surrogate mean and sigma (the predictions made on the structure's own features, which a
+ * formula cannot reproduce for a structure-feature model). */
+static ms_status pool_read_screen(pool *p, const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ranked.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    MS_CHECK(f, MS_ERR_IO, "%s: cannot open (is %s the output directory of matscreen screen?)",
+             path, dir);
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ms_status st = MS_SUCCESS;
+    while (st == MS_SUCCESS && getline(&line, &cap, f) > 0) {
+        lineno++;
+        json_error_t jerr;
+        json_t *o = json_loads(line, 0, &jerr);
+        const char *formula = json_string_value(json_object_get(o, "formula"));
+        const char *key = json_string_value(json_object_get(o, "key"));
+        double mean = json_num(o, "surrogate_mean"), sigma = json_num(o, "surrogate_sigma");
+        if (!o || !formula || !key)
+            st = ms_error_set(MS_ERR_PARSE, "%s:%zu: not a ranked.jsonl record (%s)", path, lineno,
+                              o ? "no formula or key" : jerr.text);
+        else if (!isfinite(mean) || !(sigma >= 0))
+            st = ms_error_set(MS_ERR_INVALID, "%s:%zu: no surrogate_mean / surrogate_sigma: the "
+                              "screen ran without a regression model; screen with -m MODEL",
+                              path, lineno);
+        else
+            st = pool_add(p, formula, key, mean, sigma);
+        json_decref(o);
+    }
+    free(line);
+    fclose(f);
+    return st;
 }
 
 static ms_status pool_read(pool *p, const char *path, const char *column)
@@ -154,28 +242,9 @@ static ms_status pool_read(pool *p, const char *path, const char *column)
             continue;
         }
         if (col >= nf || !fields[col][0]) continue;
-        if (p->n == p->cap) {
-            size_t nc = p->cap ? 2 * p->cap : 256;
-            char **a = realloc(p->formula, nc * sizeof *a), **b = a ? realloc(p->source, nc * sizeof *b) : NULL;
-            if (a) p->formula = a;
-            if (b) p->source = b;
-            if (!a || !b) {
-                st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-                break;
-            }
-            p->cap = nc;
-        }
         char src[4200];
         snprintf(src, sizeof src, "%s:%zu", path, lineno);
-        p->formula[p->n] = strdup(fields[col]);
-        p->source[p->n] = strdup(src);
-        if (!p->formula[p->n] || !p->source[p->n]) {
-            free(p->formula[p->n]);
-            free(p->source[p->n]);
-            st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-            break;
-        }
-        p->n++;
+        st = pool_add(p, fields[col], src, NAN, NAN);
     }
     free(line);
     fclose(f);
@@ -183,23 +252,31 @@ static ms_status pool_read(pool *p, const char *path, const char *column)
 }
 
 /* Raw features of every pool formula with set_name into x (allocated); a formula that does not
- * parse gives a row of NaN and ok[i] = 0. */
+ * parse gives a row of NaN and ok[i] = 0. *structural (may be NULL) becomes 1 when the set has
+ * features that need a structure (NaN for every formula). */
 static ms_status pool_features(const pool *p, const char *set_name, const ms_element_table *table,
-                               ms_matrix *x, unsigned char *ok)
+                               ms_matrix *x, unsigned char *ok, int *structural)
 {
     const ms_descriptor_set *set;
     ms_featurizer *fz = NULL;
     MS_CALL(ms_descriptor_set_lookup(set_name, &set));
     MS_CALL(ms_featurizer_create(set, table, &fz));
-    ms_status st = ms_matrix_alloc(x, p->n, ms_featurizer_n_features(fz));
+    size_t nf = ms_featurizer_n_features(fz);
+    unsigned char *reason = malloc(nf + 1);
+    ms_status st = reason ? ms_matrix_alloc(x, p->n, nf)
+                          : ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
+    if (structural) *structural = 0;
     for (size_t i = 0; st == MS_SUCCESS && i < p->n; i++) {
         ms_composition c;
         double *row = x->data + i * x->cols;
         ok[i] = ms_composition_parse(p->formula[i], &c) == MS_SUCCESS &&
-                ms_featurizer_compute_composition(fz, &c, row, NULL) == MS_SUCCESS;
+                ms_featurizer_compute_composition(fz, &c, row, reason) == MS_SUCCESS;
         if (!ok[i])
             for (size_t j = 0; j < x->cols; j++) row[j] = NAN;
+        for (size_t j = 0; ok[i] && structural && j < nf; j++)
+            if (reason[j] == MS_NAN_NEEDS_STRUCTURE) *structural = 1;
     }
+    free(reason);
     ms_error_clear();
     ms_featurizer_destroy(&fz);
     return st;
@@ -268,7 +345,14 @@ static ms_status model_predict(const char *path, const pool *p, const ms_element
     ms_matrix x = {0};
     unsigned char *ok = malloc(p->n + 1);
     if (st == MS_SUCCESS && !ok) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-    if (st == MS_SUCCESS) st = pool_features(p, m->descriptor_set, table, &x, ok);
+    int structural = 0;
+    if (st == MS_SUCCESS) st = pool_features(p, m->descriptor_set, table, &x, ok, &structural);
+    if (st == MS_SUCCESS && structural)
+        st = ms_error_set(MS_ERR_USAGE, "%s: uses descriptor set '%s', whose structure features "
+                          "(symmetry, density, neighbours) a formula cannot give: its predictions "
+                          "for a formula pool would not be the model's. Screen the structures "
+                          "with -m %s, then run 'matscreen suggest --from SCREEN-DIR' to use the "
+                          "screen's predictions", path, m->descriptor_set, path);
     if (st == MS_SUCCESS && x.cols != m->n_raw)
         st = ms_error_set(MS_ERR_INVALID, "%s: expects %zu features, set %s has %zu", path,
                           m->n_raw, m->descriptor_set, x.cols);
@@ -309,6 +393,7 @@ static int run(const suggest_args *a)
     acq.minimize = a->al.minimize;
     if (st == MS_SUCCESS) st = ms_element_table_load_default(&table);
     for (size_t i = 0; st == MS_SUCCESS && i < a->n_pool_files; i++) st = pool_read(&p, a->pool[i], column);
+    if (st == MS_SUCCESS && a->from) st = pool_read_screen(&p, a->from);
     n = p.n;
     if (st == MS_SUCCESS && n == 0) st = ms_error_set(MS_ERR_INVALID, "the pool is empty");
     if (st == MS_SUCCESS) {
@@ -323,6 +408,13 @@ static int run(const suggest_args *a)
         else
             memset(eligible, 1, n);
     }
+    if (st == MS_SUCCESS && a->from) {
+        memcpy(mean, p.mean, n * sizeof *mean);
+        memcpy(sigma, p.sigma, n * sizeof *sigma);
+        if (isnan(best) && (acq.kind == MS_ACQ_EI || acq.kind == MS_ACQ_PI))
+            st = ms_error_set(MS_ERR_USAGE, "%s with --from needs --best (the best label so far, "
+                                            "in the screen's target units)", a->al.acq);
+    }
     if (st == MS_SUCCESS && a->model) {
         st = model_predict(a->model, &p, table, 0, mean, sigma, eligible, set_name, sizeof set_name);
         if (st == MS_SUCCESS && isnan(best) && (acq.kind == MS_ACQ_EI || acq.kind == MS_ACQ_PI))
@@ -332,11 +424,11 @@ static int run(const suggest_args *a)
     /* features of the pool (for the GP and for the diversity distance) */
     unsigned char *ok = st == MS_SUCCESS ? malloc(n) : NULL;
     if (st == MS_SUCCESS && !ok) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-    if (st == MS_SUCCESS) st = pool_features(&p, set_name, table, &x, ok);
+    if (st == MS_SUCCESS) st = pool_features(&p, set_name, table, &x, ok, NULL);
     for (size_t i = 0; st == MS_SUCCESS && i < n; i++)
         if (!ok[i]) eligible[i] = 0;
     free(ok);
-    if (st == MS_SUCCESS && !a->model) {
+    if (st == MS_SUCCESS && !a->model && !a->from) {
         double b;
         st = gp_predict(a, a->al.target, a->al.minimize, table, &x, eligible, mean, sigma, &b);
         if (isnan(best)) best = b;
@@ -462,7 +554,6 @@ static int run(const suggest_args *a)
 
 int ms_cmd_suggest(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     suggest_args a;
@@ -473,6 +564,5 @@ int ms_cmd_suggest(int argc, char **argv)
         rc = run(&a);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    MPI_Finalize();
     return rc;
 }
