@@ -24,6 +24,7 @@
 #include "matscreen/bcast.h"
 #include "matscreen/calibration.h"
 #include "matscreen/campaign.h"
+#include "matscreen/comm.h"
 #include "matscreen/cv.h"
 #include "matscreen/element.h"
 #include "matscreen/hash.h"
@@ -91,10 +92,7 @@ static void dataset_spec(const ms_workflow *w, const ms_model *m, ms_dataset_spe
  * all of them (the local message is kept where it failed). */
 static ms_status agree(MPI_Comm comm, ms_status st)
 {
-    int ok = st == MS_SUCCESS, all = 0;
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (all) return MS_SUCCESS;
-    return st != MS_SUCCESS ? st : ms_error_set(MS_ERR_IO, "another rank failed (see its message)");
+    return ms_comm_agree(comm, st, MS_ERR_IO, "another rank failed (see its message)");
 }
 
 static ms_status write_evaluation(const char *dir, const ms_dataset *d, const double *mu,
