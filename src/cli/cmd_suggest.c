@@ -87,7 +87,7 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
         {"pareto-target", required_argument, 0, 'T'}, {"gate", required_argument, 0, 'g'},
         {"input", required_argument, 0, 'i'}, {"count", required_argument, 0, 'n'},
         {"minimize2", no_argument, 0, 'Z'}, {"best", required_argument, 0, 'b'},
-        {"from", required_argument, 0, 'F'}, {0, 0, 0, 0}};
+        {"from", required_argument, 0, 1001}, {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
     int c;
@@ -97,7 +97,7 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
         case 'P': a->pool_col = optarg; break;
         case 'T': a->target2 = optarg; break;
         case 'g': a->gate = optarg; break;
-        case 'F': a->from = optarg; break;
+        case 1001: a->from = optarg; break;
         case 'i':
             if (a->n_pool_files == 64) return 2;
             a->pool[a->n_pool_files++] = optarg;
@@ -366,118 +366,202 @@ static ms_status model_predict(const char *path, const pool *p, const ms_element
     return st;
 }
 
-static int run(const suggest_args *a)
+/* Everything one suggestion run computes, per pool row (n) or per pick (count). */
+typedef struct suggest_state {
+    ms_element_table *table;
+    pool p;
+    ms_matrix x; /* pool features: the GP's inputs, then z-scored for the diversity distance */
+    size_t n, n_chosen;
+    double *mean, *sigma, *score, *gate, *mean2, *sigma2, *score2, *crowd, *util, *pos;
+    unsigned char *eligible;
+    int *prank;
+    size_t *chosen, *order;
+    double best, best2;
+    ms_acq_params acq;
+} suggest_state;
+
+static void state_free(suggest_state *s)
 {
-    ms_element_table *table = NULL;
-    pool p = {0};
-    ms_matrix x = {0};
-    size_t n = 0;
-    double *mean = NULL, *sigma = NULL, *score = NULL, *gate = NULL, *mean2 = NULL,
-           *sigma2 = NULL, *score2 = NULL, *crowd = NULL, *util = NULL, *pos = NULL;
-    unsigned char *eligible = NULL;
-    int *prank = NULL;
-    size_t *chosen = NULL, *order = NULL;
-    double best = a->best, best2 = NAN;
-    char set_name[64];
-    snprintf(set_name, sizeof set_name, "%s", a->al.set ? a->al.set : "magpie");
+    pool_free(&s->p);
+    ms_matrix_free(&s->x);
+    free(s->mean);
+    free(s->sigma);
+    free(s->score);
+    free(s->gate);
+    free(s->mean2);
+    free(s->sigma2);
+    free(s->score2);
+    free(s->crowd);
+    free(s->pos);
+    free(s->util);
+    free(s->eligible);
+    free(s->prank);
+    free(s->chosen);
+    free(s->order);
+    ms_element_table_free(s->table);
+}
+
+/* The pool (CSV files or a screen's output) and the per-row arrays. */
+static ms_status load_pool(const suggest_args *a, suggest_state *s)
+{
     const char *column = a->pool_col      ? a->pool_col
                          : a->al.formula_col ? a->al.formula_col
                                              : "formula";
-    ms_acq_params acq;
-    ms_acq_params_default(&acq);
-    ms_status st = ms_acq_lookup(a->al.acq, &acq.kind);
-    if (st == MS_SUCCESS && acq.kind == MS_ACQ_RANDOM)
-        st = ms_error_set(MS_ERR_USAGE, "random is a campaign baseline, not a suggestion rule");
-    acq.xi = a->al.xi;
-    acq.kappa = a->al.kappa;
-    acq.minimize = a->al.minimize;
-    if (st == MS_SUCCESS) st = ms_element_table_load_default(&table);
-    for (size_t i = 0; st == MS_SUCCESS && i < a->n_pool_files; i++) st = pool_read(&p, a->pool[i], column);
-    if (st == MS_SUCCESS && a->from) st = pool_read_screen(&p, a->from);
-    n = p.n;
-    if (st == MS_SUCCESS && n == 0) st = ms_error_set(MS_ERR_INVALID, "the pool is empty");
-    if (st == MS_SUCCESS) {
-        mean = calloc(n, sizeof *mean);
-        sigma = calloc(n, sizeof *sigma);
-        score = calloc(n, sizeof *score);
-        util = calloc(a->count, sizeof *util);
-        eligible = malloc(n);
-        chosen = calloc(a->count, sizeof *chosen);
-        if (!mean || !sigma || !score || !util || !eligible || !chosen)
-            st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-        else
-            memset(eligible, 1, n);
+    MS_CALL(ms_element_table_load_default(&s->table));
+    for (size_t i = 0; i < a->n_pool_files; i++) MS_CALL(pool_read(&s->p, a->pool[i], column));
+    if (a->from) MS_CALL(pool_read_screen(&s->p, a->from));
+    s->n = s->p.n;
+    MS_CHECK(s->n > 0, MS_ERR_INVALID, "the pool is empty");
+    s->mean = calloc(s->n, sizeof *s->mean);
+    s->sigma = calloc(s->n, sizeof *s->sigma);
+    s->score = calloc(s->n, sizeof *s->score);
+    s->util = calloc(a->count, sizeof *s->util);
+    s->eligible = malloc(s->n);
+    s->chosen = calloc(a->count, sizeof *s->chosen);
+    MS_CHECK(s->mean && s->sigma && s->score && s->util && s->eligible && s->chosen, MS_ERR_NOMEM,
+             "suggest: out of memory");
+    memset(s->eligible, 1, s->n);
+    return MS_SUCCESS;
+}
+
+/* Mean and sigma of every pool row: the screen's (--from), the model's (-m) or the GP's. */
+static ms_status predict_pool(const suggest_args *a, suggest_state *s, char *set_name, size_t set_n)
+{
+    int needs_best = s->acq.kind == MS_ACQ_EI || s->acq.kind == MS_ACQ_PI;
+    if (a->from) {
+        memcpy(s->mean, s->p.mean, s->n * sizeof *s->mean);
+        memcpy(s->sigma, s->p.sigma, s->n * sizeof *s->sigma);
+        MS_CHECK(!(isnan(s->best) && needs_best), MS_ERR_USAGE,
+                 "%s with --from needs --best (the best label so far, in the screen's target units)",
+                 a->al.acq);
     }
-    if (st == MS_SUCCESS && a->from) {
-        memcpy(mean, p.mean, n * sizeof *mean);
-        memcpy(sigma, p.sigma, n * sizeof *sigma);
-        if (isnan(best) && (acq.kind == MS_ACQ_EI || acq.kind == MS_ACQ_PI))
-            st = ms_error_set(MS_ERR_USAGE, "%s with --from needs --best (the best label so far, "
-                                            "in the screen's target units)", a->al.acq);
-    }
-    if (st == MS_SUCCESS && a->model) {
-        st = model_predict(a->model, &p, table, 0, mean, sigma, eligible, set_name, sizeof set_name);
-        if (st == MS_SUCCESS && isnan(best) && (acq.kind == MS_ACQ_EI || acq.kind == MS_ACQ_PI))
-            st = ms_error_set(MS_ERR_USAGE, "%s with -m needs --best (the best label so far, in "
-                                            "the model's target units)", a->al.acq);
+    if (a->model) {
+        MS_CALL(model_predict(a->model, &s->p, s->table, 0, s->mean, s->sigma, s->eligible,
+                              set_name, set_n));
+        MS_CHECK(!(isnan(s->best) && needs_best), MS_ERR_USAGE,
+                 "%s with -m needs --best (the best label so far, in the model's target units)",
+                 a->al.acq);
     }
     /* features of the pool (for the GP and for the diversity distance) */
-    unsigned char *ok = st == MS_SUCCESS ? malloc(n) : NULL;
-    if (st == MS_SUCCESS && !ok) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-    if (st == MS_SUCCESS) st = pool_features(&p, set_name, table, &x, ok, NULL);
-    for (size_t i = 0; st == MS_SUCCESS && i < n; i++)
-        if (!ok[i]) eligible[i] = 0;
+    unsigned char *ok = malloc(s->n);
+    MS_CHECK(ok, MS_ERR_NOMEM, "suggest: out of memory");
+    ms_status st = pool_features(&s->p, set_name, s->table, &s->x, ok, NULL);
+    for (size_t i = 0; st == MS_SUCCESS && i < s->n; i++)
+        if (!ok[i]) s->eligible[i] = 0;
     free(ok);
-    if (st == MS_SUCCESS && !a->model && !a->from) {
+    MS_CALL(st);
+    if (!a->model && !a->from) {
         double b;
-        st = gp_predict(a, a->al.target, a->al.minimize, table, &x, eligible, mean, sigma, &b);
-        if (isnan(best)) best = b;
+        MS_CALL(gp_predict(a, a->al.target, a->al.minimize, s->table, &s->x, s->eligible, s->mean,
+                           s->sigma, &b));
+        if (isnan(s->best)) s->best = b;
     }
-    if (st == MS_SUCCESS && a->target2) {
-        mean2 = calloc(n, sizeof *mean2);
-        sigma2 = calloc(n, sizeof *sigma2);
-        score2 = calloc(n, sizeof *score2);
-        if (!mean2 || !sigma2 || !score2) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-        if (st == MS_SUCCESS)
-            st = gp_predict(a, a->target2, a->minimize2, table, &x, eligible, mean2, sigma2, &best2);
+    if (a->target2) {
+        s->mean2 = calloc(s->n, sizeof *s->mean2);
+        s->sigma2 = calloc(s->n, sizeof *s->sigma2);
+        s->score2 = calloc(s->n, sizeof *s->score2);
+        MS_CHECK(s->mean2 && s->sigma2 && s->score2, MS_ERR_NOMEM, "suggest: out of memory");
+        MS_CALL(gp_predict(a, a->target2, a->minimize2, s->table, &s->x, s->eligible, s->mean2,
+                           s->sigma2, &s->best2));
     }
-    if (st == MS_SUCCESS && a->gate) {
-        gate = calloc(n, sizeof *gate);
-        if (!gate) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-        if (st == MS_SUCCESS) st = model_predict(a->gate, &p, table, 1, gate, NULL, eligible, NULL, 0);
+    if (a->gate) {
+        s->gate = calloc(s->n, sizeof *s->gate);
+        MS_CHECK(s->gate, MS_ERR_NOMEM, "suggest: out of memory");
+        MS_CALL(model_predict(a->gate, &s->p, s->table, 1, s->gate, NULL, s->eligible, NULL, 0));
     }
-    if (st == MS_SUCCESS) st = ms_acq_score(&acq, mean, sigma, gate, n, best, score);
-    if (st == MS_SUCCESS && a->target2) {
-        ms_acq_params acq2 = acq;
-        acq2.minimize = a->minimize2;
-        st = ms_acq_score(&acq2, mean2, sigma2, NULL, n, best2, score2);
-        double *f = st == MS_SUCCESS ? malloc(2 * n * sizeof *f) : NULL;
-        prank = calloc(n, sizeof *prank);
-        crowd = calloc(n, sizeof *crowd);
-        order = calloc(n, sizeof *order);
-        if (st == MS_SUCCESS && (!f || !prank || !crowd || !order))
-            st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-        for (size_t i = 0; st == MS_SUCCESS && i < n; i++) {
-            f[2 * i] = eligible[i] ? score[i] : NAN;
-            f[2 * i + 1] = eligible[i] ? score2[i] : NAN;
+    return MS_SUCCESS;
+}
+
+/* --pareto-target: the second acquisition, Pareto fronts and crowding, and s->pos, the score the
+ * batch takes (minus the position in crowded-comparison order). */
+static ms_status pareto_positions(const suggest_args *a, suggest_state *s)
+{
+    size_t n = s->n;
+    ms_acq_params acq2 = s->acq;
+    acq2.minimize = a->minimize2;
+    MS_CALL(ms_acq_score(&acq2, s->mean2, s->sigma2, NULL, n, s->best2, s->score2));
+    s->pos = malloc(2 * n * sizeof *s->pos);
+    s->prank = calloc(n, sizeof *s->prank);
+    s->crowd = calloc(n, sizeof *s->crowd);
+    s->order = calloc(n, sizeof *s->order);
+    MS_CHECK(s->pos && s->prank && s->crowd && s->order, MS_ERR_NOMEM, "suggest: out of memory");
+    double *f = s->pos;
+    for (size_t i = 0; i < n; i++) {
+        f[2 * i] = s->eligible[i] ? s->score[i] : NAN;
+        f[2 * i + 1] = s->eligible[i] ? s->score2[i] : NAN;
+    }
+    MS_CALL(ms_pareto_rank(f, n, 2, NULL, s->prank, s->crowd));
+    MS_CALL(ms_pareto_order(s->prank, s->crowd, n, s->order));
+    for (size_t t = 0; t < n; t++)
+        s->pos[s->order[t]] = s->prank[s->order[t]] < 0 ? NAN : -(double)t;
+    return MS_SUCCESS;
+}
+
+/* One CSV row per pick, with its reason. */
+static void write_suggestions(FILE *f, const suggest_args *a, const suggest_state *s)
+{
+    fprintf(f, "rank,formula,source,mean,sigma,acquisition,best_so_far,utility,"
+               "nearest_pick_distance%s,reason\n",
+            a->target2 ? ",mean2,sigma2,acquisition2,best2,pareto_rank,crowding" : "");
+    for (size_t t = 0; t < s->n_chosen; t++) {
+        size_t i = s->chosen[t];
+        double dmin = INFINITY;
+        for (size_t u = 0; u < t; u++) {
+            double dd = ms_batch_distance(&s->x, i, s->chosen[u]);
+            if (dd < dmin) dmin = dd;
         }
-        if (st == MS_SUCCESS) st = ms_pareto_rank(f, n, 2, NULL, prank, crowd);
-        if (st == MS_SUCCESS) st = ms_pareto_order(prank, crowd, n, order);
-        /* the batch takes candidates in crowded-comparison order: score = -position */
-        pos = f;
-        for (size_t t = 0; st == MS_SUCCESS && t < n; t++)
-            pos[order[t]] = prank[order[t]] < 0 ? NAN : -(double)t;
-        if (st != MS_SUCCESS) {
-            free(f);
-            pos = NULL;
-        }
+        fprintf(f, "%zu,", t + 1);
+        ms_csv_write_field(f, s->p.formula[i]);
+        fputc(',', f);
+        ms_csv_write_field(f, s->p.source[i]);
+        fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,", s->mean[i], s->sigma[i], s->score[i], s->best,
+                s->util[t]);
+        if (t > 0) fprintf(f, "%.4g", dmin);
+        if (a->target2)
+            fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%d,%.4g", s->mean2[i], s->sigma2[i], s->score2[i],
+                    s->best2, s->prank[i], s->crowd[i]);
+        char why[512];
+        int k = snprintf(why, sizeof why, "%s %.4g: predicted %.4g +- %.4g vs best %.4g",
+                         ms_acq_name(s->acq.kind), s->score[i], s->mean[i], s->sigma[i], s->best);
+        if (s->gate && k > 0 && (size_t)k < sizeof why)
+            k += snprintf(why + k, sizeof why - (size_t)k, "; gate p = %.3g", s->gate[i]);
+        if (a->target2 && k > 0 && (size_t)k < sizeof why)
+            k += snprintf(why + k, sizeof why - (size_t)k,
+                          "; %s predicted %.4g +- %.4g, Pareto front %d", a->target2, s->mean2[i],
+                          s->sigma2[i], s->prank[i]);
+        if (t > 0 && k > 0 && (size_t)k < sizeof why)
+            snprintf(why + k, sizeof why - (size_t)k, "; %.3g sd from the nearest earlier pick",
+                     dmin);
+        fputc(',', f);
+        ms_csv_write_field(f, why);
+        fputc('\n', f);
     }
+}
+
+static int run(const suggest_args *a)
+{
+    suggest_state s;
+    memset(&s, 0, sizeof s);
+    s.best = a->best;
+    s.best2 = NAN;
+    char set_name[64];
+    snprintf(set_name, sizeof set_name, "%s", a->al.set ? a->al.set : "magpie");
+    ms_acq_params_default(&s.acq);
+    ms_status st = ms_acq_lookup(a->al.acq, &s.acq.kind);
+    if (st == MS_SUCCESS && s.acq.kind == MS_ACQ_RANDOM)
+        st = ms_error_set(MS_ERR_USAGE, "random is a campaign baseline, not a suggestion rule");
+    s.acq.xi = a->al.xi;
+    s.acq.kappa = a->al.kappa;
+    s.acq.minimize = a->al.minimize;
+    if (st == MS_SUCCESS) st = load_pool(a, &s);
+    if (st == MS_SUCCESS) st = predict_pool(a, &s, set_name, sizeof set_name);
+    if (st == MS_SUCCESS) st = ms_acq_score(&s.acq, s.mean, s.sigma, s.gate, s.n, s.best, s.score);
+    if (st == MS_SUCCESS && a->target2) st = pareto_positions(a, &s);
     /* diversity: z-scored pool features */
-    if (st == MS_SUCCESS) st = ms_campaign_prepare(&x);
-    size_t n_chosen = 0;
+    if (st == MS_SUCCESS) st = ms_campaign_prepare(&s.x);
     if (st == MS_SUCCESS)
-        st = ms_batch_select(a->target2 ? pos : score, eligible, n, &x, a->al.radius, a->count,
-                             chosen, &n_chosen, util);
+        st = ms_batch_select(a->target2 ? s.pos : s.score, s.eligible, s.n, &s.x, a->al.radius,
+                             a->count, s.chosen, &s.n_chosen, s.util);
     int rc = 0;
     if (st != MS_SUCCESS) {
         fprintf(stderr, "matscreen suggest: %s\n", ms_error_message());
@@ -488,67 +572,16 @@ static int run(const suggest_args *a)
             fprintf(stderr, "matscreen suggest: cannot write %s\n", a->al.output);
             rc = 1;
         } else {
-            fprintf(f, "rank,formula,source,mean,sigma,acquisition,best_so_far,utility,"
-                       "nearest_pick_distance%s,reason\n",
-                    a->target2 ? ",mean2,sigma2,acquisition2,best2,pareto_rank,crowding" : "");
-            for (size_t t = 0; t < n_chosen; t++) {
-                size_t i = chosen[t];
-                double dmin = INFINITY;
-                for (size_t u = 0; u < t; u++) {
-                    double dd = ms_batch_distance(&x, i, chosen[u]);
-                    if (dd < dmin) dmin = dd;
-                }
-                fprintf(f, "%zu,", t + 1);
-                ms_csv_write_field(f, p.formula[i]);
-                fputc(',', f);
-                ms_csv_write_field(f, p.source[i]);
-                fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,", mean[i], sigma[i], score[i], best,
-                        util[t]);
-                if (t > 0) fprintf(f, "%.4g", dmin);
-                if (a->target2)
-                    fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%d,%.4g", mean2[i], sigma2[i], score2[i],
-                            best2, prank[i], crowd[i]);
-                char why[512];
-                int k = snprintf(why, sizeof why, "%s %.4g: predicted %.4g +- %.4g vs best %.4g",
-                                 ms_acq_name(acq.kind), score[i], mean[i], sigma[i], best);
-                if (gate && k > 0 && (size_t)k < sizeof why)
-                    k += snprintf(why + k, sizeof why - (size_t)k, "; gate p = %.3g", gate[i]);
-                if (a->target2 && k > 0 && (size_t)k < sizeof why)
-                    k += snprintf(why + k, sizeof why - (size_t)k,
-                                  "; %s predicted %.4g +- %.4g, Pareto front %d", a->target2,
-                                  mean2[i], sigma2[i], prank[i]);
-                if (t > 0 && k > 0 && (size_t)k < sizeof why)
-                    snprintf(why + k, sizeof why - (size_t)k, "; %.3g sd from the nearest earlier"
-                                                              " pick", dmin);
-                fputc(',', f);
-                ms_csv_write_field(f, why);
-                fputc('\n', f);
-            }
+            write_suggestions(f, a, &s);
             if (a->al.output && fclose(f) != 0) rc = 1;
             size_t n_el = 0;
-            for (size_t i = 0; i < n; i++) n_el += eligible[i] != 0;
+            for (size_t i = 0; i < s.n; i++) n_el += s.eligible[i] != 0;
             fprintf(stderr, "matscreen suggest: %zu of %zu pool rows eligible, %zu suggested "
                             "(%s, best so far %.6g)\n",
-                    n_el, n, n_chosen, ms_acq_name(acq.kind), best);
+                    n_el, s.n, s.n_chosen, ms_acq_name(s.acq.kind), s.best);
         }
     }
-    pool_free(&p);
-    ms_matrix_free(&x);
-    free(mean);
-    free(sigma);
-    free(score);
-    free(gate);
-    free(mean2);
-    free(sigma2);
-    free(score2);
-    free(crowd);
-    free(pos);
-    free(util);
-    free(eligible);
-    free(prank);
-    free(chosen);
-    free(order);
-    ms_element_table_free(table);
+    state_free(&s);
     return rc;
 }
 
