@@ -3,11 +3,12 @@
  * workflow's <models><training> element.
  *
  * The steps are those of `matscreen train` and `matscreen evaluate` (src/cli/cmd_train.c,
- * src/cli/cmd_evaluate.c), through the same library calls: ms_dataset_load (labels CSV +
- * structures, dataset.h), ms_train_fit and ms_train_cross_validate (train.h), ms_model_predict,
+ * src/cli/cmd_evaluate.c), through the same library calls: ms_dataset_load_bcast (labels CSV +
+ * structures, dataset.h, bcast.h), ms_train_fit and ms_train_cross_validate (train.h), ms_model_predict,
  * ms_model_save.
  *
- * Every rank loads and featurises the same dataset (deterministic) and the fits are collective;
+ * Rank 0 loads and featurises the dataset and every rank gets it (ms_dataset_load_bcast, and
+ * ms_model_load_bcast for a model), so every rank fits on the same bytes; the fits are collective;
  * rank 0 writes the model file and DIR/evaluation.csv (id, observed, predicted, sigma: the
  * out-of-fold predictions of the cross-validation, in the learner's units, so log10 S/cm for a
  * log10 target), which the report's parity and calibration plots read.
@@ -88,8 +89,7 @@ static void dataset_spec(const ms_workflow *w, const ms_model *m, ms_dataset_spe
     }
 }
 
-/* Agrees on success across comm: returns MS_SUCCESS on every rank only when st is MS_SUCCESS on
- * all of them (the local message is kept where it failed). */
+/* ms_comm_agree (comm.h) with this file's message for the ranks that did not fail. */
 static ms_status agree(MPI_Comm comm, ms_status st)
 {
     return ms_comm_agree(comm, st, MS_ERR_IO, "another rank failed (see its message)");
