@@ -23,6 +23,7 @@ rank_of() { # rank_of LAYER
 header_layer() { # header_layer MODULE: the layer of include/matscreen/MODULE.h, or "" if unknown
     case $1 in
     workflow) echo workflow; return ;;
+    gbm) echo ml; return ;; # src/ml/model_gbm.c
     esac
     local c
     c=$(ls src/*/"$1".c 2>/dev/null | head -1)

@@ -76,6 +76,8 @@ typedef struct ms_run_info {
     uint64_t identity;               /* screen.h run identity (result cache) */
     unsigned long long filtered;     /* screened records dropped by the keep filter */
     unsigned long long cache_hits;   /* tasks answered by the result cache */
+    size_t explain_k;                /* > 0: ranked.csv ends with an "explain" column and
+                                        ranked.jsonl rows carry "explain" (screen --explain) */
 } ms_run_info;
 
 /* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume
