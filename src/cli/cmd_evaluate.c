@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "model_args.h"
+#include "matscreen/outfile.h"
 #include "matscreen/calibration.h"
 #include "matscreen/cv.h"
 #include "matscreen/importance.h"
@@ -90,16 +91,18 @@ static void print_thresholded(const double *y, const double *mu, const double *s
 static void write_predictions(const char *path, const ms_dataset *d, const double *mu,
                               const double *sg, const int *fold)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "matscreen evaluate: cannot write %s\n", path);
+    ms_atomic_file *af = NULL; /* written beside and renamed (outfile.h) */
+    if (ms_atomic_open(path, &af) != MS_SUCCESS) {
+        fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
         return;
     }
+    FILE *f = ms_atomic_stream(af);
     fprintf(f, "id,target,y,mean,sigma,fold\n");
     for (size_t i = 0; i < d->n; i++)
         fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%d\n", d->ids[i], d->target[i], d->y[i], mu[i],
                 sg ? sg[i] : NAN, fold ? fold[i] : -1);
-    fclose(f);
+    if (ms_atomic_commit(&af) != MS_SUCCESS)
+        fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
 }
 
 static const char *task_from_path(const char *path, char *buf, size_t n)
