@@ -84,17 +84,4 @@ check_eval "suggest --pareto-target writes Pareto columns" \
 "$MATSCREEN" suggest -l "$tmp/lab.csv" -i "$tmp/pool.csv" >/dev/null 2>"$tmp/e.log"
 check_eval "suggest -l without columns: exit 2" '[ $? -eq 2 ]'
 
-# suggest -m MODEL: EI without --best takes the model's y_best; each suggestion carries the
-# model's domain of applicability (last columns domain_score, in_domain)
-"$MATSCREEN" train -l "$tmp/lab.csv" --formula-column "Reduced Composition" \
-    -t "Ionic conductivity (S cm-1)" --log10 -p n_trees=20 -o "$tmp/lab.model" >/dev/null 2>&1
-"$MATSCREEN" suggest -m "$tmp/lab.model" -i "$tmp/pool.csv" --formula-column "Reduced Composition" \
-    -n 6 -o "$tmp/sm.csv" 2>"$tmp/sm.log"
-check_eval "suggest -m without --best exits 0 (the model's y_best)" '[ $? -eq 0 ]'
-check_eval "suggest -m: best so far is the model's largest training label" \
-    'grep -q "best so far $("$MATSCREEN" model info "$tmp/lab.model" | sed -n "s/^best training label (y_best): \([^ ]*\) largest.*/\1/p")" "$tmp/sm.log"'
-check_eval "suggest -m: domain columns last, a score and 0/1 on every row" \
-    'head -1 "$tmp/sm.csv" | grep -q ",reason,domain_score,in_domain$" &&
-     awk -F, "NR > 1 && (\$(NF - 1) !~ /^[0-9.e+-]+$/ || (\$NF != 0 && \$NF != 1)) { bad = 1 } END { exit bad || NR != 7 }" "$tmp/sm.csv"'
-
 finish
