@@ -228,6 +228,9 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
         cfg.model_paths[cfg.n_models++] = model_files[i];
     cfg.rank_by = engine_rank_by(w, cfg.n_models);
     cfg.ascending = w->ascending;
+    cfg.best = w->acq_target; /* NaN: the surrogate's stored best label, when it has one */
+    cfg.xi = w->acq_xi;
+    cfg.kappa = w->acq_kappa;
     cfg.keep = keep;
     cfg.keep_user = (void *)w;
     cfg.resume = a->resume;
