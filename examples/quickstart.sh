@@ -32,7 +32,10 @@ mpi train -l examples/obelix-train/train.csv -i examples/obelix-train/cifs --id-
     -t "Ionic conductivity (S cm-1)" --threshold 1e-4 --set default --cv 5 --seed 42 \
     -o "$OUT/models/classifier.msm"
 echo "== 2/3 surrogate of log10 sigma, then the screen of examples/candidates"
-mpi run workflows/quickstart.xml
+# exit 1: some candidates failed (errors.csv says why), the rest is screened; 2 is an error
+rc=0
+mpi run workflows/quickstart.xml || rc=$?
+[ "$rc" -le 1 ] || exit "$rc"
 echo "== 3/3 the next batch of 5 for the lab"
 "$MATSCREEN" suggest -m "$OUT/models/surrogate.msm" --gate "$OUT/models/classifier.msm" \
     -i "$OUT/ranked.csv" -n 5 -a ei --best -3 -o "$OUT/suggested.csv"
@@ -40,7 +43,7 @@ column -s, -t <"$OUT/suggested.csv" | cut -c1-110 || cat "$OUT/suggested.csv"
 
 cat <<MSG
 
-quickstart done in $(($(date +%s) - start)) s.
+quickstart done in $(($(date +%s) - start)) s.$([ "$rc" = 1 ] && printf '\n  %s candidates could not be screened: %s/errors.csv says why' "$(($(wc -l <"$OUT/errors.csv") - 1))" "$OUT")
   ranked candidates:  $OUT/ranked.csv   (one row per candidate, best first; columns: README.md)
   the report:         $OUT/report.html  (open it in a browser)
   next batch:         $OUT/suggested.csv

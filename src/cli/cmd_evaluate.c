@@ -45,9 +45,30 @@ static void evaluate_usage(FILE *out)
             "                          (permutation importance, 5 repeats)\n"
             "      --predictions FILE  write id,target,y,mean,sigma,fold as CSV\n"
             "      --max-rows N        use only the first N rows\n"
-            "  -h, --help              this text\n");
+            "  -h, --help              this text\n\n" MS_CLI_EXIT_HELP);
 }
 
+
+/* Over R repeats of the K-fold split: each metric's mean over the repeats (of the fold means),
+ * the standard deviation of those R means (ddof 1: the spread due to the split) and the range. */
+static void print_repeats(const ms_cv_scores *first, const double (*rep_mean)[MS_CV_MAX_SCORES],
+                          int reps)
+{
+    printf("over %d repeats of the split (mean of the fold means, sd across repeats, range):\n",
+           reps);
+    for (size_t q = 0; q < first->n_scores; q++) {
+        double sum = 0, lo = INFINITY, hi = -INFINITY;
+        for (int r = 0; r < reps; r++) {
+            sum += rep_mean[r][q];
+            lo = fmin(lo, rep_mean[r][q]);
+            hi = fmax(hi, rep_mean[r][q]);
+        }
+        double mean = sum / reps, ss = 0;
+        for (int r = 0; r < reps; r++) ss += (rep_mean[r][q] - mean) * (rep_mean[r][q] - mean);
+        printf("  %-22s %.4f +- %.4f  (%.4f .. %.4f)\n", first->name[q], mean,
+               reps > 1 ? sqrt(ss / (reps - 1)) : 0.0, lo, hi);
+    }
+}
 
 static void print_scores(const ms_cv_scores *s)
 {
@@ -130,6 +151,10 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
     spec.options = a->opt;
     int code = 0;
     int reps = a->folds ? 1 : a->repeats;
+    double(*rep_mean)[MS_CV_MAX_SCORES] = calloc((size_t)(reps > 0 ? reps : 1), sizeof *rep_mean);
+    ms_cv_scores first;
+    memset(&first, 0, sizeof first);
+    if (!rep_mean) code = 2;
     for (int rep = 0; rep < reps && code == 0; rep++) {
         size_t k = a->cv ? a->cv : 5;
         ms_status st = MS_SUCCESS;
@@ -153,6 +178,8 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
             code = 2;
             break;
         }
+        if (rep == 0) first = sc;
+        for (size_t q = 0; q < sc.n_scores; q++) rep_mean[rep][q] = sc.mean[q];
         if (rank == 0) {
             printf("%s on %s: %zu rows, %zu features (%s v%d), %zu folds%s, seed %llu, %.1f s\n",
                    a->kind, d->target_name, n, d->n_features, d->set_name, d->set_version, k,
@@ -179,6 +206,8 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
             fflush(stdout);
         }
     }
+    if (code == 0 && rank == 0 && reps > 1) print_repeats(&first, (const double(*)[MS_CV_MAX_SCORES])rep_mean, reps);
+    free(rep_mean);
     free(fold);
     free(mu);
     free(sg);
