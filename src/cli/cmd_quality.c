@@ -409,7 +409,7 @@ static void quality_usage(FILE *out)
             "  --trust LIST        trust order of source databases (default ICSD,COD,MP)\n"
             "  --expect-li         structures without a Li site are errors (li_missing)\n"
             "  --symprec A         requested symmetry tolerance in A (default 0.01)\n"
-            "  --max-atoms N       sites per structure (default 2000)\n"
+            "  --max-atoms N       sites per structure (default 2000)\n\n"
             MS_CLI_EXIT_HELP "Here failed records are those refused (unreadable, or a validation error);\n"
             "warnings are findings, not failures.\n");
 }

@@ -316,10 +316,12 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
     }
     if (state) write_incremental(dir, &counts, run_id, secs_screen, now() - t_start);
     int code = ms_cli_status(sum.records, sum.failed);
+    if (sum.resumed_finished) code = sum.failed ? 1 : 0; /* outputs rewritten, nothing to read */
     char tail[1024];
     snprintf(tail, sizeof tail, "%s: %llu filtered out, %llu tasks computed, %.2f s in all%s",
              w->name, sum.filtered, sum.tasks, now() - t_start,
-             code == 2 ? " (nothing could be read: see errors.csv)" : "");
+             code == 2 ? " (nothing could be read: see errors.csv)"
+                       : sum.resumed_finished ? " (a resumed run that had finished)" : "");
     ms_cli_summary("run", sum.records, sum.failed, sum.farm_seconds, tail);
     if (!a->quiet) {
         if (state)

@@ -65,7 +65,7 @@ check "nightly-screen.xml unedited: says which path is missing" \
 mkdir -p "$tmp/exports/icsd" "$tmp/exports/mp"
 cp examples/structures/*.cif "$tmp/exports/icsd/"
 cp examples/structures/*.json "$tmp/exports/mp/"
-sed "s|/data/exports|$tmp/exports|; s|/scratch/matscreen/nightly|$tmp/nightly|" \
+sed "s|/data/exports|$tmp/exports|; s|/project/matscreen/nightly|$tmp/nightly|" \
     workflows/nightly-screen.xml >"$tmp/nightly-screen.xml"
 "$MATSCREEN" run --validate-only "$tmp/nightly-screen.xml" >"$tmp/v.out" 2>&1
 check "nightly-screen.xml edited as its header says: validates" test $? -eq 0
