@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "matscreen/composition.h"
+#include "matscreen/csv.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
 #include "matscreen/featurize.h"
@@ -40,30 +41,15 @@ typedef struct {
     int write_failed;
 } featurize_state;
 
-/* Writes text as one CSV field (RFC 4180: quoted when it holds a comma, quote or line break). */
-static void csv_field(FILE *f, const char *text)
-{
-    if (!strpbrk(text, ",\"\r\n")) {
-        fputs(text, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = text; *p; p++) {
-        if (*p == '"') fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void report_error(featurize_state *st, const char *file, const char *block, size_t index,
                          const char *stage, const char *message)
 {
     st->n_failed++;
-    csv_field(st->err, file ? file : "");
+    ms_csv_write_field(st->err, file ? file : "");
     fputc(',', st->err);
-    csv_field(st->err, block ? block : "");
+    ms_csv_write_field(st->err, block ? block : "");
     fprintf(st->err, ",%zu,%s,", index, stage);
-    csv_field(st->err, message ? message : "");
+    ms_csv_write_field(st->err, message ? message : "");
     fputc('\n', st->err);
 }
 
@@ -86,13 +72,13 @@ static int on_record(const ms_structure *s, ms_status status, const char *messag
                                        reduced, sizeof reduced) != MS_SUCCESS)
         reduced[0] = '\0';
     FILE *o = st->out;
-    csv_field(o, s->prov.file ? s->prov.file : "");
+    ms_csv_write_field(o, s->prov.file ? s->prov.file : "");
     fputc(',', o);
-    csv_field(o, s->prov.block);
+    ms_csv_write_field(o, s->prov.block);
     fprintf(o, ",%zu,%s,", s->prov.index, ms_source_db_name(s->prov.db));
-    csv_field(o, s->prov.source_id);
+    ms_csv_write_field(o, s->prov.source_id);
     fputc(',', o);
-    csv_field(o, reduced);
+    ms_csv_write_field(o, reduced);
     for (size_t k = 0; k < st->n_features; k++) {
         if (isnan(st->row[k])) fputs(",NaN", o);
         else fprintf(o, ",%.17g", st->row[k]);
@@ -242,7 +228,7 @@ int ms_cmd_featurize(int argc, char **argv)
     fputs("file,block,index,source_db,source_id,reduced_formula", st.out);
     for (size_t k = 0; k < st.n_features; k++) {
         fputc(',', st.out);
-        csv_field(st.out, ms_structure_featurizer_feature_name(st.fz, k));
+        ms_csv_write_field(st.out, ms_structure_featurizer_feature_name(st.fz, k));
     }
     if (reasons) fputs(",nan_reasons", st.out);
     fputc('\n', st.out);

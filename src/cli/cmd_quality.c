@@ -26,6 +26,7 @@
 
 #include "commands.h"
 #include "matscreen/array.h"
+#include "matscreen/csv.h"
 #include "matscreen/dedup.h"
 #include "matscreen/element.h"
 #include "matscreen/fingerprint.h"
@@ -197,16 +198,7 @@ static int cmp_str(const void *a, const void *b)
 
 static void csv_field(FILE *f, const char *s, int last)
 {
-    if (strpbrk(s, ",\"\n\r")) {
-        fputc('"', f);
-        for (; *s; s++) {
-            if (*s == '"') fputc('"', f);
-            fputc(*s, f);
-        }
-        fputc('"', f);
-    } else {
-        fputs(s, f);
-    }
+    ms_csv_write_field(f, s);
     fputc(last ? '\n' : ',', f);
 }
 

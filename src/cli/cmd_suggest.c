@@ -282,20 +282,6 @@ static ms_status model_predict(const char *path, const pool *p, const ms_element
     return st;
 }
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static int run(const suggest_args *a)
 {
     ms_element_table *table = NULL;
@@ -421,9 +407,9 @@ static int run(const suggest_args *a)
                     if (dd < dmin) dmin = dd;
                 }
                 fprintf(f, "%zu,", t + 1);
-                csv_field(f, p.formula[i]);
+                ms_csv_write_field(f, p.formula[i]);
                 fputc(',', f);
-                csv_field(f, p.source[i]);
+                ms_csv_write_field(f, p.source[i]);
                 fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,", mean[i], sigma[i], score[i], best,
                         util[t]);
                 if (t > 0) fprintf(f, "%.4g", dmin);
@@ -443,7 +429,7 @@ static int run(const suggest_args *a)
                     snprintf(why + k, sizeof why - (size_t)k, "; %.3g sd from the nearest earlier"
                                                               " pick", dmin);
                 fputc(',', f);
-                csv_field(f, why);
+                ms_csv_write_field(f, why);
                 fputc('\n', f);
             }
             if (a->al.output && fclose(f) != 0) rc = 1;

@@ -37,3 +37,18 @@ int ms_csv_column(char *const *fields, int n, const char *name)
         if (strcmp(fields[i], name) == 0) return i;
     return -1;
 }
+
+void ms_csv_write_field(FILE *f, const char *s)
+{
+    if (!s) s = "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}

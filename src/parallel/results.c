@@ -18,6 +18,7 @@
 
 #include "matscreen/array.h"
 #include "matscreen/composition.h"
+#include "matscreen/csv.h"
 #include "matscreen/extsort.h"
 #include "matscreen/farm.h"
 #include "matscreen/hash.h"
@@ -332,20 +333,6 @@ static ms_status load(ms_results *res, uint64_t pos, uint32_t len, ms_result *r)
 
 /* ---- formatting helpers -------------------------------------------------------------------- */
 
-static void csv_str(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_num(FILE *f, double v)
 {
     if (isfinite(v)) fprintf(f, "%.10g", v);
@@ -499,17 +486,17 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     record_key(r, key, sizeof key);
     flags_text(r->flags, r->warnings, flags, sizeof flags);
     fprintf(csv, "%zu,", rank);
-    csv_str(csv, key);
+    ms_csv_write_field(csv, key);
     fputc(',', csv);
-    csv_str(csv, r->file);
+    ms_csv_write_field(csv, r->file);
     fputc(',', csv);
-    csv_str(csv, r->block);
+    ms_csv_write_field(csv, r->block);
     fprintf(csv, ",%s,", ms_source_db_name((ms_source_db)r->db));
-    csv_str(csv, r->source_id);
+    ms_csv_write_field(csv, r->source_id);
     fputc(',', csv);
-    csv_str(csv, sources);
+    ms_csv_write_field(csv, sources);
     fputc(',', csv);
-    csv_str(csv, r->formula);
+    ms_csv_write_field(csv, r->formula);
     fputc(',', csv);
     if (r->spacegroup > 0) fprintf(csv, "%d", (int)r->spacegroup);
     fprintf(csv, ",%u", r->n_sites);
@@ -563,17 +550,17 @@ static void write_error_row(FILE *f, const ms_result *r)
 {
     char key[MS_TASK_PATH_MAX + 32];
     record_key(r, key, sizeof key);
-    csv_str(f, key);
+    ms_csv_write_field(f, key);
     fputc(',', f);
-    csv_str(f, r->file);
+    ms_csv_write_field(f, r->file);
     fputc(',', f);
-    csv_str(f, r->block);
+    ms_csv_write_field(f, r->block);
     fprintf(f, ",%llu,", (unsigned long long)r->index);
     if (r->offset >= 0) fprintf(f, "%lld", r->offset);
     fprintf(f, ",%s,", ms_source_db_name((ms_source_db)r->db));
-    csv_str(f, r->source_id);
+    ms_csv_write_field(f, r->source_id);
     fprintf(f, ",%s,%s,", ms_stage_name((ms_stage)r->stage), ms_strerror((ms_status)r->status));
-    csv_str(f, r->reason);
+    ms_csv_write_field(f, r->reason);
     fputc('\n', f);
 }
 

@@ -53,6 +53,26 @@ static void test_edge_cases(void)
     CU_ASSERT_EQUAL(ms_csv_split(c, f, 3), 3); /* at most max fields */
 }
 
+/* The field writer quotes exactly the fields that need it, and ms_csv_split reads them back. */
+static void test_write_field_round_trip(void)
+{
+    const char *in[] = {"plain", "a,b", "say \"hi\"", "cr\rhere", "", "Li3PS4 (#1)"};
+    const char *want = "plain,\"a,b\",\"say \"\"hi\"\"\",\"cr\rhere\",,Li3PS4 (#1)\n";
+    char buf[256] = {0}, *f[8];
+    FILE *m = fmemopen(buf, sizeof buf - 1, "w");
+    CU_ASSERT_FATAL(m != NULL);
+    for (int i = 0; i < 6; i++) {
+        if (i) fputc(',', m);
+        ms_csv_write_field(m, in[i]);
+    }
+    fputc('\n', m);
+    fclose(m);
+    CU_ASSERT_STRING_EQUAL(buf, want);
+    /* a carriage return inside a quoted field survives the split; "\r\n" at the end would not */
+    CU_ASSERT_EQUAL(ms_csv_split(buf, f, 8), 6);
+    for (int i = 0; i < 6; i++) CU_ASSERT_STRING_EQUAL(f[i], in[i]);
+}
+
 int ms_suite_csv(void)
 {
     CU_pSuite s = CU_add_suite("csv", NULL, NULL);
@@ -60,5 +80,6 @@ int ms_suite_csv(void)
     CU_add_test(s, "quoted fields of the reference table", test_quoted_fields_of_reference);
     CU_add_test(s, "header columns of a label file", test_header_columns);
     CU_add_test(s, "edge cases", test_edge_cases);
+    CU_add_test(s, "field writer quotes what needs it", test_write_field_round_trip);
     return CU_get_error();
 }
