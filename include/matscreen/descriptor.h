@@ -12,7 +12,8 @@
  *   - A value that cannot be computed is NaN and its reason says why; a value is never silently 0.
  *     The one non-NaN reason is MS_NAN_IMPUTED: the value is a number but used an element datum
  *     that the data source lacks, replaced as matminer does (documented per family).
- *   - Named descriptor sets ("magpie", "composition", "structure", "li-transport", "default") are what workflows and model
+ *   - Named descriptor sets ("magpie", "composition", "structure", "li-transport", "bvse",
+ *     "default", "full") are what workflows and model
  *     files refer to. A model records the set name and set version; a set's version changes
  *     whenever a member family's version changes or the membership changes, and loading a model
  *     with a different set version is an error.
@@ -46,6 +47,8 @@ typedef enum ms_nan_reason {
     MS_NAN_UNDEFINED,            /* mathematically undefined for this input (0/0, no elements) */
     MS_NAN_TOO_LARGE,            /* the input exceeds a documented size bound of the family */
     MS_NAN_IMPUTED,              /* NOT NaN: the value used an imputed element datum (see family) */
+    MS_NAN_NO_PARAMETERS,        /* a pair of species has no tabulated parameters (bvse: Li+-P3-) */
+    MS_NAN_UNSUPPORTED_ANION,    /* an anion's element has parameters, but not at this valence */
     MS_NAN_REASON_COUNT          /* number of reasons; not a reason */
 } ms_nan_reason;
 
@@ -111,6 +114,7 @@ extern const ms_descriptor_type ms_descriptor_density;        /* structure_densi
 extern const ms_descriptor_type ms_descriptor_global_symmetry; /* structure_symmetry.c */
 extern const ms_descriptor_type ms_descriptor_neighbors;      /* structure_neighbors.c */
 extern const ms_descriptor_type ms_descriptor_li_transport;   /* li_transport.c */
+extern const ms_descriptor_type ms_descriptor_bvse;           /* bvse.c */
 
 /* A named descriptor set: families in row order and the set's version. Static const. */
 typedef struct ms_descriptor_set {

@@ -38,6 +38,17 @@ typedef struct ms_element {
 
 typedef struct ms_element_table ms_element_table;
 
+/* softBV bond-valence parameters of one cation-anion pair (Chen & Adams, IUCrJ 4, 614 (2017)),
+ * one row of share/matscreen/bvse.dat (MIT, LICENSE-bvse.dat.txt next to it). Distances in Å,
+ * d0 in eV, alpha in 1/Å (= 1/b). */
+typedef struct ms_bvse_pair {
+    int cation_z, cation_valence; /* e.g. 3, +1 for Li+ */
+    int anion_z, anion_valence;   /* e.g. 8, -2 for O2- */
+    double r_cutoff, d0, r_min, alpha;
+} ms_bvse_pair;
+
+#define MS_BVSE_MAX_PAIRS 1024 /* rows kept from bvse.dat (591 today) */
+
 /* Atomic number of the symbol s[0..len) ("Li", case-sensitive as in chemistry), or 0 when it is
  * not an element. D and T give 1 and set *isotope to 1 (isotope may be NULL). No table needed. */
 int ms_element_z(const char *s, size_t len, int *isotope);
@@ -60,6 +71,13 @@ ms_status ms_element_table_pack(const ms_element_table *table, void **buf, size_
 /* Rebuilds a table from ms_element_table_pack's bytes. Fails with MS_ERR_INVALID on a buffer of the
  * wrong size or version (never reads past n). Free with ms_element_table_free. */
 ms_status ms_element_table_unpack(const void *buf, size_t n, ms_element_table **out);
+
+/* The bond-valence parameters of the pair (cation_z with cation_valence, anion_z with
+ * anion_valence), or NULL when bvse.dat has no such row (commented rows are not loaded). The
+ * table loads share_dir/bvse.dat when present; ms_element_bvse_count() is 0 when it was absent. */
+const ms_bvse_pair *ms_element_bvse_pair(const ms_element_table *table, int cation_z,
+                                         int cation_valence, int anion_z, int anion_valence);
+size_t ms_element_bvse_count(const ms_element_table *table);
 
 /* Frees the table; NULL is a no-op. */
 void ms_element_table_free(ms_element_table *table);

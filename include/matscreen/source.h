@@ -16,6 +16,12 @@
  *     end). The master never opens structure files except to stat them.
  *   - Memory: one scandir listing per directory level on the walk stack, one open list file per
  *     "@" level; never the structures. Only rank 0 enumerates (Not collective).
+ *   - Each directory and list file, by (device, inode), is walked once per enumeration: a
+ *     symbolic link or "@" line leading back into a directory or list being walked is an error
+ *     task naming both ("a cycle"); one met again elsewhere is skipped (ms_source_repeats). So
+ *     links cannot make the walk cyclic or exponential. Files are not deduplicated here.
+ *   - A FIFO, device or socket is an error task ("not a regular file"), never opened; inside a
+ *     directory only when its name looks like a structure file.
  *   - A spec that does not exist or cannot be listed yields an error task (status != MS_SUCCESS,
  *     reason set) so the failure reaches errors.csv instead of stopping the run.
  */
@@ -50,6 +56,9 @@ typedef struct ms_source_options {
                                      of that spec only (MS_FORMAT_AUTO there: format applies).
                                      Copied by ms_source_create. */
     long long chunk_bytes;      /* JSONL files larger than this are split; <= 0: never split */
+    const char *exclude_dir;    /* NULL, or a directory never walked (the run's own output
+                                   directory when it lies inside an input); its identity is
+                                   taken by ms_source_create, the string is not kept */
 } ms_source_options;
 
 typedef struct ms_source ms_source;
@@ -65,6 +74,14 @@ ms_status ms_source_create(const char *const *specs, size_t n_specs, const ms_so
 /* Writes the next task into *task and returns 1, or returns 0 when the enumeration is over.
  * Never fails: problems become error tasks (task->status != MS_SUCCESS). Not collective. */
 int ms_source_next(ms_source *src, ms_task *task);
+
+/* The path under which opt.exclude_dir was met and skipped, or NULL (not met, or no such
+ * directory). */
+const char *ms_source_excluded(const ms_source *src);
+
+/* Directories and list files met again, not at a cycle (walked once; their files are not
+ * repeated): e.g. "-i d -i d/sub", or two links to one directory. */
+uint64_t ms_source_repeats(const ms_source *src);
 
 /* Number of tasks yielded so far. */
 uint64_t ms_source_count(const ms_source *src);

@@ -23,6 +23,12 @@
 #include "matscreen/element.h"
 #include "matscreen/error.h"
 
+/* Physical bounds every reader applies (ms_structure_finish): no crystal's cell vector is longer
+ * than 10 micrometres, and a fractional coordinate beyond +-1000 cells is a typo or Cartesian
+ * values given as fractional. Below them the geometry cannot overflow. */
+#define MS_CELL_LENGTH_MAX 1e5 /* Angstrom */
+#define MS_FRAC_COORD_MAX 1e3
+
 #define MS_LABEL_MAX 16      /* site label length including NUL (longer labels are cut) */
 #define MS_SOURCE_ID_MAX 64  /* "ICSD 12345", "mp-1234", "COD 1000000" */
 #define MS_BLOCK_MAX 128     /* CIF data block name */

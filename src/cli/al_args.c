@@ -1,8 +1,11 @@
 /* Options shared by campaign and suggest; see al_args.h. */
 #include "al_args.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "matscreen/number.h"
 
 void ms_al_args_default(ms_al_args *a, const char *default_acq)
 {
@@ -14,6 +17,7 @@ void ms_al_args_default(ms_al_args *a, const char *default_acq)
 
 int ms_al_args_option(ms_al_args *a, int c, const char *arg)
 {
+    ms_status st = MS_SUCCESS;
     switch (c) {
     case 'M': a->matbench = arg; break;
     case 'l': a->labels = arg; break;
@@ -22,16 +26,16 @@ int ms_al_args_option(ms_al_args *a, int c, const char *arg)
     case 'L': a->log10 = 1; break;
     case 'z': a->minimize = 1; break;
     case 'a': a->acq = arg; break;
-    case 'x': a->xi = strtod(arg, NULL); break;
-    case 'k': a->kappa = strtod(arg, NULL); break;
-    case 'r': a->radius = strtod(arg, NULL); break;
+    case 'x': st = ms_parse_double("--xi", arg, 0, MS_NUM_MAX, &a->xi); break;
+    case 'k': st = ms_parse_double("--kappa", arg, 0, MS_NUM_MAX, &a->kappa); break;
+    case 'r': st = ms_parse_double("--radius", arg, 0, MS_NUM_MAX, &a->radius); break;
     case 'E': a->set = arg; break;
-    case 's': a->seed = strtoull(arg, NULL, 10); break;
+    case 's': st = ms_parse_u64("--seed", arg, 0, UINT64_MAX, &a->seed); break;
     case 'o': a->output = arg; break;
     case 'h': a->help = 1; break;
     default: return 0;
     }
-    return 1;
+    return st == MS_SUCCESS ? 1 : -1;
 }
 
 void ms_al_args_data_spec(const ms_al_args *a, const char *target, ms_dataset_spec *ds)

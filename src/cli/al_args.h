@@ -42,7 +42,8 @@ typedef struct ms_al_args {
 void ms_al_args_default(ms_al_args *a, const char *default_acq);
 
 /* Takes option c of MS_AL_LONGOPTS with its argument arg (optarg) into a. Returns 1 when c is one
- * of those codes, 0 otherwise (the caller's usage error). */
+ * of those codes, 0 otherwise (the caller's usage error), -1 when its value is refused
+ * (ms_parse_double / ms_parse_u64: the message, naming option, value and range, is set). */
 int ms_al_args_option(ms_al_args *a, int c, const char *arg);
 
 /* The composition dataset of a (Matbench task, or the labels CSV with formulas in formula_col),

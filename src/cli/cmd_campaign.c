@@ -20,6 +20,7 @@
 
 #include "al_args.h"
 #include "commands.h"
+#include "matscreen/number.h"
 #include "matscreen/bcast.h"
 #include "matscreen/campaign.h"
 #include "matscreen/dataset.h"
@@ -109,18 +110,25 @@ static int parse(int argc, char **argv, campaign_args *a, int rank)
     opterr = rank == 0;
     int c;
     while ((c = getopt_long(argc, argv, "l:t:s:o:h", longopts, NULL)) != -1) {
+        ms_status st = MS_SUCCESS;
+        int r = 1;
         switch (c) {
-        case 'S': a->seeds = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'n': a->n0 = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'b': a->batch = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'B': a->budget = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'T': a->top = strtod(optarg, NULL); break;
+        case 'S': st = ms_parse_size("--seeds", optarg, 1, 100000, &a->seeds); break;
+        case 'n': st = ms_parse_size("--n0", optarg, 1, MS_COUNT_MAX, &a->n0); break;
+        case 'b': st = ms_parse_size("--batch", optarg, 1, MS_COUNT_MAX, &a->batch); break;
+        case 'B': st = ms_parse_size("--budget", optarg, 0, MS_COUNT_MAX, &a->budget); break;
+        case 'T': st = ms_parse_double("--top", optarg, 1e-12, 1, &a->top); break;
         case 'g': a->surrogate = optarg; break;
-        case 'e': a->trees = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'N': a->max_rows = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'e': st = ms_parse_size("--trees", optarg, 1, 100000, &a->trees); break;
+        case 'N': st = ms_parse_size("--max-rows", optarg, 0, MS_COUNT_MAX, &a->max_rows); break;
         default:
-            if (!ms_al_args_option(&a->al, c, optarg)) return 2;
+            r = ms_al_args_option(&a->al, c, optarg);
+            if (r == 0) return 2;
             if (a->al.help) return 0;
+        }
+        if (st != MS_SUCCESS || r < 0) {
+            if (rank == 0) fprintf(stderr, "matscreen campaign: %s\n", ms_error_message());
+            return 2;
         }
     }
     const char *err = NULL;

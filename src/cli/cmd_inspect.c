@@ -3,7 +3,6 @@
  * that could not be read. Directories are walked recursively in sorted order, so the output is
  * the same on every file system.
  */
-#include <dirent.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
@@ -11,13 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "commands.h"
 #include "matscreen/composition.h"
 #include "matscreen/element.h"
 #include "matscreen/hash.h"
 #include "matscreen/reader.h"
+#include "matscreen/source.h"
 #include "matscreen/structure.h"
 
 typedef struct {
@@ -122,38 +121,35 @@ static void report_file_error(inspect_state *st, const char *path, ms_status sta
     print_line(o);
 }
 
-static int skip_name(const struct dirent *e) { return e->d_name[0] != '.'; }
-
-static void inspect_path(inspect_state *st, const char *path)
+/* Walks the inputs as the screen does (ms_source: sorted, hidden entries and files of unknown
+ * format skipped inside directories, each directory once, link cycles and FIFOs reported) and
+ * reads each file whole. */
+static void inspect_inputs(inspect_state *st, const char *const *inputs, size_t n)
 {
-    struct stat sb;
-    if (stat(path, &sb) != 0) {
-        report_file_error(st, path, ms_error_set(MS_ERR_IO, "%s: no such file or directory", path));
+    ms_source_options so;
+    ms_source_options_default(&so);
+    so.format = st->format;
+    so.chunk_bytes = 0; /* whole files: records keep their index within the file */
+    ms_source *src = NULL;
+    ms_task *t = malloc(sizeof *t); /* 4 kB of path: not on the stack */
+    ms_status cs = t ? ms_source_create(inputs, n, &so, &src)
+                     : ms_error_set(MS_ERR_NOMEM, "out of memory");
+    if (cs != MS_SUCCESS) {
+        report_file_error(st, "", cs);
+        free(t);
         return;
     }
-    if (S_ISDIR(sb.st_mode)) {
-        struct dirent **names;
-        int n = scandir(path, &names, skip_name, alphasort);
-        if (n < 0) {
-            report_file_error(st, path, ms_error_set(MS_ERR_IO, "%s: cannot list directory", path));
-            return;
+    while (ms_source_next(src, t)) {
+        if (t->status != MS_SUCCESS) {
+            report_file_error(st, t->path, ms_error_set(t->status, "%s", t->reason));
+            continue;
         }
-        for (int i = 0; i < n; i++) {
-            char child[PATH_MAX];
-            snprintf(child, sizeof child, "%s/%s", path, names[i]->d_name);
-            ms_format f = st->format != MS_FORMAT_AUTO ? st->format : ms_format_detect(child);
-            struct stat cb;
-            /* Inside directories, only files that look like structures: licences stay quiet. */
-            if (stat(child, &cb) == 0 && (S_ISDIR(cb.st_mode) || f != MS_FORMAT_AUTO))
-                inspect_path(st, child);
-            free(names[i]);
-        }
-        free(names);
-        return;
+        ms_error_clear();
+        ms_status s = ms_read_file(t->path, st->format, st->opt, on_record, st);
+        if (s != MS_SUCCESS) report_file_error(st, t->path, s);
     }
-    ms_error_clear();
-    ms_status s = ms_read_file(path, st->format, st->opt, on_record, st);
-    if (s != MS_SUCCESS) report_file_error(st, path, s);
+    ms_source_free(src);
+    free(t);
 }
 
 static void inspect_usage(FILE *out)
@@ -209,7 +205,7 @@ int ms_cmd_inspect(int argc, char **argv)
     }
     st.elements = elements;
     double t0 = ms_cli_now();
-    for (int i = optind; i < argc; i++) inspect_path(&st, argv[i]);
+    inspect_inputs(&st, (const char *const *)argv + optind, (size_t)(argc - optind));
     double secs = ms_cli_now() - t0;
     ms_element_table_free(elements);
     char tail[64];

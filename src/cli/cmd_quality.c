@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "matscreen/number.h"
 #include "matscreen/array.h"
 #include "matscreen/csv.h"
 #include "matscreen/dedup.h"
@@ -474,35 +475,33 @@ int ms_cmd_quality(int argc, char **argv)
     int c, usage = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
-        char *end;
         switch (c) {
         case 'i': inputs[n_inputs++] = optarg; break;
         case 'o': outdir = optarg; break;
         case 't': trust = optarg; break;
         case 'L': q.vopt.expect_li = 1; break;
         case 's': {
-            double v = strtod(optarg, &end);
+            double v = 0;
             double ladder[MS_SYMMETRY_LADDER_MAX];
             size_t n = 0;
+            ms_status st = ms_parse_double("--symprec", optarg, 1e-12, 10, &v);
             ladder[n++] = v;
             for (size_t k = 0; k < q.sopt.n_symprec && n < MS_SYMMETRY_LADDER_MAX; k++)
                 if (q.sopt.symprec[k] != v) ladder[n++] = q.sopt.symprec[k];
-            if (*end || ms_symmetry_options_set_ladder(&q.sopt, ladder, n) != MS_SUCCESS) {
-                fprintf(stderr, "matscreen quality: bad --symprec '%s'\n", optarg);
+            if (st == MS_SUCCESS) st = ms_symmetry_options_set_ladder(&q.sopt, ladder, n);
+            if (st != MS_SUCCESS) {
+                fprintf(stderr, "matscreen quality: %s\n", ms_error_message());
                 usage = 1;
             }
             break;
         }
-        case 'm': {
-            long long v = strtoll(optarg, &end, 10);
-            if (*end || v <= 0) {
-                fprintf(stderr, "matscreen quality: bad --max-atoms '%s'\n", optarg);
+        case 'm':
+            if (ms_parse_size("--max-atoms", optarg, 1, 100000000, &q.vopt.max_atoms) !=
+                MS_SUCCESS) {
+                fprintf(stderr, "matscreen quality: %s\n", ms_error_message());
                 usage = 1;
-            } else {
-                q.vopt.max_atoms = (size_t)v;
             }
             break;
-        }
         case 'h': quality_usage(stdout); free(inputs); return 0;
         default: usage = 1; break;
         }

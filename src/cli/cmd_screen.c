@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "matscreen/number.h"
 #include "matscreen/screen.h"
 
 static void screen_usage(FILE *out)
@@ -67,13 +68,6 @@ typedef struct {
     int quiet, help;
 } screen_args;
 
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    *out = strtod(s, &end);
-    return *s && !*end;
-}
-
 /* Returns 0 when the arguments are usable, 2 on usage errors (message printed by rank 0). */
 static int parse_args(int argc, char **argv, screen_args *a, int rank)
 {
@@ -95,9 +89,9 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
     if (!a->inputs) return 2;
     size_t n = 0;
     int c, bad = 0;
-    char *end;
     opterr = rank == 0;
     while ((c = getopt_long(argc, argv, "i:o:k:r:as:f:m:qhR", longopts, NULL)) != -1) {
+        ms_status st = MS_SUCCESS;
         switch (c) {
         case 'i':
             a->inputs[n++].spec = optarg;
@@ -105,16 +99,10 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
             while (optind < argc && argv[optind][0] != '-') a->inputs[n++].spec = argv[optind++];
             break;
         case 'o': a->cfg.out_dir = optarg; break;
-        case 'k':
-            a->cfg.top_k = (size_t)strtoull(optarg, &end, 10);
-            if (*end || optarg[0] == '-') bad = 1;
-            break;
+        case 'k': st = ms_parse_size("--top", optarg, 0, MS_TOP_K_MAX, &a->cfg.top_k); break;
         case 'r': a->cfg.rank_by = optarg; break;
         case 'a': a->cfg.ascending = 1; break;
-        case 's':
-            a->cfg.seed = (uint64_t)strtoull(optarg, &end, 10);
-            if (*end || optarg[0] == '-') bad = 1;
-            break;
+        case 's': st = ms_parse_u64("--seed", optarg, 0, UINT64_MAX, &a->cfg.seed); break;
         case 'f':
             if (strcmp(optarg, "cif") == 0) a->cfg.format = MS_FORMAT_CIF;
             else if (strcmp(optarg, "json") == 0) a->cfg.format = MS_FORMAT_JSON;
@@ -132,14 +120,20 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
             }
             break;
         case 'S': a->cfg.descriptor_set = optarg; break;
-        case 'B': if (!parse_double(optarg, &a->cfg.best)) bad = 1; break;
-        case 'X': if (!parse_double(optarg, &a->cfg.xi)) bad = 1; break;
-        case 'K': if (!parse_double(optarg, &a->cfg.kappa)) bad = 1; break;
+        case 'B':
+            st = ms_parse_double("--best", optarg, -MS_NUM_MAX, MS_NUM_MAX, &a->cfg.best);
+            break;
+        case 'X': st = ms_parse_double("--xi", optarg, 0, MS_NUM_MAX, &a->cfg.xi); break;
+        case 'K': st = ms_parse_double("--kappa", optarg, 0, MS_NUM_MAX, &a->cfg.kappa); break;
         case 'L': a->cfg.validate.expect_li = 1; break;
         case 'q': a->quiet = 1; break;
         case 'R': a->cfg.resume = 1; break;
         case 'h': a->help = 1; return 0;
         default: bad = 1;
+        }
+        if (st != MS_SUCCESS) {
+            if (rank == 0) fprintf(stderr, "matscreen screen: %s\n", ms_error_message());
+            bad = 1;
         }
     }
     for (; optind < argc; optind++) a->inputs[n++].spec = argv[optind];

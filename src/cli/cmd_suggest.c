@@ -22,6 +22,8 @@
 
 #include "al_args.h"
 #include "commands.h"
+#include "matscreen/number.h"
+#include "matscreen/file_read.h"
 #include "matscreen/batch.h"
 #include "matscreen/campaign.h"
 #include "matscreen/composition.h"
@@ -86,6 +88,8 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
     opterr = rank == 0;
     int c;
     while ((c = getopt_long(argc, argv, "m:l:t:o:a:i:n:s:h", longopts, NULL)) != -1) {
+        ms_status st = MS_SUCCESS;
+        int r = 1;
         switch (c) {
         case 'm': a->model = optarg; break;
         case 'P': a->pool_col = optarg; break;
@@ -95,12 +99,17 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
             if (a->n_pool_files == 64) return 2;
             a->pool[a->n_pool_files++] = optarg;
             break;
-        case 'n': a->count = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'n': st = ms_parse_size("-n", optarg, 1, MS_COUNT_MAX, &a->count); break;
         case 'Z': a->minimize2 = 1; break;
-        case 'b': a->best = strtod(optarg, NULL); break;
+        case 'b': st = ms_parse_double("--best", optarg, -MS_NUM_MAX, MS_NUM_MAX, &a->best); break;
         default:
-            if (!ms_al_args_option(&a->al, c, optarg)) return 2;
+            r = ms_al_args_option(&a->al, c, optarg);
+            if (r == 0) return 2;
             if (a->al.help) return 0;
+        }
+        if (st != MS_SUCCESS || r < 0) {
+            if (rank == 0) fprintf(stderr, "matscreen suggest: %s\n", ms_error_message());
+            return 2;
         }
     }
     for (; optind < argc && a->n_pool_files < 64; optind++) a->pool[a->n_pool_files++] = argv[optind];
@@ -139,8 +148,8 @@ static void pool_free(pool *p)
 
 static ms_status pool_read(pool *p, const char *path, const char *column)
 {
-    FILE *f = fopen(path, "r");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot open", path);
+    FILE *f;
+    MS_CALL(ms_open_regular(path, 0, &f, NULL));
     char *line = NULL, *fields[256];
     size_t cap = 0, lineno = 0;
     int col = -1;

@@ -18,6 +18,7 @@
     X(train, "train a model on labelled structures or compositions")                               \
     X(evaluate, "cross-validate a model and report its metrics")                                   \
     X(featurize, "compute descriptors of structures into a CSV table")                             \
+    X(bvse, "Li+ bond-valence site energy barriers (1-, 2-, 3-D) of structures")                   \
     X(quality, "validate, de-duplicate and find outliers in structure data")                       \
     X(suggest, "suggest the next batch of candidates for an active-learning loop")                 \
     X(campaign, "simulate sequential learning against random picking")                             \

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "matscreen/bcast.h"
+#include "matscreen/number.h"
 
 int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_args *a, int rank)
 {
@@ -36,6 +37,7 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
     int c;
     while ((c = getopt_long(argc, argv, train ? "o:k:l:i:t:p:s:h" : "m:k:l:i:t:p:s:h", longopts,
                             NULL)) != -1) {
+        ms_status st = MS_SUCCESS;
         switch (c) {
         case 'o': a->output = optarg; break;
         case 'U':
@@ -58,24 +60,33 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
         case 't': a->target = optarg; break;
         case 'S': a->set = optarg; break;
         case 'L': a->log10 = 1; break;
-        case 'T': a->threshold = strtod(optarg, NULL); break;
+        case 'T':
+            st = ms_parse_double("--threshold", optarg, -MS_NUM_MAX, MS_NUM_MAX, &a->threshold);
+            break;
         case 'p':
             if (ms_model_options_add(&a->opt, optarg) != MS_SUCCESS) {
                 if (rank == 0) fprintf(stderr, "matscreen %s: %s\n", command, ms_error_message());
                 return 2;
             }
             break;
-        case 'c': a->cv = (size_t)strtoul(optarg, NULL, 10); break;
-        case 'r': a->repeats = atoi(optarg); break;
+        case 'c': st = ms_parse_size("--cv", optarg, 2, MS_CV_MAX_FOLDS, &a->cv); break;
+        case 'r': st = ms_parse_int("--repeats", optarg, 1, 100, &a->repeats); break;
         case 'f': a->folds = optarg; break;
         case 'a': a->task = optarg; break;
-        case 's': a->seed = strtoull(optarg, NULL, 10); break;
-        case 'C': a->class_threshold = strtod(optarg, NULL); break;
-        case 'P': a->importance = atoi(optarg); break;
+        case 's': st = ms_parse_u64("--seed", optarg, 0, UINT64_MAX, &a->seed); break;
+        case 'C':
+            st = ms_parse_double("--class-threshold", optarg, -MS_NUM_MAX, MS_NUM_MAX,
+                                 &a->class_threshold);
+            break;
+        case 'P': st = ms_parse_int("--importance", optarg, 0, 100000, &a->importance); break;
         case 'O': a->predictions = optarg; break;
-        case 'N': a->max_rows = (size_t)strtoul(optarg, NULL, 10); break;
+        case 'N': st = ms_parse_size("--max-rows", optarg, 0, MS_COUNT_MAX, &a->max_rows); break;
         case 'h': a->help = 1; return 0;
         default: return 2;
+        }
+        if (st != MS_SUCCESS) {
+            if (rank == 0) fprintf(stderr, "matscreen %s: %s\n", command, ms_error_message());
+            return 2;
         }
     }
     if (train && !a->output) {

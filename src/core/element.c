@@ -26,6 +26,8 @@ struct ms_element_table {
     size_t n_props;                       /* Magpie properties loaded */
     char (*prop_names)[PROPERTY_NAME_MAX]; /* sorted by name */
     double *prop_values;                  /* n_props x (MS_MAX_Z + 1), row per property */
+    size_t n_bvse;                        /* rows of bvse.dat loaded (0: file absent) */
+    ms_bvse_pair bvse[MS_BVSE_MAX_PAIRS]; /* in file order */
 };
 
 static const char symbols[MS_MAX_Z + 1][4] = {
@@ -175,6 +177,98 @@ static ms_status load_magpie(ms_element_table *t, const char *dir)
     return MS_SUCCESS;
 }
 
+/* One field of a bvse.dat row: text up to the next tab, trailing spaces allowed. */
+static int bvse_field(char **cursor, char *out, size_t n)
+{
+    char *p = *cursor;
+    if (!p) return 0;
+    char *tab = strchr(p, '\t');
+    size_t len = tab ? (size_t)(tab - p) : strcspn(p, "\r\n");
+    *cursor = tab ? tab + 1 : NULL;
+    while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\r' || p[len - 1] == '\n')) len--;
+    while (len > 0 && *p == ' ') p++, len--;
+    if (len == 0 || len >= n) return 0;
+    memcpy(out, p, len);
+    out[len] = '\0';
+    return 1;
+}
+
+static int bvse_number(const char *text, double *v)
+{
+    char *end;
+    *v = strtod(text, &end);
+    return *end == '\0' && isfinite(*v);
+}
+
+/* Parses one data row of bvse.dat: cation, valence, anion, valence, Nc, R0, Rcutoff, D0, Rmin,
+ * alpha (tab-separated). */
+static int bvse_parse_row(char *line, ms_bvse_pair *row)
+{
+    char f[10][32];
+    char *cursor = line;
+    for (int i = 0; i < 10; i++)
+        if (!bvse_field(&cursor, f[i], sizeof f[i])) return 0;
+    double v[10];
+    for (int i = 1; i < 10; i++)
+        if (i != 2 && !bvse_number(f[i], &v[i])) return 0;
+    row->cation_z = ms_element_z(f[0], strlen(f[0]), NULL);
+    row->anion_z = ms_element_z(f[2], strlen(f[2]), NULL);
+    row->cation_valence = (int)lround(v[1]);
+    row->anion_valence = (int)lround(v[3]);
+    row->r_cutoff = v[6];
+    row->d0 = v[7];
+    row->r_min = v[8];
+    row->alpha = v[9];
+    return row->cation_z > 0 && row->anion_z > 0 && v[1] == row->cation_valence &&
+           v[3] == row->anion_valence && row->r_cutoff > 0 && row->d0 > 0 && row->r_min > 0 &&
+           row->alpha > 0;
+}
+
+/* share_dir/bvse.dat (optional: a share directory without it loads, and the bvse descriptor then
+ * refuses to start with a message naming the file). Lines starting with '#' are skipped. */
+static ms_status load_bvse(ms_element_table *t, const char *path)
+{
+    FILE *in = fopen(path, "r");
+    if (!in) {
+        if (errno == ENOENT) return MS_SUCCESS;
+        return ms_error_set(MS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
+    char line[512];
+    long lineno = 0;
+    ms_status st = MS_SUCCESS;
+    while (st == MS_SUCCESS && fgets(line, sizeof line, in)) {
+        lineno++;
+        if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0') continue;
+        if (lineno == 1 && strncmp(line, "cation", 6) == 0) continue;
+        if (t->n_bvse == MS_BVSE_MAX_PAIRS)
+            st = ms_error_set(MS_ERR_LIMIT, "%s:%ld: more than %d rows", path, lineno,
+                              MS_BVSE_MAX_PAIRS);
+        else if (!bvse_parse_row(line, &t->bvse[t->n_bvse]))
+            st = ms_error_set(MS_ERR_PARSE,
+                              "%s:%ld: expected 10 tab-separated fields (cation, valence, anion, "
+                              "valence, Nc, R0, Rcutoff, D0, Rmin, alpha > 0)",
+                              path, lineno);
+        else t->n_bvse++;
+    }
+    fclose(in);
+    if (st != MS_SUCCESS) t->n_bvse = 0;
+    return st;
+}
+
+const ms_bvse_pair *ms_element_bvse_pair(const ms_element_table *table, int cation_z,
+                                         int cation_valence, int anion_z, int anion_valence)
+{
+    for (size_t i = 0; i < table->n_bvse; i++) {
+        const ms_bvse_pair *p = &table->bvse[i];
+        if (p->cation_z == cation_z && p->cation_valence == cation_valence &&
+            p->anion_z == anion_z && p->anion_valence == anion_valence)
+            return p;
+    }
+    return NULL;
+}
+
+size_t ms_element_bvse_count(const ms_element_table *table) { return table->n_bvse; }
+
 ms_status ms_element_table_load(const char *share_dir, ms_element_table **out)
 {
     *out = NULL;
@@ -186,6 +280,10 @@ ms_status ms_element_table_load(const char *share_dir, ms_element_table **out)
     if (s == MS_SUCCESS) {
         snprintf(path, sizeof path, "%s/elements/magpie", share_dir);
         s = load_magpie(t, path);
+    }
+    if (s == MS_SUCCESS) {
+        snprintf(path, sizeof path, "%s/bvse.dat", share_dir);
+        s = load_bvse(t, path);
     }
     if (s != MS_SUCCESS) {
         ms_element_table_free(t); /* a failed constructor frees what it allocated */
@@ -206,7 +304,8 @@ ms_status ms_element_table_load_default(ms_element_table **out)
     return ms_element_table_load(dir, out);
 }
 
-/* Packed layout: magic, n_props, the element array, property names, property values. Every rank
+/* Packed layout: magic, n_props, n_bvse, the element array, property names, property values, the
+ * bvse rows. Every rank
  * runs the same binary, so the native layout of ms_element is safe to copy. */
 #define PACK_MAGIC 0x4d53454cu /* "MSEL" */
 
@@ -214,14 +313,16 @@ ms_status ms_element_table_pack(const ms_element_table *table, void **buf, size_
 {
     size_t names = table->n_props * sizeof *table->prop_names;
     size_t values = table->n_props * (MS_MAX_Z + 1) * sizeof *table->prop_values;
-    size_t total = 2 * sizeof(uint64_t) + sizeof table->el + names + values;
+    size_t bvse = table->n_bvse * sizeof *table->bvse;
+    size_t total = 3 * sizeof(uint64_t) + sizeof table->el + names + values + bvse;
     unsigned char *p = malloc(total);
     MS_CHECK(p, MS_ERR_NOMEM, "packing the element table");
-    uint64_t head[2] = {PACK_MAGIC, table->n_props};
+    uint64_t head[3] = {PACK_MAGIC, table->n_props, table->n_bvse};
     memcpy(p, head, sizeof head);
     memcpy(p + sizeof head, table->el, sizeof table->el);
     memcpy(p + sizeof head + sizeof table->el, table->prop_names, names);
     memcpy(p + sizeof head + sizeof table->el + names, table->prop_values, values);
+    memcpy(p + sizeof head + sizeof table->el + names + values, table->bvse, bvse);
     *buf = p;
     *n = total;
     return MS_SUCCESS;
@@ -230,15 +331,17 @@ ms_status ms_element_table_pack(const ms_element_table *table, void **buf, size_
 ms_status ms_element_table_unpack(const void *buf, size_t n, ms_element_table **out)
 {
     *out = NULL;
-    uint64_t head[2];
+    uint64_t head[3];
     MS_CHECK(n >= sizeof head, MS_ERR_INVALID, "element table buffer too short");
     memcpy(head, buf, sizeof head);
-    MS_CHECK(head[0] == PACK_MAGIC && head[1] < 4096, MS_ERR_INVALID, "not a packed element table");
-    size_t np = (size_t)head[1];
+    MS_CHECK(head[0] == PACK_MAGIC && head[1] < 4096 && head[2] <= MS_BVSE_MAX_PAIRS,
+             MS_ERR_INVALID, "not a packed element table");
+    size_t np = (size_t)head[1], nb = (size_t)head[2];
     size_t names = np * PROPERTY_NAME_MAX, values = np * (MS_MAX_Z + 1) * sizeof(double);
-    MS_CHECK(n == sizeof head + sizeof((ms_element_table *)0)->el + names + values, MS_ERR_INVALID,
-             "packed element table has %zu bytes, expected %zu", n,
-             sizeof head + sizeof((ms_element_table *)0)->el + names + values);
+    size_t bvse = nb * sizeof(ms_bvse_pair);
+    size_t expect = sizeof head + sizeof((ms_element_table *)0)->el + names + values + bvse;
+    MS_CHECK(n == expect, MS_ERR_INVALID, "packed element table has %zu bytes, expected %zu", n,
+             expect);
     ms_element_table *t = calloc(1, sizeof *t);
     MS_CHECK(t, MS_ERR_NOMEM, "unpacking the element table");
     t->prop_names = malloc(names ? names : 1);
@@ -251,7 +354,9 @@ ms_status ms_element_table_unpack(const void *buf, size_t n, ms_element_table **
     memcpy(t->el, p, sizeof t->el);
     memcpy(t->prop_names, p + sizeof t->el, names);
     memcpy(t->prop_values, p + sizeof t->el + names, values);
+    memcpy(t->bvse, p + sizeof t->el + names + values, bvse);
     t->n_props = np;
+    t->n_bvse = nb;
     for (size_t i = 0; i < np; i++) t->prop_names[i][PROPERTY_NAME_MAX - 1] = '\0';
     *out = t;
     return MS_SUCCESS;

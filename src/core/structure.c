@@ -83,6 +83,11 @@ ms_status ms_structure_set_lattice_parameters(ms_structure *s, double a, double 
 {
     MS_CHECK(isfinite(a) && isfinite(b) && isfinite(c) && a > 0 && b > 0 && c > 0, MS_ERR_INVALID,
              "cell lengths must be positive and finite (a=%g b=%g c=%g)", a, b, c);
+    MS_CHECK(a <= MS_CELL_LENGTH_MAX && b <= MS_CELL_LENGTH_MAX && c <= MS_CELL_LENGTH_MAX,
+             MS_ERR_INVALID,
+             "cell lengths a=%g b=%g c=%g: longer than %g Angstrom, not a crystal's cell (too "
+             "large; check the values and that they are in Angstrom)",
+             a, b, c, MS_CELL_LENGTH_MAX);
     MS_CHECK(isfinite(alpha) && isfinite(beta) && isfinite(gamma) && alpha > 0 && alpha < 180 &&
                  beta > 0 && beta < 180 && gamma > 0 && gamma < 180,
              MS_ERR_INVALID, "cell angles must lie in (0, 180) degrees (%g %g %g)", alpha, beta,
@@ -223,6 +228,10 @@ ms_status ms_structure_finish(ms_structure *s)
         lmax = fmax(lmax, sqrt(s->lattice[i][0] * s->lattice[i][0] +
                                s->lattice[i][1] * s->lattice[i][1] +
                                s->lattice[i][2] * s->lattice[i][2]));
+    MS_CHECK(lmax <= MS_CELL_LENGTH_MAX, MS_ERR_INVALID,
+             "a lattice vector is %g Angstrom long: longer than %g Angstrom, not a crystal's cell "
+             "(too large; check the values and that they are in Angstrom)",
+             lmax, MS_CELL_LENGTH_MAX);
     /* Relative test: a cell flatter than 1e-8 of its cube is degenerate whatever its size. */
     MS_CHECK(vol > 1e-8 * lmax * lmax * lmax && vol > 0, MS_ERR_INVALID,
              "cell volume is zero or the lattice vectors are linearly dependent");
@@ -231,6 +240,13 @@ ms_status ms_structure_finish(ms_structure *s)
         const double *f = s->frac[i];
         MS_CHECK(isfinite(f[0]) && isfinite(f[1]) && isfinite(f[2]), MS_ERR_INVALID,
                  "site %zu (%s) has a non-finite coordinate", i + 1, s->label[i]);
+        MS_CHECK(fabs(f[0]) <= MS_FRAC_COORD_MAX && fabs(f[1]) <= MS_FRAC_COORD_MAX &&
+                     fabs(f[2]) <= MS_FRAC_COORD_MAX,
+                 MS_ERR_INVALID,
+                 "site %zu (%s) has fractional coordinates %g %g %g: beyond "
+                 "+-%g cells, not a position in this crystal (a typo, or Cartesian values "
+                 "given as fractional?)",
+                 i + 1, s->label[i], f[0], f[1], f[2], MS_FRAC_COORD_MAX);
         MS_CHECK(s->site_species[i + 1] > s->site_species[i], MS_ERR_INVALID,
                  "site %zu (%s) holds no species", i + 1, s->label[i]);
         double sum = 0;

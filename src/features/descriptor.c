@@ -25,6 +25,8 @@ static const char *const reason_names[MS_NAN_REASON_COUNT] = {
     [MS_NAN_UNDEFINED] = "undefined",
     [MS_NAN_TOO_LARGE] = "too-large",
     [MS_NAN_IMPUTED] = "imputed",
+    [MS_NAN_NO_PARAMETERS] = "no-parameters",
+    [MS_NAN_UNSUPPORTED_ANION] = "unsupported-anion",
 };
 
 const char *ms_nan_reason_name(ms_nan_reason reason)
@@ -107,7 +109,7 @@ static const ms_descriptor_type *const families[] = {
     &ms_descriptor_valence_orbital, &ms_descriptor_ion_property,
     &ms_descriptor_element_fraction, &ms_descriptor_density,
     &ms_descriptor_global_symmetry, &ms_descriptor_neighbors,
-    &ms_descriptor_li_transport,
+    &ms_descriptor_li_transport,    &ms_descriptor_bvse,
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -124,7 +126,11 @@ static const ms_descriptor_type *const set_structure[] = {
     &ms_descriptor_density, &ms_descriptor_global_symmetry, &ms_descriptor_neighbors,
 };
 
-static const ms_descriptor_type *const set_li_transport[] = {&ms_descriptor_li_transport};
+/* Version 2 added the bvse family (version 1 was li_transport alone). */
+static const ms_descriptor_type *const set_li_transport[] = {&ms_descriptor_li_transport,
+                                                             &ms_descriptor_bvse};
+
+static const ms_descriptor_type *const set_bvse[] = {&ms_descriptor_bvse};
 
 /* "default" is the documented union of every family a screen uses: composition, then structure,
  * then Li transport (version 2; version 1 was the composition families alone). */
@@ -134,6 +140,16 @@ static const ms_descriptor_type *const set_default[] = {
     &ms_descriptor_element_fraction, &ms_descriptor_density,
     &ms_descriptor_global_symmetry, &ms_descriptor_neighbors,
     &ms_descriptor_li_transport,
+};
+
+/* "full" is "default" plus the bvse family, kept out of "default" because its grid costs tens of
+ * milliseconds per Li structure (docs/descriptors.md, bvse). */
+static const ms_descriptor_type *const set_full[] = {
+    &ms_descriptor_magpie,          &ms_descriptor_stoichiometry,
+    &ms_descriptor_valence_orbital, &ms_descriptor_ion_property,
+    &ms_descriptor_element_fraction, &ms_descriptor_density,
+    &ms_descriptor_global_symmetry, &ms_descriptor_neighbors,
+    &ms_descriptor_li_transport,    &ms_descriptor_bvse,
 };
 
 #define SET(name, version, summary, list)                                                          \
@@ -146,8 +162,11 @@ static const ms_descriptor_set sets[] = {
     SET("default", 2, "composition + structure + li-transport", set_default),
     SET("structure", 1, "density + global_symmetry + neighbors (matminer DensityFeatures, "
         "GlobalSymmetryFeatures, neighbour statistics)", set_structure),
-    SET("li-transport", 1, "Sendek et al. 2017 Li-transport descriptors (LLB, SBI, AFC, LLSD, LASD)",
-        set_li_transport),
+    SET("li-transport", 2, "Sendek et al. 2017 Li-transport descriptors (LLB, SBI, AFC, LLSD, LASD) "
+        "+ bvse", set_li_transport),
+    SET("bvse", 1, "bond-valence site energy barriers of a Li+ probe (E_1D, E_2D, E_3D)",
+        set_bvse),
+    SET("full", 1, "default + bvse", set_full),
 };
 #define N_SETS (sizeof sets / sizeof sets[0])
 

@@ -682,7 +682,13 @@ static int on_item(UChar *name, cif_value_tp *value, void *ctx)
         break;
     case F_X: case F_Y: case F_Z:
         if ((r = current_site(st))) {
-            if (cif_number(text, &v) || strcmp(text, ".") == 0) {
+            if (cif_number(text, &v) && !(fabs(v) <= MS_FRAC_COORD_MAX)) {
+                /* checked before the images are wrapped into [0, 1), which would hide it */
+                block_fail(st, MS_ERR_INVALID,
+                           "atom site %s: %s %s is beyond +-%g cells: not a "
+                           "fractional coordinate (a typo, or Cartesian values?)",
+                           r->label[0] ? r->label : "?", key, text, MS_FRAC_COORD_MAX);
+            } else if (cif_number(text, &v) || strcmp(text, ".") == 0) {
                 /* ICSD exports write a zero coordinate as "." (inapplicable); pymatgen reads 0. */
                 r->frac[f - F_X] = strcmp(text, ".") == 0 ? 0.0 : v;
                 r->have |= (unsigned)HAVE_X << (f - F_X);
@@ -1300,6 +1306,8 @@ ms_status ms_cif_read_buffer(const char *data, size_t n, const char *name,
     MS_CHECK(data || n == 0, MS_ERR_USAGE, "%s: no data", name);
     MS_CHECK(n <= opt->max_file_bytes, MS_ERR_LIMIT, "%s: %zu bytes is more than the limit of %zu",
              name, n, opt->max_file_bytes);
+    /* libcif would report every NUL as a syntax error, after parsing the whole buffer */
+    MS_CALL(ms_refuse_binary(name, "CIF", data, n, 0));
 
     cif_state *st = thread_state;
     int temporary = 0;
@@ -1334,7 +1342,7 @@ ms_status ms_cif_read_file(const char *path, const ms_read_options *opt, ms_reco
     MS_CHECK(path, MS_ERR_USAGE, "no CIF path given");
     char *buf;
     size_t size;
-    MS_CALL(ms_read_whole_file(path, opt->max_file_bytes, &buf, &size));
+    MS_CALL(ms_read_text_file(path, opt->max_file_bytes, "CIF", &buf, &size));
     ms_status rc = ms_cif_read_buffer(buf, size, path, opt, fn, user);
     free(buf);
     return rc;

@@ -790,9 +790,14 @@ static void read_line(json_ctx *c, const char *p, size_t len, long long offset, 
 {
     rec_info ri = {index, line, offset, (long long)len, ms_hash_bytes(p, len), NULL};
     json_error_t err;
-    json_t *rec = parse_text(c, p, len, &err);
+    const char *z = memchr(p, '\0', len);
+    json_t *rec = z ? NULL : parse_text(c, p, len, &err);
     ms_status st = MS_SUCCESS;
-    if (!rec)
+    if (z)
+        st =
+            ms_error_set(MS_ERR_PARSE, "a NUL byte at byte offset %lld: binary data, not JSON text",
+                         offset + (long long)(z - p));
+    else if (!rec)
         st = ms_error_set(MS_ERR_PARSE, "column %d: JSON parse error: %s", err.column, err.text);
     emit(c, rec, &ri, st);
     json_decref(rec);
@@ -821,28 +826,22 @@ static void read_lines(json_ctx *c, const char *data, size_t n, long long base_o
     }
 }
 
+/* A JSON Lines file whose first bytes hold a NUL is binary and refused whole; a NUL further on
+ * fails the line holding it (read_line). */
 static ms_status open_checked(json_ctx *c, FILE **out, long long *size)
 {
-    FILE *f = fopen(c->name, "rb");
-    MS_CHECK(f != NULL, MS_ERR_IO, "%s: cannot open: %s", c->name, strerror(errno));
-    struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        return ms_error_set(MS_ERR_IO, "%s: not a regular file", c->name);
+    MS_CALL(ms_open_regular(c->name, c->opt.max_file_bytes, out, size));
+    ms_status st = ms_refuse_binary_head(*out, c->name, "JSON Lines");
+    if (st != MS_SUCCESS) {
+        fclose(*out);
+        *out = NULL;
     }
-    if ((unsigned long long)sb.st_size > (unsigned long long)c->opt.max_file_bytes) {
-        fclose(f);
-        return ms_error_set(MS_ERR_LIMIT, "%s: %lld bytes exceed the limit of %zu", c->name,
-                            (long long)sb.st_size, c->opt.max_file_bytes);
-    }
-    *out = f;
-    *size = (long long)sb.st_size;
-    return MS_SUCCESS;
+    return st;
 }
 
 static ms_status slurp(json_ctx *c, char **out, size_t *n)
 {
-    return ms_read_whole_file(c->name, c->opt.max_file_bytes, out, n);
+    return ms_read_text_file(c->name, c->opt.max_file_bytes, "JSON", out, n);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -987,7 +986,7 @@ ms_status ms_json_read_buffer(const char *data, size_t n, const char *name, int 
                           c.opt.max_file_bytes);
     } else if (lines) {
         read_lines(&c, data ? data : "", n, 0);
-    } else {
+    } else if ((st = ms_refuse_binary(c.name, "JSON", data, n, 0)) == MS_SUCCESS) {
         st = read_json_text(&c, data ? data : "", n);
     }
     ms_structure_destroy(&c.s);

@@ -1,4 +1,5 @@
 /* Format detection and dispatch to the format readers; see reader.h. */
+#include "matscreen/file_read.h"
 #include "matscreen/reader.h"
 
 #include <ctype.h>
@@ -41,8 +42,8 @@ static int ends_with(const char *s, const char *suffix)
  * starts with '{'), "data_" or "#\#CIF" is CIF. */
 static ms_format sniff(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return MS_FORMAT_AUTO;
+    FILE *f;
+    if (ms_open_regular(path, 0, &f, NULL) != MS_SUCCESS) return MS_FORMAT_AUTO;
     char buf[4096];
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);

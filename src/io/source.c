@@ -6,11 +6,14 @@
 #include "matscreen/source.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "matscreen/file_read.h"
 
 typedef enum { FRAME_SPECS, FRAME_LIST, FRAME_GLOB, FRAME_DIR, FRAME_CHUNKS } frame_kind;
 
@@ -22,7 +25,17 @@ typedef struct frame {
     struct dirent **names;   /* FRAME_DIR */
     char *path;              /* FRAME_DIR directory, FRAME_CHUNKS file, FRAME_LIST file */
     long long size, next;    /* FRAME_CHUNKS */
+    dev_t dev;               /* FRAME_DIR, FRAME_LIST: identity, for cycles */
+    ino_t ino;
 } frame;
+
+/* (device, inode) of a directory or list file already walked: each is walked once per run, so
+ * symbolic links cannot make the walk cyclic or exponential. */
+typedef struct {
+    dev_t dev;
+    ino_t ino;
+    int used;
+} seen_key;
 
 struct ms_source {
     ms_source_options opt;      /* opt.spec_format points at our copy, spec_format */
@@ -35,6 +48,13 @@ struct ms_source {
     uint64_t seq;
     char *line;
     size_t line_cap;
+    seen_key *seen; /* open addressing, cap_seen a power of two */
+    size_t n_seen, cap_seen;
+    int have_exclude; /* opt.exclude_dir exists: its identity */
+    dev_t ex_dev;
+    ino_t ex_ino;
+    char *excluded; /* path under which it was met, once met */
+    uint64_t repeats;
 };
 
 void ms_source_options_default(ms_source_options *opt)
@@ -42,6 +62,37 @@ void ms_source_options_default(ms_source_options *opt)
     opt->format = MS_FORMAT_AUTO;
     opt->spec_format = NULL;
     opt->chunk_bytes = 8LL << 20;
+    opt->exclude_dir = NULL;
+}
+
+static size_t seen_slot(const seen_key *tab, size_t cap, dev_t dev, ino_t ino)
+{
+    uint64_t h = ((uint64_t)dev * 0x9E3779B97F4A7C15ULL) ^ ((uint64_t)ino * 0xC2B2AE3D27D4EB4FULL);
+    size_t i = (size_t)(h ^ (h >> 29)) & (cap - 1);
+    while (tab[i].used && !(tab[i].dev == dev && tab[i].ino == ino))
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+/* 1 when (dev, ino) was seen before; else records it and returns 0 (-1: out of memory). */
+static int seen_add(ms_source *src, dev_t dev, ino_t ino)
+{
+    if (2 * (src->n_seen + 1) > src->cap_seen) {
+        size_t cap = src->cap_seen ? 2 * src->cap_seen : 64;
+        seen_key *tab = calloc(cap, sizeof *tab);
+        if (!tab) return -1;
+        for (size_t i = 0; i < src->cap_seen; i++)
+            if (src->seen[i].used)
+                tab[seen_slot(tab, cap, src->seen[i].dev, src->seen[i].ino)] = src->seen[i];
+        free(src->seen);
+        src->seen = tab;
+        src->cap_seen = cap;
+    }
+    size_t i = seen_slot(src->seen, src->cap_seen, dev, ino);
+    if (src->seen[i].used) return 1;
+    src->seen[i] = (seen_key){dev, ino, 1};
+    src->n_seen++;
+    return 0;
 }
 
 static void frame_release(frame *f)
@@ -64,6 +115,8 @@ void ms_source_free(ms_source *src)
     free(src->specs);
     free(src->spec_format);
     free(src->line);
+    free(src->seen);
+    free(src->excluded);
     free(src);
 }
 
@@ -97,6 +150,13 @@ ms_status ms_source_create(const char *const *specs, size_t n_specs, const ms_so
             memcpy(src->spec_format, src->opt.spec_format, n_specs * sizeof *src->spec_format);
         src->opt.spec_format = src->spec_format;
     }
+    struct stat xb;
+    if (src->opt.exclude_dir && stat(src->opt.exclude_dir, &xb) == 0 && S_ISDIR(xb.st_mode)) {
+        src->have_exclude = 1;
+        src->ex_dev = xb.st_dev;
+        src->ex_ino = xb.st_ino;
+    }
+    src->opt.exclude_dir = NULL; /* not copied: only its identity is kept */
     src->stack[0].kind = FRAME_SPECS;
     src->stack[0].n = n_specs;
     src->depth = 1;
@@ -105,6 +165,10 @@ ms_status ms_source_create(const char *const *specs, size_t n_specs, const ms_so
 }
 
 uint64_t ms_source_count(const ms_source *src) { return src ? src->seq : 0; }
+
+const char *ms_source_excluded(const ms_source *src) { return src ? src->excluded : NULL; }
+
+uint64_t ms_source_repeats(const ms_source *src) { return src ? src->repeats : 0; }
 
 const char *ms_source_spec(const ms_source *src, size_t input)
 {
@@ -184,13 +248,56 @@ static int handle_file(ms_source *src, const char *path, long long size, ms_task
 
 static int skip_hidden(const struct dirent *e) { return e->d_name[0] != '.'; }
 
+/* The frame on the walk stack (a directory or list being walked) that is (dev, ino), or NULL. */
+static const frame *ancestor(const ms_source *src, dev_t dev, ino_t ino)
+{
+    for (size_t k = src->depth; k-- > 0;) {
+        const frame *f = &src->stack[k];
+        if ((f->kind == FRAME_DIR || f->kind == FRAME_LIST) && f->dev == dev && f->ino == ino)
+            return f;
+    }
+    return NULL;
+}
+
+/* Whether the directory or list (dev, ino) at path is walked: 0 yes; 1 with *t an error task
+ * (a cycle back into a directory or list being walked); 2 skip quietly (walked already, or the
+ * run's own output directory). */
+static int check_walk(ms_source *src, const char *path, dev_t dev, ino_t ino, ms_task *t)
+{
+    if (src->have_exclude && dev == src->ex_dev && ino == src->ex_ino) {
+        if (!src->excluded) src->excluded = strdup(path);
+        return 2;
+    }
+    const frame *up = ancestor(src, dev, ino);
+    if (up) {
+        emit_error(src, t, path, MS_ERR_INVALID,
+                   "%s: a cycle: this is %s again (a symbolic link "
+                   "or list that leads back to itself): not walked again",
+                   up->path);
+        return 1;
+    }
+    int r = seen_add(src, dev, ino);
+    if (r < 0) {
+        emit_error(src, t, path, MS_ERR_NOMEM, "%s: out of memory%s", NULL);
+        return 1;
+    }
+    if (r) src->repeats++;
+    return r ? 2 : 0;
+}
+
 /* A path named explicitly (spec, list line, glob match): file, directory or error. */
 static int handle_path(ms_source *src, const char *path, ms_task *t)
 {
     struct stat sb;
     if (stat(path, &sb) != 0)
-        return emit_error(src, t, path, MS_ERR_NOT_FOUND, "%s: no such file or directory%s", NULL);
+        return emit_error(src, t, path, errno == ENOENT ? MS_ERR_NOT_FOUND : MS_ERR_IO, "%s: %s",
+                          errno == ENOENT ? "no such file or directory" : strerror(errno));
+    if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
+        return emit_error(src, t, path, MS_ERR_IO, "%s: not a regular file (%s): not read",
+                          ms_file_type_name(sb.st_mode));
     if (!S_ISDIR(sb.st_mode)) return handle_file(src, path, (long long)sb.st_size, t);
+    int w = check_walk(src, path, sb.st_dev, sb.st_ino, t);
+    if (w) return w == 1;
     frame *f = push(src, FRAME_DIR);
     if (!f) return emit_error(src, t, path, MS_ERR_LIMIT, "%s: directories nested too deep%s", NULL);
     int n = scandir(path, &f->names, skip_hidden, alphasort);
@@ -205,20 +312,40 @@ static int handle_path(ms_source *src, const char *path, ms_task *t)
         return emit_error(src, t, path, MS_ERR_IO, "%s: cannot list directory%s", NULL);
     }
     f->n = (size_t)n;
+    f->dev = sb.st_dev;
+    f->ino = sb.st_ino;
     return 0;
 }
 
 static int handle_spec(ms_source *src, const char *spec, ms_task *t)
 {
     if (spec[0] == '@') {
+        FILE *list;
+        if (ms_open_regular(spec + 1, 0, &list, NULL) != MS_SUCCESS) {
+            const char *m = ms_error_message(); /* "<path>: why": the path is said once */
+            size_t pl = strlen(spec + 1);
+            if (!strncmp(m, spec + 1, pl) && !strncmp(m + pl, ": ", 2)) m += pl + 2;
+            return emit_error(src, t, spec + 1, MS_ERR_IO, "%s: cannot read the list file: %s", m);
+        }
+        struct stat lb;
+        int w =
+            fstat(fileno(list), &lb) == 0 ? check_walk(src, spec + 1, lb.st_dev, lb.st_ino, t) : 0;
+        if (w) {
+            fclose(list);
+            return w == 1;
+        }
         frame *f = push(src, FRAME_LIST);
-        if (!f) return emit_error(src, t, spec, MS_ERR_LIMIT, "%s: lists nested too deep%s", NULL);
-        f->list = fopen(spec + 1, "r");
-        f->path = strdup(spec + 1);
-        if (!f->list || !f->path) {
+        if (!f) {
+            fclose(list);
+            return emit_error(src, t, spec + 1, MS_ERR_LIMIT, "%s: lists nested too deep%s", NULL);
+        }
+        f->list = list;
+        f->dev = lb.st_dev;
+        f->ino = lb.st_ino;
+        if (!(f->path = strdup(spec + 1))) {
             frame_release(f);
             src->depth--;
-            return emit_error(src, t, spec + 1, MS_ERR_IO, "%s: cannot open list file%s", NULL);
+            return emit_error(src, t, spec + 1, MS_ERR_NOMEM, "%s: out of memory%s", NULL);
         }
         return 0;
     }
@@ -295,15 +422,22 @@ int ms_source_next(ms_source *src, ms_task *t)
                                   NULL);
             }
             struct stat sb;
-            if (stat(child, &sb) != 0) break;
-            if (S_ISDIR(sb.st_mode)) {
+            int bad = stat(child, &sb) != 0 ? errno : 0;
+            if (!bad && S_ISDIR(sb.st_mode)) {
                 if (handle_path(src, child, t)) return 1;
                 break;
             }
-            /* Inside directories only files that look like structures (licences stay quiet). */
+            /* Inside directories only files that look like structures (licences stay quiet).
+             * Sniffing opens without blocking (ms_open_regular), so a FIFO is never read; a
+             * broken or looping link with a structure's name is an error row, not silence. */
             ms_format format = forced_format(src);
             if (format == MS_FORMAT_AUTO) format = ms_format_detect(child);
-            if (format == MS_FORMAT_AUTO) break;
+            if (bad == ELOOP || (bad && format != MS_FORMAT_AUTO))
+                return emit_error(src, t, child, MS_ERR_IO, "%s: %s", strerror(bad));
+            if (bad || format == MS_FORMAT_AUTO) break;
+            if (!S_ISREG(sb.st_mode))
+                return emit_error(src, t, child, MS_ERR_IO, "%s: not a regular file (%s): not read",
+                                  ms_file_type_name(sb.st_mode));
             if (handle_file(src, child, (long long)sb.st_size, t)) return 1;
             break;
         }

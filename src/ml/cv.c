@@ -1,4 +1,5 @@
 /* Cross-validation folds, out-of-fold predictions and their scores; see cv.h. */
+#include "matscreen/file_read.h"
 #include "matscreen/cv.h"
 
 #include <errno.h>
@@ -70,8 +71,8 @@ ms_status ms_folds_read(const char *path, const char *task, char *const *ids, si
                         size_t *k)
 {
     *k = 0;
-    FILE *f = fopen(path, "r");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    MS_CALL(ms_open_regular(path, 0, &f, NULL));
     /* sorted (id, index) for lookup */
     char **sorted = malloc((n + 1) * sizeof *sorted);
     if (!sorted) {

@@ -1,4 +1,5 @@
 /* Labelled datasets: labels read from a Matbench JSON or a CSV, featurised; see dataset.h. */
+#include "matscreen/file_read.h"
 #include "matscreen/dataset.h"
 
 #include <errno.h>
@@ -92,7 +93,10 @@ static ms_status read_matbench(const ms_dataset_spec *spec, raw_rows *rows, char
                                size_t tn)
 {
     json_error_t err;
-    json_t *root = json_load_file(spec->path, 0, &err);
+    FILE *f;
+    MS_CALL(ms_open_regular(spec->path, 0, &f, NULL));
+    json_t *root = json_loadf(f, 0, &err);
+    fclose(f);
     MS_CHECK(root, MS_ERR_PARSE, "%s:%d: %s", spec->path, err.line, err.text);
     ms_status st = MS_SUCCESS;
     json_t *ids = json_object_get(root, "mbid"), *comp = json_object_get(root, "composition");
@@ -127,8 +131,8 @@ static ms_status read_matbench(const ms_dataset_spec *spec, raw_rows *rows, char
 
 static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *target_name, size_t tn)
 {
-    FILE *f = fopen(spec->path, "r");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot open: %s", spec->path, strerror(errno));
+    FILE *f;
+    MS_CALL(ms_open_regular(spec->path, 0, &f, NULL));
     char *line = NULL;
     size_t cap = 0;
     char *fields[256];

@@ -1,6 +1,7 @@
 /*
  * Checkpoint journal of a screen (see journal.h for the format and the rules).
  */
+#include "matscreen/file_read.h"
 #include "matscreen/journal.h"
 
 #include <errno.h>
@@ -171,14 +172,21 @@ static ms_status pack_identity(const ms_journal_identity *id, ms_buffer *b)
     return MS_SUCCESS;
 }
 
-static ms_status unpack_identity(const unsigned char *p, uint32_t n, ms_journal_identity *id)
+static ms_status unpack_identity(const char *path, const unsigned char *p, uint32_t n,
+                                 ms_journal_identity *id)
 {
     uint32_t version = 0;
-    MS_CHECK(n == MAGIC_BYTES + 4 + sizeof *id && memcmp(p, MAGIC, MAGIC_BYTES) == 0, MS_ERR_PARSE,
-             "not a matscreen journal");
+    MS_CHECK(n >= MAGIC_BYTES + 4 && memcmp(p, MAGIC, MAGIC_BYTES) == 0, MS_ERR_PARSE,
+             "%s: not a matscreen journal", path);
     memcpy(&version, p + MAGIC_BYTES, 4);
-    MS_CHECK(version == FORMAT_VERSION, MS_ERR_UNSUPPORTED, "journal format %u, expected %u",
-             version, FORMAT_VERSION);
+    /* before the size: another format may have another identity size */
+    MS_CHECK(version == FORMAT_VERSION, MS_ERR_UNSUPPORTED,
+             "%s: journal format %u, written by another matscreen version (this one reads format "
+             "%u): it cannot be resumed. Run again without --resume to start over, or move its "
+             "output directory away to keep it",
+             path, version, FORMAT_VERSION);
+    MS_CHECK(n == MAGIC_BYTES + 4 + sizeof *id, MS_ERR_PARSE,
+             "%s: not a matscreen journal (header of %u bytes)", path, n);
     memcpy(id, p + MAGIC_BYTES + 4, sizeof *id);
     id->version[sizeof id->version - 1] = '\0';
     id->specs[sizeof id->specs - 1] = '\0';
@@ -198,8 +206,8 @@ ms_status ms_journal_scan(const char *path, ms_journal_record_fn fn, void *user,
                           uint64_t *valid_end)
 {
     if (valid_end) *valid_end = 0;
-    FILE *f = fopen(path, "rb");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    FILE *f;
+    MS_CALL(ms_open_regular(path, 0, &f, NULL));
     unsigned char *payload = NULL;
     size_t cap = 0;
     uint64_t pos = 0;
@@ -558,7 +566,7 @@ static int replay_record(uint32_t type, const unsigned char *p, uint32_t n, uint
     uint64_t seq = 0;
     if (type == MS_JREC_HEADER) {
         if (c->have_id) return 0; /* a second header is ignored */
-        c->st = unpack_identity(p, n, &c->id);
+        c->st = unpack_identity(j->path, p, n, &c->id);
         c->have_id = 1;
         c->life = 1;
         return c->st != MS_SUCCESS;

@@ -2,6 +2,7 @@
  * Worker-side processing of one task: read the records, run the registered stages, produce one
  * result per record. See pipeline.h.
  */
+#include "matscreen/file_read.h"
 #include "matscreen/pipeline.h"
 
 #include <math.h>
@@ -284,8 +285,13 @@ static void file_failure(run_ctx *c, ms_status st, const char *reason)
 static ms_status read_jsonl_range(run_ctx *c)
 {
     const ms_task *t = c->task;
-    FILE *f = fopen(t->path, "rb");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot open", t->path);
+    FILE *f;
+    MS_CALL(ms_open_regular(t->path, 0, &f, NULL));
+    ms_status head = ms_refuse_binary_head(f, t->path, "JSON Lines");
+    if (head != MS_SUCCESS) {
+        fclose(f);
+        return head;
+    }
     long long start = t->offset, end = t->offset + t->length;
     ms_status st = MS_SUCCESS;
     char *buf = NULL;

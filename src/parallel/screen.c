@@ -595,6 +595,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     ms_source_options_default(&so);
     so.format = cfg->format;
     so.spec_format = formats;
+    so.exclude_dir = cfg->out_dir; /* "-o data/out -i data" must not screen its own top/ */
     ms_journal_identity id;
     ms_journal_info ji = {0};
     memset(&id, 0, sizeof id);
@@ -642,6 +643,16 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
             st = ms_error_set(MS_ERR_IO, "collecting results failed: %s", ms_error_message());
         if (st == MS_SUCCESS) st = ms_journal_finish(ms_results_journal(res));
     }
+    if (src && ms_source_excluded(src))
+        fprintf(stderr,
+                "matscreen screen: note: %s is this run's output directory, inside an "
+                "input: not screened\n",
+                ms_source_excluded(src));
+    if (src && ms_source_repeats(src))
+        fprintf(stderr,
+                "matscreen screen: note: %llu directories or list files were reached "
+                "again (links or overlapping inputs): each was read once\n",
+                (unsigned long long)ms_source_repeats(src));
     ms_source_free(src);
     sum->tasks = stats.tasks;
     sum->quarantined = stats.quarantined;

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "matscreen/file_read.h"
 #include "matscreen/acquisition.h"
 #include "matscreen/bcast.h"
 #include "matscreen/calibration.h"
@@ -42,8 +43,8 @@ const char *ms_workflow_learner_name(const char *kind)
 ms_status ms_workflow_file_hash(const char *path, uint64_t *out)
 {
     *out = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
+    FILE *f;
+    MS_CALL(ms_open_regular(path, 0, &f, NULL));
     unsigned char buf[65536];
     uint64_t h = ms_hash_bytes("", 0);
     size_t got;

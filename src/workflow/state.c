@@ -22,6 +22,8 @@
 #include <time.h>
 
 #include "matscreen/array.h"
+#include "matscreen/file_read.h"
+#include "matscreen/reader.h"
 #include "matscreen/csv.h"
 #include "matscreen/farm.h"
 #include "matscreen/hash.h"
@@ -269,19 +271,24 @@ ms_status ms_state_run_begin(ms_state *st, uint64_t workflow_hash, uint64_t iden
     return MS_SUCCESS;
 }
 
-/* FNV-1a of the task's bytes. */
+/* FNV-1a of the task's bytes. Only a regular file within the readers' size limit is hashed, and
+ * never more bytes than its size when opened: a FIFO or /dev/zero would otherwise block or
+ * stream forever (the worker then reports the file as the readers do). */
 static ms_status hash_task(ms_state *st, const ms_task *t, uint64_t *out)
 {
     enum { CHUNK = 1 << 20 };
     if (!st->io && !(st->io = malloc(CHUNK))) return ms_error_set(MS_ERR_NOMEM, "out of memory");
-    FILE *f = fopen(t->path, "rb");
-    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", t->path, strerror(errno));
+    ms_read_options ro;
+    ms_read_options_default(&ro);
+    FILE *f;
+    long long size;
+    MS_CALL(ms_open_regular(t->path, ro.max_file_bytes, &f, &size));
     if (t->offset > 0 && fseeko(f, (off_t)t->offset, SEEK_SET) != 0) {
         fclose(f);
         return ms_error_set(MS_ERR_IO, "%s: seek: %s", t->path, strerror(errno));
     }
     uint64_t h = ms_hash_bytes("", 0);
-    long long left = t->length >= 0 ? t->length : -1;
+    long long left = t->length >= 0 ? t->length : size;
     for (;;) {
         size_t want = CHUNK;
         if (left >= 0 && (long long)want > left) want = (size_t)left;

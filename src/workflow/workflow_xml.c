@@ -36,6 +36,7 @@
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
 #include "matscreen/file_read.h"
+#include "matscreen/number.h"
 #include "matscreen/hash.h"
 #include "matscreen/model.h"
 #include "matscreen/pipeline.h"
@@ -138,16 +139,14 @@ static size_t utf8_invalid_at(const unsigned char *s, size_t n)
 static ms_status read_limited(load_ctx *c, const char *path, unsigned char **buf, size_t *n)
 {
     *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        add_issue(c, MS_ERR_IO, 0, "cannot open the workflow: %s", strerror(errno));
-        return MS_ERR_IO;
-    }
-    struct stat sb;
-    if (fstat(fileno(f), &sb) == 0 && !S_ISREG(sb.st_mode)) {
-        fclose(f);
-        add_issue(c, MS_ERR_IO, 0, "not a regular file");
-        return MS_ERR_IO;
+    FILE *f;
+    ms_status os = ms_open_regular(path, 0, &f, NULL);
+    if (os != MS_SUCCESS) { /* the message starts with the path, which the issue adds again */
+        const char *m = ms_error_message();
+        size_t pl = strlen(path);
+        if (!strncmp(m, path, pl) && !strncmp(m + pl, ": ", 2)) m += pl + 2;
+        add_issue(c, os, 0, "%s", m);
+        return os;
     }
     unsigned char *b = malloc(MS_WORKFLOW_MAX_BYTES + 2);
     if (!b) {
@@ -551,6 +550,44 @@ static ms_source_db db_from_name(const char *s)
     return MS_DB_UNKNOWN;
 }
 
+/* Copies text without its surrounding white space (XML element text keeps it) into buf. */
+static const char *trimmed(const char *text, char *buf, size_t n)
+{
+    while (isspace((unsigned char)*text))
+        text++;
+    size_t len = strlen(text);
+    while (len > 0 && isspace((unsigned char)text[len - 1]))
+        len--;
+    if (len >= n) len = n - 1;
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* An issue at line for a number refused by the one numeric parser (number.h); 1 when st is
+ * MS_SUCCESS. */
+static int wf_number(load_ctx *c, int line, ms_status st)
+{
+    if (st == MS_SUCCESS) return 1;
+    add_issue(c, MS_ERR_INVALID, line, "%s", ms_error_message());
+    return 0;
+}
+
+/* A number of the workflow in [lo, hi]; what names it in the message ("<top-k>"). */
+static int wf_double(load_ctx *c, int line, const char *what, const char *text, double lo,
+                     double hi, double *out)
+{
+    char buf[256];
+    return wf_number(c, line, ms_parse_double(what, trimmed(text, buf, sizeof buf), lo, hi, out));
+}
+
+static int wf_count(load_ctx *c, int line, const char *what, const char *text, uint64_t lo,
+                    uint64_t hi, uint64_t *out)
+{
+    char buf[256];
+    return wf_number(c, line, ms_parse_u64(what, trimmed(text, buf, sizeof buf), lo, hi, out));
+}
+
 static void check_source(load_ctx *c, const char *wf_dir, const xmlNode *n, const char *elem,
                          ms_workflow_source *s)
 {
@@ -569,7 +606,9 @@ static void check_source(load_ctx *c, const char *wf_dir, const xmlNode *n, cons
     s->format = format_from_name(v);
     attr(n, "database", v, sizeof v);
     s->db = db_from_name(v);
-    if (attr(n, "trust", v, sizeof v)) s->trust = atoi(v);
+    uint64_t trust;
+    if (attr(n, "trust", v, sizeof v) && wf_count(c, line, "<source trust>", v, 1, 100, &trust))
+        s->trust = (int)trust;
     if (has_path) {
         resolve_path(wf_dir, path, s->spec);
         if (!path_exists(s->spec))
@@ -622,17 +661,6 @@ static void parse_elements(load_ctx *c, const xmlNode *n, unsigned char *set)
         add_issue(c, MS_ERR_INVALID, line, "<%s>: no element symbols given", (const char *)n->name);
 }
 
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    while (isspace((unsigned char)*end)) end++;
-    if (end == s || *end || errno == ERANGE) return 0;
-    *out = v;
-    return 1;
-}
-
 /* <acquisition>: the function and its settings, each the workflow twin of a screen option
  * (target = --best, xi = --xi, kappa = --kappa). A setting the function does not use is refused,
  * so that nothing written in the file is silently ignored. */
@@ -646,6 +674,7 @@ static void check_acquisition(load_ctx *c, const xmlNode *n, ms_workflow *w)
                     {"xi", "mei mli", "the EI / PI margin (like screen --xi)"},
                     {"kappa", "ucb", "the UCB weight of sigma (like screen --kappa)"}};
     double *dst[] = {&w->acq_target, &w->acq_xi, &w->acq_kappa};
+    const double lo[] = {-MS_NUM_MAX, 0, 0}; /* the ranges of screen --best, --xi, --kappa */
     int line = node_line(n);
     char v[128], pad[32];
     attr(n, "function", w->acquisition, sizeof w->acquisition);
@@ -655,17 +684,15 @@ static void check_acquisition(load_ctx *c, const xmlNode *n, ms_workflow *w)
         char uses[32];
         snprintf(uses, sizeof uses, " %s ", settings[i].used_by);
         double x;
-        if (!parse_double(v, &x) || !isfinite(x))
-            add_issue(c, MS_ERR_INVALID, line, "<acquisition %s=\"%s\">: not a finite number",
-                      settings[i].name, v);
-        else if (!strstr(uses, pad))
+        char what[64];
+        snprintf(what, sizeof what, "<acquisition %s>", settings[i].name);
+        if (!wf_double(c, line, what, v, lo[i], MS_NUM_MAX, &x))
+            continue;
+        if (!strstr(uses, pad))
             add_issue(c, MS_ERR_INVALID, line,
                       "<acquisition function=\"%s\" %s=\"%s\">: %s= is %s, used by %s only; "
                       "remove it or change the function", w->acquisition, settings[i].name, v,
                       settings[i].name, settings[i].meaning, settings[i].used_by);
-        else if (i > 0 && x < 0)
-            add_issue(c, MS_ERR_INVALID, line, "<acquisition %s=\"%s\">: must be >= 0",
-                      settings[i].name, v);
         else if (i == 0 && w->stage == MS_WORKFLOW_CAMPAIGN)
             add_issue(c, MS_ERR_INVALID, line,
                       "<acquisition target=\"%s\">: stage campaign takes the best label found so "
@@ -695,13 +722,8 @@ static void check_filters(load_ctx *c, const xmlNode *f, ms_workflow *w)
             parse_elements(c, n, w->exclude);
         } else if (is_elem(n, "max-atoms")) {
             text_of(n, v, sizeof v);
-            double x;
-            if (!parse_double(v, &x) || !isfinite(x))
-                add_issue(c, MS_ERR_INVALID, line, "<max-atoms>: '%s' is not a finite number", v);
-            else if (x > 1e6)
-                add_issue(c, MS_ERR_INVALID, line,
-                          "<max-atoms>: %s is more than the readers accept (1000000 atoms)", v);
-            else w->max_atoms = x;
+            double x; /* at most what the readers accept */
+            if (wf_double(c, line, "<max-atoms>", v, 0, 1e6, &x)) w->max_atoms = x;
         } else if (is_elem(n, "validity-severity")) {
             text_of(n, v, sizeof v);
             w->reject_warnings = strcmp(v, "warning") == 0;
@@ -721,15 +743,11 @@ static void check_filters(load_ctx *c, const xmlNode *f, ms_workflow *w)
             }
             r->rank_by = q;
             int has_min = attr(n, "min", v, sizeof v);
-            if (has_min && (!parse_double(v, &r->min) || !isfinite(r->min))) {
-                add_issue(c, MS_ERR_INVALID, line, "<range min=\"%s\">: not a finite number", v);
+            if (has_min && !wf_double(c, line, "<range min>", v, -MS_NUM_MAX, MS_NUM_MAX, &r->min))
                 continue;
-            }
             int has_max = attr(n, "max", v, sizeof v);
-            if (has_max && (!parse_double(v, &r->max) || !isfinite(r->max))) {
-                add_issue(c, MS_ERR_INVALID, line, "<range max=\"%s\">: not a finite number", v);
+            if (has_max && !wf_double(c, line, "<range max>", v, -MS_NUM_MAX, MS_NUM_MAX, &r->max))
                 continue;
-            }
             if (!has_min && !has_max)
                 add_issue(c, MS_ERR_INVALID, line, "<range descriptor=\"%s\">: give min=, max= or "
                                                    "both", r->quantity);
@@ -764,8 +782,12 @@ static void check_models(load_ctx *c, const char *wf_dir, const xmlNode *m, ms_w
             t->line = node_line(n);
             char v[64];
             attr(n, "kind", t->kind, sizeof t->kind);
-            attr(n, "folds", v, sizeof v);
-            t->folds = atoi(v);
+            uint64_t folds = 0; /* the schema's range, and its default */
+            if (!attr(n, "folds", v, sizeof v))
+                folds = 5;
+            else
+                wf_count(c, t->line, "<training folds>", v, 2, 100, &folds);
+            t->folds = (int)folds;
             attr(n, "output", given, sizeof given);
             resolve_path(wf_dir, given, t->output);
             t->threshold = NAN;
@@ -780,10 +802,9 @@ static void check_models(load_ctx *c, const char *wf_dir, const xmlNode *m, ms_w
                     attr(k, "formula-column", t->formula_column, sizeof t->formula_column);
                     attr(k, "target", t->target, sizeof t->target);
                     attr(k, "transform", t->transform, sizeof t->transform);
-                    if (attr(k, "threshold", v, sizeof v) &&
-                        (!parse_double(v, &t->threshold) || !isfinite(t->threshold)))
-                        add_issue(c, MS_ERR_INVALID, node_line(k),
-                                  "<labels threshold=\"%s\">: not a finite number", v);
+                    if (attr(k, "threshold", v, sizeof v))
+                        wf_double(c, node_line(k), "<labels threshold>", v, -MS_NUM_MAX, MS_NUM_MAX,
+                                  &t->threshold);
                 } else if (is_elem(k, "structures")) {
                     if (t->n_structures < sizeof t->structures / sizeof t->structures[0])
                         check_source(c, wf_dir, k, "structures", &t->structures[t->n_structures++]);
@@ -793,13 +814,14 @@ static void check_models(load_ctx *c, const char *wf_dir, const xmlNode *m, ms_w
     }
 }
 
-/* Reads a whole-number attribute of <campaign> (the schema has checked it is >= 1). */
-static size_t campaign_count(const xmlNode *n, const char *name, size_t dflt)
+/* Reads a whole-number attribute of <campaign>: 1 .. 10^8, else an issue (and dflt). */
+static size_t campaign_count(load_ctx *c, const xmlNode *n, const char *name, size_t dflt)
 {
-    char v[64];
+    char v[64], what[64];
+    uint64_t x = dflt;
     if (!n || !attr(n, name, v, sizeof v)) return dflt;
-    unsigned long long x = strtoull(v, NULL, 10);
-    return x > 100000000ULL ? 100000000 : (size_t)x;
+    snprintf(what, sizeof what, "<campaign %s>", name);
+    return wf_count(c, node_line(n), what, v, 1, 100000000ULL, &x) ? (size_t)x : dflt;
 }
 
 /* Adds acquisition kind k to the campaign list; 0 when it is already there or the list is full. */
@@ -817,10 +839,10 @@ static void check_campaign(load_ctx *c, const xmlNode *n, ms_workflow *w)
 {
     ms_workflow_campaign *cp = &w->campaign;
     cp->line = n ? node_line(n) : 0;
-    cp->n0 = campaign_count(n, "initial", 10);
-    cp->batch = campaign_count(n, "batch", 1);
-    cp->budget = campaign_count(n, "iterations", 50);
-    cp->seeds = campaign_count(n, "repeats", 10);
+    cp->n0 = campaign_count(c, n, "initial", 10);
+    cp->batch = campaign_count(c, n, "batch", 1);
+    cp->budget = campaign_count(c, n, "iterations", 50);
+    cp->seeds = campaign_count(c, n, "repeats", 10);
     cp->n_acq = 0;
     int line = cp->line ? cp->line : 0;
     if (cp->n0 < 2)
@@ -874,13 +896,8 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
         else w->stage = MS_WORKFLOW_SCREEN;
     }
     if (attr(root, "seed", v, sizeof v)) {
-        char *end;
-        errno = 0;
-        unsigned long long s = strtoull(v, &end, 10);
-        if (errno == ERANGE || *end)
-            add_issue(c, MS_ERR_INVALID, root_line,
-                      "<workflow seed=\"%s\">: the seed must be a whole number below 2^64", v);
-        else w->seed = s;
+        uint64_t s;
+        if (wf_count(c, root_line, "<workflow seed>", v, 0, UINT64_MAX, &s)) w->seed = s;
     }
     w->max_atoms = INFINITY;
     w->top_k = 20;
@@ -934,12 +951,8 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
             campaign = n;
         } else if (is_elem(n, "top-k")) {
             text_of(n, v, sizeof v);
-            unsigned long long k = strtoull(v, NULL, 10);
-            if (k > 100000)
-                add_issue(c, MS_ERR_INVALID, line,
-                          "<top-k>: %s is too many; the top-K are written as CIF files (at most "
-                          "100000)", v);
-            else w->top_k = (size_t)k;
+            uint64_t k; /* the top-K are written as CIF files: at most 100000 */
+            if (wf_count(c, line, "<top-k>", v, 0, 100000, &k)) w->top_k = (size_t)k;
         } else if (is_elem(n, "output")) {
             char given[MS_WORKFLOW_PATH_MAX];
             attr(n, "dir", given, sizeof given);

@@ -19,7 +19,7 @@
 FUZZ_CC      ?= clang
 FUZZ_BUILD   ?= tests/fuzz/build
 FUZZ_SECONDS ?= 60
-FUZZ_READER_TARGETS := cif json jsonl poscar formula
+FUZZ_READER_TARGETS := cif json jsonl poscar formula source
 FUZZ_LOADER_TARGETS := workflow model journal
 FUZZ_TARGETS := $(FUZZ_READER_TARGETS) $(FUZZ_LOADER_TARGETS)
 FUZZ_PKGS    := libcif spglib jansson libxml-2.0

@@ -287,4 +287,157 @@ static inline int fuzz_run_formula(const uint8_t *data, size_t n)
     return 0;
 }
 
+
+/* ---------------------------------------------------------------------------------------------
+ * Source enumeration (issue #18): the input is a little script that builds a directory tree in
+ * a fresh temporary directory, then the tree is enumerated with ms_source_next. One command a
+ * line, at most FUZZ_SOURCE_OPS of them, arguments split at the first space:
+ *     d NAME           mkdir            f NAME TEXT   a file holding TEXT ('|' starts a new line)
+ *     l NAME TARGET    symbolic link    p NAME        a FIFO
+ *     s SPEC           an input spec (a path, a glob or "@LIST")
+ * Everything stays inside the temporary directory: NAME, SPEC and every line of TEXT (which may
+ * be read as a list) are relative, without "..", and are made absolute under the root (a list
+ * line keeps its leading '@'); a link TARGET is "../" at most as many times as the link's
+ * directory lies below the root, then such a name. Checks: the walk ends (the enumeration is
+ * capped far above what the tree allows), it is linear - at most entries + list lines + specs
+ * x (entries + 1) tasks, which links to "." made exponential before -, every task names a path
+ * under the root, and every error task says why. */
+#include <ftw.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "matscreen/source.h"
+
+#define FUZZ_SOURCE_OPS 64
+#define FUZZ_SOURCE_NAME 96
+
+static int fuzz_rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(p); /* what cannot be removed stays in /tmp; the walk goes on */
+    return 0;
+}
+
+/* A relative name without "..", a leading '/', or characters that glob would expand in a
+ * created name. Returns its length, or 0 when it is refused. */
+static inline size_t fuzz_source_name_ok(const char *name, int allow_glob)
+{
+    size_t len = strlen(name);
+    if (len == 0 || len >= FUZZ_SOURCE_NAME || name[0] == '/' || strstr(name, "..")) return 0;
+    if (!allow_glob && strpbrk(name, "*?[")) return 0;
+    return len;
+}
+
+/* Depth below root of the real directory holding NAME (-1 when it does not exist). */
+static inline int fuzz_source_depth(const char *root, const char *name)
+{
+    char path[512], real[PATH_MAX], rroot[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", root, name);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    if (!realpath(path, real) || !realpath(root, rroot)) return -1;
+    size_t rl = strlen(rroot);
+    if (strncmp(real, rroot, rl) != 0 || (real[rl] != '\0' && real[rl] != '/')) return -1;
+    int depth = 0;
+    for (const char *q = real + rl; *q; q++) depth += *q == '/';
+    return depth;
+}
+
+/* Writes TEXT to path: '|' separates lines; each non-blank, non-comment line is made absolute
+ * under root (keeping a leading '@'); a line that would leave the root is dropped. Returns the
+ * number of lines. */
+static inline size_t fuzz_source_write(const char *root, const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return 0;
+    size_t lines = 0;
+    while (text) {
+        const char *bar = strchr(text, '|');
+        char line[FUZZ_SOURCE_NAME * 2];
+        size_t len = bar ? (size_t)(bar - text) : strlen(text);
+        if (len >= sizeof line) len = sizeof line - 1;
+        memcpy(line, text, len);
+        line[len] = '\0';
+        text = bar ? bar + 1 : NULL;
+        lines++;
+        const char *body = line[0] == '@' ? line + 1 : line;
+        if (!line[0] || line[0] == '#' || isspace((unsigned char)line[0])) fprintf(f, "%s\n", line);
+        else if (fuzz_source_name_ok(body, 1)) fprintf(f, "%s%s/%s\n", line[0] == '@' ? "@" : "", root, body);
+    }
+    fclose(f);
+    return lines;
+}
+
+static inline int fuzz_run_source(const uint8_t *data, size_t n)
+{
+    fuzz_problem = NULL;
+    char root[64] = "/tmp/ms_fuzz_source_XXXXXX";
+    if (!mkdtemp(root)) return 0;
+    char *text = fuzz_copy(data, n, 1);
+    char *specs[FUZZ_SOURCE_OPS];
+    size_t n_specs = 0, entries = 0, list_lines = 0;
+    char *save = NULL;
+    int ops = 0;
+    for (char *ln = text ? strtok_r(text, "\n", &save) : NULL; ln && ops < FUZZ_SOURCE_OPS;
+         ln = strtok_r(NULL, "\n", &save), ops++) {
+        if (strlen(ln) < 3 || ln[1] != ' ') continue;
+        char *name = ln + 2, *arg = strchr(name, ' ');
+        if (arg) *arg++ = '\0';
+        int is_spec = ln[0] == 's';
+        const char *body = is_spec && name[0] == '@' ? name + 1 : name;
+        if (!fuzz_source_name_ok(body, is_spec)) continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", root, body);
+        switch (ln[0]) {
+        case 'd': entries += mkdir(path, 0777) == 0; break;
+        case 'p': entries += mkfifo(path, 0666) == 0; break;
+        case 'f': entries++; list_lines += fuzz_source_write(root, path, arg ? arg : ""); break;
+        case 'l': {
+            int depth = fuzz_source_depth(root, body), up = 0;
+            const char *t = arg ? arg : "";
+            while (strncmp(t, "../", 3) == 0 || strcmp(t, "..") == 0) {
+                up++;
+                t += t[2] ? 3 : 2;
+            }
+            if (depth < 0 || up > depth || (*t && !fuzz_source_name_ok(t, 0))) break;
+            entries += symlink(arg ? arg : ".", path) == 0;
+            break;
+        }
+        case 's':
+            if (n_specs < FUZZ_SOURCE_OPS) {
+                char spec[520];
+                snprintf(spec, sizeof spec, "%s%s", name[0] == '@' ? "@" : "", path);
+                specs[n_specs++] = strdup(spec);
+            }
+            break;
+        default: break;
+        }
+    }
+    ms_source_options opt;
+    ms_source_options_default(&opt);
+    opt.chunk_bytes = 64; /* small files still make JSON Lines chunks */
+    ms_source *src = NULL;
+    size_t tasks = 0;
+    const size_t bound = entries + list_lines + n_specs * (entries + 1);
+    if (ms_source_create((const char *const *)specs, n_specs, &opt, &src) == MS_SUCCESS) {
+        ms_task *t = malloc(sizeof *t);
+        size_t rl = strlen(root);
+        while (t && !fuzz_problem && ms_source_next(src, t)) {
+            tasks++;
+            FUZZ_EXPECT(strncmp(t->path, root, rl) == 0, "task %zu left the tree: %s", tasks, t->path);
+            FUZZ_EXPECT(t->status == MS_SUCCESS || t->reason[0], "error task %zu without a reason", tasks);
+            /* a file of the input's size makes at most 1 + n / 64 chunks */
+            FUZZ_EXPECT(tasks <= (bound + 1) * (1 + n / 64), "%zu tasks from %zu entries, %zu list lines, "
+                        "%zu specs: the walk is not linear", tasks, entries, list_lines, n_specs);
+        }
+        free(t);
+        ms_source_free(src);
+    }
+    for (size_t i = 0; i < n_specs; i++) free(specs[i]);
+    free(text);
+    nftw(root, fuzz_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fuzz_sink = (double)tasks;
+    return 0;
+}
+
 #endif /* MS_FUZZ_COMMON_H */

@@ -24,7 +24,7 @@ check_eval "Li10GeP2S12 Li fraction 20.2/50.2 (got $lf)" \
     'awk -v x="$lf" "BEGIN { exit !(x - 20.2 / 50.2 < 1e-12 && 20.2 / 50.2 - x < 1e-12) }"'
 # a set by name, and an unknown set
 "$MATSCREEN" featurize -i "$here/examples/structures/obelix-joc.cif" -o "$tmp/li.csv" --set li-transport 2>/dev/null
-check_eval "--set li-transport gives 6 + 7 columns" '[ "$(head -1 "$tmp/li.csv" | tr "," "\n" | wc -l)" -eq 13 ]'
+check_eval "--set li-transport gives 6 + 7 + 6 (bvse) columns" '[ "$(head -1 "$tmp/li.csv" | tr "," "\n" | wc -l)" -eq 19 ]'
 "$MATSCREEN" featurize -i "$here/examples/structures" -o "$tmp/x.csv" --set nosuch 2>"$tmp/log"
 rc=$?
 check_eval "unknown set: exit 2 listing the sets" '[ $rc -eq 2 ] && grep -q "valid sets" "$tmp/log"'

@@ -98,7 +98,7 @@ refused ucb-target '<acquisition function="ucb" target="-3"/>' \
     '<acquisition function="ucb" target="-3">: target= is the best label so far'
 refused mei-kappa '<acquisition function="mei" kappa="1"/>' '<acquisition function="mei" kappa="1">: kappa= is'
 refused mean-xi '<acquisition function="mean" xi="0.1"/>' '<acquisition function="mean" xi="0.1">: xi= is'
-refused mei-inf '<acquisition function="mei" target="INF"/>' '<acquisition target="INF">: not a finite number'
-refused ucb-neg '<acquisition function="ucb" kappa="-1"/>' '<acquisition kappa="-1">: must be >= 0'
+refused mei-inf '<acquisition function="mei" target="INF"/>' '<acquisition target>: '"'INF'"' is not a finite number'
+refused ucb-neg '<acquisition function="ucb" kappa="-1"/>' '<acquisition kappa>: -1 is out of range'
 refused mei-foo '<acquisition function="mei" best="-3"/>' '<acquisition>: unknown attribute best='
 finish

@@ -216,7 +216,7 @@ static void test_feature_names(void)
 
 static void test_registry(void)
 {
-    CU_ASSERT_EQUAL(ms_descriptor_type_count(), 9);
+    CU_ASSERT_EQUAL(ms_descriptor_type_count(), 10);
     CU_ASSERT_PTR_NULL(ms_descriptor_type_get(ms_descriptor_type_count()));
     for (size_t i = 0; i < ms_descriptor_type_count(); i++) {
         const ms_descriptor_type *t = ms_descriptor_type_get(i), *found;
@@ -250,7 +250,11 @@ static const struct {
      "magpie/1,stoichiometry/1,valence_orbital/1,ion_property/1,element_fraction/1,density/1,"
      "global_symmetry/1,neighbors/1,li_transport/1"},
     {"structure", 1, 23, "density/1,global_symmetry/1,neighbors/1"},
-    {"li-transport", 1, 7, "li_transport/1"},
+    {"li-transport", 2, 13, "li_transport/1,bvse/1"},
+    {"bvse", 1, 6, "bvse/1"},
+    {"full", 1, 303,
+     "magpie/1,stoichiometry/1,valence_orbital/1,ion_property/1,element_fraction/1,density/1,"
+     "global_symmetry/1,neighbors/1,li_transport/1,bvse/1"},
 };
 
 static void test_sets(void)

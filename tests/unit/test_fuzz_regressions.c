@@ -51,7 +51,7 @@ static const struct {
 } targets[] = {
     {"cif", fuzz_run_cif},         {"json", fuzz_run_json},       {"jsonl", fuzz_run_jsonl},
     {"poscar", fuzz_run_poscar},   {"formula", fuzz_run_formula}, {"workflow", fuzz_run_workflow},
-    {"model", fuzz_run_model},     {"journal", fuzz_run_journal},
+    {"model", fuzz_run_model},     {"journal", fuzz_run_journal}, {"source", fuzz_run_source},
 };
 
 static int by_name(const void *a, const void *b)

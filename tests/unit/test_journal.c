@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "matscreen/hash.h"
 #include "matscreen/journal.h"
 #include "matscreen/pipeline.h"
 #include "suites.h"
@@ -269,6 +270,43 @@ static void test_foreign_and_empty(void)
     CU_ASSERT_EQUAL(ms_journal_resume("/nonexistent/dir/journal", &id, NULL, NULL, &j), MS_ERR_IO);
 }
 
+/* Issue #18 item 16: a journal of another format names the file and what to do. The header
+ * record is rewritten with format 1 and a valid frame check (16-byte frame: length, type,
+ * FNV-1a of both and the payload; the payload starts with the 18-byte magic, then the format). */
+static void test_other_format_named(void)
+{
+    fresh_path();
+    ms_journal_identity id;
+    identity(&id);
+    ms_journal_close(write_done_tasks(&id, 1));
+    FILE *f = fopen(path, "r+b");
+    CU_ASSERT_FATAL(f != NULL);
+    uint32_t len = 0, type = 0;
+    CU_ASSERT_FATAL(fread(&len, 4, 1, f) == 1 && fread(&type, 4, 1, f) == 1 && len < 65536);
+    unsigned char *payload = malloc(len);
+    CU_ASSERT_FATAL(payload != NULL);
+    fseek(f, 16, SEEK_SET);
+    CU_ASSERT_FATAL(fread(payload, 1, len, f) == len);
+    uint32_t old_format = 1;
+    memcpy(payload + 18, &old_format, 4);
+    uint64_t check = ms_hash_update(ms_hash_update(ms_hash_update(MS_HASH_INIT, &len, 4), &type, 4),
+                                    payload, len);
+    fseek(f, 8, SEEK_SET);
+    fwrite(&check, 8, 1, f);
+    fseek(f, 16, SEEK_SET);
+    fwrite(payload, 1, len, f);
+    fclose(f);
+    free(payload);
+    ms_journal *j = NULL;
+    CU_ASSERT_EQUAL(ms_journal_resume(path, &id, NULL, NULL, &j), MS_ERR_UNSUPPORTED);
+    CU_ASSERT_PTR_NULL(j);
+    const char *m = ms_error_message();
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, path));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "journal format 1, written by another matscreen version"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(m, "without --resume"));
+    cleanup();
+}
+
 static void test_identity_refused(void)
 {
     fresh_path();
@@ -370,6 +408,7 @@ int ms_suite_journal(void)
     CU_add_test(s, "a flipped byte ends the valid journal there", test_flipped_byte);
     CU_add_test(s, "foreign, empty and headless files are refused", test_foreign_and_empty);
     CU_add_test(s, "a changed identity is refused, naming what changed", test_identity_refused);
+    CU_add_test(s, "a journal of another format names the file and the fix", test_other_format_named);
     CU_add_test(s, "two deaths quarantine a task; results count once", test_deaths_and_quarantine);
     return 0;
 }

@@ -19,12 +19,13 @@
 int ms_suite_li_transport(void);
 
 enum { LLB, SBI, AFC, LLSD, LASD, LIFRAC, FREEVOL, N_LI };
+#define N_SET (N_LI + 6) /* the li-transport set: li_transport, then the 6 bvse features */
 
 typedef struct {
     ms_structure_featurizer *fz;
     int seen;
-    double row[N_LI];
-    unsigned char reason[N_LI];
+    double row[N_SET];
+    unsigned char reason[N_SET];
 } probe;
 
 static int on_record(const ms_structure *s, ms_status status, const char *message, void *user)
@@ -43,7 +44,7 @@ static void featurize_file(const char *relative, probe *p)
     CU_ASSERT_EQUAL_FATAL(ms_descriptor_set_lookup("li-transport", &set), MS_SUCCESS);
     CU_ASSERT_EQUAL_FATAL(ms_structure_featurizer_create(set, ms_test_elements(), NULL, &p->fz),
                           MS_SUCCESS);
-    CU_ASSERT_EQUAL(ms_structure_featurizer_n_features(p->fz), N_LI);
+    CU_ASSERT_EQUAL(ms_structure_featurizer_n_features(p->fz), N_SET);
     CU_ASSERT_EQUAL(ms_read_file(ms_test_data(relative), MS_FORMAT_AUTO, NULL, on_record, p),
                     MS_SUCCESS);
     CU_ASSERT_FATAL(p->seen);
@@ -162,8 +163,8 @@ static void test_no_lithium(void)
             CU_ASSERT_EQUAL(ms_structure_add_species(&s, k ? 17 : 11, 1, 0, 0), MS_SUCCESS);
         }
     CU_ASSERT_EQUAL_FATAL(ms_structure_finish(&s), MS_SUCCESS);
-    double row[N_LI];
-    unsigned char reason[N_LI];
+    double row[N_SET];
+    unsigned char reason[N_SET];
     CU_ASSERT_EQUAL(ms_structure_featurizer_compute(fz, &s, row, reason), MS_SUCCESS);
     for (int k = 0; k < N_LI; k++) {
         if (k == SBI || k == AFC || k == LIFRAC) continue;

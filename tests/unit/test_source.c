@@ -152,6 +152,70 @@ static void test_jsonl_chunks_cover_file(void)
     CU_ASSERT_EQUAL(t[0].length, -1);
 }
 
+/* Issue #18 items 7, 8, 10, 17: links back into the walk are error tasks, not 40 rereads; two
+ * links to "." and a list naming itself stay linear; a FIFO is an error task, never opened; the
+ * excluded directory is skipped and reported. */
+static void test_cycles_fifos_exclude(void)
+{
+    char w[300], p[400], list[400], listspec[410];
+    snprintf(w, sizeof w, "%s/w", root);
+    mkdir(w, 0777);
+    write_file("w/x.cif", "data_x\n");
+    mkdir(strcat(strcpy(p, w), "/out"), 0777);
+    write_file("w/out/top.cif", "data_t\n");
+    CU_ASSERT_EQUAL(symlink(".", strcat(strcpy(p, w), "/loop")), 0);
+    CU_ASSERT_EQUAL(symlink(".", strcat(strcpy(p, w), "/loop2")), 0);
+    CU_ASSERT_EQUAL(mkfifo(strcat(strcpy(p, w), "/pipe.cif"), 0666), 0);
+    CU_ASSERT_EQUAL(mkfifo(strcat(strcpy(p, w), "/pipe_unknown"), 0666), 0);
+    snprintf(list, sizeof list, "%s/self.txt", w);
+    snprintf(listspec, sizeof listspec, "@%s", list);
+    FILE *f = fopen(list, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "%s\n%s\n%s/x.cif\n", listspec, listspec, w);
+    fclose(f);
+
+    ms_source_options opt;
+    ms_source_options_default(&opt);
+    char out[400];
+    snprintf(out, sizeof out, "%s/out", w);
+    opt.exclude_dir = out;
+    const char *specs[] = {w, w};
+    static ms_task t[16];
+    ms_source *src = NULL;
+    CU_ASSERT_EQUAL_FATAL(ms_source_create(specs, 2, &opt, &src), MS_SUCCESS);
+    size_t n = 0;
+    while (n < 16 && ms_source_next(src, &t[n]))
+        n++;
+    /* loop, loop2: cycle rows; out: skipped; pipe.cif: error; pipe_unknown: quiet; x.cif once;
+     * the second spec names the same directory: walked once, counted */
+    CU_ASSERT_EQUAL_FATAL(n, 4);
+    CU_ASSERT_STRING_EQUAL(rel(&t[0]), "w/loop");
+    CU_ASSERT_EQUAL(t[0].status, MS_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t[0].reason, "a cycle"));
+    CU_ASSERT_STRING_EQUAL(rel(&t[1]), "w/loop2");
+    CU_ASSERT_EQUAL(t[1].status, MS_ERR_INVALID);
+    CU_ASSERT_STRING_EQUAL(rel(&t[2]), "w/pipe.cif");
+    CU_ASSERT_EQUAL(t[2].status, MS_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t[2].reason, "not a regular file (a FIFO"));
+    CU_ASSERT_STRING_EQUAL(rel(&t[3]), "w/x.cif");
+    CU_ASSERT_EQUAL(t[3].status, MS_SUCCESS);
+    CU_ASSERT_PTR_NOT_NULL(ms_source_excluded(src));
+    CU_ASSERT_EQUAL(ms_source_repeats(src), 1);
+    ms_source_free(src);
+
+    const char *lspecs[] = {listspec};
+    n = collect(lspecs, 1, NULL, t, 16);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    CU_ASSERT_EQUAL(t[0].status, MS_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t[0].reason, "self.txt: a cycle"));
+    CU_ASSERT_EQUAL(t[1].status, MS_ERR_INVALID);
+    CU_ASSERT_STRING_EQUAL(rel(&t[2]), "w/x.cif");
+    const char *fspecs[] = {p}; /* the FIFO named explicitly: an error task, no hang */
+    n = collect(fspecs, 1, NULL, t, 16);
+    CU_ASSERT_EQUAL_FATAL(n, 1);
+    CU_ASSERT_EQUAL(t[0].status, MS_ERR_IO);
+}
+
 static void test_usage_errors(void)
 {
     ms_source *src = (ms_source *)0x1;
@@ -173,6 +237,7 @@ int ms_suite_source(void)
     CU_add_test(s, "directory walk is sorted, recursive, filtered", test_directory_sorted_recursive);
     CU_add_test(s, "globs, @lists, missing inputs as error tasks", test_glob_list_and_missing);
     CU_add_test(s, "JSONL byte-range chunks cover the file", test_jsonl_chunks_cover_file);
+    CU_add_test(s, "cycles, FIFOs, self lists, the output directory", test_cycles_fifos_exclude);
     CU_add_test(s, "usage errors", test_usage_errors);
     return CU_get_error();
 }
