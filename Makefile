@@ -19,7 +19,7 @@ DESTDIR  ?=
 PKG_CONFIG ?= pkg-config
 VERSION  := 0.1.0
 
-PKGS      := libcif spglib jansson libxml-2.0 sqlite3 scalapack-openmpi lapack openblas
+PKGS      := libcif spglib jansson libxml-2.0 sqlite3 scalapack-openmpi lapack openblas xgboost
 # -Wno-format-truncation: messages and labels are cut on purpose with snprintf, the bounded API.
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-format-truncation
 OPT       ?= -O2 -g
@@ -80,7 +80,7 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(TEST_COMMON_OBJ) $(LIB)
 # Debian packages of DESIGN.md section 4. apt-get runs only when something is missing.
 DEB_PACKAGES := build-essential pkg-config openmpi-bin libopenmpi-dev libscalapack-openmpi-dev \
                 libopenblas-dev libsymspg-dev libxml2-dev libcunit1-dev libcif-dev libicu-dev \
-                libjansson-dev libsqlite3-dev clang libclang-rt-14-dev llvm strace
+                libjansson-dev libsqlite3-dev libxgboost-dev clang libclang-rt-14-dev llvm strace
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \

@@ -29,4 +29,15 @@ ms_status ms_calibration_compute(const double *y, const double *mu, const double
 /* Inverse of the standard normal CDF (|error| < 1e-12 on (1e-300, 1 - 1e-16)). */
 double ms_normal_quantile(double p);
 
+/* Recalibration of an ensemble's spread s into sigma^2 = k^2 s^2 + s0^2 from held-out rows
+ * (out-of-bag or cross-validated): r[i] = |y_i - held-out prediction_i| and s[i] the unscaled
+ * spread of the same m rows. A scale factor alone cannot help rows where every member agrees
+ * (s ~ 0) but the target does not; s0 is the error the members cannot see. (k, s0) minimise the
+ * miscalibration area of z = r / sigma (by_area = 1) or maximise the Gaussian likelihood
+ * (by_area = 0) over a fixed log-space grid refined by a compass search: deterministic, and
+ * rank-independent when every rank passes the same rows. *fitted = 0 leaves k and s0 untouched
+ * (fewer than 2 rows or no residual). MS_ERR_NOMEM on allocation failure. Not collective. */
+ms_status ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_area,
+                                   double *k, double *s0, int *fitted);
+
 #endif /* MATSCREEN_CALIBRATION_H */

@@ -20,7 +20,7 @@
  *               u64 dedup_key, u32 warnings, f64 n_atoms, volume, density, volume_per_atom,
  *               li_fraction, class_prob, mean, sigma, acquisition, score, fp_volume,
  *               props[3],
- *               str formula, str source_id, str block, str reason, str file
+ *               str formula, str source_id, str block, str reason, str file, str explain
  *       worker message item: u8 'R' + packed result, or u8 'D' + u64 seq + u32 n_results (the
  *               task seq is complete: all its n_results results precede this item)
  *     where str is u32 length followed by that many bytes (no NUL). An unpacker checks every

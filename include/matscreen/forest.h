@@ -106,6 +106,12 @@ ms_status ms_forest_fit(const ms_forest_params *params, const ms_matrix *x, cons
  * class-1 probability; sigma (may be NULL) the uncertainty described above. Not collective. */
 ms_status ms_forest_predict(const ms_forest *f, const ms_matrix *x, double *mean, double *sigma);
 
+/* Exact TreeSHAP contributions (treeshap.h) of every row of x: phi is x->rows x p (row-major),
+ * base[i] the expected value E[f] (the in-bag-cover-weighted mean of the trees' leaves), so that
+ * sum_j phi[i][j] = mean[i] - base[i]. Not collective. */
+ms_status ms_forest_contributions(const ms_forest *f, const ms_matrix *x, double *phi,
+                                  double *base);
+
 /* Releases f; NULL is a no-op. */
 void ms_forest_free(ms_forest *f);
 

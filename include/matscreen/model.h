@@ -142,12 +142,18 @@ typedef struct ms_model_type {
     void (*free)(void *state);
     /* Prints "  key: value" lines describing the fitted state (may be NULL). */
     void (*describe)(const void *state, FILE *out);
+    /* Per-feature contributions of each row (may be NULL: the learner cannot explain): phi is
+     * x->rows x x->cols, base[i] the expected value, sum_j phi[i][j] = prediction - base[i]
+     * (in the learner's additive units: the target for regression; for classification the
+     * forest's probability, the gbm's log-odds). */
+    ms_status (*explain)(const void *state, const ms_matrix *x, double *phi, double *base);
 } ms_model_type;
 
 extern const ms_model_type ms_model_type_forest;      /* forest.c */
 extern const ms_model_type ms_model_type_logistic;    /* logistic.c */
 extern const ms_model_type ms_model_type_naive_bayes; /* naive_bayes.c */
 extern const ms_model_type ms_model_type_gp;          /* model_gp.c: Gaussian process */
+extern const ms_model_type ms_model_type_gbm;         /* model_gbm.c: XGBoost ensemble (gbm.h) */
 
 /* Finds a learner by name; unknown names fail with MS_ERR_NOT_FOUND listing the valid ones. */
 ms_status ms_model_type_lookup(const char *name, const ms_model_type **out);
@@ -214,6 +220,11 @@ ms_status ms_model_add_metric(ms_model *m, const char *name, double value);
 
 /* Predicts raw rows x (n x n_raw). mean and sigma (may be NULL) have x->rows entries. */
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma);
+
+/* Explains rows x (n x n_raw) with the learner's explain (MS_ERR_UNSUPPORTED when it has none):
+ * phi is x->rows x n_raw (features dropped by the filters get 0), base[i] the expected value.
+ * Trees are invariant to the per-column scaling, so phi is in the prediction's units. */
+ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, double *base);
 
 /* Largest model file read (16 GiB: far above any forest we train); a larger one is MS_ERR_LIMIT. */
 #define MS_MODEL_MAX_BYTES ((size_t)1 << 34)

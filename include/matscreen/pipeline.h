@@ -48,6 +48,7 @@ typedef enum ms_stage {
 
 #define MS_RESULT_FORMULA_MAX 128
 #define MS_RESULT_REASON_MAX 512
+#define MS_RESULT_EXPLAIN_MAX 1024 /* screen --explain K: K lines of name, value, contribution */
 #define MS_RESULT_N_PROPS 3 /* formation_energy_per_atom, energy_above_hull, band_gap */
 
 /* One record's outcome: what the master keeps, sorts and writes. Packed for messages by
@@ -86,6 +87,10 @@ typedef struct ms_result {
     char block[MS_BLOCK_MAX];                /* CIF data block, or "" */
     char reason[MS_RESULT_REASON_MAX];       /* failure message, or "" */
     char file[MS_TASK_PATH_MAX];             /* path of the input file */
+    char explain[MS_RESULT_EXPLAIN_MAX];     /* screen --explain K: the surrogate's (else the
+                                                classifier's) K largest |contributions|, one
+                                                "name\tvalue\tcontribution\n" line each, largest
+                                                first; "" without --explain */
 } ms_result;
 
 /* Quantities --rank-by can name. */

@@ -76,6 +76,8 @@ typedef struct ms_run_info {
     uint64_t identity;               /* screen.h run identity (result cache) */
     unsigned long long filtered;     /* screened records dropped by the keep filter */
     unsigned long long cache_hits;   /* tasks answered by the result cache */
+    size_t explain_k;                /* > 0: ranked.csv ends with an "explain" column and
+                                        ranked.jsonl rows carry "explain" (screen --explain) */
     unsigned long long records_run;  /* results collected this run (workers + cache): the
                                         throughput is records_run / seconds_farm, the figure the
                                         report and every command's summary line print */

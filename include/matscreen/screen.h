@@ -115,6 +115,8 @@ typedef struct ms_screen_config {
     uint64_t workflow_hash;        /* 0: none */
     int progress;                  /* progress on stderr (rank 0) */
     int master_works;              /* rank 0 works too (default 1) */
+    size_t explain_k;              /* --explain K: each candidate's K largest feature
+                                      contributions (ms_result.explain; 0 = off, the default) */
 } ms_screen_config;
 
 typedef struct ms_screen_summary {

@@ -32,7 +32,7 @@ static void evaluate_usage(FILE *out)
             "  -l LABELS.csv -i DIR [--id-column ID]  CSV whose ID column names DIR/ID.cif\n"
             "with -t TARGET (column), --set NAME (descriptor set, default magpie; the model's own\n"
             "with -m), --log10 (learn log10 of the target), --threshold X (classify target >= X).\n\n"
-            "  -k, --kind KIND         forest (default), logistic, naive_bayes\n"
+            "  -k, --kind KIND         forest (default), logistic, naive_bayes, gp, gbm\n"
             "  -p, --param KEY=VALUE   learner parameter (repeatable), e.g. n_trees=200\n"
             "      --cv K              K-fold cross-validation (default 5; stratified for classes)\n"
             "      --repeats R         repeat the K-fold split R times with seeds S, S+1, ...\n"

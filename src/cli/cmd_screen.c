@@ -54,6 +54,11 @@ static void screen_usage(FILE *out)
             "  -a, --ascending     smaller values rank first (acquisitions: minimise the target)\n"
             "      --set NAME      descriptor set (default: the models' set; none without models)\n"
             "      --expect-li     a structure without Li fails validation\n"
+            "      --explain K     why each candidate scored as it did: the K (1..20) features\n"
+            "                      with the largest contributions to the surrogate (else the\n"
+            "                      classifier): exact TreeSHAP for a forest, XGBoost's for gbm;\n"
+            "                      a last ranked.csv column \"name=value:contribution; ...\" and\n"
+            "                      \"explain\" in ranked.jsonl (outputs are unchanged without it)\n"
             "  -s, --seed N        seed of every random stream (default 0), written to the manifest\n"
             "  -f, --format F      read every file as F instead of detecting it\n"
             "  -R, --resume        continue the run recorded in DIR/journal (a new run if none)\n"
@@ -80,7 +85,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         {"resume", no_argument, NULL, 'R'},        {"set", required_argument, NULL, 'S'},
         {"best", required_argument, NULL, 'B'},    {"xi", required_argument, NULL, 'X'},
         {"kappa", required_argument, NULL, 'K'},   {"expect-li", no_argument, NULL, 'L'},
-        {NULL, 0, NULL, 0}};
+        {"explain", required_argument, NULL, 'E'}, {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     ms_screen_config_default(&a->cfg);
     a->cfg.argc = argc;
@@ -126,6 +131,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         case 'X': st = ms_parse_double("--xi", optarg, 0, MS_NUM_MAX, &a->cfg.xi); break;
         case 'K': st = ms_parse_double("--kappa", optarg, 0, MS_NUM_MAX, &a->cfg.kappa); break;
         case 'L': a->cfg.validate.expect_li = 1; break;
+        case 'E': st = ms_parse_size("--explain", optarg, 1, 20, &a->cfg.explain_k); break;
         case 'q': a->quiet = 1; break;
         case 'R': a->cfg.resume = 1; break;
         case 'h': a->help = 1; return 0;

@@ -625,7 +625,9 @@ static void sort_points(const double *E, size_t np, uint64_t *keys, uint32_t *or
 typedef struct uf {
     int32_t *parent, *size, *slot, *off; /* off: 3 per point, lattice offset from the parent */
     int32_t *basis;                      /* 12 per slot: 3 vectors, rank at [9] */
-    long n_slots;
+    long n_slots, cap_slots;             /* a slot is opened only for a cluster's first winding;
+                                            such a cluster spans the cell, so holds at least
+                                            min(n_d) points: cap = points / min(n_d) + 2 */
 } uf;
 
 /* Root of x; pos = x's lattice offset from the root. Compresses the path. */
@@ -656,6 +658,7 @@ static int add_winding(uf *u, int32_t r, const int64_t v[3])
 {
     if (v[0] == 0 && v[1] == 0 && v[2] == 0) return u->slot[r] < 0 ? 0 : u->basis[12 * u->slot[r] + 9];
     if (u->slot[r] < 0) {
+        if (u->n_slots == u->cap_slots) return 0; /* cannot happen (see uf); never overrun */
         u->slot[r] = (int32_t)u->n_slots++;
         u->basis[12 * u->slot[r] + 9] = 0;
     }
@@ -697,6 +700,10 @@ static int uf_join(uf *u, int32_t p, int32_t q, const int sh[3])
     u->parent[rq] = rp;
     u->size[rp] += u->size[rq];
     for (int d = 0; d < 3; d++) u->off[3 * rq + d] = (int32_t)w[d];
+    if (u->slot[rp] < 0) { /* rp inherits rq's windings (no new slot) */
+        u->slot[rp] = u->slot[rq];
+        u->slot[rq] = -1;
+    }
     int rank = add_winding(u, rp, (const int64_t[3]){0, 0, 0});
     if (u->slot[rq] >= 0) {
         const int32_t *b = &u->basis[12 * u->slot[rq]];
@@ -829,7 +836,7 @@ ms_status ms_bvse_compute(const ms_bvse_context *ctx, const ms_structure *s,
     uint32_t *tmp = (uint32_t *)(shared + 2 * np);
     sort_points(E, np, keys, order, tmp);
     int32_t *ui = (int32_t *)shared;
-    uf u = {ui, ui + np, ui + 2 * np, ui + 3 * np, basis, 0};
+    uf u = {ui, ui + np, ui + 2 * np, ui + 3 * np, basis, 0, L.slots};
     double ek[3];
     percolate(E, order, n, &u, ek);
     res->e_min = E[order[0]];

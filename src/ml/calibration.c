@@ -67,3 +67,104 @@ ms_status ms_calibration_compute(const double *y, const double *mu, const double
     free(az);
     return MS_SUCCESS;
 }
+
+/* ---- noise-floor recalibration (shared by the forest and the gbm ensemble) ---------------- */
+
+/* Workspace and data of the noise-floor fit: |residual| r and unscaled OOB sigma s of the m
+ * recalibration rows, |z| scratch, and the 101 half-normal quantiles of the area criterion. */
+typedef struct floor_fit {
+    const double *r, *s;
+    size_t m;
+    int by_area;       /* 1: OOB miscalibration area; 0: OOB Gaussian likelihood */
+    double *az;        /* m */
+    double q[101];     /* q[k] = Phi^-1(0.5 + k / 200): |z| quantile of probability k / 100 */
+} floor_fit;
+
+/* Criterion of (lk, ls) = (log k, log s0), smaller is better, summed in row order.
+ * Likelihood: sum of log v + r^2 / v, v = k^2 s^2 + s0^2 (twice the Gaussian negative log
+ * likelihood less its constant). Area: the miscalibration area of z = r / sqrt(v) (as
+ * ms_calibration_compute: |observed - expected| share of |z| inside the central interval of
+ * probability p, trapezoids over p = 0, 0.01, ..., 1). */
+static double floor_cost(floor_fit *ff, double lk, double ls)
+{
+    double a = exp(2 * lk), c = exp(2 * ls), sum = 0;
+    for (size_t i = 0; i < ff->m; i++) {
+        double v = a * ff->s[i] * ff->s[i] + c;
+        if (ff->by_area) ff->az[i] = ff->r[i] / sqrt(v);
+        else sum += log(v) + ff->r[i] * ff->r[i] / v;
+    }
+    if (!ff->by_area) return sum;
+    qsort(ff->az, ff->m, sizeof *ff->az, cmp_d);
+    double area = 0, prev = 0;
+    size_t at = 0;
+    for (int k = 0; k <= 100; k++) {
+        while (at < ff->m && ff->az[at] <= ff->q[k]) at++;
+        double d = fabs((double)at / (double)ff->m - k / 100.0);
+        if (k) area += 0.005 * (d + prev);
+        prev = d;
+    }
+    return area;
+}
+
+/* Search in log space: a grid (k from 0.01 to 100, s0 from 1e-4 to 10 times the OOB rms
+ * residual), then a compass search with halving steps; deterministic, no random starts. s0 is
+ * kept >= 1e-4 rms so rows with r = s = 0 (exact targets every tree gets right) cannot send the
+ * likelihood to infinity. Returns 0 (leaving k and s0) when there is nothing to fit, or
+ * MS_ERR_NOMEM as -1. */
+static int fit_floor(const double *r, const double *s, size_t m, int by_area, double *k,
+                     double *s0)
+{
+    double ms = 0;
+    for (size_t i = 0; i < m; i++) ms += r[i] * r[i];
+    if (m < 2 || !(ms > 0) || !isfinite(ms)) return 0;
+    floor_fit ff = {r, s, m, by_area, malloc(m * sizeof(double)), {0}};
+    if (!ff.az) return -1;
+    for (int q = 0; q < 100; q++) ff.q[q] = ms_normal_quantile(0.5 + q / 200.0);
+    ff.q[100] = INFINITY;
+    double ls_lo = log(sqrt(ms / (double)m)) + log(1e-4), ls_hi = ls_lo + log(1e5);
+    double lk_lo = log(0.01), lk_hi = log(100), step = 0.25;
+    double bk = 0, bs = ls_hi, best = INFINITY;
+    int nk = (int)((lk_hi - lk_lo) / step + 0.5), ns = (int)((ls_hi - ls_lo) / step + 0.5);
+    for (int a = 0; a <= nk; a++)
+        for (int c = 0; c <= ns; c++) {
+            double lk = lk_lo + step * a, ls = ls_lo + step * c;
+            double v = floor_cost(&ff, lk, ls);
+            if (v < best) {
+                best = v;
+                bk = lk;
+                bs = ls;
+            }
+        }
+    for (double h = step / 2; h > 1e-6 && isfinite(best); h /= 2) {
+        int moved = 1;
+        while (moved) {
+            moved = 0;
+            const double dk[4] = {h, -h, 0, 0}, ds[4] = {0, 0, h, -h};
+            for (int d = 0; d < 4; d++) {
+                double lk = bk + dk[d], ls = bs + ds[d];
+                if (lk < lk_lo || lk > lk_hi || ls < ls_lo || ls > ls_hi) continue;
+                double v = floor_cost(&ff, lk, ls);
+                if (v < best) {
+                    best = v;
+                    bk = lk;
+                    bs = ls;
+                    moved = 1;
+                }
+            }
+        }
+    }
+    free(ff.az);
+    if (!isfinite(best)) return 0;
+    *k = exp(bk);
+    *s0 = exp(bs);
+    return 1;
+}
+
+ms_status ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_area,
+                                   double *k, double *s0, int *fitted)
+{
+    int fit = fit_floor(r, s, m, by_area, k, s0);
+    *fitted = fit > 0;
+    MS_CHECK(fit >= 0, MS_ERR_NOMEM, "calibration: out of memory");
+    return MS_SUCCESS;
+}

@@ -9,6 +9,7 @@
 #include "matscreen/calibration.h"
 #include "matscreen/model.h"
 #include "matscreen/rng.h"
+#include "matscreen/treeshap.h"
 #include "ml_impl.h"
 
 #define MAX_BINS 255
@@ -27,6 +28,8 @@ typedef struct tree {
     node *nodes;
     size_t n_rows;       /* distinct in-bag rows */
     uint32_t *rows;      /* in-bag rows ordered by leaf */
+    uint32_t *cover;     /* n_nodes in-bag weights reaching each node (TreeSHAP; make_inbag) */
+    size_t depth;
 } tree;
 
 struct ms_forest {
@@ -351,6 +354,7 @@ static void tree_free(tree *t)
 {
     free(t->nodes);
     free(t->rows);
+    free(t->cover);
     memset(t, 0, sizeof *t);
 }
 
@@ -572,6 +576,28 @@ static void unc_free(unc_ws *u)
     free(u->set);
 }
 
+/* cover[k] of tree b: the in-bag weight of its leaves' rows, summed up the tree (children come
+ * after their parent, so one backward pass). */
+static ms_status tree_covers(const ms_forest *f, size_t b, tree *t)
+{
+    size_t B = f->params.n_trees;
+    free(t->cover);
+    t->cover = calloc(t->n_nodes + 1, sizeof *t->cover);
+    MS_CHECK(t->cover, MS_ERR_NOMEM, "forest: cannot allocate the node covers");
+    for (size_t k = t->n_nodes; k-- > 0;) {
+        const node *nd = &t->nodes[k];
+        if (nd->feature >= 0) {
+            t->cover[k] = t->cover[nd->left] + t->cover[nd->right];
+            continue;
+        }
+        for (int32_t q = 0; q < nd->right; q++) t->cover[k] += f->inbag[t->rows[nd->left + q] * B + b];
+    }
+    ms_shap_tree v = {t->n_nodes, &t->nodes[0].feature, &t->nodes[0].left, &t->nodes[0].right,
+                      &t->nodes[0].v, sizeof(node), t->cover};
+    t->depth = ms_treeshap_depth(&v);
+    return MS_SUCCESS;
+}
+
 static ms_status make_inbag(ms_forest *f)
 {
     size_t n = f->n_train, B = f->params.n_trees;
@@ -588,6 +614,38 @@ static ms_status make_inbag(ms_forest *f)
         for (size_t i = 0; i < n; i++) f->inbag[i * B + b] = cnt[i];
     }
     free(cnt);
+    for (size_t b = 0; b < B; b++) MS_CALL(tree_covers(f, b, &f->trees[b]));
+    return MS_SUCCESS;
+}
+
+ms_status ms_forest_contributions(const ms_forest *f, const ms_matrix *x, double *phi,
+                                  double *base)
+{
+    MS_CHECK(x->cols == f->n_features, MS_ERR_USAGE, "forest: rows have %zu features, model %zu",
+             x->cols, f->n_features);
+    size_t B = f->params.n_trees, D = 0;
+    double e = 0;
+    for (size_t b = 0; b < B; b++) {
+        const tree *t = &f->trees[b];
+        ms_shap_tree v = {t->n_nodes, &t->nodes[0].feature, &t->nodes[0].left, &t->nodes[0].right,
+                          &t->nodes[0].v, sizeof(node), t->cover};
+        e += ms_treeshap_expected(&v);
+        if (t->depth > D) D = t->depth;
+    }
+    ms_shap_path *path = malloc(ms_treeshap_path_size(D) * sizeof *path);
+    MS_CHECK(path, MS_ERR_NOMEM, "forest: out of memory");
+    for (size_t i = 0; i < x->rows; i++) {
+        double *p = phi + i * x->cols;
+        memset(p, 0, x->cols * sizeof *p);
+        for (size_t b = 0; b < B; b++) {
+            const tree *t = &f->trees[b];
+            ms_shap_tree v = {t->n_nodes, &t->nodes[0].feature, &t->nodes[0].left,
+                              &t->nodes[0].right, &t->nodes[0].v, sizeof(node), t->cover};
+            ms_treeshap_add(&v, x->data + i * x->cols, 1.0 / (double)B, p, path);
+        }
+        base[i] = e / (double)B;
+    }
+    free(path);
     return MS_SUCCESS;
 }
 
@@ -696,100 +754,6 @@ static ms_status oob_rows(const ms_forest *f, const ms_matrix *x, size_t lo, siz
     return st;
 }
 
-/* Workspace and data of the noise-floor fit: |residual| r and unscaled OOB sigma s of the m
- * recalibration rows, |z| scratch, and the 101 half-normal quantiles of the area criterion. */
-typedef struct floor_fit {
-    const double *r, *s;
-    size_t m;
-    int by_area;       /* 1: OOB miscalibration area; 0: OOB Gaussian likelihood */
-    double *az;        /* m */
-    double q[101];     /* q[k] = Phi^-1(0.5 + k / 200): |z| quantile of probability k / 100 */
-} floor_fit;
-
-/* Criterion of (lk, ls) = (log k, log s0), smaller is better, summed in row order.
- * Likelihood: sum of log v + r^2 / v, v = k^2 s^2 + s0^2 (twice the Gaussian negative log
- * likelihood less its constant). Area: the miscalibration area of z = r / sqrt(v) (as
- * ms_calibration_compute: |observed - expected| share of |z| inside the central interval of
- * probability p, trapezoids over p = 0, 0.01, ..., 1). */
-static double floor_cost(floor_fit *ff, double lk, double ls)
-{
-    double a = exp(2 * lk), c = exp(2 * ls), sum = 0;
-    for (size_t i = 0; i < ff->m; i++) {
-        double v = a * ff->s[i] * ff->s[i] + c;
-        if (ff->by_area) ff->az[i] = ff->r[i] / sqrt(v);
-        else sum += log(v) + ff->r[i] * ff->r[i] / v;
-    }
-    if (!ff->by_area) return sum;
-    qsort(ff->az, ff->m, sizeof *ff->az, cmp_pair1);
-    double area = 0, prev = 0;
-    size_t at = 0;
-    for (int k = 0; k <= 100; k++) {
-        while (at < ff->m && ff->az[at] <= ff->q[k]) at++;
-        double d = fabs((double)at / (double)ff->m - k / 100.0);
-        if (k) area += 0.005 * (d + prev);
-        prev = d;
-    }
-    return area;
-}
-
-/* Noise floor: (k, s0) for sigma^2 = k^2 s^2 + s0^2, s the jackknife sigma, chosen on the OOB
- * recalibration rows. A scale factor alone cannot help rows where every tree agrees (s ~ 0)
- * but the target does not; s0 is the error the trees cannot see. The criterion is the OOB
- * miscalibration area (by_area) or the OOB Gaussian likelihood (docs/models.md compares them).
- * Search in log space: a grid (k from 0.01 to 100, s0 from 1e-4 to 10 times the OOB rms
- * residual), then a compass search with halving steps; deterministic, no random starts. s0 is
- * kept >= 1e-4 rms so rows with r = s = 0 (exact targets every tree gets right) cannot send the
- * likelihood to infinity. Returns 0 (leaving k and s0) when there is nothing to fit, or
- * MS_ERR_NOMEM as -1. */
-static int fit_noise_floor(const double *r, const double *s, size_t m, int by_area, double *k,
-                           double *s0)
-{
-    double ms = 0;
-    for (size_t i = 0; i < m; i++) ms += r[i] * r[i];
-    if (m < 2 || !(ms > 0) || !isfinite(ms)) return 0;
-    floor_fit ff = {r, s, m, by_area, malloc(m * sizeof(double)), {0}};
-    if (!ff.az) return -1;
-    for (int q = 0; q < 100; q++) ff.q[q] = ms_normal_quantile(0.5 + q / 200.0);
-    ff.q[100] = INFINITY;
-    double ls_lo = log(sqrt(ms / (double)m)) + log(1e-4), ls_hi = ls_lo + log(1e5);
-    double lk_lo = log(0.01), lk_hi = log(100), step = 0.25;
-    double bk = 0, bs = ls_hi, best = INFINITY;
-    int nk = (int)((lk_hi - lk_lo) / step + 0.5), ns = (int)((ls_hi - ls_lo) / step + 0.5);
-    for (int a = 0; a <= nk; a++)
-        for (int c = 0; c <= ns; c++) {
-            double lk = lk_lo + step * a, ls = ls_lo + step * c;
-            double v = floor_cost(&ff, lk, ls);
-            if (v < best) {
-                best = v;
-                bk = lk;
-                bs = ls;
-            }
-        }
-    for (double h = step / 2; h > 1e-6 && isfinite(best); h /= 2) {
-        int moved = 1;
-        while (moved) {
-            moved = 0;
-            const double dk[4] = {h, -h, 0, 0}, ds[4] = {0, 0, h, -h};
-            for (int d = 0; d < 4; d++) {
-                double lk = bk + dk[d], ls = bs + ds[d];
-                if (lk < lk_lo || lk > lk_hi || ls < ls_lo || ls > ls_hi) continue;
-                double v = floor_cost(&ff, lk, ls);
-                if (v < best) {
-                    best = v;
-                    bk = lk;
-                    bs = ls;
-                    moved = 1;
-                }
-            }
-        }
-    }
-    free(ff.az);
-    if (!isfinite(best)) return 0;
-    *k = exp(bk);
-    *s0 = exp(bs);
-    return 1;
-}
-
 /* The OOB summary and the sigma scale from every row's pred and sig (oob_rows), in row order. */
 static ms_status oob_finish(ms_forest *f, const double *y, const double *pred, const double *sig)
 {
@@ -842,12 +806,11 @@ static ms_status oob_finish(ms_forest *f, const double *y, const double *pred, c
                 double med = nz % 2 ? az[nz / 2] : 0.5 * (az[nz / 2 - 1] + az[nz / 2]);
                 if (med > 0 && isfinite(med)) o->sigma_scale = med / 0.6744897501960817;
             }
-            int fit = f->params.noise_floor
-                          ? fit_noise_floor(ra, sa, nf, f->params.noise_floor == 1, &o->sigma_scale,
-                                            &o->noise_sd)
-                          : 0;
-            if (fit < 0) st = ms_error_set(MS_ERR_NOMEM, "forest: out of memory");
-            else if (fit == 0) o->noise_sd = 0; /* nothing to fit: the median scale alone */
+            int fit = 0;
+            if (f->params.noise_floor)
+                st = ms_calibration_fit_floor(ra, sa, nf, f->params.noise_floor == 1,
+                                              &o->sigma_scale, &o->noise_sd, &fit);
+            if (!fit) o->noise_sd = 0; /* nothing to fit: the median scale alone */
             if (nf) {
                 size_t in1 = 0;
                 for (size_t k = 0; k < nf; k++) in1 += ra[k] <= scaled_sigma(o, sa[k]);
@@ -1317,8 +1280,14 @@ static void forest_describe_op(const void *state, FILE *out)
                 o->mae, o->rmse, o->r2, o->sigma_scale, o->noise_sd);
 }
 
+static ms_status forest_explain_op(const void *state, const ms_matrix *x, double *phi,
+                                   double *base)
+{
+    return ms_forest_contributions(state, x, phi, base);
+}
+
 const ms_model_type ms_model_type_forest = {
     "forest",
     "random forest (CART, bootstrap), jackknife/IJ uncertainty with OOB recalibration",
     1, 1, forest_fit_op, forest_predict_op, forest_save_op, forest_load_op, forest_free_op,
-    forest_describe_op};
+    forest_describe_op, forest_explain_op};

@@ -22,6 +22,7 @@ static const ms_model_type *const model_types[] = {
     &ms_model_type_logistic,
     &ms_model_type_naive_bayes,
     &ms_model_type_gp,
+    &ms_model_type_gbm,
 };
 #define N_TYPES (sizeof model_types / sizeof model_types[0])
 
@@ -395,7 +396,10 @@ ms_status ms_model_fit(const ms_model_spec *spec, const ms_matrix *x, const doub
     if (st == MS_SUCCESS) {
         uint64_t h = ms_hash_update(MS_HASH_INIT, x->data, x->rows * x->cols * sizeof(double));
         m->data_hash = ms_hash_update(h, y, x->rows * sizeof(double));
-        time_t now = time(NULL);
+        /* SOURCE_DATE_EPOCH (reproducible-builds.org) pins the stamp, so that files made by
+         * different runs (e.g. on 1 and 3 ranks) can be compared byte for byte */
+        const char *sde = getenv("SOURCE_DATE_EPOCH");
+        time_t now = sde && *sde ? (time_t)strtoll(sde, NULL, 10) : time(NULL);
         struct tm tmv;
         char buf[96];
         gmtime_r(&now, &tmv);
@@ -467,6 +471,23 @@ ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, 
     ms_matrix k = {0};
     MS_CALL(prepare(m, x, &k));
     ms_status st = m->type->predict(m->state, &k, mean, sigma);
+    ms_matrix_free(&k);
+    return st;
+}
+
+ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, double *base)
+{
+    MS_CHECK(m->type->explain, MS_ERR_UNSUPPORTED,
+             "model kind %s cannot explain its predictions (forest and gbm can)", m->type->name);
+    ms_matrix k = {0};
+    MS_CALL(prepare(m, x, &k));
+    double *pk = malloc((k.rows * k.cols + 1) * sizeof *pk);
+    ms_status st = pk ? m->type->explain(m->state, &k, pk, base)
+                      : ms_error_set(MS_ERR_NOMEM, "model: out of memory");
+    for (size_t i = 0; st == MS_SUCCESS && i < x->rows; i++)
+        for (size_t j = 0, c = 0; j < m->n_raw; j++)
+            phi[i * m->n_raw + j] = m->keep[j] ? pk[i * k.cols + c++] : 0;
+    free(pk);
     ms_matrix_free(&k);
     return st;
 }

@@ -193,7 +193,8 @@ ms_status ms_result_pack(const ms_result *r, ms_buffer *b)
     MS_CALL(put_str(b, r->source_id));
     MS_CALL(put_str(b, r->block));
     MS_CALL(put_str(b, r->reason));
-    return put_str(b, r->file);
+    MS_CALL(put_str(b, r->file));
+    return put_str(b, r->explain);
 }
 
 ms_status ms_result_unpack(const unsigned char *d, size_t n, size_t *pos, ms_result *r)
@@ -236,7 +237,8 @@ ms_status ms_result_unpack(const unsigned char *d, size_t n, size_t *pos, ms_res
     MS_CALL(get_str(d, n, pos, r->source_id, sizeof r->source_id));
     MS_CALL(get_str(d, n, pos, r->block, sizeof r->block));
     MS_CALL(get_str(d, n, pos, r->reason, sizeof r->reason));
-    return get_str(d, n, pos, r->file, sizeof r->file);
+    MS_CALL(get_str(d, n, pos, r->file, sizeof r->file));
+    return get_str(d, n, pos, r->explain, sizeof r->explain);
 }
 
 void ms_farm_options_default(ms_farm_options *opt)

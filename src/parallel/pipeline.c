@@ -63,6 +63,7 @@ void ms_result_clear(ms_result *r)
     r->fp_volume = NAN;
     for (size_t i = 0; i < MS_RESULT_N_PROPS; i++) r->props[i] = NAN;
     r->formula[0] = r->source_id[0] = r->block[0] = r->reason[0] = r->file[0] = '\0';
+    r->explain[0] = '\0';
 }
 
 /* ---- stages that exist today ------------------------------------------------------------- */

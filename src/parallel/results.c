@@ -479,8 +479,36 @@ static ms_status write_top_cif(ms_results *res, const ms_result *r, size_t rank,
 
 /* ---- finish -------------------------------------------------------------------------------- */
 
+/* screen --explain: r->explain ("name\tvalue\tcontribution\n" lines) as the compact CSV text
+ * "name=value:contribution; ..." into out, and as a JSON array of {feature, value, contribution}
+ * (new reference; NULL without memory). */
+static json_t *explain_parse(const char *e, char *out, size_t cap)
+{
+    json_t *a = json_array();
+    size_t at = 0;
+    out[0] = '\0';
+    while (a && *e) {
+        const char *t1 = strchr(e, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        const char *nl = t2 ? strchr(t2 + 1, '\n') : NULL;
+        if (!nl) break;
+        char name[512];
+        snprintf(name, sizeof name, "%.*s", (int)(t1 - e), e);
+        double v = strtod(t1 + 1, NULL), c = strtod(t2 + 1, NULL);
+        json_t *o = json_object();
+        json_object_set_new(o, "feature", json_string(name));
+        json_object_set_new(o, "value", jnum(v));
+        json_object_set_new(o, "contribution", jnum(c));
+        json_array_append_new(a, o);
+        int n = snprintf(out + at, cap - at, "%s%s=%.*s:%.*s", at ? "; " : "", name,
+                         (int)(t2 - t1 - 1), t1 + 1, (int)(nl - t2 - 1), t2 + 1);
+        if (n > 0 && (size_t)n < cap - at) at += (size_t)n;
+        e = nl + 1;
+    }
+    return a;
+}
+
 static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t rank, uint32_t dups,
-                             const char *sources, json_t *members)
+                             const char *sources, json_t *members, int explain)
 {
     char key[MS_TASK_PATH_MAX + 32], flags[512];
     record_key(r, key, sizeof key);
@@ -506,7 +534,14 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
         fputc(',', csv);
         csv_num(csv, v[i]);
     }
-    fprintf(csv, ",%u,%s\n", dups, flags);
+    fprintf(csv, ",%u,%s", dups, flags);
+    char compact[2 * MS_RESULT_EXPLAIN_MAX];
+    json_t *why = explain ? explain_parse(r->explain, compact, sizeof compact) : NULL;
+    if (explain) {
+        fputc(',', csv);
+        ms_csv_write_field(csv, compact);
+    }
+    fputc('\n', csv);
 
     json_t *o = json_object();
     json_object_set_new(o, "rank", json_integer((json_int_t)rank));
@@ -537,6 +572,7 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     ms_hash_format(r->content_hash, hash);
     json_object_set_new(o, "content_hash", json_string(hash));
     json_object_set_new(o, "flags", json_string(flags));
+    if (why) json_object_set_new(o, "explain", why);
     char *text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (text) {
         fputs(text, jsonl);
@@ -786,7 +822,10 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
     FILE *csv = st == MS_SUCCESS ? open_out(res->dir, "ranked.csv") : NULL;
     FILE *jsonl = csv ? open_out(res->dir, "ranked.jsonl") : NULL;
     if (st == MS_SUCCESS && (!csv || !jsonl)) st = MS_ERR_IO;
-    if (st == MS_SUCCESS) fputs(ranked_header, csv);
+    if (st == MS_SUCCESS) { /* --explain adds its column last: the others keep their places */
+        fwrite(ranked_header, 1, strlen(ranked_header) - 1, csv);
+        fputs(info->explain_k ? ",explain\n" : "\n", csv);
+    }
     entry e;
     int got = 1;
     for (size_t i = 0; st == MS_SUCCESS; i++) {
@@ -797,7 +836,8 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
             st = group_sources(res, mf, &e, r, mr, &src_text, member_keys, conflicts,
                                &c->n_conflicts, &c->n_conflict_groups);
         if (st != MS_SUCCESS) break;
-        write_ranked_row(csv, jsonl, r, i + 1, e.dups, (const char *)src_text.data, member_keys);
+        write_ranked_row(csv, jsonl, r, i + 1, e.dups, (const char *)src_text.data, member_keys,
+                         info->explain_k > 0);
         if (i < info->top_k) {
             if (write_top_cif(res, r, i + 1, elements) == MS_SUCCESS) c->top_written++;
             else {

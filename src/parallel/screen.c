@@ -64,6 +64,8 @@ typedef struct screen_worker {
     uint64_t model_hash[MS_SCREEN_MAX_MODELS];
     const char *model_role[MS_SCREEN_MAX_MODELS];
     double *kbuf; /* prepared row of the larger model */
+    size_t explain_k; /* --explain K (0: off) */
+    double *phi;      /* contributions of the explained model's kept features */
     score_mode mode;
     ms_acq_params acq;
     int gate;
@@ -176,6 +178,36 @@ static ms_status predict_one(screen_worker *w, const ms_model *m, double *mean, 
     return m->type->predict(m->state, &x, mean, sigma);
 }
 
+/* --explain: the K largest |contributions| of m on the row predict_one just prepared in w->kbuf,
+ * as "name\tvalue\tcontribution\n" lines into r->explain (value: the raw feature, before
+ * imputation and scaling). */
+static ms_status explain_one(screen_worker *w, const ms_model *m, ms_result *r)
+{
+    ms_matrix x = {1, m->n_kept, w->kbuf, 0};
+    double base;
+    MS_CALL(m->type->explain(m->state, &x, w->phi, &base));
+    size_t *raw = (size_t *)(w->phi + m->n_kept), at = 0; /* kept column -> raw feature */
+    for (size_t j = 0, k = 0; j < m->n_raw; j++)
+        if (m->keep[j]) raw[k++] = j;
+    r->explain[0] = '\0';
+    unsigned char *used = (unsigned char *)(raw + m->n_kept);
+    memset(used, 0, m->n_kept);
+    for (size_t q = 0; q < w->explain_k && q < m->n_kept; q++) {
+        size_t best = m->n_kept;
+        for (size_t k = 0; k < m->n_kept; k++) /* ties: the earlier feature, so output is stable */
+            if (!used[k] && (best == m->n_kept || fabs(w->phi[k]) > fabs(w->phi[best]))) best = k;
+        used[best] = 1;
+        int len = snprintf(r->explain + at, sizeof r->explain - at, "%s\t%.6g\t%.6g\n",
+                           m->feature_names[raw[best]], w->row[raw[best]], w->phi[best]);
+        if (len < 0 || (size_t)len >= sizeof r->explain - at) {
+            r->explain[at] = '\0'; /* whole lines only */
+            break;
+        }
+        at += (size_t)len;
+    }
+    return MS_SUCCESS;
+}
+
 static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
                               const ms_structure *s, ms_result *r)
 {
@@ -190,6 +222,8 @@ static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
         MS_CALL(predict_one(w, w->reg, &r->mean, &r->sigma));
         MS_CHECK(isfinite(r->mean), MS_ERR_INVALID, "surrogate mean is not finite");
     }
+    /* kbuf holds the last model's row: the surrogate's when there is one */
+    if (w->explain_k) MS_CALL(explain_one(w, w->reg ? w->reg : w->clf, r));
     return MS_SUCCESS;
 }
 
@@ -240,6 +274,7 @@ static void worker_destroy(screen_worker *w)
     free(w->row);
     free(w->reason);
     free(w->kbuf);
+    free(w->phi);
     ms_model_free(w->clf);
     ms_model_free(w->reg);
     memset(w, 0, sizeof *w);
@@ -325,6 +360,16 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
         w->kbuf = calloc(nk, sizeof *w->kbuf);
         MS_CHECK(w->row && w->reason && w->kbuf, MS_ERR_NOMEM, "screen: feature buffers");
     }
+    if (cfg->explain_k) {
+        const ms_model *em = w->reg ? w->reg : w->clf;
+        MS_CHECK(em && em->type->explain, MS_ERR_USAGE,
+                 "--explain needs a model (-m) whose kind can explain its predictions (forest, "
+                 "gbm)%s%s", em ? "; this one is " : "", em ? em->type->name : "");
+        w->explain_k = cfg->explain_k;
+        /* phi, then the kept -> raw map, then the used flags */
+        w->phi = malloc(em->n_kept * (sizeof *w->phi + sizeof(size_t) + 1) + 1);
+        MS_CHECK(w->phi, MS_ERR_NOMEM, "screen: explanation buffers");
+    }
 
     /* The score. */
     const char *rb = cfg->rank_by;
@@ -382,6 +427,10 @@ static uint64_t worker_identity(const screen_worker *w, const ms_screen_config *
     }
     for (size_t i = 0; i < cfg->n_models; i++)
         h = ms_hash_update(h, &w->model_hash[i], sizeof w->model_hash[i]);
+    if (w->explain_k) { /* results with explanations are not those without (off: as before) */
+        uint64_t k = w->explain_k;
+        h = ms_hash_update(h, &k, sizeof k);
+    }
     const ms_validate_options *v = &cfg->validate;
     const double th[4] = {v->occupancy_tol, v->close_fraction, v->formula_rtol, v->charge_tol};
     h = ms_hash_update(h, th, sizeof th);
@@ -666,7 +715,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
                             w->set ? w->set->name : NULL, w->set ? w->set->version : 0,
                             cfg->n_models, paths, w->model_hash, w->model_role,
                             cfg->workflow_hash, identity, sum->filtered, sum->cache_hits,
-                            sum->records};
+                            w->explain_k, sum->records};
         st = ms_results_finish(res, &info, p->elements);
     }
     for (size_t i = 0; i < m.n_pend; i++) ms_buffer_free(&m.pend[i].buf);

@@ -15,32 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
-#include "matscreen/cv.h"
-#include "matscreen/element.h"
 #include "matscreen/forest.h"
-#include "matscreen/rng.h"
-
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru)) return 0;
-    return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-           (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-}
-
-static ms_status load(const char *dir, const char *name, const ms_element_table *t, ms_dataset *d)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/labeled/crabnet/mp_e_hull/%s", dir, name);
-    ms_dataset_spec s;
-    ms_dataset_spec_default(&s);
-    s.source = MS_DATASET_FORMULA_CSV;
-    s.path = path;
-    s.target = "target";
-    return ms_dataset_load(&s, t, d);
-}
+#include "../common/bench_util.h"
+#include "../common/ehull_bench.h"
 
 int main(int argc, char **argv)
 {
@@ -49,50 +27,24 @@ int main(int argc, char **argv)
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
     const char *dir = argc > 1 ? argv[1] : "../shared/data";
-    ms_element_table *t = NULL;
-    ms_dataset a, b;
-    memset(&a, 0, sizeof a);
-    memset(&b, 0, sizeof b);
-    if (ms_element_table_load_default(&t) || load(dir, "train.csv", t, &a) || load(dir, "val.csv", t, &b)) {
+    size_t n = argc > 3 ? (size_t)strtoul(argv[3], NULL, 10) : 0;
+    ms_matrix x;
+    double *y = NULL;
+    if (ms_bench_ehull_matrix(dir, n, &x, &y) ||
+        (argc > 2 && strcmp(argv[2], "-") != 0 && rank == 0 && ms_bench_write_csv(argv[2], &x, y))) {
         fprintf(stderr, "bench_forest: %s\n", ms_error_message());
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
-    const size_t n_full = 50000, p = a.n_features;
-    size_t n = argc > 3 ? (size_t)strtoul(argv[3], NULL, 10) : n_full;
-    if (n < 2 || n > n_full) n = n_full;
-    ms_matrix x;
-    double *y = malloc(n * sizeof *y);
-    ms_matrix_alloc(&x, n, p);
-    ms_rng rng;
-    ms_rng_seed(&rng, 2385, 0);
-    for (size_t i = 0; i < n; i++) {
-        size_t src = i < a.n + b.n ? i : (i - a.n - b.n);
-        const ms_dataset *d = src < a.n ? &a : &b;
-        size_t r = src < a.n ? src : src - a.n;
-        int noisy = i >= a.n + b.n;
-        for (size_t j = 0; j < p; j++) {
-            double v = MS_AT(&d->x, r, j);
-            if (!isfinite(v)) v = 0;
-            MS_AT(&x, i, j) = noisy ? v * (1 + 1e-6 * ms_rng_normal(&rng)) : v;
-        }
-        y[i] = d->y[r];
-    }
-    if (argc > 2 && strcmp(argv[2], "-") != 0 && rank == 0) {
-        FILE *f = fopen(argv[2], "w");
-        for (size_t i = 0; f && i < n; i++) {
-            for (size_t j = 0; j < p; j++) fprintf(f, "%.17g,", MS_AT(&x, i, j));
-            fprintf(f, "%.17g\n", y[i]);
-        }
-        if (f) fclose(f);
-    }
+    n = x.rows;
+    const size_t p = x.cols;
     ms_forest_params prm;
     ms_forest_params_default(&prm);
     if (argc > 4) prm.recalibrate = atoi(argv[4]) != 0;
     ms_forest *f = NULL;
     MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = MPI_Wtime(), c0 = cpu_seconds();
+    double t0 = MPI_Wtime(), c0 = ms_bench_cpu();
     ms_status st = ms_forest_fit(&prm, &x, y, 0, MPI_COMM_WORLD, &f);
-    double secs = MPI_Wtime() - t0, cpu = cpu_seconds() - c0, cpu_all = cpu;
+    double secs = MPI_Wtime() - t0, cpu = ms_bench_cpu() - c0, cpu_all = cpu;
     MPI_Reduce(&cpu, &cpu_all, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
     if (rank == 0) {
         if (st) fprintf(stderr, "bench_forest: %s\n", ms_error_message());
@@ -109,9 +61,6 @@ int main(int argc, char **argv)
     ms_forest_free(f);
     ms_matrix_free(&x);
     free(y);
-    ms_dataset_free(&a);
-    ms_dataset_free(&b);
-    ms_element_table_free(t);
     MPI_Finalize();
     return st ? 1 : 0;
 }

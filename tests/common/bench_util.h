@@ -12,6 +12,9 @@
 /* Seconds on CLOCK_MONOTONIC (for differences only). */
 double ms_bench_now(void);
 
+/* CPU seconds of this process (user + system, getrusage). */
+double ms_bench_cpu(void);
+
 /* scandir filter: names ending in ".cif" (longer than the suffix alone). */
 int ms_bench_is_cif(const struct dirent *e);
 

@@ -232,6 +232,36 @@ static void test_invariance(void)
     ms_bvse_context_free(c);
 }
 
+/* Guessed states: LiMn2O4 (repository example, no states) has no neutral integer assignment from
+ * Mn's common states (2, 4, 7): Mn takes the average 3.5. Li2O with Li at occupancy 0.9 balances
+ * with nothing: the cell keeps formal states and says it is charged (Li is not in the
+ * framework, so its content does not change the landscape). */
+static void test_guess(void)
+{
+    ms_bvse_context *c = context();
+    ms_bvse_options opt = ms_bvse_options_default();
+    ms_bvse_result r;
+    ms_structure s;
+    CU_ASSERT_FATAL(read_first(ms_test_local("../../examples/structures/LiMn2O4.json"), &s));
+    run(c, &s, &opt, &r);
+    CU_ASSERT_EQUAL(r.reason, MS_NAN_NONE);
+    CU_ASSERT_EQUAL(r.oxi_guessed, 1);
+    CU_ASSERT_STRING_EQUAL(r.oxi_text, "Li+1 Mn+3.5 O-2");
+    ms_structure_destroy(&s);
+
+    ms_bvse_result full;
+    build_li2o(&s);
+    run(c, &s, &opt, &full);
+    for (size_t k = 0; k < s.n_species; k++)
+        if (s.species[k].z == 3) s.species[k].occu = 0.9;
+    run(c, &s, &opt, &r);
+    CU_ASSERT_EQUAL(r.reason, MS_NAN_NONE);
+    CU_ASSERT_STRING_EQUAL(r.oxi_text, "O-2 Li+1 (cell charge -0.8)");
+    for (int k = 0; k < 3; k++) CU_ASSERT_DOUBLE_EQUAL(r.barrier[k], full.barrier[k], 1e-12);
+    ms_structure_destroy(&s);
+    ms_bvse_context_free(c);
+}
+
 /* NaN with a reason: no Li, an anion without Li+ parameters (P3- in Li3P), an anion element at a
  * valence bvse.dat lacks (O- in Li2O2 written with states), a grid over the bound. */
 static void test_reasons(void)
@@ -312,6 +342,7 @@ int ms_suite_bvse(void)
         !CU_add_test(suite, "LiFePO4 is a 1-D conductor", test_lifepo4) ||
         !CU_add_test(suite, "Li2O: equal barriers by symmetry", test_li2o) ||
         !CU_add_test(suite, "supercell, origin, order, grid offset", test_invariance) ||
+        !CU_add_test(suite, "guessed oxidation states", test_guess) ||
         !CU_add_test(suite, "NaN reasons", test_reasons) ||
         !CU_add_test(suite, "bvse family in a featurizer", test_family))
         return CU_get_error();

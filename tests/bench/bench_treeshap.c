@@ -1,0 +1,54 @@
+/*
+ * Exact TreeSHAP time per row (treeshap.h) on a forest of the e_hull matrix (ehull_bench.h):
+ * 132 features, 100 trees (scikit-learn defaults: fully grown), trained on the first TRAIN rows,
+ * explaining EXPLAIN rows taken after them. TreeSHAP costs O(trees x leaves x depth^2) per row,
+ * so the figure grows with the training set: run it at several TRAIN sizes.
+ * Usage: bench_treeshap DATA_DIR [TRAIN] [TREES] [EXPLAIN]   (defaults 2000 100 200; 1 rank)
+ */
+#include <mpi.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "matscreen/forest.h"
+#include "../common/bench_util.h"
+#include "../common/ehull_bench.h"
+
+int main(int argc, char **argv)
+{
+    MPI_Init(&argc, &argv);
+    const char *dir = argc > 1 ? argv[1] : "../shared/data";
+    size_t ntr = argc > 2 ? (size_t)strtoul(argv[2], NULL, 10) : 2000;
+    size_t trees = argc > 3 ? (size_t)strtoul(argv[3], NULL, 10) : 100;
+    size_t nex = argc > 4 ? (size_t)strtoul(argv[4], NULL, 10) : 200;
+    ms_matrix x;
+    double *y = NULL;
+    if (ms_bench_ehull_matrix(dir, ntr + nex, &x, &y)) {
+        fprintf(stderr, "bench_treeshap: %s\n", ms_error_message());
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    ms_matrix tr = x, ex = x;
+    tr.rows = ntr;
+    ex.data = x.data + ntr * x.cols;
+    ex.rows = nex;
+    ms_forest_params prm;
+    ms_forest_params_default(&prm);
+    prm.n_trees = trees;
+    prm.recalibrate = 0;
+    ms_forest *f = NULL;
+    double *phi = malloc(nex * x.cols * sizeof *phi), *base = malloc(nex * sizeof *base);
+    ms_status st = ms_forest_fit(&prm, &tr, y, 0, MPI_COMM_SELF, &f);
+    double t0 = ms_bench_now();
+    if (st == MS_SUCCESS) st = ms_forest_contributions(f, &ex, phi, base);
+    double secs = ms_bench_now() - t0;
+    if (st) fprintf(stderr, "bench_treeshap: %s\n", ms_error_message());
+    else
+        printf("TreeSHAP forest %zu trees on %zu x %zu (%zu nodes): %.3f ms per row (%zu rows)\n",
+               trees, ntr, x.cols, ms_forest_n_nodes(f), 1e3 * secs / (double)nex, nex);
+    ms_forest_free(f);
+    free(phi);
+    free(base);
+    ms_matrix_free(&x);
+    free(y);
+    MPI_Finalize();
+    return st ? 1 : 0;
+}
