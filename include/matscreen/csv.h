@@ -20,7 +20,10 @@ int ms_csv_column(char *const *fields, int n, const char *name);
 /* Writes s (NULL: empty) as one CSV field, without separator: as is, or quoted (RFC 4180,
  * quotes doubled) when it holds a comma, a quote or a line break. The one field writer of every
  * CSV output (ranked.csv, errors.csv, features.csv, quality.csv, suggestions), so that a rule
- * about field contents is made here once. Write errors show in ferror(f). */
+ * about field contents is made here once: a field starting with = + - @ tab or CR that is not a
+ * plain number is quoted and prefixed with a single quote ("'=1+2"), as the OWASP advice on CSV
+ * injection says, so that a spreadsheet never runs it as a formula. Write errors show in
+ * ferror(f). */
 void ms_csv_write_field(FILE *f, const char *s);
 
 #endif /* MATSCREEN_CSV_H */

@@ -142,6 +142,9 @@ ms_status ms_journal_finish(ms_journal *j);
 
 /* Writes buffered records to the kernel (survives a kill of the process). */
 ms_status ms_journal_flush(ms_journal *j);
+/* fn(user) is called before buffered records go to the kernel (NULL: none): what the records
+ * say is done must be durable elsewhere first (the result cache's stores, screen.h). */
+void ms_journal_set_flush_hook(ms_journal *j, void (*fn)(void *user), void *user);
 /* Flushes and fdatasyncs (survives a machine crash). */
 ms_status ms_journal_sync(ms_journal *j);
 /* Flushes; fdatasyncs too when the last sync is older than sync_seconds (0: every call). */

@@ -75,6 +75,10 @@ typedef struct ms_result_cache {
     int (*lookup)(void *ctx, const ms_task *task, uint64_t identity, const void **data, size_t *len);
     /* stores the packed results of a finished task */
     void (*store)(void *ctx, const ms_task *task, uint64_t identity, const void *data, size_t len);
+    /* makes every store so far survive a kill of the process (may be NULL): called before the
+     * journal hands records to the kernel, so a task the journal says is done (and --resume
+     * replays without computing it) is never missing from the cache */
+    void (*sync)(void *ctx);
 } ms_result_cache;
 
 /* An input spec with its own settings, applied to the files it names. */
@@ -115,6 +119,8 @@ typedef struct ms_screen_config {
     uint64_t workflow_hash;        /* 0: none */
     int progress;                  /* progress on stderr (rank 0) */
     int master_works;              /* rank 0 works too (default 1) */
+    int out_dir_locked;            /* 1: the caller holds out_dir's lock (ms_dir_lock_take,
+                                      outfile.h) for a longer run; 0: the screen takes it */
     size_t explain_k;              /* --explain K: each candidate's K largest feature
                                       contributions (ms_result.explain; 0 = off, the default) */
 } ms_screen_config;

@@ -75,6 +75,14 @@ void ms_state_set_busy_ms(ms_state *st, int ms);
 ms_status ms_state_run_begin(ms_state *st, uint64_t workflow_hash, uint64_t identity,
                              int64_t *run_id);
 
+/* For `run --resume` (an interrupted or finished run whose journal is continued): continues the
+ * latest run when it has this workflow hash, else begins one (ms_state_run_begin). Tasks the
+ * journal replays were seen by that run already, so they are not marked removed; the run's
+ * counts are then taken from the store (ms_state_mark_removed), the same whether the run was
+ * interrupted or not. *continued (may be NULL) is 1 when a run was continued. */
+ms_status ms_state_run_resume(ms_state *st, uint64_t workflow_hash, uint64_t identity,
+                              int64_t *run_id, int *continued);
+
 /* The result cache of the screen (contract of ms_result_cache in screen.h; ctx is the ms_state).
  * lookup: 1 when the task's results are stored for identity and its content is unchanged; *data
  * (owned by the store, valid until the next call) holds the packed results, *len their bytes
@@ -85,6 +93,8 @@ int ms_state_lookup(void *ctx, const ms_task *task, uint64_t identity, const voi
                     size_t *len);
 void ms_state_store(void *ctx, const ms_task *task, uint64_t identity, const void *data,
                     size_t len);
+/* The cache's sync (screen.h): commits the open transaction (errors kept as for store). */
+void ms_state_sync(void *ctx);
 
 /* First error of lookup/store since the run began (MS_SUCCESS when none); the message is in
  * ms_error_message() only right after the failing call, so this copies it into msg (n bytes). */

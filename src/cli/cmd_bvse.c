@@ -18,6 +18,7 @@
 #include "matscreen/csv.h"
 #include "matscreen/bvse.h"
 #include "matscreen/composition.h"
+#include "matscreen/number.h"
 #include "matscreen/reader.h"
 #include "matscreen/source.h"
 #include "matscreen/symmetry.h"
@@ -136,16 +137,13 @@ static int parse_args(int argc, char **argv, const char ***inputs, size_t *n_inp
     *inputs = calloc((size_t)argc, sizeof **inputs);
     if (!*inputs) return 2;
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, "i:o:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'i': (*inputs)[(*n_inputs)++] = optarg; break;
         case 'o': *out_path = optarg; break;
-        case 's':
-            opt->spacing = strtod(optarg, &end);
-            if (*end || !(opt->spacing >= 0.05 && opt->spacing <= 2.0)) {
-                fprintf(stderr, "matscreen bvse: --spacing %s: give a number of Angstrom in "
-                                "[0.05, 2]\n", optarg);
+        case 's': /* Angstrom */
+            if (ms_parse_double("--spacing", optarg, 0.05, 2.0, &opt->spacing) != MS_SUCCESS) {
+                fprintf(stderr, "matscreen bvse: %s\n", ms_error_message());
                 return 2;
             }
             break;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "matscreen/outfile.h"
 #include "matscreen/composition.h"
 #include "matscreen/csv.h"
 #include "matscreen/descriptor.h"
@@ -198,6 +199,7 @@ int ms_cmd_featurize(int argc, char **argv)
     }
     int rc = 2;
     featurize_state st = {0};
+    ms_atomic_file *af = NULL; /* features.csv, unless it goes to stdout */
     ms_element_table *elements = NULL;
     ms_source *src = NULL;
     if (ms_element_table_load_default(&elements) != MS_SUCCESS) {
@@ -214,9 +216,12 @@ int ms_cmd_featurize(int argc, char **argv)
     st.row = malloc((st.n_features + 1) * sizeof *st.row);
     st.reason = malloc(st.n_features + 1);
     if (!st.row || !st.reason) goto done;
-    st.out = strcmp(out_path, "-") == 0 ? stdout : fopen(out_path, "w");
+    /* features.csv is written beside and renamed at the end (outfile.h): a failed run keeps
+     * the previous file whole. */
+    if (strcmp(out_path, "-") == 0) st.out = stdout;
+    else if (ms_atomic_open(out_path, &af) == MS_SUCCESS) st.out = ms_atomic_stream(af);
     if (!st.out) {
-        fprintf(stderr, "matscreen featurize: cannot write %s\n", out_path);
+        fprintf(stderr, "matscreen featurize: %s\n", ms_error_message());
         goto done;
     }
     st.err = err_path ? fopen(err_path, "w") : stderr;
@@ -257,13 +262,17 @@ int ms_cmd_featurize(int argc, char **argv)
         fprintf(stderr, "matscreen featurize: error writing %s\n", out_path);
         goto done;
     }
+    if (af && ms_atomic_commit(&af) != MS_SUCCESS) {
+        fprintf(stderr, "matscreen featurize: %s\n", ms_error_message());
+        goto done;
+    }
     char tail[256];
     snprintf(tail, sizeof tail, "%zu rows, set %s/%d (%zu features)", st.n_ok, set->name,
              set->version, st.n_features);
     ms_cli_summary("featurize", st.n_ok + st.n_failed, st.n_failed, ms_cli_now() - t0, tail);
     rc = ms_cli_status(st.n_ok + st.n_failed, st.n_failed);
 done:
-    if (st.out && st.out != stdout && fclose(st.out) != 0 && rc != 2) rc = 2;
+    ms_atomic_abort(&af); /* not committed: the previous file stays */
     if (st.err && st.err != stderr) fclose(st.err);
     ms_source_free(src);
     free(st.row);

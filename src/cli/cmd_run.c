@@ -22,6 +22,7 @@
 #include "commands.h"
 #include "matscreen/element.h"
 #include "matscreen/file_read.h"
+#include "matscreen/outfile.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/report.h"
 #include "matscreen/screen.h"
@@ -73,6 +74,7 @@ typedef struct {
     const char *out_dir;
     const char *state;   /* --state FILE; NULL: DIR/state.db */
     int validate_only, resume, quiet, help, no_state, full;
+    int dir_locked; /* rank 0 holds the output directory's lock (outfile.h) for the whole run */
 } run_args;
 
 static int parse_args(int argc, char **argv, run_args *a, int rank)
@@ -182,14 +184,15 @@ static void write_incremental(const char *dir, const ms_state_counts *k, int64_t
 {
     char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/incremental.json", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return;
+    ms_atomic_file *af = NULL;
+    if (ms_atomic_open(path, &af) != MS_SUCCESS) return;
+    FILE *f = ms_atomic_stream(af);
     fprintf(f, "{\"run\": %lld, \"reused\": %llu, \"computed\": %llu, \"new\": %llu, "
                "\"changed\": %llu, \"identity\": %llu, \"removed\": %llu, \"hashed\": %llu, "
                "\"seconds_screen\": %.6f, \"seconds_total\": %.6f}\n",
             (long long)run, k->reused, k->computed, k->added, k->changed, k->identity, k->removed,
             k->hashed, seconds_screen, seconds_total);
-    fclose(f);
+    ms_atomic_commit(&af);
 }
 
 /* The acquisition names of the workflow in the engine's terms (screen.h). */
@@ -238,10 +241,11 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
     cfg.argv = argv;
     cfg.workflow_hash = w->hash;
     cfg.progress = !a->quiet;
+    cfg.out_dir_locked = a->dir_locked;
 
     /* rank 0: the state store (or, without one, the previous outputs moved aside) */
     ms_state *state = NULL;
-    ms_result_cache cache = {NULL, ms_state_lookup, ms_state_store};
+    ms_result_cache cache = {NULL, ms_state_lookup, ms_state_store, ms_state_sync};
     char state_path[MS_WORKFLOW_PATH_MAX + 16];
     int had_previous = 0, ok = 1;
     int64_t run_id = 0;
@@ -255,7 +259,15 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
         else if (st == MS_SUCCESS) st = ms_state_open(state_path, &state);
         if (st == MS_SUCCESS && state) {
             if (a->full) ms_state_set_check(state, MS_STATE_CHECK_HASH);
-            st = ms_state_run_begin(state, w->hash, 0, &run_id);
+            /* --resume continues the interrupted (or finished) run whose journal is there, so
+             * the tasks it replays are not taken for removed inputs (issue 18, item 2). */
+            char jpath[MS_WORKFLOW_PATH_MAX + 16];
+            snprintf(jpath, sizeof jpath, "%s/journal", dir);
+            struct stat jsb;
+            if (a->resume && stat(jpath, &jsb) == 0)
+                st = ms_state_run_resume(state, w->hash, 0, &run_id, NULL);
+            else
+                st = ms_state_run_begin(state, w->hash, 0, &run_id);
             cache.ctx = state;
             cfg.cache = &cache;
         }
@@ -431,6 +443,32 @@ static int run_stages(int argc, char **argv, const run_args *a, const ms_workflo
     return run_screen(argc, argv, a, w, models, n_models, rank, t_start);
 }
 
+/* run_stages with the output directory locked by rank 0 for the whole run: training, the
+ * previous outputs moved aside (--no-state), the state store, the screen and the report. Two runs
+ * on one directory (--no-state, or different --state files) would otherwise race. */
+static int run_locked(int argc, char **argv, run_args *a, const ms_workflow *w, int rank,
+                      double t_start)
+{
+    const char *dir = a->out_dir ? a->out_dir : w->output_dir;
+    ms_dir_lock *lock = NULL;
+    int ok = 1;
+    if (rank == 0) {
+        if (mkdir_p(dir) != 0) {
+            fprintf(stderr, "matscreen run: cannot create %s: %s\n", dir, strerror(errno));
+            ok = 0;
+        } else if (ms_dir_lock_take(dir, argc, argv, &lock) != MS_SUCCESS) {
+            fprintf(stderr, "matscreen run: %s\n", ms_error_message());
+            ok = 0;
+        }
+    }
+    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (!ok) return 2;
+    a->dir_locked = rank == 0;
+    int code = run_stages(argc, argv, a, w, rank, t_start);
+    ms_dir_lock_release(&lock);
+    return code;
+}
+
 int ms_cmd_run(int argc, char **argv)
 {
     int initialized = 0;
@@ -462,7 +500,7 @@ int ms_cmd_run(int argc, char **argv)
                 code = 2;
             } else {
                 MPI_Bcast(w, (int)sizeof *w, MPI_BYTE, 0, MPI_COMM_WORLD);
-                code = run_stages(argc, argv, &a, w, rank, t_start);
+                code = run_locked(argc, argv, &a, w, rank, t_start);
             }
         }
     }

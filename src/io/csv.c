@@ -1,6 +1,8 @@
 /* CSV line splitting; see csv.h. */
 #include "matscreen/csv.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 int ms_csv_split(char *line, char **fields, int max)
@@ -38,14 +40,29 @@ int ms_csv_column(char *const *fields, int n, const char *name)
     return -1;
 }
 
+/* 1 when a spreadsheet would take s as a formula: it starts with = + - @ tab or CR and is not a
+ * plain number ("-0.5" stays a number). */
+static int formula_like(const char *s)
+{
+    if (!s[0] || !strchr("=+-@\t\r", s[0])) return 0;
+    char *end;
+    errno = 0;
+    (void)strtod(s, &end);
+    return !(end != s && *end == '\0' && s[0] != '\t' && s[0] != '\r');
+}
+
 void ms_csv_write_field(FILE *f, const char *s)
 {
     if (!s) s = "";
-    if (!strpbrk(s, ",\"\r\n")) {
+    /* OWASP CSV injection advice: a field that could run as a formula is quoted and starts with
+     * a single quote ("'=1+2"), so it reads as text. */
+    int formula = formula_like(s);
+    if (!formula && !strpbrk(s, ",\"\r\n")) {
         fputs(s, f);
         return;
     }
     fputc('"', f);
+    if (formula) fputc('\'', f);
     for (; *s; s++) {
         if (*s == '"') fputc('"', f);
         fputc(*s, f);

@@ -11,6 +11,7 @@
 #include "matscreen/file_read.h"
 #include "matscreen/filters.h"
 #include "matscreen/hash.h"
+#include "matscreen/outfile.h"
 #include "matscreen/scaling.h"
 
 /* ---- registry -------------------------------------------------------------------------------- */
@@ -602,12 +603,12 @@ ms_status ms_model_save(const ms_model *m, const char *path)
     ms_model_writer w = {0};
     ms_status st = ms_model_save_buffer(m, &w);
     if (st == MS_SUCCESS) {
-        FILE *f = fopen(path, "wb");
-        if (!f) st = ms_error_set(MS_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        else {
-            size_t n = fwrite(w.data, 1, w.len, f);
-            if (fclose(f) != 0 || n != w.len)
-                st = ms_error_set(MS_ERR_IO, "%s: write failed", path);
+        /* Written beside and renamed (outfile.h): a failed save keeps the previous model. */
+        ms_atomic_file *af = NULL;
+        st = ms_atomic_open(path, &af);
+        if (st == MS_SUCCESS) {
+            fwrite(w.data, 1, w.len, ms_atomic_stream(af));
+            st = ms_atomic_commit(&af);
         }
     }
     free(w.data);

@@ -54,6 +54,8 @@ struct ms_journal {
     death_entry *deaths;
     size_t n_deaths, cap_deaths;
     ms_journal_info info;
+    void (*flush_hook)(void *user);
+    void *flush_user;
 };
 
 static double now(void)
@@ -271,8 +273,15 @@ ms_status ms_journal_append(ms_journal *j, uint32_t type, const void *payload, u
     return MS_SUCCESS;
 }
 
+void ms_journal_set_flush_hook(ms_journal *j, void (*fn)(void *user), void *user)
+{
+    j->flush_hook = fn;
+    j->flush_user = user;
+}
+
 ms_status ms_journal_flush(ms_journal *j)
 {
+    if (j->buf.n && j->flush_hook) j->flush_hook(j->flush_user);
     size_t off = 0;
     while (off < j->buf.n) {
         ssize_t w = pwrite(j->fd, j->buf.data + off, j->buf.n - off, (off_t)(j->flushed + off));

@@ -24,6 +24,7 @@
 #include "matscreen/hash.h"
 #include "matscreen/journal.h"
 #include "matscreen/json_reader.h"
+#include "matscreen/outfile.h"
 #include "matscreen/reader.h"
 #include "matscreen/validate.h"
 
@@ -265,12 +266,9 @@ ms_status ms_results_open_journal(const char *dir, const ms_journal_identity *id
     res->budget = budget;
     char *jpath = path_join(dir, MS_JOURNAL_FILE);
     res->scratch = malloc(sizeof *res->scratch);
-    char *top = path_join(dir, "top");
-    ms_status st = (res->dir && jpath && res->scratch && top)
+    ms_status st = (res->dir && jpath && res->scratch)
                        ? MS_SUCCESS
                        : ms_error_set(MS_ERR_NOMEM, "cannot allocate the result collector");
-    if (st == MS_SUCCESS) st = make_dir(top);
-    free(top);
     if (st == MS_SUCCESS) st = sorter_create(res, sizeof(entry), cmp_group, "groups", &res->groups);
     if (st == MS_SUCCESS) st = sorter_create(res, sizeof(sentry), cmp_stable, "stable", &res->stable);
     if (st == MS_SUCCESS && resume && access(jpath, F_OK) == 0)
@@ -283,6 +281,7 @@ ms_status ms_results_open_journal(const char *dir, const ms_journal_identity *id
         return st;
     }
     remove_stale_files(dir);
+    ms_atomic_remove_stale(dir);
     *out = res;
     return MS_SUCCESS;
 }
@@ -365,26 +364,44 @@ static void flags_text(uint32_t flags, uint32_t warnings, char *out, size_t n)
 
 static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
-static ms_status write_json_file(json_t *o, const char *dir, const char *name)
+/* A JSON string of a name or id: as it is when it is UTF-8 (JSON's rule, and jansson's), else
+ * escaped (outfile.h: invalid bytes as \xHH), so that provenance is never dropped. */
+static json_t *jstr(const char *s)
 {
-    char *path = path_join(dir, name);
+    if (ms_utf8_valid(s)) return json_string(s);
+    size_t n = 4 * strlen(s) + 1;
+    char *e = malloc(n);
+    if (!e) return json_null();
+    ms_name_escape(s, e, n);
+    json_t *j = json_string(e);
+    free(e);
+    return j;
+}
+
+/* The outputs of finish, each written beside its final name and renamed into place together
+ * at the end (outfile.h): a failure on the way leaves the previous complete outputs. */
+enum { OUT_RANKED_CSV, OUT_RANKED_JSONL, OUT_ERRORS, OUT_QUALITY, OUT_MANIFEST, N_OUT };
+static const char *const out_names[N_OUT] = {"ranked.csv", "ranked.jsonl", "errors.csv",
+                                             "quality.json", "manifest.json"};
+
+static ms_status open_out(const ms_results *res, ms_atomic_file **out, int k)
+{
+    char *path = path_join(res->dir, out_names[k]);
     MS_CHECK(path, MS_ERR_NOMEM, "out of memory");
-    errno = 0;
-    int rc = json_dump_file(o, path, JSON_PRESERVE_ORDER | JSON_INDENT(2) | JSON_REAL_PRECISION(10));
-    ms_status st = rc == 0 ? MS_SUCCESS
-                           : ms_error_set(MS_ERR_IO, "%s: cannot write: %s", path,
-                                          strerror(errno ? errno : EIO));
+    ms_status st = ms_atomic_open(path, &out[k]);
     free(path);
     return st;
 }
 
-static FILE *open_out(const char *dir, const char *name)
+static ms_status write_json_file(json_t *o, const ms_results *res, ms_atomic_file **out, int k)
 {
-    char *path = path_join(dir, name);
-    FILE *f = path ? fopen(path, "w") : NULL;
-    if (!f) ms_error_set(MS_ERR_IO, "%s/%s: cannot create: %s", dir, name, strerror(errno));
-    free(path);
-    return f;
+    MS_CALL(open_out(res, out, k));
+    errno = 0;
+    int rc = json_dumpf(o, ms_atomic_stream(out[k]),
+                        JSON_PRESERVE_ORDER | JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+    MS_CHECK(rc == 0, MS_ERR_IO, "%s: cannot write: %s", ms_atomic_path(out[k]),
+             strerror(errno ? errno : EIO));
+    return MS_SUCCESS;
 }
 
 /* ---- CIF writer ---------------------------------------------------------------------------- */
@@ -392,18 +409,29 @@ static FILE *open_out(const char *dir, const char *name)
 ms_status ms_cif_write_p1(const ms_structure *s, const char *block, const char *comment,
                           const ms_element_table *elements, const char *path)
 {
-    FILE *f = fopen(path, "w");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot create: %s", path, strerror(errno));
+    ms_atomic_file *af = NULL;
+    MS_CALL(ms_atomic_open(path, &af));
+    FILE *f = ms_atomic_stream(af);
     double abc[3], ang[3];
     ms_structure_lattice_parameters(s, abc, ang);
     ms_composition c;
     ms_structure_composition(s, &c);
     char formula[MS_FORMULA_MAX];
     if (ms_composition_formula(&c, elements, formula, sizeof formula) != MS_SUCCESS) formula[0] = 0;
+    /* Names come from file names and data: escaped, so a newline cannot start a CIF line, and a
+     * block name keeps to the characters CIF allows in one. */
+    char esc[2 * MS_TASK_PATH_MAX], safe_block[256];
+    size_t j = 0;
+    for (const char *p = block; *p && j + 1 < sizeof safe_block; p++)
+        safe_block[j++] = ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) ? '_' : *p;
+    safe_block[j] = '\0';
     fprintf(f, "# generated by matscreen %s (P1 setting, all sites, occupancies as read)\n",
             MS_VERSION);
-    if (comment) fprintf(f, "# %s\n", comment);
-    fprintf(f, "data_%s\n", block);
+    if (comment) {
+        ms_name_escape(comment, esc, sizeof esc);
+        fprintf(f, "# %s\n", esc);
+    }
+    fprintf(f, "data_%s\n", safe_block);
     fprintf(f, "_symmetry_space_group_name_H-M   'P 1'\n_symmetry_Int_Tables_number   1\n");
     fprintf(f, "_cell_length_a   %.10f\n_cell_length_b   %.10f\n_cell_length_c   %.10f\n", abc[0],
             abc[1], abc[2]);
@@ -422,59 +450,193 @@ ms_status ms_cif_write_p1(const ms_structure *s, const char *block, const char *
                     s->frac[i][0], s->frac[i][1], s->frac[i][2], s->species[k].occu);
         }
     }
-    int err = ferror(f) ? (errno ? errno : EIO) : 0;
-    if (fclose(f) != 0 && !err) err = errno ? errno : EIO;
-    MS_CHECK(!err, MS_ERR_IO, "%s: write failed: %s", path, strerror(err));
+    return ms_atomic_commit(&af);
+}
+
+/* A top-K candidate whose CIF is written after the ranked pass: where its record is, and what
+ * its content hash was when it was screened. */
+typedef struct top_item {
+    size_t rank;
+    char *file;
+    int32_t format;
+    int64_t offset, length;
+    uint64_t index, content_hash;
+    char formula[MS_RESULT_FORMULA_MAX];
+    int done;
+} top_item;
+
+typedef struct top_list {
+    top_item *items;
+    size_t n, cap;
+    char *dir; /* the new top/ being written: DIR/.tmp-top */
+} top_list;
+
+static void top_list_free(top_list *t)
+{
+    for (size_t i = 0; i < t->n; i++) free(t->items[i].file);
+    free(t->items);
+    if (t->dir) {
+        ms_atomic_remove_stale(t->dir); /* what is left of an aborted new top/ */
+        DIR *d = opendir(t->dir);
+        if (d) {
+            for (struct dirent *e; (e = readdir(d));) {
+                if (e->d_name[0] == '.') continue;
+                char *p = path_join(t->dir, e->d_name);
+                if (p) unlink(p);
+                free(p);
+            }
+            closedir(d);
+        }
+        rmdir(t->dir);
+        free(t->dir);
+    }
+    memset(t, 0, sizeof *t);
+}
+
+/* The new top/ is written as DIR/.tmp-top (the directory is locked: one writer) and swapped in
+ * by commit_outputs. A DIR/.tmp-top a killed run left is removed when the journal is opened. */
+static ms_status top_dir_create(const ms_results *res, top_list *t)
+{
+    char *top = path_join(res->dir, "top");
+    MS_CHECK(top, MS_ERR_NOMEM, "out of memory");
+    ms_status st = ms_output_not_link(top); /* refused now, before the work */
+    free(top);
+    MS_CALL(st);
+    char name[64];
+    snprintf(name, sizeof name, MS_ATOMIC_TMP_PREFIX "top");
+    t->dir = path_join(res->dir, name);
+    MS_CHECK(t->dir, MS_ERR_NOMEM, "out of memory");
+    if (mkdir(t->dir, 0777) != 0) {
+        st = ms_error_set(MS_ERR_IO, "%s: cannot create directory: %s", t->dir, strerror(errno));
+        free(t->dir);
+        t->dir = NULL;
+    }
+    return st;
+}
+
+static ms_status top_list_add(top_list *t, const ms_result *r, size_t rank)
+{
+    MS_CALL(ms_array_reserve(&t->items, &t->cap, t->n + 1, sizeof *t->items, 16));
+    top_item *it = &t->items[t->n];
+    memset(it, 0, sizeof *it);
+    it->file = strdup(r->file);
+    MS_CHECK(it->file, MS_ERR_NOMEM, "out of memory");
+    it->rank = rank;
+    it->format = r->format;
+    it->offset = r->offset;
+    it->length = r->length;
+    it->index = r->index;
+    it->content_hash = r->content_hash;
+    snprintf(it->formula, sizeof it->formula, "%s", r->formula);
+    t->n++;
     return MS_SUCCESS;
 }
 
-typedef struct {
-    const ms_result *r;
-    const char *path, *block, *comment;
+/* Reading order: by file, then record index (each file is read once for all its candidates). */
+static int cmp_top_file(const void *pa, const void *pb)
+{
+    const top_item *a = pa, *b = pb;
+    int c = strcmp(a->file, b->file);
+    if (c) return c;
+    if (a->index != b->index) return a->index < b->index ? -1 : 1;
+    return a->offset < b->offset ? -1 : a->offset > b->offset;
+}
+
+typedef struct top_ctx {
+    const char *dir;
+    top_item *items; /* one file's candidates, by index */
+    size_t n, left;
     const ms_element_table *elements;
-    ms_status st;
-    int done;
+    size_t *written, *failed;
 } top_ctx;
+
+static void top_item_key(const top_item *it, char *out, size_t n)
+{
+    if (it->format == MS_FORMAT_JSONL && it->offset >= 0)
+        snprintf(out, n, "%s@%lld", it->file, (long long)it->offset);
+    else
+        snprintf(out, n, "%s#%llu", it->file, (unsigned long long)it->index);
+}
+
+static void top_failed(top_ctx *c, top_item *it, const char *why)
+{
+    it->done = 1;
+    (*c->failed)++;
+    char key[MS_TASK_PATH_MAX + 32], esc[2 * MS_TASK_PATH_MAX + 64];
+    top_item_key(it, key, sizeof key);
+    ms_name_escape(key, esc, sizeof esc);
+    fprintf(stderr, "matscreen screen: top CIF %zu: %s: %s\n", it->rank, esc, why);
+}
+
+/* Writes the CIF of candidate it from s, the structure read now, when it is the structure that
+ * was screened (same content hash); a changed input fails the candidate, never writes other
+ * content under its rank. */
+static void top_write_one(top_ctx *c, top_item *it, const ms_structure *s)
+{
+    if (s->prov.content_hash != it->content_hash) {
+        top_failed(c, it, "the input changed after it was screened (content hash differs); "
+                          "run the screen again");
+        return;
+    }
+    char name[64 + MS_RESULT_FORMULA_MAX], block[32 + MS_RESULT_FORMULA_MAX];
+    char safe[MS_RESULT_FORMULA_MAX], key[MS_TASK_PATH_MAX + 32], comment[MS_TASK_PATH_MAX + 64];
+    size_t j = 0;
+    for (const char *p = it->formula; *p && j + 1 < sizeof safe; p++)
+        safe[j++] = (strchr("()[]. ", *p) || (unsigned char)*p < 32 || *p == '/') ? '_' : *p;
+    safe[j] = '\0';
+    snprintf(name, sizeof name, "%04zu_%s.cif", it->rank, safe);
+    snprintf(block, sizeof block, "matscreen_%04zu_%s", it->rank, safe);
+    top_item_key(it, key, sizeof key);
+    snprintf(comment, sizeof comment, "rank %zu, source %s", it->rank, key);
+    char *path = path_join(c->dir, name);
+    ms_status st = path ? ms_cif_write_p1(s, block, comment, c->elements, path)
+                        : ms_error_set(MS_ERR_NOMEM, "out of memory");
+    free(path);
+    if (st != MS_SUCCESS) {
+        top_failed(c, it, ms_error_message());
+        return;
+    }
+    it->done = 1;
+    (*c->written)++;
+}
 
 static int on_top_record(const ms_structure *s, ms_status status, const char *message, void *user)
 {
     top_ctx *c = user;
     (void)message;
     if (status != MS_SUCCESS) return 0;
-    /* A JSONL record is read alone; other files are read whole and the record picked by index. */
-    if (c->r->format != MS_FORMAT_JSONL && s->prov.index != c->r->index) return 0;
-    c->st = ms_cif_write_p1(s, c->block, c->comment, c->elements, c->path);
-    c->done = 1;
-    return 1;
+    for (size_t i = 0; i < c->n; i++) {
+        top_item *it = &c->items[i];
+        if (it->done || (it->format != MS_FORMAT_JSONL && s->prov.index != it->index)) continue;
+        top_write_one(c, it, s);
+        c->left--;
+        break;
+    }
+    return c->left == 0; /* every candidate of this file written: stop reading it */
 }
 
-static ms_status write_top_cif(ms_results *res, const ms_result *r, size_t rank,
-                               const ms_element_table *elements)
+/* Writes the CIFs of the top-K list into its new directory: each input file is read once for all
+ * its candidates (a JSON Lines record alone, by its byte range). */
+static void write_top_cifs(top_list *t, const ms_element_table *elements, size_t *written,
+                           size_t *failed)
 {
-    char name[64 + MS_RESULT_FORMULA_MAX], block[32 + MS_RESULT_FORMULA_MAX];
-    char safe[MS_RESULT_FORMULA_MAX], key[MS_TASK_PATH_MAX + 32], comment[MS_TASK_PATH_MAX + 64];
-    size_t j = 0;
-    for (const char *p = r->formula; *p && j + 1 < sizeof safe; p++)
-        safe[j++] = (strchr("()[]. ", *p) || (unsigned char)*p < 32 || *p == '/') ? '_' : *p;
-    safe[j] = '\0';
-    snprintf(name, sizeof name, "top/%04zu_%s.cif", rank, safe);
-    snprintf(block, sizeof block, "matscreen_%04zu_%s", rank, safe);
-    record_key(r, key, sizeof key);
-    snprintf(comment, sizeof comment, "rank %zu, source %s", rank, key);
-    char *path = path_join(res->dir, name);
-    MS_CHECK(path, MS_ERR_NOMEM, "out of memory");
-    top_ctx c = {r, path, block, comment, elements, MS_SUCCESS, 0};
+    qsort(t->items, t->n, sizeof *t->items, cmp_top_file);
     ms_read_options opt;
     ms_read_options_default(&opt);
-    ms_status st;
-    if (r->format == MS_FORMAT_JSONL && r->offset >= 0 && r->length > 0)
-        st = ms_jsonl_read_record(r->file, r->offset, r->length, &opt, on_top_record, &c);
-    else
-        st = ms_read_file(r->file, (ms_format)r->format, &opt, on_top_record, &c);
-    free(path);
-    if (st == MS_SUCCESS && !c.done)
-        st = ms_error_set(MS_ERR_NOT_FOUND, "%s: record no longer found", key);
-    return st == MS_SUCCESS ? c.st : st;
+    for (size_t a = 0, b; a < t->n; a = b) {
+        top_item *it = &t->items[a];
+        int one = it->format == MS_FORMAT_JSONL && it->offset >= 0 && it->length > 0;
+        for (b = a + 1; !one && b < t->n && !strcmp(t->items[b].file, it->file); b++) continue;
+        if (one) b = a + 1;
+        top_ctx c = {t->dir, it, b - a, b - a, elements, written, failed};
+        ms_status st = one ? ms_jsonl_read_record(it->file, it->offset, it->length, &opt,
+                                                  on_top_record, &c)
+                           : ms_read_file(it->file, (ms_format)it->format, &opt, on_top_record, &c);
+        for (size_t k = a; k < b; k++)
+            if (!t->items[k].done)
+                top_failed(&c, &t->items[k], st != MS_SUCCESS ? ms_error_message()
+                                                              : "record no longer found");
+    }
 }
 
 /* ---- finish -------------------------------------------------------------------------------- */
@@ -545,16 +707,16 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
 
     json_t *o = json_object();
     json_object_set_new(o, "rank", json_integer((json_int_t)rank));
-    json_object_set_new(o, "key", json_string(key));
-    json_object_set_new(o, "file", json_string(r->file));
-    json_object_set_new(o, "block", json_string(r->block));
+    json_object_set_new(o, "key", jstr(key));
+    json_object_set_new(o, "file", jstr(r->file));
+    json_object_set_new(o, "block", jstr(r->block));
     json_object_set_new(o, "index", json_integer((json_int_t)r->index));
     json_object_set_new(o, "offset", r->offset >= 0 ? json_integer(r->offset) : json_null());
-    json_object_set_new(o, "source_db", json_string(ms_source_db_name((ms_source_db)r->db)));
-    json_object_set_new(o, "source_id", json_string(r->source_id));
-    json_object_set_new(o, "sources", json_string(sources));
+    json_object_set_new(o, "source_db", jstr(ms_source_db_name((ms_source_db)r->db)));
+    json_object_set_new(o, "source_id", jstr(r->source_id));
+    json_object_set_new(o, "sources", jstr(sources));
     json_object_set(o, "members", members);
-    json_object_set_new(o, "formula", json_string(r->formula));
+    json_object_set_new(o, "formula", jstr(r->formula));
     json_object_set_new(o, "spacegroup", r->spacegroup > 0 ? json_integer(r->spacegroup) : json_null());
     json_object_set_new(o, "n_sites", json_integer(r->n_sites));
     json_object_set_new(o, "n_atoms", jnum(r->n_atoms));
@@ -570,8 +732,8 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     json_object_set_new(o, "duplicates", json_integer(dups));
     char hash[17];
     ms_hash_format(r->content_hash, hash);
-    json_object_set_new(o, "content_hash", json_string(hash));
-    json_object_set_new(o, "flags", json_string(flags));
+    json_object_set_new(o, "content_hash", jstr(hash));
+    json_object_set_new(o, "flags", jstr(flags));
     if (why) json_object_set_new(o, "explain", why);
     char *text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (text) {
@@ -700,7 +862,7 @@ static ms_status group_sources(ms_results *res, member_file *mf, const entry *re
     json_array_clear(keys);
     MS_CALL(append_source(text, r));
     record_key(r, key, sizeof key);
-    json_array_append_new(keys, json_string(key));
+    json_array_append_new(keys, jstr(key));
     double lo[MS_RESULT_N_PROPS], hi[MS_RESULT_N_PROPS];
     size_t cnt[MS_RESULT_N_PROPS];
     for (size_t p = 0; p < MS_RESULT_N_PROPS; p++) {
@@ -715,7 +877,7 @@ static ms_status group_sources(ms_results *res, member_file *mf, const entry *re
         MS_CALL(load(res, m.pos, m.len, mr));
         MS_CALL(append_source(text, mr));
         record_key(mr, key, sizeof key);
-        json_array_append_new(keys, json_string(key));
+        json_array_append_new(keys, jstr(key));
         for (size_t p = 0; p < MS_RESULT_N_PROPS; p++) {
             double v = mr->props[p];
             if (!isfinite(v)) continue;
@@ -732,7 +894,7 @@ static ms_status group_sources(ms_results *res, member_file *mf, const entry *re
         any = 1;
         if (json_array_size(conflicts) < MAX_CONFLICTS_LISTED) {
             record_key(r, key, sizeof key);
-            json_array_append_new(conflicts, json_pack("{s:s,s:s,s:f,s:f,s:I}", "key", key,
+            json_array_append_new(conflicts, json_pack("{s:o,s:s,s:f,s:f,s:I}", "key", jstr(key),
                                   "property", ms_result_prop_name(p), "min", lo[p], "max", hi[p],
                                   "values", (json_int_t)cnt[p]));
         }
@@ -790,15 +952,6 @@ static const char *const ranked_header =
     "volume_per_atom,li_fraction,class_prob,surrogate_mean,surrogate_sigma,acquisition,score,"
     "duplicates,flags\n";
 
-/* Closes f; a write or close error names DIR/NAME and says why ("No space left on device"). */
-static ms_status close_checked(FILE *f, const char *dir, const char *name)
-{
-    int err = ferror(f) ? (errno ? errno : EIO) : 0;
-    if (fclose(f) != 0 && !err) err = errno ? errno : EIO;
-    MS_CHECK(!err, MS_ERR_IO, "%s/%s: write failed: %s", dir, name, strerror(err));
-    return MS_SUCCESS;
-}
-
 /* Counts and hashes gathered by the passes of finish for quality.json and manifest.json. */
 typedef struct finish_counts {
     size_t n, n_ok, n_err, n_unique, n_dup, n_conflicts, n_conflict_groups;
@@ -806,6 +959,8 @@ typedef struct finish_counts {
     size_t by_stage[MS_STAGE_COUNT], by_status[MS_STATUS_COUNT];
     uint64_t *input_hash; /* info->n_inputs: content hashes folded in stable-key order */
     size_t *input_records;
+    ms_atomic_file *out[N_OUT];
+    top_list top;
 } finish_counts;
 
 /* ranked.csv, ranked.jsonl and top/ from the representatives in rank order. */
@@ -819,9 +974,11 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
     ms_buffer src_text = {0};
     ms_status st = mr && member_keys ? MS_SUCCESS
                                      : ms_error_set(MS_ERR_NOMEM, "cannot write the ranked output");
-    FILE *csv = st == MS_SUCCESS ? open_out(res->dir, "ranked.csv") : NULL;
-    FILE *jsonl = csv ? open_out(res->dir, "ranked.jsonl") : NULL;
-    if (st == MS_SUCCESS && (!csv || !jsonl)) st = MS_ERR_IO;
+    if (st == MS_SUCCESS) st = open_out(res, c->out, OUT_RANKED_CSV);
+    if (st == MS_SUCCESS) st = open_out(res, c->out, OUT_RANKED_JSONL);
+    if (st == MS_SUCCESS) st = top_dir_create(res, &c->top);
+    FILE *csv = ms_atomic_stream(c->out[OUT_RANKED_CSV]);
+    FILE *jsonl = ms_atomic_stream(c->out[OUT_RANKED_JSONL]);
     if (st == MS_SUCCESS) { /* --explain adds its column last: the others keep their places */
         fwrite(ranked_header, 1, strlen(ranked_header) - 1, csv);
         fputs(info->explain_k ? ",explain\n" : "\n", csv);
@@ -838,18 +995,9 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
         if (st != MS_SUCCESS) break;
         write_ranked_row(csv, jsonl, r, i + 1, e.dups, (const char *)src_text.data, member_keys,
                          info->explain_k > 0);
-        if (i < info->top_k) {
-            if (write_top_cif(res, r, i + 1, elements) == MS_SUCCESS) c->top_written++;
-            else {
-                c->top_failed++;
-                fprintf(stderr, "matscreen screen: top CIF %zu: %s\n", i + 1, ms_error_message());
-            }
-        }
+        if (i < info->top_k) st = top_list_add(&c->top, r, i + 1);
     }
-    if (csv && st == MS_SUCCESS) st = close_checked(csv, res->dir, "ranked.csv");
-    else if (csv) fclose(csv);
-    if (jsonl && st == MS_SUCCESS) st = close_checked(jsonl, res->dir, "ranked.jsonl");
-    else if (jsonl) fclose(jsonl);
+    if (st == MS_SUCCESS) write_top_cifs(&c->top, elements, &c->top_written, &c->top_failed);
     json_decref(member_keys);
     ms_buffer_free(&src_text);
     free(mr);
@@ -862,8 +1010,8 @@ static ms_status stable_pass(ms_results *res, const ms_run_info *info, finish_co
 {
     MS_CALL(ms_extsort_finish(res->stable));
     ms_result *r = res->scratch;
-    FILE *ef = open_out(res->dir, "errors.csv");
-    if (!ef) return MS_ERR_IO;
+    MS_CALL(open_out(res, c->out, OUT_ERRORS));
+    FILE *ef = ms_atomic_stream(c->out[OUT_ERRORS]);
     fputs("key,file,block,index,offset,source_db,source_id,stage,status,reason\n", ef);
     ms_status st = MS_SUCCESS;
     for (;;) {
@@ -883,12 +1031,10 @@ static ms_status stable_pass(ms_results *res, const ms_run_info *info, finish_co
         c->by_stage[s.stage]++;
         c->by_status[s.status]++;
     }
-    if (st == MS_SUCCESS) st = close_checked(ef, res->dir, "errors.csv");
-    else fclose(ef);
     return st;
 }
 
-static ms_status write_quality(ms_results *res, const ms_run_info *info, const finish_counts *c,
+static ms_status write_quality(ms_results *res, const ms_run_info *info, finish_counts *c,
                                json_t *conflicts)
 {
     const size_t *warn_by_check = res->warn_by_check;
@@ -940,48 +1086,49 @@ static ms_status write_quality(ms_results *res, const ms_run_info *info, const f
     json_object_set(q, "conflicts", conflicts);
     json_object_set_new(q, "top_cif_written", json_integer((json_int_t)c->top_written));
     json_object_set_new(q, "top_cif_failed", json_integer((json_int_t)c->top_failed));
-    ms_status st = write_json_file(q, res->dir, "quality.json");
+    ms_status st = write_json_file(q, res, c->out, OUT_QUALITY);
     json_decref(q);
     return st;
 }
 
-static ms_status write_manifest(ms_results *res, const ms_run_info *info, const finish_counts *c)
+static ms_status write_manifest(ms_results *res, const ms_run_info *info, finish_counts *c)
 {
     json_t *m = json_object(), *inputs = json_array(), *cmd = json_array();
     json_object_set_new(m, "program", json_string("matscreen"));
-    json_object_set_new(m, "version", json_string(MS_VERSION));
-    for (int i = 0; i < info->argc; i++) json_array_append_new(cmd, json_string(info->argv[i]));
+    json_object_set_new(m, "version", jstr(MS_VERSION));
+    for (int i = 0; i < info->argc; i++) json_array_append_new(cmd, jstr(info->argv[i]));
     json_object_set_new(m, "command", cmd);
     char hx[17];
     for (size_t k = 0; k < info->n_inputs; k++) {
         ms_hash_format(c->input_hash[k], hx);
-        json_array_append_new(inputs, json_pack("{s:s,s:I,s:s}", "spec", info->inputs[k],
+        json_array_append_new(inputs, json_pack("{s:o,s:I,s:s}", "spec", jstr(info->inputs[k]),
                                                 "records", (json_int_t)c->input_records[k],
                                                 "hash", hx));
     }
     json_object_set_new(m, "inputs", inputs);
     if (info->workflow_hash) {
         ms_hash_format(info->workflow_hash, hx);
-        json_object_set_new(m, "workflow_hash", json_string(hx));
+        json_object_set_new(m, "workflow_hash", jstr(hx));
     } else {
         json_object_set_new(m, "workflow_hash", json_null());
     }
     json_t *models = json_array();
     for (size_t k = 0; k < info->n_models; k++) {
         ms_hash_format(info->model_hashes[k], hx);
-        json_array_append_new(models, json_pack("{s:s,s:s,s:s}", "path", info->model_paths[k],
-                                                "role", info->model_roles[k], "hash", hx));
+        json_array_append_new(models, json_pack("{s:o,s:s,s:s}", "path",
+                                                jstr(info->model_paths[k]), "role",
+                                                info->model_roles[k], "hash", hx));
     }
     json_object_set_new(m, "models", models);
     json_object_set_new(m, "descriptor_set", info->descriptor_set ?
                         json_pack("{s:s,s:i}", "name", info->descriptor_set, "version",
                                   info->descriptor_version) : json_null());
     ms_hash_format(info->identity, hx);
-    json_object_set_new(m, "identity", json_string(hx));
+    json_object_set_new(m, "identity", jstr(hx));
     json_object_set_new(m, "cache_hits", json_integer((json_int_t)info->cache_hits));
     json_object_set_new(m, "ranks", json_integer(info->ranks));
     json_object_set_new(m, "seed", json_integer((json_int_t)info->seed));
-    json_object_set_new(m, "rank_by", json_string(info->rank_by));
+    json_object_set_new(m, "rank_by", jstr(info->rank_by));
     json_object_set_new(m, "ascending", json_boolean(info->ascending));
     json_object_set_new(m, "top_k", json_integer((json_int_t)info->top_k));
     json_object_set_new(m, "tasks", json_integer((json_int_t)info->tasks));
@@ -991,14 +1138,32 @@ static ms_status write_manifest(ms_results *res, const ms_run_info *info, const 
                         info->seconds_total, "farm_seconds", info->seconds_farm,
                         "records_per_second", info->seconds_farm > 0 ?
                         (double)info->records_run / info->seconds_farm : 0.0));
-    ms_status st = write_json_file(m, res->dir, "manifest.json");
+    ms_status st = write_json_file(m, res, c->out, OUT_MANIFEST);
     json_decref(m);
     return st;
 }
 
-/* The passes of finish, in the order the files have always been written (a failure leaves the
- * later files unwritten): group pass, ranked output, errors + input hashes, quality, manifest.
- * Memory: the sorters' budgets, one group, the conflicts listed (at most 1000). */
+/* Puts the outputs written beside into place: top/ first, the manifest last (a manifest that
+ * matches the other files says the set is complete). Every step is a rename: a kill between two
+ * leaves each file whole, some of this run and some of the previous one. */
+static ms_status commit_outputs(ms_results *res, finish_counts *c)
+{
+    for (int k = 0; k < N_OUT; k++) MS_CALL(ms_atomic_sync(c->out[k])); /* all written? */
+    char *top = path_join(res->dir, "top");
+    MS_CHECK(top, MS_ERR_NOMEM, "out of memory");
+    ms_status st = ms_dir_replace(c->top.dir, top);
+    free(top);
+    if (st == MS_SUCCESS) {
+        free(c->top.dir);
+        c->top.dir = NULL;
+    }
+    for (int k = 0; st == MS_SUCCESS && k < N_OUT; k++) st = ms_atomic_commit(&c->out[k]);
+    return st;
+}
+
+/* The passes of finish: group pass, ranked output and top CIFs, errors + input hashes, quality,
+ * manifest, all written beside; then, when every one succeeded, renamed into place.
+ * Memory: the sorters' budgets, one group, the conflicts listed (at most 1000), the top-K list. */
 static ms_status finish_outputs(ms_results *res, const ms_run_info *info,
                                 const ms_element_table *elements, member_file *mf,
                                 ms_extsort **ranks)
@@ -1023,6 +1188,9 @@ static ms_status finish_outputs(ms_results *res, const ms_run_info *info,
     if (st == MS_SUCCESS) st = stable_pass(res, info, &c);
     if (st == MS_SUCCESS) st = write_quality(res, info, &c, conflicts);
     if (st == MS_SUCCESS) st = write_manifest(res, info, &c);
+    if (st == MS_SUCCESS) st = commit_outputs(res, &c);
+    for (int k = 0; k < N_OUT; k++) ms_atomic_abort(&c.out[k]);
+    top_list_free(&c.top);
     json_decref(conflicts);
     free(c.input_hash);
     free(c.input_records);

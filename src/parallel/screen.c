@@ -23,6 +23,7 @@
 #include "matscreen/journal.h"
 #include "matscreen/model.h"
 #include "matscreen/neighbors.h"
+#include "matscreen/outfile.h"
 #include "matscreen/results.h"
 #include "matscreen/symmetry.h"
 
@@ -661,8 +662,15 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     id.format = (int32_t)cfg->format;
     id.workflow_hash = cfg->workflow_hash;
     id.model_hash = identity;
+    /* One writer per output directory for the whole screen: taken before the journal is
+     * touched, so a second screen cannot rename its journal over ours or remove our files. */
+    ms_dir_lock *lock = NULL;
+    if (st == MS_SUCCESS && !cfg->out_dir_locked)
+        st = ms_dir_lock_take(cfg->out_dir, cfg->argc, cfg->argv, &lock);
     if (st == MS_SUCCESS) st = ms_results_open_journal(cfg->out_dir, &id, cfg->resume, &res);
     if (st == MS_SUCCESS) ms_journal_get_info(ms_results_journal(res), &ji);
+    if (st == MS_SUCCESS && cfg->cache && cfg->cache->sync)
+        ms_journal_set_flush_hook(ms_results_journal(res), cfg->cache->sync, cfg->cache->ctx);
     if (st == MS_SUCCESS && !ji.finished) st = ms_source_create(specs, cfg->n_inputs, &so, &src);
     int go = st != MS_SUCCESS ? 0 : ji.finished ? 2 : 1;
     if (go && cfg->resume && cfg->progress && ji.lives == 0)
@@ -721,6 +729,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     for (size_t i = 0; i < m.n_pend; i++) ms_buffer_free(&m.pend[i].buf);
     free(m.pend);
     ms_results_free(res);
+    ms_dir_lock_release(&lock);
     free(specs);
     free(formats);
     free(scratch);

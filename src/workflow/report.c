@@ -20,6 +20,7 @@
 #include "matscreen/array.h"
 #include "matscreen/hash.h"
 #include "matscreen/model.h"
+#include "matscreen/outfile.h"
 #include "matscreen/report.h"
 
 #define REPORT_PATH_MAX 4200
@@ -1255,7 +1256,7 @@ ms_status ms_report_write(const char *dir, const ms_report_options *opt_in)
     ms_report_options none;
     memset(&none, 0, sizeof none);
     const ms_report_options *opt = opt_in ? opt_in : &none;
-    char path[REPORT_PATH_MAX], tmp[REPORT_PATH_MAX];
+    char path[REPORT_PATH_MAX];
     json_error_t jerr;
     snprintf(path, sizeof path, "%s/manifest.json", dir);
     json_t *man = json_load_file(path, 0, &jerr);
@@ -1275,14 +1276,14 @@ ms_status ms_report_write(const char *dir, const ms_report_options *opt_in)
         return st;
     }
     snprintf(path, sizeof path, "%s/report.html", dir);
-    snprintf(tmp, sizeof tmp, "%s/.report.html.tmp", dir);
-    FILE *o = fopen(tmp, "w");
-    if (!o) {
+    ms_atomic_file *af = NULL; /* written beside and renamed into place (outfile.h) */
+    if (ms_atomic_open(path, &af) != MS_SUCCESS) {
         free(d.top);
         json_decref(man);
         json_decref(qual);
-        return ms_error_set(MS_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+        return MS_ERR_IO;
     }
+    FILE *o = ms_atomic_stream(af);
     const char *title = opt->title ? opt->title : "matscreen run";
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
@@ -1313,12 +1314,5 @@ ms_status ms_report_write(const char *dir, const ms_report_options *opt_in)
     free(d.top);
     json_decref(man);
     json_decref(qual);
-    int bad = ferror(o);
-    bad |= fclose(o) != 0;
-    snprintf(path, sizeof path, "%s/report.html", dir);
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        return ms_error_set(MS_ERR_IO, "cannot write %s", path);
-    }
-    return MS_SUCCESS;
+    return ms_atomic_commit(&af);
 }

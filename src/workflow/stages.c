@@ -30,6 +30,7 @@
 #include "matscreen/hash.h"
 #include "matscreen/metrics.h"
 #include "matscreen/model.h"
+#include "matscreen/outfile.h"
 #include "matscreen/train.h"
 #include "matscreen/workflow.h"
 
@@ -101,21 +102,19 @@ static ms_status agree(MPI_Comm comm, ms_status st)
 static ms_status write_evaluation(const char *dir, const ms_dataset *d, const double *mu,
                                   const double *sg)
 {
-    char path[MS_WORKFLOW_PATH_MAX + 32], tmp[MS_WORKFLOW_PATH_MAX + 40];
+    char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/evaluation.csv", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     if (mkdir_parents(path) != 0) return ms_error_set(MS_ERR_IO, "cannot create %s", dir);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", tmp, strerror(errno));
+    ms_atomic_file *af = NULL;
+    MS_CALL(ms_atomic_open(path, &af));
+    FILE *f = ms_atomic_stream(af);
     fprintf(f, "id,observed,predicted,sigma\n");
     for (size_t i = 0; i < d->n; i++) {
         fprintf(f, "%s,%.10g,%.10g,", d->ids[i], d->y[i], mu[i]);
         if (sg && isfinite(sg[i])) fprintf(f, "%.10g", sg[i]);
         fputc('\n', f);
     }
-    if (fclose(f) != 0 || rename(tmp, path) != 0)
-        return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
-    return MS_SUCCESS;
+    return ms_atomic_commit(&af);
 }
 
 /* Fills the summary's metrics from predictions mu, sg of d->y. */
@@ -282,8 +281,9 @@ ms_status ms_workflow_write_model_summary(const char *dir, const char *stage,
 {
     char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/%s.json", dir, stage);
-    FILE *f = fopen(path, "w");
-    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
+    ms_atomic_file *af = NULL;
+    MS_CALL(ms_atomic_open(path, &af));
+    FILE *f = ms_atomic_stream(af);
     fprintf(f, "{\"stage\": \"%s\", \"learner\": \"%s\", \"rows\": %zu, \"dropped\": %zu, "
                "\"features\": %zu, \"descriptor_set\": \"%s\", \"folds\": %zu, \"classification\": %d",
             stage, s->learner, s->rows, s->dropped, s->features, s->descriptor_set, s->folds,
@@ -297,7 +297,7 @@ ms_status ms_workflow_write_model_summary(const char *dir, const char *stage,
         else fprintf(f, ", \"%s\": null", names[i]);
     }
     fprintf(f, ", \"seconds\": %.3f}\n", s->seconds);
-    return fclose(f) == 0 ? MS_SUCCESS : ms_error_set(MS_ERR_IO, "%s: write failed", path);
+    return ms_atomic_commit(&af);
 }
 
 /* ---- stage campaign --------------------------------------------------------------------------
@@ -312,19 +312,17 @@ static ms_status write_campaign_files(const char *dir, const ms_acq_kind *acq, s
 {
     char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/campaign.csv", dir);
-    FILE *f = fopen(path, "w");
-    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
-    ms_campaign_write_runs(f, acq, n_acq, seeds, res);
-    if (fclose(f) != 0) return ms_error_set(MS_ERR_IO, "%s: write failed", path);
+    ms_atomic_file *af = NULL;
+    MS_CALL(ms_atomic_open(path, &af));
+    ms_campaign_write_runs(ms_atomic_stream(af), acq, n_acq, seeds, res);
+    MS_CALL(ms_atomic_commit(&af));
 
     ms_campaign_summary sum[MS_WORKFLOW_MAX_ACQ];
     MS_CALL(ms_campaign_summarise(acq, n_acq, seeds, res, sum));
     snprintf(path, sizeof path, "%s/summary.csv", dir);
-    f = fopen(path, "w");
-    if (!f) return ms_error_set(MS_ERR_IO, "%s: %s", path, strerror(errno));
-    ms_campaign_write_summary(f, acq, n_acq, seeds, sum);
-    if (fclose(f) != 0) return ms_error_set(MS_ERR_IO, "%s: write failed", path);
-    return MS_SUCCESS;
+    MS_CALL(ms_atomic_open(path, &af));
+    ms_campaign_write_summary(ms_atomic_stream(af), acq, n_acq, seeds, sum);
+    return ms_atomic_commit(&af);
 }
 
 /* One campaign (task t = q * seeds + s) into r. */

@@ -44,6 +44,7 @@ struct ms_state {
     size_t batch, writes;
     int in_tx;
     int64_t run;            /* current run id; 0 before ms_state_run_begin */
+    int continued;          /* the run was continued by ms_state_run_resume */
     ms_state_counts counts;
     ms_status err;
     char err_msg[STATE_MSG_MAX];
@@ -267,7 +268,78 @@ ms_status ms_state_run_begin(ms_state *st, uint64_t workflow_hash, uint64_t iden
     sqlite3_finalize(q);
     if (rc != SQLITE_DONE) return db_error(st, "begin run");
     st->run = (int64_t)sqlite3_last_insert_rowid(st->db);
+    st->continued = 0;
     if (run_id) *run_id = st->run;
+    return MS_SUCCESS;
+}
+
+ms_status ms_state_run_resume(ms_state *st, uint64_t workflow_hash, uint64_t identity,
+                              int64_t *run_id, int *continued)
+{
+    MS_CHECK(st, MS_ERR_USAGE, "ms_state_run_resume: no store");
+    if (continued) *continued = 0;
+    sqlite3_stmt *q = NULL;
+    MS_CALL(prepare(st, "SELECT id, workflow_hash FROM runs ORDER BY id DESC LIMIT 1", &q));
+    int rc = sqlite3_step(q);
+    int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    uint64_t wh = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(q, 1) : 0;
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_error(st, "find the run to resume");
+    if (!last || wh != workflow_hash) return ms_state_run_begin(st, workflow_hash, identity, run_id);
+    memset(&st->counts, 0, sizeof st->counts);
+    st->err = MS_SUCCESS;
+    st->err_msg[0] = 0;
+    st->n_pend = 0;
+    /* A task looked up in an earlier life of the run (its change recorded) and not finished is
+     * looked up again: its change is recorded once. */
+    sqlite3_stmt *once = NULL;
+    MS_CALL(prepare(st, "INSERT INTO changes(run, path, offset, length, kind) SELECT ?1,?2,?3,?4,?5 "
+                        "WHERE NOT EXISTS (SELECT 1 FROM changes WHERE run=?1 AND path=?2 AND "
+                        "offset=?3 AND length=?4)", &once));
+    sqlite3_finalize(st->q_change);
+    st->q_change = once;
+    st->run = last;
+    st->continued = 1;
+    if (run_id) *run_id = last;
+    if (continued) *continued = 1;
+    return MS_SUCCESS;
+}
+
+void ms_state_sync(void *ctx)
+{
+    ms_state *st = ctx;
+    if (st) keep_error(st, tx_maybe_commit(st, 1));
+}
+
+/* A count of the current run from the store: SQL with ?1 = the run. */
+static ms_status run_count(ms_state *st, const char *sql, unsigned long long *out)
+{
+    sqlite3_stmt *q = NULL;
+    MS_CALL(prepare(st, sql, &q));
+    sqlite3_bind_int64(q, 1, st->run);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) *out = (unsigned long long)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    return rc == SQLITE_ROW ? MS_SUCCESS : db_error(st, "count the run's records");
+}
+
+/* The counts of a continued run, over all its lives: what the changes table says it computed,
+ * and what else it saw (reused). */
+static ms_status counts_from_store(ms_state *st)
+{
+    ms_state_counts *k = &st->counts;
+    static const char *const kinds[] = {"new", "changed", "identity", "removed"};
+    unsigned long long *dst[] = {&k->added, &k->changed, &k->identity, &k->removed};
+    for (int i = 0; i < 4; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM changes WHERE run=?1 AND kind='%s'",
+                 kinds[i]);
+        MS_CALL(run_count(st, sql, dst[i]));
+    }
+    unsigned long long seen = 0;
+    MS_CALL(run_count(st, "SELECT count(*) FROM records WHERE last_seen=?1 AND removed=0", &seen));
+    k->computed = k->added + k->changed + k->identity;
+    k->reused = seen > k->computed ? seen - k->computed : 0;
     return MS_SUCCESS;
 }
 
@@ -517,7 +589,8 @@ ms_status ms_state_mark_removed(ms_state *st, size_t *n_removed)
     if (rc != SQLITE_DONE) return db_error(st, "mark removed records");
     size_t n = (size_t)sqlite3_changes(st->db);
     st->counts.removed = n;
-    if (n_removed) *n_removed = n;
+    if (st->continued) MS_CALL(counts_from_store(st)); /* every life of the run */
+    if (n_removed) *n_removed = (size_t)st->counts.removed;
     return tx_maybe_commit(st, 1);
 }
 
@@ -593,6 +666,16 @@ ms_status ms_state_record_outputs(ms_state *st, const char *dir, size_t top_k)
     char path[4200];
     MS_CALL(tx_write(st));
     rows_ctx c = {st, NULL, 0, top_k, 0};
+    /* A continued run (ms_state_run_resume) records its outputs again: the latest ones count. */
+    MS_CALL(prepare(st, "DELETE FROM topk WHERE run=?1", &c.q));
+    sqlite3_bind_int64(c.q, 1, st->run);
+    int rc = sqlite3_step(c.q);
+    sqlite3_finalize(c.q);
+    MS_CALL(prepare(st, "DELETE FROM errors WHERE run=?1", &c.q));
+    sqlite3_bind_int64(c.q, 1, st->run);
+    if (rc == SQLITE_DONE) rc = sqlite3_step(c.q);
+    sqlite3_finalize(c.q);
+    if (rc != SQLITE_DONE) return db_error(st, "record the outputs");
     MS_CALL(prepare(st, "INSERT OR REPLACE INTO topk(run, rank, key, formula, source_id, score) "
                         "VALUES(?1,?2,?3,?4,?5,?6)", &c.q));
     static const char *const tn[] = {"key", "formula", "source_id", "score"};

@@ -112,10 +112,17 @@ echo "faults: $killed kill points hit ($writes journal writes / $STRIDE + $syncs
 
 # ---- 2. output writes that fail ---------------------------------------------------------------
 # enospc NAME FILE [SYSCALL]: ENOSPC at the first write to FILE (relative to the output dir).
+# Outputs are written beside their final name (DIR/.tmp-NAME; a top CIF in the new top/,
+# DIR/.tmp-top/.tmp-NAME) and renamed into place: the write goes to that name.
 enospc() {
-    local name=$1 file=$2 sc=${3:-write} out="$tmp/nospc_$1"
+    local name=$1 file=$2 sc=${3:-write} out="$tmp/nospc_$1" at
+    case $file in
+    journal) at="$out/journal" ;;
+    top/*) at="$out/.tmp-top/.tmp-${file#top/}" ;;
+    *) at="$out/.tmp-$file" ;;
+    esac
     run "$out" strace -f -qq -o /dev/null -e trace="$sc" -e inject="$sc":error=ENOSPC:when=1 \
-        -P "$out/$file"
+        -P "$at"
     local rc=$?
     if [ $rc -ne 0 ]; then ok
     elif [ "${file%%/*}" = top ]; then echo "faults: note: ENOSPC on $file: exit status 0 (a failed top CIF is only reported; see docs/reliability.md)"

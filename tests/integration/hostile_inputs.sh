@@ -147,6 +147,8 @@ opt_refused "train --repeats 1x" "--repeats: '1x' is not a whole number" \
     "$MATSCREEN" train -l "$tmp/none.csv" -o "$tmp/m.msm" --repeats 1x
 opt_refused "evaluate --cv -3" "--cv: '-3' is not a whole number" \
     "$MATSCREEN" evaluate -l "$tmp/none.csv" --cv -3
+opt_refused "bvse --spacing nan" "--spacing: 'nan' is not a finite number (give a number in [0.05, 2])" \
+    "$MATSCREEN" bvse -i "$one" --spacing nan
 opt_refused "quality --symprec nan" "--symprec: 'nan' is not a finite number" \
     "$MATSCREEN" quality -i "$one" -o "$tmp/q" --symprec nan
 # (its data paths do not resolve from $tmp: those are separate problems of the same check)

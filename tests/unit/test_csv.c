@@ -73,6 +73,23 @@ static void test_write_field_round_trip(void)
     for (int i = 0; i < 6; i++) CU_ASSERT_STRING_EQUAL(f[i], in[i]);
 }
 
+/* Fields a spreadsheet would run as formulas are quoted with a leading ' (OWASP); numbers are not. */
+static void test_write_field_formula_injection(void)
+{
+    const char *in[] = {"=1+2", "@SUM(A1)", "+cmd", "-2+3", "\tx", "-0.5", "+1e3", "a=b"};
+    const char *want = "\"'=1+2\",\"'@SUM(A1)\",\"'+cmd\",\"'-2+3\",\"'\tx\",-0.5,+1e3,a=b\n";
+    char buf[256] = {0};
+    FILE *m = fmemopen(buf, sizeof buf - 1, "w");
+    CU_ASSERT_FATAL(m != NULL);
+    for (int i = 0; i < 8; i++) {
+        if (i) fputc(',', m);
+        ms_csv_write_field(m, in[i]);
+    }
+    fputc('\n', m);
+    fclose(m);
+    CU_ASSERT_STRING_EQUAL(buf, want);
+}
+
 int ms_suite_csv(void)
 {
     CU_pSuite s = CU_add_suite("csv", NULL, NULL);
@@ -81,5 +98,6 @@ int ms_suite_csv(void)
     CU_add_test(s, "header columns of a label file", test_header_columns);
     CU_add_test(s, "edge cases", test_edge_cases);
     CU_add_test(s, "field writer quotes what needs it", test_write_field_round_trip);
+    CU_add_test(s, "field writer defuses formulas", test_write_field_formula_injection);
     return CU_get_error();
 }

@@ -356,7 +356,7 @@ static void test_screen_cache(void)
     CU_ASSERT_FATAL(setup_inputs() == 0);
     static mem_cache cache;
     memset(&cache, 0, sizeof cache);
-    ms_result_cache rc = {&cache, mem_lookup, mem_store};
+    ms_result_cache rc = {&cache, mem_lookup, mem_store, NULL};
     static char reg[512];
     snprintf(reg, sizeof reg, "%s", path_in("reg.model"));
     ms_screen_config cfg;
