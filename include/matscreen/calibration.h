@@ -26,6 +26,13 @@ typedef struct ms_calibration {
 ms_status ms_calibration_compute(const double *y, const double *mu, const double *sigma, size_t n,
                                  ms_calibration *out);
 
+/* Split-conformal factor: the ceil((m + 1)(1 - alpha))-th smallest of the m scores z (|residual|
+ * / sigma of calibration rows that no model saw while fitting), so that mu +- q sigma covers a
+ * new row with probability >= 1 - alpha when rows are exchangeable (Vovk et al. 2005; Lei et
+ * al., JASA 2018). INFINITY when m is too small for alpha (ceil((m + 1)(1 - alpha)) > m), NaN
+ * when m is 0 or out of memory. z is not modified. Not collective. */
+double ms_calibration_conformal_q(const double *z, size_t m, double alpha);
+
 /* Inverse of the standard normal CDF (|error| < 1e-12 on (1e-300, 1 - 1e-16)). */
 double ms_normal_quantile(double p);
 
@@ -33,8 +40,9 @@ double ms_normal_quantile(double p);
  * (out-of-bag or cross-validated): r[i] = |y_i - held-out prediction_i| and s[i] the unscaled
  * spread of the same m rows. A scale factor alone cannot help rows where every member agrees
  * (s ~ 0) but the target does not; s0 is the error the members cannot see. (k, s0) minimise the
- * miscalibration area of z = r / sigma (by_area = 1) or maximise the Gaussian likelihood
- * (by_area = 0) over a fixed log-space grid refined by a compass search: deterministic, and
+ * miscalibration area of z = r / sigma (by_area = 1), maximise the Gaussian likelihood
+ * (by_area = 0), or minimise the squared misses of the Gaussian coverage at 1 and 2 sigma
+ * (0.683, 0.954; by_area = 2; the model's grouped-CV recalibration, model.h) over a fixed log-space grid refined by a compass search: deterministic, and
  * rank-independent when every rank passes the same rows. *fitted = 0 leaves k and s0 untouched
  * (fewer than 2 rows or no residual). MS_ERR_NOMEM on allocation failure. Not collective. */
 ms_status ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_area,

@@ -116,12 +116,20 @@ typedef struct ms_campaign_options {
     double radius;         /* diversity radius of ms_batch_select (default 0.25; 0: top scores) */
     int stop_when_found;   /* 1 (default): stop once a best material is labelled */
     uint64_t seed;         /* base seed S */
+    /* Grouped mode (group not NULL: n group ids, e.g. chemical systems from ms_cv_groups): the
+     * pool is a set of whole groups the learner has never seen, and every other row is labelled
+     * from the start (n0 is ignored). Campaign s orders the groups by stream (S, 2 s) and takes
+     * them into the pool until it holds >= pool_frac of the rows (default 0.2); best and top
+     * materials are those of the pool. This is screening new chemistry with a model trained on
+     * the known families, not sampling a pool the model has siblings of. */
+    const int *group;      /* borrowed; NULL: the classic mode above */
+    double pool_frac;
 } ms_campaign_options;
 
 void ms_campaign_options_default(ms_campaign_options *o);
 
 typedef struct ms_campaign_result {
-    size_t n_pool;         /* rows in the pool */
+    size_t n_pool;         /* rows in the pool (grouped mode: the held-out rows) */
     size_t n_best, n_top;  /* size of the best and top sets */
     int found_best, found_top;
     size_t to_best;        /* acquisitions (labels after n0) until a best material; see above */

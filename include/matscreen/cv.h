@@ -26,6 +26,44 @@ void ms_folds_stratified(const double *y, size_t n, size_t k, uint64_t seed, int
 ms_status ms_folds_read(const char *path, const char *task, char *const *ids, size_t n, int *fold,
                         size_t *k);
 
+/* Grouped folds (leave-cluster-out CV, Meredig et al., Mol. Syst. Des. Eng. 2018): every row of
+ * a group lands in the same test fold, so a model is scored on families it has never seen
+ * (doped variants of one host share a chemical system; random k-fold puts siblings on both
+ * sides of a split and overstates accuracy). */
+typedef enum ms_group_kind {
+    MS_GROUP_NONE = 0, /* random (or stratified) k-fold */
+    MS_GROUP_CHEMSYS,  /* chemical system (element set), ms_dataset.chemsys; the default */
+    MS_GROUP_FORMULA,  /* reduced formula, ms_dataset.formula */
+    MS_GROUP_COLUMN,   /* a labels-CSV column, ms_dataset.group */
+    MS_GROUP_KMEANS    /* k-means clusters of the standardised features */
+} ms_group_kind;
+
+typedef struct ms_group_spec {
+    ms_group_kind kind;
+    size_t clusters;  /* MS_GROUP_KMEANS: k */
+    char column[256]; /* MS_GROUP_COLUMN: the column name */
+} ms_group_spec;
+
+/* Parses "none", "chemsys", "formula", "column:NAME" or "kmeans:K" (K 2..100000). Fails with
+ * MS_ERR_USAGE naming the text and the valid forms. Not collective. */
+ms_status ms_group_spec_parse(const char *text, ms_group_spec *out);
+/* The spec as text ("chemsys", "kmeans:8", ...) in buf; returns buf. */
+const char *ms_group_spec_format(const ms_group_spec *g, char *buf, size_t n);
+
+/* Group ids of d's rows into group[0..d->n-1] (0..*n_groups-1; ids follow the sorted keys, or
+ * cluster order for k-means). k-means: NaN -> column median, z-score (population sd; constant
+ * columns dropped), k-means++ seeding from the stream (seed, 1), Lloyd iterations until no row
+ * moves (at most 300). MS_GROUP_COLUMN fails with MS_ERR_USAGE when d has no group column.
+ * Deterministic, not collective. */
+ms_status ms_cv_groups(const ms_dataset *d, const ms_group_spec *g, uint64_t seed, int *group,
+                       size_t *n_groups);
+
+/* k test folds of whole groups: groups in decreasing size (ties in an order drawn from the
+ * stream (seed, 0)), each to the fold with the fewest rows so far (lowest index on ties), which
+ * keeps folds balanced as scikit-learn's GroupKFold does, and lets the seed vary the split.
+ * Fails with MS_ERR_INVALID when there are fewer than k groups. Not collective. */
+ms_status ms_folds_grouped(const int *group, size_t n, size_t k, uint64_t seed, int *fold);
+
 /* Out-of-fold predictions: for each fold f a model is trained with spec on the rows whose fold is
  * not f and predicts the rows of fold f into mean / sigma (sigma may be NULL). feature_names may
  * be NULL. Collective on comm (each fit is). */

@@ -44,6 +44,7 @@ typedef struct ms_dataset_spec {
     int log10_target;
     double threshold;            /* NaN: regression or labels given as booleans */
     size_t max_rows;             /* 0 = all */
+    const char *group_column;    /* CSV column read into ms_dataset.group (grouped CV), or NULL */
 } ms_dataset_spec;
 
 /* Why a labelled row was dropped: counted by reason so that "252 dropped" says which. */
@@ -64,6 +65,12 @@ typedef struct ms_dataset {
     double *y;              /* learner target: transformed value or 0/1 label */
     double *target;         /* target as read, before log10 / threshold */
     char **ids;             /* n row ids (mbid, ID, or row number) */
+    /* Group keys of each row for grouped cross-validation (cv.h): chemsys is the chemical system
+     * (element symbols sorted alphabetically, joined by '-', as pymatgen's chemical_system:
+     * "La-Li-O-Zr"), formula the reduced formula (ms_composition_reduced_formula) of the row's
+     * composition (a structure's occupancy-weighted composition); group the value of
+     * spec->group_column, NULL when none was asked for. */
+    char **chemsys, **formula, **group;
     size_t n_features;
     char **feature_names;   /* n_features */
     char set_name[64];

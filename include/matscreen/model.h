@@ -34,9 +34,12 @@
  *   payload starts with the "kind" field; unknown tags are skipped (forward compatible); the
  *   learner's own state is the "state" field, parsed by the learner's load with a bounded reader
  *   that carries the file's format version (the state layout of a learner may change with it).
- *   Version history: 1 first release; 2 the forest state adds its noise floor (forest.h).
- *   Version-1 files still load (forests without a floor); a matscreen that knows only version 1
- *   refuses version 2 with the "newer" message below instead of predicting without the floor.
+ *   Version history: 1 first release; 2 the forest state adds its noise floor (forest.h);
+ *   3 the "calibration" field (tag 40; ms_model_calibration: sigma recalibrated on grouped-CV
+ *   residuals and a split-conformal factor; its body starts with its own u32 layout version, 1).
+ *   Version-1 and -2 files still load (no model-level calibration: the learner's own sigma); a
+ *   matscreen that knows only version 2 refuses version 3 with the "newer" message below instead
+ *   of predicting without the calibration.
  *   Errors: "F: not a matscreen model", "F: truncated: ...", "F: checksum mismatch: file is
  *   damaged", "F: model format version V is newer than this matscreen (2)", "F: made for
  *   descriptor set magpie v2 but this matscreen has v1".
@@ -52,7 +55,7 @@
 #include "matscreen/error.h"
 #include "matscreen/matrix.h"
 
-#define MS_MODEL_FORMAT_VERSION 2u
+#define MS_MODEL_FORMAT_VERSION 3u
 
 /* ---- bounded byte streams used by the learners' save / load ---------------------------------- */
 
@@ -164,6 +167,30 @@ const ms_model_type *ms_model_type_get(size_t i);
 
 #define MS_MODEL_MAX_METRICS 64
 
+/* Sigma recalibration stored with a model (regression). The learner's sigma s (the forest's is
+ * already scaled on its out-of-bag rows; the GP's is the latent sd) becomes
+ *     sigma = sqrt(scale^2 s^2 + floor^2)
+ * with (scale, floor) fitted by ms_calibration_fit_floor (calibration.h) on the out-of-fold
+ * residuals of a grouped cross-validation (cv.h: whole chemical systems held out), so that sigma
+ * describes errors on families the model has not seen rather than on siblings of its training
+ * rows. With alpha > 0 the model also carries a split-conformal factor q (ms_calibration_conformal_q
+ * of |residual| / recalibrated sigma on the same grouped out-of-fold rows): mu +- q sigma is an
+ * interval of stated coverage 1 - alpha. */
+typedef enum ms_model_calibration_kind {
+    MS_MODEL_CAL_NONE = 0,   /* the learner's own sigma (forest: out-of-bag recalibration) */
+    MS_MODEL_CAL_GROUPED = 1 /* recalibrated on grouped-CV residuals */
+} ms_model_calibration_kind;
+
+typedef struct ms_model_calibration {
+    ms_model_calibration_kind kind;
+    char grouping[64];        /* the grouping of the folds ("chemsys", "kmeans:8", ...) */
+    size_t folds, groups, rows; /* folds, groups and rows of the cross-validation */
+    int criterion;            /* 1 miscalibration area, 0 likelihood, 2 coverage (calibration.h) */
+    double scale, floor;      /* as above; floor in the target's (learner's) units */
+    double within1, within2;  /* coverage of the recalibrated out-of-fold sigma (fit rows) */
+    double alpha, q;          /* conformal: alpha 0 = none; q may be INFINITY (too few rows) */
+} ms_model_calibration;
+
 typedef struct ms_model {
     const ms_model_type *type;
     void *state;                 /* the learner's, owned */
@@ -188,6 +215,7 @@ typedef struct ms_model {
     size_t n_metrics;            /* CV / OOB metrics stored with the model */
     char *metric_name[MS_MODEL_MAX_METRICS];
     double metric_value[MS_MODEL_MAX_METRICS];
+    ms_model_calibration calibration; /* kind MS_MODEL_CAL_NONE unless recalibrated */
 } ms_model;
 
 /* How to train. */
@@ -218,7 +246,8 @@ ms_status ms_model_set_meta(ms_model *m, const char *target, int log10_target, d
 /* Adds (or replaces) a named metric stored in the file. */
 ms_status ms_model_add_metric(ms_model *m, const char *name, double value);
 
-/* Predicts raw rows x (n x n_raw). mean and sigma (may be NULL) have x->rows entries. */
+/* Predicts raw rows x (n x n_raw). mean and sigma (may be NULL) have x->rows entries. A
+ * regression's sigma carries m->calibration when it has one. */
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma);
 
 /* Explains rows x (n x n_raw) with the learner's explain (MS_ERR_UNSUPPORTED when it has none):
@@ -238,6 +267,10 @@ ms_status ms_model_load(const char *path, ms_model **out);
 ms_status ms_model_save_buffer(const ms_model *m, ms_model_writer *w);
 ms_status ms_model_load_buffer(const unsigned char *data, size_t len, const char *name,
                                ms_model **out);
+
+/* Half-width of the model's conformal interval for a predicted sigma (q sigma), NaN when the
+ * model carries no conformal factor. Not collective. */
+double ms_model_interval_half_width(const ms_model *m, double sigma);
 
 /* Prints what the model is and how it scored (for `matscreen model info`). */
 void ms_model_describe(const ms_model *m, FILE *out);

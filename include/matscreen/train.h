@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "matscreen/cv.h"
 #include "matscreen/dataset.h"
 #include "matscreen/error.h"
 #include "matscreen/model.h"
@@ -41,13 +42,41 @@ enum {
 ms_status ms_train_fit(const ms_model_spec *spec, const ms_dataset *d, int log10_target,
                        double threshold, unsigned flags, MPI_Comm comm, ms_model **out);
 
-/* K-fold cross-validation of spec on d: folds from seed (stratified for a classification,
- * ms_folds_stratified; else ms_folds_kfold), out-of-fold predictions (ms_cv_predict) and their
- * scores (ms_cv_score; with sigma for a regression). mean and sigma (d->n entries each, may be
- * NULL) receive the out-of-fold predictions; when m is not NULL the mean scores are added to it
- * as cv<k>_<score>. k is 2..MS_CV_MAX_FOLDS (cv.h). Collective on comm. */
-ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d, size_t k,
-                                  uint64_t seed, MPI_Comm comm, ms_model *m, double *mean,
-                                  double *sigma);
+/* The k test folds of d's rows into fold (d->n entries): with g NULL or of kind MS_GROUP_NONE
+ * random folds from seed (stratified for a classification, ms_folds_stratified; else
+ * ms_folds_kfold), else grouped folds (ms_cv_groups, ms_folds_grouped; cv.h). Not collective. */
+ms_status ms_train_folds(const ms_dataset *d, const ms_group_spec *g, size_t k, uint64_t seed,
+                         int *fold);
+
+/* K-fold cross-validation of spec on d: folds of ms_train_folds (g NULL: random), out-of-fold
+ * predictions (ms_cv_predict) and their scores (ms_cv_score; with sigma for a regression). mean
+ * and sigma (d->n entries each, may be NULL) receive the out-of-fold predictions; when m is not
+ * NULL the mean scores are added to it as cv<k>_<score> (random folds) or gcv<k>_<score>
+ * (grouped). k is 2..MS_CV_MAX_FOLDS (cv.h). Collective on comm. */
+ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d,
+                                  const ms_group_spec *g, size_t k, uint64_t seed, MPI_Comm comm,
+                                  ms_model *m, double *mean, double *sigma);
+
+/* Stores in m (a regression; a classification is left as it is) the sigma recalibration of
+ * model.h fitted on out-of-fold predictions mu, sg of d->y: (scale, floor) by
+ * ms_calibration_fit_floor with criterion (1 miscalibration area, 0 likelihood), and with
+ * alpha in (0, 1) the split-conformal factor of |y - mu| / recalibrated sigma. The folds behind
+ * mu and sg should hold out whole groups (g, k folds, n_groups groups; recorded in m). Rows
+ * whose sigma is not finite are left out. Not collective. */
+ms_status ms_train_calibration_fit(const ms_dataset *d, const double *mu, const double *sg,
+                                   const ms_group_spec *g, size_t k, size_t n_groups,
+                                   double alpha, int criterion, ms_model *m);
+
+/* The default criterion of ms_train_calibration_fit for a learner, chosen on OBELiX's training
+ * split (5 outer 80/20 splits by chemical system, docs/models.md): 2 (1- and 2-sigma coverage)
+ * for the forest and other learners, 0 (likelihood) for the GP. */
+int ms_train_calibration_criterion(const char *kind);
+
+/* Grouped k-fold cross-validation of spec on d (ms_train_cross_validate with g, adding the
+ * gcv<k>_* metrics to m) followed by ms_train_calibration_fit on its out-of-fold predictions.
+ * Collective on comm. */
+ms_status ms_train_calibrate(const ms_model_spec *spec, const ms_dataset *d,
+                             const ms_group_spec *g, size_t k, uint64_t seed, double alpha,
+                             int criterion, MPI_Comm comm, ms_model *m);
 
 #endif /* MATSCREEN_TRAIN_H */

@@ -177,6 +177,12 @@ typedef struct ms_workflow_model_summary {
     double within1, within2, miscal_area;  /* calibration of sigma (regression) */
     double accuracy, roc_auc;              /* classification */
     double seconds;
+    /* The same figures of the grouped cross-validation (folds of whole chemical systems) that
+     * train and evaluate run beside the random folds; g_groups 0 when it did not run (held-out
+     * evaluation, or fewer chemical systems than folds). */
+    size_t g_groups;
+    double g_mae, g_rmse, g_r2, g_spearman, g_within1, g_within2, g_miscal_area, g_accuracy,
+        g_roc_auc, g_seconds, r_seconds;
 } ms_workflow_model_summary;
 
 /* The model registry's name of a workflow kind ("naive-bayes" -> "naive_bayes"). */

@@ -23,6 +23,7 @@
 #include "matscreen/number.h"
 #include "matscreen/bcast.h"
 #include "matscreen/campaign.h"
+#include "matscreen/cv.h"
 #include "matscreen/dataset.h"
 
 static void campaign_usage(FILE *out)
@@ -57,6 +58,10 @@ static void campaign_usage(FILE *out)
             "      --surrogate NAME    gp (default) or forest\n"
             "      --trees N           forest trees (default 100)\n"
             "      --set NAME          descriptor set (default magpie)\n"
+            "      --group G           grouped mode: the pool is a set of whole groups (chemsys:\n"
+            "                          chemical systems; formula; kmeans:K) never seen in training,\n"
+            "                          every other row is labelled from the start (--n0 ignored)\n"
+            "      --pool-frac F       grouped mode: pool share of the rows (default 0.2)\n"
             "  -s, --seed S            base seed (default 0)\n"
             "      --max-rows N        use only the first N rows\n"
             "  -o, --output DIR        writes DIR/campaign.csv (one row per campaign),\n"
@@ -68,7 +73,8 @@ typedef struct campaign_args {
     ms_al_args al; /* data, --acq list, --minimize, --xi, --kappa, --radius, --set, -s, -o DIR */
     const char *surrogate;
     size_t seeds, n0, batch, budget, max_rows, trees;
-    double top;
+    double top, pool_frac;
+    ms_group_spec group; /* --group: grouped mode (campaign.h); kind NONE: classic */
     ms_acq_kind kinds[MS_ACQ_COUNT];
     size_t n_kinds;
 } campaign_args;
@@ -99,12 +105,14 @@ static int parse(int argc, char **argv, campaign_args *a, int rank)
     a->top = 0.01;
     a->trees = 100;
     a->surrogate = "gp";
+    a->pool_frac = 0.2;
     static const struct option longopts[] = {
         MS_AL_LONGOPTS,
         {"seeds", required_argument, 0, 'S'}, {"n0", required_argument, 0, 'n'},
         {"batch", required_argument, 0, 'b'}, {"budget", required_argument, 0, 'B'},
         {"top", required_argument, 0, 'T'}, {"surrogate", required_argument, 0, 'g'},
         {"trees", required_argument, 0, 'e'}, {"max-rows", required_argument, 0, 'N'},
+        {"group", required_argument, 0, 'G'}, {"pool-frac", required_argument, 0, 'P'},
         {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
@@ -121,6 +129,19 @@ static int parse(int argc, char **argv, campaign_args *a, int rank)
         case 'g': a->surrogate = optarg; break;
         case 'e': st = ms_parse_size("--trees", optarg, 1, 100000, &a->trees); break;
         case 'N': st = ms_parse_size("--max-rows", optarg, 0, MS_COUNT_MAX, &a->max_rows); break;
+        case 'G':
+            if (ms_group_spec_parse(optarg, &a->group) != MS_SUCCESS) {
+                if (rank == 0) fprintf(stderr, "matscreen campaign: %s\n", ms_error_message());
+                return 2;
+            }
+            if (a->group.kind == MS_GROUP_COLUMN) {
+                if (rank == 0)
+                    fprintf(stderr, "matscreen campaign: --group column:NAME is not available "
+                                    "here; use chemsys, formula or kmeans:K\n");
+                return 2;
+            }
+            break;
+        case 'P': st = ms_parse_double("--pool-frac", optarg, 1e-9, 1 - 1e-9, &a->pool_frac); break;
         default:
             r = ms_al_args_option(&a->al, c, optarg);
             if (r == 0) return 2;
@@ -140,6 +161,7 @@ static int parse(int argc, char **argv, campaign_args *a, int rank)
     else if (a->seeds < 1 || a->seeds > 100000) err = "--seeds must be 1..100000";
     else if (a->batch < 1) err = "--batch must be >= 1";
     else if (!(a->top > 0 && a->top <= 1)) err = "--top must be in (0, 1]";
+    else if (!(a->pool_frac > 0 && a->pool_frac < 1)) err = "--pool-frac must be in (0, 1)";
     else if (strcmp(a->surrogate, "gp") != 0 && strcmp(a->surrogate, "forest") != 0)
         err = "--surrogate must be gp or forest";
     if (err) {
@@ -252,14 +274,22 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d,
            d->n, d->n_dropped, a->al.log10 ? "log10 " : "", d->target_name,
            a->al.minimize ? "minimise" : "maximise", res[0].n_best, res[0].n_top, a->top, a->n0,
            a->batch, S, a->surrogate);
-    printf("| acquisition | to best: mean ± std | median [min, max] | to top %.3g%%: mean ± std "
-           "| median [min, max] | speed-up vs random (best / top) |\n|---|---|---|---|---|---|\n",
+    if (a->group.kind != MS_GROUP_NONE) {
+        char gname[300];
+        printf("grouped by %s: each campaign's pool is whole groups never seen in training, "
+               "%zu rows in campaign 0 (--pool-frac %.3g); the other rows are labelled from the "
+               "start (n0 ignored)\n",
+               ms_group_spec_format(&a->group, gname, sizeof gname), res[0].n_pool, a->pool_frac);
+    }
+    printf("| acquisition | found best | to best: mean ± std | median [min, max] | to top %.3g%%: "
+           "mean ± std | median [min, max] | speed-up vs random (best / top) |\n"
+           "|---|---|---|---|---|---|---|\n",
            100 * a->top);
     for (size_t q = 0; q < a->n_kinds; q++) {
         const ms_campaign_stats *sb = &sum[q].best, *st = &sum[q].top;
-        printf("| %s | %s%.1f ± %.1f | %.1f [%zu, %zu]%s | %s%.1f ± %.1f | %.1f [%zu, %zu] | "
+        printf("| %s | %zu of %zu | %s%.1f ± %.1f | %.1f [%zu, %zu]%s | %s%.1f ± %.1f | %.1f [%zu, %zu] | "
                "%.2fx / %.2fx |\n",
-               ms_acq_name(a->kinds[q]), sb->not_found ? ">= " : "", sb->mean, sb->std,
+               ms_acq_name(a->kinds[q]), S - sb->not_found, S, sb->not_found ? ">= " : "", sb->mean, sb->std,
                sb->median, sb->min, sb->max, sb->not_found ? " (budget hit)" : "",
                st->not_found ? ">= " : "", st->mean, st->std, st->median, st->min, st->max,
                sum[q].speedup_best, sum[q].speedup_top);
@@ -307,9 +337,14 @@ static int run(const campaign_args *a, int rank, int size)
         ms_dataset_free(&d);
         return 2;
     }
-    size_t S = a->seeds, T = a->n_kinds * S;
+    size_t S = a->seeds, T = a->n_kinds * S, n_groups = 0;
     ms_campaign_result *res = calloc(T, sizeof *res);
-    int local_fail = !res;
+    int *group = a->group.kind != MS_GROUP_NONE ? malloc((d.n + 1) * sizeof *group) : NULL;
+    int local_fail = !res || (a->group.kind != MS_GROUP_NONE && !group);
+    if (group && !local_fail && ms_cv_groups(&d, &a->group, a->al.seed, group, &n_groups) != MS_SUCCESS) {
+        fprintf(stderr, "matscreen campaign: %s\n", ms_error_message());
+        local_fail = 1;
+    }
     ms_forest_params fp;
     ms_forest_params_default(&fp);
     fp.n_trees = a->trees;
@@ -327,6 +362,8 @@ static int run(const campaign_args *a, int rank, int size)
         o.top_frac = a->top;
         o.radius = a->al.radius;
         o.seed = a->al.seed;
+        o.group = group;
+        o.pool_frac = a->pool_frac;
         ms_surrogate sur = {0};
         ms_status cs = MS_SUCCESS;
         if (o.acq.kind != MS_ACQ_RANDOM)
@@ -357,6 +394,7 @@ static int run(const campaign_args *a, int rank, int size)
         rc = write_outputs(a, &d, res);
     }
     free(res);
+    free(group);
     ms_dataset_free(&d);
     return rc;
 }

@@ -14,11 +14,13 @@
 
 #include "commands.h"
 #include "model_args.h"
+#include "matscreen/outfile.h"
 #include "matscreen/calibration.h"
 #include "matscreen/cv.h"
 #include "matscreen/importance.h"
 #include "matscreen/metrics.h"
 #include "matscreen/model.h"
+#include "matscreen/train.h"
 
 static void evaluate_usage(FILE *out)
 {
@@ -36,6 +38,10 @@ static void evaluate_usage(FILE *out)
             "  -p, --param KEY=VALUE   learner parameter (repeatable), e.g. n_trees=200\n"
             "      --cv K              K-fold cross-validation (default 5; stratified for classes)\n"
             "      --repeats R         repeat the K-fold split R times with seeds S, S+1, ...\n"
+            "      --group G           grouped CV beside the random folds: every row of a group in\n"
+            "                          one test fold. chemsys (chemical system, default), formula\n"
+            "                          (reduced formula), column:NAME (a labels column), kmeans:K\n"
+            "                          (k-means of the standardised features), none (random only)\n"
             "      --folds FILE        fixed test folds (Matbench folds.csv: task,mbid,test_fold)\n"
             "      --task NAME         task name in FOLDS (default: the JSON file's base name)\n"
             "  -s, --seed S            seed of folds and learners (default 0)\n"
@@ -48,27 +54,6 @@ static void evaluate_usage(FILE *out)
             "  -h, --help              this text\n\n" MS_CLI_EXIT_HELP);
 }
 
-
-/* Over R repeats of the K-fold split: each metric's mean over the repeats (of the fold means),
- * the standard deviation of those R means (ddof 1: the spread due to the split) and the range. */
-static void print_repeats(const ms_cv_scores *first, const double (*rep_mean)[MS_CV_MAX_SCORES],
-                          int reps)
-{
-    printf("over %d repeats of the split (mean of the fold means, sd across repeats, range):\n",
-           reps);
-    for (size_t q = 0; q < first->n_scores; q++) {
-        double sum = 0, lo = INFINITY, hi = -INFINITY;
-        for (int r = 0; r < reps; r++) {
-            sum += rep_mean[r][q];
-            lo = fmin(lo, rep_mean[r][q]);
-            hi = fmax(hi, rep_mean[r][q]);
-        }
-        double mean = sum / reps, ss = 0;
-        for (int r = 0; r < reps; r++) ss += (rep_mean[r][q] - mean) * (rep_mean[r][q] - mean);
-        printf("  %-22s %.4f +- %.4f  (%.4f .. %.4f)\n", first->name[q], mean,
-               reps > 1 ? sqrt(ss / (reps - 1)) : 0.0, lo, hi);
-    }
-}
 
 static void print_scores(const ms_cv_scores *s)
 {
@@ -108,19 +93,34 @@ static void print_thresholded(const double *y, const double *mu, const double *s
     free(pr);
 }
 
+/* Out-of-fold predictions of one fold scheme (random, file or grouped). */
+typedef struct cv_run {
+    const char *label; /* "random", "grouped by chemsys", "official folds" */
+    int *fold;
+    double *mu, *sg, secs;
+    size_t k;
+    ms_cv_scores sc;
+} cv_run;
+
 static void write_predictions(const char *path, const ms_dataset *d, const double *mu,
-                              const double *sg, const int *fold)
+                              const double *sg, const int *fold, const cv_run *g)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "matscreen evaluate: cannot write %s\n", path);
+    ms_atomic_file *af = NULL; /* written beside and renamed (outfile.h) */
+    if (ms_atomic_open(path, &af) != MS_SUCCESS) {
+        fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
         return;
     }
-    fprintf(f, "id,target,y,mean,sigma,fold\n");
-    for (size_t i = 0; i < d->n; i++)
-        fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%d\n", d->ids[i], d->target[i], d->y[i], mu[i],
+    FILE *f = ms_atomic_stream(af);
+    fprintf(f, "id,target,y,mean,sigma,fold%s\n", g ? ",chemsys,gmean,gsigma,gfold" : "");
+    for (size_t i = 0; i < d->n; i++) {
+        fprintf(f, "%s,%.17g,%.17g,%.17g,%.17g,%d", d->ids[i], d->target[i], d->y[i], mu[i],
                 sg ? sg[i] : NAN, fold ? fold[i] : -1);
-    fclose(f);
+        if (g)
+            fprintf(f, ",%s,%.17g,%.17g,%d", d->chemsys[i], g->mu[i], g->sg[i], g->fold[i]);
+        fprintf(f, "\n");
+    }
+    if (ms_atomic_commit(&af) != MS_SUCCESS)
+        fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
 }
 
 static const char *task_from_path(const char *path, char *buf, size_t n)
@@ -132,15 +132,105 @@ static const char *task_from_path(const char *path, char *buf, size_t n)
     return buf;
 }
 
+static int cv_run_alloc(cv_run *r, size_t n, const char *label)
+{
+    memset(r, 0, sizeof *r);
+    r->label = label;
+    r->fold = malloc((n + 1) * sizeof *r->fold);
+    r->mu = malloc((n + 1) * sizeof *r->mu);
+    r->sg = malloc((n + 1) * sizeof *r->sg);
+    return r->fold && r->mu && r->sg;
+}
+
+static void cv_run_free(cv_run *r)
+{
+    free(r->fold);
+    free(r->mu);
+    free(r->sg);
+}
+
+/* Folds of run r (random: the file's or ms_train_folds without groups; grouped: a->group),
+ * out-of-fold predictions and scores. */
+static ms_status cv_once(const ms_model_args *a, const ms_dataset *d, const ms_model_spec *spec,
+                         int grouped, int rep, cv_run *r)
+{
+    ms_status st = MS_SUCCESS;
+    r->k = a->cv ? a->cv : 5;
+    if (!grouped && a->folds) {
+        char tb[256];
+        const char *task = a->task ? a->task : task_from_path(a->matbench ? a->matbench : "", tb, sizeof tb);
+        st = ms_folds_read(a->folds, task, d->ids, d->n, r->fold, &r->k);
+    } else {
+        st = ms_train_folds(d, grouped ? &a->group : NULL, r->k, a->seed + (uint64_t)rep, r->fold);
+    }
+    double t0 = MPI_Wtime();
+    if (st == MS_SUCCESS) st = ms_cv_predict(spec, &d->x, d->y, r->fold, r->k, MPI_COMM_WORLD, r->mu, r->sg);
+    r->secs = MPI_Wtime() - t0;
+    if (st == MS_SUCCESS)
+        st = ms_cv_score(d->classification, d->y, r->mu, d->classification ? NULL : r->sg, r->fold,
+                         d->n, r->k, &r->sc);
+    return st;
+}
+
+/* The per-fold table, pooled figures and thresholded classification of one run (rank 0). */
+static void print_run(const ms_model_args *a, const ms_dataset *d, const cv_run *r, uint64_t seed)
+{
+    printf("%s on %s: %zu rows, %zu features (%s v%d), %zu folds, %s%s, seed %llu, %.1f s\n",
+           a->kind, d->target_name, d->n, d->n_features, d->set_name, d->set_version, r->k,
+           r->label, d->classification && strcmp(r->label, "random") == 0 ? " (stratified)" : "",
+           (unsigned long long)seed, r->secs);
+    print_scores(&r->sc);
+    if (d->classification) return;
+    ms_reg_metrics rm;
+    ms_calibration cal;
+    ms_metrics_regression(d->y, r->mu, d->n, &rm);
+    ms_calibration_compute(d->y, r->mu, r->sg, d->n, &cal);
+    printf("pooled: mae %.4f rmse %.4f r2 %.4f spearman %.4f; calibration: "
+           "within1 %.3f within2 %.3f miscal_area %.4f nll %.4f z_rms %.3f\n",
+           rm.mae, rm.rmse, rm.r2, rm.spearman, cal.within1, cal.within2, cal.miscal_area, cal.nll,
+           cal.z_rms);
+    if (!isnan(a->class_threshold)) {
+        char lab[128];
+        snprintf(lab, sizeof lab, "%s >= %g", d->target_name, a->class_threshold);
+        print_thresholded(d->y, r->mu, r->sg, d->n,
+                          a->log10 ? log10(a->class_threshold) : a->class_threshold, lab);
+    }
+}
+
+/* Random (or file) and grouped CV side by side: mean +- fold std of each score. */
+static void print_side_by_side(const cv_run *r, const cv_run *g, size_t n_groups)
+{
+    printf("side by side (mean +- std over folds; grouped: %zu groups, every group in one fold):\n",
+           n_groups);
+    printf("  %-24s %-22s %-22s\n", "metric", r->label, g->label);
+    for (size_t q = 0; q < r->sc.n_scores && q < g->sc.n_scores; q++)
+        printf("  %-24s %9.4f +- %-9.4f %9.4f +- %-9.4f\n", r->sc.name[q], r->sc.mean[q],
+               r->sc.std[q], g->sc.mean[q], g->sc.std[q]);
+    printf("  time: %s %.2f s, %s %.2f s, ratio grouped/random %.3f\n", r->label, r->secs,
+           g->label, g->secs, r->secs > 0 ? g->secs / r->secs : NAN);
+}
+
+static size_t count_groups(const ms_model_args *a, const ms_dataset *d)
+{
+    int *grp = malloc((d->n + 1) * sizeof *grp);
+    size_t ng = 0;
+    if (grp && ms_cv_groups(d, &a->group, a->seed, grp, &ng) != MS_SUCCESS) ng = 0;
+    free(grp);
+    return ng;
+}
+
 static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
 {
     size_t n = d->n;
-    int *fold = malloc((n + 1) * sizeof *fold);
-    double *mu = malloc((n + 1) * sizeof *mu), *sg = malloc((n + 1) * sizeof *sg);
-    if (!fold || !mu || !sg) {
-        free(fold);
-        free(mu);
-        free(sg);
+    int grouped = a->group.kind != MS_GROUP_NONE;
+    char gname[300], glabel[320];
+    snprintf(glabel, sizeof glabel, "grouped by %s", ms_group_spec_format(&a->group, gname, sizeof gname));
+    cv_run r, g;
+    int ok = cv_run_alloc(&r, n, a->folds ? "official folds" : "random");
+    ok &= cv_run_alloc(&g, n, glabel);
+    if (!ok) {
+        cv_run_free(&r);
+        cv_run_free(&g);
         fprintf(stderr, "matscreen evaluate: out of memory\n");
         return 2;
     }
@@ -151,67 +241,52 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
     spec.options = a->opt;
     int code = 0;
     int reps = a->folds ? 1 : a->repeats;
-    double(*rep_mean)[MS_CV_MAX_SCORES] = calloc((size_t)(reps > 0 ? reps : 1), sizeof *rep_mean);
-    ms_cv_scores first;
-    memset(&first, 0, sizeof first);
-    if (!rep_mean) code = 2;
+    size_t ng = grouped ? count_groups(a, d) : 0;
     for (int rep = 0; rep < reps && code == 0; rep++) {
-        size_t k = a->cv ? a->cv : 5;
-        ms_status st = MS_SUCCESS;
-        if (a->folds) {
-            char tb[256];
-            const char *task = a->task ? a->task : task_from_path(a->matbench ? a->matbench : "", tb, sizeof tb);
-            st = ms_folds_read(a->folds, task, d->ids, n, fold, &k);
-        } else if (d->classification) {
-            ms_folds_stratified(d->y, n, k, a->seed + (uint64_t)rep, fold);
-        } else {
-            ms_folds_kfold(n, k, a->seed + (uint64_t)rep, fold);
-        }
         spec.seed = a->seed + (uint64_t)rep;
-        double t0 = MPI_Wtime();
-        if (st == MS_SUCCESS) st = ms_cv_predict(&spec, &d->x, d->y, fold, k, MPI_COMM_WORLD, mu, sg);
-        double secs = MPI_Wtime() - t0;
-        ms_cv_scores sc;
-        if (st == MS_SUCCESS) st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n, k, &sc);
+        ms_status st = cv_once(a, d, &spec, 0, rep, &r);
+        if (st == MS_SUCCESS && grouped) st = cv_once(a, d, &spec, 1, rep, &g);
         if (st != MS_SUCCESS) {
             if (rank == 0) fprintf(stderr, "matscreen evaluate: %s\n", ms_error_message());
             code = 2;
             break;
         }
-        if (rep == 0) first = sc;
-        for (size_t q = 0; q < sc.n_scores; q++) rep_mean[rep][q] = sc.mean[q];
         if (rank == 0) {
-            printf("%s on %s: %zu rows, %zu features (%s v%d), %zu folds%s, seed %llu, %.1f s\n",
-                   a->kind, d->target_name, n, d->n_features, d->set_name, d->set_version, k,
-                   a->folds ? " from file" : (d->classification ? " (stratified)" : ""),
-                   (unsigned long long)spec.seed, secs);
-            print_scores(&sc);
-            if (!d->classification) {
-                ms_reg_metrics rm;
-                ms_calibration cal;
-                ms_metrics_regression(d->y, mu, n, &rm);
-                ms_calibration_compute(d->y, mu, sg, n, &cal);
-                printf("pooled: mae %.4f rmse %.4f r2 %.4f spearman %.4f; calibration: "
-                       "within1 %.3f within2 %.3f miscal_area %.4f nll %.4f z_rms %.3f\n",
-                       rm.mae, rm.rmse, rm.r2, rm.spearman, cal.within1, cal.within2,
-                       cal.miscal_area, cal.nll, cal.z_rms);
-                if (!isnan(a->class_threshold)) {
-                    char lab[128];
-                    snprintf(lab, sizeof lab, "%s >= %g", d->target_name, a->class_threshold);
-                    print_thresholded(d->y, mu, sg, n,
-                                      a->log10 ? log10(a->class_threshold) : a->class_threshold, lab);
-                }
-            }
-            if (a->predictions && rep == 0) write_predictions(a->predictions, d, mu, sg, fold);
+            print_run(a, d, &r, spec.seed);
+            if (grouped) print_run(a, d, &g, spec.seed);
+            if (grouped) print_side_by_side(&r, &g, ng);
+            if (a->predictions && rep == 0)
+                write_predictions(a->predictions, d, r.mu, r.sg, r.fold, grouped ? &g : NULL);
             fflush(stdout);
         }
     }
-    if (code == 0 && rank == 0 && reps > 1) print_repeats(&first, (const double(*)[MS_CV_MAX_SCORES])rep_mean, reps);
-    free(rep_mean);
-    free(fold);
-    free(mu);
-    free(sg);
+    cv_run_free(&r);
+    cv_run_free(&g);
     return code;
+}
+
+/* Which sigma calibration the model carries, and the coverage of its conformal interval. */
+static void print_model_calibration(const ms_model *m, const double *y, const double *mu,
+                                    const double *sg, size_t n)
+{
+    const ms_model_calibration *c = &m->calibration;
+    if (c->kind != MS_MODEL_CAL_GROUPED) {
+        printf("sigma: the learner's own calibration%s\n",
+               m->type == &ms_model_type_forest ? " (forest out-of-bag)" : "");
+        return;
+    }
+    printf("sigma: recalibrated on grouped CV (%s, %zu folds): scale %.4g, floor %.4g\n",
+           c->grouping, c->folds, c->scale, c->floor);
+    if (!(c->alpha > 0)) return;
+    size_t in = 0, used = 0;
+    for (size_t i = 0; i < n; i++) {
+        double h = ms_model_interval_half_width(m, sg[i]);
+        if (isnan(h) || !isfinite(mu[i])) continue;
+        used++;
+        in += fabs(y[i] - mu[i]) <= h;
+    }
+    printf("conformal interval mean +- %.4g sigma: coverage %.3f of %zu rows (stated %.3f)\n",
+           c->q, used ? (double)in / (double)used : NAN, used, 1 - c->alpha);
 }
 
 static int run_heldout(const ms_model_args *a, const ms_model *m, const ms_dataset *d, int rank)
@@ -250,6 +325,7 @@ static int run_heldout(const ms_model_args *a, const ms_model *m, const ms_datas
                    "baseline (training mean %.4f): mae %.4f\n",
                    rm.mae, rm.rmse, rm.r2, rm.spearman, cal.within1, cal.within2, cal.miscal_area,
                    cal.nll, cal.z_rms, mean_tr, bm / (double)n);
+            print_model_calibration(m, d->y, mu, sg, n);
             if (!isnan(a->class_threshold)) {
                 char lab[128];
                 snprintf(lab, sizeof lab, "%s >= %g", d->target_name, a->class_threshold);
@@ -258,7 +334,7 @@ static int run_heldout(const ms_model_args *a, const ms_model *m, const ms_datas
                                   lab);
             }
         }
-        if (a->predictions) write_predictions(a->predictions, d, mu, sg, NULL);
+        if (a->predictions) write_predictions(a->predictions, d, mu, sg, NULL, NULL);
         if (a->importance > 0) {
             double *imp = malloc((m->n_raw + 1) * sizeof *imp);
             size_t *order = malloc((m->n_raw + 1) * sizeof *order);

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "matscreen/outfile.h"
 #include "matscreen/number.h"
 #include "matscreen/array.h"
 #include "matscreen/csv.h"
@@ -215,8 +216,9 @@ static void checks_text(uint32_t failed, char *out, size_t n)
 
 static ms_status write_csv(const quality_state *q, const char *path)
 {
-    FILE *f = fopen(path, "w");
-    MS_CHECK(f, MS_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    ms_atomic_file *af = NULL; /* written beside and renamed (outfile.h) */
+    MS_CALL(ms_atomic_open(path, &af));
+    FILE *f = ms_atomic_stream(af);
     fputs("file,block,index,source,source_id,reduced_formula,spacegroup,checks_failed,severity,"
           "message,fingerprint,wyckoff,duplicate_group,group_size,representative,outlier\n",
           f);
@@ -255,10 +257,7 @@ static ms_status write_csv(const quality_state *q, const char *path)
         }
         csv_field(f, r->outlier ? "1" : "0", 1);
     }
-    int bad = ferror(f);
-    bad |= fclose(f) != 0;
-    MS_CHECK(!bad, MS_ERR_IO, "%s: write failed", path);
-    return MS_SUCCESS;
+    return ms_atomic_commit(&af);
 }
 
 static json_t *criterion(size_t passed, size_t failed, const char *definition)
@@ -380,10 +379,13 @@ static ms_status write_json(const quality_state *q, const char *path, const tota
     json_object_set_new(opt, "expect_li", json_boolean(q->vopt.expect_li));
     json_object_set_new(opt, "max_atoms", json_integer((json_int_t)q->vopt.max_atoms));
     json_object_set_new(root, "options", opt);
-    int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    ms_atomic_file *af = NULL; /* written beside and renamed (outfile.h) */
+    ms_status st = ms_atomic_open(path, &af);
+    if (st == MS_SUCCESS)
+        json_dumpf(root, ms_atomic_stream(af),
+                   JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     json_decref(root);
-    MS_CHECK(rc == 0, MS_ERR_IO, "%s: cannot write", path);
-    return MS_SUCCESS;
+    return st == MS_SUCCESS ? ms_atomic_commit(&af) : st;
 }
 
 static void quality_usage(FILE *out)

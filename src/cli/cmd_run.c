@@ -383,6 +383,12 @@ static void print_model_summary(const char *stage, const ms_workflow_model_summa
     else
         fprintf(stderr, ": mae %.4f rmse %.4f r2 %.4f; within 1 sigma %.3f", s->mae, s->rmse,
                 s->r2, s->within1);
+    if (s->g_groups && s->classification)
+        fprintf(stderr, "; grouped by chemical system (%zu): accuracy %.4f roc_auc %.4f",
+                s->g_groups, s->g_accuracy, s->g_roc_auc);
+    else if (s->g_groups)
+        fprintf(stderr, "; grouped by chemical system (%zu): mae %.4f r2 %.4f within 1 sigma %.3f",
+                s->g_groups, s->g_mae, s->g_r2, s->g_within1);
     fprintf(stderr, "; %.2f s%s%s\n", s->seconds, s->model[0] ? "; model " : "", s->model);
 }
 

@@ -8,6 +8,7 @@
  */
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -39,8 +40,20 @@ static void train_usage(FILE *out)
             "                          max_depth=8, min_child_weight=1, subsample=0.8,\n"
             "                          colsample_bytree=0.5, colsample_bynode=1, reg_lambda=1,\n"
             "                          reg_alpha=0, gamma=0, max_bin=256, ensemble=5,\n"
-            "                          bag_fraction=0.8, nthread=1, recalibrate=1\n"
-            "      --cv K              also cross-validate (K folds) and store the scores\n"
+            "                          bag_fraction=0.8, nthread=1, recalibrate=1, loss=0\n"
+            "                          (0 squared, 1 absolute, 2 pseudo-Huber error)\n"
+            "      --cv K              also cross-validate (K folds) and store the scores:\n"
+            "                          random folds (cvK_*) and grouped folds (gcvK_*)\n"
+            "      --group G           grouping of --cv and --calibrate: chemsys (default),\n"
+            "                          formula, column:NAME, kmeans:K, none (random folds only)\n"
+            "      --calibrate MODE    regression sigma: grouped (default: recalibrated on the\n"
+            "                          residuals of a grouped K-fold CV, K = --cv or 5; costs K\n"
+            "                          more fits) or oob (the learner's own: forest out-of-bag)\n"
+            "      --calibration-fit C area (miscalibration area), likelihood or coverage (1- and\n"
+            "                          2-sigma coverage); default coverage, likelihood for gp\n"
+            "                          (measured best: docs/models.md)\n"
+            "      --conformal ALPHA   also store a split-conformal factor: mean +- q sigma covers\n"
+            "                          1 - ALPHA of new rows (grouped calibration folds)\n"
             "  -s, --seed S            seed (default 0), stored in the model\n"
             "      --max-rows N        use only the first N rows\n"
             "  -h, --help              this text\n\n" MS_CLI_EXIT_HELP
@@ -72,6 +85,23 @@ static void print_summary(const ms_model_args *a, const ms_dataset *d, const ms_
     }
 }
 
+/* 1 when d has at least k groups of a->group; else says so (rank 0) and returns 0: the model
+ * then keeps its learner's own sigma. */
+static int enough_groups(const ms_model_args *a, const ms_dataset *d, size_t k, int rank)
+{
+    int *g = malloc((d->n + 1) * sizeof *g);
+    size_t ng = 0;
+    ms_status st = g ? ms_cv_groups(d, &a->group, a->seed, g, &ng) : MS_ERR_NOMEM;
+    free(g);
+    if (st == MS_SUCCESS && ng >= k) return 1;
+    char name[300];
+    if (rank == 0)
+        fprintf(stderr, "matscreen train: %zu groups (%s) are too few for %zu grouped folds: no "
+                        "grouped CV, sigma keeps the learner's own calibration\n",
+                ng, ms_group_spec_format(&a->group, name, sizeof name), k);
+    return 0;
+}
+
 static int train(const ms_model_args *a, const ms_dataset *d, int rank)
 {
     ms_model_spec spec;
@@ -86,7 +116,18 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
                                 MPI_COMM_WORLD, &m);
     double secs = MPI_Wtime() - t0;
     if (st == MS_SUCCESS && a->cv)
-        st = ms_train_cross_validate(&spec, d, a->cv, a->seed, MPI_COMM_WORLD, m, NULL, NULL);
+        st = ms_train_cross_validate(&spec, d, NULL, a->cv, a->seed, MPI_COMM_WORLD, m, NULL, NULL);
+    size_t k = a->cv ? a->cv : 5;
+    int grouped = a->group.kind != MS_GROUP_NONE && enough_groups(a, d, k, rank);
+    int calibrate = grouped && a->calibrate && !d->classification;
+    if (st == MS_SUCCESS && calibrate)
+        st = ms_train_calibrate(&spec, d, &a->group, k, a->seed, a->conformal,
+                                a->cal_criterion >= 0 ? a->cal_criterion
+                                                      : ms_train_calibration_criterion(a->kind),
+                                MPI_COMM_WORLD, m);
+    else if (st == MS_SUCCESS && a->cv && grouped)
+        st = ms_train_cross_validate(&spec, d, &a->group, a->cv, a->seed, MPI_COMM_WORLD, m, NULL,
+                                     NULL);
     if (st == MS_SUCCESS && rank == 0) st = ms_model_save(m, a->output);
     int ok = st == MS_SUCCESS, all_ok = 0;
     MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);

@@ -18,6 +18,9 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
     a->kind = "forest";
     a->threshold = a->class_threshold = NAN;
     a->repeats = 1;
+    a->group.kind = MS_GROUP_CHEMSYS;
+    a->calibrate = 1;
+    a->cal_criterion = -1; /* the learner's default (ms_train_calibration_criterion) */
     /* -o/--output is train's model file, -m/--model evaluate's; each command refuses the other's. */
     static const struct option longopts[] = {
         {"output", required_argument, 0, 'U'}, {"model", required_argument, 0, 'm'},
@@ -31,7 +34,8 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
         {"task", required_argument, 0, 'a'}, {"seed", required_argument, 0, 's'},
         {"class-threshold", required_argument, 0, 'C'}, {"importance", required_argument, 0, 'P'},
         {"predictions", required_argument, 0, 'O'}, {"max-rows", required_argument, 0, 'N'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"group", required_argument, 0, 'G'}, {"calibrate", required_argument, 0, 'B'},
+        {"calibration-fit", required_argument, 0, 'E'}, {"conformal", required_argument, 0, 'Q'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
     int c;
@@ -81,6 +85,27 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
         case 'P': st = ms_parse_int("--importance", optarg, 0, 100000, &a->importance); break;
         case 'O': a->predictions = optarg; break;
         case 'N': st = ms_parse_size("--max-rows", optarg, 0, MS_COUNT_MAX, &a->max_rows); break;
+        case 'G':
+            if (ms_group_spec_parse(optarg, &a->group) != MS_SUCCESS) {
+                if (rank == 0) fprintf(stderr, "matscreen %s: %s\n", command, ms_error_message());
+                return 2;
+            }
+            break;
+        case 'B':
+        case 'E':
+            if (c == 'B' ? strcmp(optarg, "grouped") && strcmp(optarg, "oob")
+                         : strcmp(optarg, "area") && strcmp(optarg, "likelihood") &&
+                               strcmp(optarg, "coverage")) {
+                if (rank == 0)
+                    fprintf(stderr, "matscreen %s: --%s %s: use %s\n", command,
+                            c == 'B' ? "calibrate" : "calibration-fit", optarg,
+                            c == 'B' ? "grouped or oob" : "area, likelihood or coverage");
+                return 2;
+            }
+            if (c == 'B') a->calibrate = !strcmp(optarg, "grouped");
+            else a->cal_criterion = !strcmp(optarg, "area") ? 1 : !strcmp(optarg, "coverage") ? 2 : 0;
+            break;
+        case 'Q': st = ms_parse_double("--conformal", optarg, 1e-9, 1 - 1e-9, &a->conformal); break;
         case 'h': a->help = 1; return 0;
         default: return 2;
         }
@@ -131,6 +156,7 @@ void ms_model_args_data_spec(const ms_model_args *a, const ms_model *m, ms_datas
     ds->log10_target = a->log10;
     ds->threshold = a->threshold;
     ds->max_rows = a->max_rows;
+    if (a->group.kind == MS_GROUP_COLUMN) ds->group_column = a->group.column;
     if (m) {
         if (m->descriptor_set[0]) ds->set = m->descriptor_set;
         if (m->target[0] && !a->target && !a->matbench) ds->target = m->target;

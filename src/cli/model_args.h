@@ -23,6 +23,11 @@ typedef struct ms_model_args {
     double threshold, class_threshold;
     uint64_t seed;
     ms_model_options opt;
+    ms_group_spec group;     /* --group (default chemsys): grouped CV beside the random folds */
+    int calibrate;           /* train --calibrate: 1 grouped (default), 0 oob (learner's own) */
+    int cal_criterion;       /* --calibration-fit: 1 area, 0 likelihood, 2 coverage; -1 the
+                                learner's default (ms_train_calibration_criterion) */
+    double conformal;        /* --conformal ALPHA (0: none) */
 } ms_model_args;
 
 /* Parses argv of the command ("train" or "evaluate") into a and checks the combination. Returns

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 double ms_normal_quantile(double p)
 {
@@ -75,7 +76,7 @@ ms_status ms_calibration_compute(const double *y, const double *mu, const double
 typedef struct floor_fit {
     const double *r, *s;
     size_t m;
-    int by_area;       /* 1: OOB miscalibration area; 0: OOB Gaussian likelihood */
+    int by_area;       /* 1: miscalibration area; 0: Gaussian likelihood; 2: 1- and 2-sigma coverage */
     double *az;        /* m */
     double q[101];     /* q[k] = Phi^-1(0.5 + k / 200): |z| quantile of probability k / 100 */
 } floor_fit;
@@ -94,6 +95,17 @@ static double floor_cost(floor_fit *ff, double lk, double ls)
         else sum += log(v) + ff->r[i] * ff->r[i] / v;
     }
     if (!ff->by_area) return sum;
+    if (ff->by_area == 2) {
+        /* squared misses of the Gaussian 1- and 2-sigma coverage (0.6827, 0.9545) */
+        double w1 = 0, w2 = 0;
+        for (size_t i = 0; i < ff->m; i++) {
+            w1 += ff->az[i] <= 1;
+            w2 += ff->az[i] <= 2;
+        }
+        w1 = w1 / (double)ff->m - 0.6826894921370859;
+        w2 = w2 / (double)ff->m - 0.9544997361036416;
+        return w1 * w1 + w2 * w2;
+    }
     qsort(ff->az, ff->m, sizeof *ff->az, cmp_d);
     double area = 0, prev = 0;
     size_t at = 0;
@@ -167,4 +179,18 @@ ms_status ms_calibration_fit_floor(const double *r, const double *s, size_t m, i
     *fitted = fit > 0;
     MS_CHECK(fit >= 0, MS_ERR_NOMEM, "calibration: out of memory");
     return MS_SUCCESS;
+}
+
+double ms_calibration_conformal_q(const double *z, size_t m, double alpha)
+{
+    if (!m || !(alpha > 0 && alpha < 1)) return NAN;
+    double need = ceil((double)(m + 1) * (1 - alpha));
+    if (need > (double)m) return INFINITY;
+    double *a = malloc(m * sizeof *a);
+    if (!a) return NAN;
+    memcpy(a, z, m * sizeof *a);
+    qsort(a, m, sizeof *a, cmp_d);
+    double q = a[(size_t)need - 1];
+    free(a);
+    return q;
 }

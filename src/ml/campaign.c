@@ -234,6 +234,40 @@ void ms_campaign_options_default(ms_campaign_options *o)
     o->radius = 0.25;
     o->stop_when_found = 1;
     o->seed = 0;
+    o->group = NULL;
+    o->pool_frac = 0.2;
+}
+
+/* Grouped mode: in_pool[i] = 1 for the rows of the groups campaign s holds out (groups in an order
+ * drawn from rng, taken until the pool holds >= frac n rows). Returns the pool size, 0 when out
+ * of memory. */
+static size_t grouped_pool(const int *group, size_t n, double frac, ms_rng *rng,
+                           unsigned char *in_pool)
+{
+    int gmax = -1;
+    for (size_t i = 0; i < n; i++) gmax = group[i] > gmax ? group[i] : gmax;
+    size_t ng = (size_t)(gmax + 1), *order = malloc((ng + 1) * sizeof *order);
+    size_t *count = calloc(ng + 1, sizeof *count);
+    unsigned char *take = calloc(ng + 1, 1);
+    size_t pool = 0;
+    if (order && count && take) {
+        for (size_t i = 0; i < n; i++) count[group[i]]++;
+        for (size_t g = 0; g < ng; g++) order[g] = g;
+        for (size_t g = ng; g > 1; g--) {
+            size_t j = (size_t)ms_rng_below(rng, g), t = order[g - 1];
+            order[g - 1] = order[j];
+            order[j] = t;
+        }
+        for (size_t g = 0; g < ng && (double)pool < frac * (double)n; g++) {
+            take[order[g]] = 1;
+            pool += count[order[g]];
+        }
+        for (size_t i = 0; i < n; i++) in_pool[i] = take[group[i]];
+    }
+    free(order);
+    free(count);
+    free(take);
+    return pool;
 }
 
 static int cmp_double_desc(const void *pa, const void *pb)
@@ -286,8 +320,8 @@ ms_status ms_campaign_run(const ms_matrix *x, const double *y, const ms_campaign
     size_t n = x->rows, p = x->cols;
     int minimize = opt->acq.minimize;
     int random = opt->acq.kind == MS_ACQ_RANDOM;
-    MS_CHECK(opt->n0 >= 2 && opt->n0 < n, MS_ERR_USAGE, "campaign: n0 = %zu must be in 2..%zu",
-             opt->n0, n > 0 ? n - 1 : 0);
+    MS_CHECK(opt->group || (opt->n0 >= 2 && opt->n0 < n), MS_ERR_USAGE,
+             "campaign: n0 = %zu must be in 2..%zu", opt->n0, n > 0 ? n - 1 : 0);
     MS_CHECK(opt->batch >= 1, MS_ERR_USAGE, "campaign: batch must be >= 1");
     MS_CHECK(opt->top_frac > 0 && opt->top_frac <= 1, MS_ERR_USAGE,
              "campaign: top fraction must be in (0, 1]");
@@ -296,20 +330,41 @@ ms_status ms_campaign_run(const ms_matrix *x, const double *y, const ms_campaign
     for (size_t i = 0; i < n; i++)
         MS_CHECK(isfinite(y[i]), MS_ERR_USAGE, "campaign: label %zu is not finite", i);
 
-    /* best and top sets, in the orientation "larger is better" */
-    double *sorted = malloc(n * sizeof *sorted);
-    MS_CHECK(sorted, MS_ERR_NOMEM, "campaign: out of memory");
-    for (size_t i = 0; i < n; i++) sorted[i] = minimize ? -y[i] : y[i];
-    qsort(sorted, n, sizeof *sorted, cmp_double_desc);
-    size_t k_top = (size_t)ceil(opt->top_frac * (double)n - 1e-9);
+    ms_rng rng_init, rng_pick, rng_fit;
+    ms_rng_seed(&rng_init, opt->seed, 2 * (uint64_t)s);
+    ms_rng_seed(&rng_pick, opt->seed, 2 * (uint64_t)s + 1);
+    ms_rng_seed(&rng_fit, opt->seed, ((uint64_t)1 << 32) + (uint64_t)s);
+    /* the pool: every row, or (grouped mode) the held-out groups' rows */
+    unsigned char *in_pool = malloc(n + 1);
+    double *sorted = malloc((n + 1) * sizeof *sorted);
+    if (!in_pool || !sorted) {
+        free(in_pool);
+        free(sorted);
+        return ms_error_set(MS_ERR_NOMEM, "campaign: out of memory");
+    }
+    memset(in_pool, 1, n);
+    size_t n_pool = opt->group ? grouped_pool(opt->group, n, opt->pool_frac, &rng_init, in_pool) : n;
+    if (!n_pool || n - n_pool < (opt->group ? 2 : 0)) {
+        free(in_pool);
+        free(sorted);
+        return ms_error_set(n_pool ? MS_ERR_USAGE : MS_ERR_NOMEM,
+                            "campaign: a grouped pool of %zu rows leaves %zu to learn from", n_pool,
+                            n - n_pool);
+    }
+    /* best and top sets of the pool, in the orientation "larger is better" */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (in_pool[i]) sorted[m++] = minimize ? -y[i] : y[i];
+    qsort(sorted, m, sizeof *sorted, cmp_double_desc);
+    size_t k_top = (size_t)ceil(opt->top_frac * (double)m - 1e-9);
     if (k_top < 1) k_top = 1;
     double best_v = sorted[0], top_v = sorted[k_top - 1];
     free(sorted);
-    res->n_pool = n;
+    res->n_pool = n_pool;
     for (size_t i = 0; i < n; i++) {
         double v = minimize ? -y[i] : y[i];
-        res->n_best += v == best_v;
-        res->n_top += v >= top_v;
+        res->n_best += in_pool[i] && v == best_v;
+        res->n_top += in_pool[i] && v >= top_v;
     }
 
     campaign_work w = {0};
@@ -328,16 +383,21 @@ ms_status ms_campaign_run(const ms_matrix *x, const double *y, const ms_campaign
     if (st == MS_SUCCESS && !random) st = ms_matrix_alloc(&w.xu, n, p);
     if (st != MS_SUCCESS) {
         work_free(&w);
+        free(in_pool);
         return st;
     }
 
-    /* initial set: partial Fisher-Yates over 0..n-1 from stream (S, 2 s) */
-    ms_rng rng_init, rng_pick, rng_fit;
-    ms_rng_seed(&rng_init, opt->seed, 2 * (uint64_t)s);
-    ms_rng_seed(&rng_pick, opt->seed, 2 * (uint64_t)s + 1);
-    ms_rng_seed(&rng_fit, opt->seed, ((uint64_t)1 << 32) + (uint64_t)s);
-    for (size_t i = 0; i < n; i++) w.unl[i] = i;
-    for (size_t a = 0; a < opt->n0; a++) {
+    /* initial set: partial Fisher-Yates over 0..n-1 from stream (S, 2 s); grouped: every row
+     * outside the pool */
+    size_t n0 = opt->n0;
+    if (opt->group) {
+        n0 = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!in_pool[i]) w.unl[n0++] = i;
+    } else {
+        for (size_t i = 0; i < n; i++) w.unl[i] = i;
+    }
+    for (size_t a = 0; !opt->group && a < n0; a++) {
         size_t j = a + (size_t)ms_rng_below(&rng_init, n - a);
         size_t t = w.unl[a];
         w.unl[a] = w.unl[j];
@@ -345,17 +405,18 @@ ms_status ms_campaign_run(const ms_matrix *x, const double *y, const ms_campaign
     }
     size_t n_lab = 0;
     res->best_initial = minimize ? INFINITY : -INFINITY;
-    for (size_t a = 0; a < opt->n0; a++) {
+    for (size_t a = 0; a < n0; a++) {
         size_t i = w.unl[a];
         w.labelled[i] = 1;
         w.lab[n_lab++] = i;
         double v = minimize ? -y[i] : y[i];
-        if (v == best_v) res->found_best = 1;
-        if (v >= top_v) res->found_top = 1;
+        if (in_pool[i] && v == best_v) res->found_best = 1;
+        if (in_pool[i] && v >= top_v) res->found_top = 1;
         if (minimize ? y[i] < res->best_initial : y[i] > res->best_initial) res->best_initial = y[i];
     }
     size_t n_unl = rebuild_unlabelled(w.labelled, n, w.unl);
-    size_t budget = opt->budget ? opt->budget : n - opt->n0;
+    size_t budget = opt->budget ? opt->budget : n - n0;
+    free(in_pool);
     double best_so_far = res->best_initial;
 
     while (st == MS_SUCCESS && res->acquired < budget && n_unl > 0 &&

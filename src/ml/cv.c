@@ -16,6 +16,12 @@
 
 /* ---- folds ----------------------------------------------------------------------------------- */
 
+static int cmp_dbl_asc(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 static void shuffle(size_t *a, size_t n, ms_rng *rng)
 {
     for (size_t i = n; i > 1; i--) {
@@ -123,6 +129,274 @@ ms_status ms_folds_read(const char *path, const char *task, char *const *ids, si
     return MS_SUCCESS;
 }
 
+/* ---- grouped folds --------------------------------------------------------------------------- */
+
+ms_status ms_group_spec_parse(const char *text, ms_group_spec *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!text || !strcmp(text, "none") || !strcmp(text, "random")) return MS_SUCCESS;
+    if (!strcmp(text, "chemsys")) out->kind = MS_GROUP_CHEMSYS;
+    else if (!strcmp(text, "formula")) out->kind = MS_GROUP_FORMULA;
+    else if (!strncmp(text, "column:", 7) && text[7] && strlen(text + 7) < sizeof out->column) {
+        out->kind = MS_GROUP_COLUMN;
+        snprintf(out->column, sizeof out->column, "%s", text + 7);
+    } else if (!strncmp(text, "kmeans:", 7)) {
+        char *end;
+        errno = 0;
+        unsigned long k = strtoul(text + 7, &end, 10);
+        MS_CHECK(text[7] >= '0' && text[7] <= '9' && !*end && !errno && k >= 2 && k <= 100000,
+                 MS_ERR_USAGE, "--group %s: K of kmeans:K must be a whole number 2..100000", text);
+        out->kind = MS_GROUP_KMEANS;
+        out->clusters = (size_t)k;
+    } else
+        return ms_error_set(MS_ERR_USAGE,
+                            "--group '%s' is not a grouping: use chemsys (chemical system, the "
+                            "default), formula, column:NAME, kmeans:K or none",
+                            text);
+    return MS_SUCCESS;
+}
+
+const char *ms_group_spec_format(const ms_group_spec *g, char *buf, size_t n)
+{
+    switch (g->kind) {
+    case MS_GROUP_CHEMSYS: snprintf(buf, n, "chemsys"); break;
+    case MS_GROUP_FORMULA: snprintf(buf, n, "formula"); break;
+    case MS_GROUP_COLUMN: snprintf(buf, n, "column:%s", g->column); break;
+    case MS_GROUP_KMEANS: snprintf(buf, n, "kmeans:%zu", g->clusters); break;
+    default: snprintf(buf, n, "none"); break;
+    }
+    return buf;
+}
+
+typedef struct keyed {
+    const char *key;
+    size_t row;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->row > y->row) - (x->row < y->row);
+}
+
+/* Group ids from string keys: equal keys, equal ids, numbered in sorted key order. */
+static ms_status groups_of_keys(char *const *key, size_t n, int *group, size_t *n_groups)
+{
+    keyed *k = malloc((n + 1) * sizeof *k);
+    MS_CHECK(k, MS_ERR_NOMEM, "cv: out of memory");
+    for (size_t i = 0; i < n; i++) k[i] = (keyed){key[i] ? key[i] : "", i};
+    qsort(k, n, sizeof *k, cmp_keyed);
+    size_t g = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && strcmp(k[i].key, k[i - 1].key) != 0) g++;
+        group[k[i].row] = (int)g;
+    }
+    *n_groups = n ? g + 1 : 0;
+    free(k);
+    return MS_SUCCESS;
+}
+
+/* z-scored copy of x (NaN -> column median; constant columns dropped) into z (n x *pz). */
+static ms_status standardise(const ms_matrix *x, double *z, size_t *pz)
+{
+    size_t n = x->rows, p = x->cols, q = 0;
+    double *col = malloc((n + 1) * sizeof *col);
+    MS_CHECK(col, MS_ERR_NOMEM, "cv: out of memory");
+    for (size_t j = 0; j < p; j++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (isfinite(x->data[i * p + j])) col[m++] = x->data[i * p + j];
+        if (!m) continue;
+        qsort(col, m, sizeof *col, cmp_dbl_asc);
+        double med = m % 2 ? col[m / 2] : 0.5 * (col[m / 2 - 1] + col[m / 2]), s = 0, s2 = 0;
+        for (size_t i = 0; i < n; i++) {
+            double v = x->data[i * p + j];
+            v = isfinite(v) ? v : med;
+            z[i * p + q] = v;
+            s += v;
+        }
+        s /= (double)n;
+        for (size_t i = 0; i < n; i++) s2 += (z[i * p + q] - s) * (z[i * p + q] - s);
+        double sd = sqrt(s2 / (double)n);
+        if (!(sd > 1e-12 * (fabs(s) + 1))) continue;
+        for (size_t i = 0; i < n; i++) z[i * p + q] = (z[i * p + q] - s) / sd;
+        q++;
+    }
+    free(col);
+    *pz = q;
+    return MS_SUCCESS;
+}
+
+static double dist2(const double *a, const double *b, size_t p)
+{
+    double s = 0;
+    for (size_t j = 0; j < p; j++) s += (a[j] - b[j]) * (a[j] - b[j]);
+    return s;
+}
+
+/* Lloyd's k-means with k-means++ seeds on the rows of z (n x p, leading dimension ld). */
+static void kmeans(const double *z, size_t n, size_t p, size_t ld, size_t k, uint64_t seed,
+                   double *cen, double *d2, size_t *cnt, int *group)
+{
+    ms_rng rng;
+    ms_rng_seed(&rng, seed, 1);
+    size_t first = (size_t)ms_rng_below(&rng, n);
+    memcpy(cen, z + first * ld, p * sizeof *cen);
+    for (size_t i = 0; i < n; i++) d2[i] = dist2(z + i * ld, cen, p);
+    for (size_t c = 1; c < k; c++) {
+        double tot = 0;
+        for (size_t i = 0; i < n; i++) tot += d2[i];
+        size_t pick = n - 1;
+        double u = ms_rng_uniform(&rng) * tot, acc = 0;
+        for (size_t i = 0; i < n && tot > 0; i++)
+            if ((acc += d2[i]) >= u && d2[i] > 0) {
+                pick = i;
+                break;
+            }
+        memcpy(cen + c * p, z + pick * ld, p * sizeof *cen);
+        for (size_t i = 0; i < n; i++) d2[i] = fmin(d2[i], dist2(z + i * ld, cen + c * p, p));
+    }
+    for (size_t i = 0; i < n; i++) group[i] = -1;
+    for (int it = 0; it < 300; it++) {
+        int moved = 0;
+        for (size_t i = 0; i < n; i++) {
+            size_t best = 0;
+            double bd = INFINITY;
+            for (size_t c = 0; c < k; c++) {
+                double v = dist2(z + i * ld, cen + c * p, p);
+                if (v < bd) {
+                    bd = v;
+                    best = c;
+                }
+            }
+            if (group[i] != (int)best) moved = 1;
+            group[i] = (int)best;
+        }
+        if (!moved) break;
+        memset(cnt, 0, k * sizeof *cnt);
+        memset(cen, 0, k * p * sizeof *cen);
+        for (size_t i = 0; i < n; i++) {
+            cnt[group[i]]++;
+            for (size_t j = 0; j < p; j++) cen[(size_t)group[i] * p + j] += z[i * ld + j];
+        }
+        for (size_t c = 0; c < k; c++)
+            for (size_t j = 0; cnt[c] && j < p; j++) cen[c * p + j] /= (double)cnt[c];
+    }
+}
+
+static ms_status groups_kmeans(const ms_matrix *x, size_t k, uint64_t seed, int *group,
+                               size_t *n_groups)
+{
+    size_t n = x->rows, p = x->cols, q = 0;
+    MS_CHECK(k <= n, MS_ERR_INVALID, "--group kmeans:%zu: only %zu rows", k, n);
+    double *z = malloc((n * p + 1) * sizeof *z), *cen = malloc((k * p + 1) * sizeof *cen);
+    double *d2 = malloc((n + 1) * sizeof *d2);
+    size_t *cnt = calloc(k + 1, sizeof *cnt);
+    ms_status st = z && cen && d2 && cnt ? standardise(x, z, &q)
+                                         : ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
+    if (st == MS_SUCCESS) {
+        kmeans(z, n, q, p, k, seed, cen, d2, cnt, group);
+        /* number the clusters that kept rows 0.. in cluster order */
+        int *id = (int *)cnt; /* reuse: cnt holds the final counts from the last update */
+        memset(cnt, 0, k * sizeof *cnt);
+        for (size_t i = 0; i < n; i++) cnt[group[i]]++;
+        size_t g = 0;
+        for (size_t c = 0; c < k; c++) {
+            int used = cnt[c] > 0;
+            id[c] = used ? (int)g : -1;
+            g += (size_t)used;
+        }
+        for (size_t i = 0; i < n; i++) group[i] = id[group[i]];
+        *n_groups = g;
+    }
+    free(z);
+    free(cen);
+    free(d2);
+    free(cnt);
+    return st;
+}
+
+ms_status ms_cv_groups(const ms_dataset *d, const ms_group_spec *g, uint64_t seed, int *group,
+                       size_t *n_groups)
+{
+    *n_groups = 0;
+    switch (g->kind) {
+    case MS_GROUP_CHEMSYS: return groups_of_keys(d->chemsys, d->n, group, n_groups);
+    case MS_GROUP_FORMULA: return groups_of_keys(d->formula, d->n, group, n_groups);
+    case MS_GROUP_COLUMN:
+        MS_CHECK(d->group, MS_ERR_USAGE,
+                 "--group column:%s: the data set was loaded without that column", g->column);
+        return groups_of_keys(d->group, d->n, group, n_groups);
+    case MS_GROUP_KMEANS: return groups_kmeans(&d->x, g->clusters, seed, group, n_groups);
+    default:
+        for (size_t i = 0; i < d->n; i++) group[i] = (int)i;
+        *n_groups = d->n;
+        return MS_SUCCESS;
+    }
+}
+
+typedef struct group_size {
+    size_t size;
+    uint64_t tie;
+    int id;
+} group_size;
+
+static int cmp_group_size(const void *a, const void *b)
+{
+    const group_size *x = a, *y = b;
+    if (x->size != y->size) return x->size < y->size ? 1 : -1;
+    if (x->tie != y->tie) return x->tie < y->tie ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+ms_status ms_folds_grouped(const int *group, size_t n, size_t k, uint64_t seed, int *fold)
+{
+    int gmax = -1;
+    for (size_t i = 0; i < n; i++) {
+        MS_CHECK(group[i] >= 0, MS_ERR_USAGE, "cv: row %zu has no group", i);
+        if (group[i] > gmax) gmax = group[i];
+    }
+    size_t ng = (size_t)(gmax + 1);
+    group_size *gs = calloc(ng + 1, sizeof *gs);
+    size_t *load = calloc(k + 1, sizeof *load);
+    int *to = malloc((ng + 1) * sizeof *to);
+    if (!gs || !load || !to) {
+        free(gs);
+        free(load);
+        free(to);
+        return ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
+    }
+    ms_rng rng;
+    ms_rng_seed(&rng, seed, 0);
+    for (size_t g = 0; g < ng; g++) {
+        gs[g].id = (int)g;
+        gs[g].tie = ms_rng_next(&rng);
+    }
+    for (size_t i = 0; i < n; i++) gs[group[i]].size++;
+    qsort(gs, ng, sizeof *gs, cmp_group_size);
+    size_t used = 0;
+    for (size_t g = 0; g < ng && gs[g].size; g++) {
+        size_t best = 0;
+        for (size_t f = 1; f < k; f++)
+            if (load[f] < load[best]) best = f;
+        load[best] += gs[g].size;
+        to[gs[g].id] = (int)best;
+        used++;
+    }
+    ms_status st = MS_SUCCESS;
+    if (used < k)
+        st = ms_error_set(MS_ERR_INVALID,
+                          "grouped CV: %zu groups are too few for %zu folds (use fewer folds or "
+                          "another --group)",
+                          used, k);
+    for (size_t i = 0; st == MS_SUCCESS && i < n; i++) fold[i] = to[group[i]];
+    free(gs);
+    free(load);
+    free(to);
+    return st;
+}
+
 /* ---- cross-validation ------------------------------------------------------------------------ */
 
 ms_status ms_cv_predict(const ms_model_spec *spec, const ms_matrix *x, const double *y,
@@ -168,11 +442,6 @@ ms_status ms_cv_predict(const ms_model_spec *spec, const ms_matrix *x, const dou
     return st;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 ms_status ms_cv_score(int classification, const double *y, const double *mean, const double *sigma,
                       const int *fold, size_t n, size_t k, ms_cv_scores *out)
@@ -220,7 +489,7 @@ ms_status ms_cv_score(int classification, const double *y, const double *mean, c
         } else {
             ms_reg_metrics rm;
             st = ms_metrics_regression(yt, mt, m, &rm);
-            qsort(ytr, mtr, sizeof *ytr, cmp_dbl);
+            qsort(ytr, mtr, sizeof *ytr, cmp_dbl_asc);
             double med = mtr ? (mtr % 2 ? ytr[mtr / 2] : 0.5 * (ytr[mtr / 2 - 1] + ytr[mtr / 2])) : NAN;
             double mu = mtr ? sum_tr / (double)mtr : NAN, bm = 0, bd = 0;
             for (size_t q = 0; q < m; q++) {

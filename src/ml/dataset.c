@@ -30,6 +30,12 @@ void ms_dataset_free(ms_dataset *d)
 {
     ms_matrix_free(&d->x);
     for (size_t i = 0; d->ids && i < d->n; i++) free(d->ids[i]);
+    for (size_t i = 0; d->chemsys && i < d->n; i++) free(d->chemsys[i]);
+    for (size_t i = 0; d->formula && i < d->n; i++) free(d->formula[i]);
+    for (size_t i = 0; d->group && i < d->n; i++) free(d->group[i]);
+    free(d->chemsys);
+    free(d->formula);
+    free(d->group);
     for (size_t j = 0; d->feature_names && j < d->n_features; j++) free(d->feature_names[j]);
     free(d->ids);
     free(d->feature_names);
@@ -41,6 +47,7 @@ void ms_dataset_free(ms_dataset *d)
 /* A row before featurisation. */
 typedef struct raw_row {
     char *id, *what; /* formula or structure path */
+    char *group;     /* value of the group column, or NULL */
     double target;
     size_t line;     /* line of the CSV (record number for Matbench JSON), for messages */
 } raw_row;
@@ -58,17 +65,18 @@ static char *dup(const char *s)
     return d;
 }
 
-static ms_status push_row(raw_rows *rows, const char *id, const char *what, double target,
-                          size_t line)
+static ms_status push_row(raw_rows *rows, const char *id, const char *what, const char *group,
+                          double target, size_t line)
 {
     if (ms_array_reserve(&rows->r, &rows->cap, rows->n + 1, sizeof *rows->r, 1024) != MS_SUCCESS)
         return ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
     raw_row *r = &rows->r[rows->n];
     r->id = dup(id);
     r->what = dup(what);
+    r->group = group ? dup(group) : NULL;
     r->target = target;
     r->line = line;
-    MS_CHECK(r->id && r->what, MS_ERR_NOMEM, "dataset: out of memory");
+    MS_CHECK(r->id && r->what && (!group || r->group), MS_ERR_NOMEM, "dataset: out of memory");
     rows->n++;
     return MS_SUCCESS;
 }
@@ -78,6 +86,7 @@ static void rows_free(raw_rows *rows)
     for (size_t i = 0; i < rows->n; i++) {
         free(rows->r[i].id);
         free(rows->r[i].what);
+        free(rows->r[i].group);
     }
     free(rows->r);
 }
@@ -122,7 +131,7 @@ static ms_status read_matbench(const ms_dataset_spec *spec, raw_rows *rows, char
             st = ms_error_set(MS_ERR_PARSE, "%s: row %zu is incomplete", spec->path, i);
             break;
         }
-        st = push_row(rows, json_string_value(id), json_string_value(c), json_target(t), i);
+        st = push_row(rows, json_string_value(id), json_string_value(c), NULL, json_target(t), i);
         if (spec->max_rows && rows->n >= spec->max_rows) break;
     }
     json_decref(root);
@@ -137,7 +146,7 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
     size_t cap = 0;
     char *fields[256];
     ms_status st = MS_SUCCESS;
-    int tcol = -1, wcol = -1, icol = -1;
+    int tcol = -1, wcol = -1, icol = -1, gcol = -1;
     size_t lineno = 0;
     int structure = spec->source == MS_DATASET_STRUCTURE_CSV;
     while (getline(&line, &cap, f) > 0) {
@@ -149,6 +158,14 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
                                           : spec->formula_column;
             wcol = ms_csv_column(fields, nf, wname);
             icol = spec->id_column ? ms_csv_column(fields, nf, spec->id_column) : -1;
+            gcol = spec->group_column ? ms_csv_column(fields, nf, spec->group_column) : -1;
+            if (spec->group_column && gcol < 0) {
+                st = ms_error_set(MS_ERR_NOT_FOUND,
+                                  "%s: no column '%s' to group by (--group column:NAME names a "
+                                  "column of the labels file)",
+                                  spec->path, spec->group_column);
+                break;
+            }
             if (tcol < 0 || wcol < 0) {
                 st = ms_error_set(MS_ERR_NOT_FOUND, "%s: no column '%s'", spec->path,
                                   tcol < 0 ? (spec->target ? spec->target : "") : wname);
@@ -164,6 +181,7 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
         char idbuf[32];
         snprintf(idbuf, sizeof idbuf, "%zu", lineno - 1);
         const char *id = icol >= 0 && icol < nf ? fields[icol] : idbuf;
+        const char *grp = gcol < 0 ? NULL : gcol < nf ? fields[gcol] : "";
         if (structure) {
             /* DIR/<id>.cif (OBELiX ids), or DIR/<id> when the id names the file itself
              * (perov5's "file" column holds "perov5-1.cif"). */
@@ -173,9 +191,9 @@ static ms_status read_csv(const ms_dataset_spec *spec, raw_rows *rows, char *tar
             snprintf(path, sizeof path, "%s/%s", dir, fields[wcol]);
             if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
                 snprintf(path, sizeof path, "%s/%s.cif", dir, fields[wcol]);
-            st = push_row(rows, id, path, t, lineno);
+            st = push_row(rows, id, path, grp, t, lineno);
         } else {
-            st = push_row(rows, id, fields[wcol], t, lineno);
+            st = push_row(rows, id, fields[wcol], grp, t, lineno);
         }
         if (st != MS_SUCCESS || (spec->max_rows && rows->n >= spec->max_rows)) break;
     }
@@ -188,6 +206,7 @@ typedef struct first_structure {
     ms_structure_featurizer *sf;
     ms_featurizer *fz; /* composition-only sets: featurise the structure's composition */
     double *row;
+    ms_composition *comp; /* receives the structure's composition */
     int done;
     ms_status st;
 } first_structure;
@@ -199,14 +218,40 @@ static int on_structure(const ms_structure *s, ms_status status, const char *mes
     if (fs->done) return 1;
     fs->done = 1;
     fs->st = status;
+    if (status == MS_SUCCESS) ms_structure_composition(s, fs->comp);
     if (status == MS_SUCCESS && fs->sf)
         fs->st = ms_structure_featurizer_compute(fs->sf, s, fs->row, NULL);
-    if (status == MS_SUCCESS && fs->fz) {
-        ms_composition c;
-        ms_structure_composition(s, &c);
-        fs->st = ms_featurizer_compute_composition(fs->fz, &c, fs->row, NULL);
-    }
+    if (status == MS_SUCCESS && fs->fz)
+        fs->st = ms_featurizer_compute_composition(fs->fz, fs->comp, fs->row, NULL);
     return 1;
+}
+
+static int cmp_symbol(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The chemical system ("La-Li-O-Zr": symbols sorted alphabetically, as pymatgen's
+ * Composition.chemical_system) and reduced formula of c, new strings in *chemsys, *formula. */
+static ms_status group_keys(const ms_composition *c, const ms_element_table *table, char **chemsys,
+                            char **formula)
+{
+    const char *sym[MS_MAX_Z];
+    int n = 0;
+    for (int k = 0; k < c->n; k++)
+        if (c->amount[c->z[k]] > MS_COMPOSITION_TOL) sym[n++] = ms_element_symbol(c->z[k]);
+    qsort(sym, (size_t)n, sizeof *sym, cmp_symbol);
+    char buf[4 * MS_MAX_Z + 8] = "";
+    for (int k = 0; k < n; k++) {
+        if (k) strcat(buf, "-");
+        strcat(buf, sym[k]);
+    }
+    char f[1024];
+    if (ms_composition_reduced_formula(c, table, f, sizeof f) != MS_SUCCESS) snprintf(f, sizeof f, "%s", buf);
+    *chemsys = dup(buf);
+    *formula = dup(f);
+    MS_CHECK(*chemsys && *formula, MS_ERR_NOMEM, "dataset: out of memory");
+    return MS_SUCCESS;
 }
 
 /* Counts a dropped row and keeps the reason of the first one, so that a loader that drops every
@@ -278,7 +323,12 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         d->y = malloc((rows.n + 1) * sizeof *d->y);
         d->target = malloc((rows.n + 1) * sizeof *d->target);
         d->ids = calloc(rows.n + 1, sizeof *d->ids);
-        if (!d->y || !d->target || !d->ids) st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
+        d->chemsys = calloc(rows.n + 1, sizeof *d->chemsys);
+        d->formula = calloc(rows.n + 1, sizeof *d->formula);
+        if (spec->group_column) d->group = calloc(rows.n + 1, sizeof *d->group);
+        if (!d->y || !d->target || !d->ids || !d->chemsys || !d->formula ||
+            (spec->group_column && !d->group))
+            st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
     }
     d->classification = !isnan(spec->threshold);
     for (size_t i = 0; st == MS_SUCCESS && i < rows.n; i++) {
@@ -295,12 +345,13 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         if (d->classification) y = (spec->log10_target ? y >= log10(spec->threshold) : t >= spec->threshold) ? 1 : 0;
         double *row = d->x.data + d->n * p;
         ms_status rs;
+        ms_composition c;
+        ms_composition_clear(&c);
         if (spec->source == MS_DATASET_STRUCTURE_CSV) {
-            first_structure fs = {sf, sf ? NULL : fz, row, 0, MS_ERR_NO_STRUCTURE};
+            first_structure fs = {sf, sf ? NULL : fz, row, &c, 0, MS_ERR_NO_STRUCTURE};
             rs = ms_read_file(r->what, MS_FORMAT_AUTO, NULL, on_structure, &fs);
             if (rs == MS_SUCCESS) rs = fs.st;
         } else {
-            ms_composition c;
             rs = ms_composition_parse(r->what, &c);
             if (rs == MS_SUCCESS) rs = ms_featurizer_compute_composition(fz, &c, row, NULL);
         }
@@ -309,6 +360,12 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
                       (rs == MS_ERR_IO || rs == MS_ERR_NOT_FOUND) ? MS_DATASET_DROP_NO_FILE : MS_DATASET_DROP_UNREADABLE,
                       ms_error_message());
             continue;
+        }
+        st = group_keys(&c, table, &d->chemsys[d->n], &d->formula[d->n]);
+        if (st != MS_SUCCESS) break;
+        if (d->group) {
+            d->group[d->n] = r->group;
+            r->group = NULL;
         }
         d->y[d->n] = y;
         d->target[d->n] = t;
@@ -337,10 +394,11 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
 /* ---- packing (for broadcasting a data set that rank 0 loaded) --------------------------------
  * Layout: u64 magic, n, n_features, n_dropped, classification, set_version; the fixed strings
  * set_name, set_signature, first_dropped, target_name; x (n * n_features doubles), y, target
- * (n doubles each); then n ids and n_features names, each u64 length + bytes. Same machine
+ * (n doubles each); then n ids and n_features names, each u64 length + bytes; then n chemsys
+ * and n formula strings, u64 1 or 0 (a group column or not) and with 1 n group strings. Same machine
  * representation on every rank (one cluster, one build). */
 
-#define PACK_MAGIC 0x4d53445332ULL /* "MSDS2": drop counts by reason */
+#define PACK_MAGIC 0x4d53445333ULL /* "MSDS3": the group keys and the drop counts by reason */
 
 typedef struct packer {
     unsigned char *p; /* NULL: only count */
@@ -375,7 +433,13 @@ static void pack_into(const ms_dataset *d, packer *k)
     put(k, d->target, d->n * sizeof *d->target);
     for (size_t i = 0; i < d->n; i++) put_string(k, d->ids[i]);
     for (size_t j = 0; j < d->n_features; j++) put_string(k, d->feature_names[j]);
+    for (size_t i = 0; i < d->n; i++) put_string(k, d->chemsys[i]);
+    for (size_t i = 0; i < d->n; i++) put_string(k, d->formula[i]);
+    uint64_t has_group = d->group != NULL;
+    put(k, &has_group, sizeof has_group);
+    for (size_t i = 0; has_group && i < d->n; i++) put_string(k, d->group[i]);
 }
+
 
 ms_status ms_dataset_pack(const ms_dataset *d, void **buf, size_t *n)
 {
@@ -414,6 +478,16 @@ static char *get_string(unpacker *u)
     s[len] = '\0';
     u->at += (size_t)len;
     return s;
+}
+
+/* n strings into a new array *out (calloc'd so that a failure leaves it freeable). */
+static ms_status get_strings(unpacker *u, size_t n, const char *what, char ***out)
+{
+    *out = calloc(n + 1, sizeof **out);
+    MS_CHECK(*out, MS_ERR_NOMEM, "unpacking %zu %s", n, what);
+    for (size_t i = 0; i < n; i++)
+        MS_CHECK((*out)[i] = get_string(u), MS_ERR_INVALID, "packed data set: bad %s %zu", what, i);
+    return MS_SUCCESS;
 }
 
 ms_status ms_dataset_unpack(const void *buf, size_t n, ms_dataset *d)
@@ -458,6 +532,12 @@ ms_status ms_dataset_unpack(const void *buf, size_t n, ms_dataset *d)
     for (size_t j = 0; st == MS_SUCCESS && j < p; j++)
         if (!(d->feature_names[j] = get_string(&u)))
             st = ms_error_set(MS_ERR_INVALID, "packed data set: bad feature name %zu", j);
+    if (st == MS_SUCCESS) st = get_strings(&u, rows, "chemical system", &d->chemsys);
+    if (st == MS_SUCCESS) st = get_strings(&u, rows, "formula", &d->formula);
+    uint64_t has_group = 0;
+    if (st == MS_SUCCESS && !get(&u, &has_group, sizeof has_group))
+        st = ms_error_set(MS_ERR_INVALID, "packed data set: truncated group flag");
+    if (st == MS_SUCCESS && has_group) st = get_strings(&u, rows, "group", &d->group);
     if (st == MS_SUCCESS && u.at != n)
         st = ms_error_set(MS_ERR_INVALID, "packed data set: %zu bytes left over", n - u.at);
     if (st != MS_SUCCESS) ms_dataset_free(d);

@@ -473,7 +473,18 @@ ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, 
     MS_CALL(prepare(m, x, &k));
     ms_status st = m->type->predict(m->state, &k, mean, sigma);
     ms_matrix_free(&k);
+    const ms_model_calibration *c = &m->calibration;
+    if (st == MS_SUCCESS && sigma && c->kind == MS_MODEL_CAL_GROUPED &&
+        m->task == MS_MODEL_REGRESSION)
+        for (size_t i = 0; i < x->rows; i++)
+            if (isfinite(sigma[i])) sigma[i] = hypot(c->scale * sigma[i], c->floor);
     return st;
+}
+
+double ms_model_interval_half_width(const ms_model *m, double sigma)
+{
+    const ms_model_calibration *c = &m->calibration;
+    return c->kind == MS_MODEL_CAL_GROUPED && c->alpha > 0 ? c->q * sigma : NAN;
 }
 
 ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, double *base)
@@ -498,8 +509,58 @@ ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, d
 enum {
     TAG_KIND = 1, TAG_TASK, TAG_SEED, TAG_TARGET, TAG_LOG10, TAG_THRESHOLD, TAG_SET,
     TAG_SET_VERSION, TAG_SIGNATURE, TAG_FEATURES, TAG_KEEP, TAG_MEDIAN, TAG_CENTER, TAG_SCALE,
-    TAG_HASH, TAG_NTRAIN, TAG_CREATED, TAG_METRICS, TAG_STATE
+    TAG_HASH, TAG_NTRAIN, TAG_CREATED, TAG_METRICS, TAG_STATE,
+    TAG_CALIBRATION = 40 /* format version 3; a number apart so that fields other changes add
+                            after TAG_STATE cannot collide with it */
 };
+
+/* Body of TAG_CALIBRATION: u32 layout version (1), u32 kind, u32 criterion, string grouping,
+ * u64 folds, groups, rows, f64 scale, floor, within1, within2, alpha, q. */
+#define CALIBRATION_LAYOUT 1u
+
+static void put_calibration(ms_model_writer *w, const ms_model_calibration *c)
+{
+    ms_model_put_u32(w, CALIBRATION_LAYOUT);
+    ms_model_put_u32(w, (uint32_t)c->kind);
+    ms_model_put_u32(w, (uint32_t)c->criterion);
+    ms_model_put_str(w, c->grouping);
+    ms_model_put_u64(w, c->folds);
+    ms_model_put_u64(w, c->groups);
+    ms_model_put_u64(w, c->rows);
+    const double v[6] = {c->scale, c->floor, c->within1, c->within2, c->alpha, c->q};
+    for (int k = 0; k < 6; k++) ms_model_put_f64(w, v[k]);
+}
+
+static ms_status get_calibration(ms_model_reader *r, ms_model_calibration *c)
+{
+    uint32_t layout, kind, crit;
+    uint64_t u[3];
+    char *g = NULL;
+    double v[6];
+    MS_CALL(ms_model_get_u32(r, &layout));
+    MS_CHECK(layout == CALIBRATION_LAYOUT, MS_ERR_UNSUPPORTED,
+             "calibration layout %u is not known to this matscreen (%u)", layout,
+             CALIBRATION_LAYOUT);
+    MS_CALL(ms_model_get_u32(r, &kind));
+    MS_CALL(ms_model_get_u32(r, &crit));
+    MS_CALL(ms_model_get_str(r, sizeof c->grouping - 1, &g));
+    snprintf(c->grouping, sizeof c->grouping, "%s", g);
+    free(g);
+    for (int k = 0; k < 3; k++) MS_CALL(ms_model_get_u64(r, &u[k]));
+    for (int k = 0; k < 6; k++) MS_CALL(ms_model_get_f64(r, &v[k]));
+    MS_CHECK(kind <= MS_MODEL_CAL_GROUPED, MS_ERR_PARSE, "bad model: calibration kind %u", kind);
+    MS_CHECK(kind == MS_MODEL_CAL_NONE ||
+                 (v[0] > 0 && isfinite(v[0]) && v[1] >= 0 && isfinite(v[1]) && v[4] >= 0 &&
+                  v[4] < 1 && !isnan(v[5])),
+             MS_ERR_PARSE, "bad model: calibration scale %g, floor %g, alpha %g, q %g", v[0], v[1],
+             v[4], v[5]);
+    c->kind = (ms_model_calibration_kind)kind;
+    c->criterion = (int)crit;
+    c->folds = (size_t)u[0], c->groups = (size_t)u[1], c->rows = (size_t)u[2];
+    c->scale = v[0], c->floor = v[1], c->within1 = v[2], c->within2 = v[3], c->alpha = v[4];
+    c->q = v[5];
+    return MS_SUCCESS;
+}
 
 #define MAX_FEATURES 1000000
 #define MAX_NAME 4096
@@ -581,6 +642,11 @@ ms_status ms_model_save_buffer(const ms_model *m, ms_model_writer *w)
         ms_model_put_f64(&p, m->metric_value[k]);
     }
     field_end(&p, at);
+    if (m->calibration.kind != MS_MODEL_CAL_NONE) {
+        at = field_begin(&p, TAG_CALIBRATION);
+        put_calibration(&p, &m->calibration);
+        field_end(&p, at);
+    }
     at = field_begin(&p, TAG_STATE);
     ms_status st = p.status == MS_SUCCESS ? m->type->save(m->state, &p) : p.status;
     field_end(&p, at);
@@ -718,6 +784,7 @@ static ms_status parse_payload(ms_model_reader *r, ms_model *m)
             }
             break;
         }
+        case TAG_CALIBRATION: MS_CALL(get_calibration(&f, &m->calibration)); break;
         case TAG_STATE:
             state_pos = (size_t)(f.data - r->data);
             state_len = f.len;
@@ -832,6 +899,22 @@ void ms_model_describe(const ms_model *m, FILE *out)
             m->n_train, h, (unsigned long long)m->seed, m->created);
     fprintf(out, "learner:\n");
     if (m->type->describe) m->type->describe(m->state, out);
+    const ms_model_calibration *c = &m->calibration;
+    if (c->kind == MS_MODEL_CAL_GROUPED) {
+        fprintf(out, "sigma calibration: grouped CV (%s, %zu folds, %zu groups, %zu rows), by %s: "
+                     "sigma = sqrt((%.6g s)^2 + %.6g^2); out-of-fold within 1 sigma %.3f, 2 sigma %.3f\n",
+                c->grouping, c->folds, c->groups, c->rows,
+                c->criterion == 2 ? "1- and 2-sigma coverage"
+                : c->criterion ? "miscalibration area" : "likelihood", c->scale, c->floor, c->within1,
+                c->within2);
+        if (c->alpha > 0)
+            fprintf(out, "conformal interval: mean +- %.6g sigma covers %.3g%% (alpha %.3g, split "
+                         "conformal on the grouped out-of-fold rows)\n",
+                    c->q, 100 * (1 - c->alpha), c->alpha);
+    } else if (m->task == MS_MODEL_REGRESSION) {
+        fprintf(out, "sigma calibration: the learner's own%s\n",
+                m->type == &ms_model_type_forest ? " (forest: out-of-bag rows)" : "");
+    }
     if (m->n_metrics) {
         fprintf(out, "metrics:\n");
         for (size_t k = 0; k < m->n_metrics; k++)

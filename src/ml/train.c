@@ -1,9 +1,12 @@
 /* Training and cross-validating a model on a labelled dataset; see train.h. */
 #include "matscreen/train.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "matscreen/calibration.h"
 #include "matscreen/cv.h"
 #include "matscreen/forest.h"
 
@@ -46,31 +49,115 @@ ms_status ms_train_fit(const ms_model_spec *spec, const ms_dataset *d, int log10
     return MS_SUCCESS;
 }
 
-ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d, size_t k,
-                                  uint64_t seed, MPI_Comm comm, ms_model *m, double *mean,
-                                  double *sigma)
+ms_status ms_train_folds(const ms_dataset *d, const ms_group_spec *g, size_t k, uint64_t seed,
+                         int *fold)
+{
+    size_t n = d->n;
+    if (!g || g->kind == MS_GROUP_NONE) {
+        if (d->classification) ms_folds_stratified(d->y, n, k, seed, fold);
+        else ms_folds_kfold(n, k, seed, fold);
+        return MS_SUCCESS;
+    }
+    int *group = malloc((n + 1) * sizeof *group);
+    MS_CHECK(group, MS_ERR_NOMEM, "out of memory");
+    size_t ng = 0;
+    ms_status st = ms_cv_groups(d, g, seed, group, &ng);
+    if (st == MS_SUCCESS) st = ms_folds_grouped(group, n, k, seed, fold);
+    free(group);
+    return st;
+}
+
+ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d,
+                                  const ms_group_spec *g, size_t k, uint64_t seed, MPI_Comm comm,
+                                  ms_model *m, double *mean, double *sigma)
 {
     size_t n = d->n;
     int *fold = malloc((n + 1) * sizeof *fold);
     double *mu = mean ? mean : malloc((n + 1) * sizeof *mu);
     double *sg = sigma ? sigma : malloc((n + 1) * sizeof *sg);
     ms_status st = fold && mu && sg ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory");
-    if (st == MS_SUCCESS) {
-        if (d->classification) ms_folds_stratified(d->y, n, k, seed, fold);
-        else ms_folds_kfold(n, k, seed, fold);
-        st = ms_cv_predict(spec, &d->x, d->y, fold, k, comm, mu, sg);
-    }
+    if (st == MS_SUCCESS) st = ms_train_folds(d, g, k, seed, fold);
+    if (st == MS_SUCCESS) st = ms_cv_predict(spec, &d->x, d->y, fold, k, comm, mu, sg);
     ms_cv_scores sc;
     if (st == MS_SUCCESS)
         st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n, k,
                          &sc);
+    int grouped = g && g->kind != MS_GROUP_NONE;
     for (size_t q = 0; m && st == MS_SUCCESS && q < sc.n_scores; q++) {
         char name[64];
-        snprintf(name, sizeof name, "cv%zu_%s", k, sc.name[q]);
+        snprintf(name, sizeof name, "%scv%zu_%s", grouped ? "g" : "", k, sc.name[q]);
         st = ms_model_add_metric(m, name, sc.mean[q]);
     }
     free(fold);
     if (mu != mean) free(mu);
     if (sg != sigma) free(sg);
     return st;
+}
+
+ms_status ms_train_calibration_fit(const ms_dataset *d, const double *mu, const double *sg,
+                                   const ms_group_spec *g, size_t k, size_t n_groups,
+                                   double alpha, int criterion, ms_model *m)
+{
+    if (m->task != MS_MODEL_REGRESSION) return MS_SUCCESS;
+    size_t n = d->n, nr = 0;
+    double *r = malloc((n + 1) * sizeof *r), *s = malloc((n + 1) * sizeof *s);
+    double *yy = malloc((n + 1) * sizeof *yy), *mm = malloc((n + 1) * sizeof *mm);
+    ms_status st = r && s && yy && mm ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; st == MS_SUCCESS && i < n; i++)
+        if (isfinite(sg[i]) && sg[i] >= 0 && isfinite(mu[i])) {
+            r[nr] = fabs(d->y[i] - mu[i]);
+            s[nr] = sg[i];
+            yy[nr] = d->y[i];
+            mm[nr] = mu[i];
+            nr++;
+        }
+    ms_model_calibration c = {0};
+    c.kind = MS_MODEL_CAL_GROUPED;
+    ms_group_spec_format(g, c.grouping, sizeof c.grouping);
+    c.folds = k, c.groups = n_groups, c.rows = nr, c.criterion = criterion;
+    c.scale = 1, c.floor = 0;
+    int fitted = 0;
+    if (st == MS_SUCCESS)
+        st = ms_calibration_fit_floor(r, s, nr, c.criterion, &c.scale, &c.floor, &fitted);
+    for (size_t i = 0; st == MS_SUCCESS && i < nr; i++) s[i] = hypot(c.scale * s[i], c.floor);
+    ms_calibration cal;
+    if (st == MS_SUCCESS) st = ms_calibration_compute(yy, mm, s, nr, &cal);
+    if (st == MS_SUCCESS) {
+        c.within1 = cal.within1, c.within2 = cal.within2;
+        if (alpha > 0 && alpha < 1) {
+            for (size_t i = 0; i < nr; i++) r[i] = s[i] > 0 ? r[i] / s[i] : (r[i] > 0 ? INFINITY : 0);
+            c.alpha = alpha;
+            c.q = ms_calibration_conformal_q(r, nr, alpha);
+            if (isnan(c.q)) st = ms_error_set(MS_ERR_INVALID, "conformal: no calibration rows");
+        }
+    }
+    if (st == MS_SUCCESS) m->calibration = c;
+    free(r);
+    free(s);
+    free(yy);
+    free(mm);
+    return st;
+}
+
+ms_status ms_train_calibrate(const ms_model_spec *spec, const ms_dataset *d,
+                             const ms_group_spec *g, size_t k, uint64_t seed, double alpha,
+                             int criterion, MPI_Comm comm, ms_model *m)
+{
+    if (m->task != MS_MODEL_REGRESSION) return MS_SUCCESS;
+    size_t n = d->n, ng = 0;
+    double *mu = malloc((n + 1) * sizeof *mu), *sg = malloc((n + 1) * sizeof *sg);
+    int *grp = malloc((n + 1) * sizeof *grp);
+    ms_status st = mu && sg && grp ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory");
+    if (st == MS_SUCCESS) st = ms_cv_groups(d, g, seed, grp, &ng);
+    if (st == MS_SUCCESS) st = ms_train_cross_validate(spec, d, g, k, seed, comm, m, mu, sg);
+    if (st == MS_SUCCESS) st = ms_train_calibration_fit(d, mu, sg, g, k, ng, alpha, criterion, m);
+    free(mu);
+    free(sg);
+    free(grp);
+    return st;
+}
+
+int ms_train_calibration_criterion(const char *kind)
+{
+    return kind && !strcmp(kind, "gp") ? 0 : 2;
 }

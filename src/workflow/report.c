@@ -1098,6 +1098,35 @@ static const double calib_p[] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.
 static const double calib_z[] = {0.12566, 0.25335, 0.38532, 0.52440, 0.67449, 0.84162,
                                  1.03643, 1.28155, 1.64485, 1.95996, 2.57583};
 
+/* Error and sigma-coverage sums of one column of out-of-fold predictions. */
+typedef struct cv_acc {
+    size_t n, n_sig, w1, w2;
+    double sae, sse;
+} cv_acc;
+
+static void cv_acc_add(cv_acc *a, double y, double yh, double s)
+{
+    if (!isfinite(y) || !isfinite(yh)) return;
+    a->n++;
+    a->sae += fabs(y - yh);
+    a->sse += (y - yh) * (y - yh);
+    if (!(isfinite(s) && s > 0)) return;
+    a->n_sig++;
+    a->w1 += fabs(y - yh) <= s;
+    a->w2 += fabs(y - yh) <= 2 * s;
+}
+
+static void cv_acc_row(FILE *o, const char *label, const cv_acc *a)
+{
+    fprintf(o, "<tr><th>%s</th><td>%.4g</td><td>%.4g</td>", label, a->sae / (double)a->n,
+            sqrt(a->sse / (double)a->n));
+    if (a->n_sig)
+        fprintf(o, "<td>%.3f</td><td>%.3f</td></tr>\n", (double)a->w1 / (double)a->n_sig,
+                (double)a->w2 / (double)a->n_sig);
+    else
+        fputs("<td></td><td></td></tr>\n", o);
+}
+
 static void section_evaluation(FILE *o, const char *path)
 {
     csv_reader r;
@@ -1105,6 +1134,9 @@ static void section_evaluation(FILE *o, const char *path)
     int rc = csv_next(&r);
     int ci = csv_col(&r, "id"), co = csv_col(&r, "observed"), cp = csv_col(&r, "predicted"),
         cs = csv_col(&r, "sigma");
+    /* grouped CV beside the random folds (stages.c writes these columns when it ran) */
+    int cg = csv_col(&r, "grouped_predicted"), cgs = csv_col(&r, "grouped_sigma");
+    cv_acc acc_r = {0}, acc_g = {0};
     fputs("<section id=\"evaluation\"><h2>Model evaluation</h2>\n", o);
     if (rc <= 0 || co < 0 || cp < 0) {
         fputs("<p class=\"bad\">evaluation.csv lacks the columns observed and predicted.</p></section>\n", o);
@@ -1119,6 +1151,8 @@ static void section_evaluation(FILE *o, const char *path)
     while ((rc = csv_next(&r)) > 0) {
         if (r.n == 1 && !r.fields[0][0]) continue;
         double y = num(field(&r, co)), yh = num(field(&r, cp)), s = num(field(&r, cs));
+        if (cg >= 0) cv_acc_add(&acc_g, y, num(field(&r, cg)), num(field(&r, cgs)));
+        cv_acc_add(&acc_r, y, yh, s);
         if (!isfinite(y) || !isfinite(yh)) continue;
         if (n == cap && n < EVAL_POINTS) {
             cap = cap ? 2 * cap : 256;
@@ -1157,6 +1191,14 @@ static void section_evaluation(FILE *o, const char *path)
     double mean = so / (double)n, sst = soo - (double)n * mean * mean;
     fprintf(o, "<p>%zu predictions: MAE %.4g, RMSE %.4g, R&#178; %.4g.</p>\n", n, sae / (double)n,
             sqrt(sse / (double)n), sst > 0 ? 1 - sse / sst : NAN);
+    if (acc_g.n) {
+        fputs("<table id=\"cv-grouped\"><tr><th>cross-validation</th><th>MAE</th><th>RMSE</th>"
+              "<th>within 1&#963;</th><th>within 2&#963;</th></tr>\n", o);
+        cv_acc_row(o, "random folds", &acc_r);
+        cv_acc_row(o, "grouped by chemical system", &acc_g);
+        fputs("</table>\n<p>Grouped folds hold out whole chemical systems: their figures are what "
+              "to expect on families the model has not seen. The plots show the random folds.</p>\n", o);
+    }
     pad_range(&lo, &hi);
     frame f = {lo, hi, lo, hi, 60, 15, 300, 300};
     svg_open(o, "plot-parity", "parity: predicted against observed", 380, 365);

@@ -7,6 +7,10 @@
  * structures, dataset.h), ms_train_fit and ms_train_cross_validate (train.h), ms_model_predict,
  * ms_model_save.
  *
+ * Both stages cross-validate twice: random folds and folds of whole chemical systems (grouped CV,
+ * cv.h); train stores the sigma recalibration fitted on the grouped out-of-fold residuals in the
+ * model (model.h, ms_train_calibration_fit).
+ *
  * Every rank loads and featurises the same dataset (deterministic) and the fits are collective;
  * rank 0 writes the model file and DIR/evaluation.csv (id, observed, predicted, sigma: the
  * out-of-fold predictions of the cross-validation, in the learner's units, so log10 S/cm for a
@@ -99,8 +103,14 @@ static ms_status agree(MPI_Comm comm, ms_status st)
     return st != MS_SUCCESS ? st : ms_error_set(MS_ERR_IO, "another rank failed (see its message)");
 }
 
+/* Grouped out-of-fold predictions written beside the random ones (NULL: none). */
+typedef struct grouped_cv {
+    double *mu, *sg;
+    size_t groups;
+} grouped_cv;
+
 static ms_status write_evaluation(const char *dir, const ms_dataset *d, const double *mu,
-                                  const double *sg)
+                                  const double *sg, const grouped_cv *g)
 {
     char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/evaluation.csv", dir);
@@ -108,10 +118,15 @@ static ms_status write_evaluation(const char *dir, const ms_dataset *d, const do
     ms_atomic_file *af = NULL;
     MS_CALL(ms_atomic_open(path, &af));
     FILE *f = ms_atomic_stream(af);
-    fprintf(f, "id,observed,predicted,sigma\n");
+    int has_g = g && g->groups;
+    fprintf(f, "id,observed,predicted,sigma%s\n", has_g ? ",chemsys,grouped_predicted,grouped_sigma" : "");
     for (size_t i = 0; i < d->n; i++) {
         fprintf(f, "%s,%.10g,%.10g,", d->ids[i], d->y[i], mu[i]);
         if (sg && isfinite(sg[i])) fprintf(f, "%.10g", sg[i]);
+        if (has_g) {
+            fprintf(f, ",%s,%.10g,", d->chemsys[i], g->mu[i]);
+            if (sg && isfinite(g->sg[i])) fprintf(f, "%.10g", g->sg[i]);
+        }
         fputc('\n', f);
     }
     return ms_atomic_commit(&af);
@@ -156,6 +171,8 @@ static void summary_init(ms_workflow_model_summary *s)
     memset(s, 0, sizeof *s);
     s->mae = s->rmse = s->r2 = s->spearman = NAN;
     s->within1 = s->within2 = s->miscal_area = s->accuracy = s->roc_auc = NAN;
+    s->g_mae = s->g_rmse = s->g_r2 = s->g_spearman = s->g_within1 = s->g_within2 = NAN;
+    s->g_miscal_area = s->g_accuracy = s->g_roc_auc = NAN;
 }
 
 /* The learner of <training kind> with default options, seeded from the workflow, for d's task. */
@@ -167,13 +184,41 @@ static void learner_spec(const ms_workflow *w, const ms_dataset *d, ms_model_spe
     spec->seed = w->seed;
 }
 
-/* Out-of-fold predictions of spec on d into mu, sg (ms_train_cross_validate); adds cvK_* metrics
- * to m when given. A workflow with more folds than labelled rows is an error. */
+/* Out-of-fold predictions of spec on d into mu, sg (ms_train_cross_validate, random folds), then
+ * grouped by chemical system into g (ms_cv_groups, ms_folds_grouped; skipped, g->groups 0, when
+ * there are fewer chemical systems than folds); adds cvK_* / gcvK_* metrics to m when given and
+ * the grouped figures and both timings to s. A workflow with more folds than labelled rows is an
+ * error. Collective on comm. */
 static ms_status cross_validate(const ms_model_spec *spec, const ms_dataset *d, size_t k,
-                                uint64_t seed, MPI_Comm comm, ms_model *m, double *mu, double *sg)
+                                uint64_t seed, MPI_Comm comm, ms_model *m, double *mu, double *sg,
+                                grouped_cv *g, ms_workflow_model_summary *s)
 {
     MS_CHECK(d->n >= k, MS_ERR_INVALID, "%zu labelled rows are too few for %zu folds", d->n, k);
-    return ms_train_cross_validate(spec, d, k, seed, comm, m, mu, sg);
+    double t0 = MPI_Wtime();
+    MS_CALL(ms_train_cross_validate(spec, d, NULL, k, seed, comm, m, mu, sg));
+    s->r_seconds = MPI_Wtime() - t0;
+    ms_group_spec gs = {.kind = MS_GROUP_CHEMSYS};
+    int *grp = malloc((d->n + 1) * sizeof *grp);
+    g->mu = malloc((d->n + 1) * sizeof *g->mu);
+    g->sg = malloc((d->n + 1) * sizeof *g->sg);
+    MS_CHECK(grp && g->mu && g->sg, MS_ERR_NOMEM, "out of memory");
+    ms_status st = ms_cv_groups(d, &gs, seed, grp, &g->groups);
+    free(grp);
+    if (st != MS_SUCCESS || g->groups < k) {
+        g->groups = 0; /* too few families to hold out: random folds only */
+        return st;
+    }
+    t0 = MPI_Wtime();
+    MS_CALL(ms_train_cross_validate(spec, d, &gs, k, seed, comm, m, g->mu, g->sg));
+    s->g_seconds = MPI_Wtime() - t0;
+    ms_workflow_model_summary t;
+    summary_init(&t);
+    summarize(d, g->mu, d->classification ? NULL : g->sg, &t);
+    s->g_groups = g->groups;
+    s->g_mae = t.mae, s->g_rmse = t.rmse, s->g_r2 = t.r2, s->g_spearman = t.spearman;
+    s->g_within1 = t.within1, s->g_within2 = t.within2, s->g_miscal_area = t.miscal_area;
+    s->g_accuracy = t.accuracy, s->g_roc_auc = t.roc_auc;
+    return MS_SUCCESS;
 }
 
 ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
@@ -202,13 +247,22 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
         st = agree(comm, st);
     }
     size_t k = w->training.folds > 1 ? (size_t)w->training.folds : 5;
-    if (st == MS_SUCCESS) st = agree(comm, cross_validate(&spec, &d, k, w->seed, comm, m, mu, sg));
+    grouped_cv g = {0};
+    if (st == MS_SUCCESS)
+        st = agree(comm, cross_validate(&spec, &d, k, w->seed, comm, m, mu, sg, &g, out));
+    /* sigma recalibrated on the grouped out-of-fold residuals, as `matscreen train` does */
+    ms_group_spec gs = {.kind = MS_GROUP_CHEMSYS};
+    if (st == MS_SUCCESS && g.groups)
+        st = agree(comm, ms_train_calibration_fit(&d, g.mu, g.sg, &gs, k, g.groups, 0,
+                                                  ms_train_calibration_criterion(spec.kind), m));
     if (st == MS_SUCCESS && rank == 0) {
         if (mkdir_parents(w->training.output) != 0)
             st = ms_error_set(MS_ERR_IO, "cannot create the directory of %s", w->training.output);
         if (st == MS_SUCCESS) st = ms_model_save(m, w->training.output);
-        if (st == MS_SUCCESS) st = write_evaluation(out_dir, &d, mu, d.classification ? NULL : sg);
+        if (st == MS_SUCCESS) st = write_evaluation(out_dir, &d, mu, d.classification ? NULL : sg, &g);
     }
+    free(g.mu);
+    free(g.sg);
     st = agree(comm, st);
     if (st == MS_SUCCESS) {
         summarize(&d, mu, d.classification ? NULL : sg, out);
@@ -249,6 +303,7 @@ ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *
         st = agree(comm, mu && sg ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory"));
     }
     size_t k = w->training.folds > 1 ? (size_t)w->training.folds : 5;
+    grouped_cv g = {0};
     if (st == MS_SUCCESS && m) {
         /* held out: the model predicts every labelled row */
         st = agree(comm, ms_model_predict(m, &d.x, mu, sg));
@@ -256,10 +311,12 @@ ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *
     } else if (st == MS_SUCCESS) {
         ms_model_spec spec;
         learner_spec(w, &d, &spec);
-        st = agree(comm, cross_validate(&spec, &d, k, w->seed, comm, NULL, mu, sg));
+        st = agree(comm, cross_validate(&spec, &d, k, w->seed, comm, NULL, mu, sg, &g, out));
     }
     if (st == MS_SUCCESS && rank == 0)
-        st = write_evaluation(out_dir, &d, mu, d.classification ? NULL : sg);
+        st = write_evaluation(out_dir, &d, mu, d.classification ? NULL : sg, &g);
+    free(g.mu);
+    free(g.sg);
     st = agree(comm, st);
     if (st == MS_SUCCESS) {
         summarize(&d, mu, d.classification ? NULL : sg, out);
@@ -295,6 +352,17 @@ ms_status ms_workflow_write_model_summary(const char *dir, const char *stage,
     for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++) {
         if (isfinite(vals[i])) fprintf(f, ", \"%s\": %.10g", names[i], vals[i]);
         else fprintf(f, ", \"%s\": null", names[i]);
+    }
+    if (s->g_groups) {
+        /* grouped CV beside the random folds (cross_validate) */
+        fprintf(f, ", \"grouped\": {\"by\": \"chemsys\", \"groups\": %zu", s->g_groups);
+        const double gv[] = {s->g_mae, s->g_rmse, s->g_r2, s->g_spearman, s->g_within1,
+                             s->g_within2, s->g_miscal_area, s->g_accuracy, s->g_roc_auc};
+        for (size_t i = 0; i < sizeof gv / sizeof gv[0]; i++) {
+            if (isfinite(gv[i])) fprintf(f, ", \"%s\": %.10g", names[i], gv[i]);
+            else fprintf(f, ", \"%s\": null", names[i]);
+        }
+        fprintf(f, ", \"seconds\": %.3f, \"random_seconds\": %.3f}", s->g_seconds, s->r_seconds);
     }
     fprintf(f, ", \"seconds\": %.3f}\n", s->seconds);
     return ms_atomic_commit(&af);

@@ -43,6 +43,18 @@ rc=$?
 check_eval "campaign under mpirun -np 2 exits 0" '[ $rc -eq 0 ]'
 check_eval "campaign.csv identical for 1 and 2 ranks" 'cmp -s "$tmp/c1/campaign.csv" "$tmp/c2/campaign.csv"'
 
+# grouped mode: the pool is whole chemical systems never seen in training (about 20% of rows)
+"$MATSCREEN" campaign "${args[@]}" --group chemsys --acq ei,random --seeds 4 -o "$tmp/cg" \
+    >"$tmp/cg.out" 2>"$tmp/cg.log"
+rc=$?
+check_eval "grouped campaign exits 0" '[ $rc -eq 0 ]'
+check_eval "grouped campaign says what the pool is" 'grep -q "grouped by chemsys" "$tmp/cg.out"'
+rows=$(grep -o "^pool [0-9]*" "$tmp/cg.out" | awk '{ print $2 }')
+check_eval "grouped pools hold 20-35% of the $rows rows, and every campaign found its best" \
+    '[ $(awk -F, -v n="$rows" "NR > 1 && \$4 == 1 && \$9 >= 0.2 * n && \$9 < 0.35 * n" "$tmp/cg/campaign.csv" | wc -l) -eq 8 ]'
+"$MATSCREEN" campaign "${args[@]}" --group column:Family -o "$tmp/c3" >/dev/null 2>"$tmp/e.log"
+check_eval "campaign --group column: exit 2" '[ $? -eq 2 ] && grep -q "not available here" "$tmp/e.log"'
+
 # usage errors
 "$MATSCREEN" campaign -l "$OB" -t x -o "$tmp/c3" >/dev/null 2>"$tmp/e.log"
 check_eval "missing --formula-column: exit 2" '[ $? -eq 2 ] && grep -q "formula-column" "$tmp/e.log"'

@@ -79,9 +79,4 @@ status 0 train-cv "$MATSCREEN" train -l $ob/train.csv -i $ob/cifs --id-column ID
 check "train: drops by reason" contains "$tmp/train-cv.err" "252 rows dropped: 29 target empty or not a number, 223 structure file missing or unreadable"
 check "train --cv 3: prints the CV metrics" grep -q "3-fold CV (out-of-fold.*): mae [0-9.]* rmse [0-9.]* r2" "$tmp/train-cv.err"
 status 2 train-missing-labels "$MATSCREEN" train -l $ob/no-such.csv -i $ob/cifs --id-column ID -t x -o "$tmp/m2.msm"
-# evaluate --repeats: the pooled mean and spread over the repeats
-status 0 evaluate-repeats "$MATSCREEN" evaluate -l $ob/train.csv -i $ob/cifs --id-column ID \
-    -t "Ionic conductivity (S cm-1)" --log10 --set magpie --repeats 3 --cv 3
-check "evaluate --repeats 3: pooled over the repeats" contains "$tmp/evaluate-repeats.out" "over 3 repeats of the split"
-check "evaluate --repeats 3: mae mean +- sd" grep -Eq "^  mae +[0-9.]+ \+- [0-9.]+" "$tmp/evaluate-repeats.out"
 finish

@@ -38,6 +38,12 @@ for np in 1 2 3 4; do
     check "e_hull evaluate -m writes predictions ($np ranks)" test -s "$tmp/ehull_pred_$np.csv"
 done
 check "model info shows the OOB sigma scale" grep -q "oob_sigma_scale" "$tmp/ehull_info_1.txt"
+check "evaluate sets grouped CV beside random" grep -q "grouped by chemsys" "$tmp/obx_1.out"
+check "evaluate prints the grouped/random time ratio" grep -q "ratio grouped/random" "$tmp/obx_1.out"
+"$MATSCREEN" model info "$tmp/ehull_1.msm" >"$tmp/ehull_cal.txt" 2>&1
+check "train recalibrates sigma on grouped CV by default" grep -q "sigma calibration: grouped CV (chemsys, 5 folds" "$tmp/ehull_cal.txt"
+"$MATSCREEN" model info "$(cd "$(dirname "$0")/../data/models" && pwd)/forest_v1_ehull.msm" >"$tmp/v1_info.txt" 2>&1
+check "a version-1 model carries the learner's own sigma" grep -q "sigma calibration: the learner's own" "$tmp/v1_info.txt"
 check "model info shows the OOB noise floor" grep -q "oob_noise_sd" "$tmp/ehull_info_1.txt"
 for np in 2 3 4; do
     check "e_hull OOB figures identical for 1 and $np ranks" cmp -s "$tmp/ehull_info_1.txt" "$tmp/ehull_info_$np.txt"

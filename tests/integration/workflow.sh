@@ -87,7 +87,13 @@ if [ -d ../shared/data/labeled/obelix-train/cifs ]; then
     check "train-conductivity.xml runs (2 ranks), exit 0" test $? -eq 0
     rm -f workflows/.train-test.xml
     check "train: model written" test -s "$tmp/train/conductivity.msm"
-    check "train: evaluation.csv header" test "$(head -1 "$tmp/train/evaluation.csv")" = "id,observed,predicted,sigma"
+    check "train: evaluation.csv header (random and grouped CV)" test "$(head -1 "$tmp/train/evaluation.csv")" = "id,observed,predicted,sigma,chemsys,grouped_predicted,grouped_sigma"
+    check "train: train.json has the grouped CV" contains "$tmp/train/train.json" '"grouped": {"by": "chemsys"'
+    check "train: report sets grouped beside random CV" contains "$tmp/train/report.html" 'id="cv-grouped"'
+    # grouped folds hold whole chemical systems out: their MAE is the larger one on OBELiX
+    g_above=$(awk -F, 'NR > 1 { d = $2 - $3; r += d < 0 ? -d : d; e = $2 - $6; g += e < 0 ? -e : e }
+                       END { print (g > r) ? 1 : 0 }' "$tmp/train/evaluation.csv")
+    check "train: grouped MAE above random MAE" test "$g_above" = 1
     check "train: evaluation.csv has the CV rows" test "$(wc -l <"$tmp/train/evaluation.csv")" -gt 100
     check "train: train.json with CV metrics" contains "$tmp/train/train.json" '"folds": 5'
     check "train: parity plot" contains "$tmp/train/report.html" 'id="plot-parity"'

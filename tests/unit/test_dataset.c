@@ -114,7 +114,12 @@ static void test_pack_round_trip(void)
     size_t nan = 0;
     for (size_t k = 0; k < d.n * d.n_features; k++) nan += isnan(d.x.data[k]);
     CU_ASSERT(nan > 0); /* the round trip kept NaN features, not only numbers */
-    for (size_t i = 0; i < d.n; i++) CU_ASSERT_STRING_EQUAL(u.ids[i], d.ids[i]);
+    for (size_t i = 0; i < d.n; i++) {
+        CU_ASSERT_STRING_EQUAL(u.ids[i], d.ids[i]);
+        CU_ASSERT_STRING_EQUAL(u.chemsys[i], d.chemsys[i]);
+        CU_ASSERT_STRING_EQUAL(u.formula[i], d.formula[i]);
+    }
+    CU_ASSERT_PTR_NULL(u.group);
     for (size_t j = 0; j < d.n_features; j++)
         CU_ASSERT_STRING_EQUAL(u.feature_names[j], d.feature_names[j]);
     ms_dataset_free(&u);

@@ -224,6 +224,15 @@ static void test_bad_parameters(void)
     CU_ASSERT(strstr(ms_error_message(), "learning_rate") != NULL);
     CU_ASSERT(fit(&d.x, d.y, MS_MODEL_REGRESSION, "bag_fraction=1.5", NULL) == NULL);
     CU_ASSERT(fit(&d.x, d.y, MS_MODEL_REGRESSION, "n_estimators=2.5", NULL) == NULL);
+    CU_ASSERT(fit(&d.x, d.y, MS_MODEL_REGRESSION, "loss=3", NULL) == NULL);
+    CU_ASSERT(strstr(ms_error_message(), "loss must be 0") != NULL);
+    /* the absolute-error loss trains and predicts finite numbers */
+    ms_model *m = fit(&d.x, d.y, MS_MODEL_REGRESSION, "loss=1", "n_estimators=20");
+    CU_ASSERT_FATAL(m != NULL);
+    double mu[50], sg[50];
+    CU_ASSERT(ms_model_predict(m, &d.x, mu, sg) == MS_SUCCESS);
+    for (int i = 0; i < 50; i++) CU_ASSERT(isfinite(mu[i]) && sg[i] > 0);
+    ms_model_free(m);
     ms_dataset_free(&d);
 }
 
