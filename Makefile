@@ -35,7 +35,7 @@ FINAL_CFLAGS  = $(MS_CFLAGS) $(CFLAGS)
 FINAL_LDFLAGS = $(LDFLAGS)
 
 BUILD    ?= build
-LIB_SRC  := $(sort $(wildcard src/core/*.c src/io/*.c src/quality/*.c src/features/*.c \
+LIB_SRC  := $(sort $(wildcard src/core/*.c src/comm/*.c src/io/*.c src/quality/*.c src/features/*.c \
                               src/ml/*.c src/parallel/*.c src/workflow/*.c))
 CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/unit/*.c))
@@ -55,7 +55,7 @@ all: $(BIN)
 
 lib: $(LIB)
 
-.PHONY: lib all deps quickstart check check-unit check-integration bench install uninstall clean
+.PHONY: lib all deps quickstart check check-layers check-unit check-integration bench install uninstall clean
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -97,7 +97,11 @@ quickstart: $(BIN)
 	MATSCREEN=./$(BIN) MPIEXEC="$(MPIEXEC)" MATSCREEN_SHARE=$(CURDIR)/share/matscreen \
 	    bash examples/quickstart.sh
 
-check: check-unit check-integration
+check: check-layers check-unit check-integration
+
+# The layering of docs/architecture.md: includes go downward, MPI only where that page allows.
+check-layers:
+	bash tests/check_layers.sh
 
 check-unit: $(TEST_BIN) $(BIN)
 	MATSCREEN_SHARE=$(CURDIR)/share/matscreen MS_SHARED_DATA=$(CURDIR)/../shared/data \

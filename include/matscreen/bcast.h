@@ -24,12 +24,7 @@
 #include "matscreen/error.h"
 #include "matscreen/model.h"
 
-/* Gives rank 0's buffer to every rank. On rank 0, st is the status of producing *buf and *n (on
- * failure its message is ms_error_message()); *buf stays rank 0's. On the other ranks st and the
- * inputs are ignored and *buf becomes a new buffer of *n bytes (plus a NUL; the caller frees it),
- * or NULL on failure. Returns rank 0's st on every rank (MS_ERR_NOMEM where a rank cannot hold
- * the bytes: then the others return it too). Collective on comm. */
-ms_status ms_bcast_buffer(MPI_Comm comm, ms_status st, char **buf, size_t *n);
+/* The bytes travel with ms_comm_bcast_buffer (comm.h). */
 
 /* The element table of ms_share_dir(), read by rank 0, on every rank (free it with
  * ms_element_table_free). Collective on comm. */

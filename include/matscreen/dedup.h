@@ -76,6 +76,11 @@ void ms_dedup_options_default(ms_dedup_options *opt);
  * into opt. Fails with MS_ERR_USAGE on an unknown name or too many entries (opt unchanged). */
 ms_status ms_dedup_options_set_trust(ms_dedup_options *opt, const char *list);
 
+/* The place of db in o's trust order (0: most trusted); databases not in the order come after
+ * it, MS_DB_UNKNOWN last. o NULL: the default order (ICSD, COD, MP). The one trust order of
+ * matscreen: `quality` and the screen's results (results.c) both rank by it. */
+size_t ms_dedup_trust_rank(const ms_dedup_options *o, ms_source_db db);
+
 /* Creates an empty de-duplicator (opt copied; NULL for defaults). Free with ms_dedup_free. */
 ms_status ms_dedup_create(const ms_dedup_options *opt, ms_dedup **out);
 

@@ -66,6 +66,16 @@ ms_featurizer *ms_structure_featurizer_base(ms_structure_featurizer *f);
 ms_status ms_structure_featurizer_compute(ms_structure_featurizer *f, const ms_structure *s,
                                           double *row, unsigned char *reason);
 
+/* The same, reusing the caller's symmetry analysis of s made with these options but
+ * use_oxidation 0 (plain; NULL when it failed): when s carries no oxidation states (or the
+ * options ignore them) the analysis is the same, so it is not run twice; otherwise the featurizer
+ * runs its own with oxidation states (pymatgen's convention for descriptors). The screen's road:
+ * one symmetry analysis per structure in the common case, the same row as
+ * ms_structure_featurizer_compute. */
+ms_status ms_structure_featurizer_compute_with(ms_structure_featurizer *f, const ms_structure *s,
+                                               const ms_symmetry *plain, double *row,
+                                               unsigned char *reason);
+
 /* The symmetry dataset of the last structure computed, or NULL when the set needs none or it
  * failed (borrowed; valid until the next compute). */
 const ms_symmetry *ms_structure_featurizer_symmetry(const ms_structure_featurizer *f);

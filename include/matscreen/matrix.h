@@ -1,5 +1,6 @@
 /*
- * Dense matrices of doubles for features and models.
+ * Dense matrices of doubles for features and models. In core (src/core/matrix.c), since quality
+ * (outliers, imputation, correlation) and ml both use it and core is below both.
  *
  * Conventions
  *   - Row-major and contiguous: element (i, j) is data[i * cols + j]; the leading dimension is

@@ -247,8 +247,17 @@ ms_status ms_model_set_meta(ms_model *m, const char *target, int log10_target, d
 ms_status ms_model_add_metric(ms_model *m, const char *name, double value);
 
 /* Predicts raw rows x (n x n_raw). mean and sigma (may be NULL) have x->rows entries. A
- * regression's sigma carries m->calibration when it has one. */
+ * regression's sigma carries m->calibration when it has one. This is the one road from a feature
+ * row to a prediction: nobody else reads keep/median/center/scale. */
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma);
+
+/* The same without allocating, for one row at a time in the screen: work holds
+ * ms_model_workspace_size(m, x->rows) doubles (the prepared rows). Same bytes as
+ * ms_model_predict except that sigma does NOT carry m->calibration yet (the screen's sigma stays
+ * the learner's, as it was before the calibration landed; open point of #17/#19). */
+size_t ms_model_workspace_size(const ms_model *m, size_t rows);
+ms_status ms_model_predict_ws(const ms_model *m, const ms_matrix *x, double *work, double *mean,
+                              double *sigma);
 
 /* Explains rows x (n x n_raw) with the learner's explain (MS_ERR_UNSUPPORTED when it has none):
  * phi is x->rows x n_raw (features dropped by the filters get 0), base[i] the expected value.

@@ -110,8 +110,9 @@ int ms_results_add(const ms_result *r, void *user);
 ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
                             const ms_element_table *elements);
 
-/* Rank of db in the built-in trust order that picks a duplicate group's representative:
- * ICSD 0, COD 1, MP 2, other 3, unknown 4 (smaller is more trusted). Not collective. */
+/* Rank of db in the trust order that picks a duplicate group's representative: the default order
+ * of quality/dedup.c (ms_dedup_trust_rank): ICSD 0, COD 1, MP 2, other 3, unknown 4 (smaller is
+ * more trusted). Not collective. */
 int ms_results_trust_rank(ms_source_db db);
 
 /* Closes and releases res (the journal file stays); NULL is a no-op. */

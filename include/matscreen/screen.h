@@ -88,8 +88,9 @@ typedef struct ms_screen_input {
                           per file when it is MS_FORMAT_AUTO too */
     ms_source_db db;   /* database of this spec's records that state none (a CIF without ICSD
                           or COD code, JSON without an mp- id); MS_DB_UNKNOWN: leave them so */
-    int trust;         /* the workflow's trust rank; duplicates are merged in the engine's
-                          order of databases (ICSD, COD, MP, other, unknown): not used here */
+    int trust;         /* the workflow's trust rank; not used here: duplicates are merged in
+                          the default trust order of quality/dedup.c (ICSD, COD, MP, other,
+                          unknown), and the workflow loader refuses a trust= that contradicts it */
 } ms_screen_input;
 
 typedef struct ms_screen_config {

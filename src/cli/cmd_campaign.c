@@ -401,7 +401,6 @@ static int run(const campaign_args *a, int rank, int size)
 
 int ms_cmd_campaign(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
     int rank = 0, size = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -412,6 +411,5 @@ int ms_cmd_campaign(int argc, char **argv)
     } else if (rc == 0) {
         rc = run(&a, rank, size);
     }
-    MPI_Finalize();
     return rc;
 }

@@ -1,8 +1,8 @@
 /*
  * matscreen evaluate: cross-validation of a learner, or held-out metrics of a saved model.
  *
- * MPI_Init / MPI_Finalize happen here, as in cmd_screen.c. Every rank reads and featurises the
- * same data (deterministic); model fits are collective (the forest spreads its trees over the
+ * MPI is started by main.c (comm.h). Rank 0 reads and featurises the labelled data and every
+ * rank gets it (bcast.h); model fits are collective (the forest spreads its trees over the
  * ranks); only rank 0 prints. Results do not depend on the number of ranks.
  */
 #include <math.h>
@@ -357,9 +357,6 @@ static int run_heldout(const ms_model_args *a, const ms_model *m, const ms_datas
 
 int ms_cmd_evaluate(int argc, char **argv)
 {
-    int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (!initialized) MPI_Init(&argc, &argv);
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     ms_model_args a;
@@ -375,6 +372,5 @@ int ms_cmd_evaluate(int argc, char **argv)
         ms_model_free(m);
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    MPI_Finalize();
     return code;
 }

@@ -452,6 +452,83 @@ static ms_status run(quality_state *q, const char *const *inputs, size_t n_input
     return ms_dedup_finish(q->dedup);
 }
 
+/* Outliers of density and volume per atom over the screened records (robust z-score). */
+static ms_status flag_outliers(quality_state *q, ms_outlier_summary os[2])
+{
+    ms_matrix m = {0};
+    double *work = NULL;
+    unsigned char *flags = NULL;
+    ms_status st = ms_matrix_alloc(&m, q->n_rec ? q->n_rec : 1, 2);
+    if (st == MS_SUCCESS) {
+        work = malloc((q->n_rec + 1) * sizeof *work);
+        flags = calloc(q->n_rec + 1, 1);
+        if (!work || !flags) st = ms_error_set(MS_ERR_NOMEM, "quality: out of memory");
+    }
+    for (size_t i = 0; st == MS_SUCCESS && i < m.rows; i++) {
+        int ok = i < q->n_rec && q->rec[i].worst < MS_SEVERITY_ERROR;
+        MS_AT(&m, i, 0) = ok ? q->rec[i].density : NAN;
+        MS_AT(&m, i, 1) = ok ? q->rec[i].volume_per_atom : NAN;
+    }
+    for (size_t col = 0; st == MS_SUCCESS && col < 2; col++) {
+        st = ms_outliers_robust_z(&m, col, MS_OUTLIER_ROBUST_Z, work, flags, &os[col]);
+        for (size_t i = 0; st == MS_SUCCESS && i < q->n_rec; i++) q->rec[i].outlier |= flags[i];
+    }
+    ms_matrix_free(&m);
+    free(work);
+    free(flags);
+    return st;
+}
+
+/* The per-criterion counts of quality.json and of the printed summary. */
+static ms_status count_totals(const quality_state *q, totals *t)
+{
+    ms_status st = MS_SUCCESS;
+    /* records of a group with a conflict */
+    unsigned char *conflicted = calloc(ms_dedup_group_count(q->dedup) + 1, 1);
+    if (!conflicted) st = ms_error_set(MS_ERR_NOMEM, "quality: out of memory");
+    for (size_t i = 0; conflicted && i < ms_dedup_conflict_count(q->dedup); i++)
+        conflicted[ms_dedup_conflict_get(q->dedup, i)->group] = 1;
+    t->records = q->n_rec;
+    t->groups = ms_dedup_group_count(q->dedup);
+    for (size_t g = 0; g < t->groups; g++) t->dup_groups += ms_dedup_group_size(q->dedup, g) > 1;
+    for (size_t i = 0; conflicted && i < q->n_rec; i++) {
+        const record_summary *r = &q->rec[i];
+        t->refused += r->worst == MS_SEVERITY_ERROR;
+        t->flagged += r->worst == MS_SEVERITY_WARNING;
+        t->clean += r->worst == MS_SEVERITY_NONE;
+        t->validity += (r->failed & validity_mask) != 0;
+        t->accuracy += (r->failed & accuracy_mask) != 0 || r->outlier;
+        size_t g = ms_dedup_group_of(q->dedup, i);
+        int inc = g != MS_DEDUP_NONE && conflicted[g];
+        t->in_conflict += (size_t)inc;
+        t->consistency += (r->failed & consistency_mask) != 0 || inc;
+        t->complete += (size_t)r->complete;
+        t->outliers += (size_t)r->outlier;
+    }
+    t->merged = (t->records - t->refused) - t->groups;
+    free(conflicted);
+    return st;
+}
+
+/* The summary on standard output. */
+static void print_summary(const quality_state *q, const totals *t, double secs, const char *outdir)
+{
+    printf("quality: %zu records in %zu files (%.1f s)\n", t->records, q->n_files, secs);
+    printf("  screened %zu (clean %zu, flagged %zu), refused %zu\n", t->records - t->refused,
+           t->clean, t->flagged, t->refused);
+    printf("  validity %zu failed, accuracy %zu, consistency %zu, incomplete %zu, "
+           "timeliness not measured\n",
+           t->validity, t->accuracy, t->consistency, t->records - t->complete);
+    printf("  uniqueness: %zu unique structures, %zu duplicates merged in %zu groups, "
+           "%zu conflicts\n",
+           t->groups, t->merged, t->dup_groups, ms_dedup_conflict_count(q->dedup));
+    printf("  checks:");
+    for (int i = 0; i < MS_CHECK_COUNT; i++)
+        if (q->check_count[i])
+            printf(" %s %zu", ms_check_get((ms_check_id)i)->name, q->check_count[i]);
+    printf("\n  wrote %s/quality.json and %s/quality.csv\n", outdir, outdir);
+}
+
 int ms_cmd_quality(int argc, char **argv)
 {
     static const struct option longopts[] = {{"input", required_argument, NULL, 'i'},
@@ -548,56 +625,8 @@ int ms_cmd_quality(int argc, char **argv)
     totals t = {0};
     ms_outlier_summary os[2];
     memset(os, 0, sizeof os);
-    if (st == MS_SUCCESS) {
-        /* outliers of density and volume per atom over the screened records */
-        ms_matrix m = {0};
-        double *work = NULL;
-        unsigned char *flags = NULL;
-        st = ms_matrix_alloc(&m, q.n_rec ? q.n_rec : 1, 2);
-        if (st == MS_SUCCESS) {
-            work = malloc((q.n_rec + 1) * sizeof *work);
-            flags = calloc(q.n_rec + 1, 1);
-            if (!work || !flags) st = ms_error_set(MS_ERR_NOMEM, "quality: out of memory");
-        }
-        for (size_t i = 0; st == MS_SUCCESS && i < m.rows; i++) {
-            int ok = i < q.n_rec && q.rec[i].worst < MS_SEVERITY_ERROR;
-            MS_AT(&m, i, 0) = ok ? q.rec[i].density : NAN;
-            MS_AT(&m, i, 1) = ok ? q.rec[i].volume_per_atom : NAN;
-        }
-        for (size_t col = 0; st == MS_SUCCESS && col < 2; col++) {
-            st = ms_outliers_robust_z(&m, col, MS_OUTLIER_ROBUST_Z, work, flags, &os[col]);
-            for (size_t i = 0; st == MS_SUCCESS && i < q.n_rec; i++) q.rec[i].outlier |= flags[i];
-        }
-        ms_matrix_free(&m);
-        free(work);
-        free(flags);
-    }
-    if (st == MS_SUCCESS) {
-        /* records of a group with a conflict */
-        unsigned char *conflicted = calloc(ms_dedup_group_count(q.dedup) + 1, 1);
-        if (!conflicted) st = ms_error_set(MS_ERR_NOMEM, "quality: out of memory");
-        for (size_t i = 0; conflicted && i < ms_dedup_conflict_count(q.dedup); i++)
-            conflicted[ms_dedup_conflict_get(q.dedup, i)->group] = 1;
-        t.records = q.n_rec;
-        t.groups = ms_dedup_group_count(q.dedup);
-        for (size_t g = 0; g < t.groups; g++) t.dup_groups += ms_dedup_group_size(q.dedup, g) > 1;
-        for (size_t i = 0; conflicted && i < q.n_rec; i++) {
-            const record_summary *r = &q.rec[i];
-            t.refused += r->worst == MS_SEVERITY_ERROR;
-            t.flagged += r->worst == MS_SEVERITY_WARNING;
-            t.clean += r->worst == MS_SEVERITY_NONE;
-            t.validity += (r->failed & validity_mask) != 0;
-            t.accuracy += (r->failed & accuracy_mask) != 0 || r->outlier;
-            size_t g = ms_dedup_group_of(q.dedup, i);
-            int inc = g != MS_DEDUP_NONE && conflicted[g];
-            t.in_conflict += (size_t)inc;
-            t.consistency += (r->failed & consistency_mask) != 0 || inc;
-            t.complete += (size_t)r->complete;
-            t.outliers += (size_t)r->outlier;
-        }
-        t.merged = (t.records - t.refused) - t.groups;
-        free(conflicted);
-    }
+    if (st == MS_SUCCESS) st = flag_outliers(&q, os);
+    if (st == MS_SUCCESS) st = count_totals(&q, &t);
     char path[4096];
     if (st == MS_SUCCESS) {
         snprintf(path, sizeof path, "%s/quality.csv", outdir);
@@ -609,20 +638,7 @@ int ms_cmd_quality(int argc, char **argv)
     }
     if (st == MS_SUCCESS) {
         double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-        printf("quality: %zu records in %zu files (%.1f s)\n", t.records, q.n_files, secs);
-        printf("  screened %zu (clean %zu, flagged %zu), refused %zu\n", t.records - t.refused,
-               t.clean, t.flagged, t.refused);
-        printf("  validity %zu failed, accuracy %zu, consistency %zu, incomplete %zu, "
-               "timeliness not measured\n",
-               t.validity, t.accuracy, t.consistency, t.records - t.complete);
-        printf("  uniqueness: %zu unique structures, %zu duplicates merged in %zu groups, "
-               "%zu conflicts\n",
-               t.groups, t.merged, t.dup_groups, ms_dedup_conflict_count(q.dedup));
-        printf("  checks:");
-        for (int i = 0; i < MS_CHECK_COUNT; i++)
-            if (q.check_count[i])
-                printf(" %s %zu", ms_check_get((ms_check_id)i)->name, q.check_count[i]);
-        printf("\n  wrote %s/quality.json and %s/quality.csv\n", outdir, outdir);
+        print_summary(&q, &t, secs, outdir);
         rc = ms_cli_status(t.records + q.file_failures, t.refused + q.file_failures);
         ms_cli_summary("quality", t.records + q.file_failures, t.refused + q.file_failures, secs,
                        "failed = refused records and unreadable files");

@@ -1,7 +1,7 @@
 /*
  * matscreen run WORKFLOW.xml: validate an XML workflow, run its stages, write report.html.
  *
- * MPI as in cmd_screen.c: MPI_Init here, a singleton without mpirun. Only rank 0 reads the XML
+ * MPI is started by main.c (comm.h); a singleton without mpirun. Only rank 0 reads the XML
  * (STYLE.md item 12); it broadcasts whether the run goes ahead and then the loaded workflow
  * (ms_workflow is plain data), so every rank runs the same collective stages: train / evaluate
  * (src/workflow/stages.c) and the screen (ms_screen_run, screen.h). Filters are the screen's keep
@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "matscreen/comm.h"
 #include "matscreen/element.h"
 #include "matscreen/file_read.h"
 #include "matscreen/outfile.h"
@@ -436,9 +437,7 @@ static int run_stages(int argc, char **argv, const run_args *a, const ms_workflo
         ms_status st = w->stage == MS_WORKFLOW_TRAIN ? ms_workflow_train(w, MPI_COMM_WORLD, dir, &ms)
                                                      : ms_workflow_evaluate(w, MPI_COMM_WORLD, dir, &ms);
         if (st == MS_SUCCESS && rank == 0) st = ms_workflow_write_model_summary(dir, stage, &ms);
-        int good = st == MS_SUCCESS, all = 0;
-        MPI_Allreduce(&good, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-        if (!all) {
+        if (!ms_comm_all_ok(MPI_COMM_WORLD, st == MS_SUCCESS)) {
             if (rank == 0) fprintf(stderr, "matscreen run: %s: %s\n", stage, ms_error_message());
             return 2;
         }
@@ -477,9 +476,6 @@ static int run_locked(int argc, char **argv, run_args *a, const ms_workflow *w, 
 
 int ms_cmd_run(int argc, char **argv)
 {
-    int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (!initialized) MPI_Init(&argc, &argv);
     double t_start = now();
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -500,9 +496,7 @@ int ms_cmd_run(int argc, char **argv)
             /* The workflow is plain data: every rank gets the same copy (the stages are
              * collective and take the same settings everywhere). */
             if (rank != 0) w = calloc(1, sizeof *w);
-            int have = w != NULL, all = 0;
-            MPI_Allreduce(&have, &all, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
-            if (!all) {
+            if (!ms_comm_all_ok(MPI_COMM_WORLD, w != NULL)) {
                 code = 2;
             } else {
                 MPI_Bcast(w, (int)sizeof *w, MPI_BYTE, 0, MPI_COMM_WORLD);
@@ -512,6 +506,5 @@ int ms_cmd_run(int argc, char **argv)
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
     ms_workflow_free(w);
-    MPI_Finalize();
     return code;
 }

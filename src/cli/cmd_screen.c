@@ -1,7 +1,7 @@
 /*
  * matscreen screen -i INPUT... -o DIR: the screening engine from the command line.
  *
- * MPI_Init and MPI_Finalize happen here (not in main), so commands that do not need MPI stay
+ * MPI is started and ended by main.c (comm.h) for the commands that use it; the others stay
  * plain programs. Without mpirun Open MPI starts a singleton and rank 0 runs the pipeline itself.
  * Every rank parses the same argv; only rank 0 enumerates inputs and writes outputs. Each rank
  * loads the element table itself (see docs/engine.md: a broadcast needs an element-table-from-
@@ -179,9 +179,6 @@ static int screen(const screen_args *a, int rank, int size)
 
 int ms_cmd_screen(int argc, char **argv)
 {
-    int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (!initialized) MPI_Init(&argc, &argv);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -198,6 +195,5 @@ int ms_cmd_screen(int argc, char **argv)
         code = missing ? 2 : screen(&a, rank, size);
     }
     free(a.inputs);
-    MPI_Finalize();
     return code;
 }

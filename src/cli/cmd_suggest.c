@@ -9,11 +9,12 @@
  * with --pareto-target, combined with a second target's acquisition by Pareto ranking (batch.h);
  * the batch is chosen greedily with the distance penalty in z-scored pool features (batch.h).
  *
- * MPI: the work is small and serial, so rank 0 does all of it and the other ranks only take part
- * in MPI_Init / MPI_Finalize; the output is therefore identical for any number of ranks. The GP
+ * MPI: the work is small and serial, so rank 0 does all of it and the other ranks only wait for
+ * its exit code (MPI is started and ended by main.c); the output is therefore identical for any number of ranks. The GP
  * is seeded with --seed (restarts of its hyperparameter search).
  */
 #include <getopt.h>
+#include <jansson.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -36,14 +37,19 @@
 static void suggest_usage(FILE *out)
 {
     fprintf(out,
-            "usage: matscreen suggest SURROGATE -i POOL.csv... -n N [options]\n\n"
+            "usage: matscreen suggest SURROGATE -i POOL.csv... -n N [options]\n"
+            "       matscreen suggest --from SCREEN-DIR -n N [options]\n\n"
             "SURROGATE is one of\n"
             "  -m MODEL                         a regression model file (matscreen train)\n"
             "  -l LABELS.csv --formula-column C -t TARGET   train a GP on these labels\n"
             "  --matbench FILE.json             train a GP on a Matbench composition task\n"
             "POOL files are CSVs with a formula column (--pool-column, default the\n"
             "--formula-column, else \"formula\"). Pool rows whose features equal a labelled row's\n"
-            "are skipped (GP mode).\n\n"
+            "are skipped (GP mode). A model whose descriptor set has structure features cannot\n"
+            "predict a formula pool (a formula has no structure): use --from.\n"
+            "--from SCREEN-DIR takes the pool and its predictions from a screen's output\n"
+            "(DIR/ranked.jsonl: surrogate_mean, surrogate_sigma of every candidate), so the\n"
+            "suggestions carry the screen's own predictions for the same structures.\n\n"
             "  -n, --count N           suggestions (default 10)\n"
             "  -a, --acq NAME          ei (default), pi, mu, ucb, mean\n"
             "      --xi X, --kappa K   EI/PI margin (0), UCB weight (2)\n"
@@ -64,7 +70,7 @@ static void suggest_usage(FILE *out)
 
 typedef struct suggest_args {
     ms_al_args al; /* data, --acq name, --minimize, --xi, --kappa, --radius, --set, -s, -o FILE */
-    const char *model, *pool_col, *target2, *gate;
+    const char *model, *pool_col, *target2, *gate, *from;
     const char *pool[64];
     size_t n_pool_files, count;
     int minimize2;
@@ -83,7 +89,7 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
         {"pareto-target", required_argument, 0, 'T'}, {"gate", required_argument, 0, 'g'},
         {"input", required_argument, 0, 'i'}, {"count", required_argument, 0, 'n'},
         {"minimize2", no_argument, 0, 'Z'}, {"best", required_argument, 0, 'b'},
-        {0, 0, 0, 0}};
+        {"from", required_argument, 0, 1001}, {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
     int c;
@@ -95,6 +101,7 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
         case 'P': a->pool_col = optarg; break;
         case 'T': a->target2 = optarg; break;
         case 'g': a->gate = optarg; break;
+        case 1001: a->from = optarg; break;
         case 'i':
             if (a->n_pool_files == 64) return 2;
             a->pool[a->n_pool_files++] = optarg;
@@ -114,11 +121,16 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
     }
     for (; optind < argc && a->n_pool_files < 64; optind++) a->pool[a->n_pool_files++] = argv[optind];
     const char *err = NULL;
-    int sources = !!a->model + !!a->al.labels + !!a->al.matbench;
-    if (sources != 1) err = "give exactly one of -m MODEL, -l LABELS.csv, --matbench FILE";
+    int sources = !!a->model + !!a->al.labels + !!a->al.matbench + !!a->from;
+    if (sources != 1) err = "give exactly one of -m MODEL, -l LABELS.csv, --matbench FILE, --from DIR";
     else if (a->al.labels && (!a->al.formula_col || !a->al.target))
         err = "-l needs --formula-column and -t TARGET";
-    else if (!a->n_pool_files) err = "give the pool with -i POOL.csv";
+    else if (a->from && a->n_pool_files)
+        err = "--from takes the pool from the screen's output; -i does not combine with it";
+    else if (a->from && (a->gate || a->target2))
+        err = "--from uses the screen's predictions; --gate and --pareto-target do not combine "
+              "with it (screen with --rank-by gated for a gated ranking)";
+    else if (!a->n_pool_files && !a->from) err = "give the pool with -i POOL.csv";
     else if (a->count < 1) err = "-n must be >= 1";
     else if (a->target2 && a->model) err = "--pareto-target needs a labelled set (GP mode)";
     else if (a->target2 && a->gate) err = "--pareto-target and --gate do not combine";
@@ -133,6 +145,7 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
 typedef struct pool {
     size_t n, cap;
     char **formula, **source;
+    double *mean, *sigma; /* --from: the screen's predictions (NULL otherwise) */
 } pool;
 
 static void pool_free(pool *p)
@@ -143,7 +156,82 @@ static void pool_free(pool *p)
     }
     free(p->formula);
     free(p->source);
+    free(p->mean);
+    free(p->sigma);
     memset(p, 0, sizeof *p);
+}
+
+/* Appends one candidate (strings copied; mean and sigma kept only for a --from pool). */
+static ms_status pool_add(pool *p, const char *formula, const char *source, double mean,
+                          double sigma)
+{
+    if (p->n == p->cap) {
+        size_t nc = p->cap ? 2 * p->cap : 256;
+        char **a = realloc(p->formula, nc * sizeof *a);
+        if (a) p->formula = a;
+        char **b = a ? realloc(p->source, nc * sizeof *b) : NULL;
+        if (b) p->source = b;
+        double *m = b ? realloc(p->mean, nc * sizeof *m) : NULL;
+        if (m) p->mean = m;
+        double *sd = m ? realloc(p->sigma, nc * sizeof *sd) : NULL;
+        if (sd) p->sigma = sd;
+        MS_CHECK(a && b && m && sd, MS_ERR_NOMEM, "suggest: out of memory");
+        p->cap = nc;
+    }
+    p->formula[p->n] = strdup(formula);
+    p->source[p->n] = strdup(source);
+    if (!p->formula[p->n] || !p->source[p->n]) {
+        free(p->formula[p->n]);
+        free(p->source[p->n]);
+        return ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
+    }
+    p->mean[p->n] = mean;
+    p->sigma[p->n] = sigma;
+    p->n++;
+    return MS_SUCCESS;
+}
+
+/* The number of a JSON value, NAN for null or a missing key. */
+static double json_num(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The pool of a screen's output directory: every candidate of DIR/ranked.jsonl with the screen's
+ * surrogate mean and sigma (the predictions made on the structure's own features, which a
+ * formula cannot reproduce for a structure-feature model). */
+static ms_status pool_read_screen(pool *p, const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/ranked.jsonl", dir);
+    FILE *f = fopen(path, "r");
+    MS_CHECK(f, MS_ERR_IO, "%s: cannot open (is %s the output directory of matscreen screen?)",
+             path, dir);
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ms_status st = MS_SUCCESS;
+    while (st == MS_SUCCESS && getline(&line, &cap, f) > 0) {
+        lineno++;
+        json_error_t jerr;
+        json_t *o = json_loads(line, 0, &jerr);
+        const char *formula = json_string_value(json_object_get(o, "formula"));
+        const char *key = json_string_value(json_object_get(o, "key"));
+        double mean = json_num(o, "surrogate_mean"), sigma = json_num(o, "surrogate_sigma");
+        if (!o || !formula || !key)
+            st = ms_error_set(MS_ERR_PARSE, "%s:%zu: not a ranked.jsonl record (%s)", path, lineno,
+                              o ? "no formula or key" : jerr.text);
+        else if (!isfinite(mean) || !(sigma >= 0))
+            st = ms_error_set(MS_ERR_INVALID, "%s:%zu: no surrogate_mean / surrogate_sigma: the "
+                              "screen ran without a regression model; screen with -m MODEL",
+                              path, lineno);
+        else
+            st = pool_add(p, formula, key, mean, sigma);
+        json_decref(o);
+    }
+    free(line);
+    fclose(f);
+    return st;
 }
 
 static ms_status pool_read(pool *p, const char *path, const char *column)
@@ -163,28 +251,9 @@ static ms_status pool_read(pool *p, const char *path, const char *column)
             continue;
         }
         if (col >= nf || !fields[col][0]) continue;
-        if (p->n == p->cap) {
-            size_t nc = p->cap ? 2 * p->cap : 256;
-            char **a = realloc(p->formula, nc * sizeof *a), **b = a ? realloc(p->source, nc * sizeof *b) : NULL;
-            if (a) p->formula = a;
-            if (b) p->source = b;
-            if (!a || !b) {
-                st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-                break;
-            }
-            p->cap = nc;
-        }
         char src[4200];
         snprintf(src, sizeof src, "%s:%zu", path, lineno);
-        p->formula[p->n] = strdup(fields[col]);
-        p->source[p->n] = strdup(src);
-        if (!p->formula[p->n] || !p->source[p->n]) {
-            free(p->formula[p->n]);
-            free(p->source[p->n]);
-            st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-            break;
-        }
-        p->n++;
+        st = pool_add(p, fields[col], src, NAN, NAN);
     }
     free(line);
     fclose(f);
@@ -192,23 +261,31 @@ static ms_status pool_read(pool *p, const char *path, const char *column)
 }
 
 /* Raw features of every pool formula with set_name into x (allocated); a formula that does not
- * parse gives a row of NaN and ok[i] = 0. */
+ * parse gives a row of NaN and ok[i] = 0. *structural (may be NULL) becomes 1 when the set has
+ * features that need a structure (NaN for every formula). */
 static ms_status pool_features(const pool *p, const char *set_name, const ms_element_table *table,
-                               ms_matrix *x, unsigned char *ok)
+                               ms_matrix *x, unsigned char *ok, int *structural)
 {
     const ms_descriptor_set *set;
     ms_featurizer *fz = NULL;
     MS_CALL(ms_descriptor_set_lookup(set_name, &set));
     MS_CALL(ms_featurizer_create(set, table, &fz));
-    ms_status st = ms_matrix_alloc(x, p->n, ms_featurizer_n_features(fz));
+    size_t nf = ms_featurizer_n_features(fz);
+    unsigned char *reason = malloc(nf + 1);
+    ms_status st = reason ? ms_matrix_alloc(x, p->n, nf)
+                          : ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
+    if (structural) *structural = 0;
     for (size_t i = 0; st == MS_SUCCESS && i < p->n; i++) {
         ms_composition c;
         double *row = x->data + i * x->cols;
         ok[i] = ms_composition_parse(p->formula[i], &c) == MS_SUCCESS &&
-                ms_featurizer_compute_composition(fz, &c, row, NULL) == MS_SUCCESS;
+                ms_featurizer_compute_composition(fz, &c, row, reason) == MS_SUCCESS;
         if (!ok[i])
             for (size_t j = 0; j < x->cols; j++) row[j] = NAN;
+        for (size_t j = 0; ok[i] && structural && j < nf; j++)
+            if (reason[j] == MS_NAN_NEEDS_STRUCTURE) *structural = 1;
     }
+    free(reason);
     ms_error_clear();
     ms_featurizer_destroy(&fz);
     return st;
@@ -277,7 +354,14 @@ static ms_status model_predict(const char *path, const pool *p, const ms_element
     ms_matrix x = {0};
     unsigned char *ok = malloc(p->n + 1);
     if (st == MS_SUCCESS && !ok) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-    if (st == MS_SUCCESS) st = pool_features(p, m->descriptor_set, table, &x, ok);
+    int structural = 0;
+    if (st == MS_SUCCESS) st = pool_features(p, m->descriptor_set, table, &x, ok, &structural);
+    if (st == MS_SUCCESS && structural)
+        st = ms_error_set(MS_ERR_USAGE, "%s: uses descriptor set '%s', whose structure features "
+                          "(symmetry, density, neighbours) a formula cannot give: its predictions "
+                          "for a formula pool would not be the model's. Screen the structures "
+                          "with -m %s, then run 'matscreen suggest --from SCREEN-DIR' to use the "
+                          "screen's predictions", path, m->descriptor_set, path);
     if (st == MS_SUCCESS && x.cols != m->n_raw)
         st = ms_error_set(MS_ERR_INVALID, "%s: expects %zu features, set %s has %zu", path,
                           m->n_raw, m->descriptor_set, x.cols);
@@ -291,110 +375,202 @@ static ms_status model_predict(const char *path, const pool *p, const ms_element
     return st;
 }
 
-static int run(const suggest_args *a)
+/* Everything one suggestion run computes, per pool row (n) or per pick (count). */
+typedef struct suggest_state {
+    ms_element_table *table;
+    pool p;
+    ms_matrix x; /* pool features: the GP's inputs, then z-scored for the diversity distance */
+    size_t n, n_chosen;
+    double *mean, *sigma, *score, *gate, *mean2, *sigma2, *score2, *crowd, *util, *pos;
+    unsigned char *eligible;
+    int *prank;
+    size_t *chosen, *order;
+    double best, best2;
+    ms_acq_params acq;
+} suggest_state;
+
+static void state_free(suggest_state *s)
 {
-    ms_element_table *table = NULL;
-    pool p = {0};
-    ms_matrix x = {0};
-    size_t n = 0;
-    double *mean = NULL, *sigma = NULL, *score = NULL, *gate = NULL, *mean2 = NULL,
-           *sigma2 = NULL, *score2 = NULL, *crowd = NULL, *util = NULL, *pos = NULL;
-    unsigned char *eligible = NULL;
-    int *prank = NULL;
-    size_t *chosen = NULL, *order = NULL;
-    double best = a->best, best2 = NAN;
-    char set_name[64];
-    snprintf(set_name, sizeof set_name, "%s", a->al.set ? a->al.set : "magpie");
+    pool_free(&s->p);
+    ms_matrix_free(&s->x);
+    free(s->mean);
+    free(s->sigma);
+    free(s->score);
+    free(s->gate);
+    free(s->mean2);
+    free(s->sigma2);
+    free(s->score2);
+    free(s->crowd);
+    free(s->pos);
+    free(s->util);
+    free(s->eligible);
+    free(s->prank);
+    free(s->chosen);
+    free(s->order);
+    ms_element_table_free(s->table);
+}
+
+/* The pool (CSV files or a screen's output) and the per-row arrays. */
+static ms_status load_pool(const suggest_args *a, suggest_state *s)
+{
     const char *column = a->pool_col      ? a->pool_col
                          : a->al.formula_col ? a->al.formula_col
                                              : "formula";
-    ms_acq_params acq;
-    ms_acq_params_default(&acq);
-    ms_status st = ms_acq_lookup(a->al.acq, &acq.kind);
-    if (st == MS_SUCCESS && acq.kind == MS_ACQ_RANDOM)
-        st = ms_error_set(MS_ERR_USAGE, "random is a campaign baseline, not a suggestion rule");
-    acq.xi = a->al.xi;
-    acq.kappa = a->al.kappa;
-    acq.minimize = a->al.minimize;
-    if (st == MS_SUCCESS) st = ms_element_table_load_default(&table);
-    for (size_t i = 0; st == MS_SUCCESS && i < a->n_pool_files; i++) st = pool_read(&p, a->pool[i], column);
-    n = p.n;
-    if (st == MS_SUCCESS && n == 0) st = ms_error_set(MS_ERR_INVALID, "the pool is empty");
-    if (st == MS_SUCCESS) {
-        mean = calloc(n, sizeof *mean);
-        sigma = calloc(n, sizeof *sigma);
-        score = calloc(n, sizeof *score);
-        util = calloc(a->count, sizeof *util);
-        eligible = malloc(n);
-        chosen = calloc(a->count, sizeof *chosen);
-        if (!mean || !sigma || !score || !util || !eligible || !chosen)
-            st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-        else
-            memset(eligible, 1, n);
+    MS_CALL(ms_element_table_load_default(&s->table));
+    for (size_t i = 0; i < a->n_pool_files; i++) MS_CALL(pool_read(&s->p, a->pool[i], column));
+    if (a->from) MS_CALL(pool_read_screen(&s->p, a->from));
+    s->n = s->p.n;
+    MS_CHECK(s->n > 0, MS_ERR_INVALID, "the pool is empty");
+    s->mean = calloc(s->n, sizeof *s->mean);
+    s->sigma = calloc(s->n, sizeof *s->sigma);
+    s->score = calloc(s->n, sizeof *s->score);
+    s->util = calloc(a->count, sizeof *s->util);
+    s->eligible = malloc(s->n);
+    s->chosen = calloc(a->count, sizeof *s->chosen);
+    MS_CHECK(s->mean && s->sigma && s->score && s->util && s->eligible && s->chosen, MS_ERR_NOMEM,
+             "suggest: out of memory");
+    memset(s->eligible, 1, s->n);
+    return MS_SUCCESS;
+}
+
+/* Mean and sigma of every pool row: the screen's (--from), the model's (-m) or the GP's. */
+static ms_status predict_pool(const suggest_args *a, suggest_state *s, char *set_name, size_t set_n)
+{
+    int needs_best = s->acq.kind == MS_ACQ_EI || s->acq.kind == MS_ACQ_PI;
+    if (a->from) {
+        memcpy(s->mean, s->p.mean, s->n * sizeof *s->mean);
+        memcpy(s->sigma, s->p.sigma, s->n * sizeof *s->sigma);
+        MS_CHECK(!(isnan(s->best) && needs_best), MS_ERR_USAGE,
+                 "%s with --from needs --best (the best label so far, in the screen's target units)",
+                 a->al.acq);
     }
-    if (st == MS_SUCCESS && a->model) {
-        st = model_predict(a->model, &p, table, 0, mean, sigma, eligible, set_name, sizeof set_name);
-        if (st == MS_SUCCESS && isnan(best) && (acq.kind == MS_ACQ_EI || acq.kind == MS_ACQ_PI))
-            st = ms_error_set(MS_ERR_USAGE, "%s with -m needs --best (the best label so far, in "
-                                            "the model's target units)", a->al.acq);
+    if (a->model) {
+        MS_CALL(model_predict(a->model, &s->p, s->table, 0, s->mean, s->sigma, s->eligible,
+                              set_name, set_n));
+        MS_CHECK(!(isnan(s->best) && needs_best), MS_ERR_USAGE,
+                 "%s with -m needs --best (the best label so far, in the model's target units)",
+                 a->al.acq);
     }
     /* features of the pool (for the GP and for the diversity distance) */
-    unsigned char *ok = st == MS_SUCCESS ? malloc(n) : NULL;
-    if (st == MS_SUCCESS && !ok) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-    if (st == MS_SUCCESS) st = pool_features(&p, set_name, table, &x, ok);
-    for (size_t i = 0; st == MS_SUCCESS && i < n; i++)
-        if (!ok[i]) eligible[i] = 0;
+    unsigned char *ok = malloc(s->n);
+    MS_CHECK(ok, MS_ERR_NOMEM, "suggest: out of memory");
+    ms_status st = pool_features(&s->p, set_name, s->table, &s->x, ok, NULL);
+    for (size_t i = 0; st == MS_SUCCESS && i < s->n; i++)
+        if (!ok[i]) s->eligible[i] = 0;
     free(ok);
-    if (st == MS_SUCCESS && !a->model) {
+    MS_CALL(st);
+    if (!a->model && !a->from) {
         double b;
-        st = gp_predict(a, a->al.target, a->al.minimize, table, &x, eligible, mean, sigma, &b);
-        if (isnan(best)) best = b;
+        MS_CALL(gp_predict(a, a->al.target, a->al.minimize, s->table, &s->x, s->eligible, s->mean,
+                           s->sigma, &b));
+        if (isnan(s->best)) s->best = b;
     }
-    if (st == MS_SUCCESS && a->target2) {
-        mean2 = calloc(n, sizeof *mean2);
-        sigma2 = calloc(n, sizeof *sigma2);
-        score2 = calloc(n, sizeof *score2);
-        if (!mean2 || !sigma2 || !score2) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-        if (st == MS_SUCCESS)
-            st = gp_predict(a, a->target2, a->minimize2, table, &x, eligible, mean2, sigma2, &best2);
+    if (a->target2) {
+        s->mean2 = calloc(s->n, sizeof *s->mean2);
+        s->sigma2 = calloc(s->n, sizeof *s->sigma2);
+        s->score2 = calloc(s->n, sizeof *s->score2);
+        MS_CHECK(s->mean2 && s->sigma2 && s->score2, MS_ERR_NOMEM, "suggest: out of memory");
+        MS_CALL(gp_predict(a, a->target2, a->minimize2, s->table, &s->x, s->eligible, s->mean2,
+                           s->sigma2, &s->best2));
     }
-    if (st == MS_SUCCESS && a->gate) {
-        gate = calloc(n, sizeof *gate);
-        if (!gate) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-        if (st == MS_SUCCESS) st = model_predict(a->gate, &p, table, 1, gate, NULL, eligible, NULL, 0);
+    if (a->gate) {
+        s->gate = calloc(s->n, sizeof *s->gate);
+        MS_CHECK(s->gate, MS_ERR_NOMEM, "suggest: out of memory");
+        MS_CALL(model_predict(a->gate, &s->p, s->table, 1, s->gate, NULL, s->eligible, NULL, 0));
     }
-    if (st == MS_SUCCESS) st = ms_acq_score(&acq, mean, sigma, gate, n, best, score);
-    if (st == MS_SUCCESS && a->target2) {
-        ms_acq_params acq2 = acq;
-        acq2.minimize = a->minimize2;
-        st = ms_acq_score(&acq2, mean2, sigma2, NULL, n, best2, score2);
-        double *f = st == MS_SUCCESS ? malloc(2 * n * sizeof *f) : NULL;
-        prank = calloc(n, sizeof *prank);
-        crowd = calloc(n, sizeof *crowd);
-        order = calloc(n, sizeof *order);
-        if (st == MS_SUCCESS && (!f || !prank || !crowd || !order))
-            st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
-        for (size_t i = 0; st == MS_SUCCESS && i < n; i++) {
-            f[2 * i] = eligible[i] ? score[i] : NAN;
-            f[2 * i + 1] = eligible[i] ? score2[i] : NAN;
+    return MS_SUCCESS;
+}
+
+/* --pareto-target: the second acquisition, Pareto fronts and crowding, and s->pos, the score the
+ * batch takes (minus the position in crowded-comparison order). */
+static ms_status pareto_positions(const suggest_args *a, suggest_state *s)
+{
+    size_t n = s->n;
+    ms_acq_params acq2 = s->acq;
+    acq2.minimize = a->minimize2;
+    MS_CALL(ms_acq_score(&acq2, s->mean2, s->sigma2, NULL, n, s->best2, s->score2));
+    s->pos = malloc(2 * n * sizeof *s->pos);
+    s->prank = calloc(n, sizeof *s->prank);
+    s->crowd = calloc(n, sizeof *s->crowd);
+    s->order = calloc(n, sizeof *s->order);
+    MS_CHECK(s->pos && s->prank && s->crowd && s->order, MS_ERR_NOMEM, "suggest: out of memory");
+    double *f = s->pos;
+    for (size_t i = 0; i < n; i++) {
+        f[2 * i] = s->eligible[i] ? s->score[i] : NAN;
+        f[2 * i + 1] = s->eligible[i] ? s->score2[i] : NAN;
+    }
+    MS_CALL(ms_pareto_rank(f, n, 2, NULL, s->prank, s->crowd));
+    MS_CALL(ms_pareto_order(s->prank, s->crowd, n, s->order));
+    for (size_t t = 0; t < n; t++)
+        s->pos[s->order[t]] = s->prank[s->order[t]] < 0 ? NAN : -(double)t;
+    return MS_SUCCESS;
+}
+
+/* One CSV row per pick, with its reason. */
+static void write_suggestions(FILE *f, const suggest_args *a, const suggest_state *s)
+{
+    fprintf(f, "rank,formula,source,mean,sigma,acquisition,best_so_far,utility,"
+               "nearest_pick_distance%s,reason\n",
+            a->target2 ? ",mean2,sigma2,acquisition2,best2,pareto_rank,crowding" : "");
+    for (size_t t = 0; t < s->n_chosen; t++) {
+        size_t i = s->chosen[t];
+        double dmin = INFINITY;
+        for (size_t u = 0; u < t; u++) {
+            double dd = ms_batch_distance(&s->x, i, s->chosen[u]);
+            if (dd < dmin) dmin = dd;
         }
-        if (st == MS_SUCCESS) st = ms_pareto_rank(f, n, 2, NULL, prank, crowd);
-        if (st == MS_SUCCESS) st = ms_pareto_order(prank, crowd, n, order);
-        /* the batch takes candidates in crowded-comparison order: score = -position */
-        pos = f;
-        for (size_t t = 0; st == MS_SUCCESS && t < n; t++)
-            pos[order[t]] = prank[order[t]] < 0 ? NAN : -(double)t;
-        if (st != MS_SUCCESS) {
-            free(f);
-            pos = NULL;
-        }
+        fprintf(f, "%zu,", t + 1);
+        ms_csv_write_field(f, s->p.formula[i]);
+        fputc(',', f);
+        ms_csv_write_field(f, s->p.source[i]);
+        fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,", s->mean[i], s->sigma[i], s->score[i], s->best,
+                s->util[t]);
+        if (t > 0) fprintf(f, "%.4g", dmin);
+        if (a->target2)
+            fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%d,%.4g", s->mean2[i], s->sigma2[i], s->score2[i],
+                    s->best2, s->prank[i], s->crowd[i]);
+        char why[512];
+        int k = snprintf(why, sizeof why, "%s %.4g: predicted %.4g +- %.4g vs best %.4g",
+                         ms_acq_name(s->acq.kind), s->score[i], s->mean[i], s->sigma[i], s->best);
+        if (s->gate && k > 0 && (size_t)k < sizeof why)
+            k += snprintf(why + k, sizeof why - (size_t)k, "; gate p = %.3g", s->gate[i]);
+        if (a->target2 && k > 0 && (size_t)k < sizeof why)
+            k += snprintf(why + k, sizeof why - (size_t)k,
+                          "; %s predicted %.4g +- %.4g, Pareto front %d", a->target2, s->mean2[i],
+                          s->sigma2[i], s->prank[i]);
+        if (t > 0 && k > 0 && (size_t)k < sizeof why)
+            snprintf(why + k, sizeof why - (size_t)k, "; %.3g sd from the nearest earlier pick",
+                     dmin);
+        fputc(',', f);
+        ms_csv_write_field(f, why);
+        fputc('\n', f);
     }
+}
+
+static int run(const suggest_args *a)
+{
+    suggest_state s;
+    memset(&s, 0, sizeof s);
+    s.best = a->best;
+    s.best2 = NAN;
+    char set_name[64];
+    snprintf(set_name, sizeof set_name, "%s", a->al.set ? a->al.set : "magpie");
+    ms_acq_params_default(&s.acq);
+    ms_status st = ms_acq_lookup(a->al.acq, &s.acq.kind);
+    if (st == MS_SUCCESS && s.acq.kind == MS_ACQ_RANDOM)
+        st = ms_error_set(MS_ERR_USAGE, "random is a campaign baseline, not a suggestion rule");
+    s.acq.xi = a->al.xi;
+    s.acq.kappa = a->al.kappa;
+    s.acq.minimize = a->al.minimize;
+    if (st == MS_SUCCESS) st = load_pool(a, &s);
+    if (st == MS_SUCCESS) st = predict_pool(a, &s, set_name, sizeof set_name);
+    if (st == MS_SUCCESS) st = ms_acq_score(&s.acq, s.mean, s.sigma, s.gate, s.n, s.best, s.score);
+    if (st == MS_SUCCESS && a->target2) st = pareto_positions(a, &s);
     /* diversity: z-scored pool features */
-    if (st == MS_SUCCESS) st = ms_campaign_prepare(&x);
-    size_t n_chosen = 0;
+    if (st == MS_SUCCESS) st = ms_campaign_prepare(&s.x);
     if (st == MS_SUCCESS)
-        st = ms_batch_select(a->target2 ? pos : score, eligible, n, &x, a->al.radius, a->count,
-                             chosen, &n_chosen, util);
+        st = ms_batch_select(a->target2 ? s.pos : s.score, s.eligible, s.n, &s.x, a->al.radius,
+                             a->count, s.chosen, &s.n_chosen, s.util);
     int rc = 0;
     if (st != MS_SUCCESS) {
         fprintf(stderr, "matscreen suggest: %s\n", ms_error_message());
@@ -405,73 +581,21 @@ static int run(const suggest_args *a)
             fprintf(stderr, "matscreen suggest: cannot write %s\n", a->al.output);
             rc = 1;
         } else {
-            fprintf(f, "rank,formula,source,mean,sigma,acquisition,best_so_far,utility,"
-                       "nearest_pick_distance%s,reason\n",
-                    a->target2 ? ",mean2,sigma2,acquisition2,best2,pareto_rank,crowding" : "");
-            for (size_t t = 0; t < n_chosen; t++) {
-                size_t i = chosen[t];
-                double dmin = INFINITY;
-                for (size_t u = 0; u < t; u++) {
-                    double dd = ms_batch_distance(&x, i, chosen[u]);
-                    if (dd < dmin) dmin = dd;
-                }
-                fprintf(f, "%zu,", t + 1);
-                ms_csv_write_field(f, p.formula[i]);
-                fputc(',', f);
-                ms_csv_write_field(f, p.source[i]);
-                fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%.6g,", mean[i], sigma[i], score[i], best,
-                        util[t]);
-                if (t > 0) fprintf(f, "%.4g", dmin);
-                if (a->target2)
-                    fprintf(f, ",%.6g,%.6g,%.6g,%.6g,%d,%.4g", mean2[i], sigma2[i], score2[i],
-                            best2, prank[i], crowd[i]);
-                char why[512];
-                int k = snprintf(why, sizeof why, "%s %.4g: predicted %.4g +- %.4g vs best %.4g",
-                                 ms_acq_name(acq.kind), score[i], mean[i], sigma[i], best);
-                if (gate && k > 0 && (size_t)k < sizeof why)
-                    k += snprintf(why + k, sizeof why - (size_t)k, "; gate p = %.3g", gate[i]);
-                if (a->target2 && k > 0 && (size_t)k < sizeof why)
-                    k += snprintf(why + k, sizeof why - (size_t)k,
-                                  "; %s predicted %.4g +- %.4g, Pareto front %d", a->target2,
-                                  mean2[i], sigma2[i], prank[i]);
-                if (t > 0 && k > 0 && (size_t)k < sizeof why)
-                    snprintf(why + k, sizeof why - (size_t)k, "; %.3g sd from the nearest earlier"
-                                                              " pick", dmin);
-                fputc(',', f);
-                ms_csv_write_field(f, why);
-                fputc('\n', f);
-            }
+            write_suggestions(f, a, &s);
             if (a->al.output && fclose(f) != 0) rc = 1;
             size_t n_el = 0;
-            for (size_t i = 0; i < n; i++) n_el += eligible[i] != 0;
+            for (size_t i = 0; i < s.n; i++) n_el += s.eligible[i] != 0;
             fprintf(stderr, "matscreen suggest: %zu of %zu pool rows eligible, %zu suggested "
                             "(%s, best so far %.6g)\n",
-                    n_el, n, n_chosen, ms_acq_name(acq.kind), best);
+                    n_el, s.n, s.n_chosen, ms_acq_name(s.acq.kind), s.best);
         }
     }
-    pool_free(&p);
-    ms_matrix_free(&x);
-    free(mean);
-    free(sigma);
-    free(score);
-    free(gate);
-    free(mean2);
-    free(sigma2);
-    free(score2);
-    free(crowd);
-    free(pos);
-    free(util);
-    free(eligible);
-    free(prank);
-    free(chosen);
-    free(order);
-    ms_element_table_free(table);
+    state_free(&s);
     return rc;
 }
 
 int ms_cmd_suggest(int argc, char **argv)
 {
-    MPI_Init(&argc, &argv);
     int rank = 0;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     suggest_args a;
@@ -482,6 +606,5 @@ int ms_cmd_suggest(int argc, char **argv)
         rc = run(&a);
     }
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    MPI_Finalize();
     return rc;
 }

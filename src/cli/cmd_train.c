@@ -1,8 +1,8 @@
 /*
  * matscreen train: trains a model on labelled compositions or structures and writes a model file.
  *
- * MPI_Init / MPI_Finalize happen here, as in cmd_screen.c. Every rank reads and featurises the
- * same data; the fit is collective (forest trees are spread over the ranks, seeds from the tree
+ * MPI is started by main.c (comm.h). Rank 0 reads and featurises the labelled data and every
+ * rank gets it (bcast.h); the fit is collective (forest trees are spread over the ranks, seeds from the tree
  * index) and rank 0 writes the file, which is identical for any number of ranks except for the
  * creation time. Data options are the same as `matscreen evaluate` (see its --help).
  */
@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "model_args.h"
+#include "matscreen/comm.h"
 #include "matscreen/dataset.h"
 #include "matscreen/model.h"
 #include "matscreen/train.h"
@@ -129,8 +130,7 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
         st = ms_train_cross_validate(&spec, d, &a->group, a->cv, a->seed, MPI_COMM_WORLD, m, NULL,
                                      NULL);
     if (st == MS_SUCCESS && rank == 0) st = ms_model_save(m, a->output);
-    int ok = st == MS_SUCCESS, all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    int ok = st == MS_SUCCESS, all_ok = ms_comm_all_ok(MPI_COMM_WORLD, ok);
     if (!ok) fprintf(stderr, "matscreen train (rank %d): %s\n", rank, ms_error_message());
     if (all_ok && rank == 0) print_summary(a, d, m, secs);
     ms_model_free(m);
@@ -140,9 +140,6 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
 
 int ms_cmd_train(int argc, char **argv)
 {
-    int initialized = 0;
-    MPI_Initialized(&initialized);
-    if (!initialized) MPI_Init(&argc, &argv);
     int rank;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     ms_model_args a;
@@ -158,6 +155,5 @@ int ms_cmd_train(int argc, char **argv)
         ms_model_free(none);
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    MPI_Finalize();
     return code;
 }

@@ -11,19 +11,21 @@
 #define MS_CLI_COMMANDS_H
 
 #define MS_COMMAND(name) int ms_cmd_##name(int argc, char **argv) __attribute__((weak));
-/* X(name, summary), in the order `matscreen --help` lists them (DESIGN.md section 6). */
+/* X(name, mpi, summary), in the order `matscreen --help` lists them (DESIGN.md section 6). mpi 1:
+ * main.c initialises MPI before the command and finalises it after (comm.h); the command itself
+ * never calls MPI_Init. mpi 0: a plain program (featurize refuses to run under mpirun). */
 #define MS_COMMAND_LIST(X)                                                                         \
-    X(run, "run an XML workflow (screen, train, evaluate, campaign)")                              \
-    X(screen, "screen structures in parallel (MPI) and rank the candidates")                       \
-    X(train, "train a model on labelled structures or compositions")                               \
-    X(evaluate, "cross-validate a model and report its metrics")                                   \
-    X(featurize, "compute descriptors of structures into a CSV table")                             \
-    X(bvse, "Li+ bond-valence site energy barriers (1-, 2-, 3-D) of structures")                   \
-    X(quality, "validate, de-duplicate and find outliers in structure data")                       \
-    X(suggest, "suggest the next batch of candidates for an active-learning loop")                 \
-    X(campaign, "simulate sequential learning against random picking")                             \
-    X(inspect, "print what the readers see in structure files, as JSON lines")                     \
-    X(model, "describe a model file ('model info MODEL')")
+    X(run, 1, "run an XML workflow (screen, train, evaluate, campaign)")                           \
+    X(screen, 1, "screen structures in parallel (MPI) and rank the candidates")                    \
+    X(train, 1, "train a model on labelled structures or compositions")                            \
+    X(evaluate, 1, "cross-validate a model and report its metrics")                                \
+    X(featurize, 0, "compute descriptors of structures into a CSV table")                          \
+    X(bvse, 0, "Li+ bond-valence site energy barriers (1-, 2-, 3-D) of structures")                \
+    X(quality, 0, "validate, de-duplicate and find outliers in structure data")                    \
+    X(suggest, 1, "suggest the next batch of candidates for an active-learning loop")              \
+    X(campaign, 1, "simulate sequential learning against random picking")                          \
+    X(inspect, 0, "print what the readers see in structure files, as JSON lines")                  \
+    X(model, 0, "describe a model file ('model info MODEL')")
 
 /* The exit-status rule, for --help and the man page. */
 #define MS_CLI_EXIT_HELP                                                                           \
@@ -44,7 +46,7 @@ void ms_cli_summary(const char *command, unsigned long long records, unsigned lo
 /* Monotonic seconds, for the summary line. */
 double ms_cli_now(void);
 
-#define MS_COMMAND_DECLARE(name, summary) MS_COMMAND(name)
+#define MS_COMMAND_DECLARE(name, mpi, summary) MS_COMMAND(name)
 MS_COMMAND_LIST(MS_COMMAND_DECLARE)
 #undef MS_COMMAND_DECLARE
 

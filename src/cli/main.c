@@ -2,20 +2,23 @@
  * matscreen: entry point and subcommand dispatch.
  *
  * Each subcommand lives in its own file (cmd_<name>.c) and parses its own options; this file
- * only maps names to functions (the list is in commands.h) and prints the overview.
+ * maps names to functions (the list is in commands.h), prints the overview, and is the one place
+ * where MPI starts and ends (comm.h), for the commands that use it.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
+#include "matscreen/comm.h"
 
 typedef struct {
     const char *name;
     int (*run)(int argc, char **argv);
+    int mpi;
     const char *summary;
 } command;
 
-#define MS_COMMAND_ENTRY(name, summary) {#name, ms_cmd_##name, summary},
+#define MS_COMMAND_ENTRY(name, mpi, summary) {#name, ms_cmd_##name, mpi, summary},
 static const command commands[] = {MS_COMMAND_LIST(MS_COMMAND_ENTRY)};
 
 static void usage(FILE *out)
@@ -41,9 +44,14 @@ int main(int argc, char **argv)
         printf("matscreen %s\n", MS_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (commands[i].run && strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (!commands[i].run || strcmp(argv[1], commands[i].name) != 0) continue;
+        if (!commands[i].mpi) return commands[i].run(argc - 1, argv + 1);
+        if (ms_comm_init(&argc, &argv) != 0) return 2;
+        int rc = commands[i].run(argc - 1, argv + 1);
+        ms_comm_finalize();
+        return rc;
+    }
     fprintf(stderr, "matscreen: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;

@@ -156,6 +156,165 @@ static void sort_neighbors(ms_neighbor *v, size_t n, sort_key *keys, ms_neighbor
     for (size_t t = 0; t < n; t++) v[t] = tmp[keys[t].at];
 }
 
+/* The image points of every site near the unit cell (into nl's scratch arrays: Cartesian
+ * position, image relative to the position as read, site) and their bounding box; returns their
+ * number. */
+static size_t image_points(ms_neighbor_list *nl, const ms_structure *s, const int reach[3],
+                           const double margin[3], double lo[3], double hi[3])
+{
+    const size_t n = s->n_sites;
+    const double(*L)[3] = (const double(*)[3])s->lattice;
+    size_t m = 0;
+    for (int k = 0; k < 3; k++) {
+        lo[k] = INFINITY;
+        hi[k] = -INFINITY;
+    }
+    for (size_t j = 0; j < n; j++) {
+        double f[3], w[3];
+        for (int k = 0; k < 3; k++) {
+            w[k] = floor(s->frac[j][k]);
+            f[k] = s->frac[j][k] - w[k];
+        }
+        for (int a = -reach[0]; a <= reach[0]; a++) {
+            if (f[0] + a < -margin[0] || f[0] + a > 1 + margin[0]) continue;
+            for (int b = -reach[1]; b <= reach[1]; b++) {
+                if (f[1] + b < -margin[1] || f[1] + b > 1 + margin[1]) continue;
+                for (int c = -reach[2]; c <= reach[2]; c++) {
+                    if (f[2] + c < -margin[2] || f[2] + c > 1 + margin[2]) continue;
+                    double g[3] = {f[0] + a, f[1] + b, f[2] + c};
+                    double *p = nl->scratch_pos[m];
+                    for (int k = 0; k < 3; k++) {
+                        p[k] = g[0] * L[0][k] + g[1] * L[1][k] + g[2] * L[2][k];
+                        if (p[k] < lo[k]) lo[k] = p[k];
+                        if (p[k] > hi[k]) hi[k] = p[k];
+                    }
+                    /* image of the point relative to the position as read (step 4) */
+                    nl->scratch_img[m][0] = a - (int32_t)w[0];
+                    nl->scratch_img[m][1] = b - (int32_t)w[1];
+                    nl->scratch_img[m][2] = c - (int32_t)w[2];
+                    nl->scratch_site[m] = (uint32_t)j;
+                    m++;
+                }
+            }
+        }
+    }
+    return m;
+}
+
+static inline size_t bin_of(const double *p, int k, const double lo[3], double edge)
+{
+    return (size_t)floor((p[k] - lo[k]) / edge);
+}
+
+/* Sorts the m image points into bins of edge >= cutoff (coarsened when they would outnumber the
+ * points): cell_start / cell_items in nl; *edge_out and dims describe the bins. */
+static ms_status bin_points(ms_neighbor_list *nl, size_t m, const double lo[3], const double hi[3],
+                            double cutoff, double *edge_out, size_t dims[3])
+{
+    /* Bins of edge >= cutoff, coarsened when they would outnumber the points. */
+    double edge = cutoff;
+    size_t n_bins;
+    for (;;) {
+        n_bins = 1;
+        for (int k = 0; k < 3; k++) {
+            dims[k] = (size_t)floor((hi[k] - lo[k]) / edge) + 1;
+            n_bins *= dims[k];
+        }
+        if (n_bins <= MAX_BINS_PER_POINT * m + 27) break;
+        edge *= 1.5;
+    }
+    MS_CALL(reserve((void **)&nl->cell_start, &nl->cap_cells, n_bins + 1, sizeof *nl->cell_start));
+    MS_CALL(reserve((void **)&nl->cell_items, &nl->cap_items, m, sizeof *nl->cell_items));
+    memset(nl->cell_start, 0, (n_bins + 1) * sizeof *nl->cell_start);
+    for (size_t q = 0; q < m; q++) {
+        const double *p = nl->scratch_pos[q];
+        size_t bin = (bin_of(p, 0, lo, edge) * dims[1] + bin_of(p, 1, lo, edge)) * dims[2] + bin_of(p, 2, lo, edge);
+        nl->cell_start[bin + 1]++;
+    }
+    for (size_t b = 0; b < n_bins; b++) nl->cell_start[b + 1] += nl->cell_start[b];
+    /* Fill with a running cursor (cell_start[b] moves to the end of bin b, then is restored). */
+    for (size_t q = 0; q < m; q++) {
+        const double *p = nl->scratch_pos[q];
+        size_t bin = (bin_of(p, 0, lo, edge) * dims[1] + bin_of(p, 1, lo, edge)) * dims[2] + bin_of(p, 2, lo, edge);
+        nl->cell_items[nl->cell_start[bin]++] = q;
+    }
+    for (size_t b = n_bins; b > 0; b--) nl->cell_start[b] = nl->cell_start[b - 1];
+    nl->cell_start[0] = 0;
+    *edge_out = edge;
+    return MS_SUCCESS;
+}
+
+/* The neighbours of site i within the cutoff, from the 27 bins around it, appended to nl->pairs
+ * sorted by distance; sets nl->offset[i + 1]. */
+static ms_status site_pairs(ms_neighbor_list *nl, const ms_structure *s, size_t i, const double lo[3],
+                            double edge, const size_t dims[3], size_t max_pairs)
+{
+    const double(*L)[3] = (const double(*)[3])s->lattice;
+    const double cutoff = nl->cutoff, r2 = cutoff * cutoff;
+    double fi[3], pi[3];
+    int wi[3];
+    for (int k = 0; k < 3; k++) {
+        wi[k] = (int)floor(s->frac[i][k]);
+        fi[k] = s->frac[i][k] - wi[k];
+    }
+    for (int k = 0; k < 3; k++) pi[k] = fi[0] * L[0][k] + fi[1] * L[1][k] + fi[2] * L[2][k];
+    size_t bi[3];
+    for (int k = 0; k < 3; k++) bi[k] = bin_of(pi, k, lo, edge);
+    size_t start = nl->n_pairs;
+    /* Room for every point of the 27 bins, so the loop below appends without checks. */
+    size_t lo_b[3], hi_b[3], cand = 0;
+    for (int k = 0; k < 3; k++) {
+        lo_b[k] = bi[k] > 0 ? bi[k] - 1 : 0;
+        hi_b[k] = bi[k] + 1 < dims[k] ? bi[k] + 1 : dims[k] - 1;
+    }
+    for (size_t a = lo_b[0]; a <= hi_b[0]; a++)
+        for (size_t b = lo_b[1]; b <= hi_b[1]; b++) {
+            size_t row = (a * dims[1] + b) * dims[2];
+            cand += nl->cell_start[row + hi_b[2] + 1] - nl->cell_start[row + lo_b[2]];
+        }
+    size_t room = start + cand < max_pairs ? start + cand : max_pairs;
+    MS_CALL(reserve((void **)&nl->pairs, &nl->cap_pairs, room, sizeof *nl->pairs));
+    for (int da = -1; da <= 1; da++) {
+        if ((da < 0 && bi[0] == 0) || bi[0] + (size_t)(da + 1) > dims[0]) continue;
+        for (int db = -1; db <= 1; db++) {
+            if ((db < 0 && bi[1] == 0) || bi[1] + (size_t)(db + 1) > dims[1]) continue;
+            for (int dc = -1; dc <= 1; dc++) {
+                if ((dc < 0 && bi[2] == 0) || bi[2] + (size_t)(dc + 1) > dims[2]) continue;
+                size_t bin = ((bi[0] + da) * dims[1] + (bi[1] + db)) * dims[2] + (bi[2] + dc);
+                for (size_t t = nl->cell_start[bin]; t < nl->cell_start[bin + 1]; t++) {
+                    size_t q = nl->cell_items[t];
+                    const double *p = nl->scratch_pos[q];
+                    double dx = p[0] - pi[0], dy = p[1] - pi[1], dz = p[2] - pi[2];
+                    double d2 = dx * dx + dy * dy + dz * dz;
+                    uint32_t j = nl->scratch_site[q];
+                    const int32_t *img = nl->scratch_img[q];
+                    if (d2 > r2) continue;
+                    int32_t im0 = img[0] + wi[0], im1 = img[1] + wi[1], im2 = img[2] + wi[2];
+                    if (j == i && !im0 && !im1 && !im2) continue; /* the site itself */
+                    MS_CHECK(nl->n_pairs < max_pairs, MS_ERR_LIMIT,
+                             "neighbour list exceeds %zu pairs (cutoff %g Å)", max_pairs, cutoff);
+                    ms_neighbor *e = &nl->pairs[nl->n_pairs++];
+                    e->j = j;
+                    e->image[0] = im0;
+                    e->image[1] = im1;
+                    e->image[2] = im2;
+                    e->dist = sqrt(d2);
+                }
+            }
+        }
+    }
+    size_t count = nl->n_pairs - start;
+    if (count > nl->cap_sort) {
+        size_t c1 = nl->cap_sort, c2 = nl->cap_sort;
+        MS_CALL(reserve((void **)&nl->sort_keys, &c1, count, sizeof(sort_key)));
+        MS_CALL(reserve((void **)&nl->sort_tmp, &c2, count, sizeof *nl->sort_tmp));
+        nl->cap_sort = c1 < c2 ? c1 : c2;
+    }
+    sort_neighbors(nl->pairs + start, count, nl->sort_keys, nl->sort_tmp);
+    nl->offset[i + 1] = nl->n_pairs;
+    return MS_SUCCESS;
+}
+
 ms_status ms_neighbor_list_build(ms_neighbor_list *nl, const ms_structure *s, double cutoff,
                                  size_t max_pairs)
 {
@@ -191,134 +350,11 @@ ms_status ms_neighbor_list_build(ms_neighbor_list *nl, const ms_structure *s, do
     MS_CHECK(per_site <= max_pairs / n + 1, MS_ERR_LIMIT,
              "neighbour list: %zu sites x %zu images exceeds the limit of %zu", n, per_site, max_pairs);
     MS_CALL(reserve_scratch(nl, n * per_site));
-    size_t m = 0;
-    double lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
-    for (size_t j = 0; j < n; j++) {
-        double f[3], w[3];
-        for (int k = 0; k < 3; k++) {
-            w[k] = floor(s->frac[j][k]);
-            f[k] = s->frac[j][k] - w[k];
-        }
-        for (int a = -reach[0]; a <= reach[0]; a++) {
-            if (f[0] + a < -margin[0] || f[0] + a > 1 + margin[0]) continue;
-            for (int b = -reach[1]; b <= reach[1]; b++) {
-                if (f[1] + b < -margin[1] || f[1] + b > 1 + margin[1]) continue;
-                for (int c = -reach[2]; c <= reach[2]; c++) {
-                    if (f[2] + c < -margin[2] || f[2] + c > 1 + margin[2]) continue;
-                    double g[3] = {f[0] + a, f[1] + b, f[2] + c};
-                    double *p = nl->scratch_pos[m];
-                    for (int k = 0; k < 3; k++) {
-                        p[k] = g[0] * L[0][k] + g[1] * L[1][k] + g[2] * L[2][k];
-                        if (p[k] < lo[k]) lo[k] = p[k];
-                        if (p[k] > hi[k]) hi[k] = p[k];
-                    }
-                    /* image of the point relative to the position as read (step 4) */
-                    nl->scratch_img[m][0] = a - (int32_t)w[0];
-                    nl->scratch_img[m][1] = b - (int32_t)w[1];
-                    nl->scratch_img[m][2] = c - (int32_t)w[2];
-                    nl->scratch_site[m] = (uint32_t)j;
-                    m++;
-                }
-            }
-        }
-    }
-
-    /* Bins of edge >= cutoff, coarsened when they would outnumber the points. */
-    double edge = cutoff;
-    size_t dims[3], n_bins;
-    for (;;) {
-        n_bins = 1;
-        for (int k = 0; k < 3; k++) {
-            dims[k] = (size_t)floor((hi[k] - lo[k]) / edge) + 1;
-            n_bins *= dims[k];
-        }
-        if (n_bins <= MAX_BINS_PER_POINT * m + 27) break;
-        edge *= 1.5;
-    }
-    MS_CALL(reserve((void **)&nl->cell_start, &nl->cap_cells, n_bins + 1, sizeof *nl->cell_start));
-    MS_CALL(reserve((void **)&nl->cell_items, &nl->cap_items, m, sizeof *nl->cell_items));
-    memset(nl->cell_start, 0, (n_bins + 1) * sizeof *nl->cell_start);
-#define BIN_OF(p, k) ((size_t)floor(((p)[k] - lo[k]) / edge))
-    for (size_t q = 0; q < m; q++) {
-        const double *p = nl->scratch_pos[q];
-        size_t bin = (BIN_OF(p, 0) * dims[1] + BIN_OF(p, 1)) * dims[2] + BIN_OF(p, 2);
-        nl->cell_start[bin + 1]++;
-    }
-    for (size_t b = 0; b < n_bins; b++) nl->cell_start[b + 1] += nl->cell_start[b];
-    /* Fill with a running cursor (cell_start[b] moves to the end of bin b, then is restored). */
-    for (size_t q = 0; q < m; q++) {
-        const double *p = nl->scratch_pos[q];
-        size_t bin = (BIN_OF(p, 0) * dims[1] + BIN_OF(p, 1)) * dims[2] + BIN_OF(p, 2);
-        nl->cell_items[nl->cell_start[bin]++] = q;
-    }
-    for (size_t b = n_bins; b > 0; b--) nl->cell_start[b] = nl->cell_start[b - 1];
-    nl->cell_start[0] = 0;
-
-    const double r2 = cutoff * cutoff;
-    for (size_t i = 0; i < n; i++) {
-        double fi[3], pi[3];
-        int wi[3];
-        for (int k = 0; k < 3; k++) {
-            wi[k] = (int)floor(s->frac[i][k]);
-            fi[k] = s->frac[i][k] - wi[k];
-        }
-        for (int k = 0; k < 3; k++) pi[k] = fi[0] * L[0][k] + fi[1] * L[1][k] + fi[2] * L[2][k];
-        size_t bi[3];
-        for (int k = 0; k < 3; k++) bi[k] = BIN_OF(pi, k);
-        size_t start = nl->n_pairs;
-        /* Room for every point of the 27 bins, so the loop below appends without checks. */
-        size_t lo_b[3], hi_b[3], cand = 0;
-        for (int k = 0; k < 3; k++) {
-            lo_b[k] = bi[k] > 0 ? bi[k] - 1 : 0;
-            hi_b[k] = bi[k] + 1 < dims[k] ? bi[k] + 1 : dims[k] - 1;
-        }
-        for (size_t a = lo_b[0]; a <= hi_b[0]; a++)
-            for (size_t b = lo_b[1]; b <= hi_b[1]; b++) {
-                size_t row = (a * dims[1] + b) * dims[2];
-                cand += nl->cell_start[row + hi_b[2] + 1] - nl->cell_start[row + lo_b[2]];
-            }
-        size_t room = start + cand < max_pairs ? start + cand : max_pairs;
-        MS_CALL(reserve((void **)&nl->pairs, &nl->cap_pairs, room, sizeof *nl->pairs));
-        for (int da = -1; da <= 1; da++) {
-            if ((da < 0 && bi[0] == 0) || bi[0] + (size_t)(da + 1) > dims[0]) continue;
-            for (int db = -1; db <= 1; db++) {
-                if ((db < 0 && bi[1] == 0) || bi[1] + (size_t)(db + 1) > dims[1]) continue;
-                for (int dc = -1; dc <= 1; dc++) {
-                    if ((dc < 0 && bi[2] == 0) || bi[2] + (size_t)(dc + 1) > dims[2]) continue;
-                    size_t bin = ((bi[0] + da) * dims[1] + (bi[1] + db)) * dims[2] + (bi[2] + dc);
-                    for (size_t t = nl->cell_start[bin]; t < nl->cell_start[bin + 1]; t++) {
-                        size_t q = nl->cell_items[t];
-                        const double *p = nl->scratch_pos[q];
-                        double dx = p[0] - pi[0], dy = p[1] - pi[1], dz = p[2] - pi[2];
-                        double d2 = dx * dx + dy * dy + dz * dz;
-                        uint32_t j = nl->scratch_site[q];
-                        const int32_t *img = nl->scratch_img[q];
-                        if (d2 > r2) continue;
-                        int32_t im0 = img[0] + wi[0], im1 = img[1] + wi[1], im2 = img[2] + wi[2];
-                        if (j == i && !im0 && !im1 && !im2) continue; /* the site itself */
-                        MS_CHECK(nl->n_pairs < max_pairs, MS_ERR_LIMIT,
-                                 "neighbour list exceeds %zu pairs (cutoff %g Å)", max_pairs, cutoff);
-                        ms_neighbor *e = &nl->pairs[nl->n_pairs++];
-                        e->j = j;
-                        e->image[0] = im0;
-                        e->image[1] = im1;
-                        e->image[2] = im2;
-                        e->dist = sqrt(d2);
-                    }
-                }
-            }
-        }
-        size_t count = nl->n_pairs - start;
-        if (count > nl->cap_sort) {
-            size_t c1 = nl->cap_sort, c2 = nl->cap_sort;
-            MS_CALL(reserve((void **)&nl->sort_keys, &c1, count, sizeof(sort_key)));
-            MS_CALL(reserve((void **)&nl->sort_tmp, &c2, count, sizeof *nl->sort_tmp));
-            nl->cap_sort = c1 < c2 ? c1 : c2;
-        }
-        sort_neighbors(nl->pairs + start, count, nl->sort_keys, nl->sort_tmp);
-        nl->offset[i + 1] = nl->n_pairs;
-    }
-#undef BIN_OF
+    double lo[3], hi[3], edge;
+    size_t dims[3];
+    size_t m = image_points(nl, s, reach, margin, lo, hi);
+    MS_CALL(bin_points(nl, m, lo, hi, cutoff, &edge, dims));
+    for (size_t i = 0; i < n; i++) MS_CALL(site_pairs(nl, s, i, lo, edge, dims, max_pairs));
     return MS_SUCCESS;
 }
 

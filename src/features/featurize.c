@@ -18,6 +18,7 @@ struct ms_structure_featurizer {
     ms_symmetry_workspace sym_ws;
     ms_symmetry sym;
     int sym_ok;
+    const ms_symmetry *sym_used; /* f->sym, the caller's, or NULL */
     ms_neighbor_list nl;
     ms_composition comp;
     ms_featurize_timing timing;
@@ -85,15 +86,43 @@ const char *ms_structure_featurizer_feature_name(const ms_structure_featurizer *
 
 ms_featurizer *ms_structure_featurizer_base(ms_structure_featurizer *f) { return f->base; }
 
-ms_status ms_structure_featurizer_compute(ms_structure_featurizer *f, const ms_structure *s,
-                                          double *row, unsigned char *reason)
+static int has_oxidation_states(const ms_structure *s)
+{
+    for (size_t i = 0; i < s->n_species; i++)
+        if (s->species[i].has_oxi) return 1;
+    return 0;
+}
+
+/* The symmetry step: analyse s, or take the caller's analysis (plain, made without oxidation
+ * states) when s has none, since then both conventions give the same dataset. */
+static void featurizer_symmetry(ms_structure_featurizer *f, const ms_structure *s,
+                                const ms_symmetry *plain, int have_plain)
+{
+    f->sym_ok = 0;
+    f->sym_used = NULL;
+    if (!f->needs_symmetry) return;
+    if (have_plain && !(f->sym_opt.use_oxidation && has_oxidation_states(s))) {
+        f->sym_used = plain;
+        f->sym_ok = plain != NULL;
+        return;
+    }
+    f->sym_ok = ms_symmetry_analyze(&f->sym_ws, s, &f->sym_opt, &f->sym) == MS_SUCCESS;
+    if (f->sym_ok) f->sym_used = &f->sym;
+    else ms_error_clear(); /* a structure without symmetry still gets a row (NaN features) */
+}
+
+static ms_status featurizer_compute(ms_structure_featurizer *f, const ms_structure *s,
+                                    const ms_symmetry *plain, int have_plain, double *row,
+                                    unsigned char *reason)
 {
     MS_CHECK(f && s && row, MS_ERR_USAGE, "ms_structure_featurizer_compute needs a structure");
     double t0 = now(), t1 = t0, t2 = t0;
-    f->sym_ok = 0;
     if (f->needs_symmetry) {
-        f->sym_ok = ms_symmetry_analyze(&f->sym_ws, s, &f->sym_opt, &f->sym) == MS_SUCCESS;
+        featurizer_symmetry(f, s, plain, have_plain);
         t1 = now();
+    } else {
+        f->sym_ok = 0;
+        f->sym_used = NULL;
     }
     if (f->cutoff > 0) {
         ms_status st = ms_neighbor_list_build(&f->nl, s, f->cutoff, 0);
@@ -106,8 +135,7 @@ ms_status ms_structure_featurizer_compute(ms_structure_featurizer *f, const ms_s
         t2 = t1;
     }
     ms_structure_composition(s, &f->comp);
-    ms_descriptor_input in = {s, &f->comp, f->sym_ok ? &f->sym : NULL,
-                              f->cutoff > 0 ? &f->nl : NULL};
+    ms_descriptor_input in = {s, &f->comp, f->sym_used, f->cutoff > 0 ? &f->nl : NULL};
     ms_status st = ms_featurizer_compute(f->base, &in, row, reason);
     double t3 = now();
     f->timing.symmetry_s += t1 - t0;
@@ -117,9 +145,22 @@ ms_status ms_structure_featurizer_compute(ms_structure_featurizer *f, const ms_s
     return st;
 }
 
+ms_status ms_structure_featurizer_compute(ms_structure_featurizer *f, const ms_structure *s,
+                                          double *row, unsigned char *reason)
+{
+    return featurizer_compute(f, s, NULL, 0, row, reason);
+}
+
+ms_status ms_structure_featurizer_compute_with(ms_structure_featurizer *f, const ms_structure *s,
+                                               const ms_symmetry *plain, double *row,
+                                               unsigned char *reason)
+{
+    return featurizer_compute(f, s, plain, 1, row, reason);
+}
+
 const ms_symmetry *ms_structure_featurizer_symmetry(const ms_structure_featurizer *f)
 {
-    return f->sym_ok ? &f->sym : NULL;
+    return f->sym_ok ? f->sym_used : NULL;
 }
 
 const ms_neighbor_list *ms_structure_featurizer_neighbors(const ms_structure_featurizer *f)

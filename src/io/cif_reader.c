@@ -831,36 +831,14 @@ static int same_place(const double L[3][3], const double a[3], const double b[3]
     return c[0] * c[0] + c[1] * c[1] + c[2] * c[2] <= tol2;
 }
 
-/* Runs once per block end: from raw sites and operators to the expanded, merged structure. */
-static ms_status build_structure(cif_state *st)
+/* The symmetry operators of the block: its operator list, else the Hall or H-M symbol or the
+ * International Tables number (spglib's database, into db_ops), else P1 with a warning. */
+static ms_status block_operators(cif_state *st, ms_symop *db_ops, const ms_symop **ops_out,
+                                 size_t *n_out)
 {
     ms_structure *s = &st->s;
     const char *file = st->name;
     const char *blk = st->block;
-
-    if (st->have_cell != 0x3f) {
-        if (st->n_sites == 0)
-            return ms_error_set(MS_ERR_NO_STRUCTURE,
-                                "%s: data_%s: no cell and no atom sites (not a crystal structure)",
-                                file, blk);
-        return ms_error_set(MS_ERR_NO_STRUCTURE, "%s: data_%s: no cell (_cell_length_a/b/c and "
-                            "_cell_angle_alpha/beta/gamma are needed)", file, blk);
-    }
-    if (st->n_sites == 0)
-        return ms_error_set(MS_ERR_NO_STRUCTURE, "%s: data_%s: no atom sites", file, blk);
-    if (st->superspace)
-        return ms_error_set(MS_ERR_UNSUPPORTED, "%s: data_%s: modulated structure (superspace "
-                            "group): only its average structure could be read, which is not done",
-                            file, blk);
-    ms_status rc = ms_structure_set_lattice_parameters(s, st->cell[0], st->cell[1], st->cell[2],
-                                                       st->cell[3], st->cell[4], st->cell[5]);
-    if (rc != MS_SUCCESS) {
-        ms_error_prefix("%s: data_%s", file, blk);
-        return rc;
-    }
-
-    /* Operators. */
-    ms_symop db_ops[MS_SYMOP_MAX];
     const ms_symop *ops = st->ops;
     size_t n_ops = st->n_ops;
     if (st->symop_bad) {
@@ -903,7 +881,18 @@ static ms_status build_structure(cif_state *st)
         }
     }
 
-    /* Elements, occupancies and coordinates of the raw sites. */
+    *ops_out = ops;
+    *n_out = n_ops;
+    return MS_SUCCESS;
+}
+
+/* Element, oxidation state and occupancy of every raw atom site, with the checks that name the
+ * site (Cartesian-only or missing coordinates, unknown element, bad occupancy). */
+static ms_status read_raw_sites(cif_state *st)
+{
+    ms_structure *s = &st->s;
+    const char *file = st->name;
+    const char *blk = st->block;
     size_t n_raw = st->n_sites;
     for (size_t r = 0; r < n_raw; r++) {
         raw_site *rs = &st->sites[r];
@@ -950,7 +939,17 @@ static ms_status build_structure(cif_state *st)
         rs->has_oxi = has_oxi;
     }
 
-    /* Expansion with merging. */
+    return MS_SUCCESS;
+}
+
+/* Applies every operator to every raw site and merges images closer than merge_tol (bucketed
+ * by z); *n_pos gets the number of distinct positions, st->assign which raw sites sit on each. */
+static ms_status expand_sites(cif_state *st, const ms_symop *ops, size_t n_ops, size_t *n_pos_out)
+{
+    ms_structure *s = &st->s;
+    const char *file = st->name;
+    const char *blk = st->block;
+    size_t n_raw = st->n_sites;
     const double(*L)[3] = (const double(*)[3])s->lattice;
     double h[3], tf[3];
     heights(L, h);
@@ -1043,7 +1042,14 @@ static ms_status build_structure(cif_state *st)
         }
     }
 
-    /* Emit the sites; same element and charge on one site are one species. */
+    *n_pos_out = n_pos;
+    return MS_SUCCESS;
+}
+
+/* Emits the merged positions as sites; same element and charge on one site are one species. */
+static ms_status emit_sites(cif_state *st, size_t n_pos)
+{
+    ms_structure *s = &st->s;
     for (size_t e = 0; e < n_pos; e++) {
         MS_CALL(ms_structure_add_site(s, st->pos[e], st->sites[st->owner[e]].label));
         double sum = 0;
@@ -1069,6 +1075,44 @@ static ms_status build_structure(cif_state *st)
             ms_structure_warn(s, "site %s: occupancies of the merged atom sites sum to %.6g",
                               st->sites[st->owner[e]].label, sum);
     }
+    return MS_SUCCESS;
+}
+
+/* Runs once per block end: from raw sites and operators to the expanded, merged structure. */
+static ms_status build_structure(cif_state *st)
+{
+    ms_structure *s = &st->s;
+    const char *file = st->name;
+    const char *blk = st->block;
+
+    if (st->have_cell != 0x3f) {
+        if (st->n_sites == 0)
+            return ms_error_set(MS_ERR_NO_STRUCTURE,
+                                "%s: data_%s: no cell and no atom sites (not a crystal structure)",
+                                file, blk);
+        return ms_error_set(MS_ERR_NO_STRUCTURE, "%s: data_%s: no cell (_cell_length_a/b/c and "
+                            "_cell_angle_alpha/beta/gamma are needed)", file, blk);
+    }
+    if (st->n_sites == 0)
+        return ms_error_set(MS_ERR_NO_STRUCTURE, "%s: data_%s: no atom sites", file, blk);
+    if (st->superspace)
+        return ms_error_set(MS_ERR_UNSUPPORTED, "%s: data_%s: modulated structure (superspace "
+                            "group): only its average structure could be read, which is not done",
+                            file, blk);
+    ms_status rc = ms_structure_set_lattice_parameters(s, st->cell[0], st->cell[1], st->cell[2],
+                                                       st->cell[3], st->cell[4], st->cell[5]);
+    if (rc != MS_SUCCESS) {
+        ms_error_prefix("%s: data_%s", file, blk);
+        return rc;
+    }
+
+    ms_symop db_ops[MS_SYMOP_MAX];
+    const ms_symop *ops = NULL;
+    size_t n_ops = 0, n_pos = 0;
+    MS_CALL(block_operators(st, db_ops, &ops, &n_ops));
+    MS_CALL(read_raw_sites(st));
+    MS_CALL(expand_sites(st, ops, n_ops, &n_pos));
+    MS_CALL(emit_sites(st, n_pos));
     rc = ms_structure_finish(s);
     if (rc != MS_SUCCESS) ms_error_prefix("%s: data_%s", file, blk);
     return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "matscreen/batch.h"
+#include "matscreen/comm.h"
 #include "matscreen/rng.h"
 #include "matscreen/scaling.h"
 
@@ -487,8 +488,7 @@ ms_status ms_campaign_gather(ms_campaign_result *res, size_t n, int root, MPI_Co
     MPI_Comm_rank(comm, &rank);
     long *p = calloc(n * P_COUNT + 1, sizeof *p), *all = calloc(n * P_COUNT + 1, sizeof *all);
     double *b = calloc(n + 1, sizeof *b), *b_all = calloc(n + 1, sizeof *b_all);
-    int ok = p && all && b && b_all, all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    int ok = p && all && b && b_all, all_ok = ms_comm_all_ok(comm, ok);
     ms_status st = MS_SUCCESS;
     if (!all_ok) {
         st = ms_error_set(MS_ERR_NOMEM, ok ? "campaign gather: out of memory on another rank"

@@ -7,6 +7,7 @@
 
 #include "matscreen/array.h"
 #include "matscreen/calibration.h"
+#include "matscreen/comm.h"
 #include "matscreen/model.h"
 #include "matscreen/rng.h"
 #include "matscreen/treeshap.h"
@@ -717,9 +718,7 @@ static double auc_of(const double *p, const double *y, size_t n)
  * before a collective phase goes through here, so no rank waits alone in a collective. */
 static int ranks_agree(int ok, int size, MPI_Comm comm)
 {
-    int all_ok = ok;
-    if (size > 1) MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
-    return all_ok;
+    return size > 1 ? ms_comm_all_ok(comm, ok) : ok;
 }
 
 /* Rows whose OOB sigma feeds the recalibration: an even stride, at most OOB_CAL_MAX of them. */

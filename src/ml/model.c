@@ -318,11 +318,12 @@ static ms_status model_alloc_kept(ms_model *m)
 }
 
 /* Rows of x restricted to kept columns, imputed and standardised, into a new matrix. */
-static ms_status prepare(const ms_model *m, const ms_matrix *x, ms_matrix *out)
+/* The model's row preparation (model.h: keep -> median for NaN -> z-score) of x into out, whose
+ * x->rows * m->n_kept doubles the caller provides. */
+static ms_status prepare_into(const ms_model *m, const ms_matrix *x, ms_matrix *out)
 {
     MS_CHECK(x->cols == m->n_raw, MS_ERR_USAGE, "model expects %zu features, rows have %zu",
              m->n_raw, x->cols);
-    MS_CALL(ms_matrix_alloc(out, x->rows, m->n_kept));
     for (size_t i = 0; i < x->rows; i++) {
         size_t k = 0;
         for (size_t j = 0; j < m->n_raw; j++) {
@@ -334,6 +335,14 @@ static ms_status prepare(const ms_model *m, const ms_matrix *x, ms_matrix *out)
         }
     }
     return MS_SUCCESS;
+}
+
+static ms_status prepare(const ms_model *m, const ms_matrix *x, ms_matrix *out)
+{
+    MS_CHECK(x->cols == m->n_raw, MS_ERR_USAGE, "model expects %zu features, rows have %zu",
+             m->n_raw, x->cols);
+    MS_CALL(ms_matrix_alloc(out, x->rows, m->n_kept));
+    return prepare_into(m, x, out);
 }
 
 ms_status ms_model_fit(const ms_model_spec *spec, const ms_matrix *x, const double *y,
@@ -479,6 +488,16 @@ ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, 
         for (size_t i = 0; i < x->rows; i++)
             if (isfinite(sigma[i])) sigma[i] = hypot(c->scale * sigma[i], c->floor);
     return st;
+}
+
+size_t ms_model_workspace_size(const ms_model *m, size_t rows) { return rows * m->n_kept; }
+
+ms_status ms_model_predict_ws(const ms_model *m, const ms_matrix *x, double *work, double *mean,
+                              double *sigma)
+{
+    ms_matrix k = {x->rows, m->n_kept, work, 0};
+    MS_CALL(prepare_into(m, x, &k));
+    return m->type->predict(m->state, &k, mean, sigma);
 }
 
 double ms_model_interval_half_width(const ms_model *m, double sigma)

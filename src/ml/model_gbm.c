@@ -9,6 +9,7 @@
 #include <xgboost/c_api.h>
 
 #include "matscreen/calibration.h"
+#include "matscreen/comm.h"
 #include "matscreen/model.h"
 #include "matscreen/rng.h"
 #include "ml_impl.h"
@@ -415,12 +416,10 @@ static ms_status gbm_oob(gbm *g, const ms_matrix *x, const double *y, uint64_t s
     return st;
 }
 
-/* 1 when ok is true on every rank of comm (collective when size > 1). */
+/* 1 when ok is true on every rank of comm (collective when size > 1): ms_comm_all_ok. */
 static int ranks_agree(int ok, int size, MPI_Comm comm)
 {
-    int all = ok;
-    if (size > 1) MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
-    return all;
+    return size > 1 ? ms_comm_all_ok(comm, ok) : ok;
 }
 
 /* Every rank gets every member's bytes, in member order (member k was trained by rank k % size).

@@ -19,6 +19,7 @@
 #include "matscreen/array.h"
 #include "matscreen/composition.h"
 #include "matscreen/csv.h"
+#include "matscreen/dedup.h"
 #include "matscreen/extsort.h"
 #include "matscreen/farm.h"
 #include "matscreen/hash.h"
@@ -135,16 +136,7 @@ static int cmp_entry_key(const entry *a, const entry *b)
     return cmp_key(a->seq, a->offset, a->index, a->stage, b->seq, b->offset, b->index, b->stage);
 }
 
-int ms_results_trust_rank(ms_source_db db)
-{
-    switch (db) {
-    case MS_DB_ICSD: return 0;
-    case MS_DB_COD: return 1;
-    case MS_DB_MP: return 2;
-    case MS_DB_OTHER: return 3;
-    default: return 4;
-    }
-}
+int ms_results_trust_rank(ms_source_db db) { return (int)ms_dedup_trust_rank(NULL, db); }
 
 /* Grouping order: key, then fingerprint volume (NaN last), then the stable key. */
 static int cmp_group(const void *pa, const void *pb, void *ctx)

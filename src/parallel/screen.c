@@ -14,15 +14,15 @@
 #include "matscreen/acquisition.h"
 #include "matscreen/array.h"
 #include "matscreen/bcast.h"
-#include "matscreen/composition.h"
+#include "matscreen/comm.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
 #include "matscreen/farm.h"
+#include "matscreen/featurize.h"
 #include "matscreen/fingerprint.h"
 #include "matscreen/hash.h"
 #include "matscreen/journal.h"
 #include "matscreen/model.h"
-#include "matscreen/neighbors.h"
 #include "matscreen/outfile.h"
 #include "matscreen/results.h"
 #include "matscreen/symmetry.h"
@@ -48,16 +48,12 @@ typedef struct screen_worker {
     ms_validate_options vopt;
     ms_validate_workspace vws;
     ms_validation val;
-    ms_symmetry_options sopt, sopt_oxi;
+    ms_symmetry_options sopt;
     ms_symmetry_workspace sws;
-    ms_symmetry sym, sym_oxi;
+    ms_symmetry sym;
     int sym_ok;
-    const ms_descriptor_set *set; /* NULL: no features */
-    ms_featurizer *feat;
-    int needs_symmetry;
-    double cutoff;
-    ms_neighbor_list nl;
-    ms_composition comp;
+    const ms_descriptor_set *set;  /* NULL: no features */
+    ms_structure_featurizer *sfz;  /* the one featurizer path (featurize.h) */
     size_t n_features;
     double *row;
     unsigned char *reason;
@@ -122,61 +118,27 @@ static ms_status stage_fingerprint(const ms_pipeline *p, const ms_stage_entry *s
     return MS_SUCCESS;
 }
 
-static int has_oxidation_states(const ms_structure *s)
-{
-    for (size_t i = 0; i < s->n_species; i++)
-        if (s->species[i].has_oxi) return 1;
-    return 0;
-}
-
+/* The one road from a structure to a feature row (featurize.h), reusing the symmetry stage's
+ * analysis (a second one only for structures with oxidation states). */
 static ms_status stage_features(const ms_pipeline *p, const ms_stage_entry *self,
                                 const ms_structure *s, ms_result *r)
 {
     (void)p;
     (void)r;
     screen_worker *w = self->ctx;
-    const ms_symmetry *sym = NULL;
-    if (w->needs_symmetry) {
-        if (has_oxidation_states(s)) {
-            /* pymatgen's convention for descriptors (see screen.h): a second analysis. */
-            if (ms_symmetry_analyze(&w->sws, s, &w->sopt_oxi, &w->sym_oxi) == MS_SUCCESS)
-                sym = &w->sym_oxi;
-            ms_error_clear();
-        } else if (w->sym_ok) {
-            sym = &w->sym;
-        }
-    }
-    if (w->cutoff > 0) {
-        ms_status st = ms_neighbor_list_build(&w->nl, s, w->cutoff, 0);
-        if (st != MS_SUCCESS) {
-            ms_error_prefix("neighbour list");
-            return st;
-        }
-    }
-    ms_structure_composition(s, &w->comp);
-    ms_descriptor_input in = {s, &w->comp, sym, w->cutoff > 0 ? &w->nl : NULL};
-    return ms_featurizer_compute(w->feat, &in, w->row, w->reason);
+    return ms_structure_featurizer_compute_with(w->sfz, s, w->sym_ok ? &w->sym : NULL, w->row,
+                                                w->reason);
 }
 
-/* The model's own prediction pipeline (model.h: keep -> median -> z-score -> learner) on one
- * row, into w->kbuf, without allocating. sigma may be NULL: a classifier's sigma is not
- * reported, and skipping it saves the learner its uncertainty work (the forest's jackknife). */
+/* The one road from a row to a prediction (ms_model_predict_ws, no allocation). sigma may be
+ * NULL: a classifier's sigma is not reported, and skipping it saves the learner its uncertainty
+ * work (the forest's jackknife). */
 static ms_status predict_one(screen_worker *w, const ms_model *m, double *mean, double *sigma)
 {
-    MS_CHECK(m->n_raw == w->n_features, MS_ERR_USAGE, "model expects %zu features, rows have %zu",
-             m->n_raw, w->n_features);
-    size_t k = 0;
-    for (size_t j = 0; j < m->n_raw; j++) {
-        if (!m->keep[j]) continue;
-        double v = w->row[j];
-        if (!isfinite(v)) v = m->median[k];
-        w->kbuf[k] = (v - m->center[k]) / m->scale[k];
-        k++;
-    }
-    ms_matrix x = {1, m->n_kept, w->kbuf, 0};
+    ms_matrix x = {1, w->n_features, w->row, 0};
     *mean = NAN;
     if (sigma) *sigma = NAN;
-    return m->type->predict(m->state, &x, mean, sigma);
+    return ms_model_predict_ws(m, &x, w->kbuf, mean, sigma);
 }
 
 /* --explain: the K largest |contributions| of m on the row predict_one just prepared in w->kbuf,
@@ -269,9 +231,7 @@ static void worker_destroy(screen_worker *w)
     ms_validate_workspace_destroy(&w->vws);
     ms_symmetry_workspace_destroy(&w->sws);
     ms_symmetry_destroy(&w->sym);
-    ms_symmetry_destroy(&w->sym_oxi);
-    ms_featurizer_destroy(&w->feat);
-    ms_neighbor_list_destroy(&w->nl);
+    ms_structure_featurizer_destroy(&w->sfz);
     free(w->row);
     free(w->reason);
     free(w->kbuf);
@@ -288,8 +248,7 @@ static double model_metric(const ms_model *m, const char *name)
     return NAN;
 }
 
-/* Loads the models, the descriptor set and the score mode. Not collective. */
-/* Collective on comm: the models are read by rank 0 and broadcast, before anything that could
+/* Loads the models, the descriptor set and the score mode. Collective on comm: the models are read by rank 0 and broadcast, before anything that could
  * fail on one rank only, so that every rank reaches every broadcast. */
 static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_config *cfg,
                               const ms_element_table *elements)
@@ -299,8 +258,6 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
     w->best = NAN;
     ms_symmetry_workspace_init(&w->sws);
     ms_symmetry_init(&w->sym);
-    ms_symmetry_init(&w->sym_oxi);
-    ms_neighbor_list_init(&w->nl);
     MS_CHECK(cfg->n_models <= MS_SCREEN_MAX_MODELS, MS_ERR_USAGE, "at most %d models",
              MS_SCREEN_MAX_MODELS);
     ms_model *loaded[MS_SCREEN_MAX_MODELS] = {NULL};
@@ -331,9 +288,6 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
     w->sopt.cells = 1;
     w->sopt.use_oxidation = 0;
     w->sopt.elements = elements;
-    w->sopt_oxi = w->sopt;
-    w->sopt_oxi.cells = 0;
-    w->sopt_oxi.use_oxidation = 1;
 
     const char *set = cfg->descriptor_set;
     const ms_model *ms[2] = {w->clf, w->reg};
@@ -349,15 +303,14 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
     }
     if (set && strcmp(set, "none") != 0) {
         MS_CALL(ms_descriptor_set_lookup(set, &w->set));
-        MS_CALL(ms_featurizer_create(w->set, elements, &w->feat));
-        w->needs_symmetry = ms_descriptor_set_needs_symmetry(w->set);
-        w->cutoff = ms_descriptor_set_neighbor_cutoff(w->set);
-        w->n_features = ms_featurizer_n_features(w->feat);
+        /* default symmetry options: use_oxidation 1, pymatgen's convention for descriptors */
+        MS_CALL(ms_structure_featurizer_create(w->set, elements, NULL, &w->sfz));
+        w->n_features = ms_structure_featurizer_n_features(w->sfz);
         w->row = calloc(w->n_features ? w->n_features : 1, sizeof *w->row);
         w->reason = calloc(w->n_features ? w->n_features : 1, 1);
         size_t nk = 1;
-        if (w->clf && w->clf->n_kept > nk) nk = w->clf->n_kept;
-        if (w->reg && w->reg->n_kept > nk) nk = w->reg->n_kept;
+        for (int i = 0; i < 2; i++)
+            if (ms[i] && ms_model_workspace_size(ms[i], 1) > nk) nk = ms_model_workspace_size(ms[i], 1);
         w->kbuf = calloc(nk, sizeof *w->kbuf);
         MS_CHECK(w->row && w->reason && w->kbuf, MS_ERR_NOMEM, "screen: feature buffers");
     }
@@ -461,7 +414,7 @@ static ms_status register_stages(ms_pipeline *p, screen_worker *w)
     MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_VALIDATE, "validate", stage_validate, w));
     MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_SYMMETRY, "symmetry", stage_symmetry, w));
     MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FINGERPRINT, "fingerprint", stage_fingerprint, w));
-    if (w->feat) MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FEATURES, "features", stage_features, w));
+    if (w->sfz) MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FEATURES, "features", stage_features, w));
     if (w->clf || w->reg) MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_MODELS, "models", stage_models, w));
     return ms_pipeline_add_stage(p, MS_STAGE_SCORE, "score", stage_score, w);
 }
@@ -767,8 +720,7 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
         p.input_db = input_db;
         p.n_input_db = input_db ? cfg->n_inputs : 0;
     }
-    int ok = st == MS_SUCCESS, all_ok = 0;
-    MPI_Allreduce(&ok, &all_ok, 1, MPI_INT, MPI_MIN, comm);
+    int ok = st == MS_SUCCESS, all_ok = ms_comm_all_ok(comm, ok);
     int code = st;
     if (!all_ok) {
         if (ok) st = ms_error_set(MS_ERR_USAGE, "setup failed on another rank");

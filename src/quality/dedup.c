@@ -465,11 +465,14 @@ ms_status ms_dedup_add(ms_dedup *d, size_t record, const ms_fingerprint *fp,
     return MS_SUCCESS;
 }
 
-static size_t trust_rank(const ms_dedup_options *o, ms_source_db db)
+size_t ms_dedup_trust_rank(const ms_dedup_options *o, ms_source_db db)
 {
-    for (size_t i = 0; i < o->n_trust; i++)
-        if (o->trust[i] == db) return i;
-    return db == MS_DB_UNKNOWN ? o->n_trust + 1 : o->n_trust;
+    static const ms_source_db defaults[] = {MS_DB_ICSD, MS_DB_COD, MS_DB_MP};
+    const ms_source_db *t = o ? o->trust : defaults;
+    size_t n = o ? o->n_trust : sizeof defaults / sizeof defaults[0];
+    for (size_t i = 0; i < n; i++)
+        if (t[i] == db) return i;
+    return db == MS_DB_UNKNOWN ? n + 1 : n;
 }
 
 ms_status ms_dedup_finish(ms_dedup *d)
@@ -492,7 +495,8 @@ ms_status ms_dedup_finish(ms_dedup *d)
         group_t *G = &d->grp[g];
         size_t best = G->first;
         for (size_t r = G->first; r != MS_DEDUP_NONE; r = d->rec[r].next_member) {
-            size_t a = trust_rank(&d->opt, d->rec[r].db), b = trust_rank(&d->opt, d->rec[best].db);
+            size_t a = ms_dedup_trust_rank(&d->opt, d->rec[r].db);
+            size_t b = ms_dedup_trust_rank(&d->opt, d->rec[best].db);
             if (a < b || (a == b && r < best)) best = r;
         }
         G->representative = best;

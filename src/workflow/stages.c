@@ -3,15 +3,16 @@
  * workflow's <models><training> element.
  *
  * The steps are those of `matscreen train` and `matscreen evaluate` (src/cli/cmd_train.c,
- * src/cli/cmd_evaluate.c), through the same library calls: ms_dataset_load (labels CSV +
- * structures, dataset.h), ms_train_fit and ms_train_cross_validate (train.h), ms_model_predict,
+ * src/cli/cmd_evaluate.c), through the same library calls: ms_dataset_load_bcast (labels CSV +
+ * structures, dataset.h, bcast.h), ms_train_fit and ms_train_cross_validate (train.h), ms_model_predict,
  * ms_model_save.
  *
  * Both stages cross-validate twice: random folds and folds of whole chemical systems (grouped CV,
  * cv.h); train stores the sigma recalibration fitted on the grouped out-of-fold residuals in the
  * model (model.h, ms_train_calibration_fit).
  *
- * Every rank loads and featurises the same dataset (deterministic) and the fits are collective;
+ * Rank 0 loads and featurises the dataset and every rank gets it (ms_dataset_load_bcast, and
+ * ms_model_load_bcast for a model), so every rank fits on the same bytes; the fits are collective;
  * rank 0 writes the model file and DIR/evaluation.csv (id, observed, predicted, sigma: the
  * out-of-fold predictions of the cross-validation, in the learner's units, so log10 S/cm for a
  * log10 target), which the report's parity and calibration plots read.
@@ -29,6 +30,7 @@
 #include "matscreen/bcast.h"
 #include "matscreen/calibration.h"
 #include "matscreen/campaign.h"
+#include "matscreen/comm.h"
 #include "matscreen/cv.h"
 #include "matscreen/element.h"
 #include "matscreen/hash.h"
@@ -93,14 +95,10 @@ static void dataset_spec(const ms_workflow *w, const ms_model *m, ms_dataset_spe
     }
 }
 
-/* Agrees on success across comm: returns MS_SUCCESS on every rank only when st is MS_SUCCESS on
- * all of them (the local message is kept where it failed). */
+/* ms_comm_agree (comm.h) with this file's message for the ranks that did not fail. */
 static ms_status agree(MPI_Comm comm, ms_status st)
 {
-    int ok = st == MS_SUCCESS, all = 0;
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (all) return MS_SUCCESS;
-    return st != MS_SUCCESS ? st : ms_error_set(MS_ERR_IO, "another rank failed (see its message)");
+    return ms_comm_agree(comm, st, MS_ERR_IO, "another rank failed (see its message)");
 }
 
 /* Grouped out-of-fold predictions written beside the random ones (NULL: none). */

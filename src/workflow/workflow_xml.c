@@ -884,6 +884,41 @@ static void check_campaign(load_ctx *c, const xmlNode *n, ms_workflow *w)
     campaign_add_acq(cp, MS_ACQ_RANDOM);
 }
 
+static void check_descriptors(load_ctx *c, const xmlNode *n, int line, ms_workflow *w)
+{
+    attr(n, "set", w->descriptor_set, sizeof w->descriptor_set);
+    const ms_descriptor_set *set;
+    if (ms_descriptor_set_lookup(w->descriptor_set, &set) != MS_SUCCESS) {
+        char names[256] = "";
+        size_t k = 0;
+        for (size_t i = 0; i < ms_descriptor_set_count() && k < sizeof names; i++)
+            k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "",
+                                  ms_descriptor_set_get(i)->name);
+        add_issue(c, MS_ERR_INVALID, line,
+                  "<descriptors set=\"%s\">: unknown descriptor set; this build has: %s",
+                  w->descriptor_set, names);
+    }
+}
+
+/* The engine merges duplicates with the default trust order (results.h): a trust= that
+ * contradicts it is refused rather than ignored. */
+static void check_trust_order(load_ctx *c, const ms_workflow *w)
+{
+    for (size_t i = 0; i < w->n_sources; i++)
+        for (size_t j = 0; j < w->n_sources; j++) {
+            const ms_workflow_source *a = &w->sources[i], *b = &w->sources[j];
+            if (a->trust && b->trust && a->trust < b->trust &&
+                ms_results_trust_rank(a->db) > ms_results_trust_rank(b->db)) {
+                add_issue(c, MS_ERR_UNSUPPORTED, a->line,
+                          "<source trust=\"%d\">: ranking %s above %s (line %d) is not supported "
+                          "by the engine yet; duplicates are merged in the order ICSD, COD, MP, "
+                          "other, unknown", a->trust, ms_source_db_name(a->db),
+                          ms_source_db_name(b->db), b->line);
+                return;
+            }
+        }
+}
+
 static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir, ms_workflow *w)
 {
     char v[MS_WORKFLOW_PATH_MAX];
@@ -916,18 +951,7 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
         } else if (is_elem(n, "filters")) {
             check_filters(c, n, w);
         } else if (is_elem(n, "descriptors")) {
-            attr(n, "set", w->descriptor_set, sizeof w->descriptor_set);
-            const ms_descriptor_set *set;
-            if (ms_descriptor_set_lookup(w->descriptor_set, &set) != MS_SUCCESS) {
-                char names[256] = "";
-                size_t k = 0;
-                for (size_t i = 0; i < ms_descriptor_set_count() && k < sizeof names; i++)
-                    k += (size_t)snprintf(names + k, sizeof names - k, "%s%s", i ? ", " : "",
-                                          ms_descriptor_set_get(i)->name);
-                add_issue(c, MS_ERR_INVALID, line,
-                          "<descriptors set=\"%s\">: unknown descriptor set; this build has: %s",
-                          w->descriptor_set, names);
-            }
+            check_descriptors(c, n, line, w);
         } else if (is_elem(n, "models")) {
             models = n;
             check_models(c, wf_dir, n, w);
@@ -975,20 +999,7 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
     if (w->stage == MS_WORKFLOW_EVALUATE && w->n_models == 0 && !w->training.present)
         add_issue(c, MS_ERR_INVALID, root_line,
                   "<workflow stage=\"evaluate\">: this stage needs a <model> or <training>");
-    /* The engine merges duplicates with its built-in trust order. */
-    for (size_t i = 0; i < w->n_sources; i++)
-        for (size_t j = 0; j < w->n_sources; j++) {
-            const ms_workflow_source *a = &w->sources[i], *b = &w->sources[j];
-            if (a->trust && b->trust && a->trust < b->trust &&
-                ms_results_trust_rank(a->db) > ms_results_trust_rank(b->db)) {
-                add_issue(c, MS_ERR_UNSUPPORTED, a->line,
-                          "<source trust=\"%d\">: ranking %s above %s (line %d) is not supported "
-                          "by the engine yet; duplicates are merged in the order ICSD, COD, MP, "
-                          "other, unknown", a->trust, ms_source_db_name(a->db),
-                          ms_source_db_name(b->db), b->line);
-                i = j = w->n_sources;
-            }
-        }
+    check_trust_order(c, w);
     /* Models: learners of the registry; at most MS_WORKFLOW_SCREEN_MODELS models reach the
      * screen (the trained one counts). */
     if (w->training.present) {
