@@ -37,8 +37,9 @@ rc=0
 mpi run workflows/quickstart.xml || rc=$?
 [ "$rc" -le 1 ] || exit "$rc"
 echo "== 3/3 the next batch of 5 for the lab"
-"$MATSCREEN" suggest -m "$OUT/models/surrogate.msm" --gate "$OUT/models/classifier.msm" \
-    -i "$OUT/ranked.csv" -n 5 -a ei --best -3 -o "$OUT/suggested.csv"
+# --from: the pool and its predictions are the screen's own (ranked.jsonl), spread out in
+# feature space
+"$MATSCREEN" suggest --from "$OUT" -n 5 -a ei --best -3 -o "$OUT/suggested.csv"
 column -s, -t <"$OUT/suggested.csv" | cut -c1-110 || cat "$OUT/suggested.csv"
 
 cat <<MSG
