@@ -136,6 +136,8 @@ typedef struct ms_screen_summary {
     uint64_t identity;             /* the run identity given to the cache */
     int resumed_finished;          /* 1: --resume of a finished run (outputs written again) */
     double seconds;                /* wall time */
+    double farm_seconds;           /* wall time of the farm (reading, scoring): the throughput
+                                      records / farm_seconds is the manifest's and the report's */
 } ms_screen_summary;
 
 /* Defaults: no inputs, top_k 20, seed 0, no models, rank_by NULL, best NaN, xi 0, kappa 2,

@@ -35,10 +35,10 @@ run() { # run OUTDIR [launcher...]
         --rank-by ei --best -3 --top 5 >"$out.log" 2>&1
 }
 run "$tmp/serial"
-check "serial screen with models exits 0" test $? -eq 0
+check_eval "serial screen with models completes" 'completed $? "$tmp/serial"'
 for n in 1 2 4; do
     run "$tmp/np$n" "$MPIEXEC" --oversubscribe -np "$n"
-    check "mpirun -np $n exits 0" test $? -eq 0
+    check_eval "mpirun -np $n completes" 'completed $? "$tmp/np$n"'
 done
 for f in ranked.csv ranked.jsonl errors.csv; do
     for n in 1 2 4; do
@@ -74,7 +74,7 @@ check "5 top CIFs" test "$(ls "$s/top" | wc -l)" -eq 5
 "$MATSCREEN" screen -q -m "$tmp/reg.model" -i "$in/pair" -o "$tmp/nobest" --rank-by ei >/dev/null 2>"$tmp/nobest.err"
 check "ei without --best is a usage error" bash -c "test $? -eq 2 && grep -q -- '--best' '$tmp/nobest.err'"
 "$MATSCREEN" screen -q -m "$tmp/reg.model" -i "$in/obelix" -o "$tmp/ucb" --rank-by ucb >/dev/null 2>&1
-check "ucb with a surrogate only exits 0" test $? -eq 0
+check_eval "ucb with a surrogate only completes" 'completed $? "$tmp/ucb"'
 check "ucb: acquisition = mean + 2 sigma" awk -F, \
     'NR > 1 { d = $19 - ($17 + 2 * $18); if (d > 1e-6 || d < -1e-6) bad = 1 } END { exit bad }' "$tmp/ucb/ranked.csv"
 "$MATSCREEN" screen -q -m "$tmp/clf.model" -i "$in/obelix" -o "$tmp/prob" >/dev/null 2>&1
