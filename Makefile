@@ -91,11 +91,11 @@ deps:
 	    $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	else echo "all dependencies are installed"; fi
 
-# The main job on the bundled examples: the quickstart workflow under MPI with two ranks.
+# The main job on the bundled data, under MPI with two ranks: train a classifier and a
+# surrogate on OBELiX, screen the bundled candidates, suggest the next batch (examples/quickstart.sh).
 quickstart: $(BIN)
-	OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-	    MATSCREEN_SHARE=$(CURDIR)/share/matscreen $(MPIEXEC) --oversubscribe -np 2 \
-	    ./$(BIN) run workflows/quickstart.xml
+	MATSCREEN=./$(BIN) MPIEXEC="$(MPIEXEC)" MATSCREEN_SHARE=$(CURDIR)/share/matscreen \
+	    bash examples/quickstart.sh
 
 check: check-layers check-unit check-integration
 

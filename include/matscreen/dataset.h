@@ -48,6 +48,18 @@ typedef struct ms_dataset_spec {
     const char *group_column;    /* CSV column read into ms_dataset.group (grouped CV), or NULL */
 } ms_dataset_spec;
 
+/* Why a labelled row was dropped: counted by reason so that "252 dropped" says which. */
+typedef enum ms_dataset_drop_reason {
+    MS_DATASET_DROP_NO_TARGET = 0,    /* target empty or not a number */
+    MS_DATASET_DROP_NOT_POSITIVE,     /* log10 asked, target <= 0 */
+    MS_DATASET_DROP_NO_FILE,          /* structure file missing or not readable (I/O) */
+    MS_DATASET_DROP_UNREADABLE,       /* structure or formula could not be read or featurised */
+    MS_DATASET_DROP_COUNT
+} ms_dataset_drop_reason;
+
+/* Short text of a drop reason ("target empty or not a number", ...). */
+const char *ms_dataset_drop_reason_name(ms_dataset_drop_reason r);
+
 typedef struct ms_dataset {
     size_t n;
     ms_matrix x;            /* n x n_features raw features (NaN allowed) */
@@ -66,6 +78,7 @@ typedef struct ms_dataset {
     int set_version;
     char set_signature[1024];
     size_t n_dropped;       /* rows dropped (bad target, unreadable formula or structure) */
+    size_t n_dropped_by[MS_DATASET_DROP_COUNT]; /* the same, by reason (ms_dataset_drop_reason) */
     char first_dropped[768]; /* "FILE:LINE (ID): reason" of the first dropped row, or "" */
     int classification;     /* 1 when y holds labels */
     char target_name[256];
@@ -78,6 +91,9 @@ int ms_dataset_has_element(const ms_dataset *d, size_t i, int z);
 
 /* The chemical system (element set) of row i as a 64-bit id: equal sets, equal ids. */
 uint64_t ms_dataset_chemical_system(const ms_dataset *d, size_t i);
+
+/* "N target empty or not a number, M structure file missing" into out (counts > 0 only). */
+void ms_dataset_drop_summary(const ms_dataset *d, char *out, size_t n);
 
 /* Fills spec with the defaults above (formula column "formula", set "magpie", threshold NaN,
  * everything else 0 / NULL). Not collective. */

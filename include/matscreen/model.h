@@ -290,8 +290,7 @@ ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, 
 
 /* The same without allocating, for one row at a time in the screen: work holds
  * ms_model_workspace_size(m, x->rows) doubles (the prepared rows). Same bytes as
- * ms_model_predict except that sigma does NOT carry m->calibration yet (the screen's sigma stays
- * the learner's, as it was before the calibration landed; open point of #17/#19). */
+ * ms_model_predict, calibrated sigma included. */
 size_t ms_model_workspace_size(const ms_model *m, size_t rows);
 ms_status ms_model_predict_ws(const ms_model *m, const ms_matrix *x, double *work, double *mean,
                               double *sigma);

@@ -85,6 +85,9 @@ typedef struct ms_run_info {
                                        de-duplication (duplicates count) */
     size_t explain_k;                /* > 0: ranked.csv ends with an "explain" column and
                                         ranked.jsonl rows carry "explain" (screen --explain) */
+    unsigned long long records_run;  /* results collected this run (workers + cache): the
+                                        throughput is records_run / seconds_farm, the figure the
+                                        report and every command's summary line print */
 } ms_run_info;
 
 /* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume

@@ -168,6 +168,8 @@ typedef struct ms_screen_summary {
     unsigned long long in_domain;  /* kept screened records in the model's domain */
     unsigned long long out_of_domain, ood_elements, ood_far; /* out: total, with elements never
                                       seen in training, (only) far from the training rows */
+    double farm_seconds;           /* wall time of the farm (reading, scoring): the throughput
+                                      records / farm_seconds is the manifest's and the report's */
 } ms_screen_summary;
 
 /* Defaults: no inputs, top_k 20, seed 0, no models, rank_by NULL, best NaN, xi 0, kappa 2,

@@ -54,4 +54,11 @@ int ms_symop_hall_from_number(int number);
  * count into *n. Fails with MS_ERR_SYMMETRY when hall is out of range. */
 ms_status ms_symop_from_hall_number(int hall, ms_symop ops[MS_SYMOP_MAX], size_t *n);
 
+/* Operators of a Hermann-Mauguin symbol in a non-standard centring that the setting table does
+ * not list ("A -1", "I 1", "F -1", as COD writes reduced triclinic cells): the operators of the
+ * symbol read with a P lattice, times the centring translations of its letter (A, B, C, I, F).
+ * That is how the symbol is defined, so it holds for any symbol. MS_ERR_NOT_FOUND when the
+ * symbol has no such letter or its P form is unknown too. */
+ms_status ms_symop_from_centred_hm(const char *symbol, ms_symop ops[MS_SYMOP_MAX], size_t *n);
+
 #endif /* MATSCREEN_SYMOP_H */

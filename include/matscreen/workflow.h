@@ -121,6 +121,9 @@ typedef struct ms_workflow {
     int rank_by;                       /* ms_rank_by (default li_fraction) */
     int ascending;                     /* ranking order */
     char acquisition[16];              /* "" when not given, else mei|mli|mu|ucb|mean|probability */
+    double acq_target;                 /* acquisition@target: best label for mei/mli (NaN: none) */
+    double acq_xi;                     /* acquisition@xi: mei/mli margin (default 0) */
+    double acq_kappa;                  /* acquisition@kappa: ucb weight of sigma (default 2) */
     size_t top_k;                      /* default 20 */
     ms_workflow_campaign campaign;     /* stage campaign */
     char output_dir[MS_WORKFLOW_PATH_MAX]; /* resolved */

@@ -66,7 +66,7 @@ static void campaign_usage(FILE *out)
             "      --max-rows N        use only the first N rows\n"
             "  -o, --output DIR        writes DIR/campaign.csv (one row per campaign),\n"
             "                          DIR/summary.csv and DIR/campaign.svg\n"
-            "  -h, --help              this text\n");
+            "  -h, --help              this text\n\n" MS_CLI_EXIT_HELP);
 }
 
 typedef struct campaign_args {

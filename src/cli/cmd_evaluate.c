@@ -51,7 +51,7 @@ static void evaluate_usage(FILE *out)
             "                          (permutation importance, 5 repeats)\n"
             "      --predictions FILE  write id,target,y,mean,sigma,fold as CSV\n"
             "      --max-rows N        use only the first N rows\n"
-            "  -h, --help              this text\n");
+            "  -h, --help              this text\n\n" MS_CLI_EXIT_HELP);
 }
 
 

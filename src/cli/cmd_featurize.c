@@ -121,9 +121,8 @@ static void featurize_usage(FILE *out)
             "  -r, --reasons         add a last column listing why each NaN is NaN\n"
             "  -f, --format FMT      force the input format\n"
             "  -h, --help            this text\n\n"
-            "Exit status 0 when every record gave a row, 1 when some failed (listed in the errors\n"
-            "file), 2 on usage errors or when the output cannot be written. Single process: under\n"
-            "mpirun run it with one rank.\n");
+            MS_CLI_EXIT_HELP "Failed records are listed in the errors file. Single process: under mpirun run\n"
+            "it with one rank.\n");
 }
 
 static int more_than_one_rank(void)
@@ -179,6 +178,13 @@ int ms_cmd_featurize(int argc, char **argv)
         free(inputs);
         return 2;
     }
+    int missing = 0;
+    for (size_t i = 0; i < n_inputs; i++) missing |= ms_cli_input_missing("featurize", inputs[i]);
+    if (missing) {
+        free(inputs);
+        return 2;
+    }
+    double t0 = ms_cli_now();
     if (more_than_one_rank()) {
         fprintf(stderr, "matscreen featurize: runs as a single process for now; start it with one "
                         "rank (mpirun -np 1) or without mpirun\n");
@@ -260,9 +266,11 @@ int ms_cmd_featurize(int argc, char **argv)
         fprintf(stderr, "matscreen featurize: %s\n", ms_error_message());
         goto done;
     }
-    fprintf(stderr, "matscreen featurize: %zu rows, %zu failed records, set %s/%d (%zu features)\n",
-            st.n_ok, st.n_failed, set->name, set->version, st.n_features);
-    rc = st.n_failed ? 1 : 0;
+    char tail[256];
+    snprintf(tail, sizeof tail, "%zu rows, set %s/%d (%zu features)", st.n_ok, set->name,
+             set->version, st.n_features);
+    ms_cli_summary("featurize", st.n_ok + st.n_failed, st.n_failed, ms_cli_now() - t0, tail);
+    rc = ms_cli_status(st.n_ok + st.n_failed, st.n_failed);
 done:
     ms_atomic_abort(&af); /* not committed: the previous file stays */
     if (st.err && st.err != stderr) fclose(st.err);

@@ -159,8 +159,7 @@ static void inspect_usage(FILE *out)
             "Reads structure files (CIF, Materials Project / pymatgen JSON or JSON Lines, POSCAR)\n"
             "and prints one JSON line per structure: provenance, formula, number of sites, volume\n"
             "(A^3), density (g/cm^3), occupancy summary and reader warnings. Records that cannot be\n"
-            "read give a line with \"error\". Exit status 0 when every record was read, 1 when some\n"
-            "failed, 2 on usage errors.\n");
+            "read give a line with \"error\".\n\n" MS_CLI_EXIT_HELP);
 }
 
 int ms_cmd_inspect(int argc, char **argv)
@@ -198,10 +197,19 @@ int ms_cmd_inspect(int argc, char **argv)
         fprintf(stderr, "matscreen inspect: %s\n", ms_error_message());
         return 2;
     }
+    int missing = 0;
+    for (int i = optind; i < argc; i++) missing |= ms_cli_input_missing("inspect", argv[i]);
+    if (missing) {
+        ms_element_table_free(elements);
+        return 2;
+    }
     st.elements = elements;
+    double t0 = ms_cli_now();
     inspect_inputs(&st, (const char *const *)argv + optind, (size_t)(argc - optind));
+    double secs = ms_cli_now() - t0;
     ms_element_table_free(elements);
-    fprintf(stderr, "matscreen inspect: %zu structures read, %zu records failed\n", st.n_ok,
-            st.n_failed);
-    return st.n_failed ? 1 : 0;
+    char tail[64];
+    snprintf(tail, sizeof tail, "%zu structures read", st.n_ok);
+    ms_cli_summary("inspect", st.n_ok + st.n_failed, st.n_failed, secs, tail);
+    return ms_cli_status(st.n_ok + st.n_failed, st.n_failed);
 }

@@ -404,9 +404,9 @@ static void quality_usage(FILE *out)
             "  --trust LIST        trust order of source databases (default ICSD,COD,MP)\n"
             "  --expect-li         structures without a Li site are errors (li_missing)\n"
             "  --symprec A         requested symmetry tolerance in A (default 0.01)\n"
-            "  --max-atoms N       sites per structure (default 2000)\n"
-            "Exit status 0 when the report was written (findings are results), 1 when some input\n"
-            "file could not be read at all, 2 on usage errors.\n");
+            "  --max-atoms N       sites per structure (default 2000)\n\n"
+            MS_CLI_EXIT_HELP "Here failed records are those refused (unreadable, or a validation error);\n"
+            "warnings are findings, not failures.\n");
 }
 
 static ms_status run(quality_state *q, const char *const *inputs, size_t n_inputs)
@@ -595,6 +595,12 @@ int ms_cmd_quality(int argc, char **argv)
         free(inputs);
         return 2;
     }
+    int missing = 0;
+    for (size_t i = 0; i < n_inputs; i++) missing |= ms_cli_input_missing("quality", inputs[i]);
+    if (missing) {
+        free(inputs);
+        return 2;
+    }
     if (mkdir(outdir, 0777) != 0 && errno != EEXIST) {
         fprintf(stderr, "matscreen quality: cannot create %s: %s\n", outdir, strerror(errno));
         free(inputs);
@@ -633,7 +639,9 @@ int ms_cmd_quality(int argc, char **argv)
     if (st == MS_SUCCESS) {
         double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
         print_summary(&q, &t, secs, outdir);
-        rc = q.file_failures ? 1 : 0;
+        rc = ms_cli_status(t.records + q.file_failures, t.refused + q.file_failures);
+        ms_cli_summary("quality", t.records + q.file_failures, t.refused + q.file_failures, secs,
+                       "failed = refused records and unreadable files");
     } else {
         fprintf(stderr, "matscreen quality: %s\n", ms_error_message());
     }

@@ -59,8 +59,8 @@ static void run_usage(FILE *out)
             "      --full-check    hash every input's bytes (default: only inputs whose size or\n"
             "                      modification time changed)\n"
             "  -h, --help          this text\n\n"
-            "Exit status: 0 the run completed (failed records are in errors.csv); 2 the workflow\n"
-            "is invalid or outputs could not be written.\n");
+            MS_CLI_EXIT_HELP "Failed records are in errors.csv; an invalid workflow (a source path that does\n"
+            "not exist included) or outputs that cannot be written are 2.\n");
 }
 
 static double now(void)
@@ -200,6 +200,9 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
     cfg.rank_by = engine_rank_by(w, cfg.n_models);
     cfg.ascending = w->ascending;
     cfg.filter = &w->filter;
+    cfg.best = w->acq_target; /* NaN: the surrogate's stored best label, when it has one */
+    cfg.xi = w->acq_xi;
+    cfg.kappa = w->acq_kappa;
     cfg.resume = a->resume;
     cfg.argc = argc;
     cfg.argv = argv;
@@ -291,10 +294,15 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
         return 2;
     }
     if (state) write_incremental(dir, &counts, run_id, secs_screen, now() - t_start);
+    int code = ms_cli_status(sum.records, sum.failed);
+    if (sum.resumed_finished) code = sum.failed ? 1 : 0; /* outputs rewritten, nothing to read */
+    char tail[1024];
+    snprintf(tail, sizeof tail, "%s: %llu filtered out, %llu tasks computed, %.2f s in all%s",
+             w->name, sum.filtered, sum.tasks, now() - t_start,
+             code == 2 ? " (nothing could be read: see errors.csv)"
+                       : sum.resumed_finished ? " (a resumed run that had finished)" : "");
+    ms_cli_summary("run", sum.records, sum.failed, sum.farm_seconds, tail);
     if (!a->quiet) {
-        fprintf(stderr, "matscreen run: %s: %llu records, %llu failed, %llu filtered out, %llu "
-                        "tasks computed, %.2f s\n", w->name, sum.records, sum.failed, sum.filtered,
-                sum.tasks, now() - t_start);
         if (state)
             fprintf(stderr, "matscreen run: state %s (run %lld): %llu tasks reused, %llu computed "
                             "(%llu new, %llu changed, %llu for new models or descriptors), %llu "
@@ -302,7 +310,7 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
                     counts.computed, counts.added, counts.changed, counts.identity, counts.removed);
     }
     printf("report: %s/report.html\n", dir);
-    return 0;
+    return code;
 }
 
 /* Rank 0: loads the workflow. Returns the exit code so far (0 = go on, 1 = valid, stop). */

@@ -81,8 +81,7 @@ static void screen_usage(FILE *out)
             "  -R, --resume        continue the run recorded in DIR/journal (a new run if none)\n"
             "  -q, --quiet         no progress on stderr\n"
             "  -h, --help          this text\n\n"
-            "Exit status: 0 when the screen completed (failed records are in errors.csv),\n"
-            "2 on usage errors or when outputs could not be written.\n");
+            MS_CLI_EXIT_HELP "Failed records are in DIR/errors.csv; outputs that cannot be written are 2.\n");
 }
 
 typedef struct {
@@ -213,6 +212,48 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
     return bad ? 2 : 0;
 }
 
+/* Runs the screen; the exit code on every rank (commands.h). */
+/* The filter, domain of applicability and best label behind the ranking, after the summary. */
+static void screen_details(const screen_args *a, const ms_screen_summary *sum)
+{
+    if (sum->filters[0])
+        fprintf(stderr, "matscreen screen: %llu records filtered out: %s\n", sum->filtered,
+                sum->filters);
+    if (sum->has_domain)
+        fprintf(stderr, "matscreen screen: domain of applicability: %llu records in, %llu "
+                        "out (%llu with elements not in training, %llu far from the "
+                        "training rows)%s\n",
+                sum->in_domain, sum->out_of_domain, sum->ood_elements, sum->ood_far,
+                a->cfg.domain == MS_SCREEN_DOMAIN_RANK ? "; out-of-domain records rank last"
+                : a->cfg.domain == MS_SCREEN_DOMAIN_GATE ? "; scores weighted by it" : "");
+    if (sum->best_source)
+        fprintf(stderr, "matscreen screen: %s best label so far %.6g, from %s\n",
+                a->cfg.rank_by ? a->cfg.rank_by : "ei", sum->best, sum->best_source);
+}
+
+static int screen(const screen_args *a, int rank, int size)
+{
+    ms_screen_summary sum;
+    memset(&sum, 0, sizeof sum);
+    ms_status st = ms_screen_run(MPI_COMM_WORLD, &a->cfg, &sum);
+    int code = st == MS_SUCCESS ? ms_cli_status(sum.records, sum.failed) : 2;
+    if (sum.resumed_finished && st == MS_SUCCESS) code = sum.failed ? 1 : 0;
+    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (rank != 0) return code;
+    if (st != MS_SUCCESS) {
+        fprintf(stderr, "matscreen screen: %s\n", ms_error_message());
+        return code;
+    }
+    char tail[1200];
+    snprintf(tail, sizeof tail, "%llu quarantined, %llu filtered, %llu tasks from the cache, %d "
+             "rank%s, %.2f s in all; outputs in %s%s", sum.quarantined, sum.filtered,
+             sum.cache_hits, size, size > 1 ? "s" : "", sum.seconds, a->cfg.out_dir,
+             code == 2 ? " (nothing could be read: see errors.csv)" : "");
+    ms_cli_summary("screen", sum.records, sum.failed, sum.farm_seconds, tail);
+    if (!a->quiet) screen_details(a, &sum);
+    return code;
+}
+
 int ms_cmd_screen(int argc, char **argv)
 {
     int rank, size;
@@ -223,31 +264,12 @@ int ms_cmd_screen(int argc, char **argv)
     if (code == 0 && a.help) {
         if (rank == 0) screen_usage(stdout);
     } else if (code == 0) {
-        ms_screen_summary sum;
-        ms_status st = ms_screen_run(MPI_COMM_WORLD, &a.cfg, &sum);
-        if (rank == 0 && st != MS_SUCCESS) {
-            fprintf(stderr, "matscreen screen: %s\n", ms_error_message());
-        } else if (rank == 0 && !a.quiet) {
-            fprintf(stderr, "matscreen screen: %llu records this run, %llu failed, %llu quarantined, "
-                            "%llu filtered, %llu tasks from the cache, %d rank%s, %.2f s; outputs "
-                            "in %s\n",
-                    sum.records, sum.failed, sum.quarantined, sum.filtered, sum.cache_hits, size,
-                    size > 1 ? "s" : "", sum.seconds, a.cfg.out_dir);
-            if (sum.filters[0])
-                fprintf(stderr, "matscreen screen: %llu records filtered out: %s\n", sum.filtered,
-                        sum.filters);
-            if (sum.has_domain)
-                fprintf(stderr, "matscreen screen: domain of applicability: %llu records in, %llu "
-                                "out (%llu with elements not in training, %llu far from the "
-                                "training rows)%s\n",
-                        sum.in_domain, sum.out_of_domain, sum.ood_elements, sum.ood_far,
-                        a.cfg.domain == MS_SCREEN_DOMAIN_RANK ? "; out-of-domain records rank last"
-                        : a.cfg.domain == MS_SCREEN_DOMAIN_GATE ? "; scores weighted by it" : "");
-            if (sum.best_source)
-                fprintf(stderr, "matscreen screen: %s best label so far %.6g, from %s\n",
-                        a.cfg.rank_by ? a.cfg.rank_by : "ei", sum.best, sum.best_source);
-        }
-        code = st == MS_SUCCESS ? 0 : 2;
+        int missing = 0;
+        if (rank == 0)
+            for (size_t i = 0; i < a.cfg.n_inputs; i++)
+                missing |= ms_cli_input_missing("screen", a.cfg.inputs[i].spec);
+        MPI_Bcast(&missing, 1, MPI_INT, 0, MPI_COMM_WORLD);
+        code = missing ? 2 : screen(&a, rank, size);
     }
     free(a.inputs);
     return code;

@@ -65,7 +65,7 @@ static void suggest_usage(FILE *out)
             "      --set NAME          GP mode descriptor set (default magpie)\n"
             "  -s, --seed S            GP hyperparameter-search seed (default 0)\n"
             "  -o, --output FILE       CSV to write (default standard output)\n"
-            "  -h, --help              this text\n");
+            "  -h, --help              this text\n\n" MS_CLI_EXIT_HELP);
 }
 
 typedef struct suggest_args {

@@ -62,7 +62,33 @@ static void train_usage(FILE *out)
             "                          it); default: those in >= 95%% of the training rows\n"
             "  -s, --seed S            seed (default 0), stored in the model\n"
             "      --max-rows N        use only the first N rows\n"
-            "  -h, --help              this text\n");
+            "  -h, --help              this text\n\n" MS_CLI_EXIT_HELP
+            "Here a failed record is a labelled row whose structure or formula could not be read;\n"
+            "rows without a target or without a structure file are dropped and counted by reason.\n");
+}
+
+/* The closing lines: the model, its rows and drops by reason, the CV metrics when --cv ran. */
+static void print_summary(const ms_model_args *a, const ms_dataset *d, const ms_model *m, double secs)
+{
+    char drops[512] = "";
+    ms_dataset_drop_summary(d, drops, sizeof drops);
+    fprintf(stderr, "matscreen train: %s %s on %zu rows, %zu features (%s v%d), %.2f s; wrote %s\n",
+            m->type->name, d->classification ? "classifier" : "regressor", d->n, d->n_features,
+            d->set_name, d->set_version, secs, a->output);
+    if (d->n_dropped)
+        fprintf(stderr, "matscreen train: %zu rows dropped: %s; first: %s\n", d->n_dropped, drops,
+                d->first_dropped);
+    if (a->cv) {
+        char prefix[32], line[1024];
+        size_t k = 0;
+        snprintf(prefix, sizeof prefix, "cv%zu_", a->cv);
+        for (size_t i = 0; i < m->n_metrics && k < sizeof line; i++)
+            if (!strncmp(m->metric_name[i], prefix, strlen(prefix)))
+                k += (size_t)snprintf(line + k, sizeof line - k, " %s %.4g",
+                                      m->metric_name[i] + strlen(prefix), m->metric_value[i]);
+        fprintf(stderr, "matscreen train: %zu-fold CV (%s):%s\n", a->cv,
+                d->classification ? "out-of-fold, classifier" : "out-of-fold, in the units trained on", k ? line : " none stored");
+    }
 }
 
 /* 1 when d has at least k groups of a->group; else says so (rank 0) and returns 0: the model
@@ -120,15 +146,10 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
     if (st == MS_SUCCESS && rank == 0) st = ms_model_save(m, a->output);
     int ok = st == MS_SUCCESS, all_ok = ms_comm_all_ok(MPI_COMM_WORLD, ok);
     if (!ok) fprintf(stderr, "matscreen train (rank %d): %s\n", rank, ms_error_message());
-    if (all_ok && rank == 0)
-        fprintf(stderr, "matscreen train: %s %s on %zu rows (%zu dropped), %zu features (%s v%d), "
-                        "%.2f s; wrote %s\n",
-                m->type->name, d->classification ? "classifier" : "regressor", d->n, d->n_dropped,
-                d->n_features, d->set_name, d->set_version, secs, a->output);
-    if (all_ok && rank == 0 && d->n_dropped)
-        fprintf(stderr, "matscreen train: first dropped row: %s\n", d->first_dropped);
+    if (all_ok && rank == 0) print_summary(a, d, m, secs);
     ms_model_free(m);
-    return all_ok ? 0 : 2;
+    /* rows without a label or a structure file are the data's choice, not failures */
+    return !all_ok ? 2 : d->n_dropped_by[MS_DATASET_DROP_UNREADABLE] ? 1 : 0;
 }
 
 int ms_cmd_train(int argc, char **argv)

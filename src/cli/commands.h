@@ -27,6 +27,25 @@
     X(inspect, 0, "print what the readers see in structure files, as JSON lines")                  \
     X(model, 0, "describe a model file ('model info MODEL')")
 
+/* The exit-status rule, for --help and the man page. */
+#define MS_CLI_EXIT_HELP                                                                           \
+    "Exit status: 0 every record was processed; 1 some records failed (each is reported,\n"       \
+    "the rest is done); 2 usage error, a missing input path, or nothing could be read.\n"
+
+/* Exit code of a command that processed records records of which failed failed: 0 none failed,
+ * 1 some, 2 all of them or there were none (nothing could be read). */
+int ms_cli_status(unsigned long long records, unsigned long long failed);
+/* 1 (after a message on stderr naming it) when input spec - a path, or @LIST - does not exist;
+ * 0 when it exists or is a glob pattern. Exit 2 follows: a typo must not look like success. */
+int ms_cli_input_missing(const char *command, const char *spec);
+/* The closing line of a command on stderr: "matscreen COMMAND: N records, M failed, S s, R
+ * records/s; TAIL". R = records / seconds: give the seconds the report's throughput uses. */
+void ms_cli_summary(const char *command, unsigned long long records, unsigned long long failed,
+                    double seconds, const char *tail);
+
+/* Monotonic seconds, for the summary line. */
+double ms_cli_now(void);
+
 #define MS_COMMAND_DECLARE(name, mpi, summary) MS_COMMAND(name)
 MS_COMMAND_LIST(MS_COMMAND_DECLARE)
 #undef MS_COMMAND_DECLARE

@@ -858,7 +858,14 @@ static ms_status block_operators(cif_state *st, ms_symop *db_ops, const ms_symop
             ms_structure_warn(s, "symmetry from the International Tables number %d only", st->itnum);
             how = "number";
         }
-        if (!hall && (st->hall[0] || st->hm[0]))
+        if (!hall && !st->hall[0] && st->hm[0] &&
+            ms_symop_from_centred_hm(st->hm, db_ops, &n_ops) == MS_SUCCESS) {
+            /* a non-standard centring (COD's "A -1"): P operators times the centring */
+            ms_structure_warn(s, "space group '%s' built from its P form and the centring "
+                                 "translations (not in the settings table)", st->hm);
+            ops = db_ops;
+            how = "centred H-M symbol";
+        } else if (!hall && (st->hall[0] || st->hm[0]))
             return ms_error_set(MS_ERR_SYMMETRY,
                                 "%s: data_%s: no symmetry operators and unknown space group '%s'",
                                 file, blk, st->hall[0] ? st->hall : st->hm);
@@ -866,7 +873,7 @@ static ms_status block_operators(cif_state *st, ms_symop *db_ops, const ms_symop
             MS_CALL(ms_symop_from_hall_number(hall, db_ops, &n_ops));
             ops = db_ops;
             (void)how;
-        } else {
+        } else if (!how) {
             ms_structure_warn(s, "no symmetry given: read as P1");
             db_ops[0] = (ms_symop){{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}}, {0, 0, 0}};
             ops = db_ops;

@@ -9,6 +9,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <spglib.h>
+#include <stdio.h>
 #include <string.h>
 
 #define HALL_COUNT 530
@@ -315,5 +316,41 @@ ms_status ms_symop_from_hall_number(int hall, ms_symop ops[MS_SYMOP_MAX], size_t
         memcpy(ops[k].trans, trans[k], sizeof trans[k]);
     }
     *n = (size_t)count;
+    return MS_SUCCESS;
+}
+
+ms_status ms_symop_from_centred_hm(const char *symbol, ms_symop ops[MS_SYMOP_MAX], size_t *n)
+{
+    static const double centring[][4][3] = {
+        /* A */ {{0, 0, 0}, {0, 0.5, 0.5}},
+        /* B */ {{0, 0, 0}, {0.5, 0, 0.5}},
+        /* C */ {{0, 0, 0}, {0.5, 0.5, 0}},
+        /* I */ {{0, 0, 0}, {0.5, 0.5, 0.5}},
+        /* F */ {{0, 0, 0}, {0, 0.5, 0.5}, {0.5, 0, 0.5}, {0.5, 0.5, 0}}};
+    static const char letters[] = "ABCIF";
+    char buf[NORM_MAX];
+    *n = 0;
+    while (symbol && isspace((unsigned char)*symbol)) symbol++;
+    const char *at = symbol && *symbol ? strchr(letters, toupper((unsigned char)*symbol)) : NULL;
+    MS_CHECK(at && strlen(symbol) < sizeof buf, MS_ERR_NOT_FOUND,
+             "space group '%s': no centring letter to build from", symbol ? symbol : "");
+    snprintf(buf, sizeof buf, "P%s", symbol + 1);
+    int hall = ms_symop_hall_from_hm(buf);
+    MS_CHECK(hall, MS_ERR_NOT_FOUND, "space group '%s': '%s' is unknown too", symbol, buf);
+    ms_symop base[MS_SYMOP_MAX];
+    size_t nb;
+    MS_CALL(ms_symop_from_hall_number(hall, base, &nb));
+    size_t letter = (size_t)(at - letters), nc = letter == 4 ? 4 : 2;
+    MS_CHECK(nb * nc <= MS_SYMOP_MAX, MS_ERR_LIMIT, "space group '%s': too many operators", symbol);
+    for (size_t c = 0; c < nc; c++)
+        for (size_t k = 0; k < nb; k++) {
+            ms_symop *o = &ops[c * nb + k];
+            *o = base[k];
+            for (int a = 0; a < 3; a++) {
+                double t = o->trans[a] + centring[letter][c][a];
+                o->trans[a] = t - floor(t);
+            }
+        }
+    *n = nb * nc;
     return MS_SUCCESS;
 }

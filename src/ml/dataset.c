@@ -270,8 +270,28 @@ static ms_status group_keys(const ms_composition *c, const ms_element_table *tab
 
 /* Counts a dropped row and keeps the reason of the first one, so that a loader that drops every
  * row (a wrong id column, a directory without the files) says why instead of only how many. */
-static void note_drop(ms_dataset *d, const ms_dataset_spec *spec, const raw_row *r, const char *why)
+const char *ms_dataset_drop_reason_name(ms_dataset_drop_reason r)
 {
+    static const char *const names[MS_DATASET_DROP_COUNT] = {
+        "target empty or not a number", "target <= 0 under log10",
+        "structure file missing or unreadable", "structure or formula could not be read"};
+    return (unsigned)r < MS_DATASET_DROP_COUNT ? names[r] : "?";
+}
+
+void ms_dataset_drop_summary(const ms_dataset *d, char *out, size_t n)
+{
+    size_t k = 0;
+    if (n) out[0] = 0;
+    for (int i = 0; i < MS_DATASET_DROP_COUNT && k < n; i++)
+        if (d->n_dropped_by[i])
+            k += (size_t)snprintf(out + k, n - k, "%s%zu %s", k ? ", " : "", d->n_dropped_by[i],
+                                  ms_dataset_drop_reason_name((ms_dataset_drop_reason)i));
+}
+
+static void note_drop(ms_dataset *d, const ms_dataset_spec *spec, const raw_row *r,
+                      ms_dataset_drop_reason reason, const char *why)
+{
+    d->n_dropped_by[reason]++;
     if (!d->n_dropped++)
         snprintf(d->first_dropped, sizeof d->first_dropped, "%s:%zu (%s): %s", spec->path, r->line,
                  r->id, why && *why ? why : "unreadable");
@@ -330,8 +350,10 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         raw_row *r = &rows.r[i];
         double t = r->target, y = t;
         if (!isfinite(t) || (spec->log10_target && !(t > 0))) {
-            note_drop(d, spec, r, isfinite(t) ? "log10 of a target that is not positive"
-                                              : "target is empty or not a number");
+            note_drop(d, spec, r,
+                      isfinite(t) ? MS_DATASET_DROP_NOT_POSITIVE : MS_DATASET_DROP_NO_TARGET,
+                      isfinite(t) ? "log10 of a target that is not positive"
+                                  : "target is empty or not a number");
             continue;
         }
         if (spec->log10_target) y = log10(t);
@@ -349,7 +371,9 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
             if (rs == MS_SUCCESS) rs = ms_featurizer_compute_composition(fz, &c, row, NULL);
         }
         if (rs != MS_SUCCESS) {
-            note_drop(d, spec, r, ms_error_message());
+            note_drop(d, spec, r,
+                      (rs == MS_ERR_IO || rs == MS_ERR_NOT_FOUND) ? MS_DATASET_DROP_NO_FILE : MS_DATASET_DROP_UNREADABLE,
+                      ms_error_message());
             continue;
         }
         for (int z = 1; z <= MS_MAX_Z; z++)
@@ -392,7 +416,8 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
  * and n formula strings, u64 1 or 0 (a group column or not) and with 1 n group strings. Then 2n u64 element sets (bit z - 1: element z). Same machine
  * representation on every rank (one cluster, one build). */
 
-#define PACK_MAGIC 0x4d53445332ULL /* "MSDS2": 1 plus the group keys and element sets */
+#define PACK_MAGIC 0x4d53445334ULL /* "MSDS4": the group keys, the drop counts by reason and
+                                      the element sets */
 
 typedef struct packer {
     unsigned char *p; /* NULL: only count */
@@ -420,6 +445,7 @@ static void pack_into(const ms_dataset *d, packer *k)
     put(k, d->set_name, sizeof d->set_name);
     put(k, d->set_signature, sizeof d->set_signature);
     put(k, d->first_dropped, sizeof d->first_dropped);
+    put(k, d->n_dropped_by, sizeof d->n_dropped_by);
     put(k, d->target_name, sizeof d->target_name);
     put(k, d->x.data, d->n * d->n_features * sizeof *d->x.data);
     put(k, d->y, d->n * sizeof *d->y);
@@ -504,6 +530,7 @@ ms_status ms_dataset_unpack(const void *buf, size_t n, ms_dataset *d)
     if (!get(&u, d->set_name, sizeof d->set_name) ||
         !get(&u, d->set_signature, sizeof d->set_signature) ||
         !get(&u, d->first_dropped, sizeof d->first_dropped) ||
+        !get(&u, d->n_dropped_by, sizeof d->n_dropped_by) ||
         !get(&u, d->target_name, sizeof d->target_name))
         st = ms_error_set(MS_ERR_INVALID, "packed data set: truncated header");
     if (st == MS_SUCCESS) st = ms_matrix_alloc(&d->x, rows, p);

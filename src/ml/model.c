@@ -502,17 +502,23 @@ ms_status ms_model_standardize(const ms_model *m, const ms_matrix *x, ms_matrix 
     return prepare(m, x, out);
 }
 
+/* The model-level sigma recalibration (grouped-CV residuals), applied on both prediction paths so
+ * that the screen, suggest and evaluate give one sigma for one row. */
+static void calibrate_sigma(const ms_model *m, size_t rows, double *sigma)
+{
+    const ms_model_calibration *c = &m->calibration;
+    if (!sigma || c->kind != MS_MODEL_CAL_GROUPED || m->task != MS_MODEL_REGRESSION) return;
+    for (size_t i = 0; i < rows; i++)
+        if (isfinite(sigma[i])) sigma[i] = hypot(c->scale * sigma[i], c->floor);
+}
+
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma)
 {
     ms_matrix k = {0};
     MS_CALL(prepare(m, x, &k));
     ms_status st = m->type->predict(m->state, &k, mean, sigma);
     ms_matrix_free(&k);
-    const ms_model_calibration *c = &m->calibration;
-    if (st == MS_SUCCESS && sigma && c->kind == MS_MODEL_CAL_GROUPED &&
-        m->task == MS_MODEL_REGRESSION)
-        for (size_t i = 0; i < x->rows; i++)
-            if (isfinite(sigma[i])) sigma[i] = hypot(c->scale * sigma[i], c->floor);
+    if (st == MS_SUCCESS) calibrate_sigma(m, x->rows, sigma);
     return st;
 }
 
@@ -523,7 +529,9 @@ ms_status ms_model_predict_ws(const ms_model *m, const ms_matrix *x, double *wor
 {
     ms_matrix k = {x->rows, m->n_kept, work, 0};
     MS_CALL(prepare_into(m, x, &k));
-    return m->type->predict(m->state, &k, mean, sigma);
+    MS_CALL(m->type->predict(m->state, &k, mean, sigma));
+    calibrate_sigma(m, x->rows, sigma);
+    return MS_SUCCESS;
 }
 
 double ms_model_interval_half_width(const ms_model *m, double sigma)

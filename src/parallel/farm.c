@@ -331,6 +331,7 @@ typedef struct {
     ms_task *own_task;         /* the task rank 0 runs */
     uint32_t own_results;
     int enabled, tty;
+    unsigned long long done;   /* tasks finished or skipped, for the progress line */
     double start, last;
     ms_farm_stats *stats;
     ms_result_fn collect;
@@ -380,16 +381,49 @@ static void heap_down(master *w, size_t i)
     }
 }
 
+/* Seconds as "1h02m", "3m05s" or "42s", for the ETA. */
+static void format_duration(double s, char *out, size_t n)
+{
+    long t = s > 0 && s < 1e9 ? (long)(s + 0.5) : 0;
+    if (t >= 3600) snprintf(out, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60) snprintf(out, n, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(out, n, "%lds", t);
+}
+
+/* Progress on stderr (rank 0). On a terminal one line rewritten every 0.5 s: tasks done of the
+ * total (">=" while the inputs are still being enumerated), records, failures, rate and ETA.
+ * Without a terminal (a batch log) a line at the start, every 30 s and at the end, so that a
+ * Slurm log shows life. The end line has no rate: the command's summary line prints the one
+ * throughput figure, the same as the report's. */
 static void progress(master *m, int final)
 {
     if (!m->enabled) return;
     double t = now();
-    if (!final && t - m->last < (m->tty ? 0.5 : 60.0)) return;
+    if (!final && t - m->last < (m->tty ? 0.5 : 30.0)) return;
     m->last = t;
     double el = t - m->start;
-    fprintf(stderr, "%sscreen: %llu tasks, %llu records (%llu failed), %.1f s, %.0f records/s%s",
-            m->tty ? "\r" : "", m->stats->tasks, m->stats->records, m->stats->failed, el,
-            el > 0 ? (double)m->stats->records / el : 0.0, (m->tty && !final) ? "" : "\n");
+    unsigned long long total = ms_source_count(m->src), done = m->done;
+    if (final) {
+        fprintf(stderr, "%sscreen: done: %llu tasks, %llu records (%llu failed), %.1f s\n",
+                m->tty ? "\r\033[K" : "", done, m->stats->records, m->stats->failed, el);
+        fflush(stderr);
+        return;
+    }
+    double rate = el > 0 ? (double)done / el : 0.0;
+    char eta[32] = "?";
+    if (m->exhausted && rate > 0 && total >= done) format_duration((double)(total - done) / rate, eta, sizeof eta);
+    fprintf(stderr, "%sscreen: %llu/%s%llu tasks, %llu records (%llu failed), %.0f tasks/s, ETA %s%s",
+            m->tty ? "\r\033[K" : "", done, m->exhausted ? "" : ">=", total, m->stats->records,
+            m->stats->failed, rate, m->exhausted ? eta : "?", m->tty ? "" : "\n");
+    fflush(stderr);
+}
+
+/* The first progress line of a run without a terminal: a batch log shows when work began. */
+static void progress_start(master *m)
+{
+    if (!m->enabled || m->tty) return;
+    fprintf(stderr, "screen: started on %d rank%s; progress every 30 s\n", m->size,
+            m->size > 1 ? "s" : "");
     fflush(stderr);
 }
 
@@ -403,6 +437,7 @@ static void master_collect(master *m, const ms_result *r)
 
 static void hook_done(master *m, uint64_t seq, uint32_t n_results, int rank)
 {
+    m->done++;
     if (m->hooks && m->hooks->done && !m->stop &&
         m->hooks->done(seq, n_results, rank, m->hooks->user))
         master_stop(m);
@@ -453,6 +488,7 @@ static void window_fill(master *m)
             continue;
         }
         m->free_ids[m->n_free++] = id;
+        if (a == MS_FARM_SKIP) m->done++;
         if (a == MS_FARM_ALONE) {
             if (alone_push(m, t) != MS_SUCCESS) fatal(m->comm, "suspect queue");
         } else if (a == MS_FARM_QUARANTINE) {
@@ -656,6 +692,7 @@ static ms_status master_init(master *m, MPI_Comm comm, int size, ms_source *src,
     m->tty = isatty(2);
     m->start = m->last = now();
     m->stats = stats;
+    progress_start(m);
     m->collect = collect;
     m->user = user;
     m->slots = malloc(m->cap * sizeof *m->slots);

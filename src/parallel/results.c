@@ -1153,7 +1153,7 @@ static ms_status write_manifest(ms_results *res, const ms_run_info *info, finish
     json_object_set_new(m, "timings", json_pack("{s:f,s:f,s:f}", "total_seconds",
                         info->seconds_total, "farm_seconds", info->seconds_farm,
                         "records_per_second", info->seconds_farm > 0 ?
-                        (double)c->n / info->seconds_farm : 0.0));
+                        (double)info->records_run / info->seconds_farm : 0.0));
     ms_status st = write_json_file(m, res, c->out, OUT_MANIFEST);
     json_decref(m);
     return st;

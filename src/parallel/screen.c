@@ -760,6 +760,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     ms_source_free(src);
     sum->tasks = stats.tasks;
     sum->quarantined = stats.quarantined;
+    sum->farm_seconds = stats.seconds;
     if (st == MS_SUCCESS) {
         const char *paths[MS_SCREEN_MAX_MODELS] = {0};
         for (size_t i = 0; i < cfg->n_models; i++) paths[i] = cfg->model_paths[i];
@@ -774,7 +775,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
                             w->dom ? domain_mode_name(w->domain_mode) : NULL,
                             w->dom && w->dom->domain ? w->dom->domain->threshold : NAN,
                             sum->in_domain, sum->out_of_domain, sum->ood_elements, sum->ood_far,
-                            w->explain_k};
+                            w->explain_k, sum->records};
         st = ms_results_finish(res, &info, p->elements);
     }
     for (size_t i = 0; i < m.n_pend; i++) ms_buffer_free(&m.pend[i].buf);

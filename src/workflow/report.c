@@ -19,6 +19,7 @@
 
 #include "matscreen/array.h"
 #include "matscreen/hash.h"
+#include "matscreen/model.h"
 #include "matscreen/outfile.h"
 #include "matscreen/report.h"
 
@@ -29,6 +30,7 @@
 #define KEEP_MAX 10000    /* top-K rows kept for the comparison with the previous run */
 #define HIST_BINS 30
 #define ERROR_ROWS 50
+#define COLLAPSE_ROWS 10  /* longer lists start folded (<details>): counts come first */
 #define EVAL_POINTS 2000
 
 /* ---- CSV ---------------------------------------------------------------------------------- */
@@ -273,13 +275,14 @@ typedef struct {
     unsigned long long rows;
     double smin, smax, sigmin, sigmax;
     unsigned long long n_sigma, n_mean, n_prob;
+    unsigned long long n_in_domain, n_out_domain; /* ranked.csv's in_domain column, when any */
     size_t n_top;
     top_row *top;
     unsigned long long hist_score[HIST_BINS], hist_sigma[HIST_BINS];
 } ranked_data;
 
 typedef struct {
-    int key, formula, source_id, db, file, flags, spacegroup, score, mean, sigma, prob;
+    int key, formula, source_id, db, file, flags, spacegroup, score, mean, sigma, prob, domain;
 } ranked_cols;
 
 static void ranked_columns(const csv_reader *r, ranked_cols *c)
@@ -295,6 +298,7 @@ static void ranked_columns(const csv_reader *r, ranked_cols *c)
     c->mean = csv_col(r, "surrogate_mean");
     c->sigma = csv_col(r, "surrogate_sigma");
     c->prob = csv_col(r, "class_prob");
+    c->domain = csv_col(r, "in_domain");
 }
 
 static void fill_row(const csv_reader *r, const ranked_cols *c, top_row *t)
@@ -345,6 +349,9 @@ static ms_status read_ranked(const char *path, size_t keep, ranked_data *d, int 
         if (isfinite(sg)) d->sigmin = fmin(d->sigmin, sg), d->sigmax = fmax(d->sigmax, sg), d->n_sigma++;
         if (isfinite(num(field(&r, c.mean)))) d->n_mean++;
         if (isfinite(num(field(&r, c.prob)))) d->n_prob++;
+        const char *dom = field(&r, c.domain);
+        if (c.domain >= 0 && (!strcmp(dom, "1") || !strcmp(dom, "true"))) d->n_in_domain++;
+        else if (c.domain >= 0 && (!strcmp(dom, "0") || !strcmp(dom, "false"))) d->n_out_domain++;
     }
     if (stats && rc == 0 && d->rows) {
         /* second pass: histograms */
@@ -541,6 +548,18 @@ static uint64_t *history_error_hashes(const ms_report_history *h, size_t *n)
 
 /* The state store's account of this run's inputs: reused, recomputed (new, changed, new
  * identity) and removed, with the list of those inputs (first INPUT_ROWS). */
+/* A list of n rows: folded under a summary line when longer than COLLAPSE_ROWS, so that the
+ * counts and the candidates stay on the first screen of a night with thousands of new files. */
+static void fold_open(FILE *o, size_t n, const char *what)
+{
+    if (n > COLLAPSE_ROWS) fprintf(o, "<details><summary>%zu %s (click to list)</summary>\n", n, what);
+}
+
+static void fold_close(FILE *o, size_t n)
+{
+    if (n > COLLAPSE_ROWS) fputs("</details>\n", o);
+}
+
 static void section_inputs(FILE *o, const ms_report_history *h)
 {
     size_t n_new = 0, n_changed = 0, n_identity = 0, n_removed = 0;
@@ -557,8 +576,9 @@ static void section_inputs(FILE *o, const ms_report_history *h)
                "descriptors</li><li><b>%zu</b> removed inputs</li></ul>\n",
             h->reused, h->computed, n_new, n_changed, n_identity, n_removed);
     if (!h->n_inputs) return;
-    fputs("<h3>Inputs new, changed or removed since the previous run</h3><table id=\"inputs\">"
-          "<tr><th>change</th><th>input</th><th>bytes</th></tr>\n", o);
+    fputs("<h3>Inputs new, changed or removed since the previous run</h3>\n", o);
+    fold_open(o, h->n_inputs, "inputs new, changed or removed");
+    fputs("<table id=\"inputs\"><tr><th>change</th><th>input</th><th>bytes</th></tr>\n", o);
     for (size_t i = 0; i < h->n_inputs && i < INPUT_ROWS; i++) {
         const ms_report_input_change *c = &h->inputs[i];
         fputs("<tr class=\"input-change\"><td>", o);
@@ -572,6 +592,7 @@ static void section_inputs(FILE *o, const ms_report_history *h)
     if (h->n_inputs > INPUT_ROWS)
         fprintf(o, "<p class=\"dim\">... and %zu more (table changes of the state store)</p>\n",
                 h->n_inputs - INPUT_ROWS);
+    fold_close(o, h->n_inputs);
 }
 
 static void section_changes(FILE *o, const char *dir, const ms_report_options *opt,
@@ -653,7 +674,9 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
                 oom_line ? " or more" : "");
     if (oom_line) say_incomplete(o, ep, oom_line);
     if (n_new) {
-        fputs("<h3>New in the top-K</h3><table><tr><th>rank</th><th>formula</th><th>source</th>"
+        fputs("<h3>New in the top-K</h3>", o);
+        fold_open(o, n_new, "new in the top-K");
+        fputs("<table><tr><th>rank</th><th>formula</th><th>source</th>"
               "<th>score</th></tr>\n", o);
         for (size_t i = 0; i < kc; i++) {
             if (find_key(&prev, cur->top[i].key)) continue;
@@ -666,9 +689,12 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
             fprintf(o, "</td><td>%s</td></tr>\n", s);
         }
         fputs("</table>\n", o);
+        fold_close(o, n_new);
     }
     if (n_left) {
-        fputs("<h3>Left the top-K</h3><table><tr><th>previous rank</th><th>formula</th><th>source</th>"
+        fputs("<h3>Left the top-K</h3>", o);
+        fold_open(o, n_left, "left the top-K");
+        fputs("<table><tr><th>previous rank</th><th>formula</th><th>source</th>"
               "<th>previous score</th></tr>\n", o);
         for (size_t i = 0; i < prev.n_top; i++) {
             const top_row *c = find_key(cur, prev.top[i].key);
@@ -682,9 +708,12 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
             fprintf(o, "</td><td>%s</td></tr>\n", s);
         }
         fputs("</table>\n", o);
+        fold_close(o, n_left);
     }
     if (n_changed) {
-        fputs("<h3>Changed scores</h3><table><tr><th>rank</th><th>formula</th><th>before</th>"
+        fputs("<h3>Changed scores</h3>", o);
+        fold_open(o, n_changed, "changed scores");
+        fputs("<table><tr><th>rank</th><th>formula</th><th>before</th>"
               "<th>now</th></tr>\n", o);
         for (size_t i = 0; i < kc; i++) {
             const top_row *p = find_key(&prev, cur->top[i].key);
@@ -697,9 +726,12 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
             fprintf(o, "</td><td>%s</td><td>%s</td></tr>\n", a, b);
         }
         fputs("</table>\n", o);
+        fold_close(o, n_changed);
     }
     if (n_rows) {
-        fputs("<h3>New errors</h3><table><tr><th>record</th><th>stage</th><th>reason</th></tr>\n", o);
+        fputs("<h3>New errors</h3>", o);
+        fold_open(o, n_rows, "new errors");
+        fputs("<table><tr><th>record</th><th>stage</th><th>reason</th></tr>\n", o);
         for (size_t i = 0; i < n_rows; i++) {
             char *a = rows[i], *b = strchr(a, '\x1f'), *c = b ? strchr(b + 1, '\x1f') : NULL;
             if (!b || !c) continue;
@@ -714,6 +746,7 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
             fputs("</td></tr>\n", o);
         }
         fputs("</table>\n", o);
+        fold_close(o, n_rows);
     }
     free(prev.top);
     fputs("</section>\n", o);
@@ -744,99 +777,228 @@ static void section_domain(FILE *o, const json_t *man)
                                          : "not changed by the domain (--domain off)");
 }
 
-static void section_topk(FILE *o, const ranked_data *d, size_t k)
+/* One line above everything: what the run found and how fast, the figure of the summary line. */
+static void section_headline(FILE *o, json_t *man, json_t *qual, const ms_report_options *opt,
+                             const ranked_data *d)
 {
-    size_t n = d->n_top < k ? d->n_top : k;
-    int has_sigma = 0, has_mean = 0, has_prob = 0;
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < n && i < TABLE_ROWS; i++) {
+    json_t *rec = json_object_get(qual, "records"), *failed = json_object_get(qual, "failed");
+    json_t *rps = json_object_get(json_object_get(man, "timings"), "records_per_second");
+    fprintf(o, "<p class=\"lead\" id=\"headline\"><b>%llu</b> candidates ranked", d->rows);
+    if (json_is_integer(rec))
+        fprintf(o, " from <b>%lld</b> records", (long long)json_integer_value(rec) + (long long)opt->filtered);
+    if (json_is_integer(failed) && json_integer_value(failed) > 0)
+        fprintf(o, " (<b>%lld</b> failed, listed under Errors)", (long long)json_integer_value(failed));
+    if (opt->filtered) fprintf(o, "; %llu removed by the filters", opt->filtered);
+    if (json_is_number(rps))
+        fprintf(o, "<span data-volatile=\"1\">; %.4g records/s</span>", json_number_value(rps));
+    fputs(".</p>\n", o);
+}
+
+/* The models that scored the run (manifest.json): learner, task, training rows, CV metrics. */
+static void section_models(FILE *o, json_t *man, const ranked_data *d)
+{
+    json_t *models = json_object_get(man, "models");
+    if (!json_is_array(models) || json_array_size(models) == 0) return;
+    fputs("<section id=\"models\"><h2>Models</h2><table id=\"models-table\"><tr><th>role</th>"
+          "<th>file</th><th>learner</th><th>target</th><th>training rows</th><th>descriptors</th>"
+          "<th>cross-validation</th></tr>\n", o);
+    size_t i;
+    json_t *v;
+    json_array_foreach(models, i, v) {
+        const char *path = json_string_value(json_object_get(v, "path"));
+        const char *role = json_string_value(json_object_get(v, "role"));
+        fputs("<tr><td>", o);
+        esc(o, role ? role : "?");
+        fputs("</td><td class=\"file\">", o);
+        esc(o, path ? path : "?");
+        ms_model *m = NULL;
+        if (!path || ms_model_load(path, &m) != MS_SUCCESS) {
+            fputs("</td><td colspan=\"5\" class=\"dim\">", o);
+            escf(o, "not readable now: %s", path ? ms_error_message() : "no path");
+            fputs("</td></tr>\n", o);
+            continue;
+        }
+        fprintf(o, "</td><td>%s %s</td><td>", m->type->name,
+                m->task == MS_MODEL_CLASSIFICATION ? "classifier" : "regressor");
+        if (m->task == MS_MODEL_CLASSIFICATION && isfinite(m->threshold))
+            escf(o, "%s >= %g", m->target ? m->target : "target", m->threshold);
+        else escf(o, "%s%s%s%s", m->log10_target ? "log10(" : "", m->target ? m->target : "",
+                  m->log10_target ? ")" : "", "");
+        fprintf(o, "</td><td>%zu</td><td>", m->n_train);
+        escf(o, "%s v%d", m->descriptor_set ? m->descriptor_set : "", m->descriptor_version);
+        fputs("</td><td>", o);
+        int any = 0;
+        for (size_t q = 0; q < m->n_metrics; q++) {
+            const char *nm = m->metric_name[q], *u = strchr(nm, '_');
+            static const char *const shown[] = {"mae", "rmse", "r2", "within1", "accuracy",
+                                                "roc_auc", "f1"};
+            if (strncmp(nm, "cv", 2) || !u) continue;
+            for (size_t z = 0; z < sizeof shown / sizeof shown[0]; z++)
+                if (!strcmp(u + 1, shown[z])) {
+                    escf(o, "%s%s %.3g", any ? ", " : "", u + 1, m->metric_value[q]);
+                    any = 1;
+                }
+        }
+        if (!any) fputs("<span class=\"dim\">none stored</span>", o);
+        fputs("</td></tr>\n", o);
+        ms_model_free(m);
+    }
+    fputs("</table>\n", o);
+    if (d->n_in_domain + d->n_out_domain)
+        fprintf(o, "<p id=\"domain-counts\">Domain of applicability: <b>%llu</b> candidates inside "
+                   "the training data's domain, <b>%llu</b> outside (their predictions are "
+                   "extrapolations).</p>\n", d->n_in_domain, d->n_out_domain);
+    fputs("<p class=\"dim\">Cross-validation: out-of-fold metrics stored in the model file "
+          "(regressors in the units trained on; within1 is the share of observations within one "
+          "sigma).</p></section>\n", o);
+}
+
+/* What the top-K table and plot can show: sigma belongs to the surrogate's mean, so it is drawn
+ * around the score only when the score is that mean (ranking by the mean); otherwise the plot
+ * shows the mean with its sigma and the table bars show the score alone. */
+typedef struct {
+    size_t n;                      /* rows shown */
+    int has_sigma, has_mean, has_prob, score_is_mean;
+    double lo, hi;                 /* score axis of the inline bars */
+} topk_view;
+
+static void topk_view_init(const ranked_data *d, size_t k, topk_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->n = d->n_top < k ? d->n_top : k;
+    v->lo = INFINITY, v->hi = -INFINITY;
+    v->score_is_mean = v->n > 0;
+    for (size_t i = 0; i < v->n && i < TABLE_ROWS; i++) {
         const top_row *t = &d->top[i];
-        double s = isfinite(t->sigma) ? t->sigma : 0;
-        if (isfinite(t->score)) lo = fmin(lo, t->score - s), hi = fmax(hi, t->score + s);
-        has_sigma |= isfinite(t->sigma);
-        has_mean |= isfinite(t->mean);
-        has_prob |= isfinite(t->class_prob);
+        v->has_sigma |= isfinite(t->sigma);
+        v->has_mean |= isfinite(t->mean);
+        v->has_prob |= isfinite(t->class_prob);
+        if (!(isfinite(t->mean) && fabs(t->score - t->mean) <= 1e-9 * (1 + fabs(t->mean))))
+            v->score_is_mean = 0;
     }
-    lo = fmin(lo, 0);
-    pad_range(&lo, &hi);
-    fprintf(o, "<section id=\"topk\"><h2>Top %zu candidates</h2>\n", n);
-    if (n == 0) {
-        fputs("<p>No candidate was ranked.</p></section>\n", o);
-        return;
+    for (size_t i = 0; i < v->n && i < TABLE_ROWS; i++) {
+        const top_row *t = &d->top[i];
+        double s = v->score_is_mean && isfinite(t->sigma) ? t->sigma : 0;
+        if (isfinite(t->score)) v->lo = fmin(v->lo, t->score - s), v->hi = fmax(v->hi, t->score + s);
     }
-    if (!has_sigma)
-        fputs("<p class=\"dim\">No uncertainty: no surrogate model scored this run, so the bars show "
-              "the score alone.</p>\n", o);
-    fputs("<table id=\"topk-table\"><tr><th>rank</th><th>formula</th><th>source</th><th>database</th>"
-          "<th>space group</th>", o);
-    if (has_prob) fputs("<th>class p</th>", o);
-    if (has_mean) fputs("<th>mean &#177; &#963;</th>", o);
-    fputs("<th>score</th><th>score &#177; &#963;</th><th>flags</th><th>file</th></tr>\n", o);
-    for (size_t i = 0; i < n && i < TABLE_ROWS; i++) {
+    if (v->lo > 0) v->lo = 0; /* positive scores: bars from zero */
+    pad_range(&v->lo, &v->hi);
+}
+
+/* Inline bar of one score: it grows to the right from the axis minimum, so that with negative
+ * scores (log10 targets) the best candidate still has the longest bar. */
+static void topk_bar(FILE *o, const topk_view *v, const top_row *t)
+{
+    const double W = 120;
+    double span = v->hi - v->lo, xs = isfinite(t->score) ? (t->score - v->lo) / span * W : 0;
+    fprintf(o, "<svg class=\"ubar\" width=\"120\" height=\"12\" viewBox=\"0 0 120 12\">"
+               "<rect x=\"0\" y=\"3\" width=\"%.1f\" height=\"6\" class=\"bar\"/>", xs);
+    if (v->score_is_mean && isfinite(t->sigma) && isfinite(t->score)) {
+        double a = (t->score - t->sigma - v->lo) / span * W, b = (t->score + t->sigma - v->lo) / span * W;
+        fprintf(o, "<line x1=\"%.1f\" y1=\"6\" x2=\"%.1f\" y2=\"6\" class=\"err\"/>"
+                   "<line x1=\"%.1f\" y1=\"2\" x2=\"%.1f\" y2=\"10\" class=\"err\"/>"
+                   "<line x1=\"%.1f\" y1=\"2\" x2=\"%.1f\" y2=\"10\" class=\"err\"/>", a, b, a, a, b, b);
+    }
+    fputs("</svg>", o);
+}
+
+static void topk_table(FILE *o, const ranked_data *d, const topk_view *v)
+{
+    fputs("<div class=\"wide\"><table id=\"topk-table\"><tr><th>rank</th><th>formula and file</th>"
+          "<th>source</th><th>space group</th>", o);
+    if (v->has_prob) fputs("<th>class p</th>", o);
+    if (v->has_mean) fputs("<th>mean &#177; &#963;</th>", o);
+    fprintf(o, "<th>score</th><th>%s</th><th>flags</th></tr>\n",
+            v->score_is_mean ? "score &#177; &#963;" : "score");
+    for (size_t i = 0; i < v->n && i < TABLE_ROWS; i++) {
         const top_row *t = &d->top[i];
         char s[32], m[32], sg[32], p[32];
         fmt_num(s, sizeof s, t->score);
         fmt_num(m, sizeof m, t->mean);
         fmt_num(sg, sizeof sg, t->sigma);
         fmt_num(p, sizeof p, t->class_prob);
-        fprintf(o, "<tr><td>%zu</td><td>", i + 1);
+        fprintf(o, "<tr><td>%zu</td><td><b>", i + 1);
         esc(o, t->formula);
-        fputs("</td><td>", o);
-        esc(o, t->source_id);
-        fputs("</td><td>", o);
+        fputs("</b><div class=\"file\">", o);
+        esc(o, t->file);
+        fputs("</div></td><td>", o);
         esc(o, t->db);
-        fputs("</td><td>", o);
+        fputs(" <span class=\"dim\">", o);
+        esc(o, t->source_id);
+        fputs("</span></td><td>", o);
         if (t->spacegroup > 0) fprintf(o, "%d", t->spacegroup);
         else fputs("-", o);
         fputs("</td>", o);
-        if (has_prob) fprintf(o, "<td>%s</td>", p);
-        if (has_mean) fprintf(o, "<td>%s &#177; %s</td>", m, sg);
+        if (v->has_prob) fprintf(o, "<td>%s</td>", p);
+        if (v->has_mean) fprintf(o, "<td class=\"num\">%s &#177; %s</td>", m, sg);
         fprintf(o, "<td>%s</td><td>", s);
-        /* inline bar: score, with the +-sigma interval when there is one */
-        const double W = 120;
-        double x0 = (0 - lo) / (hi - lo) * W, xs = isfinite(t->score) ? (t->score - lo) / (hi - lo) * W : x0;
-        fprintf(o, "<svg class=\"ubar\" width=\"120\" height=\"12\" viewBox=\"0 0 120 12\">"
-                   "<rect x=\"%.1f\" y=\"3\" width=\"%.1f\" height=\"6\" class=\"bar\"/>",
-                fmin(x0, xs), fabs(xs - x0));
-        if (isfinite(t->sigma) && isfinite(t->score)) {
-            double a = (t->score - t->sigma - lo) / (hi - lo) * W, b = (t->score + t->sigma - lo) / (hi - lo) * W;
-            fprintf(o, "<line x1=\"%.1f\" y1=\"6\" x2=\"%.1f\" y2=\"6\" class=\"err\"/>"
-                       "<line x1=\"%.1f\" y1=\"2\" x2=\"%.1f\" y2=\"10\" class=\"err\"/>"
-                       "<line x1=\"%.1f\" y1=\"2\" x2=\"%.1f\" y2=\"10\" class=\"err\"/>", a, b, a, a, b, b);
-        }
-        fputs("</svg></td><td>", o);
+        topk_bar(o, v, t);
+        fputs("</td><td class=\"flags\">", o);
         esc(o, t->flags);
-        fputs("</td><td class=\"file\">", o);
-        esc(o, t->file);
         fputs("</td></tr>\n", o);
     }
-    fputs("</table>\n", o);
-    if (n > TABLE_ROWS) fprintf(o, "<p class=\"dim\">The first %d of %zu are shown; ranked.csv has "
-                                   "them all.</p>\n", TABLE_ROWS, n);
+    fputs("</table></div>\n", o);
+    if (v->n > TABLE_ROWS) fprintf(o, "<p class=\"dim\">The first %d of %zu are shown; ranked.csv "
+                                      "has them all.</p>\n", TABLE_ROWS, v->n);
+}
 
-    /* plot: score with sigma error bars, best first */
-    size_t np = n < PLOT_ROWS ? n : PLOT_ROWS;
-    frame f = {0.5, (double)np + 0.5, lo, hi, 60, 15, 560, 200};
-    svg_open(o, "plot-topk", "top-K scores with uncertainty", 640, 265);
-    svg_axes(o, &f, "rank", has_sigma ? "score (bars: ± σ)" : "score", 2);
+/* Plot of the best: the score, or - when ranked by an acquisition - the surrogate mean, with
+ * one-sigma bars. */
+static void topk_plot(FILE *o, const ranked_data *d, const topk_view *v)
+{
+    int show_mean = v->has_mean && !v->score_is_mean;
+    size_t np = v->n < PLOT_ROWS ? v->n : PLOT_ROWS;
+    double lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < np; i++) {
         const top_row *t = &d->top[i];
-        if (!isfinite(t->score)) continue;
-        double x = px(&f, (double)(i + 1)), y = py(&f, t->score);
-        if (isfinite(t->sigma)) {
-            double y1 = py(&f, t->score - t->sigma), y2 = py(&f, t->score + t->sigma);
+        double y = show_mean ? t->mean : t->score, s = isfinite(t->sigma) && (show_mean || v->score_is_mean) ? t->sigma : 0;
+        if (isfinite(y)) lo = fmin(lo, y - s), hi = fmax(hi, y + s);
+    }
+    if (!(lo <= hi)) lo = 0, hi = 1;
+    pad_range(&lo, &hi);
+    int bars = v->has_sigma && (show_mean || v->score_is_mean);
+    frame f = {0.5, (double)np + 0.5, lo, hi, 60, 15, 560, 200};
+    svg_open(o, "plot-topk", show_mean ? "surrogate prediction of the top-K with uncertainty"
+                                       : "top-K scores with uncertainty", 640, 265);
+    svg_axes(o, &f, "rank", show_mean ? "surrogate mean (bars: ± σ)"
+                                      : bars ? "score (bars: ± σ)" : "score", 2);
+    for (size_t i = 0; i < np; i++) {
+        const top_row *t = &d->top[i];
+        double yv = show_mean ? t->mean : t->score;
+        if (!isfinite(yv)) continue;
+        double x = px(&f, (double)(i + 1)), y = py(&f, yv);
+        if (bars && isfinite(t->sigma)) {
+            double y1 = py(&f, yv - t->sigma), y2 = py(&f, yv + t->sigma);
             fprintf(o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"err\"/>"
                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"err\"/>"
                        "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" class=\"err\"/>\n",
                     x, y1, x, y2, x - 3, y1, x + 3, y1, x - 3, y2, x + 3, y2);
         }
         fprintf(o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3.5\" class=\"pt\"><title>", x, y);
-        escf(o, "%zu. %s: %.4g", i + 1, t->formula, t->score);
+        escf(o, "%zu. %s: %.4g", i + 1, t->formula, yv);
         fputs("</title></circle>\n", o);
     }
-    svg_close(o, has_sigma ? "Score of the best candidates; bars span one standard deviation of "
-                             "the surrogate model."
-                           : "Score of the best candidates (no model uncertainty in this run).");
+    svg_close(o, show_mean ? "Surrogate prediction of the best candidates in rank order (they are "
+                             "ranked by the acquisition score); bars span one standard deviation."
+                 : bars ? "Score of the best candidates; bars span one standard deviation of the "
+                          "surrogate model."
+                        : "Score of the best candidates (no model uncertainty in this run).");
+}
+
+static void section_topk(FILE *o, const ranked_data *d, size_t k)
+{
+    topk_view v;
+    topk_view_init(d, k, &v);
+    fprintf(o, "<section id=\"topk\"><h2>Top %zu candidates</h2>\n", v.n);
+    if (v.n == 0) {
+        fputs("<p>No candidate was ranked.</p></section>\n", o);
+        return;
+    }
+    if (!v.has_sigma)
+        fputs("<p class=\"dim\">No uncertainty: no surrogate model scored this run, so the bars show "
+              "the score alone.</p>\n", o);
+    topk_table(o, d, &v);
+    topk_plot(o, d, &v);
     fputs("</section>\n", o);
 }
 
@@ -912,21 +1074,44 @@ static void section_quality(FILE *o, json_t *q, unsigned long long filtered, uns
     }
     json_t *crit = json_object_get(q, "criteria");
     if (json_is_object(crit)) {
-        fputs("<h3>The six criteria</h3><table>", o);
+        fputs("<h3>The six criteria</h3><table id=\"criteria\"><tr><th>criterion</th><th>measure"
+              "</th><th>value</th></tr>", o);
         const char *k;
         json_t *v;
         json_object_foreach(crit, k, v) {
-            fputs("<tr><th>", o);
+            size_t rows = json_is_object(v) && json_object_size(v) ? json_object_size(v) : 1;
+            fprintf(o, "<tr><th rowspan=\"%zu\">", rows);
             esc(o, k);
-            fputs("</th><td>", o);
-            if (json_is_null(v)) {
-                fputs("<span class=\"dim\">not assessed by this run's stages</span>", o);
-            } else {
-                char *t = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-                esc(o, t ? t : "");
-                free(t);
+            fputs("</th>", o);
+            if (!json_is_object(v) || json_object_size(v) == 0) {
+                fputs("<td colspan=\"2\" class=\"dim\">not assessed by this run's stages</td>"
+                      "</tr>\n", o);
+                continue;
             }
-            fputs("</td></tr>", o);
+            const char *mk;
+            json_t *mv;
+            int first = 1;
+            json_object_foreach(v, mk, mv) {
+                if (!first) fputs("<tr>", o);
+                first = 0;
+                char label[128];
+                snprintf(label, sizeof label, "%s", mk);
+                for (char *c = label; *c; c++)
+                    if (*c == '_') *c = ' ';
+                fputs("<td>", o);
+                esc(o, label);
+                fputs("</td><td>", o);
+                if (json_is_integer(mv)) fprintf(o, "%lld", (long long)json_integer_value(mv));
+                else if (json_is_real(mv)) fprintf(o, "%.4g", json_real_value(mv));
+                else if (json_is_string(mv)) esc(o, json_string_value(mv));
+                else if (json_is_null(mv)) fputs("<span class=\"dim\">-</span>", o);
+                else {
+                    char *t = json_dumps(mv, JSON_COMPACT | JSON_PRESERVE_ORDER);
+                    esc(o, t ? t : "");
+                    free(t);
+                }
+                fputs("</td></tr>\n", o);
+            }
         }
         fputs("</table>\n", o);
     }
@@ -1122,7 +1307,10 @@ static const char *const STYLE =
     "table{border-collapse:collapse;font-size:.9em;margin:.5em 0}\n"
     "th,td{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:middle}\n"
     "table.kv th{background:#f6f6f6;width:12em}\n"
-    ".dim{color:#777}.bad{color:#b00}.file{font-family:monospace;font-size:.85em;word-break:break-all}\n"
+    ".dim{color:#777}.bad{color:#b00}.file{font-family:monospace;font-size:.85em;min-width:24em;"
+    "word-break:break-all}\n.wide{overflow-x:auto}.lead{font-size:1.05em}\n"
+    "details summary{cursor:pointer;color:#245;margin:.3em 0}td.num{white-space:nowrap}\n"
+    "td.flags{font-size:.85em;max-width:14em}\n"
     "ul.counts li{display:inline-block;margin-right:2em}\n"
     "figure{margin:1em 0}figcaption{font-size:.85em;color:#555}\n"
     "svg .area{fill:#fcfcfc;stroke:#999}svg .grid{stroke:#e5e5e5}svg .tick{font-size:11px;fill:#444}\n"
@@ -1173,18 +1361,22 @@ ms_status ms_report_write(const char *dir, const ms_report_options *opt_in)
     fputs("</style></head><body>\n<h1>", o);
     esc(o, title);
     fputs(" <span class=\"dim\">- matscreen report</span></h1>\n", o);
-    section_summary(o, dir, opt, man, qual, &d);
-    section_changes(o, dir, opt, &d, k);
+    /* candidates first, then what changed tonight, then how good the models and the data are;
+     * the run's details (inputs, seed, timings) last */
+    section_headline(o, man, qual, opt, &d);
     section_topk(o, &d, k);
+    section_models(o, man, &d);
     section_domain(o, man);
-    section_distributions(o, &d, json_string_value(json_object_get(man, "rank_by")));
-    section_quality(o, qual, opt->filtered, d.rows);
+    section_changes(o, dir, opt, &d, k);
     char eval[REPORT_PATH_MAX];
     if (opt->evaluation_csv) snprintf(eval, sizeof eval, "%s", opt->evaluation_csv);
     else snprintf(eval, sizeof eval, "%s/evaluation.csv", dir);
     section_evaluation(o, eval);
+    section_distributions(o, &d, json_string_value(json_object_get(man, "rank_by")));
+    section_quality(o, qual, opt->filtered, d.rows);
     snprintf(path, sizeof path, "%s/errors.csv", dir);
     section_errors(o, path);
+    section_summary(o, dir, opt, man, qual, &d);
     fputs("<footer class=\"dim\"><p>Written by matscreen from ranked.csv, errors.csv, quality.json "
           "and manifest.json in this directory.</p></footer>\n</body></html>\n", o);
     free(d.top);

@@ -399,6 +399,8 @@ static ms_status campaign_task(const ms_workflow *w, const ms_dataset *d, size_t
     ms_campaign_options o;
     ms_campaign_options_default(&o);
     o.acq.kind = (ms_acq_kind)cp->acq[q];
+    o.acq.xi = w->acq_xi;
+    o.acq.kappa = w->acq_kappa;
     o.n0 = cp->n0;
     o.batch = cp->batch;
     o.budget = o.acq.kind == MS_ACQ_RANDOM ? 0 : cp->budget; /* random costs nothing */

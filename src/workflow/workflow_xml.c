@@ -643,6 +643,47 @@ static void parse_elements(load_ctx *c, const xmlNode *n, unsigned char *set)
                   ms_error_message());
 }
 
+/* <acquisition>: the function and its settings, each the workflow twin of a screen option
+ * (target = --best, xi = --xi, kappa = --kappa). A setting the function does not use is refused,
+ * so that nothing written in the file is silently ignored. */
+static void check_acquisition(load_ctx *c, const xmlNode *n, ms_workflow *w)
+{
+    static const struct {
+        const char *name;
+        const char *used_by; /* functions that read it, space separated */
+        const char *meaning;
+    } settings[] = {{"target", "mei mli", "the best label so far (like screen --best)"},
+                    {"xi", "mei mli", "the EI / PI margin (like screen --xi)"},
+                    {"kappa", "ucb", "the UCB weight of sigma (like screen --kappa)"}};
+    double *dst[] = {&w->acq_target, &w->acq_xi, &w->acq_kappa};
+    const double lo[] = {-MS_NUM_MAX, 0, 0}; /* the ranges of screen --best, --xi, --kappa */
+    int line = node_line(n);
+    char v[128], pad[32];
+    attr(n, "function", w->acquisition, sizeof w->acquisition);
+    snprintf(pad, sizeof pad, " %s ", w->acquisition);
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        if (!attr(n, settings[i].name, v, sizeof v)) continue;
+        char uses[32];
+        snprintf(uses, sizeof uses, " %s ", settings[i].used_by);
+        double x;
+        char what[64];
+        snprintf(what, sizeof what, "<acquisition %s>", settings[i].name);
+        if (!wf_double(c, line, what, v, lo[i], MS_NUM_MAX, &x))
+            continue;
+        if (!strstr(uses, pad))
+            add_issue(c, MS_ERR_INVALID, line,
+                      "<acquisition function=\"%s\" %s=\"%s\">: %s= is %s, used by %s only; "
+                      "remove it or change the function", w->acquisition, settings[i].name, v,
+                      settings[i].name, settings[i].meaning, settings[i].used_by);
+        else if (i == 0 && w->stage == MS_WORKFLOW_CAMPAIGN)
+            add_issue(c, MS_ERR_INVALID, line,
+                      "<acquisition target=\"%s\">: stage campaign takes the best label found so "
+                      "far; target= is for screening", v);
+        else
+            *dst[i] = x;
+    }
+}
+
 static void list_rank_names(char *out, size_t n)
 {
     size_t k = 0;
@@ -864,6 +905,8 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
     ms_record_filter_init(&w->filter);
     w->top_k = 20;
     w->rank_by = MS_RANK_LI_FRACTION;
+    w->acq_target = NAN;
+    w->acq_kappa = 2;
     snprintf(w->descriptor_set, sizeof w->descriptor_set, "default");
     const xmlNode *models = NULL, *acquisition = NULL, *campaign = NULL;
     for (const xmlNode *n = root->children; n; n = n->next) {
@@ -895,7 +938,7 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
             w->ascending = strcmp(v, "ascending") == 0;
         } else if (is_elem(n, "acquisition")) {
             acquisition = n;
-            attr(n, "function", w->acquisition, sizeof w->acquisition);
+            check_acquisition(c, n, w);
         } else if (is_elem(n, "campaign")) {
             campaign = n;
         } else if (is_elem(n, "top-k")) {

@@ -32,7 +32,7 @@ screen() { # screen NAME OPTION...
         -o "$tmp/$name" --top 50 "$@" >/dev/null 2>"$tmp/$name.err"
 }
 screen def
-check "default screen of all of ../shared/data/cif exits 0" test $? -eq 0
+check_eval "default screen of all of ../shared/data/cif completes" 'completed $? "$tmp/def"'
 plain "$tmp/def/ranked.csv" >"$tmp/def.csv"
 d=$tmp/def.csv
 # columns: 8 formula, 19 acquisition, 20 score, 23 domain_score, 24 in_domain, 25 domain_reason
@@ -50,7 +50,7 @@ check "the manifest counts the out-of-domain records ($mout, before de-duplicati
 grep 'domain of applicability\|filtered out' "$tmp/def.err" | sed 's/^/domain: /'
 
 screen off --domain off --ignore-model-requirements
-check "--domain off --ignore-model-requirements exits 0" test $? -eq 0
+check_eval "--domain off --ignore-model-requirements completes" 'completed $? "$tmp/off"'
 plain "$tmp/off/ranked.csv" >"$tmp/off.csv"
 o=$tmp/off.csv
 check "off: rows in acquisition order (the old ranking)" awk -F, \

@@ -58,13 +58,13 @@ run() {
     shift
     mpi "$@" "$MATSCREEN" screen -q -i "$in" -o "$out" --top $TOP >>"$out.log" 2>&1
 }
-# Resumes until exit 0 (at most 3 times). Returns the last exit status.
+# Resumes until it completes (0, or 1 with errors.csv; at most 3 times). Returns the last exit status.
 resume() {
     local out=$1 k rc=1
     for k in 1 2 3; do
         mpi "$MATSCREEN" screen -q -i "$in" -o "$out" --top $TOP --resume >>"$out.log" 2>&1
         rc=$?
-        [ $rc -eq 0 ] && return 0
+        completed $rc "$out" && return 0
     done
     return $rc
 }
@@ -76,7 +76,7 @@ same() { # same OUTDIR: the outputs equal the reference
 
 # ---- the reference, and how many times rank 0 writes and syncs the journal --------------------
 run "$tmp/ref"
-check "reference run" test $? -eq 0
+check_eval "reference run" 'completed $? "$tmp/ref"'
 run "$tmp/count" strace -f -qq -o "$tmp/count.trace" -e trace=pwrite64,fdatasync \
     -P "$tmp/count/journal" -P "$tmp/count/journal.tmp"
 check "traced run" same "$tmp/count"
@@ -91,7 +91,7 @@ kill_at() { # kill_at SYSCALL N
     run "$out" strace -f -qq -o /dev/null -e trace="$sc" -e inject="$sc":signal=KILL:when="$n" \
         -P "$out/journal" -P "$out/journal.tmp"
     local rc=$?
-    if [ $rc -eq 0 ]; then
+    if completed $rc "$out"; then
         late=$((late + 1)) # this run wrote fewer times (timing): nothing was killed
     else
         killed=$((killed + 1))

@@ -62,14 +62,14 @@ run_part() {
         "${launcher[@]}" "$MATSCREEN" screen -q -m ../serial/out/models/struct.model \
             -m ../serial/out/models/clf.model -i "${inputs[@]}" -o out/screen_struct --rank-by ucb \
             --top 5 >screen_s.log 2>&1
-        check "$part: screen with structure model + classifier ($run)" test $? -eq 0
+        check_eval "$part: screen with structure model + classifier ($run)" 'completed $? out/screen_struct'
         if [ ${#train_comp[@]} -gt 0 ]; then
             "${launcher[@]}" "$MATSCREEN" screen -q -m ../serial/out/models/comp.model -i "${inputs[@]}" \
                 -o out/screen_comp --rank-by ei --best -3 --top 5 >screen_c.log 2>&1
-            check "$part: screen with composition model ($run)" test $? -eq 0
+            check_eval "$part: screen with composition model ($run)" 'completed $? out/screen_comp'
         fi
         "${launcher[@]}" "$MATSCREEN" run ../workflow.xml -q -o out/workflow >workflow.log 2>&1
-        check "$part: workflow run (screen without models, report) ($run)" test $? -eq 0
+        check_eval "$part: workflow run (screen without models, report) ($run)" 'completed $? out/workflow'
         # featurize and quality run as one process: without mpirun and with one rank only
         if [ "$run" = serial ] || [ "$run" = 1 ]; then
             "${launcher[@]}" "$MATSCREEN" featurize -i "${inputs[@]}" -o out/featurize/features.csv \

@@ -24,17 +24,17 @@ rows() { echo $(($(wc -l <"$1") - 1)); }
 # --- FIFOs ---------------------------------------------------------------------------------------
 mkfifo "$in/x.cif" "$tmp/fifo.msm" "$tmp/fifo.xml" "$tmp/fifo.txt"
 timeout $T "$MATSCREEN" inspect "$in/x.cif" >"$tmp/fifo.jsonl" 2>/dev/null
-check_eval "inspect FIFO: exit 1, not a hang" '[ $? -eq 1 ]'
+check_eval "inspect FIFO: exit 2 (nothing could be read), not a hang" '[ $? -eq 2 ]'
 check "inspect FIFO: says it is a FIFO" contains "$tmp/fifo.jsonl" "x.cif: not a regular file (a FIFO"
 screen -i "$in" -o "$tmp/s_fifo" >/dev/null 2>&1
-check_eval "screen over a FIFO: finishes" '[ $? -eq 0 ]'
+check_eval "screen over a FIFO: finishes (exit 1: the error row is a failed record)" '[ $? -eq 1 ]'
 check "screen over a FIFO: an error row" contains "$tmp/s_fifo/errors.csv" "x.cif: not a regular file (a FIFO"
 check_eval "screen over a FIFO: the others ranked" '[ "$(rows "$tmp/s_fifo/ranked.csv")" -eq '$ncif' ]'
 screen -i "$in/LiFePO4.cif" -o "$tmp/s_model" -m "$tmp/fifo.msm" >/dev/null 2>"$tmp/model.err"
 check_eval "-m FIFO: refused, not a hang" 'rc=$?; [ $rc -ne 0 ] && [ $rc -ne 124 ]'
 check "-m FIFO: says why" contains "$tmp/model.err" "fifo.msm: not a regular file (a FIFO"
 screen -i "@$tmp/fifo.txt" -o "$tmp/s_list" >/dev/null 2>&1
-check_eval "@FIFO list: finishes" '[ $? -eq 0 ]'
+check_eval "@FIFO list: finishes (exit 2: nothing could be read)" '[ $? -eq 2 ]'
 check "@FIFO list: an error row" contains "$tmp/s_list/errors.csv" "fifo.txt: cannot read the list file: not a regular file (a FIFO"
 timeout $T "$MATSCREEN" run -q "$tmp/fifo.xml" >/dev/null 2>"$tmp/wf.err"
 check_eval "run FIFO workflow: refused, not a hang" 'rc=$?; [ $rc -ne 0 ] && [ $rc -ne 124 ]'
@@ -49,14 +49,14 @@ cat >"$tmp/wf.xml" <<EOF
 </workflow>
 EOF
 timeout $T "$MATSCREEN" run -q "$tmp/wf.xml" >/dev/null 2>&1
-check_eval "run over a FIFO: finishes" '[ $? -eq 0 ]'
+check_eval "run over a FIFO: finishes (exit 1: the error row is a failed record)" '[ $? -eq 1 ]'
 check "run over a FIFO: an error row" contains "$tmp/run/errors.csv" "x.cif: not a regular file (a FIFO"
 rm -f "$in/x.cif"
 
 # --- /dev/zero -----------------------------------------------------------------------------------
 ln -s /dev/zero "$in/evil.cif"
 timeout $T "$MATSCREEN" run -q "$tmp/wf.xml" >/dev/null 2>&1
-check_eval "run with evil.cif -> /dev/zero (state store): finishes" '[ $? -eq 0 ]'
+check_eval "run with evil.cif -> /dev/zero (state store): finishes (exit 1: the error row is a failed record)" '[ $? -eq 1 ]'
 check "run with /dev/zero: an error row" contains "$tmp/run/errors.csv" "evil.cif: not a regular file (a character device)"
 timeout $T "$MATSCREEN" inspect "$in/evil.cif" >"$tmp/zero.jsonl" 2>/dev/null
 check "inspect /dev/zero: refused" contains "$tmp/zero.jsonl" "not a regular file (a character device)"
@@ -65,7 +65,7 @@ rm -f "$in/evil.cif"
 # --- cycles and exponential walks ----------------------------------------------------------------
 ln -s . "$in/loop"
 screen -i "$in" -o "$tmp/s_loop" >"$tmp/loop.out" 2>&1
-check_eval "ln -s . loop: finishes" '[ $? -eq 0 ]'
+check_eval "ln -s . loop: finishes (exit 1: the error row is a failed record)" '[ $? -eq 1 ]'
 check "ln -s . loop: an error row naming the link" contains "$tmp/s_loop/errors.csv" "in/loop: a cycle: this is $in again"
 check_eval "ln -s . loop: each file read once" '[ "$(rows "$tmp/s_loop/ranked.csv")" -eq '$ncif' ]'
 check_eval "ln -s . loop: no duplicates from the cycle" \
@@ -75,7 +75,7 @@ ln -s . "$in/b"
 mkdir -p "$in/deep"
 for k in 1 2 3 4 5 6 7 8; do ln -s .. "$in/deep/up$k"; done
 screen -i "$in" -o "$tmp/s_exp" >/dev/null 2>&1
-check_eval "links a, b, deep/up1..8 to parents: finishes" '[ $? -eq 0 ]'
+check_eval "links a, b, deep/up1..8 to parents: finishes (exit 1: the error row is a failed record)" '[ $? -eq 1 ]'
 check_eval "links to parents: one error row per link, each file once" \
     '[ "$(grep -c "a cycle" "$tmp/s_exp/errors.csv")" -eq 11 ] && [ "$(rows "$tmp/s_exp/ranked.csv")" -eq '$ncif' ]'
 timeout $T "$MATSCREEN" inspect "$in" >"$tmp/inspect_exp.jsonl" 2>/dev/null
@@ -84,14 +84,14 @@ check_eval "inspect over the same links: each file once, one error per link" \
 rm -rf "$in/loop" "$in/a" "$in/b" "$in/deep"
 printf '@%s\n@%s\n%s\n' "$tmp/two.txt" "$tmp/two.txt" "$in/LiFePO4.cif" >"$tmp/two.txt"
 screen -i "@$tmp/two.txt" -o "$tmp/s_two" >/dev/null 2>&1
-check_eval "a list naming itself twice: finishes" '[ $? -eq 0 ]'
+check_eval "a list naming itself twice: finishes (exit 1: the error row is a failed record)" '[ $? -eq 1 ]'
 check_eval "a list naming itself twice: two cycle rows, the file once" \
     '[ "$(grep -c "two.txt: a cycle" "$tmp/s_two/errors.csv")" -eq 2 ] && [ "$(rows "$tmp/s_two/ranked.csv")" -eq 1 ]'
 
 # --- binary content ------------------------------------------------------------------------------
 truncate -s 64M "$tmp/nul.cif" "$tmp/nul.json" "$tmp/nul.jsonl"
 timeout $T "$MATSCREEN" inspect "$tmp/nul.cif" "$tmp/nul.json" "$tmp/nul.jsonl" >"$tmp/nul.out" 2>/dev/null
-check_eval "NUL files: refused, not a hang" '[ $? -eq 1 ]'
+check_eval "NUL files: refused (exit 2: nothing could be read), not a hang" '[ $? -eq 2 ]'
 check "NUL CIF: file and offset" contains "$tmp/nul.out" "nul.cif: a NUL byte at byte offset 0: binary data, not a CIF text file"
 check "NUL JSON: file and offset" contains "$tmp/nul.out" "nul.json: a NUL byte at byte offset 0: binary data, not a JSON text file"
 check "NUL JSON Lines: file and offset" contains "$tmp/nul.out" "nul.jsonl: a NUL byte at byte offset 0: binary data, not a JSON Lines text file"

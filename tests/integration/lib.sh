@@ -14,6 +14,9 @@
 #   check_eval NAME CODE    the same for a shell condition given as a string (eval), which may
 #                           test the caller's $?
 #   contains FILE TEXT      FILE holds the fixed string TEXT
+#   completed RC DIR        a screen or run that exited RC finished: RC is 0, or 1 with the failed
+#                           records listed in DIR/errors.csv (the exit-status rule: 1 = some
+#                           records failed, the rest is done)
 #   needs_shared            when the shared data folder is absent (a user's clone), prints one line
 #                           "NAME: skipped: ..." and exits 0; call it right after sourcing lib.sh in
 #                           a script that needs ../shared
@@ -42,6 +45,10 @@ check_eval() { # check_eval NAME CODE: CODE is evaluated first, so it may test $
     if eval "$2"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $1" >&2; fi
 }
 contains() { grep -qF -- "$2" "$1"; }
+completed() {
+    [ "$1" -eq 0 ] && return 0
+    [ "$1" -eq 1 ] && [ -f "$2/errors.csv" ] && [ "$(wc -l <"$2/errors.csv")" -gt 1 ]
+}
 needs_shared() {
     [ -d "$DATA" ] && return 0
     echo "$MS_NAME: skipped: needs the shared data folder $DATA (MS_SHARED_DATA), which is absent"

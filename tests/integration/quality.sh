@@ -39,7 +39,7 @@ done
 
 # 2. OBELiX training CIFs with --expect-li: the 7 without a Li site are flagged li_missing.
 "$MATSCREEN" quality --expect-li -i "$DATA/labeled/obelix-train/cifs" -o "$tmp/obx" >"$tmp/obx.txt" 2>&1
-check "OBELiX run exits 0" test $? -eq 0
+check "OBELiX run exits 1: the 7 refused records failed, the rest is done" test $? -eq 1
 n_li=$(csv_col "$tmp/obx/quality.csv" . checks_failed | grep -c li_missing)
 check "7 OBELiX CIFs without Li flagged (got $n_li)" test "$n_li" -eq 7
 for id in 5tl b4c cy2 hta s3h u2y u8r; do
@@ -52,7 +52,7 @@ check "254 OBELiX records" grep -q '"records": 254' "$tmp/obx/quality.json"
 # 3. Edited real files provoke their checks; broken files become "read"/"finite" rows.
 "$MATSCREEN" quality -i tests/data/quality tests/data/broken/truncated.cif tests/data/broken/nan_coordinates.cif \
     -o "$tmp/edit" >/dev/null 2>&1
-check "edited files run" test $? -eq 0
+check "edited files run (exit 1: some records are refused)" test $? -eq 1
 for pair in joc_overfull:occupancy joc_unknown_element:unknown_element joc_close_atoms:close_atoms \
     joc_formula:formula nan_coordinates:finite truncated:read; do
     f=${pair%%:*}

@@ -13,13 +13,13 @@ if [ -z "$CHROMIUM" ]; then
     exit 0
 fi
 
-"$MATSCREEN" run -q workflows/quickstart.xml -o "$tmp/out" >/dev/null 2>&1
-check "quickstart run" test -s "$tmp/out/report.html"
+"$MATSCREEN" run -q workflows/examples.xml -o "$tmp/out" >/dev/null 2>&1
+check "examples run" test -s "$tmp/out/report.html"
 # a second night, so that the changes section has tables too
-sed 's|<top-k>5</top-k>|<top-k>3</top-k>|; s|Pb Cd Hg Tl|Pb Cd Hg Tl Ge|' workflows/quickstart.xml \
-    >workflows/.quickstart-browser.$$.xml
-"$MATSCREEN" run -q workflows/.quickstart-browser.$$.xml -o "$tmp/out" >/dev/null 2>&1
-rm -f workflows/.quickstart-browser.$$.xml
+sed 's|<top-k>5</top-k>|<top-k>3</top-k>|; s|Pb Cd Hg Tl|Pb Cd Hg Tl Ge|' workflows/examples.xml \
+    >workflows/.examples-browser.$$.xml
+"$MATSCREEN" run -q workflows/.examples-browser.$$.xml -o "$tmp/out" >/dev/null 2>&1
+rm -f workflows/.examples-browser.$$.xml
 
 flags=(--headless --no-sandbox --disable-gpu --disable-quic --no-first-run
        --disable-background-networking --disable-component-update --disable-sync
@@ -34,7 +34,7 @@ check "screenshot written" test -s "$tmp/shot.png"
 # Console messages of the page come as "CONSOLE(line)" lines; blocked requests as
 # "Refused to ..." (CSP) or net:: errors. Chromium's own D-Bus/GPU noise is not about the page.
 check "no console errors" test "$(grep -cE 'CONSOLE|Uncaught|Refused to|net::ERR' "$tmp/dom.err" "$tmp/shot.err" | awk -F: '{s+=$2} END {print s+0}')" -eq 0
-check "page title" grep -q "<title>quickstart - matscreen report</title>" "$tmp/dom.html"
+check "page title" grep -q "<title>examples - matscreen report</title>" "$tmp/dom.html"
 for id in plot-topk plot-scores plot-quality; do
     check "DOM has <svg id=\"$id\">" grep -q "<svg id=\"$id\"" "$tmp/dom.html"
 done

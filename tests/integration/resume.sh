@@ -74,11 +74,14 @@ killed_run() { # killed_run OUTDIR SECONDS|finished [extra args]
 resume_until_done() { # resume_until_done OUTDIR [extra args]: at most 5 attempts
     local out=$1 k
     shift
+    local rc=1
     for k in 1 2 3 4 5; do
-        screen "$out" --resume "$@" && return 0
+        screen "$out" --resume "$@"
+        rc=$?
+        completed $rc "$out" && return $rc
         wait_gone "$out"
     done
-    return 1
+    return $rc
 }
 
 same_outputs() { # same_outputs A B
@@ -90,7 +93,7 @@ same_outputs() { # same_outputs A B
 ref="$tmp/ref"
 t0=$(date +%s%N)
 screen "$ref"
-check "uninterrupted run exits 0" test $? -eq 0
+check_eval "uninterrupted run completes" 'completed $? "$ref"'
 t_ms=$((($(date +%s%N) - t0) / 1000000))
 echo "resume: uninterrupted run ${t_ms} ms, $NP ranks"
 check "uninterrupted run has results" test -s "$ref/ranked.csv"
@@ -108,7 +111,7 @@ for when in $moments; do
     state="no journal"
     [ -f "$out/journal" ] && state="journal $(stat -c %s "$out/journal") bytes"
     resume_until_done "$out"
-    check "kill $i at $when s ($state): --resume completes" test $? -eq 0
+    check_eval "kill $i at $when s ($state): --resume completes" 'completed $? "$out"'
     check "kill $i at $when s: outputs identical to the uninterrupted run" same_outputs "$ref" "$out"
 done
 
@@ -117,7 +120,7 @@ out="$tmp/twice"
 killed_run "$out" "$(awk -v t=$t_ms 'BEGIN { printf "%.3f", 0.3 * t / 1000 }')"
 killed_run "$out" "$(awk -v t=$t_ms 'BEGIN { printf "%.3f", 0.4 * t / 1000 }')" --resume
 resume_until_done "$out"
-check "killed twice: --resume completes" test $? -eq 0
+check_eval "killed twice: --resume completes" 'completed $? "$out"'
 check "killed twice: outputs identical" same_outputs "$ref" "$out"
 
 # 4. A finished run whose outputs were lost: --resume rewrites them from the journal.
@@ -165,7 +168,7 @@ MATSCREEN_TEST_CRASH_ON=$poison screen "$out" --resume
 check "poison run 2 (resume) dies again" test $? -ne 0
 wait_gone "$out"
 MATSCREEN_TEST_CRASH_ON=$poison screen "$out" --resume
-check "poison run 3 (resume) completes" test $? -eq 0
+check_eval "poison run 3 (resume) completes" 'completed $? "$out"'
 check "errors.csv reports the poison file with stage quarantine" \
     grep -q "/$poison#0,.*,quarantine,internal" "$out/errors.csv"
 check "only the poison file is quarantined" test "$(grep -c ',quarantine,' "$out/errors.csv")" -eq 1

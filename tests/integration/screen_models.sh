@@ -35,10 +35,10 @@ run() { # run OUTDIR [launcher...]
         --rank-by ei --best -3 --top 5 --ignore-model-requirements >"$out.log" 2>&1
 }
 run "$tmp/serial"
-check "serial screen with models exits 0" test $? -eq 0
+check_eval "serial screen with models completes" 'completed $? "$tmp/serial"'
 for n in 1 2 4; do
     run "$tmp/np$n" "$MPIEXEC" --oversubscribe -np "$n"
-    check "mpirun -np $n exits 0" test $? -eq 0
+    check_eval "mpirun -np $n completes" 'completed $? "$tmp/np$n"'
 done
 for f in ranked.csv ranked.jsonl errors.csv; do
     for n in 1 2 4; do
@@ -83,7 +83,7 @@ check "a model from before y_best: ei without --best is a usage error" bash -c "
 "$MATSCREEN" screen -q -m tests/data/models/forest_v1_ehull.msm -i "$in/pair" -o "$tmp/oldbest" --rank-by ei --best 0 >/dev/null 2>&1
 check "a model from before y_best: ei with --best exits 0" test $? -eq 0
 "$MATSCREEN" screen -q -m "$tmp/reg.model" -i "$in/obelix" -o "$tmp/ucb" --rank-by ucb >/dev/null 2>&1
-check "ucb with a surrogate only exits 0" test $? -eq 0
+check_eval "ucb with a surrogate only completes" 'completed $? "$tmp/ucb"'
 check "ucb: acquisition = mean + 2 sigma" awk -F, \
     'NR > 1 { d = $19 - ($17 + 2 * $18); if (d > 1e-6 || d < -1e-6) bad = 1 } END { exit bad }' "$tmp/ucb/ranked.csv"
 "$MATSCREEN" screen -q -m "$tmp/clf.model" -i "$in/obelix" -o "$tmp/prob" >/dev/null 2>&1
@@ -120,7 +120,7 @@ check "--domain gate with ucb is refused, with the way out" bash -c "test $? -eq
 # hold Li: the model requires Li) applies by default and is counted; the options filter too.
 check "model info: the surrogate requires Li" bash -c "'$MATSCREEN' model info '$tmp/reg.model' | grep -qx 'requires elements: Li'"
 "$MATSCREEN" screen -m "$tmp/reg.model" -i "$in" -o "$tmp/req" --rank-by mean >/dev/null 2>"$tmp/req.err"
-check "screen applying the model's requirement exits 0" test $? -eq 0
+check_eval "screen applying the model's requirement completes" 'completed $? "$tmp/req"'
 check "no row without Li" awk -F, 'NR > 1 && $8 !~ /Li([^a-z]|$)/ { bad = 1 } END { exit bad || NR < 20 }' "$tmp/req/ranked.csv"
 nfilt=$(sed -n 's/.* \([0-9]*\) records filtered out: requires Li (required elements include the model.*/\1/p' "$tmp/req.err")
 check "the summary counts the records filtered by the requirement ($nfilt)" test "${nfilt:-0}" -ge 50
@@ -129,7 +129,7 @@ check "the manifest counts them" contains "$tmp/req/manifest.json" "\"filtered\"
 check "--ignore-model-requirements keeps them" test "$(($(wc -l <"$tmp/noreq/ranked.csv") - $(wc -l <"$tmp/req/ranked.csv")))" -ge 40
 "$MATSCREEN" screen -q -m "$tmp/reg.model" -i "$in" -o "$tmp/opt" --rank-by mean --exclude-elements S,Cl \
     --max-atoms 100 --range density:2.5: --range volume_per_atom::30 >/dev/null 2>&1
-check "screen with element, atom and range filters exits 0" test $? -eq 0
+check_eval "screen with element, atom and range filters completes" 'completed $? "$tmp/opt"'
 check "filters hold on every row" awk -F, 'NR > 1 && ($8 ~ /(S|Cl)([^a-z]|$)/ || $8 !~ /Li/ || $11 > 100 || $13 < 2.5 || $14 > 30) { bad = 1 }
     END { exit bad || NR < 5 }' "$tmp/opt/ranked.csv"
 "$MATSCREEN" screen -q -i "$in/pair" -o "$tmp/badrange" --range density:5:1 >/dev/null 2>"$tmp/badrange.err"

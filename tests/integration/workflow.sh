@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Integration test of `matscreen run`: workflows/quickstart.xml is run as one process and under
+# Integration test of `matscreen run`: workflows/examples.xml is run as one process and under
 # mpirun -np 2; both must write report.html and ranked.csv, and ranked.csv, errors.csv and
 # report.html (without its data-volatile lines: rank count, timings) must be identical. A second
 # run into the same directory must reuse the first's results from the state store and report the
@@ -12,11 +12,11 @@ cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh workflow
 
 # 1. quickstart, serial and 2 ranks
-"$MATSCREEN" run workflows/quickstart.xml -o "$tmp/serial" >"$tmp/serial.out" 2>"$tmp/serial.err"
-check "quickstart serial exits 0" test $? -eq 0
-"$MPIEXEC" --oversubscribe -np 2 "$MATSCREEN" run workflows/quickstart.xml -o "$tmp/np2" \
+"$MATSCREEN" run workflows/examples.xml -o "$tmp/serial" >"$tmp/serial.out" 2>"$tmp/serial.err"
+check "examples serial exits 0" test $? -eq 0
+"$MPIEXEC" --oversubscribe -np 2 "$MATSCREEN" run workflows/examples.xml -o "$tmp/np2" \
     >"$tmp/np2.out" 2>"$tmp/np2.err"
-check "quickstart mpirun -np 2 exits 0" test $? -eq 0
+check "examples mpirun -np 2 exits 0" test $? -eq 0
 for d in serial np2; do
     check "$d: report.html written" test -s "$tmp/$d/report.html"
     check "$d: ranked.csv written" test -s "$tmp/$d/ranked.csv"
@@ -39,25 +39,25 @@ for id in plot-topk plot-scores plot-quality; do
 done
 
 # 2. the night after: a second run into the same directory compares with the first
-sed 's|<top-k>5</top-k>|<top-k>3</top-k>|; s|Pb Cd Hg Tl|Pb Cd Hg Tl Ge|' workflows/quickstart.xml \
-    >workflows/.quickstart-night2.$$.xml
-"$MATSCREEN" run -q workflows/.quickstart-night2.$$.xml -o "$tmp/serial" >/dev/null 2>&1
+sed 's|<top-k>5</top-k>|<top-k>3</top-k>|; s|Pb Cd Hg Tl|Pb Cd Hg Tl Ge|' workflows/examples.xml \
+    >workflows/.examples-night2.$$.xml
+"$MATSCREEN" run -q workflows/.examples-night2.$$.xml -o "$tmp/serial" >/dev/null 2>&1
 check "second night exits 0" test $? -eq 0
 check "state store kept the first night" test -s "$tmp/serial/state.db"
 check "report lists what left the top-K" contains "$tmp/serial/report.html" "Left the top-K"
 check "report counts changes" contains "$tmp/serial/report.html" "left the top 3"
 check "second night: inputs reused from the store" contains "$tmp/serial/report.html" "<b>10</b> inputs reused"
 # without the store, the previous outputs move to DIR/previous/ and the report compares with them
-"$MATSCREEN" run -q --no-state workflows/.quickstart-night2.$$.xml -o "$tmp/serial" >/dev/null 2>&1
+"$MATSCREEN" run -q --no-state workflows/.examples-night2.$$.xml -o "$tmp/serial" >/dev/null 2>&1
 check "--no-state night exits 0" test $? -eq 0
-rm -f workflows/.quickstart-night2.$$.xml
+rm -f workflows/.examples-night2.$$.xml
 check "previous night kept (--no-state)" test -s "$tmp/serial/previous/ranked.csv"
 check "report compares with previous/ (--no-state)" contains "$tmp/serial/report.html" "<b>0</b> left the top 3"
 
 # 3. --validate-only on every ready workflow
-"$MATSCREEN" run --validate-only workflows/quickstart.xml >"$tmp/v.out" 2>&1
-check "quickstart.xml validates" test $? -eq 0
-check "quickstart.xml: says valid" contains "$tmp/v.out" "valid: workflow 'quickstart'"
+"$MATSCREEN" run --validate-only workflows/examples.xml >"$tmp/v.out" 2>&1
+check "examples.xml validates" test $? -eq 0
+check "examples.xml: says valid" contains "$tmp/v.out" "valid: workflow 'examples'"
 "$MATSCREEN" run --validate-only workflows/nightly-screen.xml >"$tmp/v.out" 2>&1
 check "nightly-screen.xml unedited: exit 2" test $? -eq 2
 check "nightly-screen.xml unedited: says which path is missing" \
@@ -65,7 +65,7 @@ check "nightly-screen.xml unedited: says which path is missing" \
 mkdir -p "$tmp/exports/icsd" "$tmp/exports/mp"
 cp examples/structures/*.cif "$tmp/exports/icsd/"
 cp examples/structures/*.json "$tmp/exports/mp/"
-sed "s|/data/exports|$tmp/exports|; s|/scratch/matscreen/nightly|$tmp/nightly|" \
+sed "s|/data/exports|$tmp/exports|; s|/project/matscreen/nightly|$tmp/nightly|" \
     workflows/nightly-screen.xml >"$tmp/nightly-screen.xml"
 "$MATSCREEN" run --validate-only "$tmp/nightly-screen.xml" >"$tmp/v.out" 2>&1
 check "nightly-screen.xml edited as its header says: validates" test $? -eq 0

@@ -368,6 +368,37 @@ static void test_limits(void)
                                      &r), MS_ERR_LIMIT);
 }
 
+/* Non-standard centrings that COD writes ("A -1" for a reduced triclinic cell): the operators
+ * of the P symbol times the centring translations; COD 2000507 then reads as pymatgen reads it
+ * (Cr2 H48 C20 Br2 N8 Cl4, 84 sites, 787.1755 A^3 with pymatgen 2024's CifParser). */
+static void test_centred_settings(void)
+{
+    ms_symop ops[MS_SYMOP_MAX];
+    size_t n = 0;
+    CU_ASSERT_EQUAL(ms_symop_from_centred_hm("A -1", ops, &n), MS_SUCCESS);
+    CU_ASSERT_EQUAL(n, 4);
+    int found = 0;
+    for (size_t k = 0; k < n; k++)
+        found |= ops[k].rot[0][0] == -1 && ops[k].trans[0] == 0 && ops[k].trans[1] == 0.5 &&
+                 ops[k].trans[2] == 0.5;
+    CU_ASSERT(found); /* -x, -y+1/2, -z+1/2 */
+    CU_ASSERT_EQUAL(ms_symop_from_centred_hm("F 1", ops, &n), MS_SUCCESS);
+    CU_ASSERT_EQUAL(n, 4);
+    CU_ASSERT_EQUAL(ms_symop_from_centred_hm("P -1", ops, &n), MS_ERR_NOT_FOUND);
+    CU_ASSERT_EQUAL(ms_symop_from_centred_hm("A -7", ops, &n), MS_ERR_NOT_FOUND);
+    records r;
+    memset(&r, 0, sizeof r);
+    ms_status rc = ms_cif_read_file(ms_test_data("cif/cod-tools/tests/inputs/2000507.cif"), NULL,
+                                    keep, &r);
+    CU_ASSERT_EQUAL(rc, MS_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(r.n, 1);
+    CU_ASSERT_EQUAL(r.status[0], MS_SUCCESS);
+    CU_ASSERT_EQUAL(r.n_sites[0], 84);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.warnings[0], "'A -1'"));
+    double v = r.abc[0][0] * r.abc[0][1] * r.abc[0][2];
+    CU_ASSERT(v > 0);
+}
+
 int ms_suite_cif_reader(void)
 {
     CU_pSuite s = CU_add_suite("cif_reader", NULL, NULL);
@@ -379,7 +410,8 @@ int ms_suite_cif_reader(void)
         !CU_add_test(s, "blocks and failures", test_blocks_and_failures) ||
         !CU_add_test(s, "isotopes and P1", test_isotopes_and_p1) ||
         !CU_add_test(s, "broken files", test_broken_files) ||
-        !CU_add_test(s, "limits", test_limits))
+        !CU_add_test(s, "limits", test_limits) ||
+        !CU_add_test(s, "non-standard centred settings (COD 'A -1')", test_centred_settings))
         return CU_get_error();
     return CU_get_error();
 }

@@ -146,6 +146,15 @@ static void test_close_atoms(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     CU_ASSERT_EQUAL(f->severity, MS_SEVERITY_ERROR);
     CU_ASSERT_PTR_NOT_NULL(strstr(f->message, "0.54"));
+    /* GEMDAT's lisnps.cif (bundled): the 16h site Li2 stated fully occupied, its images 0.985 A
+     * apart - a split site whose file lost the occupancy: a warning, the record is kept */
+    validate_file(ms_test_local("../../examples/candidates/gemdat/lisnps.cif"), &v);
+    f = finding(&v, MS_CHECK_CLOSE_ATOMS);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    CU_ASSERT_EQUAL(f->severity, MS_SEVERITY_WARNING);
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->message, "split site"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(f->message, "0.985"));
+    CU_ASSERT_EQUAL(v.worst, MS_SEVERITY_WARNING);
     /* OBELiX 13q (Li10SnP2S12): split Li2 sites 0.42 A apart, occupancy 0.54 each: a warning */
     validate_file(ms_test_data("labeled/obelix-train/cifs/13q.cif"), &v);
     f = finding(&v, MS_CHECK_CLOSE_ATOMS);
