@@ -21,6 +21,7 @@
 #include "al_args.h"
 #include "commands.h"
 #include "matscreen/number.h"
+#include "matscreen/outfile.h"
 #include "matscreen/bcast.h"
 #include "matscreen/campaign.h"
 #include "matscreen/cv.h"
@@ -237,6 +238,37 @@ static void svg_panel(FILE *f, double ox, double oy, double w, double h, const c
     fprintf(f, "</g>\n");
 }
 
+/* Opens DIR/NAME for writing beside its final name; NULL (said on stderr) when it cannot. */
+static FILE *out_open(const char *dir, const char *name, ms_atomic_file **af)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (ms_atomic_open(path, af) != MS_SUCCESS) {
+        fprintf(stderr, "matscreen campaign: %s\n", ms_error_message());
+        return NULL;
+    }
+    return ms_atomic_stream(*af);
+}
+
+/* With ok, syncs every file of the set and renames them all into place only when every one
+ * synced; otherwise (or on failure) removes them all. Returns the exit status (0 or 1). */
+static int out_finish(ms_atomic_file **af, size_t n, int ok)
+{
+    for (size_t i = 0; ok && i < n; i++)
+        if (ms_atomic_sync(af[i]) != MS_SUCCESS) {
+            fprintf(stderr, "matscreen campaign: %s\n", ms_error_message());
+            ok = 0;
+        }
+    for (size_t i = 0; i < n; i++) {
+        if (!ok) ms_atomic_abort(&af[i]);
+        else if (ms_atomic_commit(&af[i]) != MS_SUCCESS) {
+            fprintf(stderr, "matscreen campaign: %s\n", ms_error_message());
+            ok = 0;
+        }
+    }
+    return !ok;
+}
+
 static int write_outputs(const campaign_args *a, const ms_dataset *d,
                          const ms_campaign_result *res)
 {
@@ -245,30 +277,18 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d,
                 strerror(errno));
         return 1;
     }
-    char path[4096];
     size_t S = a->seeds;
-    snprintf(path, sizeof path, "%s/campaign.csv", a->al.output);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "matscreen campaign: cannot write %s\n", path);
-        return 1;
-    }
+    /* The three outputs are written beside and renamed into place together (outfile.h): a run
+     * that fails keeps the previous complete set. */
+    ms_atomic_file *af[3] = {NULL, NULL, NULL};
+    FILE *f = out_open(a->al.output, "campaign.csv", &af[0]);
+    if (!f) return 1;
     ms_campaign_write_runs(f, a->kinds, a->n_kinds, S, res);
-    int bad = fclose(f) != 0;
-
-    snprintf(path, sizeof path, "%s/summary.csv", a->al.output);
-    f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "matscreen campaign: cannot write %s\n", path);
-        return 1;
-    }
+    f = out_open(a->al.output, "summary.csv", &af[1]);
     ms_campaign_summary sum[MS_ACQ_COUNT];
-    if (ms_campaign_summarise(a->kinds, a->n_kinds, S, res, sum) != MS_SUCCESS) {
-        fclose(f);
-        return 1;
-    }
+    if (!f || ms_campaign_summarise(a->kinds, a->n_kinds, S, res, sum) != MS_SUCCESS)
+        return out_finish(af, 3, 0);
     ms_campaign_write_summary(f, a->kinds, a->n_kinds, S, sum);
-    bad |= fclose(f) != 0;
     printf("pool %zu rows (%zu dropped), target %s%s (%s), best set %zu, top set %zu "
            "(top %.3g), n0 %zu, batch %zu, %zu seeds, surrogate %s\n",
            d->n, d->n_dropped, a->al.log10 ? "log10 " : "", d->target_name,
@@ -298,12 +318,8 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d,
     size_t xmax = 1;
     for (size_t t = 0; t < a->n_kinds * S; t++)
         if (res[t].acquired > xmax) xmax = res[t].acquired;
-    snprintf(path, sizeof path, "%s/campaign.svg", a->al.output);
-    f = fopen(path, "w");
-    if (!f) {
-        fprintf(stderr, "matscreen campaign: cannot write %s\n", path);
-        return 1;
-    }
+    f = out_open(a->al.output, "campaign.svg", &af[2]);
+    if (!f) return out_finish(af, 3, 0);
     double W = 460, H = 300;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                "font-family=\"sans-serif\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
@@ -317,9 +333,7 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d,
     snprintf(title, sizeof title, "a top-%.3g%% material found", 100 * a->top);
     svg_panel(f, W + 170, 50, W, H, title, a, res, 1, xmax);
     fprintf(f, "</svg>\n");
-    bad |= fclose(f) != 0;
-    if (bad) fprintf(stderr, "matscreen campaign: error writing %s\n", a->al.output);
-    return bad;
+    return out_finish(af, 3, 1);
 }
 
 static int run(const campaign_args *a, int rank, int size)

@@ -24,6 +24,7 @@
 #include "al_args.h"
 #include "commands.h"
 #include "matscreen/number.h"
+#include "matscreen/outfile.h"
 #include "matscreen/file_read.h"
 #include "matscreen/batch.h"
 #include "matscreen/campaign.h"
@@ -576,13 +577,19 @@ static int run(const suggest_args *a)
         fprintf(stderr, "matscreen suggest: %s\n", ms_error_message());
         rc = 2;
     } else {
-        FILE *f = a->al.output ? fopen(a->al.output, "w") : stdout;
+        /* -o FILE is written beside and renamed into place (outfile.h). */
+        ms_atomic_file *af = NULL;
+        FILE *f = !a->al.output ? stdout
+                  : ms_atomic_open(a->al.output, &af) == MS_SUCCESS ? ms_atomic_stream(af) : NULL;
         if (!f) {
-            fprintf(stderr, "matscreen suggest: cannot write %s\n", a->al.output);
-            rc = 1;
+            fprintf(stderr, "matscreen suggest: %s\n", ms_error_message());
+            rc = 2;
         } else {
             write_suggestions(f, a, &s);
-            if (a->al.output && fclose(f) != 0) rc = 1;
+            if (af && ms_atomic_commit(&af) != MS_SUCCESS) {
+                fprintf(stderr, "matscreen suggest: %s\n", ms_error_message());
+                rc = 2;
+            }
             size_t n_el = 0;
             for (size_t i = 0; i < s.n; i++) n_el += s.eligible[i] != 0;
             fprintf(stderr, "matscreen suggest: %zu of %zu pool rows eligible, %zu suggested "

@@ -17,7 +17,7 @@ check "argyrodite formula" grep -q '"reduced_formula":"Li6PS5Cl"' "$tmp/ok.jsonl
 check "garnet formula" grep -q '"reduced_formula":"Li7La3Zr2O12"' "$tmp/ok.jsonl"
 check "LiFePO4 formula" grep -q '"reduced_formula":"LiFePO4"' "$tmp/ok.jsonl"
 check "COD provenance" grep -q '"source":"COD","id":"COD 8103382"' "$tmp/ok.jsonl"
-check "summary on stderr" grep -q "structures read, 0 records failed" "$tmp/ok.err"
+check "summary on stderr" grep -Eq "^matscreen inspect: [0-9]+ records, 0 failed, .* structures read" "$tmp/ok.err"
 
 # Broken files are reported by name and do not stop the good ones.
 "$MATSCREEN" inspect tests/data/broken/*.cif examples/structures/obelix-122.cif >"$tmp/bad.jsonl" 2>/dev/null
@@ -34,7 +34,10 @@ check "inspect without files is a usage error" test $? -eq 2
 check "unknown command is a usage error" test $? -eq 2
 "$MATSCREEN" inspect --help | grep -q "usage: matscreen inspect"
 check "inspect --help" test $? -eq 0
-"$MATSCREEN" inspect /nonexistent.cif >"$tmp/missing.jsonl" 2>/dev/null
-check "missing file is reported" grep -q '"file":"/nonexistent.cif".*"error"' "$tmp/missing.jsonl"
+# A missing input path is exit 2 (the one exit rule, README): nothing is run, stderr names the path.
+"$MATSCREEN" inspect examples/structures/obelix-122.cif /nonexistent.cif >"$tmp/missing.jsonl" 2>"$tmp/missing.err"
+check "missing file: exit 2" test $? -eq 2
+check "missing file: stderr names the path and the fix" grep -q "/nonexistent.cif: No such file or directory (check the path" "$tmp/missing.err"
+check "missing file: nothing was run" test ! -s "$tmp/missing.jsonl"
 
 finish

@@ -225,4 +225,21 @@ for v in (\"'=1+2\", \"'@SUM(A1)\", \"'-2+3\", \"'+cmd\"):
     assert v in ids, (v, ids)
 "
 
+# suggest -o goes through the same writer: a link is refused, a plain file is written whole.
+sg="$tmp/sg"
+mkdir -p "$sg"
+"$MATSCREEN" train -l tests/data/golden/obelix_labels.csv --formula-column formula -t conductivity --log10 \
+    -p n_trees=10 -o "$sg/m.model" >/dev/null 2>&1
+echo precious >"$sg/precious.txt"
+ln -s precious.txt "$sg/link.csv"
+"$MATSCREEN" suggest -m "$sg/m.model" -i tests/data/golden/obelix_labels.csv --formula-column formula \
+    -a ucb -n 2 -o "$sg/link.csv" >/dev/null 2>"$sg/link.err"
+check "15: suggest -o a link: exit 2" test $? = 2
+check "15: suggest says it is a link" contains "$sg/link.err" "link.csv is a symbolic link (to precious.txt)"
+check "15: suggest left the link's target untouched" test "$(cat "$sg/precious.txt")" = precious
+"$MATSCREEN" suggest -m "$sg/m.model" -i tests/data/golden/obelix_labels.csv --formula-column formula \
+    -a ucb -n 2 -o "$sg/ok.csv" >/dev/null 2>&1
+check "3: suggest -o writes the file whole, no temporary left" \
+    bash -c "test \$(wc -l <'$sg/ok.csv') = 3 && test -z \"\$(ls -A '$sg' | grep '^\.tmp-')\""
+
 finish
