@@ -314,6 +314,30 @@ static void copy_rows(const ms_matrix *x, const size_t *idx, size_t m, ms_matrix
     dst->rows = m;
 }
 
+/* One surrogate round: fits on the labelled rows, scores the unlabelled ones and puts the
+ * batch of k (row indices) in w->chosen. */
+static ms_status surrogate_pick(const ms_matrix *x, const double *y, const ms_campaign_options *opt,
+                                ms_surrogate *sur, campaign_work *w, size_t n_lab, size_t n_unl,
+                                size_t k, double best_so_far, uint64_t fit_seed, size_t *n_chosen)
+{
+    copy_rows(x, w->lab, n_lab, &w->xl);
+    for (size_t a = 0; a < n_lab; a++) w->yl[a] = y[w->lab[a]];
+    ms_status st = sur->type->fit(sur->state, &w->xl, w->yl, fit_seed);
+    if (st == MS_SUCCESS) {
+        copy_rows(x, w->unl, n_unl, &w->xu);
+        st = sur->type->predict(sur->state, &w->xu, w->mean, w->sigma);
+    }
+    if (st == MS_SUCCESS)
+        st = ms_acq_score(&opt->acq, w->mean, w->sigma, NULL, n_unl, best_so_far, w->score);
+    if (st == MS_SUCCESS)
+        st = ms_batch_select(w->score, NULL, n_unl, &w->xu, opt->radius, k, w->chosen, n_chosen,
+                             NULL);
+    if (st == MS_SUCCESS && *n_chosen == 0)
+        st = ms_error_set(MS_ERR_INVALID, "campaign: the surrogate gave no finite score");
+    for (size_t t = 0; st == MS_SUCCESS && t < *n_chosen; t++) w->chosen[t] = w->unl[w->chosen[t]];
+    return st;
+}
+
 ms_status ms_campaign_run(const ms_matrix *x, const double *y, const ms_campaign_options *opt,
                           ms_surrogate *sur, size_t s, ms_campaign_result *res)
 {
@@ -434,22 +458,9 @@ ms_status ms_campaign_run(const ms_matrix *x, const double *y, const ms_campaign
             }
             n_chosen = k;
         } else {
-            copy_rows(x, w.lab, n_lab, &w.xl);
-            for (size_t a = 0; a < n_lab; a++) w.yl[a] = y[w.lab[a]];
-            st = sur->type->fit(sur->state, &w.xl, w.yl, ms_rng_next(&rng_fit));
             res->rounds++;
-            if (st == MS_SUCCESS) {
-                copy_rows(x, w.unl, n_unl, &w.xu);
-                st = sur->type->predict(sur->state, &w.xu, w.mean, w.sigma);
-            }
-            if (st == MS_SUCCESS)
-                st = ms_acq_score(&opt->acq, w.mean, w.sigma, NULL, n_unl, best_so_far, w.score);
-            if (st == MS_SUCCESS)
-                st = ms_batch_select(w.score, NULL, n_unl, &w.xu, opt->radius, k, w.chosen,
-                                     &n_chosen, NULL);
-            if (st == MS_SUCCESS && n_chosen == 0)
-                st = ms_error_set(MS_ERR_INVALID, "campaign: the surrogate gave no finite score");
-            for (size_t t = 0; st == MS_SUCCESS && t < n_chosen; t++) w.chosen[t] = w.unl[w.chosen[t]];
+            st = surrogate_pick(x, y, opt, sur, &w, n_lab, n_unl, k, best_so_far,
+                                ms_rng_next(&rng_fit), &n_chosen);
         }
         if (st != MS_SUCCESS) break;
         res->acquired += n_chosen;
