@@ -615,6 +615,7 @@ static int on_top_record(const ms_structure *s, ms_status status, const char *me
 static void write_top_cifs(top_list *t, const ms_element_table *elements, size_t *written,
                            size_t *failed)
 {
+    if (t->n == 0) return; /* nothing ranked: items may be NULL, which qsort must not get */
     qsort(t->items, t->n, sizeof *t->items, cmp_top_file);
     ms_read_options opt;
     ms_read_options_default(&opt);
