@@ -56,6 +56,10 @@ static void train_usage(FILE *out)
             "                          (measured best: docs/models.md)\n"
             "      --conformal ALPHA   also store a split-conformal factor: mean +- q sigma covers\n"
             "                          1 - ALPHA of new rows (grouped calibration folds)\n"
+            "      --select SPEC       feature selection on the training rows (filters, then the\n"
+            "                          wrapper on grouped folds of --group): variance:T, corr:T,\n"
+            "                          f:K, mi:K, rfe[:FOLDS[:STEP]], comma-separated, e.g.\n"
+            "                          f:60,rfe (docs/models.md); model info shows the path\n"
             "      --goal max|min      which end of the target is good: stored with the best\n"
             "                          training label (y_best), the screen's EI / PI default\n"
             "      --requires LIST|none  elements every candidate must hold (the screen applies\n"
@@ -125,6 +129,9 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
         return 2;
     }
     if (a->requires) spec.requires = req;
+    spec.select = a->select;
+    int *groups = ms_model_args_select_groups(a, d);
+    spec.group = groups;
     ms_model *m = NULL;
     double t0 = MPI_Wtime();
     ms_status st = ms_train_fit(&spec, d, a->log10, a->threshold, MS_TRAIN_OOB_ALL,
@@ -148,6 +155,7 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
     if (!ok) fprintf(stderr, "matscreen train (rank %d): %s\n", rank, ms_error_message());
     if (all_ok && rank == 0) print_summary(a, d, m, secs);
     ms_model_free(m);
+    free(groups);
     /* rows without a label or a structure file are the data's choice, not failures */
     return !all_ok ? 2 : d->n_dropped_by[MS_DATASET_DROP_UNREADABLE] ? 1 : 0;
 }
