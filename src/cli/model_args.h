@@ -33,12 +33,12 @@ typedef struct ms_model_args {
     double conformal;        /* --conformal ALPHA (0: none) */
 } ms_model_args;
 
-/* Parses argv of the command ("train" or "evaluate") into a and checks the combination. Returns
- * 0 to go on (a->help set for --help), 2 on a usage error (explained on stderr by rank 0). */
 /* With --select: the group ids of d's rows under --group for the selection's folds (a new array,
  * caller frees); NULL when there is no --select, --group is none, or on failure (random folds). */
 int *ms_model_args_select_groups(const ms_model_args *a, const ms_dataset *d);
 
+/* Parses argv of the command ("train" or "evaluate") into a and checks the combination. Returns
+ * 0 to go on (a->help set for --help), 2 on a usage error (explained on stderr by rank 0). */
 int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_args *a, int rank);
 
 /* The dataset the options name; a loaded model m (or NULL) supplies the descriptor set, target,

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Integration test of feature selection (select.h): train --select with filters and the wrapper
+# Integration test of feature selection (select.h) and matscreen compare: train --select with filters and the wrapper
 # on Matbench expt_is_metal (first 300 rows, small forests: seconds), the path and the chosen
 # columns in `model info`, the one-standard-error rule checked on the printed path, evaluate
 # --select (selection again inside every training fold), and bad specs refused by name.
@@ -38,6 +38,17 @@ check "select prints the path with one chosen step" test "$(grep -c '^  \* ' "$t
 "$MATSCREEN" select --matbench "$MB" --max-rows 50 >/dev/null 2>"$tmp/nosel.err"
 check "select without --select is exit 2 naming the option" \
     sh -c "test $? -eq 2 && grep -q -- '--select SPEC is required' '$tmp/nosel.err'"
+# compare: 2 kinds x 2 selections on the same 3 grouped folds, one table, the best by its rule
+"$MATSCREEN" compare --matbench "$MB" --max-rows 300 --kinds forest,logistic --selects "none;f:20" \
+    --cv 3 >"$tmp/cmp.txt" 2>&1
+check "compare exits 0" test $? -eq 0
+check "compare prints 4 rows" test "$(grep -cE '^(forest|logistic) +magpie' "$tmp/cmp.txt")" -eq 4
+best=$(awk '/^(forest|logistic) +magpie/ { if ($5 > m) { m = $5; b = $1 " / " $2 " / " $3 } } END { print b }' "$tmp/cmp.txt")
+check "compare's best is the highest ROC-AUC row ($best)" grep -q "^best (rule: highest mean out-of-fold ROC-AUC over the same 3 folds): $best\$" "$tmp/cmp.txt"
+check "f:20 rows keep 20 columns" test "$(awk '$3 == "f:20" && $4 == 20' "$tmp/cmp.txt" | wc -l)" -eq 2
+"$MATSCREEN" compare --matbench "$MB" --max-rows 50 -p n_trees=5 >/dev/null 2>"$tmp/cmp.err"
+check "compare refuses -p (each kind runs with its defaults)" \
+    sh -c "test $? -eq 2 && grep -q 'not options of compare' '$tmp/cmp.err'"
 for bad in "foo:3" "f:0" "rfe:1" "f:abc" "rfe:5:1.5" ""; do
     "$MATSCREEN" train --matbench "$MB" --max-rows 50 --select "$bad" -o "$tmp/bad.msm" 2>"$tmp/bad.err"
     code=$?
