@@ -595,6 +595,138 @@ static void section_inputs(FILE *o, const ms_report_history *h)
     fold_close(o, h->n_inputs);
 }
 
+/* The errors of this run (dir/errors.csv) that the previous run did not have, by (key, stage):
+ * counts them and keeps the first ERROR_ROWS as "key\x1fstage\x1freason" rows. Without a previous
+ * errors file every error is new. *oom_line is the line where reading stopped short, or 0. */
+typedef struct {
+    size_t n;                    /* new errors found */
+    size_t n_rows;               /* of which kept in rows */
+    char rows[ERROR_ROWS][700];
+    long oom_line;
+    int prev_oom;                /* the previous run's errors could not be read */
+} new_errors;
+
+static void find_new_errors(const char *ep, const ms_report_options *opt,
+                            const ms_report_history *h, new_errors *e)
+{
+    char pp[REPORT_PATH_MAX];
+    size_t n_prev_err = 0;
+    uint64_t *prev_err;
+    if (h) {
+        prev_err = history_error_hashes(h, &n_prev_err);
+        e->prev_oom = !prev_err;
+    } else {
+        snprintf(pp, sizeof pp, "%s/errors.csv", opt->previous_dir);
+        prev_err = error_hashes(pp, &n_prev_err, &e->prev_oom);
+    }
+    csv_reader r;
+    if (!e->prev_oom && csv_open(&r, ep)) {
+        int rc = csv_next(&r);
+        int ck = csv_col(&r, "key"), cs = csv_col(&r, "stage"), cr = csv_col(&r, "reason");
+        while (rc > 0 && (rc = csv_next(&r)) > 0) {
+            if (r.n == 1 && !r.fields[0][0]) continue;
+            uint64_t x = ms_hash_bytes(field(&r, ck), strlen(field(&r, ck)));
+            x = ms_hash_update(x, field(&r, cs), strlen(field(&r, cs)));
+            if (prev_err && bsearch(&x, prev_err, n_prev_err, sizeof x, cmp_u64)) continue;
+            e->n++;
+            if (e->n_rows < ERROR_ROWS)
+                snprintf(e->rows[e->n_rows++], sizeof e->rows[0], "%s\x1f%s\x1f%s",
+                         field(&r, ck), field(&r, cs), field(&r, cr));
+        }
+        if (rc < 0) e->oom_line = r.line;
+        csv_close(&r);
+    }
+    free(prev_err);
+}
+
+static int score_changed(const top_row *p, const top_row *c)
+{
+    return fabs(p->score - c->score) > 1e-9 * fmax(1, fabs(p->score));
+}
+
+/* One row of a top-K change table: rank, formula, then the source or the earlier score. */
+static void change_row(FILE *o, size_t rank, const top_row *t, const char *third,
+                       const char *fourth)
+{
+    fprintf(o, "<tr><td>%zu</td><td>", rank);
+    esc(o, t->formula);
+    fputs("</td><td>", o);
+    esc(o, third);
+    fprintf(o, "</td><td>%s</td></tr>\n", fourth);
+}
+
+/* The three top-K tables: entered, left, changed score (each folded when long). */
+static void changes_tables(FILE *o, const ranked_data *cur, const ranked_data *prev, size_t kc,
+                           size_t n_new, size_t n_left, size_t n_changed)
+{
+    char a[32], b[32];
+    if (n_new) {
+        fputs("<h3>New in the top-K</h3>", o);
+        fold_open(o, n_new, "new in the top-K");
+        fputs("<table><tr><th>rank</th><th>formula</th><th>source</th>"
+              "<th>score</th></tr>\n", o);
+        for (size_t i = 0; i < kc; i++) {
+            if (find_key(prev, cur->top[i].key)) continue;
+            fmt_num(a, sizeof a, cur->top[i].score);
+            change_row(o, i + 1, &cur->top[i], cur->top[i].source_id, a);
+        }
+        fputs("</table>\n", o);
+        fold_close(o, n_new);
+    }
+    if (n_left) {
+        fputs("<h3>Left the top-K</h3>", o);
+        fold_open(o, n_left, "left the top-K");
+        fputs("<table><tr><th>previous rank</th><th>formula</th><th>source</th>"
+              "<th>previous score</th></tr>\n", o);
+        for (size_t i = 0; i < prev->n_top; i++) {
+            const top_row *c = find_key(cur, prev->top[i].key);
+            if (c && (size_t)(c - cur->top) < kc) continue;
+            fmt_num(a, sizeof a, prev->top[i].score);
+            change_row(o, i + 1, &prev->top[i], prev->top[i].source_id, a);
+        }
+        fputs("</table>\n", o);
+        fold_close(o, n_left);
+    }
+    if (n_changed) {
+        fputs("<h3>Changed scores</h3>", o);
+        fold_open(o, n_changed, "changed scores");
+        fputs("<table><tr><th>rank</th><th>formula</th><th>before</th>"
+              "<th>now</th></tr>\n", o);
+        for (size_t i = 0; i < kc; i++) {
+            const top_row *p = find_key(prev, cur->top[i].key);
+            if (!p || !score_changed(p, &cur->top[i])) continue;
+            fmt_num(a, sizeof a, p->score);
+            fmt_num(b, sizeof b, cur->top[i].score);
+            change_row(o, i + 1, &cur->top[i], a, b);
+        }
+        fputs("</table>\n", o);
+        fold_close(o, n_changed);
+    }
+}
+
+static void new_errors_table(FILE *o, new_errors *e)
+{
+    if (!e->n_rows) return;
+    fputs("<h3>New errors</h3>", o);
+    fold_open(o, e->n_rows, "new errors");
+    fputs("<table><tr><th>record</th><th>stage</th><th>reason</th></tr>\n", o);
+    for (size_t i = 0; i < e->n_rows; i++) {
+        char *a = e->rows[i], *b = strchr(a, '\x1f'), *c = b ? strchr(b + 1, '\x1f') : NULL;
+        if (!b || !c) continue;
+        *b++ = 0;
+        *c++ = 0;
+        fputs("<tr><td>", o);
+        esc(o, a);
+        fputs("</td><td>", o);
+        esc(o, b);
+        fputs("</td><td>", o);
+        esc(o, c);
+        fputs("</td></tr>\n", o);
+    }
+    fputs("</table>\n", o);
+    fold_close(o, e->n_rows);
+}
+
 static void section_changes(FILE *o, const char *dir, const ms_report_options *opt,
                             const ranked_data *cur, size_t k)
 {
@@ -623,131 +755,31 @@ static void section_changes(FILE *o, const char *dir, const ms_report_options *o
     for (size_t i = 0; i < kc; i++) {
         const top_row *p = find_key(&prev, cur->top[i].key);
         if (!p) n_new++;
-        else if (fabs(p->score - cur->top[i].score) > 1e-9 * fmax(1, fabs(p->score))) n_changed++;
+        else if (score_changed(p, &cur->top[i])) n_changed++;
     }
-    for (size_t i = 0; i < prev.n_top; i++)
-        if (!find_key(cur, prev.top[i].key) || (size_t)(find_key(cur, prev.top[i].key) - cur->top) >= kc)
-            n_left++;
-    /* new errors */
-    char ep[REPORT_PATH_MAX];
-    size_t n_prev_err = 0;
-    uint64_t *prev_err;
-    int prev_oom = 0;
-    if (h) {
-        prev_err = history_error_hashes(h, &n_prev_err);
-        prev_oom = !prev_err;
-    } else {
-        snprintf(ep, sizeof ep, "%s/errors.csv", opt->previous_dir);
-        prev_err = error_hashes(ep, &n_prev_err, &prev_oom);
+    for (size_t i = 0; i < prev.n_top; i++) {
+        const top_row *c = find_key(cur, prev.top[i].key);
+        if (!c || (size_t)(c - cur->top) >= kc) n_left++;
     }
+    new_errors *e = calloc(1, sizeof *e);
+    if (!e) {
+        free(prev.top);
+        fputs("<p>Out of memory comparing with the previous run.</p></section>\n", o);
+        return;
+    }
+    snprintf(path, sizeof path, "%s/errors.csv", dir);
+    find_new_errors(path, opt, h, e);
     fprintf(o, "<ul class=\"counts\"><li><b>%zu</b> new in the top %zu</li><li><b>%zu</b> left the "
                "top %zu</li><li><b>%zu</b> changed score</li>", n_new, k, n_left, k, n_changed);
-    /* list tables */
-    snprintf(ep, sizeof ep, "%s/errors.csv", dir);
-    csv_reader r;
-    size_t n_new_err = 0;
-    char rows[ERROR_ROWS][700];
-    size_t n_rows = 0;
-    long oom_line = 0;
-    if (!prev_oom && csv_open(&r, ep)) { /* without a previous errors file every error is new */
-        int rc = csv_next(&r);
-        int ck = csv_col(&r, "key"), cs = csv_col(&r, "stage"), cr = csv_col(&r, "reason");
-        while (rc > 0 && (rc = csv_next(&r)) > 0) {
-            if (r.n == 1 && !r.fields[0][0]) continue;
-            uint64_t x = ms_hash_bytes(field(&r, ck), strlen(field(&r, ck)));
-            x = ms_hash_update(x, field(&r, cs), strlen(field(&r, cs)));
-            if (prev_err && bsearch(&x, prev_err, n_prev_err, sizeof x, cmp_u64)) continue;
-            n_new_err++;
-            if (n_rows < ERROR_ROWS)
-                snprintf(rows[n_rows++], sizeof rows[0], "%s\x1f%s\x1f%s", field(&r, ck),
-                         field(&r, cs), field(&r, cr));
-        }
-        if (rc < 0) oom_line = r.line;
-        csv_close(&r);
-    }
-    free(prev_err);
-    if (prev_oom)
+    if (e->prev_oom)
         fputs("<li>new errors: not known (out of memory reading the previous run's errors)</li>"
               "</ul>\n", o);
     else
-        fprintf(o, "<li><b>%zu</b>%s new errors</li></ul>\n", n_new_err,
-                oom_line ? " or more" : "");
-    if (oom_line) say_incomplete(o, ep, oom_line);
-    if (n_new) {
-        fputs("<h3>New in the top-K</h3>", o);
-        fold_open(o, n_new, "new in the top-K");
-        fputs("<table><tr><th>rank</th><th>formula</th><th>source</th>"
-              "<th>score</th></tr>\n", o);
-        for (size_t i = 0; i < kc; i++) {
-            if (find_key(&prev, cur->top[i].key)) continue;
-            char s[32];
-            fmt_num(s, sizeof s, cur->top[i].score);
-            fprintf(o, "<tr><td>%zu</td><td>", i + 1);
-            esc(o, cur->top[i].formula);
-            fputs("</td><td>", o);
-            esc(o, cur->top[i].source_id);
-            fprintf(o, "</td><td>%s</td></tr>\n", s);
-        }
-        fputs("</table>\n", o);
-        fold_close(o, n_new);
-    }
-    if (n_left) {
-        fputs("<h3>Left the top-K</h3>", o);
-        fold_open(o, n_left, "left the top-K");
-        fputs("<table><tr><th>previous rank</th><th>formula</th><th>source</th>"
-              "<th>previous score</th></tr>\n", o);
-        for (size_t i = 0; i < prev.n_top; i++) {
-            const top_row *c = find_key(cur, prev.top[i].key);
-            if (c && (size_t)(c - cur->top) < kc) continue;
-            char s[32];
-            fmt_num(s, sizeof s, prev.top[i].score);
-            fprintf(o, "<tr><td>%zu</td><td>", i + 1);
-            esc(o, prev.top[i].formula);
-            fputs("</td><td>", o);
-            esc(o, prev.top[i].source_id);
-            fprintf(o, "</td><td>%s</td></tr>\n", s);
-        }
-        fputs("</table>\n", o);
-        fold_close(o, n_left);
-    }
-    if (n_changed) {
-        fputs("<h3>Changed scores</h3>", o);
-        fold_open(o, n_changed, "changed scores");
-        fputs("<table><tr><th>rank</th><th>formula</th><th>before</th>"
-              "<th>now</th></tr>\n", o);
-        for (size_t i = 0; i < kc; i++) {
-            const top_row *p = find_key(&prev, cur->top[i].key);
-            if (!p || fabs(p->score - cur->top[i].score) <= 1e-9 * fmax(1, fabs(p->score))) continue;
-            char a[32], b[32];
-            fmt_num(a, sizeof a, p->score);
-            fmt_num(b, sizeof b, cur->top[i].score);
-            fprintf(o, "<tr><td>%zu</td><td>", i + 1);
-            esc(o, cur->top[i].formula);
-            fprintf(o, "</td><td>%s</td><td>%s</td></tr>\n", a, b);
-        }
-        fputs("</table>\n", o);
-        fold_close(o, n_changed);
-    }
-    if (n_rows) {
-        fputs("<h3>New errors</h3>", o);
-        fold_open(o, n_rows, "new errors");
-        fputs("<table><tr><th>record</th><th>stage</th><th>reason</th></tr>\n", o);
-        for (size_t i = 0; i < n_rows; i++) {
-            char *a = rows[i], *b = strchr(a, '\x1f'), *c = b ? strchr(b + 1, '\x1f') : NULL;
-            if (!b || !c) continue;
-            *b++ = 0;
-            *c++ = 0;
-            fputs("<tr><td>", o);
-            esc(o, a);
-            fputs("</td><td>", o);
-            esc(o, b);
-            fputs("</td><td>", o);
-            esc(o, c);
-            fputs("</td></tr>\n", o);
-        }
-        fputs("</table>\n", o);
-        fold_close(o, n_rows);
-    }
+        fprintf(o, "<li><b>%zu</b>%s new errors</li></ul>\n", e->n, e->oom_line ? " or more" : "");
+    if (e->oom_line) say_incomplete(o, path, e->oom_line);
+    changes_tables(o, cur, &prev, kc, n_new, n_left, n_changed);
+    new_errors_table(o, e);
+    free(e);
     free(prev.top);
     fputs("</section>\n", o);
 }
