@@ -235,14 +235,8 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
         fprintf(stderr, "matscreen evaluate: out of memory\n");
         return 2;
     }
-    ms_model_spec spec;
-    ms_model_spec_default(&spec);
-    spec.kind = a->kind;
-    spec.task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
-    spec.options = a->opt;
-    spec.select = a->select; /* selected again inside every training fold */
-    int *sel_groups = ms_model_args_select_groups(a, d);
-    spec.group = sel_groups;
+    ms_model_spec spec; /* with --select, selected again inside every training fold */
+    int *sel_groups = ms_model_args_spec(a, d, &spec);
     int code = 0;
     int reps = a->folds ? 1 : a->repeats;
     size_t ng = grouped ? count_groups(a, d) : 0;

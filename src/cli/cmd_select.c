@@ -39,14 +39,7 @@ static void select_usage(FILE *out)
 static int run_select(const ms_model_args *a, const ms_dataset *d, int rank)
 {
     ms_model_spec spec;
-    ms_model_spec_default(&spec);
-    spec.kind = a->kind;
-    spec.task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
-    spec.options = a->opt;
-    spec.seed = a->seed;
-    spec.select = a->select;
-    int *groups = ms_model_args_select_groups(a, d);
-    spec.group = groups;
+    int *groups = ms_model_args_spec(a, d, &spec);
     ms_model *m = NULL;
     ms_status st = ms_train_fit(&spec, d, a->log10, a->threshold, 0, MPI_COMM_WORLD, &m);
     if (st == MS_SUCCESS && rank == 0 && a->output) st = ms_model_save(m, a->output);
@@ -70,23 +63,5 @@ static int run_select(const ms_model_args *a, const ms_dataset *d, int rank)
 
 int ms_cmd_select(int argc, char **argv)
 {
-    int rank;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    ms_model_args a;
-    int code = ms_model_args_parse(argc, argv, "select", &a, rank);
-    if (code == 0 && a.help) {
-        if (rank == 0) select_usage(stdout);
-    } else if (code == 0 && !a.select) {
-        if (rank == 0) fprintf(stderr, "matscreen select: --select SPEC is required (see --help)\n");
-        code = 2;
-    } else if (code == 0) {
-        ms_model *none = NULL;
-        ms_dataset d;
-        code = ms_model_args_load(&a, "select", rank, &none, &d);
-        if (code == 0) code = run_select(&a, &d, rank);
-        ms_dataset_free(&d);
-        ms_model_free(none);
-    }
-    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    return code;
+    return ms_model_command(argc, argv, "select", select_usage, run_select);
 }

@@ -115,23 +115,17 @@ static int enough_groups(const ms_model_args *a, const ms_dataset *d, size_t k, 
 static int train(const ms_model_args *a, const ms_dataset *d, int rank)
 {
     ms_model_spec spec;
-    ms_model_spec_default(&spec);
-    spec.kind = a->kind;
-    spec.task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
-    spec.options = a->opt;
-    spec.seed = a->seed;
+    int *groups = ms_model_args_spec(a, d, &spec);
     spec.goal = (ms_model_goal)a->goal;
     unsigned char req[MS_MAX_Z + 1] = {0};
     if (a->requires && strcmp(a->requires, "none") != 0 &&
         ms_record_filter_parse_elements(a->requires, req) != MS_SUCCESS) {
         if (rank == 0) fprintf(stderr, "matscreen train: --requires '%s': %s\n", a->requires,
                                ms_error_message());
+        free(groups);
         return 2;
     }
     if (a->requires) spec.requires = req;
-    spec.select = a->select;
-    int *groups = ms_model_args_select_groups(a, d);
-    spec.group = groups;
     ms_model *m = NULL;
     double t0 = MPI_Wtime();
     ms_status st = ms_train_fit(&spec, d, a->log10, a->threshold, MS_TRAIN_OOB_ALL,
@@ -162,20 +156,5 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
 
 int ms_cmd_train(int argc, char **argv)
 {
-    int rank;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    ms_model_args a;
-    int code = ms_model_args_parse(argc, argv, "train", &a, rank);
-    if (code == 0 && a.help) {
-        if (rank == 0) train_usage(stdout);
-    } else if (code == 0) {
-        ms_model *none = NULL; /* train has no -m */
-        ms_dataset d;
-        code = ms_model_args_load(&a, "train", rank, &none, &d);
-        if (code == 0) code = train(&a, &d, rank);
-        ms_dataset_free(&d);
-        ms_model_free(none);
-    }
-    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    return code;
+    return ms_model_command(argc, argv, "train", train_usage, train);
 }

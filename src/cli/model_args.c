@@ -144,6 +144,10 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
             return 2;
         }
     }
+    if (select && !a->select && !a->help) {
+        if (rank == 0) fprintf(stderr, "matscreen select: --select SPEC is required (see --help)\n");
+        return 2;
+    }
     if (train && !select && !a->output) {
         if (rank == 0) fprintf(stderr, "matscreen train: -o MODEL is required (see --help)\n");
         return 2;
@@ -211,6 +215,18 @@ int ms_model_args_load(const ms_model_args *a, const char *command, int rank, ms
     return st == MS_SUCCESS ? 0 : 2;
 }
 
+int *ms_model_args_spec(const ms_model_args *a, const ms_dataset *d, ms_model_spec *spec)
+{
+    ms_model_spec_default(spec);
+    spec->kind = a->kind;
+    spec->task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
+    spec->options = a->opt;
+    spec->seed = a->seed;
+    spec->select = a->select;
+    spec->group = ms_model_args_select_groups(a, d);
+    return (int *)spec->group;
+}
+
 int *ms_model_args_select_groups(const ms_model_args *a, const ms_dataset *d)
 {
     if (!a->select || a->group.kind == MS_GROUP_NONE) return NULL;
@@ -219,4 +235,25 @@ int *ms_model_args_select_groups(const ms_model_args *a, const ms_dataset *d)
     if (g && ms_cv_groups(d, &a->group, a->seed, g, &ng) == MS_SUCCESS) return g;
     free(g);
     return NULL;
+}
+
+int ms_model_command(int argc, char **argv, const char *command, void (*usage)(FILE *),
+                     int (*run)(const ms_model_args *, const ms_dataset *, int))
+{
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    ms_model_args a;
+    int code = ms_model_args_parse(argc, argv, command, &a, rank);
+    if (code == 0 && a.help) {
+        if (rank == 0) usage(stdout);
+    } else if (code == 0) {
+        ms_model *none = NULL; /* train and select have no -m */
+        ms_dataset d;
+        code = ms_model_args_load(&a, command, rank, &none, &d);
+        if (code == 0) code = run(&a, &d, rank);
+        ms_dataset_free(&d);
+        ms_model_free(none);
+    }
+    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return code;
 }
