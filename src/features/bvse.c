@@ -932,7 +932,8 @@ ms_status ms_bvse_compute(const ms_bvse_context *ctx, const ms_structure *s,
     uint64_t *keys = (uint64_t *)shared;
     uint32_t *tmp = (uint32_t *)(shared + 2 * np);
     res->e_min = E[0];
-    for (size_t i = 1; i < np; i++) res->e_min = fmin(res->e_min, E[i]);
+    for (size_t i = 1; i < np; i++) /* energies are finite: no fmin (a libm call) */
+        if (E[i] < res->e_min) res->e_min = E[i];
     size_t n_order = sort_points(E, np, res->e_min + MS_BVSE_ENCUT, keys, order, tmp);
     int32_t *ui = (int32_t *)shared;
     uf u = {ui, ui + np, ui + 2 * np, ui + 3 * np, basis, 0, L.slots};
