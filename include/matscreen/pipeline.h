@@ -141,6 +141,9 @@ typedef struct ms_pipeline {
     uint64_t seed;                    /* for stages that draw random numbers */
     size_t n_stages;
     ms_stage_entry stages[MS_STAGE_COUNT];
+    int dry_run;                      /* 1: no science (screen --dry-run): each task yields one
+                                         synthetic result made from the task alone, the file is
+                                         not opened; measures the master's own cost */
     char test_crash_on[256];          /* test hook: abort() on a task whose file has this base
                                          name; from MATSCREEN_TEST_CRASH_ON at init ("" = off) */
 } ms_pipeline;

@@ -148,6 +148,10 @@ typedef struct ms_screen_config {
     int master_works;              /* rank 0 works too (default 1) */
     int out_dir_locked;            /* 1: the caller holds out_dir's lock (ms_dir_lock_take,
                                       outfile.h) for a longer run; 0: the screen takes it */
+    int dry_run;                   /* --dry-run: workers do no science (pipeline.h dry_run), the
+                                      master does all its bookkeeping; no models or descriptors
+                                      are loaded and no top CIFs are written. For measuring the
+                                      master's capacity (docs/scale.md) */
     size_t explain_k;              /* --explain K: each candidate's K largest feature
                                       contributions (ms_result.explain; 0 = off, the default) */
 } ms_screen_config;

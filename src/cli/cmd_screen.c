@@ -79,6 +79,9 @@ static void screen_usage(FILE *out)
             "  -s, --seed N        seed of every random stream (default 0), written to the manifest\n"
             "  -f, --format F      read every file as F instead of detecting it\n"
             "  -R, --resume        continue the run recorded in DIR/journal (a new run if none)\n"
+            "      --dry-run       measure the master: workers neither read files nor compute\n"
+            "                      (one synthetic record per task); enumeration, journal, index\n"
+            "                      and outputs run as usual (no top CIFs). Rows are not science\n"
             "  -q, --quiet         no progress on stderr\n"
             "  -h, --help          this text\n\n"
             MS_CLI_EXIT_HELP "Failed records are in DIR/errors.csv; outputs that cannot be written are 2.\n");
@@ -123,7 +126,8 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         {"range", required_argument, NULL, 'G'},
         {"ignore-model-requirements", no_argument, NULL, 'I'},
         {"domain", required_argument, NULL, 'D'},
-        {"explain", required_argument, NULL, 'E'}, {NULL, 0, NULL, 0}};
+        {"explain", required_argument, NULL, 'E'}, {"dry-run", no_argument, NULL, 'N'},
+        {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     ms_screen_config_default(&a->cfg);
     ms_record_filter_init(&a->filter);
@@ -189,6 +193,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
             }
             break;
         case 'E': st = ms_parse_size("--explain", optarg, 1, 20, &a->cfg.explain_k); break;
+        case 'N': a->cfg.dry_run = 1; break;
         case 'q': a->quiet = 1; break;
         case 'R': a->cfg.resume = 1; break;
         case 'h': a->help = 1; return 0;
@@ -204,6 +209,13 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
     a->cfg.inputs = a->inputs;
     a->cfg.n_inputs = n;
     a->cfg.progress = !a->quiet;
+    if (!bad && a->cfg.dry_run && (a->cfg.n_models || a->cfg.descriptor_set || a->cfg.explain_k)) {
+        if (rank == 0)
+            fprintf(stderr, "matscreen screen: --dry-run computes nothing: drop -m, --set and "
+                            "--explain\n");
+        bad = 1;
+    }
+    if (a->cfg.dry_run) a->cfg.top_k = 0; /* top CIFs re-read real records */
     if (!bad && (n == 0 || !a->cfg.out_dir)) {
         if (rank == 0) fprintf(stderr, "matscreen screen: -i INPUT and -o DIR are required\n");
         bad = 1;

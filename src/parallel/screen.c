@@ -453,6 +453,10 @@ static uint64_t worker_identity(const screen_worker *w, const ms_screen_config *
     }
     for (size_t i = 0; i < cfg->n_models; i++)
         h = ms_hash_update(h, &w->model_hash[i], sizeof w->model_hash[i]);
+    if (cfg->dry_run) { /* synthetic results: never resumed or cached as real ones */
+        const char tag[] = "dry-run";
+        h = ms_hash_update(h, tag, sizeof tag);
+    }
     if (w->explain_k) { /* results with explanations are not those without (off: as before) */
         uint64_t k = w->explain_k;
         h = ms_hash_update(h, &k, sizeof k);
@@ -832,6 +836,7 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
         have_pipeline = st == MS_SUCCESS;
     }
     if (st == MS_SUCCESS) st = register_stages(&p, &w);
+    if (st == MS_SUCCESS) p.dry_run = cfg->dry_run;
     ms_source_db *input_db = NULL;
     if (st == MS_SUCCESS && cfg->n_inputs) {
         input_db = malloc(cfg->n_inputs * sizeof *input_db);
