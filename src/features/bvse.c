@@ -31,8 +31,13 @@
  * ifunc resolved at load time). Same operations in the same order (no FMA: ISO C mode does not
  * contract a * b + c), so the same bits as the SSE2 version. Not under AddressSanitizer, whose
  * runtime is not up yet when ifunc resolvers run. */
+#if defined(__has_feature) /* clang 14 does not define __SANITIZE_ADDRESS__ */
+#if __has_feature(address_sanitizer)
+#define MS_BVSE_ASAN 1
+#endif
+#endif
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(MS_BVSE_ASAN)
 #if __has_attribute(target_clones)
 #define MS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
