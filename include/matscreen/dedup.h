@@ -76,6 +76,14 @@ void ms_dedup_options_default(ms_dedup_options *opt);
  * into opt. Fails with MS_ERR_USAGE on an unknown name or too many entries (opt unchanged). */
 ms_status ms_dedup_options_set_trust(ms_dedup_options *opt, const char *list);
 
+/* The trust order of inputs that each carry a database and a trust rank (a workflow's
+ * <source database= trust=>; 1 = most trusted, 0 = none given): the databases of the inputs with
+ * a rank, smallest rank first (equal ranks in the default order), then the databases not named,
+ * in the default order, unknown last. With no rank given, the default order. Fails with
+ * MS_ERR_USAGE, naming both inputs (by 0-based index), when one database gets two ranks. */
+ms_status ms_dedup_trust_from_inputs(ms_dedup_options *opt, const ms_source_db *db,
+                                     const int *trust, size_t n);
+
 /* The place of db in o's trust order (0: most trusted); databases not in the order come after
  * it, MS_DB_UNKNOWN last. o NULL: the default order (ICSD, COD, MP). The one trust order of
  * matscreen: `quality` and the screen's results (results.c) both rank by it. */

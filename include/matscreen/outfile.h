@@ -86,6 +86,9 @@ void ms_atomic_remove_stale(const char *dir);
  * Returns 1 when something was escaped. */
 int ms_name_escape(const char *name, char *out, size_t n);
 
+/* "dir/name" in a new string the caller frees; NULL when out of memory. */
+char *ms_path_join(const char *dir, const char *name);
+
 /* 1 when s is valid UTF-8 (no overlong forms, no surrogates). */
 int ms_utf8_valid(const char *s);
 

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "matscreen/dedup.h"
 #include "matscreen/element.h"
 #include "matscreen/error.h"
 #include "matscreen/journal.h"
@@ -88,6 +89,8 @@ typedef struct ms_run_info {
     unsigned long long records_run;  /* results collected this run (workers + cache): the
                                         throughput is records_run / seconds_farm, the figure the
                                         report and every command's summary line print */
+    const ms_dedup_options *trust;   /* the trust order that picks each duplicate group's
+                                        representative (dedup.h); NULL: the default order */
 } ms_run_info;
 
 /* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume
@@ -117,17 +120,7 @@ int ms_results_add(const ms_result *r, void *user);
 ms_status ms_results_finish(ms_results *res, const ms_run_info *info,
                             const ms_element_table *elements);
 
-/* Rank of db in the trust order that picks a duplicate group's representative: the default order
- * of quality/dedup.c (ms_dedup_trust_rank): ICSD 0, COD 1, MP 2, other 3, unknown 4 (smaller is
- * more trusted). Not collective. */
-int ms_results_trust_rank(ms_source_db db);
-
 /* Closes and releases res (the journal file stays); NULL is a no-op. */
 void ms_results_free(ms_results *res);
-
-/* Writes s as a P1 CIF (every site with its species and occupancies, no symmetry) to path, with
- * data block name block and a comment line naming where it came from (may be NULL). */
-ms_status ms_cif_write_p1(const ms_structure *s, const char *block, const char *comment,
-                          const ms_element_table *elements, const char *path);
 
 #endif /* MATSCREEN_RESULTS_H */

@@ -109,9 +109,10 @@ typedef struct ms_screen_input {
                           per file when it is MS_FORMAT_AUTO too */
     ms_source_db db;   /* database of this spec's records that state none (a CIF without ICSD
                           or COD code, JSON without an mp- id); MS_DB_UNKNOWN: leave them so */
-    int trust;         /* the workflow's trust rank; not used here: duplicates are merged in
-                          the default trust order of quality/dedup.c (ICSD, COD, MP, other,
-                          unknown), and the workflow loader refuses a trust= that contradicts it */
+    int trust;         /* trust rank of this spec's database (1 = most trusted, 0 = none):
+                          the inputs' ranks order the databases that pick each duplicate
+                          group's representative (ms_dedup_trust_from_inputs, dedup.h); one
+                          database with two ranks is refused */
 } ms_screen_input;
 
 typedef struct ms_screen_config {

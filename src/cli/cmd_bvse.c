@@ -121,8 +121,8 @@ static void bvse_usage(FILE *out)
             "  --spacing A        grid spacing in Angstrom (default %.1f)\n"
             "  --grid RULE        bvlain (default: bvlain's grid, the published settings) or fine\n"
             "                     (ceil(L / spacing) points, step at most the spacing)\n\n"
-            "Exit status 0 when every record was read (NaN rows included), 1 when some failed,\n"
-            "2 on usage errors.\n",
+            "A structure whose barriers are NaN (no Li, no parameters: the reason is in its row)\n"
+            "was processed; a record that cannot be read failed.\n" MS_CLI_EXIT_HELP,
             MS_BVSE_ENCUT, MS_BVSE_ENCUT, (long)MS_BVSE_MAX_POINTS, MS_BVSE_SPACING);
 }
 
@@ -173,7 +173,9 @@ static int parse_args(int argc, char **argv, const char ***inputs, size_t *n_inp
         fprintf(stderr, "matscreen bvse: give inputs with -i (see --help)\n");
         return 2;
     }
-    return -1;
+    int missing = 0;
+    for (size_t i = 0; i < *n_inputs; i++) missing |= ms_cli_input_missing("bvse", (*inputs)[i]);
+    return missing ? 2 : -1;
 }
 
 static int run_sources(bvse_state *st, const char **inputs, size_t n_inputs, ms_format format)
@@ -254,7 +256,7 @@ int ms_cmd_bvse(int argc, char **argv)
     }
     fprintf(stderr, "matscreen bvse: %zu structures with barriers, %zu NaN (reason in the row), "
                     "%zu failed records\n", st.n_ok, st.n_nan, st.n_failed);
-    rc = st.n_failed ? 1 : 0;
+    rc = ms_cli_status(st.n_ok + st.n_nan + st.n_failed, st.n_failed);
 done:
     if (st.out && st.out != stdout) {
         fclose(st.out);

@@ -4,9 +4,11 @@
  *
  * Speed: framework atoms are expanded once into the periodic images that can reach the cell;
  * the grid is cut into blocks of BLOCK^3 points, each block gathers the images within cutoff +
- * block radius into a contiguous list, and every point of the block loops over that short list
- * (a cell list whose cells are the blocks). Percolation is one pass of a union-find over the
- * points sorted by energy (an LSD radix sort on the bits of the energies).
+ * block radius into a contiguous list (a cell list whose cells are the blocks), and each image
+ * is added to the sub-blocks of SUB^3 points it can reach, in a branch-free loop over the
+ * sub-block's points that the compiler vectorises (pair terms from tables, see sub_sum).
+ * Percolation is one pass of a union-find over the points below E_min + ENCUT sorted by energy
+ * (an LSD radix sort on the bits of the energies).
  */
 #include "matscreen/bvse.h"
 
@@ -20,7 +22,29 @@
 #include "matscreen/oxidation.h"
 
 #define Z_LI 3
-#define BLOCK 6             /* grid points per block edge */
+#define BLOCK 8             /* grid points per block edge */
+#define SUB 4               /* grid points per sub-block edge: 8 sub-blocks per block */
+#define SUB_POINTS (SUB * SUB * SUB)         /* 64: a multiple of 8, see sub_sum */
+#define BLOCK_POINTS (BLOCK * BLOCK * BLOCK) /* 512 */
+
+/* x86-64 with gcc or clang: block_sum also in an AVX2 version, picked when the CPU has it (an
+ * ifunc resolved at load time). Same operations in the same order (no FMA: ISO C mode does not
+ * contract a * b + c), so the same bits as the SSE2 version. Not under AddressSanitizer, whose
+ * runtime is not up yet when ifunc resolvers run. */
+#if defined(__has_feature) /* clang 14 does not define __SANITIZE_ADDRESS__ */
+#if __has_feature(address_sanitizer)
+#define MS_BVSE_ASAN 1
+#endif
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute) && \
+    !defined(__SANITIZE_ADDRESS__) && !defined(MS_BVSE_ASAN)
+#if __has_attribute(target_clones)
+#define MS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef MS_VECTOR_CLONES
+#define MS_VECTOR_CLONES
+#endif
 #define R_MIN_CLAMP 0.01    /* Å: closer framework atoms are taken at this distance */
 #define SCREEN_FACTOR 0.74  /* Coulomb screening length = 0.74 (r_Li + r_M) */
 #define COULOMB_EV_A 14.4   /* e^2 / (4 pi eps0) in eV Å */
@@ -156,7 +180,8 @@ static long image_count(const ms_structure *s, double cutoff, int K[3])
 
 /* ---- workspace layout ------------------------------------------------------------------------- */
 
-/* Per image, 7 doubles: x, y, z, weight, offset of its pair-term table, unused, cutoff^2. The pair
+/* Per image, 7 doubles: x, y, z, weight, offset of its pair-term table, the table index its
+ * cutoff falls on (ceil(cutoff x TAB_PER_A): terms at R whose index is below it count), cutoff. The pair
  * term is weight x table(R): cations weight w q_M (q = valence / sqrt(n)), table 14.4 q_Li
  * erfc(R / s) / R; anions weight w, table (D0/2) [(exp(alpha (Rmin - R)) - 1)^2 - 1]. */
 #define IMG_FIELDS 7
@@ -185,15 +210,16 @@ static int plan(const ms_bvse_context *ctx, const ms_structure *s, const ms_bvse
     for (size_t k = 0; k < items; k++)
         if (!seen[s->species[k].z]++) L->tables += 2; /* as a cation and as one anion valence */
     if (L->tables > MAX_TABLES) L->tables = MAX_TABLES;
-    L->tab_n = (size_t)(cutoff * TAB_PER_A) + 2;
+    L->tab_n = (size_t)(cutoff * TAB_PER_A) + 3; /* the last entry: the zero of block_sum */
     int nmin = n[0] < n[1] ? (n[0] < n[2] ? n[0] : n[2]) : (n[1] < n[2] ? n[1] : n[2]);
     L->slots = L->points / nmin + 2;
     size_t np = (size_t)L->points;
     /* energies; order (uint32); region shared by the sort (keys x2, tmp order) and the union-find
      * (parent, size, slot, offset x3: six int32); slots (12 int32); species charges; image lists
-     * (cations, anions, and the two lists gathered per block) */
+     * (cations, anions, and the two lists gathered per block); tables; one block's points */
     L->total = np + (np + 1) / 2 + 3 * np + (size_t)L->slots * 6 + s->n_species +
-               4 * (size_t)L->images * IMG_FIELDS + (size_t)L->tables * 2 * L->tab_n + 16;
+               4 * (size_t)L->images * IMG_FIELDS + (size_t)L->tables * 2 * L->tab_n +
+               5 * BLOCK_POINTS + 16;
     return 1;
 }
 
@@ -357,17 +383,27 @@ typedef struct image_list {
     long n;
 } image_list;
 
+/* The points of one block (Cartesian) and their cation and anion sums, BLOCK_POINTS each, one
+ * sub-block (SUB_POINTS) after the other; each sub-block's centre, whether it holds a point of
+ * the grid (blocks at the grid's end overhang it), and the radius of a sub-block. */
+typedef struct block_points {
+    double *x, *y, *z, *ec, *ea;
+    double centre[8][3];
+    int live[8];
+    double rb;
+} block_points;
+
 static void list_bind(image_list *l, double *base, long cap)
 {
     for (int k = 0; k < IMG_FIELDS; k++) l->f[k] = base + (size_t)k * (size_t)cap;
     l->n = 0;
 }
 
-static void list_push(image_list *l, const double x[3], const double p[3], double rc2)
+static void list_push(image_list *l, const double x[3], const double p[3], double rc)
 {
     long i = l->n++;
     l->f[0][i] = x[0], l->f[1][i] = x[1], l->f[2][i] = x[2];
-    l->f[3][i] = p[0], l->f[4][i] = p[1], l->f[5][i] = p[2], l->f[6][i] = rc2;
+    l->f[3][i] = p[0], l->f[4][i] = p[1], l->f[5][i] = p[2], l->f[6][i] = rc;
 }
 
 /* Appends the images of species k (at site i) that can reach the cell within rc. */
@@ -394,12 +430,13 @@ static void push_images(const ms_structure *s, size_t i, double rc, const double
                 for (int d = 0; d < 3; d++)
                     x[d] = g[0] * s->lattice[0][d] + g[1] * s->lattice[1][d] +
                            g[2] * s->lattice[2][d];
-                list_push(l, x, p, rc * rc);
+                list_push(l, x, (const double[3]){p[0], p[1], ceil(rc * TAB_PER_A)}, rc);
             }
 }
 
-/* Pair-term tables of one structure: value and slope at R = i / TAB_PER_A, i < n (R below
- * R_MIN_CLAMP evaluated at R_MIN_CLAMP). Exact functions cost an exp or an erfc per pair and
+/* Pair-term tables of one structure: value and slope at R = i / TAB_PER_A, i < n - 1 (R below
+ * R_MIN_CLAMP evaluated at R_MIN_CLAMP), then entry n - 1 = 0 (value and slope), which
+ * block_sum reads for pairs beyond their cutoff. Exact functions cost an exp or an erfc per pair and
  * grid point; a table lookup costs a multiply-add (error below 1e-5 eV per term beyond 1 Å). */
 typedef struct tables {
     double *base;
@@ -416,9 +453,10 @@ static long table_for(tables *t, long key, double (*f)(double, double, double, d
         if (t->key[k] == key) return (long)(2 * t->n) * k;
     if (t->count == t->cap) return -1;
     double *v = t->base + 2 * t->n * (size_t)t->count;
-    for (size_t i = 0; i < t->n; i++) v[2 * i] = f(fmax((double)i / TAB_PER_A, R_MIN_CLAMP), a, b, c);
-    for (size_t i = 0; i + 1 < t->n; i++) v[2 * i + 1] = v[2 * i + 2] - v[2 * i];
-    v[2 * t->n - 1] = 0;
+    size_t n = t->n - 1; /* entries of the function; then a zero value and slope */
+    for (size_t i = 0; i < n; i++) v[2 * i] = f(fmax((double)i / TAB_PER_A, R_MIN_CLAMP), a, b, c);
+    for (size_t i = 0; i + 1 < n; i++) v[2 * i + 1] = v[2 * i + 2] - v[2 * i];
+    v[2 * n - 1] = v[2 * n] = v[2 * n + 1] = 0;
     t->key[t->count] = key;
     return (long)(2 * t->n) * t->count++;
 }
@@ -430,7 +468,7 @@ static double term_cutoff(const tables *t, long off, double weight, double rc)
 {
     const double *v = t->base + off;
     size_t last = (size_t)(rc * TAB_PER_A);
-    if (last >= t->n) last = t->n - 1;
+    if (last + 2 >= t->n) last = t->n - 2;
     for (size_t i = last + 1; i-- > 0;)
         if (fabs(weight * v[2 * i]) >= TERM_FLOOR) return fmin(rc, (double)(i + 1) / TAB_PER_A);
     return 0;
@@ -514,88 +552,144 @@ static void gather(const image_list *src, const double c[3], double rb, image_li
     dst->n = 0;
     for (long m = 0; m < src->n; m++) {
         double dx = src->f[0][m] - c[0], dy = src->f[1][m] - c[1], dz = src->f[2][m] - c[2];
-        double reach = sqrt(src->f[6][m]) + rb;
+        double reach = src->f[6][m] + rb;
         if (dx * dx + dy * dy + dz * dz > reach * reach) continue;
         long i = dst->n++;
         for (int k = 0; k < IMG_FIELDS; k++) dst->f[k][i] = src->f[k][m];
     }
 }
 
-/* Sum of the pair terms of list l at x: weight x table(R) for R^2 below the image's cutoff^2. */
-static double list_energy(const double x[3], const image_list *l, const double *tab)
+/* Adds one image's pair term to e[p] for the SUB_POINTS points (px, py, pz): weight w x
+ * table t at R, read by linear interpolation at u = R TAB_PER_A; a pair beyond the cutoff (index
+ * last) reads the table's zero entry (zero) instead of branching. A fixed trip count (a multiple
+ * of 8) and no branch, so gcc -O2 vectorises it (it needs -fno-math-errno for sqrt, which the
+ * Makefile gives this file; no value changes). */
+static inline void sub_sum(const double *restrict px, const double *restrict py,
+                           const double *restrict pz, const double img[3], double w,
+                           const double *restrict t, int last, int zero, double *restrict e)
 {
-    double e = 0;
-    const double *lx = l->f[0], *ly = l->f[1], *lz = l->f[2], *lw = l->f[3], *lt = l->f[4],
-                 *lr = l->f[6];
-    for (long m = 0; m < l->n; m++) {
-        double dx = lx[m] - x[0], dy = ly[m] - x[1], dz = lz[m] - x[2];
-        double r2 = dx * dx + dy * dy + dz * dz;
-        if (r2 >= lr[m]) continue;
-        double u = sqrt(r2) * TAB_PER_A;
-        size_t i = (size_t)u;
-        const double *v = tab + (size_t)lt[m] + 2 * i;
-        e += lw[m] * (v[0] + (u - (double)i) * v[1]);
+    for (int p = 0; p < SUB_POINTS; p++) {
+        double dx = px[p] - img[0], dy = py[p] - img[1], dz = pz[p] - img[2];
+        double u = sqrt(dx * dx + dy * dy + dz * dz) * TAB_PER_A; /* < 2^31: see gather */
+        int i = (int)u;
+        i = i < last ? i : zero;
+        e[p] += w * (t[2 * i] + (u - (double)i) * t[2 * i + 1]);
     }
-    return e;
 }
 
-/* Radius of a block: half the longest diagonal of the parallelepiped of BLOCK steps. */
-static double block_radius(const ms_structure *s, const int n[3])
+/* Adds the pair terms of list l to e for the points of block b: each image to each live
+ * sub-block within its cutoff + the sub-block's radius (the others would add zeros). Each point
+ * sums its images in list order, as a scalar loop would. */
+MS_VECTOR_CLONES
+static void block_sum(const block_points *b, const image_list *l, const double *restrict tab,
+                      int zero, double *restrict e)
+{
+    for (long m = 0; m < l->n; m++) {
+        const double img[3] = {l->f[0][m], l->f[1][m], l->f[2][m]}, w = l->f[3][m];
+        const double *restrict t = tab + (size_t)l->f[4][m];
+        const int last = (int)l->f[5][m];
+        const double reach = l->f[6][m] + b->rb;
+        for (int q = 0; q < 8; q++) {
+            double dx = b->centre[q][0] - img[0], dy = b->centre[q][1] - img[1],
+                   dz = b->centre[q][2] - img[2];
+            if (!b->live[q] || dx * dx + dy * dy + dz * dz > reach * reach) continue;
+            size_t o = (size_t)q * SUB_POINTS;
+            sub_sum(b->x + o, b->y + o, b->z + o, img, w, t, last, zero, e + o);
+        }
+    }
+}
+
+/* Radius of a box of `steps` grid steps about its centre (box_centre): half the longest
+ * diagonal of the parallelepiped of `steps` steps; the box's points lie within it. */
+static double block_radius(const ms_structure *s, const int n[3], int steps)
 {
     double rb = 0;
     for (int sa = -1; sa <= 1; sa += 2)
         for (int sb = -1; sb <= 1; sb += 2) {
             double v[3];
             for (int d = 0; d < 3; d++)
-                v[d] = s->lattice[0][d] * BLOCK / n[0] + sa * s->lattice[1][d] * BLOCK / n[1] +
-                       sb * s->lattice[2][d] * BLOCK / n[2];
+                v[d] = s->lattice[0][d] * steps / n[0] + sa * s->lattice[1][d] * steps / n[1] +
+                       sb * s->lattice[2][d] * steps / n[2];
             double r = 0.5 * sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
             if (r > rb) rb = r;
         }
     return rb;
 }
 
+/* Cartesian centre of the parallelepiped of `steps` grid steps from point (i, j, k). */
+static void box_centre(const ms_structure *s, const int n[3], const double o[3], int i, int j,
+                       int k, int steps, double c[3])
+{
+    double f[3] = {(i + 0.5 * steps + o[0]) / n[0], (j + 0.5 * steps + o[1]) / n[1],
+                   (k + 0.5 * steps + o[2]) / n[2]};
+    for (int d = 0; d < 3; d++)
+        c[d] = f[0] * s->lattice[0][d] + f[1] * s->lattice[1][d] + f[2] * s->lattice[2][d];
+}
+
 static void energies(const ms_structure *s, const int n[3], const double o[3],
                      const image_list *cat, const image_list *an, image_list *gc, image_list *ga,
-                     const double *tab, double *E)
+                     const double *tab, int zero, block_points *b, double *E)
 {
-    double rb = block_radius(s, n);
+    double rb = block_radius(s, n, BLOCK);
+    b->rb = block_radius(s, n, SUB);
     for (int bi = 0; bi < n[0]; bi += BLOCK)
         for (int bj = 0; bj < n[1]; bj += BLOCK)
             for (int bk = 0; bk < n[2]; bk += BLOCK) {
                 double c[3];
-                double fc[3] = {(bi + 0.5 * BLOCK + o[0]) / n[0], (bj + 0.5 * BLOCK + o[1]) / n[1],
-                                (bk + 0.5 * BLOCK + o[2]) / n[2]};
-                for (int d = 0; d < 3; d++)
-                    c[d] = fc[0] * s->lattice[0][d] + fc[1] * s->lattice[1][d] +
-                           fc[2] * s->lattice[2][d];
+                box_centre(s, n, o, bi, bj, bk, BLOCK, c);
                 gather(cat, c, rb, gc);
                 gather(an, c, rb, ga);
-                for (int i = bi; i < bi + BLOCK && i < n[0]; i++)
-                    for (int j = bj; j < bj + BLOCK && j < n[1]; j++)
-                        for (int k = bk; k < bk + BLOCK && k < n[2]; k++) {
-                            double x[3];
-                            grid_point(s, n, o, i, j, k, x);
-                            E[((size_t)i * (size_t)n[1] + (size_t)j) * (size_t)n[2] + (size_t)k] =
-                                list_energy(x, gc, tab) + list_energy(x, ga, tab);
-                        }
+                int p = 0;
+                for (int q = 0; q < 8; q++) {
+                    int i0 = bi + SUB * (q >> 2), j0 = bj + SUB * ((q >> 1) & 1),
+                        k0 = bk + SUB * (q & 1);
+                    b->live[q] = i0 < n[0] && j0 < n[1] && k0 < n[2];
+                    box_centre(s, n, o, i0, j0, k0, SUB, b->centre[q]);
+                    for (int i = i0; i < i0 + SUB; i++) /* past the grid's end: discarded */
+                        for (int j = j0; j < j0 + SUB; j++)
+                            for (int k = k0; k < k0 + SUB; k++, p++) {
+                                double x[3];
+                                grid_point(s, n, o, i, j, k, x);
+                                b->x[p] = x[0], b->y[p] = x[1], b->z[p] = x[2];
+                                b->ec[p] = b->ea[p] = 0;
+                            }
+                }
+                block_sum(b, gc, tab, zero, b->ec);
+                block_sum(b, ga, tab, zero, b->ea);
+                p = 0;
+                for (int q = 0; q < 8; q++) {
+                    int i0 = bi + SUB * (q >> 2), j0 = bj + SUB * ((q >> 1) & 1),
+                        k0 = bk + SUB * (q & 1);
+                    for (int i = i0; i < i0 + SUB; i++)
+                        for (int j = j0; j < j0 + SUB; j++)
+                            for (int k = k0; k < k0 + SUB; k++, p++)
+                                if (i < n[0] && j < n[1] && k < n[2])
+                                    E[((size_t)i * (size_t)n[1] + (size_t)j) * (size_t)n[2] +
+                                      (size_t)k] = b->ec[p] + b->ea[p];
+                }
             }
 }
 
 /* ---- sort ------------------------------------------------------------------------------------- */
 
-/* order[0..np) = point indices by increasing E (stable LSD radix sort, 11-bit digits, on keys
- * that order like the doubles). keys holds 2 np words, tmp np uint32. */
-static void sort_points(const double *E, size_t np, uint64_t *keys, uint32_t *order,
-                        uint32_t *tmp)
+/* order[0..m) = the m indices of the points with E <= top, by increasing E (stable LSD radix
+ * sort, 11-bit digits, on keys that order like the doubles); returns m. Points above top can
+ * take no part in a barrier below ENCUT, so they are neither sorted nor joined. keys holds 2 np
+ * words, tmp np uint32. */
+static size_t sort_points(const double *E, size_t np, double top, uint64_t *keys,
+                          uint32_t *order, uint32_t *tmp)
 {
     uint64_t *k0 = keys, *k1 = keys + np;
+    size_t m = 0;
     for (size_t i = 0; i < np; i++) {
+        if (!(E[i] <= top)) continue;
         uint64_t u;
         memcpy(&u, &E[i], sizeof u);
-        k0[i] = (u >> 63) ? ~u : (u | (1ULL << 63));
-        order[i] = (uint32_t)i;
+        k0[m] = (u >> 63) ? ~u : (u | (1ULL << 63));
+        order[m++] = (uint32_t)i;
     }
+    np = m;
+    if (np == 0) return 0;
     uint32_t *o0 = order, *o1 = tmp;
     for (int shift = 0; shift < 64; shift += 11) {
         size_t count[2048] = {0};
@@ -618,6 +712,7 @@ static void sort_points(const double *E, size_t np, uint64_t *keys, uint32_t *or
         o0 = o1, o1 = to;
     }
     if (o0 != order) memcpy(order, o0, np * sizeof *order);
+    return np;
 }
 
 /* ---- percolation ------------------------------------------------------------------------------ */
@@ -716,7 +811,8 @@ static int uf_join(uf *u, int32_t p, int32_t q, const int sh[3])
 }
 
 /* Energies E_kD (k = 1, 2, 3) of the percolation thresholds: see bvse.h. */
-static void percolate(const double *E, const uint32_t *order, const int n[3], uf *u, double ek[3])
+static void percolate(const double *E, const uint32_t *order, size_t n_order, const int n[3], uf *u,
+                      double ek[3])
 {
     size_t np = (size_t)n[0] * (size_t)n[1] * (size_t)n[2];
     for (size_t i = 0; i < np; i++) {
@@ -728,7 +824,7 @@ static void percolate(const double *E, const uint32_t *order, const int n[3], uf
     u->n_slots = 0;
     int reached = 0;
     ek[0] = ek[1] = ek[2] = NAN;
-    for (size_t t = 0; t < np && reached < 3; t++) {
+    for (size_t t = 0; t < n_order && reached < 3; t++) {
         int32_t p = (int32_t)order[t];
         int ip = p / (n[1] * n[2]), jp = (p / n[2]) % n[1], kp = p % n[2];
         u->parent[p] = p;
@@ -830,16 +926,24 @@ ms_status ms_bvse_compute(const ms_bvse_context *ctx, const ms_structure *s,
         result_nan(res, (ms_nan_reason)res->reason);
         return MS_SUCCESS;
     }
-    energies(s, n, opt->offset, &cat, &an, &gc, &ga, tab.base, E);
+    double *bp = tab.base + (size_t)L.tables * 2 * L.tab_n;
+    block_points blk = {.x = bp,
+                        .y = bp + BLOCK_POINTS,
+                        .z = bp + 2 * BLOCK_POINTS,
+                        .ec = bp + 3 * BLOCK_POINTS,
+                        .ea = bp + 4 * BLOCK_POINTS};
+    energies(s, n, opt->offset, &cat, &an, &gc, &ga, tab.base, (int)L.tab_n - 1, &blk, E);
 
     uint64_t *keys = (uint64_t *)shared;
     uint32_t *tmp = (uint32_t *)(shared + 2 * np);
-    sort_points(E, np, keys, order, tmp);
+    res->e_min = E[0];
+    for (size_t i = 1; i < np; i++) /* energies are finite: no fmin (a libm call) */
+        if (E[i] < res->e_min) res->e_min = E[i];
+    size_t n_order = sort_points(E, np, res->e_min + MS_BVSE_ENCUT, keys, order, tmp);
     int32_t *ui = (int32_t *)shared;
     uf u = {ui, ui + np, ui + 2 * np, ui + 3 * np, basis, 0, L.slots};
-    double ek[3];
-    percolate(E, order, n, &u, ek);
-    res->e_min = E[order[0]];
+    double ek[3]; /* NaN where E_min + ENCUT is reached first: the barrier is then ENCUT */
+    percolate(E, order, n_order, n, &u, ek);
     size_t below = 0;
     for (size_t i = 0; i < np; i++) below += E[i] <= res->e_min + MS_BVSE_WINDOW;
     res->volume_fraction = (double)below / (double)np;

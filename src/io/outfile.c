@@ -50,7 +50,7 @@ static int cookie_close(void *c)
     return rc;
 }
 
-static char *join(const char *dir, const char *name)
+char *ms_path_join(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;
     char *p = malloc(n);
@@ -106,7 +106,7 @@ ms_status ms_dir_lock_take(const char *dir, int argc, char *const *argv, ms_dir_
     MS_CALL(ms_output_not_link(dir));
     if (mkdir(dir, 0777) != 0 && errno != EEXIST)
         return ms_error_set(MS_ERR_IO, "%s: cannot create directory: %s", dir, strerror(errno));
-    char *path = join(dir, MS_DIR_LOCK_FILE);
+    char *path = ms_path_join(dir, MS_DIR_LOCK_FILE);
     MS_CHECK(path, MS_ERR_NOMEM, "out of memory");
     int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0) {
@@ -168,7 +168,7 @@ ms_status ms_atomic_open(const char *path, ms_atomic_file **out)
     snprintf(name, sizeof name, MS_ATOMIC_TMP_PREFIX "%.250s", base);
     if (a && dir) {
         a->path = strdup(path);
-        a->tmp = join(dir, name);
+        a->tmp = ms_path_join(dir, name);
     }
     free(dir);
     if (!a || !a->path || !a->tmp) {
@@ -273,7 +273,7 @@ static void remove_flat_dir(const char *path)
     if (d) {
         for (struct dirent *e; (e = readdir(d));) {
             if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char *p = join(path, e->d_name);
+            char *p = ms_path_join(path, e->d_name);
             if (p) unlink(p);
             free(p);
         }
@@ -312,7 +312,7 @@ void ms_atomic_remove_stale(const char *dir)
     size_t plen = strlen(MS_ATOMIC_TMP_PREFIX);
     for (struct dirent *e; (e = readdir(d));) {
         if (strncmp(e->d_name, MS_ATOMIC_TMP_PREFIX, plen) != 0) continue;
-        char *p = join(dir, e->d_name);
+        char *p = ms_path_join(dir, e->d_name);
         struct stat sb;
         if (p && lstat(p, &sb) == 0) {
             if (S_ISDIR(sb.st_mode)) remove_flat_dir(p);

@@ -30,7 +30,7 @@ typedef struct tree {
     size_t n_rows;       /* distinct in-bag rows */
     uint32_t *rows;      /* in-bag rows ordered by leaf */
     uint32_t *cover;     /* n_nodes in-bag weights reaching each node (TreeSHAP; make_inbag) */
-    size_t depth;
+    size_t depth, unique_depth; /* TreeSHAP: tree depth, most distinct features on a path */
 } tree;
 
 struct ms_forest {
@@ -577,6 +577,13 @@ static void unc_free(unc_ws *u)
     free(u->set);
 }
 
+/* The TreeSHAP view of a tree (treeshap.h). */
+static ms_shap_tree shap_view(const tree *t)
+{
+    return (ms_shap_tree){t->n_nodes, &t->nodes[0].feature, &t->nodes[0].left, &t->nodes[0].right,
+                          &t->nodes[0].v, sizeof(node), t->cover, t->unique_depth};
+}
+
 /* cover[k] of tree b: the in-bag weight of its leaves' rows, summed up the tree (children come
  * after their parent, so one backward pass). */
 static ms_status tree_covers(const ms_forest *f, size_t b, tree *t)
@@ -593,9 +600,9 @@ static ms_status tree_covers(const ms_forest *f, size_t b, tree *t)
         }
         for (int32_t q = 0; q < nd->right; q++) t->cover[k] += f->inbag[t->rows[nd->left + q] * B + b];
     }
-    ms_shap_tree v = {t->n_nodes, &t->nodes[0].feature, &t->nodes[0].left, &t->nodes[0].right,
-                      &t->nodes[0].v, sizeof(node), t->cover};
+    ms_shap_tree v = shap_view(t);
     t->depth = ms_treeshap_depth(&v);
+    t->unique_depth = ms_treeshap_unique_depth(&v, f->n_features);
     return MS_SUCCESS;
 }
 
@@ -628,25 +635,22 @@ ms_status ms_forest_contributions(const ms_forest *f, const ms_matrix *x, double
     double e = 0;
     for (size_t b = 0; b < B; b++) {
         const tree *t = &f->trees[b];
-        ms_shap_tree v = {t->n_nodes, &t->nodes[0].feature, &t->nodes[0].left, &t->nodes[0].right,
-                          &t->nodes[0].v, sizeof(node), t->cover};
+        ms_shap_tree v = shap_view(t);
         e += ms_treeshap_expected(&v);
         if (t->depth > D) D = t->depth;
     }
-    ms_shap_path *path = malloc(ms_treeshap_path_size(D) * sizeof *path);
-    MS_CHECK(path, MS_ERR_NOMEM, "forest: out of memory");
+    ms_shap_ws *ws = ms_treeshap_ws_new(D, f->n_features);
+    MS_CHECK(ws, MS_ERR_NOMEM, "forest: out of memory");
     for (size_t i = 0; i < x->rows; i++) {
         double *p = phi + i * x->cols;
         memset(p, 0, x->cols * sizeof *p);
         for (size_t b = 0; b < B; b++) {
-            const tree *t = &f->trees[b];
-            ms_shap_tree v = {t->n_nodes, &t->nodes[0].feature, &t->nodes[0].left,
-                              &t->nodes[0].right, &t->nodes[0].v, sizeof(node), t->cover};
-            ms_treeshap_add(&v, x->data + i * x->cols, 1.0 / (double)B, p, path);
+            ms_shap_tree v = shap_view(&f->trees[b]);
+            ms_treeshap_add(&v, x->data + i * x->cols, 1.0 / (double)B, p, ws);
         }
         base[i] = e / (double)B;
     }
-    free(path);
+    ms_treeshap_ws_free(ws);
     return MS_SUCCESS;
 }
 

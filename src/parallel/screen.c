@@ -668,6 +668,25 @@ static const char *domain_mode_name(ms_screen_domain d)
     return d == MS_SCREEN_DOMAIN_GATE ? "gate" : d == MS_SCREEN_DOMAIN_OFF ? "off" : "rank";
 }
 
+/* The trust order of the inputs' (database, trust) pairs (dedup.h): a workflow's trust= ranks
+ * the duplicates' representatives. Checked before any work. */
+static ms_status input_trust(const ms_screen_config *cfg, ms_dedup_options *trust)
+{
+    ms_dedup_options_default(trust);
+    size_t n = cfg->n_inputs;
+    ms_source_db *db = calloc(n ? n : 1, sizeof *db);
+    int *rank = calloc(n ? n : 1, sizeof *rank);
+    ms_status st = db && rank ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "screen: setup");
+    for (size_t i = 0; st == MS_SUCCESS && i < n; i++) {
+        db[i] = cfg->inputs[i].db;
+        rank[i] = cfg->inputs[i].trust;
+    }
+    if (st == MS_SUCCESS) st = ms_dedup_trust_from_inputs(trust, db, rank, n);
+    free(db);
+    free(rank);
+    return st;
+}
+
 /* Rank 0's part; returns the status. Broadcasts "go" (0 stop, 1 farm, 2 outputs only). */
 static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pipeline *p,
                                screen_worker *w, uint64_t identity, ms_screen_summary *sum,
@@ -685,6 +704,8 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
         specs[i] = cfg->inputs[i].spec;
         formats[i] = cfg->inputs[i].format;
     }
+    ms_dedup_options trust;
+    if (st == MS_SUCCESS) st = input_trust(cfg, &trust);
     ms_results *res = NULL;
     ms_source *src = NULL;
     ms_source_options so;
@@ -779,7 +800,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
                             w->dom ? domain_mode_name(w->domain_mode) : NULL,
                             w->dom && w->dom->domain ? w->dom->domain->threshold : NAN,
                             sum->in_domain, sum->out_of_domain, sum->ood_elements, sum->ood_far,
-                            w->explain_k, sum->records};
+                            w->explain_k, sum->records, &trust};
         st = ms_results_finish(res, &info, p->elements);
     }
     for (size_t i = 0; i < m.n_pend; i++) ms_buffer_free(&m.pend[i].buf);

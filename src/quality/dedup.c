@@ -120,6 +120,49 @@ ms_status ms_dedup_options_set_trust(ms_dedup_options *opt, const char *list)
     return MS_SUCCESS;
 }
 
+ms_status ms_dedup_trust_from_inputs(ms_dedup_options *opt, const ms_source_db *db,
+                                     const int *trust, size_t n)
+{
+    static const ms_source_db all[] = {MS_DB_ICSD, MS_DB_COD, MS_DB_MP, MS_DB_OTHER, MS_DB_UNKNOWN};
+    enum { N_DB = sizeof all / sizeof all[0] };
+    int rank[N_DB] = {0}; /* per database (by its place in all): the rank given, 0 none */
+    size_t from[N_DB] = {0};
+    for (size_t i = 0; i < n; i++) {
+        if (trust[i] <= 0) continue;
+        size_t d = 0;
+        while (d < N_DB && all[d] != db[i]) d++;
+        MS_CHECK(d < N_DB, MS_ERR_USAGE, "input %zu: unknown database code %d", i, (int)db[i]);
+        MS_CHECK(!rank[d] || rank[d] == trust[i], MS_ERR_USAGE,
+                 "inputs %zu and %zu are both %s but have trust %d and %d: duplicates are merged "
+                 "by database, so give one database one trust rank", from[d], i,
+                 ms_source_db_name(db[i]), rank[d], trust[i]);
+        rank[d] = trust[i];
+        from[d] = i;
+    }
+    ms_dedup_options o = *opt;
+    o.n_trust = 0;
+    /* ranked databases, smallest rank first; the order of all breaks ties (a stable pick) */
+    for (int taken[N_DB] = {0};;) {
+        size_t best = N_DB;
+        for (size_t d = 0; d < N_DB; d++)
+            if (rank[d] && !taken[d] && (best == N_DB || rank[d] < rank[best])) best = d;
+        if (best == N_DB) break;
+        taken[best] = 1;
+        o.trust[o.n_trust++] = all[best];
+    }
+    if (o.n_trust == 0) {
+        ms_dedup_options d;
+        ms_dedup_options_default(&d);
+        memcpy(o.trust, d.trust, d.n_trust * sizeof *d.trust);
+        o.n_trust = d.n_trust;
+    } else {
+        for (size_t d = 0; d < N_DB; d++)
+            if (!rank[d]) o.trust[o.n_trust++] = all[d];
+    }
+    *opt = o;
+    return MS_SUCCESS;
+}
+
 static ms_status grow(void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) return MS_SUCCESS;

@@ -40,7 +40,6 @@
 #include "matscreen/hash.h"
 #include "matscreen/model.h"
 #include "matscreen/pipeline.h"
-#include "matscreen/results.h"
 #include "matscreen/share.h"
 #include "matscreen/workflow.h"
 
@@ -868,20 +867,18 @@ static void check_descriptors(load_ctx *c, const xmlNode *n, int line, ms_workfl
     }
 }
 
-/* The engine merges duplicates with the default trust order (results.h): a trust= that
- * contradicts it is refused rather than ignored. */
+/* The screen merges duplicates by database (ms_dedup_trust_from_inputs): sources of one
+ * database must agree on its trust rank. */
 static void check_trust_order(load_ctx *c, const ms_workflow *w)
 {
     for (size_t i = 0; i < w->n_sources; i++)
-        for (size_t j = 0; j < w->n_sources; j++) {
+        for (size_t j = i + 1; j < w->n_sources; j++) {
             const ms_workflow_source *a = &w->sources[i], *b = &w->sources[j];
-            if (a->trust && b->trust && a->trust < b->trust &&
-                ms_results_trust_rank(a->db) > ms_results_trust_rank(b->db)) {
-                add_issue(c, MS_ERR_UNSUPPORTED, a->line,
-                          "<source trust=\"%d\">: ranking %s above %s (line %d) is not supported "
-                          "by the engine yet; duplicates are merged in the order ICSD, COD, MP, "
-                          "other, unknown", a->trust, ms_source_db_name(a->db),
-                          ms_source_db_name(b->db), b->line);
+            if (a->trust && b->trust && a->db == b->db && a->trust != b->trust) {
+                add_issue(c, MS_ERR_INVALID, b->line,
+                          "<source trust=\"%d\">: %s has trust %d at line %d; duplicates are "
+                          "merged by database, so give the sources of one database one trust",
+                          b->trust, ms_source_db_name(b->db), a->trust, a->line);
                 return;
             }
         }

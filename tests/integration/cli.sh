@@ -23,7 +23,7 @@ status() { # status EXPECTED NAME COMMAND...: runs COMMAND (stdout/stderr to $tm
 }
 
 # every command states the rule in --help
-for c in run screen train evaluate featurize quality suggest campaign inspect; do
+for c in run screen train evaluate featurize bvse quality suggest campaign inspect; do
     "$MATSCREEN" "$c" --help >"$tmp/help" 2>&1
     check "$c --help states the exit-status rule" contains "$tmp/help" "Exit status: 0 every record was processed; 1 some records failed"
 done
@@ -50,7 +50,7 @@ check "screen: summary throughput = manifest's ($rate)" \
 status 1 screen-np2-some-failed "$MPIEXEC" --oversubscribe -np 2 "$MATSCREEN" screen -i "$tmp/mixed" -o "$tmp/s6"
 status 2 screen-np2-missing "$MPIEXEC" --oversubscribe -np 2 "$MATSCREEN" screen -i "$good-typo" -o "$tmp/s7"
 
-# featurize, inspect, quality
+# featurize, inspect, bvse, quality
 status 0 featurize-good "$MATSCREEN" featurize -i "$good" -o "$tmp/f0.csv"
 status 1 featurize-some-failed "$MATSCREEN" featurize -i "$tmp/mixed" -o "$tmp/f1.csv"
 status 2 featurize-nothing-read "$MATSCREEN" featurize -i "$tmp/bad" -o "$tmp/f2.csv"
@@ -59,6 +59,12 @@ status 0 inspect-good "$MATSCREEN" inspect "$good"
 status 1 inspect-some-failed "$MATSCREEN" inspect "$tmp/mixed"
 status 2 inspect-nothing-read "$MATSCREEN" inspect "$tmp/bad"
 status 2 inspect-missing "$MATSCREEN" inspect "$good-typo"
+# bvse: a NaN row (no Li) is processed; a record that cannot be read failed
+status 0 bvse-good "$MATSCREEN" bvse -i examples/structures/LiFePO4.cif -o "$tmp/b0.csv"
+status 1 bvse-some-failed "$MATSCREEN" bvse -i "$tmp/mixed" -o "$tmp/b1.csv"
+status 2 bvse-nothing-read "$MATSCREEN" bvse -i "$tmp/bad" -o "$tmp/b2.csv"
+status 2 bvse-missing "$MATSCREEN" bvse -i "$good-typo" -o "$tmp/b3.csv"
+check "bvse: a missing path writes no CSV" test ! -e "$tmp/b3.csv"
 status 1 quality-some-failed "$MATSCREEN" quality -i "$tmp/mixed" -o "$tmp/q1"
 status 2 quality-missing "$MATSCREEN" quality -i "$good-typo" -o "$tmp/q2"
 for n in featurize-some-failed inspect-some-failed quality-some-failed; do

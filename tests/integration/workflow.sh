@@ -151,13 +151,14 @@ if [ -d "$DATA/cif/perov5/cifs" ]; then
         cp "$DATA/cif/perov5/cifs/$f" "$ps/B/"
     done
     tail -4 "$ps/list" | while read -r f; do cp "$DATA/cif/perov5/cifs/$f" "$ps/C/${f%.cif}.txt"; done
-    per_source() { # per_source DATABASE_OF_C
+    per_source() { # per_source DATABASE_OF_C [TRUST_OF_A TRUST_OF_B]
+        local ta=${2:+ trust=\"$2\"} tb=${3:+ trust=\"$3\"}
         cat >"$ps/wf.xml" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
 <workflow name="per-source" version="1" stage="screen" seed="3">
   <sources>
-    <source path="A" database="COD"/>
-    <source path="B" database="ICSD"/>
+    <source path="A" database="COD"$ta/>
+    <source path="B" database="ICSD"$tb/>
     <source path="C" format="cif" database="$1"/>
   </sources>
   <ranking by="density" order="descending"/>
@@ -186,6 +187,16 @@ EOF
         contains "$ps/err.txt" "24 tasks reused, 4 computed"
     check "per-source, C's database changed: its rows say other" \
         test "$(tail -n +2 "$rk" | cut -d, -f"$cf,$cd" | grep -c '/C/[^/,]*\.txt,other$')" -eq 4
+    # trust= ranks COD above ICSD: the same 12 groups are now represented by the COD copies
+    per_source other 1 2
+    check "per-source, COD trusted first: exit 0" test $? -eq 0
+    check "per-source, COD trusted first: the 12 duplicates are represented by A/ (COD)" \
+        test "$(tail -n +2 "$rk" | cut -d, -f"$cf,$cd" | grep -c '/A/[^/,]*,COD$')" -eq 12
+    check "per-source, COD trusted first: each merged row lists COD first" \
+        test "$(grep -c 'COD:[^,;]*;ICSD:' "$rk")" -eq 12
+    tr -d ' \n' <"$ps/out/manifest.json" >"$ps/manifest.flat"
+    check "per-source, COD trusted first: the manifest states the order" \
+        contains "$ps/manifest.flat" '"trust_order":["COD","ICSD","MP","other","unknown"]'
 else
     echo "workflow: per-source checks skipped: needs the shared data folder $DATA (MS_SHARED_DATA), which is absent"
 fi
@@ -213,6 +224,7 @@ bad_acquisition.xml 12 <campaign acquisitions="mei, thompson, random">: 'thompso
 campaign_learner.xml 8 <training kind="logistic">: stage campaign needs a surrogate
 unknown_learner.xml 16 <training kind="sparse-gp">: this build has no such learner
 missing_structures.xml 16 <training>: stage 'train' needs <structures
+trust_conflict.xml 6 <source trust="3">: COD has trust 1 at line 4
 LIST
 # nothing ran for an invalid workflow
 check "invalid workflow writes nothing" test ! -e tests/data/workflows/out

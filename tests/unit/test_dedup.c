@@ -199,6 +199,32 @@ static void test_strain_substitution(void)
     ms_structure_destroy(&b);
 }
 
+/* A workflow's per-source trust= ranks become one database order; one database, two ranks is
+ * refused; no rank at all keeps the default. */
+static void test_trust_from_inputs(void)
+{
+    ms_dedup_options o;
+    ms_dedup_options_default(&o);
+    const ms_source_db db[] = {MS_DB_MP, MS_DB_COD, MS_DB_ICSD, MS_DB_COD};
+    const int rank[] = {1, 2, 0, 2};
+    CU_ASSERT_EQUAL_FATAL(ms_dedup_trust_from_inputs(&o, db, rank, 4), MS_SUCCESS);
+    CU_ASSERT_EQUAL(o.n_trust, 5);
+    CU_ASSERT_EQUAL(ms_dedup_trust_rank(&o, MS_DB_MP), 0);
+    CU_ASSERT_EQUAL(ms_dedup_trust_rank(&o, MS_DB_COD), 1);
+    CU_ASSERT_EQUAL(ms_dedup_trust_rank(&o, MS_DB_ICSD), 2); /* unranked: after, default order */
+    CU_ASSERT_EQUAL(ms_dedup_trust_rank(&o, MS_DB_OTHER), 3);
+    CU_ASSERT_EQUAL(ms_dedup_trust_rank(&o, MS_DB_UNKNOWN), 4);
+    const int none[] = {0, 0, 0, 0};
+    CU_ASSERT_EQUAL_FATAL(ms_dedup_trust_from_inputs(&o, db, none, 4), MS_SUCCESS);
+    CU_ASSERT_EQUAL(ms_dedup_trust_rank(&o, MS_DB_ICSD), 0);
+    CU_ASSERT_EQUAL(ms_dedup_trust_rank(&o, MS_DB_COD), 1);
+    CU_ASSERT_EQUAL(ms_dedup_trust_rank(&o, MS_DB_MP), 2);
+    const int clash[] = {1, 2, 0, 3}; /* COD ranked 2 and 3 */
+    CU_ASSERT_EQUAL(ms_dedup_trust_from_inputs(&o, db, clash, 4), MS_ERR_USAGE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ms_error_message(), "inputs 1 and 3 are both COD"));
+    CU_ASSERT_EQUAL(ms_dedup_trust_rank(&o, MS_DB_ICSD), 0); /* unchanged by the failed call */
+}
+
 static void test_trust_conflicts(void)
 {
     ms_structure a, b, c;
@@ -286,6 +312,7 @@ int ms_suite_dedup(void)
         !CU_add_test(s, "CIF and pymatgen JSON", test_cif_json) ||
         !CU_add_test(s, "2% strain and substitution differ", test_strain_substitution) ||
         !CU_add_test(s, "trust order and conflicts", test_trust_conflicts) ||
+        !CU_add_test(s, "trust order from per-input ranks", test_trust_from_inputs) ||
         !CU_add_test(s, "volume bins", test_volume_bins))
         return CU_get_error();
     return CUE_SUCCESS;

@@ -12,6 +12,7 @@
 #include "matscreen/pipeline.h"
 #include "matscreen/reader.h"
 #include "matscreen/results.h"
+#include "matscreen/cif_writer.h"
 #include "matscreen/source.h"
 #include "suites.h"
 #include "test_util.h"

@@ -34,20 +34,98 @@ static const tnode hand[] = {
     {-1, 0, 0, 5.0}};
 static const uint32_t hand_cover[] = {100, 60, 40, 25, 35, 10, 30, 20, 15, 12, 18};
 
-static ms_shap_tree hand_tree(void)
+static ms_shap_tree view(const tnode *nodes, size_t n, const uint32_t *cover, size_t p)
 {
-    return (ms_shap_tree){sizeof hand / sizeof *hand, &hand[0].feature, &hand[0].left,
-                          &hand[0].right, &hand[0].v, sizeof(tnode), hand_cover};
+    ms_shap_tree t = {n, &nodes[0].feature, &nodes[0].left, &nodes[0].right, &nodes[0].v,
+                      sizeof(tnode), cover, 0};
+    t.unique_depth = ms_treeshap_unique_depth(&t, p);
+    return t;
 }
 
+static ms_shap_tree hand_tree(void) { return view(hand, sizeof hand / sizeof *hand, hand_cover, 4); }
+
 /* E[f(x) | x_S] with the path-dependent rule: features in S follow x, others split by cover. */
+static double cond_exp_in(const tnode *nodes, const uint32_t *cover, int32_t k, const double *x,
+                          unsigned s)
+{
+    const tnode *n = &nodes[k];
+    if (n->feature < 0) return n->v;
+    if (s >> n->feature & 1)
+        return cond_exp_in(nodes, cover, x[n->feature] <= n->v ? n->left : n->right, x, s);
+    return (cover[n->left] * cond_exp_in(nodes, cover, n->left, x, s) +
+            cover[n->right] * cond_exp_in(nodes, cover, n->right, x, s)) / cover[k];
+}
+
 static double cond_exp(int32_t k, const double *x, unsigned s)
 {
-    const tnode *n = &hand[k];
-    if (n->feature < 0) return n->v;
-    if (s >> n->feature & 1) return cond_exp(x[n->feature] <= n->v ? n->left : n->right, x, s);
-    return (hand_cover[n->left] * cond_exp(n->left, x, s) +
-            hand_cover[n->right] * cond_exp(n->right, x, s)) / hand_cover[k];
+    return cond_exp_in(hand, hand_cover, k, x, s);
+}
+
+/* Brute-force Shapley values of the tree over p features (all 2^p coalitions). */
+static void brute_force(const tnode *nodes, const uint32_t *cover, const double *x, int p,
+                        double *want)
+{
+    double fact[16] = {1};
+    for (int i = 1; i < 16; i++) fact[i] = fact[i - 1] * i;
+    for (int j = 0; j < p; j++) {
+        want[j] = 0;
+        for (unsigned s = 0; s < 1u << p; s++) {
+            if (s >> j & 1) continue;
+            int sz = __builtin_popcount(s);
+            want[j] += fact[sz] * fact[p - sz - 1] / fact[p] *
+                       (cond_exp_in(nodes, cover, 0, x, s | 1u << j) -
+                        cond_exp_in(nodes, cover, 0, x, s));
+        }
+    }
+}
+
+/* A random tree grown to depth 9 over 6 features (features repeat along paths, so deeper splits
+ * on a feature replace its fractions), random covers split from 4096 at the root. */
+static int32_t grow(tnode *nodes, uint32_t *cover, int32_t *n, uint32_t c, int depth,
+                    unsigned *seed)
+{
+    int32_t k = (*n)++;
+    cover[k] = c;
+    *seed = *seed * 1103515245u + 12345u;
+    if (depth == 0 || c < 2 || (*seed >> 16) % 7 == 0) {
+        nodes[k] = (tnode){-1, 0, 0, (double)((*seed >> 8) % 1000) / 100.0 - 5};
+        return k;
+    }
+    uint32_t cl = 1 + (*seed >> 12) % (c - 1);
+    nodes[k].feature = (int32_t)((*seed >> 20) % 6);
+    nodes[k].v = (double)((*seed >> 4) % 100) / 100.0;
+    nodes[k].left = grow(nodes, cover, n, cl, depth - 1, seed);
+    nodes[k].right = grow(nodes, cover, n, c - cl, depth - 1, seed);
+    return k;
+}
+
+static void test_random_trees_against_brute_force(void)
+{
+    static tnode nodes[1100];
+    static uint32_t cover[1100];
+    unsigned seed = 7;
+    double worst = 0;
+    ms_shap_ws *ws = ms_treeshap_ws_new(9, 6);
+    CU_ASSERT_FATAL(ws != NULL);
+    for (int rep = 0; rep < 20; rep++) {
+        int32_t n = 0;
+        grow(nodes, cover, &n, 4096, 9, &seed);
+        ms_shap_tree t = view(nodes, (size_t)n, cover, 6);
+        CU_ASSERT(t.unique_depth <= 6);
+        for (int r = 0; r < 3; r++) {
+            double x[6], phi[6] = {0}, want[6];
+            for (int j = 0; j < 6; j++) {
+                seed = seed * 1103515245u + 12345u;
+                x[j] = (double)((seed >> 8) % 1000) / 1000.0;
+            }
+            ms_treeshap_add(&t, x, 1.0, phi, ws);
+            brute_force(nodes, cover, x, 6, want);
+            for (int j = 0; j < 6; j++) worst = fmax(worst, fabs(phi[j] - want[j]));
+        }
+    }
+    ms_treeshap_ws_free(ws);
+    printf(" [60 rows of 20 random trees: max |phi - brute force| %.2e] ", worst);
+    CU_ASSERT(worst < 1e-10);
 }
 
 static void test_exact_against_brute_force(void)
@@ -56,12 +134,13 @@ static void test_exact_against_brute_force(void)
                              {0.3, 0.1, 0.5, 0.2}};
     ms_shap_tree t = hand_tree();
     CU_ASSERT(ms_treeshap_depth(&t) == 3);
-    ms_shap_path path[64];
-    CU_ASSERT_FATAL(ms_treeshap_path_size(3) <= 64);
+    ms_shap_ws *ws = ms_treeshap_ws_new(3, 4);
+    CU_ASSERT_FATAL(ws != NULL);
+    CU_ASSERT(t.unique_depth == 3);
     const double fact[5] = {1, 1, 2, 6, 24};
     for (int r = 0; r < 4; r++) {
         double phi[4] = {0}, want[4] = {0};
-        ms_treeshap_add(&t, xs[r], 1.0, phi, path);
+        ms_treeshap_add(&t, xs[r], 1.0, phi, ws);
         for (int j = 0; j < 4; j++)
             for (unsigned s = 0; s < 16; s++) {
                 if (s >> j & 1) continue;
@@ -75,6 +154,7 @@ static void test_exact_against_brute_force(void)
         CU_ASSERT(fabs(sum - cond_exp(0, xs[r], 15)) < 1e-12);
     }
     CU_ASSERT(fabs(ms_treeshap_expected(&t) - cond_exp(0, xs[0], 0)) < 1e-12);
+    ms_treeshap_ws_free(ws);
 }
 
 static int have(const char *rel)
@@ -250,6 +330,8 @@ int ms_suite_treeshap(void)
     CU_pSuite s = CU_add_suite("treeshap", NULL, NULL);
     if (!s) return CU_get_error();
     CU_add_test(s, "exact TreeSHAP equals brute-force Shapley values", test_exact_against_brute_force);
+    CU_add_test(s, "TreeSHAP on random trees with repeated features equals brute force",
+                test_random_trees_against_brute_force);
     CU_add_test(s, "forest contributions add up on every row", test_forest_additivity);
     CU_add_test(s, "gbm contributions match python3-xgboost pred_contribs", test_gbm_matches_python);
     return CU_get_error();
