@@ -16,12 +16,15 @@
  *   TAG_REQUEST 101  worker -> master. "I finished my batch, give me work." Header, then the items
  *                    of the tail of the previous batch (none in the first request).
  *   TAG_RESULTS 102  worker -> master. Header, then items. Sent (MPI_Isend, never waited for:
- *                    items gather while the previous one has not left) after each task of a
- *                    batch but the last, so the master knows which task is running and the
- *                    journal blames only that one if the run dies; and mid-task when the buffer exceeds
+ *                    items gather while the previous one has not left) after a task of a batch
+ *                    once opt.report_seconds passed since the last report (not after the last
+ *                    task, which goes with the REQUEST), so the master knows, within that time,
+ *                    which tasks are done if the run dies; and mid-task when the buffer exceeds
  *                    opt.flush_bytes, so worker memory is bounded by flush_bytes plus one batch
  *                    of tasks, whatever a file holds.
- *   TAG_TASKS   103  master -> worker. u32 PROTOCOL, u32 n (>= 1), then n packed tasks.
+ *   TAG_TASKS   103  master -> worker. u32 PROTOCOL, u32 n (>= 1), then n packed tasks. MPI_Isend
+ *                    from one of IN_FLIGHT slots per worker (a blocking send could meet the
+ *                    worker's own blocking REQUEST: both rendezvous, neither receiving).
  *   TAG_STOP    104  master -> worker, empty. No more work: the worker leaves the farm.
  *   Header of REQUEST and RESULTS: u32 PROTOCOL, u32 n_items, f64 busy_seconds, u32 n_tasks
  *   (time spent and tasks done in the batch just finished; 0 in RESULTS). Items: 'R' + a packed
@@ -29,16 +32,19 @@
  *   master knows when a task is complete (the journal's DONE record).
  *
  * Flow and termination
- *   A worker sends REQUEST, then waits for TASKS or STOP from rank 0. Nobody waits in a blocking
+ *   A worker sends REQUEST after each batch; the master keeps it topped up to IN_FLIGHT (2)
+ *   batches, so it starts the next one while the REQUEST travels, and sends STOP only to a worker
+ *   that holds no batch. A worker waits for TASKS or STOP only with nothing queued. Nobody waits in a blocking
  *   MPI call: Open MPI's MPI_Probe/MPI_Recv poll the progress engine and keep a core at 100%, which
  *   on a machine with one core per rank takes the core from a worker. Waiting is MPI_Iprobe and a
  *   nanosleep growing from 20 us to 1 ms (wait_probe, service): at most 1 ms of latency per
  *   message, against batches of about 0.25 s of work. The master receives exactly the probed
- *   message, answers each REQUEST with TASKS while the window or the enumerator has tasks,
- *   otherwise with STOP, and hands every result to the collect callback. It returns when it has no
+ *   message, tops the worker up with TASKS while the window or the enumerator has tasks, sends
+ *   STOP when it has none and the worker holds no batch, and hands every result to the collect callback. It returns when it has no
  *   task of its own and has sent STOP to every worker. Because MPI does not let messages between
  *   one pair of ranks overtake each other, all RESULTS of a worker arrive before its next REQUEST,
- *   so when the last STOP is sent every result has been collected.
+ *   and STOP answers the REQUEST of its last batch, so when the last STOP is sent every result has
+ *   been collected.
  *
  * Batch size (adaptive)
  *   Per worker the master keeps an estimate of its throughput (tasks per busy second, an
