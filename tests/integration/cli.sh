@@ -27,6 +27,18 @@ for c in run screen train evaluate featurize bvse quality suggest campaign inspe
     "$MATSCREEN" "$c" --help >"$tmp/help" 2>&1
     check "$c --help states the exit-status rule" contains "$tmp/help" "Exit status: 0 every record was processed; 1 some records failed"
 done
+"$MATSCREEN" model --help >"$tmp/help" 2>&1
+check "model --help states the exit-status rule" contains "$tmp/help" "Exit status: 0 every record was processed; 1 some records failed"
+
+# model info: each model file is a record (a real model trained on the bundled OBELiX split)
+"$MATSCREEN" train -l examples/obelix-train/train.csv --formula-column "Reduced Composition" \
+    -t "Ionic conductivity (S cm-1)" --threshold 1e-4 --set magpie -p n_trees=20 -o "$tmp/m.model" >/dev/null 2>&1
+printf 'not a model' >"$tmp/junk.model"
+status 0 model-info-good "$MATSCREEN" model info "$tmp/m.model"
+status 1 model-info-one-damaged "$MATSCREEN" model info "$tmp/m.model" "$tmp/junk.model"
+check "model info: the damaged file is named" contains "$tmp/model-info-one-damaged.err" "$tmp/junk.model"
+check "model info: the good one is still shown" contains "$tmp/model-info-one-damaged.out" "file: $tmp/m.model"
+status 2 model-info-nothing-read "$MATSCREEN" model info "$tmp/junk.model"
 
 # screen
 status 0 screen-good "$MATSCREEN" screen -i "$good" -o "$tmp/s0"
