@@ -4,9 +4,11 @@
  *
  * Speed: framework atoms are expanded once into the periodic images that can reach the cell;
  * the grid is cut into blocks of BLOCK^3 points, each block gathers the images within cutoff +
- * block radius into a contiguous list, and every point of the block loops over that short list
- * (a cell list whose cells are the blocks). Percolation is one pass of a union-find over the
- * points sorted by energy (an LSD radix sort on the bits of the energies).
+ * block radius into a contiguous list (a cell list whose cells are the blocks), and each image
+ * is added to the sub-blocks of SUB^3 points it can reach, in a branch-free loop over the
+ * sub-block's points that the compiler vectorises (pair terms from tables, see sub_sum).
+ * Percolation is one pass of a union-find over the points below E_min + ENCUT sorted by energy
+ * (an LSD radix sort on the bits of the energies).
  */
 #include "matscreen/bvse.h"
 
@@ -20,15 +22,22 @@
 #include "matscreen/oxidation.h"
 
 #define Z_LI 3
-#define BLOCK 6             /* grid points per block edge */
-#define BLOCK_POINTS (BLOCK * BLOCK * BLOCK) /* 216: a multiple of 8, see block_sum */
+#define BLOCK 8             /* grid points per block edge */
+#define SUB 4               /* grid points per sub-block edge: 8 sub-blocks per block */
+#define SUB_POINTS (SUB * SUB * SUB)         /* 64: a multiple of 8, see sub_sum */
+#define BLOCK_POINTS (BLOCK * BLOCK * BLOCK) /* 512 */
 
 /* x86-64 with gcc or clang: block_sum also in an AVX2 version, picked when the CPU has it (an
  * ifunc resolved at load time). Same operations in the same order (no FMA: ISO C mode does not
  * contract a * b + c), so the same bits as the SSE2 version. Not under AddressSanitizer, whose
  * runtime is not up yet when ifunc resolvers run. */
+#if defined(__has_feature) /* clang 14 does not define __SANITIZE_ADDRESS__ */
+#if __has_feature(address_sanitizer)
+#define MS_BVSE_ASAN 1
+#endif
+#endif
 #if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute) && \
-    !defined(__SANITIZE_ADDRESS__)
+    !defined(__SANITIZE_ADDRESS__) && !defined(MS_BVSE_ASAN)
 #if __has_attribute(target_clones)
 #define MS_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
@@ -374,9 +383,14 @@ typedef struct image_list {
     long n;
 } image_list;
 
-/* The points of one block (Cartesian) and their cation and anion sums, BLOCK_POINTS each. */
+/* The points of one block (Cartesian) and their cation and anion sums, BLOCK_POINTS each, one
+ * sub-block (SUB_POINTS) after the other; each sub-block's centre, whether it holds a point of
+ * the grid (blocks at the grid's end overhang it), and the radius of a sub-block. */
 typedef struct block_points {
     double *x, *y, *z, *ec, *ea;
+    double centre[8][3];
+    int live[8];
+    double rb;
 } block_points;
 
 static void list_bind(image_list *l, double *base, long cap)
@@ -545,81 +559,114 @@ static void gather(const image_list *src, const double c[3], double rb, image_li
     }
 }
 
-/* Adds the pair terms of list l to e[p] for the BLOCK_POINTS points (px, py, pz): weight x
- * table(R) for R below the image's cutoff, read by linear interpolation at u = R TAB_PER_A; a
- * pair beyond its cutoff reads the table's zero entry (zero) instead of branching. The loop over
- * points has a fixed trip count (a multiple of 8) and no branch, so gcc -O2 vectorises it (it
- * needs -fno-math-errno for sqrt, which the Makefile gives this file; no value changes). Each
- * point still sums its images in list order, as a scalar loop would. */
+/* Adds one image's pair term to e[p] for the SUB_POINTS points (px, py, pz): weight w x
+ * table t at R, read by linear interpolation at u = R TAB_PER_A; a pair beyond the cutoff (index
+ * last) reads the table's zero entry (zero) instead of branching. A fixed trip count (a multiple
+ * of 8) and no branch, so gcc -O2 vectorises it (it needs -fno-math-errno for sqrt, which the
+ * Makefile gives this file; no value changes). */
+static inline void sub_sum(const double *restrict px, const double *restrict py,
+                           const double *restrict pz, const double img[3], double w,
+                           const double *restrict t, int last, int zero, double *restrict e)
+{
+    for (int p = 0; p < SUB_POINTS; p++) {
+        double dx = px[p] - img[0], dy = py[p] - img[1], dz = pz[p] - img[2];
+        double u = sqrt(dx * dx + dy * dy + dz * dz) * TAB_PER_A; /* < 2^31: see gather */
+        int i = (int)u;
+        i = i < last ? i : zero;
+        e[p] += w * (t[2 * i] + (u - (double)i) * t[2 * i + 1]);
+    }
+}
+
+/* Adds the pair terms of list l to e for the points of block b: each image to each live
+ * sub-block within its cutoff + the sub-block's radius (the others would add zeros). Each point
+ * sums its images in list order, as a scalar loop would. */
 MS_VECTOR_CLONES
-static void block_sum(const double *restrict px, const double *restrict py,
-                      const double *restrict pz, const image_list *l, const double *restrict tab,
+static void block_sum(const block_points *b, const image_list *l, const double *restrict tab,
                       int zero, double *restrict e)
 {
     for (long m = 0; m < l->n; m++) {
-        const double x = l->f[0][m], y = l->f[1][m], z = l->f[2][m], w = l->f[3][m];
+        const double img[3] = {l->f[0][m], l->f[1][m], l->f[2][m]}, w = l->f[3][m];
         const double *restrict t = tab + (size_t)l->f[4][m];
         const int last = (int)l->f[5][m];
-        for (int p = 0; p < BLOCK_POINTS; p++) {
-            double dx = px[p] - x, dy = py[p] - y, dz = pz[p] - z;
-            double u = sqrt(dx * dx + dy * dy + dz * dz) * TAB_PER_A; /* < 2^31: see gather */
-            int i = (int)u;
-            i = i < last ? i : zero;
-            e[p] += w * (t[2 * i] + (u - (double)i) * t[2 * i + 1]);
+        const double reach = l->f[6][m] + b->rb;
+        for (int q = 0; q < 8; q++) {
+            double dx = b->centre[q][0] - img[0], dy = b->centre[q][1] - img[1],
+                   dz = b->centre[q][2] - img[2];
+            if (!b->live[q] || dx * dx + dy * dy + dz * dz > reach * reach) continue;
+            size_t o = (size_t)q * SUB_POINTS;
+            sub_sum(b->x + o, b->y + o, b->z + o, img, w, t, last, zero, e + o);
         }
     }
 }
 
-/* Radius of a block: half the longest diagonal of the parallelepiped of BLOCK steps. */
-static double block_radius(const ms_structure *s, const int n[3])
+/* Radius of a box of `steps` grid steps about its centre (box_centre): half the longest
+ * diagonal of the parallelepiped of `steps` steps; the box's points lie within it. */
+static double block_radius(const ms_structure *s, const int n[3], int steps)
 {
     double rb = 0;
     for (int sa = -1; sa <= 1; sa += 2)
         for (int sb = -1; sb <= 1; sb += 2) {
             double v[3];
             for (int d = 0; d < 3; d++)
-                v[d] = s->lattice[0][d] * BLOCK / n[0] + sa * s->lattice[1][d] * BLOCK / n[1] +
-                       sb * s->lattice[2][d] * BLOCK / n[2];
+                v[d] = s->lattice[0][d] * steps / n[0] + sa * s->lattice[1][d] * steps / n[1] +
+                       sb * s->lattice[2][d] * steps / n[2];
             double r = 0.5 * sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
             if (r > rb) rb = r;
         }
     return rb;
 }
 
+/* Cartesian centre of the parallelepiped of `steps` grid steps from point (i, j, k). */
+static void box_centre(const ms_structure *s, const int n[3], const double o[3], int i, int j,
+                       int k, int steps, double c[3])
+{
+    double f[3] = {(i + 0.5 * steps + o[0]) / n[0], (j + 0.5 * steps + o[1]) / n[1],
+                   (k + 0.5 * steps + o[2]) / n[2]};
+    for (int d = 0; d < 3; d++)
+        c[d] = f[0] * s->lattice[0][d] + f[1] * s->lattice[1][d] + f[2] * s->lattice[2][d];
+}
+
 static void energies(const ms_structure *s, const int n[3], const double o[3],
                      const image_list *cat, const image_list *an, image_list *gc, image_list *ga,
                      const double *tab, int zero, block_points *b, double *E)
 {
-    double rb = block_radius(s, n);
+    double rb = block_radius(s, n, BLOCK);
+    b->rb = block_radius(s, n, SUB);
     for (int bi = 0; bi < n[0]; bi += BLOCK)
         for (int bj = 0; bj < n[1]; bj += BLOCK)
             for (int bk = 0; bk < n[2]; bk += BLOCK) {
                 double c[3];
-                double fc[3] = {(bi + 0.5 * BLOCK + o[0]) / n[0], (bj + 0.5 * BLOCK + o[1]) / n[1],
-                                (bk + 0.5 * BLOCK + o[2]) / n[2]};
-                for (int d = 0; d < 3; d++)
-                    c[d] = fc[0] * s->lattice[0][d] + fc[1] * s->lattice[1][d] +
-                           fc[2] * s->lattice[2][d];
+                box_centre(s, n, o, bi, bj, bk, BLOCK, c);
                 gather(cat, c, rb, gc);
                 gather(an, c, rb, ga);
                 int p = 0;
-                for (int i = bi; i < bi + BLOCK; i++) /* points past the grid's end: discarded */
-                    for (int j = bj; j < bj + BLOCK; j++)
-                        for (int k = bk; k < bk + BLOCK; k++, p++) {
-                            double x[3];
-                            grid_point(s, n, o, i, j, k, x);
-                            b->x[p] = x[0], b->y[p] = x[1], b->z[p] = x[2];
-                            b->ec[p] = b->ea[p] = 0;
-                        }
-                block_sum(b->x, b->y, b->z, gc, tab, zero, b->ec);
-                block_sum(b->x, b->y, b->z, ga, tab, zero, b->ea);
+                for (int q = 0; q < 8; q++) {
+                    int i0 = bi + SUB * (q >> 2), j0 = bj + SUB * ((q >> 1) & 1),
+                        k0 = bk + SUB * (q & 1);
+                    b->live[q] = i0 < n[0] && j0 < n[1] && k0 < n[2];
+                    box_centre(s, n, o, i0, j0, k0, SUB, b->centre[q]);
+                    for (int i = i0; i < i0 + SUB; i++) /* past the grid's end: discarded */
+                        for (int j = j0; j < j0 + SUB; j++)
+                            for (int k = k0; k < k0 + SUB; k++, p++) {
+                                double x[3];
+                                grid_point(s, n, o, i, j, k, x);
+                                b->x[p] = x[0], b->y[p] = x[1], b->z[p] = x[2];
+                                b->ec[p] = b->ea[p] = 0;
+                            }
+                }
+                block_sum(b, gc, tab, zero, b->ec);
+                block_sum(b, ga, tab, zero, b->ea);
                 p = 0;
-                for (int i = bi; i < bi + BLOCK; i++)
-                    for (int j = bj; j < bj + BLOCK; j++)
-                        for (int k = bk; k < bk + BLOCK; k++, p++)
-                            if (i < n[0] && j < n[1] && k < n[2])
-                                E[((size_t)i * (size_t)n[1] + (size_t)j) * (size_t)n[2] +
-                                  (size_t)k] = b->ec[p] + b->ea[p];
+                for (int q = 0; q < 8; q++) {
+                    int i0 = bi + SUB * (q >> 2), j0 = bj + SUB * ((q >> 1) & 1),
+                        k0 = bk + SUB * (q & 1);
+                    for (int i = i0; i < i0 + SUB; i++)
+                        for (int j = j0; j < j0 + SUB; j++)
+                            for (int k = k0; k < k0 + SUB; k++, p++)
+                                if (i < n[0] && j < n[1] && k < n[2])
+                                    E[((size_t)i * (size_t)n[1] + (size_t)j) * (size_t)n[2] +
+                                      (size_t)k] = b->ec[p] + b->ea[p];
+                }
             }
 }
 
@@ -880,14 +927,18 @@ ms_status ms_bvse_compute(const ms_bvse_context *ctx, const ms_structure *s,
         return MS_SUCCESS;
     }
     double *bp = tab.base + (size_t)L.tables * 2 * L.tab_n;
-    block_points blk = {bp, bp + BLOCK_POINTS, bp + 2 * BLOCK_POINTS, bp + 3 * BLOCK_POINTS,
-                        bp + 4 * BLOCK_POINTS};
+    block_points blk = {.x = bp,
+                        .y = bp + BLOCK_POINTS,
+                        .z = bp + 2 * BLOCK_POINTS,
+                        .ec = bp + 3 * BLOCK_POINTS,
+                        .ea = bp + 4 * BLOCK_POINTS};
     energies(s, n, opt->offset, &cat, &an, &gc, &ga, tab.base, (int)L.tab_n - 1, &blk, E);
 
     uint64_t *keys = (uint64_t *)shared;
     uint32_t *tmp = (uint32_t *)(shared + 2 * np);
     res->e_min = E[0];
-    for (size_t i = 1; i < np; i++) res->e_min = fmin(res->e_min, E[i]);
+    for (size_t i = 1; i < np; i++) /* energies are finite: no fmin (a libm call) */
+        if (E[i] < res->e_min) res->e_min = E[i];
     size_t n_order = sort_points(E, np, res->e_min + MS_BVSE_ENCUT, keys, order, tmp);
     int32_t *ui = (int32_t *)shared;
     uf u = {ui, ui + np, ui + 2 * np, ui + 3 * np, basis, 0, L.slots};

@@ -7,7 +7,8 @@
  * family's compute on the same structure and symmetry (grid energies + percolation). Printed:
  * structures/s of each, the ratio bvse / pipeline, and how many rows were NaN and why (perov5 has
  * almost no Li: those rows return before any grid is built). The 100-atom line times the OBELiX
- * cells of 80-120 atoms, the target of issue #23 being under 50 ms each at 0.2 Å.
+ * cells of 80-120 atoms, the target of issue #23 being under 50 ms each at 0.2 Å, in wall and in
+ * CPU time (on a machine shared with other jobs the CPU time is the figure to compare).
  * Tests never assert on time.
  */
 #include <dirent.h>
@@ -27,7 +28,7 @@ typedef struct {
     ms_bvse_context *ctx;
     double *work;
     size_t n_work;
-    double t_bvse, t_100;
+    double t_bvse, t_100, cpu_100; /* cpu: CPU time of this process (a loaded machine) */
     size_t n, n_fail, n_100, nan[MS_NAN_REASON_COUNT]; /* n_fail: of bvse */
 } bench;
 
@@ -44,13 +45,13 @@ static int on_record(const ms_structure *s, ms_status status, const char *messag
         b->n_work = b->work ? need : 0;
     }
     ms_bvse_result r;
-    double t2 = ms_bench_now();
+    double c2 = ms_bench_cpu(), t2 = ms_bench_now();
     if (ms_bvse_compute(b->ctx, s, ms_structure_featurizer_symmetry(b->f.fz), &opt, b->work,
                         b->n_work, &r) != MS_SUCCESS) {
         b->n_fail++;
         return 1;
     }
-    double dt = ms_bench_now() - t2;
+    double dt = ms_bench_now() - t2, dc = ms_bench_cpu() - c2;
     b->t_bvse += dt;
     b->n++;
     b->nan[r.reason]++;
@@ -58,6 +59,7 @@ static int on_record(const ms_structure *s, ms_status status, const char *messag
     for (size_t k = 0; k < s->n_species; k++) atoms += s->species[k].occu;
     if (r.reason == MS_NAN_NONE && atoms >= 80 && atoms <= 120) {
         b->t_100 += dt;
+        b->cpu_100 += dc;
         b->n_100++;
     }
     return 1; /* first structure only */
@@ -88,8 +90,9 @@ static void run(const char *dir, const char *corpus, const ms_element_table *tab
         if (b.nan[k]) printf(", %zu %s", b.nan[k], ms_nan_reason_name((ms_nan_reason)k));
     printf("\n");
     if (b.n_100)
-        printf("        80-120 atom cells with barriers: %zu, %.1f ms each at 0.2 A\n", b.n_100,
-               1e3 * b.t_100 / (double)b.n_100);
+        printf("        80-120 atom cells with barriers: %zu, %.1f ms each at 0.2 A (wall), %.1f "
+               "ms CPU\n",
+               b.n_100, 1e3 * b.t_100 / (double)b.n_100, 1e3 * b.cpu_100 / (double)b.n_100);
 done:
     free(b.work);
     ms_bvse_context_free(b.ctx);
