@@ -306,6 +306,15 @@ ms_status ms_model_predict_ws(const ms_model *m, const ms_matrix *x, double *wor
  * Trees are invariant to the per-column scaling, so phi is in the prediction's units. */
 ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, double *base);
 
+/* The same without allocating (the screen's --explain, one row at a time): work holds
+ * ms_model_explain_workspace_size(m, x->rows) doubles. Same numbers as ms_model_explain. */
+size_t ms_model_explain_workspace_size(const ms_model *m, size_t rows);
+ms_status ms_model_explain_ws(const ms_model *m, const ms_matrix *x, double *work, double *phi,
+                              double *base);
+
+/* 1 when raw feature j reaches the learner (the filters kept it), else 0. */
+int ms_model_uses_feature(const ms_model *m, size_t j);
+
 /* Largest model file read (16 GiB: far above any forest we train); a larger one is MS_ERR_LIMIT. */
 #define MS_MODEL_MAX_BYTES ((size_t)1 << 34)
 

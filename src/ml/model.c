@@ -545,20 +545,34 @@ double ms_model_interval_half_width(const ms_model *m, double sigma)
     return c->kind == MS_MODEL_CAL_GROUPED && c->alpha > 0 ? c->q * sigma : NAN;
 }
 
-ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, double *base)
+size_t ms_model_explain_workspace_size(const ms_model *m, size_t rows)
+{
+    return 2 * rows * m->n_kept; /* the prepared rows, then their kept features' contributions */
+}
+
+int ms_model_uses_feature(const ms_model *m, size_t j) { return j < m->n_raw && m->keep[j]; }
+
+ms_status ms_model_explain_ws(const ms_model *m, const ms_matrix *x, double *work, double *phi,
+                              double *base)
 {
     MS_CHECK(m->type->explain, MS_ERR_UNSUPPORTED,
              "model kind %s cannot explain its predictions (forest and gbm can)", m->type->name);
-    ms_matrix k = {0};
-    MS_CALL(prepare(m, x, &k));
-    double *pk = malloc((k.rows * k.cols + 1) * sizeof *pk);
-    ms_status st = pk ? m->type->explain(m->state, &k, pk, base)
-                      : ms_error_set(MS_ERR_NOMEM, "model: out of memory");
-    for (size_t i = 0; st == MS_SUCCESS && i < x->rows; i++)
+    ms_matrix k = {x->rows, m->n_kept, work, 0};
+    double *pk = work + x->rows * m->n_kept;
+    MS_CALL(prepare_into(m, x, &k));
+    MS_CALL(m->type->explain(m->state, &k, pk, base));
+    for (size_t i = 0; i < x->rows; i++)
         for (size_t j = 0, c = 0; j < m->n_raw; j++)
-            phi[i * m->n_raw + j] = m->keep[j] ? pk[i * k.cols + c++] : 0;
-    free(pk);
-    ms_matrix_free(&k);
+            phi[i * m->n_raw + j] = m->keep[j] ? pk[i * m->n_kept + c++] : 0;
+    return MS_SUCCESS;
+}
+
+ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, double *base)
+{
+    double *work = malloc((ms_model_explain_workspace_size(m, x->rows) + 1) * sizeof *work);
+    MS_CHECK(work, MS_ERR_NOMEM, "model: out of memory");
+    ms_status st = ms_model_explain_ws(m, x, work, phi, base);
+    free(work);
     return st;
 }
 

@@ -63,7 +63,8 @@ typedef struct screen_worker {
     const char *model_role[MS_SCREEN_MAX_MODELS];
     double *kbuf; /* prepared row of the larger model */
     size_t explain_k; /* --explain K (0: off) */
-    double *phi;      /* contributions of the explained model's kept features */
+    double *phi;      /* contributions of the explained model's raw features, then flags */
+    double *ework;    /* ms_model_explain_ws workspace */
     score_mode mode;
     ms_acq_params acq;
     int gate;
@@ -171,27 +172,25 @@ static void domain_check(screen_worker *w, ms_result *r)
     r->in_domain = !far && k == 0;
 }
 
-/* --explain: the K largest |contributions| of m on the row predict_one just prepared in w->kbuf,
- * as "name\tvalue\tcontribution\n" lines into r->explain (value: the raw feature, before
- * imputation and scaling). */
+/* --explain: the K largest |contributions| of m on the record's raw row w->row (model.h
+ * ms_model_explain_ws), as "name\tvalue\tcontribution\n" lines into r->explain (value: the raw
+ * feature, before imputation and scaling). Only features that reach the learner are listed. */
 static ms_status explain_one(screen_worker *w, const ms_model *m, ms_result *r)
 {
-    ms_matrix x = {1, m->n_kept, w->kbuf, 0};
-    double base;
-    MS_CALL(m->type->explain(m->state, &x, w->phi, &base));
-    size_t *raw = (size_t *)(w->phi + m->n_kept), at = 0; /* kept column -> raw feature */
-    for (size_t j = 0, k = 0; j < m->n_raw; j++)
-        if (m->keep[j]) raw[k++] = j;
+    ms_matrix x = {1, m->n_raw, w->row, 0};
+    double base, *phi = w->phi;
+    MS_CALL(ms_model_explain_ws(m, &x, w->ework, phi, &base));
+    size_t at = 0;
     r->explain[0] = '\0';
-    unsigned char *used = (unsigned char *)(raw + m->n_kept);
-    memset(used, 0, m->n_kept);
+    unsigned char *used = (unsigned char *)(phi + m->n_raw);
+    for (size_t j = 0; j < m->n_raw; j++) used[j] = !ms_model_uses_feature(m, j);
     for (size_t q = 0; q < w->explain_k && q < m->n_kept; q++) {
-        size_t best = m->n_kept;
-        for (size_t k = 0; k < m->n_kept; k++) /* ties: the earlier feature, so output is stable */
-            if (!used[k] && (best == m->n_kept || fabs(w->phi[k]) > fabs(w->phi[best]))) best = k;
+        size_t best = m->n_raw;
+        for (size_t j = 0; j < m->n_raw; j++) /* ties: the earlier feature, so output is stable */
+            if (!used[j] && (best == m->n_raw || fabs(phi[j]) > fabs(phi[best]))) best = j;
         used[best] = 1;
         int len = snprintf(r->explain + at, sizeof r->explain - at, "%s\t%.6g\t%.6g\n",
-                           m->feature_names[raw[best]], w->row[raw[best]], w->phi[best]);
+                           m->feature_names[best], w->row[best], phi[best]);
         if (len < 0 || (size_t)len >= sizeof r->explain - at) {
             r->explain[at] = '\0'; /* whole lines only */
             break;
@@ -276,6 +275,7 @@ static void worker_destroy(screen_worker *w)
     free(w->row);
     free(w->reason);
     free(w->kbuf);
+    free(w->ework);
     free(w->phi);
     ms_model_free(w->clf);
     ms_model_free(w->reg);
@@ -388,9 +388,10 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
                  "--explain needs a model (-m) whose kind can explain its predictions (forest, "
                  "gbm)%s%s", em ? "; this one is " : "", em ? em->type->name : "");
         w->explain_k = cfg->explain_k;
-        /* phi, then the kept -> raw map, then the used flags */
-        w->phi = malloc(em->n_kept * (sizeof *w->phi + sizeof(size_t) + 1) + 1);
-        MS_CHECK(w->phi, MS_ERR_NOMEM, "screen: explanation buffers");
+        /* phi of every raw feature, then the used flags; the model's own workspace */
+        w->phi = malloc(em->n_raw * (sizeof *w->phi + 1) + 1);
+        w->ework = malloc((ms_model_explain_workspace_size(em, 1) + 1) * sizeof *w->ework);
+        MS_CHECK(w->phi && w->ework, MS_ERR_NOMEM, "screen: explanation buffers");
     }
 
     /* The score. */
