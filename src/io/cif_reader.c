@@ -162,6 +162,9 @@ typedef struct cif_state {
     int block_warn_count;
     int struct_name; /* the last data name scanned is one the structure is built from */
     double cell[6];
+    int bad_cell;            /* 1 + index (a b c alpha beta gamma) of the first cell value that
+                                is not a number, 0 none */
+    char bad_cell_text[32];  /* that value, cut */
     unsigned have_cell;
     char hall[64], hm[64];
     int itnum;
@@ -468,6 +471,7 @@ static void block_begin(cif_state *st, const char *code)
     st->block_warn_code = st->block_warn_count = 0;
     st->struct_name = 0;
     st->have_cell = 0;
+    st->bad_cell = 0;
     st->hall[0] = st->hm[0] = st->icsd[0] = st->cod[0] = st->formula[0] = '\0';
     st->have_formula = 0;
     st->itnum = 0;
@@ -642,6 +646,9 @@ static int on_item(UChar *name, cif_value_tp *value, void *ctx)
         if (cif_number(text, &v)) {
             st->cell[f - F_CELL_A] = v;
             st->have_cell |= 1u << (f - F_CELL_A);
+        } else if (!st->bad_cell && strcmp(text, "?") && strcmp(text, ".")) {
+            st->bad_cell = 1 + (int)(f - F_CELL_A); /* named in build_structure's message */
+            copy_str(st->bad_cell_text, sizeof st->bad_cell_text, text);
         }
         break;
     case F_SYMOP_1: take_symop(st, 1, text); break;
@@ -1090,6 +1097,13 @@ static ms_status build_structure(cif_state *st)
             return ms_error_set(MS_ERR_NO_STRUCTURE,
                                 "%s: data_%s: no cell and no atom sites (not a crystal structure)",
                                 file, blk);
+        static const char *const cell_names[6] = {"_cell_length_a", "_cell_length_b",
+            "_cell_length_c", "_cell_angle_alpha", "_cell_angle_beta", "_cell_angle_gamma"};
+        if (st->bad_cell)
+            return ms_error_set(MS_ERR_INVALID, "%s: data_%s: %s '%s' is not a number (give the "
+                                "cell %s as a finite number, e.g. 5.4321 or 5.4321(3))", file, blk,
+                                cell_names[st->bad_cell - 1], st->bad_cell_text,
+                                st->bad_cell <= 3 ? "length in Å" : "angle in degrees");
         return ms_error_set(MS_ERR_NO_STRUCTURE, "%s: data_%s: no cell (_cell_length_a/b/c and "
                             "_cell_angle_alpha/beta/gamma are needed)", file, blk);
     }

@@ -173,5 +173,12 @@ check "a=b=c=1e300: lengths too large, not angles" contains "$tmp/cells.out" "c3
 check "1e100 cell: lengths too large" contains "$tmp/cells.out" "c100.cif: data_h: cell lengths a=1e+100 b=1e+100 c=1e+100: longer than 100000 Angstrom"
 check "fractional 1e300: refused" contains "$tmp/cells.out" "f300.cif: data_h: atom site Li1: _atom_site_fract_x 1e300 is beyond +-1000 cells"
 check_eval "a sane cell beside them: read" '[ "$(grep -c reduced_formula "$tmp/cells.out")" -eq 1 ]'
+# a cell value that is not a number is named as such, not as a missing cell
+cell "$tmp/nan.cif" 4 nan 4 0.1
+cell "$tmp/word.cif" 4 4 4 0.1
+sed -i 's/^_cell_angle_beta 90$/_cell_angle_beta ninety/' "$tmp/word.cif"
+timeout $T "$MATSCREEN" inspect "$tmp/nan.cif" "$tmp/word.cif" >"$tmp/nan.out" 2>/dev/null
+check "_cell_length_b nan: named, not 'no cell'" contains "$tmp/nan.out" "nan.cif: data_h: _cell_length_b 'nan' is not a number (give the cell length in"
+check "_cell_angle_beta ninety: named as an angle" contains "$tmp/nan.out" "word.cif: data_h: _cell_angle_beta 'ninety' is not a number (give the cell angle in degrees"
 
 finish
