@@ -237,6 +237,7 @@ typedef struct ms_model {
     unsigned char elem_required[MS_MAX_Z + 1]; /* 1: the model requires z (model.h "requires") */
     struct ms_domain *domain;    /* domain of applicability (domain.h) [NULL: none] */
     ms_model_calibration calibration; /* kind MS_MODEL_CAL_NONE unless recalibrated */
+    struct ms_selection *selection; /* feature selection record (select.h) [NULL: none] */
 } ms_model;
 
 /* The best training label for a search that minimises (minimize = 1: y_min) or maximises (y_max);
@@ -261,6 +262,11 @@ typedef struct ms_model_spec {
     const unsigned char *requires; /* MS_MAX_Z + 1 flags of --requires (all zero: none); NULL:
                                     the elements present in every training row (model.h) */
     int domain;                  /* 1 (default): store the domain of applicability (domain.h) */
+    /* Feature selection (select.h), run by ms_model_fit on its training rows after the filters. */
+    const char *select;          /* SPEC, NULL: none */
+    const int *group;            /* group ids of x's rows for the selection's folds (NULL: random
+                                    folds); ms_cv_predict hands each fit its training rows' ids */
+    const unsigned char *columns;/* raw columns the fit may use (NULL: all); the wrapper's fits */
 } ms_model_spec;
 
 void ms_model_spec_default(ms_model_spec *spec);

@@ -38,6 +38,7 @@ static void evaluate_usage(FILE *out)
             "  -p, --param KEY=VALUE   learner parameter (repeatable), e.g. n_trees=200\n"
             "      --cv K              K-fold cross-validation (default 5; stratified for classes)\n"
             "      --repeats R         repeat the K-fold split R times with seeds S, S+1, ...\n"
+            "      --select SPEC       feature selection inside every training fold (train --help)\n"
             "      --group G           grouped CV beside the random folds: every row of a group in\n"
             "                          one test fold. chemsys (chemical system, default), formula\n"
             "                          (reduced formula), column:NAME (a labels column), kmeans:K\n"
@@ -234,11 +235,8 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
         fprintf(stderr, "matscreen evaluate: out of memory\n");
         return 2;
     }
-    ms_model_spec spec;
-    ms_model_spec_default(&spec);
-    spec.kind = a->kind;
-    spec.task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
-    spec.options = a->opt;
+    ms_model_spec spec; /* with --select, selected again inside every training fold */
+    int *sel_groups = ms_model_args_spec(a, d, &spec);
     int code = 0;
     int reps = a->folds ? 1 : a->repeats;
     size_t ng = grouped ? count_groups(a, d) : 0;
@@ -262,6 +260,7 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
     }
     cv_run_free(&r);
     cv_run_free(&g);
+    free(sel_groups);
     return code;
 }
 

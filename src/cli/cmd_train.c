@@ -56,6 +56,10 @@ static void train_usage(FILE *out)
             "                          (measured best: docs/models.md)\n"
             "      --conformal ALPHA   also store a split-conformal factor: mean +- q sigma covers\n"
             "                          1 - ALPHA of new rows (grouped calibration folds)\n"
+            "      --select SPEC       feature selection on the training rows (filters, then the\n"
+            "                          wrapper on grouped folds of --group): variance:T, corr:T,\n"
+            "                          f:K, mi:K, rfe[:FOLDS[:STEP]], comma-separated, e.g.\n"
+            "                          f:60,rfe (docs/models.md); model info shows the path\n"
             "      --goal max|min      which end of the target is good: stored with the best\n"
             "                          training label (y_best), the screen's EI / PI default\n"
             "      --requires LIST|none  elements every candidate must hold (the screen applies\n"
@@ -111,17 +115,14 @@ static int enough_groups(const ms_model_args *a, const ms_dataset *d, size_t k, 
 static int train(const ms_model_args *a, const ms_dataset *d, int rank)
 {
     ms_model_spec spec;
-    ms_model_spec_default(&spec);
-    spec.kind = a->kind;
-    spec.task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
-    spec.options = a->opt;
-    spec.seed = a->seed;
+    int *groups = ms_model_args_spec(a, d, &spec);
     spec.goal = (ms_model_goal)a->goal;
     unsigned char req[MS_MAX_Z + 1] = {0};
     if (a->requires && strcmp(a->requires, "none") != 0 &&
         ms_record_filter_parse_elements(a->requires, req) != MS_SUCCESS) {
         if (rank == 0) fprintf(stderr, "matscreen train: --requires '%s': %s\n", a->requires,
                                ms_error_message());
+        free(groups);
         return 2;
     }
     if (a->requires) spec.requires = req;
@@ -148,26 +149,12 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
     if (!ok) fprintf(stderr, "matscreen train (rank %d): %s\n", rank, ms_error_message());
     if (all_ok && rank == 0) print_summary(a, d, m, secs);
     ms_model_free(m);
+    free(groups);
     /* rows without a label or a structure file are the data's choice, not failures */
     return !all_ok ? 2 : d->n_dropped_by[MS_DATASET_DROP_UNREADABLE] ? 1 : 0;
 }
 
 int ms_cmd_train(int argc, char **argv)
 {
-    int rank;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-    ms_model_args a;
-    int code = ms_model_args_parse(argc, argv, "train", &a, rank);
-    if (code == 0 && a.help) {
-        if (rank == 0) train_usage(stdout);
-    } else if (code == 0) {
-        ms_model *none = NULL; /* train has no -m */
-        ms_dataset d;
-        code = ms_model_args_load(&a, "train", rank, &none, &d);
-        if (code == 0) code = train(&a, &d, rank);
-        ms_dataset_free(&d);
-        ms_model_free(none);
-    }
-    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    return code;
+    return ms_model_command(argc, argv, "train", train_usage, train);
 }

@@ -19,6 +19,8 @@
     X(screen, 1, "screen structures in parallel (MPI) and rank the candidates")                    \
     X(train, 1, "train a model on labelled structures or compositions")                            \
     X(evaluate, 1, "cross-validate a model and report its metrics")                                \
+    X(select, 1, "select features: filters and a cross-validated wrapper")                         \
+    X(compare, 1, "compare learners x descriptor sets x selections on the same folds")             \
     X(featurize, 0, "compute descriptors of structures into a CSV table")                          \
     X(bvse, 0, "Li+ bond-valence site energy barriers (1-, 2-, 3-D) of structures")                \
     X(quality, 0, "validate, de-duplicate and find outliers in structure data")                    \

@@ -10,10 +10,12 @@
 
 #include "matscreen/bcast.h"
 #include "matscreen/number.h"
+#include "matscreen/select.h"
 
 int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_args *a, int rank)
 {
-    const int train = strcmp(command, "train") == 0;
+    /* select takes train's options; its -o MODEL is optional */
+    const int select = strcmp(command, "select") == 0, train = select || !strcmp(command, "train");
     memset(a, 0, sizeof *a);
     a->kind = "forest";
     a->threshold = a->class_threshold = NAN;
@@ -36,7 +38,7 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
         {"predictions", required_argument, 0, 'O'}, {"max-rows", required_argument, 0, 'N'},
         {"group", required_argument, 0, 'G'}, {"calibrate", required_argument, 0, 'B'},
         {"calibration-fit", required_argument, 0, 'E'}, {"conformal", required_argument, 0, 'Q'}, 
-        {"goal", required_argument, 0, 'y'}, {"requires", required_argument, 0, 'z'},
+        {"select", required_argument, 0, 'x'}, {"goal", required_argument, 0, 'y'}, {"requires", required_argument, 0, 'z'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
@@ -87,6 +89,13 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
         case 'P': st = ms_parse_int("--importance", optarg, 0, 100000, &a->importance); break;
         case 'O': a->predictions = optarg; break;
         case 'N': st = ms_parse_size("--max-rows", optarg, 0, MS_COUNT_MAX, &a->max_rows); break;
+        case 'x':
+            if (ms_select_check(optarg) != MS_SUCCESS) {
+                if (rank == 0) fprintf(stderr, "matscreen %s: %s\n", command, ms_error_message());
+                return 2;
+            }
+            a->select = optarg;
+            break;
         case 'G':
             if (ms_group_spec_parse(optarg, &a->group) != MS_SUCCESS) {
                 if (rank == 0) fprintf(stderr, "matscreen %s: %s\n", command, ms_error_message());
@@ -135,7 +144,11 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
             return 2;
         }
     }
-    if (train && !a->output) {
+    if (select && !a->select && !a->help) {
+        if (rank == 0) fprintf(stderr, "matscreen select: --select SPEC is required (see --help)\n");
+        return 2;
+    }
+    if (train && !select && !a->output) {
         if (rank == 0) fprintf(stderr, "matscreen train: -o MODEL is required (see --help)\n");
         return 2;
     }
@@ -200,4 +213,47 @@ int ms_model_args_load(const ms_model_args *a, const char *command, int rank, ms
     if (st != MS_SUCCESS && rank == 0)
         fprintf(stderr, "matscreen %s: %s\n", command, ms_error_message());
     return st == MS_SUCCESS ? 0 : 2;
+}
+
+int *ms_model_args_spec(const ms_model_args *a, const ms_dataset *d, ms_model_spec *spec)
+{
+    ms_model_spec_default(spec);
+    spec->kind = a->kind;
+    spec->task = d->classification ? MS_MODEL_CLASSIFICATION : MS_MODEL_REGRESSION;
+    spec->options = a->opt;
+    spec->seed = a->seed;
+    spec->select = a->select;
+    spec->group = ms_model_args_select_groups(a, d);
+    return (int *)spec->group;
+}
+
+int *ms_model_args_select_groups(const ms_model_args *a, const ms_dataset *d)
+{
+    if (!a->select || a->group.kind == MS_GROUP_NONE) return NULL;
+    int *g = malloc((d->n + 1) * sizeof *g);
+    size_t ng = 0;
+    if (g && ms_cv_groups(d, &a->group, a->seed, g, &ng) == MS_SUCCESS) return g;
+    free(g);
+    return NULL;
+}
+
+int ms_model_command(int argc, char **argv, const char *command, void (*usage)(FILE *),
+                     int (*run)(const ms_model_args *, const ms_dataset *, int))
+{
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    ms_model_args a;
+    int code = ms_model_args_parse(argc, argv, command, &a, rank);
+    if (code == 0 && a.help) {
+        if (rank == 0) usage(stdout);
+    } else if (code == 0) {
+        ms_model *none = NULL; /* train and select have no -m */
+        ms_dataset d;
+        code = ms_model_args_load(&a, command, rank, &none, &d);
+        if (code == 0) code = run(&a, &d, rank);
+        ms_dataset_free(&d);
+        ms_model_free(none);
+    }
+    MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return code;
 }

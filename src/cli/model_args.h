@@ -18,6 +18,7 @@ typedef struct ms_model_args {
     const char *predictions; /* --predictions FILE */
     const char *kind, *matbench, *labels, *input, *formula_col, *id_col, *target, *set;
     const char *folds, *task;
+    const char *select;      /* train / evaluate --select SPEC (select.h; NULL: none) */
     const char *requires;    /* train --requires LIST|none (NULL: automatic) */
     int goal;                /* train --goal: ms_model_goal */
     int log10, help, repeats, importance;
@@ -31,6 +32,14 @@ typedef struct ms_model_args {
                                 learner's default (ms_train_calibration_criterion) */
     double conformal;        /* --conformal ALPHA (0: none) */
 } ms_model_args;
+
+/* With --select: the group ids of d's rows under --group for the selection's folds (a new array,
+ * caller frees); NULL when there is no --select, --group is none, or on failure (random folds). */
+int *ms_model_args_select_groups(const ms_model_args *a, const ms_dataset *d);
+
+/* spec for d from the options: ms_model_spec_default, then kind, task (d's), -p options, seed,
+ * --select and its groups (ms_model_args_select_groups: the return value, caller frees). */
+int *ms_model_args_spec(const ms_model_args *a, const ms_dataset *d, ms_model_spec *spec);
 
 /* Parses argv of the command ("train" or "evaluate") into a and checks the combination. Returns
  * 0 to go on (a->help set for --help), 2 on a usage error (explained on stderr by rank 0). */
@@ -47,5 +56,11 @@ void ms_model_args_data_spec(const ms_model_args *a, const ms_model *m, ms_datas
  * (ms_dataset_free). Collective on MPI_COMM_WORLD. */
 int ms_model_args_load(const ms_model_args *a, const char *command, int rank, ms_model **m,
                        ms_dataset *d);
+
+/* The whole of a command that trains on labelled data (train, select): parses argv, prints
+ * usage for --help, loads the dataset on every rank, calls run(args, dataset, rank), frees, and
+ * gives every rank rank 0's exit code. Collective on MPI_COMM_WORLD. */
+int ms_model_command(int argc, char **argv, const char *command, void (*usage)(FILE *),
+                     int (*run)(const ms_model_args *, const ms_dataset *, int));
 
 #endif

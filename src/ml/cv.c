@@ -406,8 +406,9 @@ ms_status ms_cv_predict(const ms_model_spec *spec, const ms_matrix *x, const dou
     size_t *tr = malloc((n + 1) * sizeof *tr), *te = malloc((n + 1) * sizeof *te);
     double *ytr = malloc((n + 1) * sizeof *ytr), *mu = malloc((n + 1) * sizeof *mu);
     double *sg = malloc((n + 1) * sizeof *sg);
+    int *gtr = spec->group ? malloc((n + 1) * sizeof *gtr) : NULL;
     ms_status st = MS_SUCCESS;
-    if (!tr || !te || !ytr || !mu || !sg) st = ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
+    if (!tr || !te || !ytr || !mu || !sg || (spec->group && !gtr)) st = ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
     for (size_t f = 0; st == MS_SUCCESS && f < k; f++) {
         size_t ntr = 0, nte = 0;
         for (size_t i = 0; i < n; i++) {
@@ -422,7 +423,10 @@ ms_status ms_cv_predict(const ms_model_spec *spec, const ms_matrix *x, const dou
         ms_model *m = NULL;
         st = ms_matrix_take_rows(&xtr, x, tr, ntr);
         if (st == MS_SUCCESS) st = ms_matrix_take_rows(&xte, x, te, nte);
-        if (st == MS_SUCCESS) st = ms_model_fit(spec, &xtr, ytr, NULL, comm, &m);
+        ms_model_spec fs = *spec; /* the selection's groups follow the training rows */
+        fs.group = gtr;
+        for (size_t q = 0; gtr && q < ntr; q++) gtr[q] = spec->group[tr[q]];
+        if (st == MS_SUCCESS) st = ms_model_fit(&fs, &xtr, ytr, NULL, comm, &m);
         if (st == MS_SUCCESS) st = ms_model_predict(m, &xte, mu, sg);
         if (st == MS_SUCCESS)
             for (size_t q = 0; q < nte; q++) {
@@ -434,6 +438,7 @@ ms_status ms_cv_predict(const ms_model_spec *spec, const ms_matrix *x, const dou
         ms_matrix_free(&xte);
     }
     (void)p;
+    free(gtr);
     free(tr);
     free(te);
     free(ytr);

@@ -9,6 +9,7 @@
 
 #include "matscreen/descriptor.h"
 #include "matscreen/domain.h"
+#include "matscreen/select.h"
 #include "matscreen/file_read.h"
 #include "matscreen/filters.h"
 #include "matscreen/hash.h"
@@ -299,6 +300,7 @@ void ms_model_free(ms_model *m)
     free(m->created);
     for (size_t k = 0; k < m->n_metrics; k++) free(m->metric_name[k]);
     ms_domain_free(m->domain);
+    ms_selection_free(m->selection);
     free(m);
 }
 
@@ -403,7 +405,10 @@ ms_status ms_model_fit(const ms_model_spec *spec, const ms_matrix *x, const doub
         ms_scaling_impute(&imp, med_all);
         ms_filter_variance(&imp, spec->variance_threshold, m->keep);
         st = ms_filter_correlation(&imp, spec->correlation_threshold, m->keep);
+        for (size_t j = 0; spec->columns && j < x->cols; j++) m->keep[j] &= spec->columns[j] != 0;
     }
+    if (st == MS_SUCCESS && spec->select)
+        st = ms_select_run(spec, &imp, y, comm, m->keep, &m->selection);
     if (st == MS_SUCCESS) {
         for (size_t j = 0; j < x->cols; j++) m->n_kept += m->keep[j];
         if (!m->n_kept) st = ms_error_set(MS_ERR_INVALID, "every feature is constant");
@@ -566,7 +571,7 @@ enum {
     TAG_CALIBRATION = 40 /* format version 3; a number apart so that fields other changes add
                             after TAG_STATE cannot collide with it */,
     /* optional fields (model.h); numbered apart so that other additions do not collide */
-    TAG_LABELS = 64, TAG_ELEMENTS = 65, TAG_DOMAIN = 66
+    TAG_LABELS = 64, TAG_ELEMENTS = 65, TAG_DOMAIN = 66, TAG_SELECTION = 67
 };
 
 /* Body of TAG_CALIBRATION: u32 layout version (1), u32 kind, u32 criterion, string grouping,
@@ -716,6 +721,11 @@ ms_status ms_model_save_buffer(const ms_model *m, ms_model_writer *w)
     if (m->domain) {
         at = field_begin(&p, TAG_DOMAIN);
         ms_domain_save(m->domain, &p);
+        field_end(&p, at);
+    }
+    if (m->selection) {
+        at = field_begin(&p, TAG_SELECTION);
+        ms_selection_save(m->selection, &p);
         field_end(&p, at);
     }
     if (m->calibration.kind != MS_MODEL_CAL_NONE) {
@@ -901,6 +911,10 @@ static ms_status parse_payload(ms_model_reader *r, ms_model *m)
             MS_CALL(ms_domain_load(&f, m->n_kept, &m->domain));
             break;
         case TAG_CALIBRATION: MS_CALL(get_calibration(&f, &m->calibration)); break;
+        case TAG_SELECTION:
+            MS_CHECK(!m->selection, MS_ERR_PARSE, "bad model: two selection fields");
+            MS_CALL(ms_selection_load(&f, &m->selection));
+            break;
         case TAG_STATE:
             state_pos = (size_t)(f.data - r->data);
             state_len = f.len;
@@ -1034,6 +1048,7 @@ void ms_model_describe(const ms_model *m, FILE *out)
         fprintf(out, "\n");
     }
     if (m->domain) ms_domain_describe(m->domain, out);
+    if (m->selection) ms_selection_describe(m->selection, out);
     fprintf(out, "learner:\n");
     if (m->type->describe) m->type->describe(m->state, out);
     const ms_model_calibration *c = &m->calibration;
