@@ -107,8 +107,10 @@ check: check-layers check-unit check-integration
 check-layers:
 	bash tests/check_layers.sh
 
+# TEST_ENV: variables put before every test process (CI's sanitizer pass preloads
+# tests/nodlclose.c with it; see .ci/run).
 check-unit: $(TEST_BIN) $(BIN)
-	MATSCREEN_SHARE=$(CURDIR)/share/matscreen MS_SHARED_DATA=$(CURDIR)/../shared/data \
+	$(TEST_ENV) MATSCREEN_SHARE=$(CURDIR)/share/matscreen MS_SHARED_DATA=$(CURDIR)/../shared/data \
 	    MS_SHARED_REFERENCE=$(CURDIR)/../shared/reference $(TEST_BIN)
 
 # Each script gets the binary, the build directory (some build small MPI drivers against the
@@ -123,7 +125,7 @@ check-integration: $(BIN) $(LIB) $(INTEGRATION_DRIVERS)
 	@for t in tests/integration/*.sh; do \
 	    MPIEXEC="$(MPIEXEC)" MATSCREEN=$(abspath $(BIN)) BUILD=$(abspath $(BUILD)) \
 	    MS_SHARED_DATA=$(CURDIR)/../shared/data OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \
-	    FAULTS_STRIDE="$(FAULTS_STRIDE)" bash $$t || exit 1; \
+	    FAULTS_STRIDE="$(FAULTS_STRIDE)" $(TEST_ENV) bash $$t || exit 1; \
 	done
 
 bench: $(BIN) $(BENCH_BIN)

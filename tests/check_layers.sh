@@ -74,5 +74,11 @@ for f in src/core/* src/io/* src/quality/* src/features/* src/ml/* include/matsc
     esac
 done
 
+# 3. no asprintf/vasprintf in matscreen: tests/integration/lsan.supp suppresses leaks of
+# vasprintf's strings (Open MPI's, whose caller frame libc loses), which would hide ours
+for f in $(grep -l '\basprintf\|\bvasprintf' src/*/*.c src/*/*.h 2>/dev/null); do
+    violation "$f: asprintf/vasprintf (its leaks would be suppressed under LeakSanitizer; use snprintf)"
+done
+
 if [ "$bad" -eq 0 ]; then echo "check-layers: every include goes downward; MPI only where docs/architecture.md allows"; fi
 exit "$bad"

@@ -164,7 +164,12 @@ typedef struct ms_campaign_stats {
 typedef struct ms_campaign_summary {
     ms_campaign_stats best, top;
     double speedup_best, speedup_top; /* random's mean / this mean; NaN without a RANDOM entry
-                                         in acq or when this mean is 0 */
+                                         in acq, when this mean is 0, or when both are censored */
+    /* What a speed-up is when campaigns hit their budget (a censored count is a lower bound on
+     * the acquisitions needed): "exact" (neither censored), "at_most" (this function's count is
+     * censored, random's is not), "at_least" (random's is censored, this one's is not),
+     * "unknown" (both censored: speed-up NaN). Static strings. */
+    const char *speedup_best_bound, *speedup_top_bound;
 } ms_campaign_summary;
 
 /* Statistics of each acquisition function of a set (see the conventions) into out[0..n_acq).

@@ -26,6 +26,12 @@ int ms_comm_init(int *argc, char ***argv);
 /* Finalises MPI when ms_comm_init started it and it is not finalised yet. */
 void ms_comm_finalize(void);
 
+/* Broadcasts *v from rank 0, waiting without spinning (MPI_Ibcast, then MPI_Test and a sleep
+ * growing from 20 us to 1 ms): Open MPI's blocking collectives poll at 100% of a core, which a
+ * rank waiting for rank 0 (enumerating, writing outputs) would take from it. Collective on comm;
+ * every rank must call this one (a blocking MPI_Bcast does not match it). */
+void ms_comm_bcast_int_idle(MPI_Comm comm, int *v);
+
 /* 1 when ok is nonzero on every rank of comm, else 0 (on every rank). Collective on comm;
  * no communication on a communicator of one rank or before MPI is initialised (unit tests of
  * the serial paths). */

@@ -84,6 +84,9 @@ typedef struct ms_dataset {
     char target_name[256];
     uint64_t *elements;     /* n x 2 words: bit (z - 1) set when element z is in row i (its
                                chemical system); see ms_dataset_has_element */
+    size_t *source_row;     /* ms_dataset_load_part only: each row's position among the rows
+                               read from the file (NULL otherwise; not packed) */
+    size_t first_dropped_line; /* line of first_dropped (0: none) */
 } ms_dataset;
 
 /* 1 when row i of d holds element z (1..MS_MAX_Z). Not collective. */
@@ -105,6 +108,17 @@ void ms_dataset_spec_default(ms_dataset_spec *spec);
  * failure d is empty. Not collective. */
 ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *table,
                           ms_dataset *d);
+
+/* The featurisation of ms_dataset_load spread over n_parts processes (bcast.h): part k reads the
+ * file but featurises only the rows i (in file order) with i % n_parts == k, recording each kept
+ * row's i in d->source_row; no "fewer than 2 rows" check. ms_dataset_merge_parts then joins the
+ * n_parts parts (emptied: strings move) into out in file order, the same data set, drop counts
+ * and first_dropped as ms_dataset_load gives. Not collective. */
+ms_status ms_dataset_load_part(const ms_dataset_spec *spec, const ms_element_table *table,
+                               size_t part, size_t n_parts, ms_dataset *d);
+ms_status ms_dataset_merge_parts(const ms_dataset_spec *spec, ms_dataset *parts, size_t n_parts,
+                                 ms_dataset *out);
+
 /* Serialises d into one new buffer (*buf, *n bytes; free with free()) so that rank 0 alone reads
  * and featurises a data set and broadcasts it (bcast.h). Not collective. */
 ms_status ms_dataset_pack(const ms_dataset *d, void **buf, size_t *n);

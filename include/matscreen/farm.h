@@ -84,6 +84,8 @@ typedef struct ms_farm_options {
     size_t max_batch;          /* upper bound of tasks per message; 256 */
     double batch_seconds;      /* aim of the adaptive batch size: work per message; 0.25 s */
     size_t flush_bytes;        /* a worker sends partial results beyond this; 4 MiB */
+    double report_seconds;     /* a worker reports finished tasks at most this often within a
+                                  batch (the rest go with its next REQUEST); 0.05 s */
     int progress;              /* 1: rank 0 reports progress on stderr */
     int master_works;          /* 1: rank 0 also runs tasks between messages (default); 0: it
                                   only coordinates when there are workers */

@@ -27,6 +27,14 @@
 #include "matscreen/cv.h"
 #include "matscreen/dataset.h"
 
+/* A speed-up as the table shows it: "2.10x", "<= 2.10x", ">= 2.10x" or "n/a" (both censored,
+ * or no random campaign). */
+static void speedup_text(double v, const char *bound, char *out, size_t n)
+{
+    if (isnan(v)) snprintf(out, n, "n/a");
+    else snprintf(out, n, "%s%.2fx", !strcmp(bound, "at_most") ? "<= " : !strcmp(bound, "at_least") ? ">= " : "", v);
+}
+
 static void campaign_usage(FILE *out)
 {
     fprintf(out,
@@ -307,13 +315,18 @@ static int write_outputs(const campaign_args *a, const ms_dataset *d,
            100 * a->top);
     for (size_t q = 0; q < a->n_kinds; q++) {
         const ms_campaign_stats *sb = &sum[q].best, *st = &sum[q].top;
+        char spb[48], spt[48];
+        speedup_text(sum[q].speedup_best, sum[q].speedup_best_bound, spb, sizeof spb);
+        speedup_text(sum[q].speedup_top, sum[q].speedup_top_bound, spt, sizeof spt);
         printf("| %s | %zu of %zu | %s%.1f ± %.1f | %.1f [%zu, %zu]%s | %s%.1f ± %.1f | %.1f [%zu, %zu] | "
-               "%.2fx / %.2fx |\n",
+               "%s / %s |\n",
                ms_acq_name(a->kinds[q]), S - sb->not_found, S, sb->not_found ? ">= " : "", sb->mean, sb->std,
                sb->median, sb->min, sb->max, sb->not_found ? " (budget hit)" : "",
-               st->not_found ? ">= " : "", st->mean, st->std, st->median, st->min, st->max,
-               sum[q].speedup_best, sum[q].speedup_top);
+               st->not_found ? ">= " : "", st->mean, st->std, st->median, st->min, st->max, spb, spt);
     }
+    printf("(a campaign that spent its budget before finding the material counts its budget, a lower "
+           "bound: a speed-up is then \"<=\" when this function hit the budget, \">=\" when random "
+           "did, and \"n/a\" when both did)\n");
 
     size_t xmax = 1;
     for (size_t t = 0; t < a->n_kinds * S; t++)

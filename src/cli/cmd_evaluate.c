@@ -211,6 +211,38 @@ static void print_side_by_side(const cv_run *r, const cv_run *g, size_t n_groups
            g->label, g->secs, r->secs > 0 ? g->secs / r->secs : NAN);
 }
 
+/* Each score's fold mean over the repeats of --repeats: sum and sum of squares per scheme. */
+typedef struct repeat_pool {
+    size_t n;
+    double sum[2][MS_CV_MAX_SCORES], sq[2][MS_CV_MAX_SCORES];
+} repeat_pool;
+
+static void pool_add(repeat_pool *p, int scheme, const ms_cv_scores *sc)
+{
+    for (size_t q = 0; q < sc->n_scores; q++) {
+        p->sum[scheme][q] += sc->mean[q];
+        p->sq[scheme][q] += sc->mean[q] * sc->mean[q];
+    }
+}
+
+/* The pooled figure of --repeats R: mean and spread (sample std, ddof 1) of each repeat's fold
+ * mean, for random folds and, when grouped, grouped folds. */
+static void print_repeats(const repeat_pool *p, const cv_run *r, const cv_run *g, int grouped)
+{
+    double n = (double)p->n;
+    printf("over %zu repeats (mean +- std of each repeat's fold mean):\n", p->n);
+    printf("  %-24s %-22s %-22s\n", "metric", r->label, grouped ? g->label : "");
+    for (size_t q = 0; q < r->sc.n_scores; q++) {
+        printf("  %-24s", r->sc.name[q]);
+        for (int s = 0; s <= grouped; s++) {
+            double m = p->sum[s][q] / n;
+            double v = (p->sq[s][q] - n * m * m) / (n - 1);
+            printf(" %9.4f +- %-9.4f", m, sqrt(v > 0 ? v : 0));
+        }
+        printf("\n");
+    }
+}
+
 static size_t count_groups(const ms_model_args *a, const ms_dataset *d)
 {
     int *grp = malloc((d->n + 1) * sizeof *grp);
@@ -240,6 +272,8 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
     int code = 0;
     int reps = a->folds ? 1 : a->repeats;
     size_t ng = grouped ? count_groups(a, d) : 0;
+    repeat_pool pool;
+    memset(&pool, 0, sizeof pool);
     for (int rep = 0; rep < reps && code == 0; rep++) {
         spec.seed = a->seed + (uint64_t)rep;
         ms_status st = cv_once(a, d, &spec, 0, rep, &r);
@@ -255,9 +289,13 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
             if (grouped) print_side_by_side(&r, &g, ng);
             if (a->predictions && rep == 0)
                 write_predictions(a->predictions, d, r.mu, r.sg, r.fold, grouped ? &g : NULL);
+            pool.n++;
+            pool_add(&pool, 0, &r.sc);
+            if (grouped) pool_add(&pool, 1, &g.sc);
             fflush(stdout);
         }
     }
+    if (rank == 0 && code == 0 && pool.n > 1) print_repeats(&pool, &r, &g, grouped);
     cv_run_free(&r);
     cv_run_free(&g);
     free(sel_groups);

@@ -10,8 +10,11 @@
  * of the errors file (-e, default stderr) with file, block, index, stage and reason, and the exit
  * status is 1.
  *
- * Single process for now: under mpirun with more than one rank it refuses to run (every rank would
- * write the same file) until it moves onto the screening engine's task farm.
+ * Under mpirun the tasks (files, source.h) go out in rounds of ROUND_TASKS per rank: rank 0
+ * enumerates a round and broadcasts it, rank r featurizes the tasks j with j % size == r into
+ * memory, rank 0 gathers the text and writes it in task order. The bytes are those of one process
+ * for any rank count; memory is bounded by one round's rows. The cyclic share is balanced to
+ * within a task per round, not dynamically (docs/scale.md).
  */
 #include <getopt.h>
 #include <math.h>
@@ -25,6 +28,8 @@
 #include "matscreen/csv.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
+#include "matscreen/farm.h"
+#include "matscreen/comm.h"
 #include "matscreen/featurize.h"
 #include "matscreen/reader.h"
 #include "matscreen/source.h"
@@ -33,7 +38,8 @@
 typedef struct {
     const ms_element_table *elements;
     ms_structure_featurizer *fz;
-    FILE *out, *err;
+    FILE *out, *err;           /* where on_record writes: this round's memory streams */
+    FILE *out_file, *err_file; /* rank 0: the table and the errors file (or stderr) */
     int reasons;
     size_t n_features;
     double *row;
@@ -121,18 +127,203 @@ static void featurize_usage(FILE *out)
             "  -r, --reasons         add a last column listing why each NaN is NaN\n"
             "  -f, --format FMT      force the input format\n"
             "  -h, --help            this text\n\n"
-            MS_CLI_EXIT_HELP "Failed records are listed in the errors file. Single process: under mpirun run\n"
-            "it with one rank.\n");
+            MS_CLI_EXIT_HELP "Failed records are listed in the errors file. Under mpirun the files are\n"
+            "shared among the ranks; the table is the same bytes for any number of ranks.\n");
 }
 
-static int more_than_one_rank(void)
+/* Rank 0: the table (header line included) and the errors file. */
+static ms_status open_outputs(featurize_state *st, const char *out_path, const char *err_path,
+                              ms_atomic_file **af)
 {
-    const char *vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"};
-    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
-        const char *v = getenv(vars[i]);
-        if (v && atoi(v) > 1) return 1;
+    if (strcmp(out_path, "-") == 0) st->out_file = stdout;
+    else if (ms_atomic_open(out_path, af) == MS_SUCCESS) st->out_file = ms_atomic_stream(*af);
+    if (!st->out_file) {
+        fprintf(stderr, "matscreen featurize: %s\n", ms_error_message());
+        return MS_ERR_IO;
     }
-    return 0;
+    st->err_file = err_path ? fopen(err_path, "w") : stderr;
+    if (!st->err_file) {
+        fprintf(stderr, "matscreen featurize: cannot write %s\n", err_path);
+        return MS_ERR_IO;
+    }
+    if (err_path) fputs("file,block,index,stage,reason\n", st->err_file);
+    FILE *o = st->out_file;
+    fputs("file,block,index,source_db,source_id,reduced_formula", o);
+    for (size_t k = 0; k < st->n_features; k++) {
+        fputc(',', o);
+        ms_csv_write_field(o, ms_structure_featurizer_feature_name(st->fz, k));
+    }
+    if (st->reasons) fputs(",nan_reasons", o);
+    fputc('\n', o);
+    return MS_SUCCESS;
+}
+
+/* Tasks per rank and round: small enough that a round's rows stay small, large enough that the
+ * per-round gather is rare against the reading and featurizing of the files. */
+#define ROUND_TASKS 8
+
+/* One task into st->out / st->err (this round's memory streams). */
+static void featurize_task(featurize_state *st, const ms_task *task, const ms_read_options *ropt)
+{
+    if (task->status != MS_SUCCESS) {
+        report_error(st, task->path, "", 0, "input", task->reason);
+        return;
+    }
+    ms_error_clear();
+    ms_status s = ms_read_file(task->path, task->format, ropt, on_record, st);
+    if (s != MS_SUCCESS) report_error(st, task->path, "", 0, "read", ms_error_message());
+}
+
+/* This rank's share of a round: its tasks' text in two memory streams, and per task the bytes of
+ * each (lens[2k], lens[2k + 1]). */
+typedef struct {
+    char *out, *err;
+    size_t n_out, n_err;
+    uint64_t *lens;
+    size_t n_tasks;
+} share;
+
+static ms_status run_share(featurize_state *st, const char *tasks, size_t n_bytes, int rank,
+                           int size, share *sh)
+{
+    size_t pos = 0;
+    uint32_t n = 0;
+    MS_CHECK(n_bytes >= 4, MS_ERR_INTERNAL, "featurize: empty round");
+    memcpy(&n, tasks, 4);
+    pos = 4;
+    sh->n_tasks = 0;
+    sh->lens = calloc(2 * ((size_t)n / (size_t)size + 1), sizeof *sh->lens);
+    st->out = open_memstream(&sh->out, &sh->n_out);
+    st->err = open_memstream(&sh->err, &sh->n_err);
+    MS_CHECK(sh->lens && st->out && st->err, MS_ERR_NOMEM, "featurize: cannot hold a round");
+    ms_read_options ropt;
+    ms_read_options_default(&ropt);
+    static ms_task task; /* 4 kB path: off the stack */
+    long o0 = 0, e0 = 0;
+    for (uint32_t j = 0; j < n; j++) {
+        MS_CALL(ms_task_unpack((const unsigned char *)tasks, n_bytes, &pos, &task));
+        if (j % (uint32_t)size != (uint32_t)rank) continue;
+        featurize_task(st, &task, &ropt);
+        MS_CHECK(fflush(st->out) == 0 && fflush(st->err) == 0, MS_ERR_NOMEM,
+                 "featurize: cannot hold a round");
+        long o1 = ftell(st->out), e1 = ftell(st->err);
+        sh->lens[2 * sh->n_tasks] = (uint64_t)(o1 - o0);
+        sh->lens[2 * sh->n_tasks + 1] = (uint64_t)(e1 - e0);
+        sh->n_tasks++;
+        o0 = o1;
+        e0 = e1;
+    }
+    MS_CHECK(fclose(st->out) == 0 && fclose(st->err) == 0, MS_ERR_NOMEM,
+             "featurize: cannot hold a round");
+    st->out = st->err = NULL;
+    return MS_SUCCESS;
+}
+
+/* Inside the gather a rank cannot leave alone (the others would wait for it): end the job. */
+static void round_abort(const char *why)
+{
+    fprintf(stderr, "matscreen featurize: %s\n", why);
+    MPI_Abort(MPI_COMM_WORLD, 2);
+}
+
+/* Rank 0: every rank's share of the round gathered and written in task order. */
+static void write_round(featurize_state *st, share *sh, int rank, int size)
+{
+    uint64_t mine[3] = {sh->n_tasks, sh->n_out, sh->n_err}, *all = NULL;
+    if (rank == 0) all = calloc(3 * (size_t)size, sizeof *all);
+    MPI_Gather(mine, 3, MPI_UINT64_T, all, 3, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    int *counts = NULL, *displ = NULL;
+    char *buf = NULL;
+    size_t total = 0;
+    if (rank == 0) {
+        counts = calloc((size_t)size, sizeof *counts);
+        displ = calloc((size_t)size, sizeof *displ);
+        for (int r = 0; counts && displ && all && r < size; r++) {
+            uint64_t bytes = 16 * all[3 * r] + all[3 * r + 1] + all[3 * r + 2];
+            if (bytes >= (1u << 30) || total + bytes >= (1u << 30))
+                round_abort("a round's rows exceed 1 GiB (MPI counts are int)");
+            counts[r] = (int)bytes;
+            displ[r] = (int)total;
+            total += bytes;
+        }
+        buf = malloc(total + 1);
+        if (!all || !counts || !displ || !buf) round_abort("cannot gather a round: out of memory");
+    }
+    /* One message per rank: lens, then the rows, then the error lines. */
+    size_t mine_bytes = 16 * sh->n_tasks + sh->n_out + sh->n_err;
+    char *pack = malloc(mine_bytes + 1);
+    if (!pack) round_abort("cannot hold a round: out of memory");
+    if (sh->n_tasks) memcpy(pack, sh->lens, 16 * sh->n_tasks);
+    if (sh->n_out) memcpy(pack + 16 * sh->n_tasks, sh->out, sh->n_out);
+    if (sh->n_err) memcpy(pack + 16 * sh->n_tasks + sh->n_out, sh->err, sh->n_err);
+    MPI_Gatherv(pack, (int)mine_bytes, MPI_BYTE, buf, counts, displ, MPI_BYTE, 0, MPI_COMM_WORLD);
+    free(pack);
+    if (rank == 0) {
+        size_t *at_out = calloc((size_t)size, sizeof *at_out), *at_err = calloc((size_t)size, sizeof *at_err);
+        if (!at_out || !at_err) round_abort("cannot gather a round: out of memory");
+        uint64_t n_all = 0;
+        for (int r = 0; r < size; r++) n_all += all[3 * r];
+        for (uint64_t j = 0; j < n_all; j++) {
+            int r = (int)(j % (uint64_t)size);
+            uint64_t k = j / (uint64_t)size, lo, le;
+            const char *base = buf + displ[r];
+            memcpy(&lo, base + 16 * k, 8);
+            memcpy(&le, base + 16 * k + 8, 8);
+            const char *rows = base + 16 * all[3 * r];
+            fwrite(rows + at_out[r], 1, lo, st->out_file);
+            fwrite(rows + all[3 * r + 1] + at_err[r], 1, le, st->err_file);
+            at_out[r] += lo;
+            at_err[r] += le;
+        }
+        free(at_out);
+        free(at_err);
+    }
+    free(all);
+    free(counts);
+    free(displ);
+    free(buf);
+}
+
+/* Rounds until rank 0's enumerator is exhausted; collective. */
+static ms_status run_rounds(featurize_state *st, ms_source *src, int rank, int size)
+{
+    ms_buffer b = {0};
+    ms_status res = MS_SUCCESS;
+    for (;;) {
+        uint32_t n = 0;
+        ms_status s = MS_SUCCESS;
+        if (rank == 0) {
+            static ms_task task;
+            ms_buffer_reset(&b);
+            s = ms_buffer_append(&b, &n, 4);
+            while (s == MS_SUCCESS && n < ROUND_TASKS * (uint32_t)size && ms_source_next(src, &task)) {
+                s = ms_task_pack(&task, &b);
+                n++;
+            }
+            if (s == MS_SUCCESS) memcpy(b.data, &n, 4);
+        }
+        char *data = rank == 0 ? (char *)b.data : NULL;
+        size_t n_bytes = rank == 0 ? b.n : 0;
+        s = ms_comm_bcast_buffer(MPI_COMM_WORLD, s, &data, &n_bytes);
+        if (s == MS_SUCCESS) memcpy(&n, data, 4);
+        share sh = {0};
+        if (s == MS_SUCCESS && n > 0) s = run_share(st, data, n_bytes, rank, size, &sh);
+        if (st->out) fclose(st->out);
+        if (st->err) fclose(st->err);
+        st->out = st->err = NULL;
+        s = ms_comm_agree(MPI_COMM_WORLD, s, MS_ERR_INTERNAL, "featurize failed on another rank");
+        if (s == MS_SUCCESS && n > 0) write_round(st, &sh, rank, size);
+        free(sh.out);
+        free(sh.err);
+        free(sh.lens);
+        if (rank != 0) free(data);
+        if (s != MS_SUCCESS || n == 0) {
+            res = s;
+            break;
+        }
+    }
+    ms_buffer_free(&b);
+    return res;
 }
 
 int ms_cmd_featurize(int argc, char **argv)
@@ -185,12 +376,9 @@ int ms_cmd_featurize(int argc, char **argv)
         return 2;
     }
     double t0 = ms_cli_now();
-    if (more_than_one_rank()) {
-        fprintf(stderr, "matscreen featurize: runs as a single process for now; start it with one "
-                        "rank (mpirun -np 1) or without mpirun\n");
-        free(inputs);
-        return 2;
-    }
+    int rank, size;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
     const ms_descriptor_set *set;
     if (ms_descriptor_set_lookup(set_name, &set) != MS_SUCCESS) {
         fprintf(stderr, "matscreen featurize: %s\n", ms_error_message());
@@ -217,53 +405,37 @@ int ms_cmd_featurize(int argc, char **argv)
     st.reason = malloc(st.n_features + 1);
     if (!st.row || !st.reason) goto done;
     /* features.csv is written beside and renamed at the end (outfile.h): a failed run keeps
-     * the previous file whole. */
-    if (strcmp(out_path, "-") == 0) st.out = stdout;
-    else if (ms_atomic_open(out_path, &af) == MS_SUCCESS) st.out = ms_atomic_stream(af);
-    if (!st.out) {
-        fprintf(stderr, "matscreen featurize: %s\n", ms_error_message());
-        goto done;
-    }
-    st.err = err_path ? fopen(err_path, "w") : stderr;
-    if (!st.err) {
-        fprintf(stderr, "matscreen featurize: cannot write %s\n", err_path);
-        goto done;
-    }
-    if (err_path) fputs("file,block,index,stage,reason\n", st.err);
-    fputs("file,block,index,source_db,source_id,reduced_formula", st.out);
-    for (size_t k = 0; k < st.n_features; k++) {
-        fputc(',', st.out);
-        ms_csv_write_field(st.out, ms_structure_featurizer_feature_name(st.fz, k));
-    }
-    if (reasons) fputs(",nan_reasons", st.out);
-    fputc('\n', st.out);
-
-    ms_source_options sopt;
-    ms_source_options_default(&sopt);
-    sopt.format = format;
-    sopt.chunk_bytes = 0; /* whole files: one process reads everything anyway */
-    if (ms_source_create(inputs, n_inputs, &sopt, &src) != MS_SUCCESS) {
-        fprintf(stderr, "matscreen featurize: %s\n", ms_error_message());
-        goto done;
-    }
-    ms_read_options ropt;
-    ms_read_options_default(&ropt);
-    static ms_task task; /* 4 kB path: off the stack */
-    while (ms_source_next(src, &task)) {
-        if (task.status != MS_SUCCESS) {
-            report_error(&st, task.path, "", 0, "input", task.reason);
-            continue;
+     * the previous file whole. Rank 0 writes; the others featurize into memory. */
+    int ok = 1;
+    if (rank == 0) ok = open_outputs(&st, out_path, err_path, &af) == MS_SUCCESS;
+    if (rank == 0 && ok) {
+        ms_source_options sopt;
+        ms_source_options_default(&sopt);
+        sopt.format = format;
+        sopt.chunk_bytes = 0; /* whole files: the reader of a task reads the whole file */
+        if (ms_source_create(inputs, n_inputs, &sopt, &src) != MS_SUCCESS) {
+            fprintf(stderr, "matscreen featurize: %s\n", ms_error_message());
+            ok = 0;
         }
-        ms_error_clear();
-        ms_status s = ms_read_file(task.path, task.format, &ropt, on_record, &st);
-        if (s != MS_SUCCESS) report_error(&st, task.path, "", 0, "read", ms_error_message());
     }
-    if (fflush(st.out) != 0 || ferror(st.out)) {
-        fprintf(stderr, "matscreen featurize: error writing %s\n", out_path);
+    if (!ms_comm_all_ok(MPI_COMM_WORLD, ok)) goto done;
+    if (run_rounds(&st, src, rank, size) != MS_SUCCESS) {
+        fprintf(stderr, "matscreen featurize: %s\n", ms_error_message());
         goto done;
     }
-    if (af && ms_atomic_commit(&af) != MS_SUCCESS) {
+    unsigned long long counts[2] = {st.n_ok, st.n_failed}, total[2] = {0, 0};
+    MPI_Allreduce(counts, total, 2, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD);
+    st.n_ok = total[0];
+    st.n_failed = total[1];
+    ok = rank != 0 || (fflush(st.out_file) == 0 && !ferror(st.out_file));
+    if (!ok) fprintf(stderr, "matscreen featurize: error writing %s\n", out_path);
+    if (ok && af && ms_atomic_commit(&af) != MS_SUCCESS) {
         fprintf(stderr, "matscreen featurize: %s\n", ms_error_message());
+        ok = 0;
+    }
+    if (!ms_comm_all_ok(MPI_COMM_WORLD, ok)) goto done;
+    if (rank != 0) {
+        rc = ms_cli_status(st.n_ok + st.n_failed, st.n_failed);
         goto done;
     }
     char tail[256];
@@ -273,7 +445,7 @@ int ms_cmd_featurize(int argc, char **argv)
     rc = ms_cli_status(st.n_ok + st.n_failed, st.n_failed);
 done:
     ms_atomic_abort(&af); /* not committed: the previous file stays */
-    if (st.err && st.err != stderr) fclose(st.err);
+    if (st.err_file && st.err_file != stderr) fclose(st.err_file);
     ms_source_free(src);
     free(st.row);
     free(st.reason);

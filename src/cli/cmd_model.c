@@ -13,7 +13,10 @@ static void model_usage(FILE *out)
 {
     fprintf(out, "usage: matscreen model info MODEL...\n\n"
                  "Prints what each model file is and how it scored. A damaged, truncated or\n"
-                 "foreign file gives a one-line error and exit status 1.\n");
+                 "foreign file gives a one-line error naming it; the others are still shown.\n\n"
+                 "Exit status: 0 every record was processed; 1 some records failed (each is reported,\n"
+                 "the rest is done); 2 usage error, a missing input path, or nothing could be read.\n"
+                 "(Here each model file is one record.)\n");
 }
 
 int ms_cmd_model(int argc, char **argv)
@@ -26,17 +29,18 @@ int ms_cmd_model(int argc, char **argv)
         model_usage(stderr);
         return 2;
     }
-    int code = 0;
+    int failed = 0;
     for (int i = 2; i < argc; i++) {
         ms_model *m = NULL;
         if (ms_model_load(argv[i], &m) != MS_SUCCESS) {
             fprintf(stderr, "matscreen model: %s\n", ms_error_message());
-            code = 1;
+            failed++;
             continue;
         }
         printf("file: %s\n", argv[i]);
         ms_model_describe(m, stdout);
         ms_model_free(m);
     }
-    return code;
+    /* the one exit rule: nothing read is 2, some files refused is 1 */
+    return failed == argc - 2 ? 2 : failed ? 1 : 0;
 }

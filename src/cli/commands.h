@@ -13,7 +13,7 @@
 #define MS_COMMAND(name) int ms_cmd_##name(int argc, char **argv) __attribute__((weak));
 /* X(name, mpi, summary), in the order `matscreen --help` lists them (DESIGN.md section 6). mpi 1:
  * main.c initialises MPI before the command and finalises it after (comm.h); the command itself
- * never calls MPI_Init. mpi 0: a plain program (featurize refuses to run under mpirun). */
+ * never calls MPI_Init. mpi 0: a plain program. */
 #define MS_COMMAND_LIST(X)                                                                         \
     X(run, 1, "run an XML workflow (screen, train, evaluate, campaign)")                           \
     X(screen, 1, "screen structures in parallel (MPI) and rank the candidates")                    \
@@ -21,7 +21,7 @@
     X(evaluate, 1, "cross-validate a model and report its metrics")                                \
     X(select, 1, "select features: filters and a cross-validated wrapper")                         \
     X(compare, 1, "compare learners x descriptor sets x selections on the same folds")             \
-    X(featurize, 0, "compute descriptors of structures into a CSV table")                          \
+    X(featurize, 1, "compute descriptors of structures into a CSV table")                          \
     X(bvse, 0, "Li+ bond-valence site energy barriers (1-, 2-, 3-D) of structures")                \
     X(quality, 0, "validate, de-duplicate and find outliers in structure data")                    \
     X(suggest, 1, "suggest the next batch of candidates for an active-learning loop")              \

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,21 @@ void ms_comm_finalize(void)
     MPI_Finalized(&finalized);
     if (started_here && !finalized) MPI_Finalize();
     started_here = 0;
+}
+
+void ms_comm_bcast_int_idle(MPI_Comm comm, int *v)
+{
+    MPI_Request req;
+    MPI_Ibcast(v, 1, MPI_INT, 0, comm, &req);
+    long us = 20;
+    for (;;) {
+        int done = 0;
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (done) return;
+        struct timespec ts = {0, us * 1000L};
+        nanosleep(&ts, NULL);
+        if (us < 1000) us *= 2;
+    }
 }
 
 int ms_comm_all_ok(MPI_Comm comm, int ok)

@@ -570,6 +570,16 @@ static void stats_of(const ms_campaign_result *r, size_t S, int top, size_t *v,
     s->max = v[S - 1];
 }
 
+/* random's mean / this mean, with what censoring makes of it (ms_campaign_summary). */
+static double speedup(int have_random, const ms_campaign_stats *rnd, const ms_campaign_stats *s,
+                      const char **bound)
+{
+    int cr = rnd->not_found > 0, cs = s->not_found > 0;
+    *bound = cr && cs ? "unknown" : cs ? "at_most" : cr ? "at_least" : "exact";
+    if (!have_random || !(s->mean > 0) || (cr && cs)) return NAN;
+    return rnd->mean / s->mean;
+}
+
 ms_status ms_campaign_summarise(const ms_acq_kind *acq, size_t n_acq, size_t seeds,
                                 const ms_campaign_result *res, ms_campaign_summary *out)
 {
@@ -588,8 +598,8 @@ ms_status ms_campaign_summarise(const ms_acq_kind *acq, size_t n_acq, size_t see
     }
     for (size_t q = 0; q < n_acq; q++) {
         ms_campaign_summary *s = out + q;
-        s->speedup_best = have_random && s->best.mean > 0 ? rnd_best.mean / s->best.mean : NAN;
-        s->speedup_top = have_random && s->top.mean > 0 ? rnd_top.mean / s->top.mean : NAN;
+        s->speedup_best = speedup(have_random, &rnd_best, &s->best, &s->speedup_best_bound);
+        s->speedup_top = speedup(have_random, &rnd_top, &s->top, &s->speedup_top_bound);
     }
     free(v);
     return MS_SUCCESS;
@@ -614,12 +624,13 @@ void ms_campaign_write_summary(FILE *f, const ms_acq_kind *acq, size_t n_acq, si
 {
     fprintf(f, "acquisition,seeds,best_mean,best_std,best_median,best_min,best_max,best_not_found,"
                "top_mean,top_std,top_median,top_min,top_max,top_not_found,speedup_best_vs_random,"
-               "speedup_top_vs_random\n");
+               "speedup_top_vs_random,speedup_best_bound,speedup_top_bound\n");
     for (size_t q = 0; q < n_acq; q++) {
         const ms_campaign_stats *b = &sum[q].best, *t = &sum[q].top;
-        fprintf(f, "%s,%zu,%.6g,%.6g,%.6g,%zu,%zu,%zu,%.6g,%.6g,%.6g,%zu,%zu,%zu,%.4g,%.4g\n",
+        fprintf(f, "%s,%zu,%.6g,%.6g,%.6g,%zu,%zu,%zu,%.6g,%.6g,%.6g,%zu,%zu,%zu,%.4g,%.4g,%s,%s\n",
                 ms_acq_name(acq[q]), seeds, b->mean, b->std, b->median, b->min, b->max,
                 b->not_found, t->mean, t->std, t->median, t->min, t->max, t->not_found,
-                sum[q].speedup_best, sum[q].speedup_top);
+                sum[q].speedup_best, sum[q].speedup_top, sum[q].speedup_best_bound,
+                sum[q].speedup_top_bound);
     }
 }

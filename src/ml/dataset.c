@@ -43,6 +43,7 @@ void ms_dataset_free(ms_dataset *d)
     free(d->y);
     free(d->target);
     free(d->elements);
+    free(d->source_row);
     memset(d, 0, sizeof *d);
 }
 
@@ -292,12 +293,29 @@ static void note_drop(ms_dataset *d, const ms_dataset_spec *spec, const raw_row 
                       ms_dataset_drop_reason reason, const char *why)
 {
     d->n_dropped_by[reason]++;
-    if (!d->n_dropped++)
+    if (!d->n_dropped++) d->first_dropped_line = r->line;
+    if (d->n_dropped == 1)
         snprintf(d->first_dropped, sizeof d->first_dropped, "%s:%zu (%s): %s", spec->path, r->line,
                  r->id, why && *why ? why : "unreadable");
 }
 
+static ms_status check_rows(const ms_dataset_spec *spec, ms_dataset *d)
+{
+    d->x.rows = d->n;
+    if (d->n < 2)
+        return ms_error_set(MS_ERR_INVALID, "%s: fewer than 2 usable rows (%zu dropped%s%s)",
+                            spec->path, d->n_dropped, d->n_dropped ? "; first: " : "",
+                            d->first_dropped);
+    return MS_SUCCESS;
+}
+
 ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *table, ms_dataset *d)
+{
+    return ms_dataset_load_part(spec, table, 0, 1, d);
+}
+
+ms_status ms_dataset_load_part(const ms_dataset_spec *spec, const ms_element_table *table,
+                               size_t part, size_t n_parts, ms_dataset *d)
 {
     memset(d, 0, sizeof *d);
     const ms_descriptor_set *set;
@@ -341,12 +359,15 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         d->formula = calloc(rows.n + 1, sizeof *d->formula);
         if (spec->group_column) d->group = calloc(rows.n + 1, sizeof *d->group);
         d->elements = calloc(2 * (rows.n + 1), sizeof *d->elements);
+        if (n_parts > 1) d->source_row = calloc(rows.n + 1, sizeof *d->source_row);
         if (!d->y || !d->target || !d->ids || !d->chemsys || !d->formula || !d->elements ||
+            (n_parts > 1 && !d->source_row) ||
             (spec->group_column && !d->group))
             st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
     }
     d->classification = !isnan(spec->threshold);
     for (size_t i = 0; st == MS_SUCCESS && i < rows.n; i++) {
+        if (n_parts > 1 && i % n_parts != part) continue;
         raw_row *r = &rows.r[i];
         double t = r->target, y = t;
         if (!isfinite(t) || (spec->log10_target && !(t > 0))) {
@@ -389,6 +410,7 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         d->target[d->n] = t;
         d->ids[d->n] = r->id;
         r->id = NULL;
+        if (d->source_row) d->source_row[d->n] = i;
         d->n++;
     }
     /* Matbench booleans are labels already */
@@ -398,14 +420,84 @@ ms_status ms_dataset_load(const ms_dataset_spec *spec, const ms_element_table *t
         d->classification = all01;
     }
     if (st == MS_SUCCESS) d->x.rows = d->n;
-    if (st == MS_SUCCESS && d->n < 2)
-        st = ms_error_set(MS_ERR_INVALID, "%s: fewer than 2 usable rows (%zu dropped%s%s)",
-                          spec->path, d->n_dropped, d->n_dropped ? "; first: " : "",
-                          d->first_dropped);
+    if (st == MS_SUCCESS && n_parts <= 1) st = check_rows(spec, d);
     ms_featurizer_destroy(&fz);
     ms_structure_featurizer_destroy(&sf);
     rows_free(&rows);
     if (st != MS_SUCCESS) ms_dataset_free(d);
+    return st;
+}
+
+/* Moves row k of part src to row i of d. */
+static void move_row(ms_dataset *d, size_t i, ms_dataset *src, size_t k)
+{
+    size_t p = d->n_features;
+    if (p) memcpy(d->x.data + i * p, src->x.data + k * p, p * sizeof *d->x.data);
+    d->y[i] = src->y[k];
+    d->target[i] = src->target[k];
+    d->ids[i] = src->ids[k];
+    d->chemsys[i] = src->chemsys[k];
+    d->formula[i] = src->formula[k];
+    src->ids[k] = src->chemsys[k] = src->formula[k] = NULL;
+    if (d->group) {
+        d->group[i] = src->group ? src->group[k] : NULL;
+        if (src->group) src->group[k] = NULL;
+    }
+    d->elements[2 * i] = src->elements[2 * k];
+    d->elements[2 * i + 1] = src->elements[2 * k + 1];
+}
+
+ms_status ms_dataset_merge_parts(const ms_dataset_spec *spec, ms_dataset *parts, size_t n_parts,
+                                 ms_dataset *out)
+{
+    memset(out, 0, sizeof *out);
+    MS_CHECK(n_parts > 0, MS_ERR_USAGE, "ms_dataset_merge_parts: no parts");
+    ms_dataset *a = &parts[0];
+    size_t n = 0, p = a->n_features, first = SIZE_MAX;
+    for (size_t r = 0; r < n_parts; r++) {
+        n += parts[r].n;
+        out->n_dropped += parts[r].n_dropped;
+        for (int k = 0; k < MS_DATASET_DROP_COUNT; k++) out->n_dropped_by[k] += parts[r].n_dropped_by[k];
+        if (parts[r].n_dropped && parts[r].first_dropped_line < first) {
+            first = parts[r].first_dropped_line;
+            out->first_dropped_line = first;
+            memcpy(out->first_dropped, parts[r].first_dropped, sizeof out->first_dropped);
+        }
+    }
+    out->n_features = p;
+    out->feature_names = a->feature_names;
+    a->feature_names = NULL;
+    memcpy(out->set_name, a->set_name, sizeof out->set_name);
+    out->set_version = a->set_version;
+    memcpy(out->set_signature, a->set_signature, sizeof out->set_signature);
+    memcpy(out->target_name, a->target_name, sizeof out->target_name);
+    out->classification = a->classification;
+    ms_status st = ms_matrix_alloc(&out->x, n ? n : 1, p);
+    out->y = malloc((n + 1) * sizeof *out->y);
+    out->target = malloc((n + 1) * sizeof *out->target);
+    out->ids = calloc(n + 1, sizeof *out->ids);
+    out->chemsys = calloc(n + 1, sizeof *out->chemsys);
+    out->formula = calloc(n + 1, sizeof *out->formula);
+    if (spec->group_column) out->group = calloc(n + 1, sizeof *out->group);
+    out->elements = calloc(2 * (n + 1), sizeof *out->elements);
+    size_t *at = calloc(n_parts, sizeof *at);
+    if (st == MS_SUCCESS && (!out->y || !out->target || !out->ids || !out->chemsys ||
+                             !out->formula || !out->elements || !at ||
+                             (spec->group_column && !out->group)))
+        st = ms_error_set(MS_ERR_NOMEM, "dataset: out of memory");
+    /* Each part holds its rows in file order: take the smallest next source row. */
+    for (size_t i = 0; st == MS_SUCCESS && i < n; i++) {
+        size_t best = n_parts;
+        for (size_t r = 0; r < n_parts; r++)
+            if (at[r] < parts[r].n && (best == n_parts || parts[r].source_row[at[r]] <
+                                                              parts[best].source_row[at[best]]))
+                best = r;
+        move_row(out, i, &parts[best], at[best]++);
+        out->n = i + 1;
+    }
+    free(at);
+    if (st == MS_SUCCESS) st = check_rows(spec, out);
+    if (st != MS_SUCCESS) ms_dataset_free(out);
     return st;
 }
 

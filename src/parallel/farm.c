@@ -16,12 +16,15 @@
  *   TAG_REQUEST 101  worker -> master. "I finished my batch, give me work." Header, then the items
  *                    of the tail of the previous batch (none in the first request).
  *   TAG_RESULTS 102  worker -> master. Header, then items. Sent (MPI_Isend, never waited for:
- *                    items gather while the previous one has not left) after each task of a
- *                    batch but the last, so the master knows which task is running and the
- *                    journal blames only that one if the run dies; and mid-task when the buffer exceeds
+ *                    items gather while the previous one has not left) after a task of a batch
+ *                    once opt.report_seconds passed since the last report (not after the last
+ *                    task, which goes with the REQUEST), so the master knows, within that time,
+ *                    which tasks are done if the run dies; and mid-task when the buffer exceeds
  *                    opt.flush_bytes, so worker memory is bounded by flush_bytes plus one batch
  *                    of tasks, whatever a file holds.
- *   TAG_TASKS   103  master -> worker. u32 PROTOCOL, u32 n (>= 1), then n packed tasks.
+ *   TAG_TASKS   103  master -> worker. u32 PROTOCOL, u32 n (>= 1), then n packed tasks. MPI_Isend
+ *                    from one of IN_FLIGHT slots per worker (a blocking send could meet the
+ *                    worker's own blocking REQUEST: both rendezvous, neither receiving).
  *   TAG_STOP    104  master -> worker, empty. No more work: the worker leaves the farm.
  *   Header of REQUEST and RESULTS: u32 PROTOCOL, u32 n_items, f64 busy_seconds, u32 n_tasks
  *   (time spent and tasks done in the batch just finished; 0 in RESULTS). Items: 'R' + a packed
@@ -29,16 +32,19 @@
  *   master knows when a task is complete (the journal's DONE record).
  *
  * Flow and termination
- *   A worker sends REQUEST, then waits for TASKS or STOP from rank 0. Nobody waits in a blocking
+ *   A worker sends REQUEST after each batch; the master keeps it topped up to IN_FLIGHT (2)
+ *   batches, so it starts the next one while the REQUEST travels, and sends STOP only to a worker
+ *   that holds no batch. A worker waits for TASKS or STOP only with nothing queued. Nobody waits in a blocking
  *   MPI call: Open MPI's MPI_Probe/MPI_Recv poll the progress engine and keep a core at 100%, which
  *   on a machine with one core per rank takes the core from a worker. Waiting is MPI_Iprobe and a
  *   nanosleep growing from 20 us to 1 ms (wait_probe, service): at most 1 ms of latency per
  *   message, against batches of about 0.25 s of work. The master receives exactly the probed
- *   message, answers each REQUEST with TASKS while the window or the enumerator has tasks,
- *   otherwise with STOP, and hands every result to the collect callback. It returns when it has no
+ *   message, tops the worker up with TASKS while the window or the enumerator has tasks, sends
+ *   STOP when it has none and the worker holds no batch, and hands every result to the collect callback. It returns when it has no
  *   task of its own and has sent STOP to every worker. Because MPI does not let messages between
  *   one pair of ranks overtake each other, all RESULTS of a worker arrive before its next REQUEST,
- *   so when the last STOP is sent every result has been collected.
+ *   and STOP answers the REQUEST of its last batch, so when the last STOP is sent every result has
+ *   been collected.
  *
  * Batch size (adaptive)
  *   Per worker the master keeps an estimate of its throughput (tasks per busy second, an
@@ -254,6 +260,7 @@ void ms_farm_options_default(ms_farm_options *opt)
     opt->max_batch = 256;
     opt->batch_seconds = 0.25;
     opt->flush_bytes = 4u << 20;
+    opt->report_seconds = 0.05;
     opt->progress = 1;
     opt->master_works = 1;
     opt->hooks = NULL;
@@ -305,6 +312,17 @@ static ms_status recv_probed(MPI_Comm comm, const MPI_Status *st, ms_buffer *b)
 
 /* ---- the master ---------------------------------------------------------------------------- */
 
+/* Batches a worker holds at once: it computes one while the next waits in its queue, so the
+ * round trip of a REQUEST never leaves it idle. */
+#define IN_FLIGHT 2
+
+/* A worker's batches in flight, oldest first; alone[k]: batch k is a suspect's. */
+typedef struct {
+    int n;
+    int alone[IN_FLIGHT];
+    int next_slot;             /* send slot of the next batch (round robin) */
+} flight;
+
 /* The task window: a max-heap on size over preallocated slots, plus a FIFO of suspects (tasks
  * admitted MS_FARM_ALONE), which do not count against the window. */
 typedef struct {
@@ -324,6 +342,9 @@ typedef struct {
     size_t alone_head, n_alone, cap_alone;
     int alone_holder;          /* rank running a suspect, -1 none */
     double *rate;              /* per rank: tasks per busy second */
+    flight *flight;            /* per rank: batches sent and not yet finished */
+    ms_buffer *send_buf;       /* per rank IN_FLIGHT slots: TASKS messages being sent */
+    MPI_Request *send_req;
     size_t *last_batch;
     ms_buffer in, out;
     ms_result *r;              /* scratch: unpacked and quarantine results */
@@ -522,15 +543,11 @@ static const ms_task *next_task(master *m, int rank, int allow_alone, int *alone
     return &m->slots[id];
 }
 
-/* Answers a REQUEST from worker `from`: a batch of tasks sized from its measured rate, or STOP. */
-static void reply(master *m, int from, uint32_t n_tasks, double busy)
+/* Sends worker `from` one batch of tasks sized from its measured rate; returns the number sent
+ * (0: nothing left to hand out). */
+static uint32_t send_batch(master *m, int from)
 {
     const ms_farm_options *opt = m->opt;
-    if (m->alone_holder == from) m->alone_holder = -1;
-    if (n_tasks > 0 && busy > 1e-6) {
-        double x = (double)n_tasks / busy;
-        m->rate[from] = m->rate[from] > 0 ? 0.5 * m->rate[from] + 0.5 * x : x;
-    }
     size_t batch;
     if (m->rate[from] > 0) batch = (size_t)(m->rate[from] * opt->batch_seconds);
     else batch = m->last_batch[from] ? 2 * m->last_batch[from] : 1;
@@ -554,17 +571,54 @@ static void reply(master *m, int from, uint32_t n_tasks, double busy)
         hdr[1]++;
         if (alone) break;
     }
-    if (hdr[1] == 0) {
-        MPI_Send(NULL, 0, MPI_BYTE, from, TAG_STOP, m->comm);
-        m->active--;
-        return;
-    }
+    if (hdr[1] == 0) return 0;
     hook_batch_end(m); /* DISPATCH records reach the kernel before the tasks leave */
     memcpy(m->out.data + 4, &hdr[1], 4);
     m->last_batch[from] = hdr[1];
     m->stats->tasks += hdr[1];
     m->stats->messages++;
-    MPI_Send(m->out.data, (int)m->out.n, MPI_BYTE, from, TAG_TASKS, m->comm);
+    /* Never a blocking send: the worker may be sending us its REQUEST at the same moment (both
+     * rendezvous-sized), and neither would reach its receive. The slot's previous message was
+     * received already: its batch finished before this slot came round again. */
+    size_t slot = (size_t)from * IN_FLIGHT + m->flight[from].next_slot;
+    m->flight[from].next_slot = (m->flight[from].next_slot + 1) % IN_FLIGHT;
+    MPI_Wait(&m->send_req[slot], MPI_STATUS_IGNORE);
+    ms_buffer t = m->send_buf[slot];
+    m->send_buf[slot] = m->out;
+    m->out = t;
+    MPI_Isend(m->send_buf[slot].data, (int)m->send_buf[slot].n, MPI_BYTE, from, TAG_TASKS,
+              m->comm, &m->send_req[slot]);
+    return hdr[1];
+}
+
+/* Answers a REQUEST from worker `from` (n_tasks > 0: it finished its oldest batch, which took
+ * busy seconds): tops it up to IN_FLIGHT batches, so that it starts the next one while this
+ * answer travels; STOP once nothing is left and it holds no batch, so every result of a stopped
+ * worker has arrived. */
+static void reply(master *m, int from, uint32_t n_tasks, double busy)
+{
+    flight *f = &m->flight[from];
+    if (n_tasks > 0) {
+        if (f->n > 0) {
+            if (f->alone[0] && m->alone_holder == from) m->alone_holder = -1;
+            f->alone[0] = f->alone[1];
+            f->alone[1] = 0;
+            f->n--;
+        }
+        if (busy > 1e-6) {
+            double x = (double)n_tasks / busy;
+            m->rate[from] = m->rate[from] > 0 ? 0.5 * m->rate[from] + 0.5 * x : x;
+        }
+    }
+    while (f->n < IN_FLIGHT && !m->stop) {
+        int holder = m->alone_holder;
+        if (send_batch(m, from) == 0) break;
+        f->alone[f->n++] = m->alone_holder == from && holder != from;
+    }
+    if (f->n == 0) {
+        MPI_Send(NULL, 0, MPI_BYTE, from, TAG_STOP, m->comm);
+        m->active--;
+    }
 }
 
 /* Receives one probed worker message, answers it if it is a REQUEST, collects its items. */
@@ -665,6 +719,13 @@ static void master_destroy(master *m)
     free(m->free_ids);
     free(m->alone);
     free(m->rate);
+    free(m->flight);
+    for (size_t i = 0; m->send_req && m->send_buf && i < (size_t)m->size * IN_FLIGHT; i++) {
+        MPI_Wait(&m->send_req[i], MPI_STATUS_IGNORE);
+        ms_buffer_free(&m->send_buf[i]);
+    }
+    free(m->send_buf);
+    free(m->send_req);
     free(m->last_batch);
     free(m->r);
     free(m->own_r);
@@ -700,10 +761,16 @@ static ms_status master_init(master *m, MPI_Comm comm, int size, ms_source *src,
     m->free_ids = malloc(m->cap * sizeof *m->free_ids);
     m->rate = calloc((size_t)size, sizeof *m->rate);
     m->last_batch = calloc((size_t)size, sizeof *m->last_batch);
+    m->flight = calloc((size_t)size, sizeof *m->flight);
+    m->send_buf = calloc((size_t)size * IN_FLIGHT, sizeof *m->send_buf);
+    m->send_req = malloc((size_t)size * IN_FLIGHT * sizeof *m->send_req);
+    for (size_t i = 0; m->send_req && i < (size_t)size * IN_FLIGHT; i++)
+        m->send_req[i] = MPI_REQUEST_NULL;
     m->r = malloc(sizeof *m->r);
     m->own_r = malloc(sizeof *m->own_r);
     m->own_task = malloc(sizeof *m->own_task);
-    if (!m->slots || !m->heap || !m->free_ids || !m->rate || !m->last_batch || !m->r ||
+    if (!m->slots || !m->heap || !m->free_ids || !m->rate || !m->flight || !m->send_buf ||
+        !m->send_req || !m->last_batch || !m->r ||
         !m->own_r || !m->own_task) {
         master_destroy(m);
         return ms_error_set(MS_ERR_NOMEM, "cannot allocate a task window of %zu", m->cap);
@@ -788,42 +855,78 @@ static void worker_task_done(worker_state *ws, uint64_t seq)
     ws->n_items++;
 }
 
+/* Receives the master's next message into q: TASKS (returns 1) or STOP (returns 0). With wait 0
+ * returns -1 when none is waiting. */
+static int worker_receive(MPI_Comm comm, ms_buffer *q, int wait)
+{
+    MPI_Status st;
+    if (wait) {
+        wait_probe(comm, 0, &st);
+    } else {
+        int flag = 0;
+        MPI_Iprobe(0, MPI_ANY_TAG, comm, &flag, &st);
+        if (!flag) return -1;
+    }
+    if (recv_probed(comm, &st, q) != MS_SUCCESS) fatal(comm, "receive");
+    return st.MPI_TAG == TAG_STOP ? 0 : 1;
+}
+
+/* Runs one TASKS message; finished tasks are reported every opt->report_seconds (the rest goes
+ * with the REQUEST that ends the batch). */
+static void worker_batch(worker_state *ws, ms_pipeline *p, const ms_buffer *in, ms_task *t,
+                         ms_result *r, double report_seconds)
+{
+    size_t pos = 0;
+    uint32_t proto = 0, n = 0;
+    if (get(in->data, in->n, &pos, &proto, 4) || proto != PROTOCOL ||
+        get(in->data, in->n, &pos, &n, 4))
+        fatal(ws->comm, "malformed task message");
+    double t0 = now(), last = t0;
+    for (uint32_t k = 0; k < n; k++) {
+        if (ms_task_unpack(in->data, in->n, &pos, t) != MS_SUCCESS) fatal(ws->comm, "bad task");
+        ws->task_results = 0;
+        ms_pipeline_run_task(p, t, r, worker_collect, ws);
+        worker_task_done(ws, t->seq);
+        /* Finished tasks are reported without waiting, at most every report_seconds: the
+         * journal then knows which tasks of the batch were done if the run dies (those of the
+         * last interval are blamed too, and run alone on resume), without a message per task. */
+        double tk = now();
+        if (k + 1 < n && tk - last >= report_seconds) {
+            worker_report(ws);
+            last = tk;
+        }
+    }
+    worker_send(ws, TAG_REQUEST, now() - t0, n);
+}
+
 static ms_status run_worker(MPI_Comm comm, ms_pipeline *p, const ms_farm_options *opt)
 {
     worker_state ws = {comm, {0}, {0}, MPI_REQUEST_NULL, 0, 0, opt->flush_bytes};
-    ms_buffer in = {0};
+    ms_buffer q[IN_FLIGHT] = {{0}};
+    size_t head = 0, nq = 0;
     ms_task *t = malloc(sizeof *t);
     ms_result *r = malloc(sizeof *r);
     if (!t || !r) fatal(comm, "out of memory");
     worker_begin(&ws);
     worker_send(&ws, TAG_REQUEST, 0.0, 0);
     for (;;) {
-        MPI_Status st;
-        wait_probe(comm, 0, &st);
-        if (recv_probed(comm, &st, &in) != MS_SUCCESS) fatal(comm, "receive");
-        if (st.MPI_TAG == TAG_STOP) break;
-        size_t pos = 0;
-        uint32_t proto = 0, n = 0;
-        if (get(in.data, in.n, &pos, &proto, 4) || proto != PROTOCOL ||
-            get(in.data, in.n, &pos, &n, 4))
-            fatal(comm, "malformed task message");
-        double t0 = now();
-        for (uint32_t k = 0; k < n; k++) {
-            if (ms_task_unpack(in.data, in.n, &pos, t) != MS_SUCCESS) fatal(comm, "bad task");
-            ws.task_results = 0;
-            ms_pipeline_run_task(p, t, r, worker_collect, &ws);
-            worker_task_done(&ws, t->seq);
-            /* Every finished task is reported at once (the last one with the REQUEST), without
-             * waiting: the journal then knows which task of the batch was running if the run
-             * dies (or, when a report is still waiting to leave, blames an earlier one). */
-            if (k + 1 < n) worker_report(&ws);
+        /* Take what has arrived; wait only with nothing to run. The master sends at most
+         * IN_FLIGHT batches ahead, and STOP only when this worker holds none. */
+        int got = 1;
+        while (nq < IN_FLIGHT) {
+            got = worker_receive(comm, &q[(head + nq) % IN_FLIGHT], nq == 0);
+            if (got != 1) break;
+            nq++;
         }
-        worker_send(&ws, TAG_REQUEST, now() - t0, n);
+        if (got == 0) break;
+        worker_batch(&ws, p, &q[head], t, r, opt->report_seconds);
+        head = (head + 1) % IN_FLIGHT;
+        nq--;
     }
     free(t);
     free(r);
     MPI_Wait(&ws.req, MPI_STATUS_IGNORE);
-    ms_buffer_free(&in);
+    for (size_t i = 0; i < IN_FLIGHT; i++) ms_buffer_free(&q[i]);
     ms_buffer_free(&ws.out);
     ms_buffer_free(&ws.sending);
     return MS_SUCCESS;

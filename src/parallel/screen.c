@@ -754,7 +754,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
                 ji.lives, ji.lives > 1 ? "s" : "", ji.tasks_done, ji.results, ji.dropped,
                 ji.torn_bytes, ji.suspects, ji.suspects == 1 ? "" : "s", ji.quarantined,
                 ji.finished ? "; the screen had finished, writing the outputs" : "");
-    MPI_Bcast(&go, 1, MPI_INT, 0, comm);
+    ms_comm_bcast_int_idle(comm, &go);
     sum->resumed_finished = go == 2;
     master_ctx m = {cfg, res, {0}, identity, NULL, 0, scratch, sum, 0,
                     ms_record_filter_active(&w->filter) ? &w->filter : NULL};
@@ -850,18 +850,18 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
     if (!all_ok) {
         if (ok) st = ms_error_set(MS_ERR_USAGE, "setup failed on another rank");
         code = st;
-        MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+        ms_comm_bcast_int_idle(comm, &code);
     } else {
         sum.identity = worker_identity(&w, cfg);
         if (rank == 0) {
             st = screen_master(comm, cfg, &p, &w, sum.identity, &sum, t_start);
         } else {
             int go = 0;
-            MPI_Bcast(&go, 1, MPI_INT, 0, comm);
+            ms_comm_bcast_int_idle(comm, &go);
             if (go == 1) ms_farm_run(comm, NULL, &p, NULL, NULL, NULL, NULL);
         }
         code = st;
-        MPI_Bcast(&code, 1, MPI_INT, 0, comm);
+        ms_comm_bcast_int_idle(comm, &code);
     }
     if (rank != 0 && code != MS_SUCCESS && st == MS_SUCCESS)
         st = ms_error_set((ms_status)code, "the screen failed on rank 0");

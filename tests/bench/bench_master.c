@@ -27,18 +27,6 @@
 #include "../common/bench_util.h"
 #include "matscreen/screen.h"
 
-static long vm_hwm_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0) kb = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kb;
-}
-
 /* argv: DATA --child LIST MASTER_WORKS. Rank 0 prints
  * "RESULT ranks tasks wall farm cpu0 rss0_kb". */
 static int child(const char *list, int master_works)
@@ -70,7 +58,7 @@ static int child(const char *list, int master_works)
     if (rank == 0) {
         if (st != MS_SUCCESS) fprintf(stderr, "bench_master: %s\n", ms_error_message());
         else printf("RESULT %d %llu %.4f %.4f %.4f %ld\n", size, sum.records, wall,
-                    sum.farm_seconds, cpu, vm_hwm_kb());
+                    sum.farm_seconds, cpu, ms_bench_vm_hwm_kb());
         fflush(stdout);
         char cmd[200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", out);

@@ -51,19 +51,6 @@
 #include "matscreen/results.h"
 #include "matscreen/source.h"
 
-/* Peak resident set of this process in kB (VmHWM), or -1. */
-static long vm_hwm_kb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return -1;
-    char line[256];
-    long kb = -1;
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "VmHWM:", 6) == 0) kb = strtol(line + 6, NULL, 10);
-    fclose(f);
-    return kb;
-}
-
 /* One screen of @list (argv: DATA --child LIST LABEL MASTER_WORKS SYNC_SECONDS QUIET). Rank 0
  * prints "RESULT label ranks records seconds rss_kb_rank0 rss_kb_rank1 ..." for the parent. */
 static int child(const char *list, const char *label, int master_works, double sync_seconds,
@@ -111,7 +98,7 @@ static int child(const char *list, const char *label, int master_works, double s
         char *argv0 = "bench_screen";
         ms_run_info info = {1, &argv0, specs, 1, size, 0, "li_fraction", 0, 20, 0, stats.seconds,
                             stats.tasks, stats.messages, NULL, 0, 0, NULL, NULL, NULL, 0, 0, 0, 0,
-                            NAN, NULL, NULL, NULL, NAN, 0, 0, 0, 0};
+                            NAN, NULL, NULL, NULL, NAN, 0, 0, 0, 0, 0, stats.records, NULL};
         if (st == MS_SUCCESS) st = ms_results_finish(res, &info, elements);
         if (st != MS_SUCCESS) fprintf(stderr, "bench_screen: %s\n", ms_error_message());
         records = stats.records;
@@ -124,7 +111,7 @@ static int child(const char *list, const char *label, int master_works, double s
         ms_farm_run(MPI_COMM_WORLD, NULL, &p, &fo, NULL, NULL, NULL);
     }
     double t = ms_bench_now() - t0;
-    long kb = vm_hwm_kb();
+    long kb = ms_bench_vm_hwm_kb();
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +

@@ -97,3 +97,15 @@ void ms_bench_corpora_close(ms_bench_corpora *c)
     ms_element_table_free(c->table);
     c->table = NULL;
 }
+
+long ms_bench_vm_hwm_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long kb = -1;
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0) kb = strtol(line + 6, NULL, 10);
+    fclose(f);
+    return kb;
+}

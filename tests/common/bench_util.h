@@ -20,6 +20,9 @@ double ms_bench_now(void);
 /* CPU seconds of this process (user + system, getrusage). */
 double ms_bench_cpu(void);
 
+/* Peak resident set of this process in kB (VmHWM of /proc/self/status), or -1. */
+long ms_bench_vm_hwm_kb(void);
+
 /* scandir filter: names ending in ".cif" (longer than the suffix alone). */
 int ms_bench_is_cif(const struct dirent *e);
 

@@ -27,6 +27,29 @@ for c in run screen train evaluate featurize bvse quality suggest campaign inspe
     "$MATSCREEN" "$c" --help >"$tmp/help" 2>&1
     check "$c --help states the exit-status rule" contains "$tmp/help" "Exit status: 0 every record was processed; 1 some records failed"
 done
+"$MATSCREEN" model --help >"$tmp/help" 2>&1
+check "model --help states the exit-status rule" contains "$tmp/help" "Exit status: 0 every record was processed; 1 some records failed"
+
+# model info: each model file is a record (a real model trained on the bundled OBELiX split)
+"$MATSCREEN" train -l examples/obelix-train/train.csv --formula-column "Reduced Composition" \
+    -t "Ionic conductivity (S cm-1)" --threshold 1e-4 --set magpie -p n_trees=20 -o "$tmp/m.model" >/dev/null 2>&1
+printf 'not a model' >"$tmp/junk.model"
+status 0 model-info-good "$MATSCREEN" model info "$tmp/m.model"
+status 1 model-info-one-damaged "$MATSCREEN" model info "$tmp/m.model" "$tmp/junk.model"
+check "model info: the damaged file is named" contains "$tmp/model-info-one-damaged.err" "$tmp/junk.model"
+check "model info: the good one is still shown" contains "$tmp/model-info-one-damaged.out" "file: $tmp/m.model"
+status 2 model-info-nothing-read "$MATSCREEN" model info "$tmp/junk.model"
+
+# evaluate --repeats R: each repeat's table, then the pooled mean and spread of the fold means
+"$MATSCREEN" evaluate -l examples/obelix-train/train.csv --formula-column "Reduced Composition" \
+    -t "Ionic conductivity (S cm-1)" --log10 --set magpie -p n_trees=20 --cv 5 --repeats 2 \
+    --group none >"$tmp/rep.out" 2>&1
+check "evaluate --repeats 2: exit 0" test $? -eq 0
+check "evaluate --repeats 2: a pooled table" contains "$tmp/rep.out" "over 2 repeats (mean +- std of each repeat's fold mean):"
+check_eval "evaluate --repeats 2: pooled mae = mean of the two repeats' mae, std = |a - b| / sqrt 2" \
+    "awk '\$1 == \"mae\" && NF == 8 { m[n++] = \$7 } \$1 == \"mae\" && \$3 == \"+-\" { pm = \$2; ps = \$4 }
+         END { a = (m[0] + m[1]) / 2; d = (m[0] - m[1]) / sqrt(2); if (d < 0) d = -d;
+               exit !(n == 2 && pm - a < 1e-4 && a - pm < 1e-4 && ps - d < 2e-4 && d - ps < 2e-4) }' '$tmp/rep.out'"
 
 # screen
 status 0 screen-good "$MATSCREEN" screen -i "$good" -o "$tmp/s0"

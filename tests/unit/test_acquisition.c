@@ -20,6 +20,40 @@
 #include "matscreen/rng.h"
 #include "test_util.h"
 
+/* Speed-ups under censoring: a campaign that hit its budget counts the budget (a lower bound),
+ * so its speed-up over random is at most the ratio; random censored makes it at least; both
+ * censored has no speed-up. Hand-made results, two seeds each. */
+static void test_summary_censoring(void)
+{
+    const ms_acq_kind acq[] = {MS_ACQ_EI, MS_ACQ_PI, MS_ACQ_UCB, MS_ACQ_RANDOM};
+    ms_campaign_result r[8];
+    memset(r, 0, sizeof r);
+    /* to_best / found_best per (function, seed); to_top found at 5 everywhere */
+    const size_t to[8] = {10, 20, 40, 40, 30, 40, 60, 40};
+    const int found[8] = {1, 1, 0, 0, 1, 0, 1, 1};
+    for (size_t i = 0; i < 8; i++) {
+        r[i].to_best = to[i];
+        r[i].found_best = found[i];
+        r[i].to_top = 5;
+        r[i].found_top = 1;
+    }
+    ms_campaign_summary sum[4];
+    CU_ASSERT_EQUAL_FATAL(ms_campaign_summarise(acq, 4, 2, r, sum), MS_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(sum[0].speedup_best_bound, "exact");
+    CU_ASSERT_DOUBLE_EQUAL(sum[0].speedup_best, 50.0 / 15.0, 1e-12);
+    CU_ASSERT_STRING_EQUAL(sum[1].speedup_best_bound, "at_most"); /* PI never found it */
+    CU_ASSERT_DOUBLE_EQUAL(sum[1].speedup_best, 50.0 / 40.0, 1e-12);
+    CU_ASSERT_STRING_EQUAL(sum[2].speedup_best_bound, "at_most");
+    CU_ASSERT_STRING_EQUAL(sum[0].speedup_top_bound, "exact");
+    CU_ASSERT_DOUBLE_EQUAL(sum[0].speedup_top, 1.0, 1e-12);
+    /* random censored too: UCB's speed-up is unknown, EI's at least */
+    r[6].found_best = 0;
+    CU_ASSERT_EQUAL_FATAL(ms_campaign_summarise(acq, 4, 2, r, sum), MS_SUCCESS);
+    CU_ASSERT_STRING_EQUAL(sum[0].speedup_best_bound, "at_least");
+    CU_ASSERT_STRING_EQUAL(sum[2].speedup_best_bound, "unknown");
+    CU_ASSERT(isnan(sum[2].speedup_best));
+}
+
 int ms_suite_acquisition(void); /* until tests/unit/suites.h lists it */
 
 static const double normal_ref[][3] = {
@@ -278,5 +312,6 @@ int ms_suite_acquisition(void)
     CU_add_test(s, "batch skips near-duplicates", test_batch_skips_near_duplicates);
     CU_add_test(s, "Pareto fronts and crowding, hand example", test_pareto_hand_example);
     CU_add_test(s, "campaigns are deterministic and paired", test_campaign_deterministic);
+    CU_add_test(s, "campaign speed-ups state censoring", test_summary_censoring);
     return CU_get_error();
 }

@@ -98,7 +98,9 @@ static void test_regression_learns_and_round_trips(void)
     }
     double r = (sxy - sx * sy / NTE) / sqrt((sxx - sx * sx / NTE) * (syy - sy * sy / NTE));
     printf(" [mae %.4f, training mean %.4f, r %.3f] ", mae, mae0, r);
-    CU_ASSERT(mae < 0.95 * mae0 && r > 0.2); /* no signal: r ~ 0 +- 0.06 */
+    /* the pseudo-Huber default predicts near the conditional median: a clearly lower MAE than
+     * the mean's, and a Pearson r (pulled by the few large targets) above noise */
+    CU_ASSERT(mae < 0.8 * mae0 && r > 0.12); /* no signal: r ~ 0 +- 0.06 */
     ms_model_writer w = {0}, w2 = {0};
     CU_ASSERT_FATAL(ms_model_save_buffer(m, &w) == MS_SUCCESS);
     ms_model *back = NULL;
