@@ -61,12 +61,12 @@ check "model info: descriptor set" grep -q "descriptor set: magpie v1" "$tmp/inf
 # damaged, truncated and foreign files give one clear line, never a crash
 cp "$tmp/glass_1.msm" "$tmp/bad.msm"
 printf '\x55' | dd of="$tmp/bad.msm" bs=1 seek=200 conv=notrunc 2>/dev/null
-"$MATSCREEN" model info "$tmp/bad.msm" 2>"$tmp/bad.err"; check "damaged file: exit 2 (nothing could be read)" test $? -eq 2
+"$MATSCREEN" model info "$tmp/bad.msm" 2>"$tmp/bad.err"; check "damaged file: exit 2 (nothing read)" test $? -eq 2
 check "damaged file: message" grep -q "checksum mismatch: file is damaged" "$tmp/bad.err"
 head -c 1000 "$tmp/glass_1.msm" >"$tmp/short.msm"
-"$MATSCREEN" model info "$tmp/short.msm" 2>"$tmp/short.err"; check "truncated file: exit 2 (nothing could be read)" test $? -eq 2
+"$MATSCREEN" model info "$tmp/short.msm" 2>"$tmp/short.err"; check "truncated file: exit 2 (nothing read)" test $? -eq 2
 check "truncated file: message" grep -q "truncated" "$tmp/short.err"
-"$MATSCREEN" model info "$OB/train.csv" 2>"$tmp/foreign.err"; check "foreign file: exit 2 (nothing could be read)" test $? -eq 2
+"$MATSCREEN" model info "$OB/train.csv" 2>"$tmp/foreign.err"; check "foreign file: exit 2 (nothing read)" test $? -eq 2
 check "foreign file: message" grep -q "not a matscreen model" "$tmp/foreign.err"
 # Rank 0 reads the labels and model and broadcasts them: a bad one ends every rank with one
 # message from rank 0 (exit 2; a rank left waiting would show as timeout's 124).
