@@ -12,6 +12,34 @@
 #include "matscreen/number.h"
 #include "matscreen/select.h"
 
+/* After the options: what each command requires, and the data source. 0, or 2 (said by rank 0). */
+static int check_required(const ms_model_args *a, int argc, const char *command, int select,
+                          int train, int rank)
+{
+    if (select && !a->select && !a->help) {
+        if (rank == 0) fprintf(stderr, "matscreen select: --select SPEC is required (see --help)\n");
+        return 2;
+    }
+    if (train && !select && !a->output) {
+        if (rank == 0) fprintf(stderr, "matscreen train: -o MODEL is required (see --help)\n");
+        return 2;
+    }
+    if (optind < argc || (!a->matbench && !a->labels)) {
+        if (rank == 0)
+            fprintf(stderr, "matscreen %s: give --matbench FILE or -l LABELS (see --help)\n", command);
+        return 2;
+    }
+    if (a->labels && !a->formula_col && !a->input) {
+        if (rank == 0) fprintf(stderr, "matscreen %s: -l needs --formula-column or -i DIR\n", command);
+        return 2;
+    }
+    if (a->repeats < 1 || a->repeats > 100 || (a->cv && (a->cv < 2 || a->cv > MS_CV_MAX_FOLDS))) {
+        if (rank == 0) fprintf(stderr, "matscreen %s: --cv 2..64, --repeats 1..100\n", command);
+        return 2;
+    }
+    return 0;
+}
+
 int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_args *a, int rank)
 {
     /* select takes train's options; its -o MODEL is optional */
@@ -144,28 +172,7 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
             return 2;
         }
     }
-    if (select && !a->select && !a->help) {
-        if (rank == 0) fprintf(stderr, "matscreen select: --select SPEC is required (see --help)\n");
-        return 2;
-    }
-    if (train && !select && !a->output) {
-        if (rank == 0) fprintf(stderr, "matscreen train: -o MODEL is required (see --help)\n");
-        return 2;
-    }
-    if (optind < argc || (!a->matbench && !a->labels)) {
-        if (rank == 0)
-            fprintf(stderr, "matscreen %s: give --matbench FILE or -l LABELS (see --help)\n", command);
-        return 2;
-    }
-    if (a->labels && !a->formula_col && !a->input) {
-        if (rank == 0) fprintf(stderr, "matscreen %s: -l needs --formula-column or -i DIR\n", command);
-        return 2;
-    }
-    if (a->repeats < 1 || a->repeats > 100 || (a->cv && (a->cv < 2 || a->cv > MS_CV_MAX_FOLDS))) {
-        if (rank == 0) fprintf(stderr, "matscreen %s: --cv 2..64, --repeats 1..100\n", command);
-        return 2;
-    }
-    return 0;
+    return check_required(a, argc, command, select, train, rank);
 }
 
 void ms_model_args_data_spec(const ms_model_args *a, const ms_model *m, ms_dataset_spec *ds)

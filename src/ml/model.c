@@ -815,6 +815,36 @@ static ms_status parse_elements(ms_model_reader *f, ms_model *m)
     return MS_SUCCESS;
 }
 
+/* After the fields are read: the scaler is usable, the defaults of optional strings are set,
+ * and a named descriptor set is this build's at the same version and width. */
+static ms_status check_payload(ms_model *m)
+{
+    for (size_t k = 0; k < m->n_kept; k++)
+        MS_CHECK(isfinite(m->median[k]) && isfinite(m->center[k]) && isfinite(m->scale[k]) &&
+                     m->scale[k] > 0,
+                 MS_ERR_PARSE, "bad model: scaler value %zu is not a positive finite number", k);
+    if (!m->target) m->target = dup_str("");
+    if (!m->descriptor_set) m->descriptor_set = dup_str("");
+    if (!m->descriptor_signature) m->descriptor_signature = dup_str("");
+    if (!m->created) m->created = dup_str("");
+    MS_CHECK(m->target && m->descriptor_set && m->descriptor_signature && m->created, MS_ERR_NOMEM,
+             "model: out of memory");
+    if (m->descriptor_set[0]) {
+        const ms_descriptor_set *set;
+        if (ms_descriptor_set_lookup(m->descriptor_set, &set) != MS_SUCCESS)
+            return ms_error_set(MS_ERR_UNSUPPORTED,
+                                "made for descriptor set %s v%d, which this matscreen does not have",
+                                m->descriptor_set, m->descriptor_version);
+        MS_CHECK(set->version == m->descriptor_version, MS_ERR_UNSUPPORTED,
+                 "made for descriptor set %s v%d but this matscreen has v%d", m->descriptor_set,
+                 m->descriptor_version, set->version);
+        MS_CHECK(ms_descriptor_set_n_features(set) == m->n_raw, MS_ERR_PARSE,
+                 "bad model: descriptor set %s has %zu features, the model %zu", m->descriptor_set,
+                 ms_descriptor_set_n_features(set), m->n_raw);
+    }
+    return MS_SUCCESS;
+}
+
 static ms_status parse_payload(ms_model_reader *r, ms_model *m)
 {
     size_t state_pos = 0, state_len = 0;
@@ -939,29 +969,7 @@ static ms_status parse_payload(ms_model_reader *r, ms_model *m)
     }
     MS_CHECK(m->type && m->feature_names && m->median && m->center && m->scale && have_state,
              MS_ERR_PARSE, "bad model: a required field is missing");
-    for (size_t k = 0; k < m->n_kept; k++)
-        MS_CHECK(isfinite(m->median[k]) && isfinite(m->center[k]) && isfinite(m->scale[k]) &&
-                     m->scale[k] > 0,
-                 MS_ERR_PARSE, "bad model: scaler value %zu is not a positive finite number", k);
-    if (!m->target) m->target = dup_str("");
-    if (!m->descriptor_set) m->descriptor_set = dup_str("");
-    if (!m->descriptor_signature) m->descriptor_signature = dup_str("");
-    if (!m->created) m->created = dup_str("");
-    MS_CHECK(m->target && m->descriptor_set && m->descriptor_signature && m->created, MS_ERR_NOMEM,
-             "model: out of memory");
-    if (m->descriptor_set[0]) {
-        const ms_descriptor_set *set;
-        if (ms_descriptor_set_lookup(m->descriptor_set, &set) != MS_SUCCESS)
-            return ms_error_set(MS_ERR_UNSUPPORTED,
-                                "made for descriptor set %s v%d, which this matscreen does not have",
-                                m->descriptor_set, m->descriptor_version);
-        MS_CHECK(set->version == m->descriptor_version, MS_ERR_UNSUPPORTED,
-                 "made for descriptor set %s v%d but this matscreen has v%d", m->descriptor_set,
-                 m->descriptor_version, set->version);
-        MS_CHECK(ms_descriptor_set_n_features(set) == m->n_raw, MS_ERR_PARSE,
-                 "bad model: descriptor set %s has %zu features, the model %zu", m->descriptor_set,
-                 ms_descriptor_set_n_features(set), m->n_raw);
-    }
+    MS_CALL(check_payload(m));
     ms_model_reader sr = {r->data + state_pos, state_len, 0, r->version};
     ms_status st = m->type->load(&sr, m->n_kept, m->task, &m->state);
     if (st != MS_SUCCESS) {
