@@ -23,7 +23,7 @@ FUZZ_READER_TARGETS := cif json jsonl poscar formula source
 FUZZ_LOADER_TARGETS := workflow model journal
 FUZZ_TARGETS := $(FUZZ_READER_TARGETS) $(FUZZ_LOADER_TARGETS)
 FUZZ_PKGS    := libcif spglib jansson libxml-2.0
-FUZZ_FULL_PKGS := $(FUZZ_PKGS) sqlite3 scalapack-openmpi lapack openblas
+FUZZ_FULL_PKGS := $(FUZZ_PKGS) sqlite3 scalapack-openmpi lapack openblas xgboost
 FUZZ_MPICC   ?= mpicc
 FUZZ_MPI_CFLAGS := $(shell $(FUZZ_MPICC) --showme:compile 2>/dev/null)
 FUZZ_MPI_LIBS   := $(shell $(FUZZ_MPICC) --showme:link 2>/dev/null)
@@ -36,7 +36,7 @@ FUZZ_LDLIBS  := $(shell $(PKG_CONFIG) --libs $(FUZZ_PKGS)) -lm
 FUZZ_LIB_SRC := $(sort $(wildcard src/core/*.c src/io/*.c))
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_LIB     := $(FUZZ_BUILD)/libmatscreen-fuzz.a
-FUZZ_FULL_SRC := $(sort $(wildcard src/quality/*.c src/features/*.c src/ml/*.c src/parallel/*.c \
+FUZZ_FULL_SRC := $(sort $(wildcard src/comm/*.c src/quality/*.c src/features/*.c src/ml/*.c src/parallel/*.c \
                                    src/workflow/*.c))
 FUZZ_FULL_OBJ := $(FUZZ_FULL_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_FULL_LIB := $(FUZZ_BUILD)/libmatscreen-fuzz-full.a
