@@ -36,6 +36,12 @@ double ms_calibration_conformal_q(const double *z, size_t m, double alpha);
 /* Inverse of the standard normal CDF (|error| < 1e-12 on (1e-300, 1 - 1e-16)). */
 double ms_normal_quantile(double p);
 
+/* Fewest held-out rows a model-level recalibration is fitted on (train.h,
+ * ms_train_calibration_fit). With fewer, the 2-sigma coverage the fit aims at rests on about one
+ * row outside (4.6% of 30 is 1.4) and a 90% conformal quantile on the last few rows: the model
+ * keeps the learner's own sigma instead, and train says so. */
+#define MS_CALIBRATION_MIN_ROWS 30
+
 /* Recalibration of an ensemble's spread s into sigma^2 = k^2 s^2 + s0^2 from held-out rows
  * (out-of-bag or cross-validated): r[i] = |y_i - held-out prediction_i| and s[i] the unscaled
  * spread of the same m rows. A scale factor alone cannot help rows where every member agrees

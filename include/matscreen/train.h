@@ -70,7 +70,9 @@ ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d
  * ms_calibration_fit_floor with criterion (1 miscalibration area, 0 likelihood), and with
  * alpha in (0, 1) the split-conformal factor of |y - mu| / recalibrated sigma. The folds behind
  * mu and sg should hold out whole groups (g, k folds, n_groups groups; recorded in m). Rows
- * whose sigma is not finite are left out. Not collective. */
+ * whose sigma is not finite are left out; with fewer than MS_CALIBRATION_MIN_ROWS rows left m is
+ * not changed (it keeps the learner's own sigma: callers that asked for a recalibration check
+ * m->calibration.kind and say so). Not collective. */
 ms_status ms_train_calibration_fit(const ms_dataset *d, const double *mu, const double *sg,
                                    const ms_group_spec *g, size_t k, size_t n_groups,
                                    double alpha, int criterion, ms_model *m);

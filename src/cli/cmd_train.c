@@ -13,6 +13,7 @@
 
 #include "commands.h"
 #include "model_args.h"
+#include "matscreen/calibration.h"
 #include "matscreen/comm.h"
 #include "matscreen/dataset.h"
 #include "matscreen/model.h"
@@ -96,6 +97,21 @@ static void print_summary(const ms_model_args *a, const ms_dataset *d, const ms_
     }
 }
 
+/* 1 when d has the MS_CALIBRATION_MIN_ROWS rows a recalibration is fitted on (calibration.h;
+ * every row gets one out-of-fold prediction); else warns (rank 0) and returns 0: the model then
+ * keeps its learner's own sigma. */
+static int enough_rows(const ms_model_args *a, const ms_dataset *d, int rank)
+{
+    if (d->n >= MS_CALIBRATION_MIN_ROWS) return 1;
+    if (rank == 0)
+        fprintf(stderr, "matscreen train: warning: %zu rows are too few to recalibrate sigma on "
+                        "grouped CV (at least %d): the model keeps the learner's own sigma%s; "
+                        "train on more rows, or give --calibrate oob to choose that\n",
+                d->n, MS_CALIBRATION_MIN_ROWS,
+                a->conformal > 0 ? " and stores no conformal interval" : "");
+    return 0;
+}
+
 /* 1 when d has at least k groups of a->group; else says so (rank 0) and returns 0: the model
  * then keeps its learner's own sigma. */
 static int enough_groups(const ms_model_args *a, const ms_dataset *d, size_t k, int rank)
@@ -136,7 +152,7 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
         st = ms_train_cross_validate(&spec, d, NULL, a->cv, a->seed, MPI_COMM_WORLD, m, NULL, NULL);
     size_t k = a->cv ? a->cv : 5;
     int grouped = a->group.kind != MS_GROUP_NONE && enough_groups(a, d, k, rank);
-    int calibrate = grouped && a->calibrate && !d->classification;
+    int calibrate = grouped && a->calibrate && !d->classification && enough_rows(a, d, rank);
     if (st == MS_SUCCESS && calibrate)
         st = ms_train_calibrate(&spec, d, &a->group, k, a->seed, a->conformal,
                                 a->cal_criterion >= 0 ? a->cal_criterion

@@ -146,6 +146,13 @@ ms_status ms_train_calibration_fit(const ms_dataset *d, const double *mu, const 
             mm[nr] = mu[i];
             nr++;
         }
+    if (nr < MS_CALIBRATION_MIN_ROWS) { /* too few to fit on: the learner's own sigma */
+        free(r);
+        free(s);
+        free(yy);
+        free(mm);
+        return st;
+    }
     ms_model_calibration c = {0};
     c.kind = MS_MODEL_CAL_GROUPED;
     ms_group_spec_format(g, c.grouping, sizeof c.grouping);

@@ -42,6 +42,20 @@ check "evaluate sets grouped CV beside random" grep -q "grouped by chemsys" "$tm
 check "evaluate prints the grouped/random time ratio" grep -q "ratio grouped/random" "$tmp/obx_1.out"
 "$MATSCREEN" model info "$tmp/ehull_1.msm" >"$tmp/ehull_cal.txt" 2>&1
 check "train recalibrates sigma on grouped CV by default" grep -q "sigma calibration: grouped CV (chemsys, 5 folds" "$tmp/ehull_cal.txt"
+# Too few rows to fit a recalibration on (calibration.h MS_CALIBRATION_MIN_ROWS = 30): train warns
+# and keeps the learner's own sigma; at 30 rows it recalibrates.
+SAMPLE=$(cd "$(dirname "$0")/../data/labeled" && pwd)/crabnet_ehull_sample.csv
+"$MATSCREEN" train -l "$SAMPLE" --formula-column formula -t target --max-rows 20 -p n_trees=10 \
+    --conformal 0.1 -o "$tmp/few.msm" >/dev/null 2>"$tmp/few.err"
+check "20 rows: train still writes the model" test -s "$tmp/few.msm"
+check "20 rows: train warns that they are too few to recalibrate, and what it does" contains "$tmp/few.err" \
+    "20 rows are too few to recalibrate sigma on grouped CV (at least 30): the model keeps the learner's own sigma and stores no conformal interval"
+check "20 rows: the model carries the learner's own sigma" bash -c \
+    "'$MATSCREEN' model info '$tmp/few.msm' | grep -q \"sigma calibration: the learner's own\""
+"$MATSCREEN" train -l "$SAMPLE" --formula-column formula -t target --max-rows 30 -p n_trees=10 \
+    -o "$tmp/enough.msm" >/dev/null 2>"$tmp/enough.err"
+check "30 rows: no warning, sigma recalibrated on grouped CV" bash -c \
+    "! grep -q 'too few' '$tmp/enough.err' && '$MATSCREEN' model info '$tmp/enough.msm' | grep -q 'sigma calibration: grouped CV'"
 "$MATSCREEN" model info "$(cd "$(dirname "$0")/../data/models" && pwd)/forest_v1_ehull.msm" >"$tmp/v1_info.txt" 2>&1
 check "a version-1 model carries the learner's own sigma" grep -q "sigma calibration: the learner's own" "$tmp/v1_info.txt"
 check "model info shows the OOB noise floor" grep -q "oob_noise_sd" "$tmp/ehull_info_1.txt"
