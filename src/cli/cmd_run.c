@@ -23,6 +23,7 @@
 #include "matscreen/comm.h"
 #include "matscreen/element.h"
 #include "matscreen/file_read.h"
+#include "matscreen/hash.h"
 #include "matscreen/outfile.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/report.h"
@@ -148,7 +149,8 @@ static int keep_previous(const char *dir)
 
 /* Writes DIR/incremental.json: what the state store reused and recomputed. */
 static void write_incremental(const char *dir, const ms_state_counts *k, int64_t run,
-                              double seconds_screen, double seconds_total)
+                              int64_t unchanged_since_run, double seconds_screen,
+                              double seconds_total)
 {
     char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/incremental.json", dir);
@@ -157,10 +159,85 @@ static void write_incremental(const char *dir, const ms_state_counts *k, int64_t
     FILE *f = ms_atomic_stream(af);
     fprintf(f, "{\"run\": %lld, \"reused\": %llu, \"computed\": %llu, \"new\": %llu, "
                "\"changed\": %llu, \"identity\": %llu, \"removed\": %llu, \"hashed\": %llu, "
-               "\"seconds_screen\": %.6f, \"seconds_total\": %.6f}\n",
+               "\"unchanged_since\": %lld, \"seconds_screen\": %.6f, \"seconds_total\": %.6f}\n",
             (long long)run, k->reused, k->computed, k->added, k->changed, k->identity, k->removed,
-            k->hashed, seconds_screen, seconds_total);
+            k->hashed, (long long)unchanged_since_run, seconds_screen, seconds_total);
     ms_atomic_commit(&af);
+}
+
+/* What decides a night's outputs besides its inputs, for the state store's unchanged-night check
+ * (state.h): program version, workflow file, output directory, share directory, the source specs
+ * as resolved, and each model file's path, size and mtime (a retrained model changes them). */
+static uint64_t run_key(const ms_workflow *w, const char *dir, const char *const *model_files,
+                        size_t n_models)
+{
+    uint64_t h = ms_hash_update(MS_HASH_INIT, MS_VERSION, strlen(MS_VERSION));
+    h = ms_hash_update(h, &w->hash, sizeof w->hash);
+    h = ms_hash_update(h, dir, strlen(dir) + 1);
+    const char *share = getenv("MATSCREEN_SHARE");
+    if (share) h = ms_hash_update(h, share, strlen(share) + 1);
+    for (size_t i = 0; i < w->n_sources; i++)
+        h = ms_hash_update(h, w->sources[i].spec, strlen(w->sources[i].spec) + 1);
+    for (size_t i = 0; i < n_models; i++) {
+        struct stat sb;
+        if (stat(model_files[i], &sb) != 0) return 0; /* the screen reports it */
+        long long v[2] = {(long long)sb.st_size,
+                          (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec};
+        h = ms_hash_update(h, model_files[i], strlen(model_files[i]) + 1);
+        h = ms_hash_update(h, v, sizeof v);
+    }
+    return h ? h : 1; /* 0 means "never unchanged" */
+}
+
+/* Rank 0: *prev = the previous run when this night's inputs, settings and outputs are all that
+ * run's (state.h ms_state_unchanged: the sources enumerated as the screen enumerates them), with
+ * its outcome in *was; else 0. A failed check is a warning: the night then runs in full. */
+static void unchanged_since(ms_state *state, uint64_t key, const ms_workflow *w, const char *dir,
+                            int64_t *prev, ms_state_outcome *was)
+{
+    const char *specs[MS_WORKFLOW_MAX_SOURCES];
+    ms_format formats[MS_WORKFLOW_MAX_SOURCES];
+    for (size_t i = 0; i < w->n_sources; i++) {
+        specs[i] = w->sources[i].spec;
+        formats[i] = w->sources[i].format;
+    }
+    ms_source_options so;
+    ms_source_options_default(&so);
+    so.spec_format = formats;
+    so.exclude_dir = dir;
+    if (ms_state_unchanged(state, key, specs, w->n_sources, &so, dir, prev, was) != MS_SUCCESS) {
+        fprintf(stderr, "matscreen run: warning: %s; running the night in full\n",
+                ms_error_message());
+        *prev = 0;
+    }
+}
+
+/* Rank 0: creates dir and opens the state store with the run begun (or continued for --resume),
+ * or with --no-state moves the previous outputs aside (*had_previous). 1 on success; else says
+ * why and returns 0. */
+static int open_state(const run_args *a, const ms_workflow *w, const char *dir,
+                      const char *state_path, ms_state **state, int64_t *run_id,
+                      int *had_previous)
+{
+    ms_status st = mkdir_p(dir) == 0 ? MS_SUCCESS
+                                     : ms_error_set(MS_ERR_IO, "cannot create %s: %s", dir,
+                                                    strerror(errno));
+    if (st == MS_SUCCESS && a->no_state) *had_previous = keep_previous(dir);
+    else if (st == MS_SUCCESS) st = ms_state_open(state_path, state);
+    if (st == MS_SUCCESS && *state) {
+        if (a->full) ms_state_set_check(*state, MS_STATE_CHECK_HASH);
+        /* --resume continues the interrupted (or finished) run whose journal is there, so
+         * the tasks it replays are not taken for removed inputs (issue 18, item 2). */
+        char jpath[MS_WORKFLOW_PATH_MAX + 16];
+        snprintf(jpath, sizeof jpath, "%s/journal", dir);
+        struct stat jsb;
+        if (a->resume && stat(jpath, &jsb) == 0)
+            st = ms_state_run_resume(*state, w->hash, 0, run_id, NULL);
+        else
+            st = ms_state_run_begin(*state, w->hash, 0, run_id);
+    }
+    if (st != MS_SUCCESS) fprintf(stderr, "matscreen run: %s\n", ms_error_message());
+    return st == MS_SUCCESS;
 }
 
 /* The acquisition names of the workflow in the engine's terms (screen.h). */
@@ -219,37 +296,36 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
     if (a->state) snprintf(state_path, sizeof state_path, "%s", a->state);
     else snprintf(state_path, sizeof state_path, "%s/state.db", dir);
     if (rank == 0) {
-        ms_status st = mkdir_p(dir) == 0 ? MS_SUCCESS
-                                         : ms_error_set(MS_ERR_IO, "cannot create %s: %s", dir,
-                                                        strerror(errno));
-        if (st == MS_SUCCESS && a->no_state) had_previous = keep_previous(dir);
-        else if (st == MS_SUCCESS) st = ms_state_open(state_path, &state);
-        if (st == MS_SUCCESS && state) {
-            if (a->full) ms_state_set_check(state, MS_STATE_CHECK_HASH);
-            /* --resume continues the interrupted (or finished) run whose journal is there, so
-             * the tasks it replays are not taken for removed inputs (issue 18, item 2). */
-            char jpath[MS_WORKFLOW_PATH_MAX + 16];
-            snprintf(jpath, sizeof jpath, "%s/journal", dir);
-            struct stat jsb;
-            if (a->resume && stat(jpath, &jsb) == 0)
-                st = ms_state_run_resume(state, w->hash, 0, &run_id, NULL);
-            else
-                st = ms_state_run_begin(state, w->hash, 0, &run_id);
+        ok = open_state(a, w, dir, state_path, &state, &run_id, &had_previous);
+        if (ok && state) {
             cache.ctx = state;
             cfg.cache = &cache;
         }
-        ok = st == MS_SUCCESS;
-        if (!ok) fprintf(stderr, "matscreen run: %s\n", ms_error_message());
     }
-    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (!ok) {
+    /* a night whose inputs, settings and outputs are the previous run's keeps its outputs */
+    int64_t prev_run = 0;
+    uint64_t key = 0;
+    ms_state_outcome was = {0};
+    double t_screen = now();
+    if (ok && state && !a->resume && !a->full) {
+        key = run_key(w, dir, model_files, n_models);
+        unchanged_since(state, key, w, dir, &prev_run, &was);
+    }
+    int go[2] = {ok, prev_run > 0};
+    MPI_Bcast(go, 2, MPI_INT, 0, MPI_COMM_WORLD);
+    if (!go[0]) {
         ms_state_close(state);
         return 2;
     }
     ms_screen_summary sum;
     memset(&sum, 0, sizeof sum);
-    double t_screen = now();
-    ms_status st = ms_screen_run(MPI_COMM_WORLD, &cfg, &sum);
+    ms_status st = MS_SUCCESS;
+    if (go[1]) {
+        sum.records = was.records, sum.failed = was.failed, sum.filtered = was.filtered;
+        if (rank == 0) st = ms_state_run_unchanged(state, prev_run);
+    } else {
+        st = ms_screen_run(MPI_COMM_WORLD, &cfg, &sum);
+    }
     double secs_screen = now() - t_screen;
     if (rank != 0) return st == MS_SUCCESS ? 0 : 2;
 
@@ -283,7 +359,9 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
         if (ms_read_whole_file(mp, MANIFEST_MAX_BYTES, &manifest, &manifest_len) != MS_SUCCESS)
             fprintf(stderr, "matscreen run: warning: %s; the state store records this run "
                             "without its manifest\n", ms_error_message());
-        st = ms_state_run_finish(state, manifest);
+        ms_state_outcome now_ = {sum.records, sum.failed, sum.filtered};
+        st = ms_state_record_files(state, dir, key, &now_);
+        if (st == MS_SUCCESS) st = ms_state_run_finish(state, manifest);
         free(manifest);
     }
     ms_state_counts counts;
@@ -293,7 +371,7 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
         fprintf(stderr, "matscreen run: report: %s\n", ms_error_message());
         return 2;
     }
-    if (state) write_incremental(dir, &counts, run_id, secs_screen, now() - t_start);
+    if (state) write_incremental(dir, &counts, run_id, prev_run, secs_screen, now() - t_start);
     int code = ms_cli_status(sum.records, sum.failed);
     if (sum.resumed_finished) code = sum.failed ? 1 : 0; /* outputs rewritten, nothing to read */
     char tail[1024];
@@ -308,6 +386,9 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
                             "(%llu new, %llu changed, %llu for new models or descriptors), %llu "
                             "removed\n", state_path, (long long)run_id, counts.reused,
                     counts.computed, counts.added, counts.changed, counts.identity, counts.removed);
+        if (prev_run)
+            fprintf(stderr, "matscreen run: inputs, settings and outputs are those of run %lld: "
+                            "its outputs are kept, not written again\n", (long long)prev_run);
     }
     printf("report: %s/report.html\n", dir);
     return code;
