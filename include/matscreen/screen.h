@@ -127,8 +127,10 @@ typedef struct ms_screen_config {
     size_t n_models;
     const char *rank_by;           /* NULL: "ei" with a surrogate, "prob" with only a classifier,
                                       else "li_fraction" */
-    int ascending;                 /* plain quantities: smaller first; acquisitions: minimise the
-                                      target (acquisition.h minimize) */
+    int ascending;                 /* 1: plain quantities smaller first, acquisitions minimise the
+                                      target (acquisition.h minimize); 0: larger first, maximise;
+                                      -1 (the default): the surrogate's goal (train --goal min
+                                      gives 1), else 0 */
     double best;                   /* best label so far for EI / PI (NaN: from the model) */
     double xi, kappa;              /* EI / PI margin (0), UCB weight (2) */
     int (*keep)(const ms_result *r, void *user); /* rank 0, screened records only: 0 drops the
@@ -168,6 +170,8 @@ typedef struct ms_screen_summary {
     double seconds;                /* wall time */
     double best;                   /* best label EI / PI used (NaN: none) */
     const char *best_source;       /* "--best" or which model label it is (static); NULL: none */
+    int ascending;                 /* the direction used (config's, else the model's goal) */
+    const char *direction_source;  /* where it came from (static text) */
     char filters[512];             /* the record filter applied (record_filter.h describe), "" none */
     int has_domain;                /* 1 when the model scoring the domain has one */
     unsigned long long in_domain;  /* kept screened records in the model's domain */

@@ -23,7 +23,8 @@ static void screen_usage(FILE *out)
 {
     fprintf(out,
             "usage: matscreen screen -i INPUT... -o DIR [-m MODEL [-m MODEL]] [--top K]\n"
-            "                        [--rank-by NAME] [--best Y] [--ascending] [--set NAME]\n"
+            "                        [--rank-by NAME] [--best Y] [--ascending|--descending]\n"
+            "                        [--set NAME]\n"
             "                        [--seed N] [--format cif|json|jsonl|poscar] [--resume] [--quiet]\n"
             "       mpirun -np N matscreen screen ...\n\n"
             "Screens crystal structures: every record of every input is read, validated, analysed\n"
@@ -55,6 +56,9 @@ static void screen_usage(FILE *out)
             "                      default: the surrogate's best training label, y_best)\n"
             "      --xi X          EI / PI margin (default 0);  --kappa K: UCB weight (default 2)\n"
             "  -a, --ascending     smaller values rank first (acquisitions: minimise the target)\n"
+            "      --descending    larger values rank first (maximise). Without either, the\n"
+            "                      surrogate's stored goal (train --goal min|max) decides,\n"
+            "                      else larger first\n"
             "      --set NAME      descriptor set (default: the models' set; none without models)\n"
             "      --expect-li     a structure without Li fails validation\n"
             "      --require-elements LIST  keep records holding every element of LIST (Li,S)\n"
@@ -116,6 +120,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         {"input", required_argument, NULL, 'i'},   {"output", required_argument, NULL, 'o'},
         {"top", required_argument, NULL, 'k'},     {"rank-by", required_argument, NULL, 'r'},
         {"ascending", no_argument, NULL, 'a'},     {"seed", required_argument, NULL, 's'},
+        {"descending", no_argument, NULL, 'd'},
         {"format", required_argument, NULL, 'f'},  {"model", required_argument, NULL, 'm'},
         {"quiet", no_argument, NULL, 'q'},         {"help", no_argument, NULL, 'h'},
         {"resume", no_argument, NULL, 'R'},        {"set", required_argument, NULL, 'S'},
@@ -150,7 +155,14 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         case 'o': a->cfg.out_dir = optarg; break;
         case 'k': st = ms_parse_size("--top", optarg, 0, MS_TOP_K_MAX, &a->cfg.top_k); break;
         case 'r': a->cfg.rank_by = optarg; break;
-        case 'a': a->cfg.ascending = 1; break;
+        case 'a':
+        case 'd':
+            if (a->cfg.ascending >= 0 && a->cfg.ascending != (c == 'a')) {
+                if (rank == 0) fprintf(stderr, "matscreen screen: give --ascending or --descending, not both\n");
+                bad = 1;
+            }
+            a->cfg.ascending = c == 'a';
+            break;
         case 's': st = ms_parse_u64("--seed", optarg, 0, UINT64_MAX, &a->cfg.seed); break;
         case 'f':
             if (strcmp(optarg, "cif") == 0) a->cfg.format = MS_FORMAT_CIF;
@@ -239,6 +251,9 @@ static void screen_details(const screen_args *a, const ms_screen_summary *sum)
                 sum->in_domain, sum->out_of_domain, sum->ood_elements, sum->ood_far,
                 a->cfg.domain == MS_SCREEN_DOMAIN_RANK ? "; out-of-domain records rank last"
                 : a->cfg.domain == MS_SCREEN_DOMAIN_GATE ? "; scores weighted by it" : "");
+    if (sum->direction_source && a->cfg.ascending < 0 && strncmp(sum->direction_source, "the model", 9) == 0)
+        fprintf(stderr, "matscreen screen: %s first, from %s\n",
+                sum->ascending ? "smaller (minimise)" : "larger (maximise)", sum->direction_source);
     if (sum->best_source)
         fprintf(stderr, "matscreen screen: %s best label so far %.6g, from %s\n",
                 a->cfg.rank_by ? a->cfg.rank_by : "ei", sum->best, sum->best_source);

@@ -70,6 +70,8 @@ typedef struct screen_worker {
     int gate;
     double best;
     const char *best_source; /* where best came from (summary, manifest); NULL: not used */
+    int ascending;           /* resolved direction: cfg->ascending, else the surrogate's goal */
+    const char *direction_source; /* "--ascending", "--descending", the model's goal; static */
     ms_record_filter filter; /* cfg->filter + the models' requirements (screen.h) */
     const ms_model *dom;     /* the model whose domain is scored (NULL: none) */
     ms_screen_domain domain_mode;
@@ -317,6 +319,24 @@ static ms_status setup_domain(screen_worker *w, const ms_screen_config *cfg)
 
 /* Loads the models, the descriptor set and the score mode. Collective on comm: the models are read by rank 0 and broadcast, before anything that could
  * fail on one rank only, so that every rank reaches every broadcast. */
+/* The ranking direction: --ascending / --descending when given, else the goal the surrogate
+ * stores (train --goal min: smaller first), else larger first (screen.h). */
+static void resolve_direction(screen_worker *w, const ms_screen_config *cfg)
+{
+    if (cfg->ascending >= 0) {
+        w->ascending = cfg->ascending != 0;
+        w->direction_source = w->ascending ? "--ascending" : "--descending";
+    } else if (w->reg && w->reg->goal == MS_GOAL_MIN) {
+        w->ascending = 1;
+        w->direction_source = "the model's goal (train --goal min)";
+    } else {
+        w->ascending = 0;
+        w->direction_source = w->reg && w->reg->goal == MS_GOAL_MAX
+                                  ? "the model's goal (train --goal max)"
+                                  : "the default (larger first)";
+    }
+}
+
 static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_config *cfg,
                               const ms_element_table *elements)
 {
@@ -348,6 +368,7 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
         }
         *slot = m;
     }
+    resolve_direction(w, cfg);
     setup_filter(w, cfg);
     MS_CALL(ms_validate_workspace_init(&w->vws));
     w->vopt = cfg->validate;
@@ -401,7 +422,7 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
     ms_acq_params_default(&w->acq);
     w->acq.xi = cfg->xi;
     w->acq.kappa = cfg->kappa;
-    w->acq.minimize = cfg->ascending;
+    w->acq.minimize = w->ascending;
     int plain = ms_rank_by_from_name(rb);
     ms_acq_kind kind;
     if (plain >= 0) {
@@ -428,9 +449,9 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
     }
     if (w->mode == SCORE_GATED || (w->mode == SCORE_ACQ && (w->acq.kind == MS_ACQ_EI ||
                                                             w->acq.kind == MS_ACQ_PI))) {
-        w->best = isfinite(cfg->best) ? cfg->best : ms_model_y_best(w->reg, cfg->ascending);
+        w->best = isfinite(cfg->best) ? cfg->best : ms_model_y_best(w->reg, w->ascending);
         w->best_source = isfinite(cfg->best) ? "--best"
-                         : cfg->ascending    ? "the model's smallest training label (y_best)"
+                         : w->ascending      ? "the model's smallest training label (y_best)"
                                              : "the model's largest training label (y_best)";
         MS_CHECK(isfinite(w->best), MS_ERR_USAGE,
                  "--rank-by %s needs the best label so far, and the surrogate model stores none "
@@ -478,7 +499,7 @@ static uint64_t worker_identity(const screen_worker *w, const ms_screen_config *
         int32_t dm = (int32_t)w->domain_mode;
         h = ms_hash_update(h, &dm, sizeof dm);
     }
-    int32_t asc = cfg->ascending;
+    int32_t asc = w->ascending;
     h = ms_hash_update(h, &asc, sizeof asc);
     const double acq[3] = {w->best, cfg->xi, cfg->kappa};
     for (int i = 0; i < 3; i++) {
@@ -656,6 +677,7 @@ void ms_screen_config_default(ms_screen_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
     cfg->top_k = 20;
+    cfg->ascending = -1; /* the surrogate's goal */
     cfg->best = NAN;
     cfg->xi = 0;
     cfg->kappa = 2;
@@ -726,7 +748,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     id.seed = cfg->seed;
     id.top_k = cfg->top_k;
     id.rank_by = w->mode == SCORE_PLAIN ? (int32_t)w->plain : -1 - (int32_t)w->mode;
-    id.ascending = cfg->ascending;
+    id.ascending = w->ascending;
     id.format = (int32_t)cfg->format;
     id.workflow_hash = cfg->workflow_hash;
     id.model_hash = identity;
@@ -791,7 +813,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
         const char *paths[MS_SCREEN_MAX_MODELS] = {0};
         for (size_t i = 0; i < cfg->n_models; i++) paths[i] = cfg->model_paths[i];
         ms_run_info info = {cfg->argc, cfg->argv, specs, cfg->n_inputs, size, cfg->seed,
-                            w->rank_by, cfg->ascending, cfg->top_k, now_s() - t_start,
+                            w->rank_by, w->ascending, cfg->top_k, now_s() - t_start,
                             stats.seconds, stats.tasks, stats.messages,
                             w->set ? w->set->name : NULL, w->set ? w->set->version : 0,
                             cfg->n_models, paths, w->model_hash, w->model_role,
@@ -833,7 +855,7 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
     if (st == MS_SUCCESS) st = worker_setup(comm, &w, cfg, elements);
     if (st == MS_SUCCESS) {
         st = ms_pipeline_init(&p, elements, w.mode == SCORE_PLAIN ? w.plain : MS_RANK_LI_FRACTION,
-                              cfg->ascending, cfg->seed);
+                              w.ascending, cfg->seed);
         have_pipeline = st == MS_SUCCESS;
     }
     if (st == MS_SUCCESS) st = register_stages(&p, &w);
@@ -875,6 +897,8 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
     free(input_db);
     sum.best = w.best;
     sum.best_source = w.best_source;
+    sum.ascending = w.ascending;
+    sum.direction_source = w.direction_source;
     snprintf(sum.filters, sizeof sum.filters, "%s", w.filter_text);
     sum.has_domain = w.dom != NULL;
     worker_destroy(&w);

@@ -86,6 +86,27 @@ check "a model from before y_best: ei with --best exits 0" test $? -eq 0
 check_eval "ucb with a surrogate only completes" 'completed $? "$tmp/ucb"'
 check "ucb: acquisition = mean + 2 sigma" awk -F, \
     'NR > 1 { d = $19 - ($17 + 2 * $18); if (d > 1e-6 || d < -1e-6) bad = 1 } END { exit bad }' "$tmp/ucb/ranked.csv"
+# The goal stored at train time (--goal min) is the screen's default direction; --descending and
+# --ascending override it. Column 17 is surrogate_mean, 19 the acquisition.
+"$MATSCREEN" train -l "$OB/train.csv" -i "$OB/cifs" --id-column ID -t "Ionic conductivity (S cm-1)" \
+    --log10 -p n_trees=20 --calibrate oob --goal min -o "$tmp/min.model" >"$tmp/train_min.log" 2>&1
+check "train a surrogate with --goal min" test -s "$tmp/min.model"
+"$MATSCREEN" screen -m "$tmp/min.model" -i "$in/obelix" -o "$tmp/gmin" --rank-by mean \
+    --domain off >/dev/null 2>"$tmp/gmin.err"
+check_eval "goal min: screen completes" 'completed $? "$tmp/gmin"'
+check "goal min: rows in increasing mean" awk -F, \
+    'NR > 2 && $17 < prev - 1e-12 { bad = 1 } NR > 1 { prev = $17 } END { exit bad || NR < 20 }' "$tmp/gmin/ranked.csv"
+check "goal min: the summary says where the direction came from" contains "$tmp/gmin.err" \
+    "smaller (minimise) first, from the model's goal (train --goal min)"
+"$MATSCREEN" screen -m "$tmp/min.model" -i "$in/obelix" -o "$tmp/gminei" --domain off >/dev/null 2>"$tmp/gminei.err"
+ymin=$("$MATSCREEN" model info "$tmp/min.model" | sed -n 's/^best training label (y_best): [^ ]* largest, \([^ ]*\) smallest.*/\1/p')
+check "goal min: ei uses the smallest training label ($ymin)" contains "$tmp/gminei.err" \
+    "best label so far $ymin, from the model's smallest training label (y_best)"
+"$MATSCREEN" screen -q -m "$tmp/min.model" -i "$in/obelix" -o "$tmp/gmax" --rank-by mean --domain off --descending >/dev/null 2>&1
+check "goal min with --descending: rows in decreasing mean" awk -F, \
+    'NR > 2 && $17 > prev + 1e-12 { bad = 1 } NR > 1 { prev = $17 } END { exit bad || NR < 20 }' "$tmp/gmax/ranked.csv"
+"$MATSCREEN" screen -q -m "$tmp/min.model" -i "$in/obelix" -o "$tmp/gboth" --ascending --descending >/dev/null 2>"$tmp/gboth.err"
+check "--ascending with --descending is a usage error" bash -c "test $? -eq 2 && grep -q 'not both' '$tmp/gboth.err'"
 "$MATSCREEN" screen -q -m "$tmp/clf.model" -i "$in/obelix" -o "$tmp/prob" >/dev/null 2>&1
 check "classifier only ranks by probability (within a domain tier)" awk -F, \
     'NR > 2 && $24 == tier && $16 > prev { bad = 1 } NR > 1 { prev = $16; tier = $24 } END { exit bad || NR < 2 }' "$tmp/prob/ranked.csv"
