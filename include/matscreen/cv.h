@@ -71,6 +71,25 @@ struct ms_model_spec;
 ms_status ms_cv_predict(const struct ms_model_spec *spec, const ms_matrix *x, const double *y,
                         const int *fold, size_t k, MPI_Comm comm, double *mean, double *sigma);
 
+/* Out-of-fold predictions of the model `train` would make, sigma included: as ms_cv_predict,
+ * and each fold's regression model carries the grouped recalibration train stores by default
+ * (train.h ms_train_calibrate): grouped CV with rc->k folds over the fold's training rows (groups
+ * rc->group of x's rows, folds ms_folds_grouped seeded with spec->seed), (scale, floor) fitted
+ * on its out-of-fold residuals with criterion rc->criterion (ms_calibration_fit_floor), then
+ * sigma' = sqrt((scale sigma)^2 + floor^2) on the fold's test rows. A fold whose training rows
+ * have fewer than MS_CALIBRATION_MIN_ROWS rows or rc->k groups keeps the learner's own sigma,
+ * as train does; *n_recal (may be NULL) counts the folds recalibrated. Costs rc->k + 1 fits per
+ * fold. Classification models are left as ms_cv_predict leaves them. Collective on comm. */
+typedef struct ms_cv_recal {
+    const int *group; /* group id of each row of x (ms_cv_groups) */
+    size_t k;         /* inner folds, 2..MS_CV_MAX_FOLDS */
+    int criterion;    /* ms_calibration_fit_floor's by_area (train.h ms_train_calibration_criterion) */
+} ms_cv_recal;
+ms_status ms_cv_predict_recalibrated(const struct ms_model_spec *spec, const ms_matrix *x,
+                                     const double *y, const int *fold, size_t k,
+                                     const ms_cv_recal *rc, MPI_Comm comm, double *mean,
+                                     double *sigma, size_t *n_recal);
+
 /* Per-fold and mean scores of out-of-fold predictions. Classification: roc_auc, balanced_accuracy
  * (= Matbench's "rocauc" of labels), f1, accuracy, mcc, log_loss. Regression: mae, rmse, r2,
  * spearman, and, when sigma is given, within1, within2, miscal_area, nll. Baselines (regression):

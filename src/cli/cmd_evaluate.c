@@ -43,6 +43,11 @@ static void evaluate_usage(FILE *out)
             "                          one test fold. chemsys (chemical system, default), formula\n"
             "                          (reduced formula), column:NAME (a labels column), kmeans:K\n"
             "                          (k-means of the standardised features), none (random only)\n"
+            "      --calibrate MODE    regression sigma of every fold's model: grouped (default:\n"
+            "                          recalibrated on grouped CV of the fold's training rows, as\n"
+            "                          train stores it; K + 1 fits per fold) or oob (the learner's\n"
+            "                          own sigma, one fit per fold)\n"
+            "      --calibration-fit C area, likelihood or coverage (train --help)\n"
             "      --folds FILE        fixed test folds (Matbench folds.csv: task,mbid,test_fold)\n"
             "      --task NAME         task name in FOLDS (default: the JSON file's base name)\n"
             "  -s, --seed S            seed of folds and learners (default 0)\n"
@@ -100,6 +105,9 @@ typedef struct cv_run {
     int *fold;
     double *mu, *sg, secs;
     size_t k;
+    const ms_cv_recal *recal; /* each fold's model recalibrated as train does (NULL: the learner's
+                                 own sigma) */
+    size_t n_recal;           /* folds recalibrated */
     ms_cv_scores sc;
 } cv_run;
 
@@ -165,12 +173,19 @@ static ms_status cv_once(const ms_model_args *a, const ms_dataset *d, const ms_m
         st = ms_train_folds(d, grouped ? &a->group : NULL, r->k, a->seed + (uint64_t)rep, r->fold);
     }
     double t0 = MPI_Wtime();
-    if (st == MS_SUCCESS) st = ms_cv_predict(spec, &d->x, d->y, r->fold, r->k, MPI_COMM_WORLD, r->mu, r->sg);
+    if (st == MS_SUCCESS)
+        st = ms_cv_predict_recalibrated(spec, &d->x, d->y, r->fold, r->k, r->recal, MPI_COMM_WORLD,
+                                        r->mu, r->sg, &r->n_recal);
     r->secs = MPI_Wtime() - t0;
     if (st == MS_SUCCESS)
         st = ms_cv_score(d->classification, d->y, r->mu, d->classification ? NULL : r->sg, r->fold,
                          d->n, r->k, &r->sc);
     return st;
+}
+
+static const char *calibration_criterion_name(int c)
+{
+    return c == 2 ? "coverage" : c == 1 ? "area" : "likelihood";
 }
 
 /* The per-fold table, pooled figures and thresholded classification of one run (rank 0). */
@@ -182,6 +197,14 @@ static void print_run(const ms_model_args *a, const ms_dataset *d, const cv_run 
            (unsigned long long)seed, r->secs);
     print_scores(&r->sc);
     if (d->classification) return;
+    if (r->recal)
+        printf("sigma: each fold's model recalibrated on grouped CV of its training rows, as train "
+               "stores it (%zu inner folds, by %s; %zu of %zu folds recalibrated, the others keep "
+               "the learner's own)\n",
+               r->recal->k, calibration_criterion_name(r->recal->criterion), r->n_recal, r->k);
+    else
+        printf("sigma: the learner's own (--calibrate oob or --group none; train stores the "
+               "same)\n");
     ms_reg_metrics rm;
     ms_calibration cal;
     ms_metrics_regression(d->y, r->mu, d->n, &rm);
@@ -272,6 +295,19 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
     int code = 0;
     int reps = a->folds ? 1 : a->repeats;
     size_t ng = grouped ? count_groups(a, d) : 0;
+    /* the sigma of the model train would make: recalibrated on grouped CV (its default) */
+    int *cal_group = NULL;
+    ms_cv_recal recal = {NULL, a->cv ? a->cv : 5,
+                         a->cal_criterion >= 0 ? a->cal_criterion
+                                               : ms_train_calibration_criterion(a->kind)};
+    if (grouped && a->calibrate && !d->classification) {
+        size_t ncg = 0;
+        cal_group = malloc((n + 1) * sizeof *cal_group);
+        if (cal_group && ms_cv_groups(d, &a->group, a->seed, cal_group, &ncg) == MS_SUCCESS) {
+            recal.group = cal_group;
+            r.recal = g.recal = &recal;
+        }
+    }
     repeat_pool pool;
     memset(&pool, 0, sizeof pool);
     for (int rep = 0; rep < reps && code == 0; rep++) {
@@ -299,6 +335,7 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
     cv_run_free(&r);
     cv_run_free(&g);
     free(sel_groups);
+    free(cal_group);
     return code;
 }
 

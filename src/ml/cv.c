@@ -399,16 +399,61 @@ ms_status ms_folds_grouped(const int *group, size_t n, size_t k, uint64_t seed, 
 
 /* ---- cross-validation ------------------------------------------------------------------------ */
 
-ms_status ms_cv_predict(const ms_model_spec *spec, const ms_matrix *x, const double *y,
-                        const int *fold, size_t k, MPI_Comm comm, double *mean, double *sigma)
+/* The recalibration of ms_cv_predict_recalibrated for one fold's model: grouped CV on that
+ * fold's training rows (xtr, ytr; their groups gtr), (scale, floor) fitted on its out-of-fold
+ * residuals as train fits them (train.h ms_train_calibration_fit). *fitted = 0 when the rows
+ * or groups are too few (the fold keeps the learner's own sigma, as train would). */
+static ms_status fold_recalibration(const ms_model_spec *spec, const ms_matrix *xtr,
+                                    const double *ytr, const int *gtr, const ms_cv_recal *rc,
+                                    MPI_Comm comm, double *scale, double *floor_sd, int *fitted)
 {
-    size_t n = x->rows, p = x->cols;
+    size_t n = xtr->rows;
+    *fitted = 0;
+    if (n < MS_CALIBRATION_MIN_ROWS) return MS_SUCCESS;
+    int *fold = malloc((n + 1) * sizeof *fold);
+    double *mu = malloc((n + 1) * sizeof *mu), *sg = malloc((n + 1) * sizeof *sg);
+    ms_status st = fold && mu && sg ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
+    if (st == MS_SUCCESS) st = ms_folds_grouped(gtr, n, rc->k, spec->seed, fold);
+    if (st == MS_ERR_INVALID) { /* fewer groups than folds: train keeps the learner's sigma too */
+        ms_error_clear();
+        free(fold);
+        free(mu);
+        free(sg);
+        return MS_SUCCESS;
+    }
+    if (st == MS_SUCCESS) st = ms_cv_predict(spec, xtr, ytr, fold, rc->k, comm, mu, sg);
+    size_t m = 0;
+    for (size_t i = 0; st == MS_SUCCESS && i < n; i++)
+        if (isfinite(sg[i]) && sg[i] >= 0 && isfinite(mu[i])) {
+            mu[m] = fabs(ytr[i] - mu[i]); /* in place: row m <= i */
+            sg[m] = sg[i];
+            m++;
+        }
+    *scale = 1;
+    *floor_sd = 0;
+    if (st == MS_SUCCESS && m >= MS_CALIBRATION_MIN_ROWS)
+        st = ms_calibration_fit_floor(mu, sg, m, rc->criterion, scale, floor_sd, fitted);
+    free(fold);
+    free(mu);
+    free(sg);
+    return st;
+}
+
+/* ms_cv_predict, and with rc each fold's model recalibrated by fold_recalibration. */
+static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const double *y,
+                            const int *fold, size_t k, const ms_cv_recal *rc, MPI_Comm comm,
+                            double *mean, double *sigma, size_t *n_recal)
+{
+    size_t n = x->rows;
     size_t *tr = malloc((n + 1) * sizeof *tr), *te = malloc((n + 1) * sizeof *te);
     double *ytr = malloc((n + 1) * sizeof *ytr), *mu = malloc((n + 1) * sizeof *mu);
     double *sg = malloc((n + 1) * sizeof *sg);
     int *gtr = spec->group ? malloc((n + 1) * sizeof *gtr) : NULL;
+    int *rtr = rc ? malloc((n + 1) * sizeof *rtr) : NULL;
     ms_status st = MS_SUCCESS;
-    if (!tr || !te || !ytr || !mu || !sg || (spec->group && !gtr)) st = ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
+    if (!tr || !te || !ytr || !mu || !sg || (spec->group && !gtr) || (rc && !rtr))
+        st = ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
+    if (n_recal) *n_recal = 0;
     for (size_t f = 0; st == MS_SUCCESS && f < k; f++) {
         size_t ntr = 0, nte = 0;
         for (size_t i = 0; i < n; i++) {
@@ -428,23 +473,44 @@ ms_status ms_cv_predict(const ms_model_spec *spec, const ms_matrix *x, const dou
         for (size_t q = 0; gtr && q < ntr; q++) gtr[q] = spec->group[tr[q]];
         if (st == MS_SUCCESS) st = ms_model_fit(&fs, &xtr, ytr, NULL, comm, &m);
         if (st == MS_SUCCESS) st = ms_model_predict(m, &xte, mu, sg);
+        double scale = 1, floor_sd = 0;
+        int fitted = 0;
+        for (size_t q = 0; rc && q < ntr; q++) rtr[q] = rc->group[tr[q]];
+        if (st == MS_SUCCESS && rc && sigma && m->task == MS_MODEL_REGRESSION)
+            st = fold_recalibration(&fs, &xtr, ytr, rtr, rc, comm, &scale, &floor_sd, &fitted);
+        if (n_recal) *n_recal += (size_t)fitted;
         if (st == MS_SUCCESS)
             for (size_t q = 0; q < nte; q++) {
                 mean[te[q]] = mu[q];
-                if (sigma) sigma[te[q]] = sg[q];
+                /* as ms_model_predict applies a stored calibration (model.c calibrate_sigma) */
+                if (sigma) sigma[te[q]] = fitted && isfinite(sg[q]) ? hypot(scale * sg[q], floor_sd) : sg[q];
             }
         ms_model_free(m);
         ms_matrix_free(&xtr);
         ms_matrix_free(&xte);
     }
-    (void)p;
     free(gtr);
+    free(rtr);
     free(tr);
     free(te);
     free(ytr);
     free(mu);
     free(sg);
     return st;
+}
+
+ms_status ms_cv_predict(const ms_model_spec *spec, const ms_matrix *x, const double *y,
+                        const int *fold, size_t k, MPI_Comm comm, double *mean, double *sigma)
+{
+    return cv_predict(spec, x, y, fold, k, NULL, comm, mean, sigma, NULL);
+}
+
+ms_status ms_cv_predict_recalibrated(const ms_model_spec *spec, const ms_matrix *x,
+                                     const double *y, const int *fold, size_t k,
+                                     const ms_cv_recal *rc, MPI_Comm comm, double *mean,
+                                     double *sigma, size_t *n_recal)
+{
+    return cv_predict(spec, x, y, fold, k, rc, comm, mean, sigma, n_recal);
 }
 
 
