@@ -16,7 +16,11 @@
 # (--calibrate oob = the forest's out-of-bag recalibration as before; --calibrate grouped with
 # each --calibration-fit); each model is scored on the held-out 20% (evaluate -m). Lines of
 # OUT_DIR/results.csv: rep,kind,what,mae,within1,within2 (what = cv_random, cv_grouped, or the
-# calibration); a summary table is printed at the end.
+# calibration); a summary table is printed at the end. The cv rows' sigma is that of the model
+# train makes (evaluate recalibrates every fold's model on grouped CV of its training rows).
+# OUT_DIR/oof_KIND_REP.csv (grouped out-of-fold rows of the 80%, the learner's own sigma) and
+# heldout_KIND_oob_REP.csv feed tests/bench/calibration_choice.py, which chooses the criterion on
+# the 80% only and reports the outer 20% beside it.
 set -eu
 OUT=${1:-/tmp/grouped_cv}
 REPS=${2:-5}
@@ -52,6 +56,10 @@ for rep in $(seq 0 $((REPS - 1))); do
         ($1 in sys) { if (sys[$1] in held) print > TE; else print > TR }' "$OB/train.csv"
     for kind in $KINDS; do
         "$MS" evaluate -k "$kind" -l "$OUT/train_$rep.csv" "${COMMON[@]}" -s "$rep" >"$OUT/cv_${kind}_$rep.txt"
+        # the learner's own sigma of the grouped out-of-fold rows of the 80% (the rows train's
+        # recalibration is fitted on), for the choice of criterion (calibration_choice.py)
+        "$MS" evaluate -k "$kind" -l "$OUT/train_$rep.csv" "${COMMON[@]}" -s "$rep" --calibrate oob \
+            --predictions "$OUT/oof_${kind}_$rep.csv" >/dev/null
         awk -v rep="$rep" -v kind="$kind" '
             /^forest|^gp|^[a-z_]+ on / { which = /grouped/ ? "cv_grouped" : "cv_random" }
             /^pooled:/ { printf "%s,%s,%s,%s,%s,%s\n", rep, kind, which, $3, $12, $14 }' \
@@ -62,7 +70,7 @@ for rep in $(seq 0 $((REPS - 1))); do
             "$MS" train -k "$kind" -l "$OUT/train_$rep.csv" "${COMMON[@]}" -s "$rep" "${opt[@]}" \
                 --conformal 0.1 -o "$OUT/m_${kind}_${cal}_$rep.msm" 2>/dev/null
             "$MS" evaluate -m "$OUT/m_${kind}_${cal}_$rep.msm" -l "$OUT/test_$rep.csv" "${COMMON[@]}" \
-                >"$OUT/test_${kind}_${cal}_$rep.txt"
+                --predictions "$OUT/heldout_${kind}_${cal}_$rep.csv" >"$OUT/test_${kind}_${cal}_$rep.txt"
             awk -v rep="$rep" -v kind="$kind" -v cal="$cal" '
                 /^mae / { mae = $2 } /^calibration:/ { w1 = $3; w2 = $5 }
                 /^conformal interval/ { conf = $(NF - 5) }
