@@ -203,6 +203,7 @@ static int run_screen(int argc, char **argv, const run_args *a, const ms_workflo
     cfg.best = w->acq_target; /* NaN: the surrogate's stored best label, when it has one */
     cfg.xi = w->acq_xi;
     cfg.kappa = w->acq_kappa;
+    cfg.explain_k = w->explain_k;
     cfg.resume = a->resume;
     cfg.argc = argc;
     cfg.argv = argv;
