@@ -95,6 +95,9 @@ typedef struct ms_workflow_campaign {
     size_t seeds;                   /* repeats= campaigns per acquisition function (default 10) */
     size_t n_acq;                   /* acquisition functions compared */
     int acq[MS_WORKFLOW_MAX_ACQ];   /* ms_acq_kind values (acquisition.h), in the order given */
+    char group[64];                 /* group= grouped mode (campaign.h; as campaign --group):
+                                       chemsys, formula or kmeans:K; "" or none: classic */
+    double pool_frac;               /* pool-fraction= grouped pool share of the rows (0.2) */
 } ms_workflow_campaign;
 
 /* A loaded, checked workflow. Plain data (no pointers): it can be copied or sent as bytes. */

@@ -392,12 +392,14 @@ static ms_status write_campaign_files(const char *dir, const ms_acq_kind *acq, s
 }
 
 /* One campaign (task t = q * seeds + s) into r. */
-static ms_status campaign_task(const ms_workflow *w, const ms_dataset *d, size_t q, size_t s,
-                               ms_campaign_result *r)
+static ms_status campaign_task(const ms_workflow *w, const ms_dataset *d, const int *group,
+                               size_t q, size_t s, ms_campaign_result *r)
 {
     const ms_workflow_campaign *cp = &w->campaign;
     ms_campaign_options o;
     ms_campaign_options_default(&o);
+    o.group = group; /* grouped mode (group=): the pool is whole groups, n0 is ignored */
+    o.pool_frac = cp->pool_frac;
     o.acq.kind = (ms_acq_kind)cp->acq[q];
     o.acq.xi = w->acq_xi;
     o.acq.kappa = w->acq_kappa;
@@ -414,6 +416,19 @@ static ms_status campaign_task(const ms_workflow *w, const ms_dataset *d, size_t
     if (st == MS_SUCCESS) st = ms_campaign_run(&d->x, d->y, &o, &sur, s, r);
     ms_surrogate_free(&sur);
     return st;
+}
+
+/* Group ids of d's rows for <campaign group=> into *group (malloc'd; the caller frees), as
+ * `matscreen campaign --group` computes them (ms_cv_groups with the workflow's seed). */
+static ms_status campaign_groups(const ms_workflow_campaign *cp, uint64_t seed, const ms_dataset *d,
+                                 int **group)
+{
+    ms_group_spec gs;
+    size_t ng = 0;
+    MS_CALL(ms_group_spec_parse(cp->group, &gs));
+    *group = malloc((d->n + 1) * sizeof **group);
+    MS_CHECK(*group, MS_ERR_NOMEM, "out of memory");
+    return ms_cv_groups(d, &gs, seed, *group, &ng);
 }
 
 ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
@@ -445,10 +460,12 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     if (st == MS_SUCCESS && d.classification)
         st = ms_error_set(MS_ERR_INVALID, "%s: the target is a class label; campaigns need a number",
                           t->labels);
-    if (st == MS_SUCCESS && d.n <= cp->n0)
+    if (st == MS_SUCCESS && !cp->group[0] && d.n <= cp->n0)
         st = ms_error_set(MS_ERR_INVALID, "%s: %zu usable rows are too few for initial=\"%zu\"",
                           t->labels, d.n, cp->n0);
     if (st == MS_SUCCESS) st = ms_campaign_prepare(&d.x);
+    int *group = NULL; /* group=: after prepare, as `matscreen campaign` computes them */
+    if (st == MS_SUCCESS && cp->group[0]) st = campaign_groups(cp, w->seed, &d, &group);
     st = agree(comm, st);
     size_t S = cp->seeds, T = cp->n_acq * S;
     ms_acq_kind acq[MS_WORKFLOW_MAX_ACQ];
@@ -462,7 +479,7 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     for (size_t k = (size_t)rank; st == MS_SUCCESS && local == MS_SUCCESS && k < T;
          k += (size_t)size) {
         size_t q = k / S, s = k % S;
-        local = campaign_task(w, &d, q, s, &res[k]);
+        local = campaign_task(w, &d, group, q, s, &res[k]);
         if (local != MS_SUCCESS) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", ms_error_message());
@@ -491,6 +508,7 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     }
     out->seconds = MPI_Wtime() - t0;
     free(res);
+    free(group);
     ms_dataset_free(&d);
     return st;
 }

@@ -33,6 +33,7 @@
 
 #include "matscreen/acquisition.h"
 #include "matscreen/composition.h"
+#include "matscreen/cv.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/element.h"
 #include "matscreen/file_read.h"
@@ -805,6 +806,25 @@ static int campaign_add_acq(ms_workflow_campaign *cp, ms_acq_kind k)
     return 1;
 }
 
+/* <campaign group= pool-fraction=>: the grouped mode of `matscreen campaign --group`. */
+static void check_campaign_group(load_ctx *c, const xmlNode *n, ms_workflow_campaign *cp)
+{
+    char v[256];
+    cp->group[0] = 0;
+    cp->pool_frac = 0.2;
+    if (n && attr(n, "group", v, sizeof v)) {
+        ms_group_spec g;
+        if (ms_group_spec_parse(v, &g) != MS_SUCCESS || g.kind == MS_GROUP_COLUMN ||
+            strlen(v) >= sizeof cp->group)
+            add_issue(c, MS_ERR_INVALID, node_line(n),
+                      "<campaign group=\"%.60s\">: give chemsys, formula, kmeans:K or none", v);
+        else if (g.kind != MS_GROUP_NONE)
+            ms_group_spec_format(&g, cp->group, sizeof cp->group);
+    }
+    if (n && attr(n, "pool-fraction", v, sizeof v))
+        wf_double(c, node_line(n), "<campaign pool-fraction>", v, 1e-9, 1 - 1e-9, &cp->pool_frac);
+}
+
 /* Settings of stage campaign: <campaign> (may be NULL) and the <acquisition> function. */
 static void check_campaign(load_ctx *c, const xmlNode *n, ms_workflow *w)
 {
@@ -816,6 +836,7 @@ static void check_campaign(load_ctx *c, const xmlNode *n, ms_workflow *w)
     cp->seeds = campaign_count(c, n, "repeats", 10);
     cp->n_acq = 0;
     int line = cp->line ? cp->line : 0;
+    check_campaign_group(c, n, cp);
     if (cp->n0 < 2)
         add_issue(c, MS_ERR_INVALID, line,
                   "<campaign initial=\"%zu\">: a campaign starts from at least 2 labels", cp->n0);

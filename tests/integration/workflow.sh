@@ -151,6 +151,29 @@ if [ -f ../shared/data/labeled/obelix-train/train.csv ]; then
     "$MATSCREEN" run -q workflows/active-learning.xml -o "$tmp/camp1" >/dev/null 2>"$tmp/camp1.err"
     check "campaign serial exits 0" test $? -eq 0
     check "campaign.csv identical serial vs 2 ranks" cmp -s "$tmp/camp/campaign.csv" "$tmp/camp1/campaign.csv"
+    # grouped mode (<campaign group="chemsys">): the pool is whole chemical systems never seen in
+    # training; the same campaigns as `matscreen campaign --group chemsys` with the same settings
+    sed 's|<campaign initial="10"|<campaign group="chemsys" pool-fraction="0.2" initial="10"|' \
+        workflows/active-learning.xml >workflows/.grouped-test.xml
+    "$MPIEXEC" --oversubscribe -np 2 "$MATSCREEN" run -q workflows/.grouped-test.xml -o "$tmp/campg" \
+        >/dev/null 2>"$tmp/campg.err"
+    check "grouped campaign workflow (2 ranks), exit 0" test $? -eq 0
+    rm -f workflows/.grouped-test.xml
+    OBT=../shared/data/labeled/obelix-train/train.csv
+    "$MATSCREEN" campaign -l "$OBT" --formula-column "Reduced Composition" \
+        -t "Ionic conductivity (S cm-1)" --log10 --group chemsys --pool-frac 0.2 --acq ei,random \
+        --seeds 5 --budget 60 -s 2017 -o "$tmp/campgc" >"$tmp/campgc.out" 2>&1
+    check "grouped campaign workflow: the same campaign.csv as matscreen campaign --group chemsys" \
+        cmp -s "$tmp/campg/campaign.csv" "$tmp/campgc/campaign.csv"
+    grows=$(grep -o "^pool [0-9]*" "$tmp/campgc.out" | awk '{ print $2 }')
+    check "grouped campaign workflow: pools of 20-35% of the ${grows:-?} rows" test "$(awk -F, -v n="${grows:-0}" \
+        'NR > 1 && $9 >= 0.2 * n && $9 < 0.35 * n' "$tmp/campg/campaign.csv" | wc -l)" -eq 10
+    sed 's|<campaign initial="10"|<campaign group="column:Family" initial="10"|' \
+        workflows/active-learning.xml >workflows/.grouped-bad.xml
+    "$MATSCREEN" run -q workflows/.grouped-bad.xml -o "$tmp/campbad" >/dev/null 2>"$tmp/campbad.err"
+    check "campaign group=column:Family is refused with the valid forms" bash -c \
+        "test $? -eq 2 && grep -q 'give chemsys, formula, kmeans:K or none' '$tmp/campbad.err'"
+    rm -f workflows/.grouped-bad.xml
 fi
 
 # 3d. per-source settings: three sources of real perov5 CIFs, two holding the same 12 files
