@@ -17,7 +17,6 @@
  * out-of-fold predictions of the cross-validation, in the learner's units, so log10 S/cm for a
  * log10 target), which the report's parity and calibration plots read.
  */
-#include <errno.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -63,19 +62,6 @@ ms_status ms_workflow_file_hash(const char *path, uint64_t *out)
     return MS_SUCCESS;
 }
 
-static int mkdir_parents(const char *path)
-{
-    char p[MS_WORKFLOW_PATH_MAX];
-    snprintf(p, sizeof p, "%s", path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = 0;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) return -1;
-        *s = '/';
-    }
-    return 0;
-}
-
 static void dataset_spec(const ms_workflow *w, const ms_model *m, ms_dataset_spec *ds)
 {
     const ms_workflow_training *t = &w->training;
@@ -112,7 +98,7 @@ static ms_status write_evaluation(const char *dir, const ms_dataset *d, const do
 {
     char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/evaluation.csv", dir);
-    if (mkdir_parents(path) != 0) return ms_error_set(MS_ERR_IO, "cannot create %s", dir);
+    MS_CALL(ms_mkdir_parents(path));
     ms_atomic_file *af = NULL;
     MS_CALL(ms_atomic_open(path, &af));
     FILE *f = ms_atomic_stream(af);
@@ -254,8 +240,7 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
         st = agree(comm, ms_train_calibration_fit(&d, g.mu, g.sg, &gs, k, g.groups, 0,
                                                   ms_train_calibration_criterion(spec.kind), m));
     if (st == MS_SUCCESS && rank == 0) {
-        if (mkdir_parents(w->training.output) != 0)
-            st = ms_error_set(MS_ERR_IO, "cannot create the directory of %s", w->training.output);
+        st = ms_mkdir_parents(w->training.output);
         if (st == MS_SUCCESS) st = ms_model_save(m, w->training.output);
         if (st == MS_SUCCESS) st = write_evaluation(out_dir, &d, mu, d.classification ? NULL : sg, &g);
     }
@@ -491,8 +476,7 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     if (st == MS_SUCCESS) st = ms_campaign_gather(res, T, 0, comm);
     if (st == MS_SUCCESS) {
         if (rank == 0) {
-            if (mkdir_parents(out_dir) != 0 || (mkdir(out_dir, 0777) != 0 && errno != EEXIST))
-                st = ms_error_set(MS_ERR_IO, "cannot create %s", out_dir);
+            st = ms_mkdir_p(out_dir);
             if (st == MS_SUCCESS) st = write_campaign_files(out_dir, acq, cp->n_acq, S, res);
         }
         st = agree(comm, st);
