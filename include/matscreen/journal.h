@@ -11,7 +11,8 @@
  *     run starts a new "life"), DISPATCH (u64 seq, i32 rank: the task left the master), RESULT
  *     (one packed ms_result, farm.h layout), DONE (u64 seq, u32 n_results, i32 rank: every result
  *     of the task is in the file before this record; rank -1 for a quarantined task), FINISHED
- *     (every task is done).
+ *     (every task is done), CRASH (u64 seq: the task a rank crashed on, appended on resume
+ *     before RESUME, so it belongs to the life that died).
  *   - What is durable when: records are buffered in memory and written to the kernel (write(2))
  *     before every task message leaves the master and after every message's results, so a killed
  *     process loses nothing that was acknowledged as DONE; fdatasync runs at most every
@@ -25,8 +26,14 @@
  *     had not started and simply run again. (If the report of a finished task was still in
  *     transit, the finished one is blamed instead: the poison then needs one more death.) A task
  *     in flight at one death is a suspect (run alone, batch of 1, while no other
- *     suspect is in flight, so a second death names one task); at two deaths it is quarantined:
- *     not run again, reported in errors.csv with stage "quarantine". The counts are derived from
+ *     suspect is in flight, so a second death names one task). A death is a
+ *     crash of the task when its rank recorded that it crashed running it (crash.h: a fatal
+ *     signal; CRASH records, written on resume from DIR/.crash-RANK), and otherwise a death from
+ *     outside (the scheduler's time limit, mpirun killed, a lost node, the kernel's memory
+ *     killer). A task is quarantined - not run again, reported in errors.csv with stage
+ *     "quarantine" - after two crashes, or after three deaths of any kind (a task that hangs
+ *     its rank until the job is killed leaves no crash record). Two kills from outside never
+ *     quarantine a task: a nightly job killed twice by its time limit loses nothing. The counts are derived from
  *     the journal on every resume, so they persist across any number of resumes.
  *   - Identity: HEADER fixes the inputs (a hash of every task's seq, path, size, modification time,
  *     byte range, format and status, from one enumeration pass: one stat per file, no reading),
@@ -56,7 +63,8 @@ typedef enum ms_journal_record {
     MS_JREC_DISPATCH = 3,
     MS_JREC_RESULT = 4,
     MS_JREC_DONE = 5,
-    MS_JREC_FINISHED = 6
+    MS_JREC_FINISHED = 6,
+    MS_JREC_CRASH = 7 /* u64 seq: a rank crashed running it (crash.h), in the life before */
 } ms_journal_record;
 
 /* What a run is: two runs with equal identities produce the same outputs. */
@@ -128,8 +136,8 @@ typedef struct ms_journal_info {
     unsigned long long results;     /* results that count */
     unsigned long long dropped;     /* results of unfinished tasks, dropped */
     unsigned long long torn_bytes;  /* bytes of the torn tail that were truncated */
-    size_t suspects;                /* tasks in flight at exactly one death and not done */
-    size_t quarantined;             /* tasks in flight at two or more deaths and not done */
+    size_t suspects;                /* tasks in flight at a death, not quarantined, not done */
+    size_t quarantined;             /* tasks quarantined (two crashes or three deaths), not done */
     int finished;                   /* FINISHED was recorded: only the outputs remain to write */
 } ms_journal_info;
 
@@ -164,8 +172,8 @@ ms_status ms_journal_read(ms_journal *j, uint64_t pos, void *buf, size_t len);
 /* Path of the file (borrowed). */
 const char *ms_journal_path(const ms_journal *j);
 
-/* State of task seq after the replay: MS_FARM_SKIP (done), MS_FARM_QUARANTINE (in flight at two
- * or more deaths), MS_FARM_ALONE (at one death) or MS_FARM_RUN. */
+/* State of task seq after the replay: MS_FARM_SKIP (done), MS_FARM_QUARANTINE (two crashes or
+ * three deaths, see the conventions), MS_FARM_ALONE (in flight at a death) or MS_FARM_RUN. */
 ms_farm_admit ms_journal_task_state(const ms_journal *j, uint64_t seq);
 
 /* Deaths task seq was in flight at. */

@@ -89,6 +89,14 @@ int ms_name_escape(const char *name, char *out, size_t n);
 /* "dir/name" in a new string the caller frees; NULL when out of memory. */
 char *ms_path_join(const char *dir, const char *name);
 
+/* Creates the directory dir and its missing parents (mkdir -p); an existing one is fine. The
+ * message names the directory that could not be created and why. */
+ms_status ms_mkdir_p(const char *dir);
+
+/* Creates the missing parent directories of path, not path itself (for an output file or a
+ * directory renamed into place later). */
+ms_status ms_mkdir_parents(const char *path);
+
 /* 1 when s is valid UTF-8 (no overlong forms, no surrogates). */
 int ms_utf8_valid(const char *s);
 

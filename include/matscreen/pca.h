@@ -4,7 +4,7 @@
  * Conventions
  *   - Data are row-major ms_matrix objects (rows = samples, cols = d features, leading dimension
  *     d). The covariance matrix is d x d with denominator N - 1 (as numpy.cov and scikit-learn's
- *     PCA), built from row blocks on each rank and summed with MPI_Allreduce; its
+ *     PCA), built from row blocks on each rank and summed over the grid (ms_grid_sum); its
  *     eigen-decomposition runs on the grid (pdsyevd).
  *   - Components are returned sorted by decreasing variance, as the rows of a k x d row-major
  *     matrix. The sign of each component is fixed so that its entry of largest magnitude is

@@ -146,6 +146,10 @@ typedef struct ms_pipeline {
                                          not opened; measures the master's own cost */
     char test_crash_on[256];          /* test hook: abort() on a task whose file has this base
                                          name; from MATSCREEN_TEST_CRASH_ON at init ("" = off) */
+    const char *crash_dir;            /* NULL, or the output directory where this rank records the
+                                         task it crashed on (crash.h), from its first task on */
+    int crash_rank;                   /* the rank's number, for DIR/.crash-RANK */
+    int crash_watching;               /* the record is open (ms_pipeline_destroy closes it) */
 } ms_pipeline;
 
 /* Sets up p with the stages that exist today: validate, fingerprint, features, score. elements is

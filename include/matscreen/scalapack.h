@@ -1,5 +1,6 @@
 /*
- * Distributed dense linear algebra on ScaLAPACK: a process grid and block-cyclic matrices.
+ * Distributed dense linear algebra on ScaLAPACK: block-cyclic matrices on a process grid
+ * (the grid itself, ms_grid, is the comm layer's: grid.h).
  *
  * Conventions
  *   - This module is the only place where matscreen's row-major ms_matrix layout meets
@@ -15,7 +16,7 @@
  *     (the storage is then exactly that of a 1 x 1 grid). A communicator of size 1 uses ScaLAPACK
  *     on a 1 x 1 grid, so that path is exercised too.
  *   - Errors are collective-aware: every function documented "Collective" returns the same status
- *     on every rank of the grid (ranks agree with MPI_Allreduce(MAX) before returning), so callers
+ *     on every rank of the grid (ranks agree with ms_grid_agree before returning), so callers
  *     may branch on it without deadlocking. A rank that did not fail itself gets the message
  *     "another rank failed: ...".
  *   - Sizes are size_t at the API and must fit in a Fortran INTEGER (int) below; larger sizes fail
@@ -25,50 +26,13 @@
 #ifndef MATSCREEN_SCALAPACK_H
 #define MATSCREEN_SCALAPACK_H
 
-#include <mpi.h>
 #include <stddef.h>
 
 #include "matscreen/error.h"
+#include "matscreen/grid.h" /* the process grid (comm layer) */
 #include "matscreen/matrix.h"
 
-#define MS_GRID_BLOCK_DEFAULT 64
-
-typedef struct ms_grid ms_grid;       /* a BLACS process grid on a private communicator */
 typedef struct ms_dmatrix ms_dmatrix; /* a block-cyclic distributed matrix of doubles */
-
-/* Creates a near-square grid over every rank of comm with square blocks of `block` rows
- * (<= 0 means MS_GRID_BLOCK_DEFAULT). The communicator is duplicated; comm may be freed after.
- * When MPI is not initialised the grid is serial (see the conventions). Collective on comm.
- * Free with ms_grid_destroy. */
-ms_status ms_grid_create(MPI_Comm comm, int block, ms_grid **out);
-
-/* Creates a serial grid (LAPACK path, no MPI calls). Not collective. */
-ms_status ms_grid_create_serial(int block, ms_grid **out);
-
-/* Releases the grid and sets *g to NULL; NULL or *g == NULL is a no-op. Collective on the grid's
- * communicator (it frees a BLACS context and a communicator). Destroy every ms_dmatrix of the
- * grid first. */
-void ms_grid_destroy(ms_grid **g);
-
-/* Accessors. Not collective. ms_grid_comm is MPI_COMM_NULL for a serial grid. */
-int ms_grid_rank(const ms_grid *g);
-int ms_grid_size(const ms_grid *g);
-int ms_grid_is_serial(const ms_grid *g);
-void ms_grid_shape(const ms_grid *g, int *nprow, int *npcol);
-int ms_grid_block(const ms_grid *g);
-MPI_Comm ms_grid_comm(const ms_grid *g);
-
-/* Agreement on success: returns the largest status over the ranks of the grid (MS_SUCCESS only
- * when every rank passed MS_SUCCESS). A rank whose own status was MS_SUCCESS but receives a
- * failure gets the message "another rank failed". Collective on the grid's communicator. */
-ms_status ms_grid_agree(const ms_grid *g, ms_status local);
-
-/* Sums n doubles over the ranks in place (MPI_Allreduce SUM, result on every rank; identity on a
- * serial grid). The summation order is MPI's. Collective. */
-ms_status ms_grid_sum(const ms_grid *g, double *x, size_t n);
-
-/* Broadcasts n doubles from rank 0 of the grid. Collective. */
-ms_status ms_grid_bcast(const ms_grid *g, double *x, size_t n);
 
 /* Creates an m x n distributed matrix of zeros on grid (borrowed; it must outlive the matrix).
  * Collective on the grid's communicator. Free with ms_dmatrix_destroy. */

@@ -95,6 +95,9 @@ typedef struct ms_workflow_campaign {
     size_t seeds;                   /* repeats= campaigns per acquisition function (default 10) */
     size_t n_acq;                   /* acquisition functions compared */
     int acq[MS_WORKFLOW_MAX_ACQ];   /* ms_acq_kind values (acquisition.h), in the order given */
+    char group[64];                 /* group= grouped mode (campaign.h; as campaign --group):
+                                       chemsys, formula or kmeans:K; "" or none: classic */
+    double pool_frac;               /* pool-fraction= grouped pool share of the rows (0.2) */
 } ms_workflow_campaign;
 
 /* A loaded, checked workflow. Plain data (no pointers): it can be copied or sent as bytes. */
@@ -125,6 +128,8 @@ typedef struct ms_workflow {
     double acq_xi;                     /* acquisition@xi: mei/mli margin (default 0) */
     double acq_kappa;                  /* acquisition@kappa: ucb weight of sigma (default 2) */
     size_t top_k;                      /* default 20 */
+    size_t explain_k;                  /* models@explain: each candidate's K largest feature
+                                          contributions (screen --explain K); 0: off */
     ms_workflow_campaign campaign;     /* stage campaign */
     char output_dir[MS_WORKFLOW_PATH_MAX]; /* resolved */
 } ms_workflow;

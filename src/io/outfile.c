@@ -386,3 +386,39 @@ int ms_name_escape(const char *name, char *out, size_t n)
     out[k] = '\0';
     return escaped;
 }
+
+/* Each prefix of the path in turn, as `mkdir -p` does; upto is the length to create. */
+static ms_status mkdir_prefixes(const char *path, size_t upto)
+{
+    char *p = strndup(path, upto);
+    MS_CHECK(p, MS_ERR_NOMEM, "out of memory");
+    ms_status st = MS_SUCCESS;
+    for (char *s = p + 1; st == MS_SUCCESS; s++) {
+        int end = *s == '\0';
+        if (!end && *s != '/') continue;
+        *s = '\0';
+        struct stat sb;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            st = ms_error_set(MS_ERR_IO, "%s: cannot create directory: %s", p, strerror(errno));
+        else if (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))
+            st = ms_error_set(MS_ERR_IO, "%s: exists and is not a directory", p);
+        if (end) break;
+        *s = '/';
+    }
+    free(p);
+    return st;
+}
+
+ms_status ms_mkdir_p(const char *dir)
+{
+    MS_CHECK(dir && dir[0], MS_ERR_USAGE, "ms_mkdir_p: directory required");
+    return mkdir_prefixes(dir, strlen(dir));
+}
+
+ms_status ms_mkdir_parents(const char *path)
+{
+    MS_CHECK(path && path[0], MS_ERR_USAGE, "ms_mkdir_parents: path required");
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return MS_SUCCESS; /* in the current or the root directory */
+    return mkdir_prefixes(path, (size_t)(slash - path));
+}

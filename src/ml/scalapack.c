@@ -12,128 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static ms_status grid_alloc(int block, ms_grid **out)
-{
-    MS_CHECK(out != NULL, MS_ERR_USAGE, "ms_grid_create: NULL output");
-    *out = NULL;
-    ms_grid *g = calloc(1, sizeof *g);
-    MS_CHECK(g != NULL, MS_ERR_NOMEM, "ms_grid_create: out of memory");
-    g->comm = MPI_COMM_NULL;
-    g->serial = 1;
-    g->handle = -1;
-    g->ctxt = -1;
-    g->nprow = g->npcol = 1;
-    g->myrow = g->mycol = 0;
-    g->rank = 0;
-    g->size = 1;
-    g->block = block > 0 ? block : MS_GRID_BLOCK_DEFAULT;
-    *out = g;
-    return MS_SUCCESS;
-}
-
-ms_status ms_grid_create_serial(int block, ms_grid **out)
-{
-    return grid_alloc(block, out);
-}
-
-ms_status ms_grid_create(MPI_Comm comm, int block, ms_grid **out)
-{
-    if (!ms_mpi_usable()) return grid_alloc(block, out);
-    MS_CHECK(out != NULL && comm != MPI_COMM_NULL, MS_ERR_USAGE,
-             "ms_grid_create: NULL output or MPI_COMM_NULL");
-    ms_grid *g = NULL;
-    ms_status st = grid_alloc(block, &g);
-    /* the block size must be the same everywhere: a mismatch would corrupt every descriptor */
-    int blk[2] = {g ? g->block : 0, g ? -g->block : 0};
-    MPI_Allreduce(MPI_IN_PLACE, blk, 2, MPI_INT, MPI_MAX, comm);
-    int agreed = (int)st;
-    MPI_Allreduce(MPI_IN_PLACE, &agreed, 1, MPI_INT, MPI_MAX, comm);
-    if (agreed != MS_SUCCESS || blk[0] != -blk[1]) {
-        free(g);
-        *out = NULL;
-        if (st != MS_SUCCESS) return st;
-        return ms_error_set(agreed != MS_SUCCESS ? (ms_status)agreed : MS_ERR_USAGE,
-                            agreed != MS_SUCCESS ? "another rank failed: ms_grid_create"
-                                                 : "ms_grid_create: ranks passed different "
-                                                   "block sizes");
-    }
-    MPI_Comm_dup(comm, &g->comm);
-    MPI_Comm_rank(g->comm, &g->rank);
-    MPI_Comm_size(g->comm, &g->size);
-    int nprow = 1;
-    for (int p = 1; (long)p * p <= g->size; p++)
-        if (g->size % p == 0) nprow = p;
-    g->nprow = nprow;
-    g->npcol = g->size / nprow;
-    g->serial = 0;
-    g->handle = Csys2blacs_handle(g->comm);
-    g->ctxt = g->handle;
-    Cblacs_gridinit(&g->ctxt, "Row", g->nprow, g->npcol);
-    int pr, pc;
-    Cblacs_gridinfo(g->ctxt, &pr, &pc, &g->myrow, &g->mycol);
-    ms_status ok = (g->myrow >= 0 && g->mycol >= 0) ? MS_SUCCESS : MS_ERR_INTERNAL;
-    if (ok != MS_SUCCESS) ms_error_set(ok, "ms_grid_create: BLACS did not place rank %d", g->rank);
-    ok = ms_grid_agree(g, ok);
-    if (ok != MS_SUCCESS) {
-        ms_grid_destroy(&g);
-        *out = NULL;
-        return ok;
-    }
-    *out = g;
-    return MS_SUCCESS;
-}
-
-void ms_grid_destroy(ms_grid **g)
-{
-    if (!g || !*g) return;
-    ms_grid *p = *g;
-    if (!p->serial && ms_mpi_usable()) {
-        if (p->ctxt >= 0) Cblacs_gridexit(p->ctxt);
-        if (p->handle >= 0) Cfree_blacs_system_handle(p->handle);
-        if (p->comm != MPI_COMM_NULL) MPI_Comm_free(&p->comm);
-    }
-    free(p);
-    *g = NULL;
-}
-
-int ms_grid_rank(const ms_grid *g) { return g->rank; }
-int ms_grid_size(const ms_grid *g) { return g->size; }
-int ms_grid_is_serial(const ms_grid *g) { return g->serial; }
-int ms_grid_block(const ms_grid *g) { return g->block; }
-MPI_Comm ms_grid_comm(const ms_grid *g) { return g->serial ? MPI_COMM_NULL : g->comm; }
-
-void ms_grid_shape(const ms_grid *g, int *nprow, int *npcol)
-{
-    if (nprow) *nprow = g->nprow;
-    if (npcol) *npcol = g->npcol;
-}
-
-ms_status ms_grid_agree(const ms_grid *g, ms_status local)
-{
-    if (g->serial) return local;
-    int v = (int)local;
-    MPI_Allreduce(MPI_IN_PLACE, &v, 1, MPI_INT, MPI_MAX, g->comm);
-    if (v != MS_SUCCESS && local == MS_SUCCESS)
-        return ms_error_set((ms_status)v, "another rank failed: %s", ms_strerror((ms_status)v));
-    return (ms_status)v;
-}
-
-ms_status ms_grid_sum(const ms_grid *g, double *x, size_t n)
-{
-    if (g->serial || n == 0) return MS_SUCCESS;
-    MS_CHECK(n <= INT_MAX, MS_ERR_LIMIT, "ms_grid_sum: %zu values exceed an MPI count", n);
-    MPI_Allreduce(MPI_IN_PLACE, x, (int)n, MPI_DOUBLE, MPI_SUM, g->comm);
-    return MS_SUCCESS;
-}
-
-ms_status ms_grid_bcast(const ms_grid *g, double *x, size_t n)
-{
-    if (g->serial || n == 0) return MS_SUCCESS;
-    MS_CHECK(n <= INT_MAX, MS_ERR_LIMIT, "ms_grid_bcast: %zu values exceed an MPI count", n);
-    MPI_Bcast(x, (int)n, MPI_DOUBLE, 0, g->comm);
-    return MS_SUCCESS;
-}
-
 /* ---- distributed matrices ---- */
 
 ms_status ms_dmatrix_create(const ms_grid *grid, size_t m, size_t n, ms_dmatrix **out)
@@ -150,21 +28,24 @@ ms_status ms_dmatrix_create(const ms_grid *grid, size_t m, size_t n, ms_dmatrix 
         if (!a) st = ms_error_set(MS_ERR_NOMEM, "ms_dmatrix_create: out of memory");
     }
     if (st == MS_SUCCESS) {
-        const int zero = 0, nb = grid->block;
+        const int zero = 0, nb = ms_grid_block(grid);
         a->grid = grid;
         a->m = (int)m;
         a->n = (int)n;
-        a->locr = numroc_(&a->m, &nb, &grid->myrow, &zero, &grid->nprow);
-        a->locc = numroc_(&a->n, &nb, &grid->mycol, &zero, &grid->npcol);
+        int nprow, npcol, myrow, mycol;
+        ms_grid_shape(grid, &nprow, &npcol);
+        ms_grid_coords(grid, &myrow, &mycol);
+        a->locr = numroc_(&a->m, &nb, &myrow, &zero, &nprow);
+        a->locc = numroc_(&a->n, &nb, &mycol, &zero, &npcol);
         a->lld = a->locr > 1 ? a->locr : 1;
         size_t count = (size_t)a->lld * (size_t)(a->locc > 0 ? a->locc : 1);
         a->local = calloc(count, sizeof *a->local);
         a->scratch = malloc((size_t)nb * (size_t)nb * sizeof *a->scratch);
         if (!a->local || !a->scratch)
             st = ms_error_set(MS_ERR_NOMEM, "ms_dmatrix_create: %zu doubles", count);
-        if (st == MS_SUCCESS && !grid->serial) {
-            int info = 0;
-            descinit_(a->desc, &a->m, &a->n, &nb, &nb, &zero, &zero, &grid->ctxt, &a->lld, &info);
+        if (st == MS_SUCCESS && !ms_grid_is_serial(grid)) {
+            int info = 0, ctxt = ms_grid_context(grid);
+            descinit_(a->desc, &a->m, &a->n, &nb, &nb, &zero, &zero, &ctxt, &a->lld, &info);
             if (info != 0)
                 st = ms_error_set(MS_ERR_INTERNAL, "ms_dmatrix_create: descinit info %d", info);
         }
@@ -215,14 +96,16 @@ typedef struct block_it {
 static void for_blocks(const ms_dmatrix *a, ms_dmatrix_part part,
                        void (*body)(const ms_dmatrix *, const block_it *, void *), void *arg)
 {
-    const ms_grid *g = a->grid;
-    const size_t nb = (size_t)g->block;
+    int nprow, npcol, myrow, mycol;
+    ms_grid_shape(a->grid, &nprow, &npcol);
+    ms_grid_coords(a->grid, &myrow, &mycol);
+    const size_t nb = (size_t)ms_grid_block(a->grid);
     for (size_t lc = 0;; lc++) {
-        size_t gbc = lc * (size_t)g->npcol + (size_t)g->mycol;
+        size_t gbc = lc * (size_t)npcol + (size_t)mycol;
         size_t gcol = gbc * nb;
         if (gcol >= (size_t)a->n) break;
         for (size_t lr = 0;; lr++) {
-            size_t gbr = lr * (size_t)g->nprow + (size_t)g->myrow;
+            size_t gbr = lr * (size_t)nprow + (size_t)myrow;
             size_t grow = gbr * nb;
             if (grow >= (size_t)a->m) break;
             if (part == MS_DMATRIX_LOWER && grow < gcol) continue;
@@ -383,7 +266,7 @@ ms_status ms_dmatrix_cholesky(ms_dmatrix *a)
     MS_CHECK(a->m == a->n, MS_ERR_USAGE, "ms_dmatrix_cholesky: matrix is not square");
     const int one = 1;
     int info = 0;
-    if (a->grid->serial)
+    if (ms_grid_is_serial(a->grid))
         dpotrf_("L", &a->n, a->local, &a->lld, &info, 1);
     else
         pdpotrf_("L", &a->n, a->local, &one, &one, a->desc, &info, 1);
@@ -396,7 +279,7 @@ ms_status ms_dmatrix_cholesky_solve(const ms_dmatrix *l, ms_dmatrix *b)
              "ms_dmatrix_cholesky_solve: sizes or grids differ");
     const int one = 1;
     int info = 0;
-    if (l->grid->serial)
+    if (ms_grid_is_serial(l->grid))
         dpotrs_("L", &l->n, &b->n, l->local, &l->lld, b->local, &b->lld, &info, 1);
     else
         pdpotrs_("L", &l->n, &b->n, l->local, &one, &one, l->desc, b->local, &one, &one, b->desc,
@@ -409,7 +292,7 @@ ms_status ms_dmatrix_cholesky_inverse(ms_dmatrix *l)
     MS_CHECK(l->m == l->n, MS_ERR_USAGE, "ms_dmatrix_cholesky_inverse: matrix is not square");
     const int one = 1;
     int info = 0;
-    if (l->grid->serial)
+    if (ms_grid_is_serial(l->grid))
         dpotri_("L", &l->n, l->local, &l->lld, &info, 1);
     else
         pdpotri_("L", &l->n, l->local, &one, &one, l->desc, &info, 1);
@@ -422,7 +305,7 @@ ms_status ms_dmatrix_lower_solve(const ms_dmatrix *l, ms_dmatrix *b)
              "ms_dmatrix_lower_solve: sizes or grids differ");
     const int one = 1;
     const double done = 1.0;
-    if (l->grid->serial)
+    if (ms_grid_is_serial(l->grid))
         dtrsm_("L", "L", "N", "N", &b->m, &b->n, &done, l->local, &l->lld, b->local, &b->lld, 1, 1,
                1, 1);
     else
@@ -438,7 +321,7 @@ ms_status ms_dmatrix_eigh(ms_dmatrix *a, double *w, ms_dmatrix *z)
     const int one = 1, query = -1;
     int info = 0, iwq = 0;
     double wq = 0;
-    if (a->grid->serial)
+    if (ms_grid_is_serial(a->grid))
         dsyevd_("V", "L", &a->n, a->local, &a->lld, w, &wq, &query, &iwq, &query, &info, 1, 1);
     else
         pdsyevd_("V", "L", &a->n, a->local, &one, &one, a->desc, w, z->local, &one, &one, z->desc,
@@ -448,9 +331,12 @@ ms_status ms_dmatrix_eigh(ms_dmatrix *a, double *w, ms_dmatrix *z)
     /* pdsyevd's query comes out short on some grids (ScaLAPACK 2.2.1, 2 x 2, n = 131, nb = 64:
      * PDORMTR then rejects LWORK and pdsyevd still returns info = 0 with wrong vectors). Add
      * what PDORMTR documents it needs, max((NQ + MP) NB, NB (NB - 1) / 2) + NB^2, on top. */
-    const int zero = 0, nb = a->grid->block;
-    int mp = numroc_(&a->n, &nb, &a->grid->myrow, &zero, &a->grid->nprow);
-    int nq = numroc_(&a->n, &nb, &a->grid->mycol, &zero, &a->grid->npcol);
+    const int zero = 0, nb = ms_grid_block(a->grid);
+    int nprow, npcol, myrow, mycol;
+    ms_grid_shape(a->grid, &nprow, &npcol);
+    ms_grid_coords(a->grid, &myrow, &mycol);
+    int mp = numroc_(&a->n, &nb, &myrow, &zero, &nprow);
+    int nq = numroc_(&a->n, &nb, &mycol, &zero, &npcol);
     int lwork = (int)wq + (mp + nq + 2) * nb + nb * nb + 2 * a->n + 64;
     int liwork = iwq + 2 * a->n + 64;
     double *work = malloc((size_t)lwork * sizeof *work);
@@ -460,7 +346,7 @@ ms_status ms_dmatrix_eigh(ms_dmatrix *a, double *w, ms_dmatrix *z)
                                         lwork);
     st = ms_grid_agree(a->grid, st);
     if (st == MS_SUCCESS) {
-        if (a->grid->serial) {
+        if (ms_grid_is_serial(a->grid)) {
             dsyevd_("V", "L", &a->n, a->local, &a->lld, w, work, &lwork, iwork, &liwork, &info, 1,
                     1);
             if (info == 0) ms_dmatrix_copy(z, a);

@@ -1,7 +1,7 @@
 /*
  * Private to src/ml: the ScaLAPACK, BLACS, LAPACK and BLAS prototypes matscreen calls, declared
  * once here (no C header ships with Debian's libscalapack-openmpi-dev 2.2.1 or reference LAPACK),
- * and the definitions of the grid and distributed-matrix objects of matscreen/scalapack.h.
+ * and the definition of the distributed-matrix object of matscreen/scalapack.h.
  * Never installed; a public header never includes it.
  *
  * Fortran calling conventions (gfortran, which builds Debian's ScaLAPACK, LAPACK and OpenBLAS's
@@ -25,26 +25,12 @@
 #ifndef MATSCREEN_SCALAPACK_IMPL_H
 #define MATSCREEN_SCALAPACK_IMPL_H
 
-#include <mpi.h>
 #include <stddef.h>
 
 #include "matscreen/scalapack.h"
 
-/* ---- BLACS (C interface of libscalapack-openmpi) ---- */
-
-/* Returns a BLACS system handle for an MPI communicator (the C interface's MPI bridge). */
-int Csys2blacs_handle(MPI_Comm comm);
-/* Releases a handle from Csys2blacs_handle. */
-void Cfree_blacs_system_handle(int handle);
-/* what = 0: the default system context; used here only through Csys2blacs_handle. */
-void Cblacs_get(int icontxt, int what, int *val);
-/* Creates an nprow x npcol grid on the system context *icontxt (in: handle, out: context);
- * order "Row" numbers processes row-major. Collective over the handle's communicator. */
-void Cblacs_gridinit(int *icontxt, const char *order, int nprow, int npcol);
-/* This process's place in the grid; myrow = -1 when it is not part of it. */
-void Cblacs_gridinfo(int icontxt, int *nprow, int *npcol, int *myrow, int *mycol);
-/* Frees a grid context. */
-void Cblacs_gridexit(int icontxt);
+/* ---- BLACS: the grid is src/comm/grid.c (grid.h); its context reaches the descriptors through
+ * ms_grid_context. ---- */
 
 /* ---- ScaLAPACK tools (no CHARACTER arguments) ---- */
 
@@ -109,17 +95,6 @@ void dsyrk_(const char *uplo, const char *trans, const int *n, const int *k, con
             size_t uplo_len, size_t trans_len);
 
 /* ---- Object definitions ---- */
-
-struct ms_grid {
-    MPI_Comm comm;      /* private duplicate of the caller's communicator; MPI_COMM_NULL serial */
-    int serial;         /* 1: no BLACS, LAPACK on the whole matrix (layout of a 1 x 1 grid) */
-    int handle;         /* BLACS system handle (Csys2blacs_handle), -1 serial */
-    int ctxt;           /* BLACS context, -1 serial */
-    int nprow, npcol;   /* grid shape */
-    int myrow, mycol;   /* this process */
-    int rank, size;     /* in comm; 0 and 1 serial */
-    int block;          /* block size (rows = columns) */
-};
 
 struct ms_dmatrix {
     const ms_grid *grid; /* borrowed */

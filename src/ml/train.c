@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "matscreen/calibration.h"
+#include "matscreen/comm.h"
 #include "matscreen/cv.h"
 #include "matscreen/domain.h"
 #include "matscreen/forest.h"
+#include "ml_impl.h"
 
 /* The training rows' element sets: elements seen, and the requirement (spec->requires, else the
  * elements present in at least MS_TRAIN_REQUIRE_FRACTION of the rows; train.h). Nothing when the
@@ -102,6 +104,67 @@ ms_status ms_train_folds(const ms_dataset *d, const ms_group_spec *g, size_t k, 
     return st;
 }
 
+/* Broadcasts from owner the predictions of fold f's test rows (rows i with fold[i] == f) into
+ * mean and sigma (NULL: none); buf holds 2 n doubles. Collective on comm. */
+static void bcast_fold(const int *fold, size_t n, int f, int owner, int rank, MPI_Comm comm,
+                       double *buf, double *mean, double *sigma)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) m += fold[i] == f;
+    size_t q = 0;
+    for (size_t i = 0; rank == owner && i < n; i++)
+        if (fold[i] == f) {
+            buf[q] = mean[i];
+            if (sigma) buf[m + q] = sigma[i];
+            q++;
+        }
+    MPI_Bcast(buf, (int)(sigma ? 2 * m : m), MPI_DOUBLE, owner, comm);
+    q = 0;
+    for (size_t i = 0; rank != owner && i < n; i++)
+        if (fold[i] == f) {
+            mean[i] = buf[q];
+            if (sigma) sigma[i] = buf[m + q];
+            q++;
+        }
+}
+
+/* ms_cv_predict with the folds spread over the ranks. Of k folds on size ranks, the first
+ * size * floor(k / size) are fitted one rank each, fold f by rank f % size alone (MPI_COMM_SELF):
+ * then every part of a fit runs in parallel (binning, trees, out-of-bag pass, test predictions),
+ * where a fit spread over the ranks shares only its trees and repeats the rest on every rank.
+ * The k % size folds left over are fitted by all ranks together, as before. A fold's model does
+ * not depend on the communicator that fits it (forest trees and gbm members are seeded by their
+ * index; the GP is equal to rounding, as it is for any rank count), so the predictions are the
+ * same bytes for any number of ranks. Collective on comm. */
+static ms_status cv_predict_spread(const ms_model_spec *spec, const ms_dataset *d,
+                                   const int *fold, size_t k, MPI_Comm comm, double *mean,
+                                   double *sigma)
+{
+    int rank, size;
+    ms_mpi_rank_size(comm, &rank, &size);
+    size_t nloc = (size_t)size * (k / (size_t)size);
+    if (size < 2 || nloc == 0) return ms_cv_predict(spec, &d->x, d->y, fold, k, comm, mean, sigma);
+    size_t n = d->n;
+    int *part = malloc((n + 1) * sizeof *part);
+    double *buf = malloc((2 * n + 1) * sizeof *buf);
+    ms_status st = part && buf ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
+    /* rows of the folds this rank does not fit get label k: training rows, never tested */
+    for (size_t i = 0; st == MS_SUCCESS && i < n; i++)
+        part[i] = (size_t)fold[i] < nloc && fold[i] % size == rank ? fold[i] : (int)k;
+    if (st == MS_SUCCESS)
+        st = ms_cv_predict(spec, &d->x, d->y, part, k, MPI_COMM_SELF, mean, sigma);
+    st = ms_comm_agree(comm, st, MS_ERR_INTERNAL, "cv: a fold failed on another rank");
+    for (size_t f = 0; st == MS_SUCCESS && f < nloc; f++)
+        bcast_fold(fold, n, (int)f, (int)(f % (size_t)size), rank, comm, buf, mean, sigma);
+    for (size_t i = 0; st == MS_SUCCESS && nloc < k && i < n; i++)
+        part[i] = (size_t)fold[i] >= nloc ? fold[i] : (int)k;
+    if (st == MS_SUCCESS && nloc < k)
+        st = ms_cv_predict(spec, &d->x, d->y, part, k, comm, mean, sigma);
+    free(part);
+    free(buf);
+    return st;
+}
+
 ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d,
                                   const ms_group_spec *g, size_t k, uint64_t seed, MPI_Comm comm,
                                   ms_model *m, double *mean, double *sigma)
@@ -112,7 +175,7 @@ ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d
     double *sg = sigma ? sigma : malloc((n + 1) * sizeof *sg);
     ms_status st = fold && mu && sg ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory");
     if (st == MS_SUCCESS) st = ms_train_folds(d, g, k, seed, fold);
-    if (st == MS_SUCCESS) st = ms_cv_predict(spec, &d->x, d->y, fold, k, comm, mu, sg);
+    if (st == MS_SUCCESS) st = cv_predict_spread(spec, d, fold, k, comm, mu, sg);
     ms_cv_scores sc;
     if (st == MS_SUCCESS)
         st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n, k,

@@ -516,8 +516,9 @@ static void window_fill(master *m)
             if (alone_push(m, t) != MS_SUCCESS) fatal(m->comm, "suspect queue");
         } else if (a == MS_FARM_QUARANTINE) {
             ms_result_task_failure(m->r, t, MS_STAGE_QUARANTINE, MS_ERR_INTERNAL,
-                                   "quarantined: in flight when the run died twice (suspected of "
-                                   "crashing or hanging its rank); not run again");
+                                   "quarantined: its rank crashed running it twice, or it was in "
+                                   "flight at three deaths of the run (suspected of crashing or "
+                                   "hanging its rank); not run again");
             m->stats->quarantined++;
             master_collect(m, m->r);
             hook_done(m, t->seq, 1, -1);

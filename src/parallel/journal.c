@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "matscreen/array.h"
+#include "matscreen/crash.h"
 #include "matscreen/hash.h"
 
 #define FRAME_BYTES 16
@@ -24,10 +25,11 @@
 #define FORMAT_VERSION 3u /* 2: results carry warnings, fp_volume, props; 3: the domain */
 #define FLUSH_BYTES (1u << 20)
 
-/* Sorted (seq, deaths) pairs: the tasks that were in flight at some death. */
+/* Sorted (seq, deaths, crashes) entries: the tasks that were in flight at some death, and how
+ * many of those deaths were crashes of the task's own rank while it ran (crash.h). */
 typedef struct {
     uint64_t seq;
-    unsigned deaths;
+    unsigned deaths, crashes;
 } death_entry;
 
 /* Tasks dispatched to one rank and not done yet, in dispatch order. */
@@ -53,6 +55,8 @@ struct ms_journal {
     size_t n_words, n_life; /* capacities: 64-bit words / entries */
     death_entry *deaths;
     size_t n_deaths, cap_deaths;
+    uint64_t *crashed;    /* tasks a rank crashed on in the current life (CRASH records) */
+    size_t n_crashed, cap_crashed;
     ms_journal_info info;
     void (*flush_hook)(void *user);
     void *flush_user;
@@ -227,7 +231,7 @@ ms_status ms_journal_scan(const char *path, ms_journal_record_fn fn, void *user,
             memcpy(&len, hdr, 4);
             memcpy(&type, hdr + 4, 4);
             memcpy(&check, hdr + 8, 8);
-            ok = len <= MS_JOURNAL_MAX_RECORD && type >= MS_JREC_HEADER && type <= MS_JREC_FINISHED;
+            ok = len <= MS_JOURNAL_MAX_RECORD && type >= MS_JREC_HEADER && type <= MS_JREC_CRASH;
         }
         if (ok && len + 1 > cap) {
             unsigned char *np = realloc(payload, len + 1);
@@ -378,6 +382,7 @@ void ms_journal_close(ms_journal *j)
     for (size_t i = 0; i < j->n_queues; i++) free(j->queues[i].seq);
     free(j->queues);
     free(j->deaths);
+    free(j->crashed);
     free(j);
 }
 
@@ -394,6 +399,14 @@ static ms_journal *journal_alloc(const char *path)
         return NULL;
     }
     return j;
+}
+
+/* The directory of a journal path ("." for a bare name), for the crash records beside it. */
+static char *journal_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash) return strdup(".");
+    return slash == path ? strdup("/") : strndup(path, (size_t)(slash - path));
 }
 
 ms_status ms_journal_create(const char *path, const ms_journal_identity *id, ms_journal **out)
@@ -425,6 +438,9 @@ ms_status ms_journal_create(const char *path, const ms_journal_identity *id, ms_
         return st;
     }
     j->info.lives = 0;
+    char *dir = journal_dir(path); /* crash records of an earlier run are not this run's */
+    if (dir) ms_crash_clear(dir);
+    free(dir);
     *out = j;
     return MS_SUCCESS;
 }
@@ -472,19 +488,20 @@ static size_t death_find(const ms_journal *j, uint64_t seq, int *found)
     return lo;
 }
 
-static ms_status add_death(ms_journal *j, uint64_t seq)
+static ms_status add_death(ms_journal *j, uint64_t seq, int crashed)
 {
     int found;
     size_t i = death_find(j, seq, &found);
     if (found) {
         j->deaths[i].deaths++;
+        j->deaths[i].crashes += crashed != 0;
         return MS_SUCCESS;
     }
     if (ms_array_reserve(&j->deaths, &j->cap_deaths, j->n_deaths + 1, sizeof *j->deaths, 64) !=
         MS_SUCCESS)
         return ms_error_set(MS_ERR_NOMEM, "out of memory");
     memmove(j->deaths + i + 1, j->deaths + i, (j->n_deaths - i) * sizeof *j->deaths);
-    j->deaths[i] = (death_entry){seq, 1};
+    j->deaths[i] = (death_entry){seq, 1, crashed != 0};
     j->n_deaths++;
     return MS_SUCCESS;
 }
@@ -495,13 +512,38 @@ static ms_status add_death(ms_journal *j, uint64_t seq)
  * one that killed the rank the next. Blaming the whole queue always counts the culprit; the
  * innocent tasks behind it become suspects, which run alone, so they are never in flight when
  * the culprit dies again and never reach a second death through it. */
+static int crashed_in_life(const ms_journal *j, uint64_t seq)
+{
+    for (size_t i = 0; i < j->n_crashed; i++)
+        if (j->crashed[i] == seq) return 1;
+    return 0;
+}
+
 static ms_status end_life(ms_journal *j)
 {
     for (size_t r = 0; r < j->n_queues; r++) {
         rank_queue *q = &j->queues[r];
-        for (size_t k = q->head; k < q->n; k++) MS_CALL(add_death(j, q->seq[k]));
+        for (size_t k = q->head; k < q->n; k++)
+            MS_CALL(add_death(j, q->seq[k], crashed_in_life(j, q->seq[k])));
         q->head = q->n = 0;
     }
+    j->n_crashed = 0;
+    return MS_SUCCESS;
+}
+
+/* The rule of journal.h: quarantined after two crashes of its rank while it ran, or after three
+ * deaths of any kind (a task that hangs its rank until the job is killed, or is killed by the
+ * kernel for memory, leaves no crash record); a suspect, run alone, after one death. */
+static int quarantined(const death_entry *e)
+{
+    return e->crashes >= 2 || e->deaths >= 3;
+}
+
+static ms_status note_crash(ms_journal *j, uint64_t seq)
+{
+    if (crashed_in_life(j, seq)) return MS_SUCCESS;
+    MS_CALL(ms_array_reserve(&j->crashed, &j->cap_crashed, j->n_crashed + 1, sizeof *j->crashed, 8));
+    j->crashed[j->n_crashed++] = seq;
     return MS_SUCCESS;
 }
 
@@ -593,6 +635,13 @@ static int replay_record(uint32_t type, const unsigned char *p, uint32_t n, uint
         if (c->pass == 1) j->info.finished = 1;
         return 0;
     }
+    if (type == MS_JREC_CRASH) {
+        if (n != 8u) return replay_bad(c, pos);
+        memcpy(&seq, p, 8);
+        if (seq >= c->max_seq) return replay_bad(c, pos);
+        if (c->pass == 1) c->st = note_crash(j, seq);
+        return c->st != MS_SUCCESS;
+    }
     if (type == MS_JREC_DISPATCH || type == MS_JREC_DONE) {
         int32_t rank = -1;
         if (n != (type == MS_JREC_DISPATCH ? 12u : 16u)) return replay_bad(c, pos);
@@ -660,6 +709,17 @@ ms_status ms_journal_resume(const char *path, const ms_journal_identity *id,
                               "%s. Run without --resume to start over.", path, msg);
     }
     j->id = c.id;
+    /* the crash records the ranks of the last life left beside the journal (crash.h) */
+    char *dir = NULL;
+    uint64_t *crashes = NULL;
+    size_t n_crashes = 0;
+    if (st == MS_SUCCESS && !j->info.finished) {
+        dir = journal_dir(path);
+        st = dir ? ms_crash_collect(dir, &crashes, &n_crashes)
+                 : ms_error_set(MS_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; st == MS_SUCCESS && i < n_crashes; i++)
+            if (crashes[i] < c.max_seq) st = note_crash(j, crashes[i]);
+    }
     if (st == MS_SUCCESS && !j->info.finished) st = end_life(j); /* the last life died */
     j->info.lives = c.life;
     if (st == MS_SUCCESS) {
@@ -687,13 +747,21 @@ ms_status ms_journal_resume(const char *path, const ms_journal_identity *id,
     j->end = j->flushed = valid_end;
     for (size_t i = 0; i < j->n_deaths; i++) {
         if (bit_get(j->done_bits, j->n_words, j->deaths[i].seq)) continue;
-        if (j->deaths[i].deaths >= 2) j->info.quarantined++;
+        if (quarantined(&j->deaths[i])) j->info.quarantined++;
         else j->info.suspects++;
     }
     if (st == MS_SUCCESS && !j->info.finished) {
-        st = ms_journal_append(j, MS_JREC_RESUME, "", 0, NULL);
+        /* CRASH records close the last life, before RESUME opens the next: a later replay
+         * counts them in the life they happened in. The files go once that is durable. */
+        for (size_t i = 0; st == MS_SUCCESS && i < n_crashes; i++)
+            if (crashes[i] < c.max_seq)
+                st = ms_journal_append(j, MS_JREC_CRASH, &crashes[i], 8, NULL);
+        if (st == MS_SUCCESS) st = ms_journal_append(j, MS_JREC_RESUME, "", 0, NULL);
         if (st == MS_SUCCESS) st = ms_journal_sync(j);
+        if (st == MS_SUCCESS && dir) ms_crash_clear(dir);
     }
+    free(crashes);
+    free(dir);
     if (st != MS_SUCCESS) {
         ms_journal_close(j);
         return st;
@@ -713,8 +781,10 @@ ms_farm_admit ms_journal_task_state(const ms_journal *j, uint64_t seq)
 {
     if (j->n_words == 0) return MS_FARM_RUN; /* a new journal */
     if (bit_get(j->done_bits, j->n_words, seq)) return MS_FARM_SKIP;
-    unsigned d = ms_journal_deaths(j, seq);
-    return d >= 2 ? MS_FARM_QUARANTINE : d == 1 ? MS_FARM_ALONE : MS_FARM_RUN;
+    int found;
+    size_t i = death_find(j, seq, &found);
+    if (!found) return MS_FARM_RUN;
+    return quarantined(&j->deaths[i]) ? MS_FARM_QUARANTINE : MS_FARM_ALONE;
 }
 
 /* ---- farm hooks ------------------------------------------------------------------------------ */

@@ -2,6 +2,7 @@
  * Worker-side processing of one task: read the records, run the registered stages, produce one
  * result per record. See pipeline.h.
  */
+#include "matscreen/crash.h"
 #include "matscreen/file_read.h"
 #include "matscreen/pipeline.h"
 
@@ -192,6 +193,8 @@ ms_status ms_pipeline_init(ms_pipeline *p, const ms_element_table *elements, ms_
 void ms_pipeline_destroy(ms_pipeline *p)
 {
     if (!p) return;
+    if (p->crash_watching) ms_crash_unwatch();
+    p->crash_watching = 0;
     p->n_stages = 0;
 }
 
@@ -360,8 +363,26 @@ static void dry_run_task(run_ctx *c)
     c->fn(r, c->user);
 }
 
+static size_t run_task(ms_pipeline *p, const ms_task *task, ms_result *r, ms_result_fn fn,
+                       void *user);
+
+/* The task is noted for the crash record while it runs (crash.h): a fatal signal in a reader,
+ * a stage or a library names it, and the journal then knows the death was this task's. */
 size_t ms_pipeline_run_task(ms_pipeline *p, const ms_task *task, ms_result *r, ms_result_fn fn,
                             void *user)
+{
+    if (p->crash_dir && !p->crash_watching) {
+        ms_crash_watch(p->crash_dir, p->crash_rank);
+        p->crash_watching = 1;
+    }
+    ms_crash_task(task->seq);
+    size_t produced = run_task(p, task, r, fn, user);
+    ms_crash_task_done();
+    return produced;
+}
+
+static size_t run_task(ms_pipeline *p, const ms_task *task, ms_result *r, ms_result_fn fn,
+                       void *user)
 {
     run_ctx c = {p, task, r, fn, user, 0, 0, 0};
     if (p->test_crash_on[0]) {

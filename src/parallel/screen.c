@@ -856,6 +856,10 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
     }
     if (st == MS_SUCCESS) st = register_stages(&p, &w);
     if (st == MS_SUCCESS) p.dry_run = cfg->dry_run;
+    if (st == MS_SUCCESS && !cfg->dry_run) { /* which task a crash of this rank was (crash.h) */
+        p.crash_dir = cfg->out_dir;
+        p.crash_rank = rank;
+    }
     ms_source_db *input_db = NULL;
     if (st == MS_SUCCESS && cfg->n_inputs) {
         input_db = malloc(cfg->n_inputs * sizeof *input_db);

@@ -159,7 +159,9 @@ static int on_top_record(const ms_structure *s, ms_status status, const char *me
         if (it->done || (it->format != MS_FORMAT_JSONL && s->prov.index != it->index)) continue;
         top_write_one(c, it, s);
         c->left--;
-        break;
+        /* A record listed twice in the inputs can rank twice: it gets a CIF under each rank.
+         * A JSON Lines item is read alone (its byte range), so it matches once. */
+        if (it->format == MS_FORMAT_JSONL) break;
     }
     return c->left == 0; /* every candidate of this file written: stop reading it */
 }

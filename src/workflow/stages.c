@@ -17,7 +17,6 @@
  * out-of-fold predictions of the cross-validation, in the learner's units, so log10 S/cm for a
  * log10 target), which the report's parity and calibration plots read.
  */
-#include <errno.h>
 #include <math.h>
 #include <mpi.h>
 #include <stdio.h>
@@ -63,19 +62,6 @@ ms_status ms_workflow_file_hash(const char *path, uint64_t *out)
     return MS_SUCCESS;
 }
 
-static int mkdir_parents(const char *path)
-{
-    char p[MS_WORKFLOW_PATH_MAX];
-    snprintf(p, sizeof p, "%s", path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/') continue;
-        *s = 0;
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) return -1;
-        *s = '/';
-    }
-    return 0;
-}
-
 static void dataset_spec(const ms_workflow *w, const ms_model *m, ms_dataset_spec *ds)
 {
     const ms_workflow_training *t = &w->training;
@@ -112,7 +98,7 @@ static ms_status write_evaluation(const char *dir, const ms_dataset *d, const do
 {
     char path[MS_WORKFLOW_PATH_MAX + 32];
     snprintf(path, sizeof path, "%s/evaluation.csv", dir);
-    if (mkdir_parents(path) != 0) return ms_error_set(MS_ERR_IO, "cannot create %s", dir);
+    MS_CALL(ms_mkdir_parents(path));
     ms_atomic_file *af = NULL;
     MS_CALL(ms_atomic_open(path, &af));
     FILE *f = ms_atomic_stream(af);
@@ -254,8 +240,7 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
         st = agree(comm, ms_train_calibration_fit(&d, g.mu, g.sg, &gs, k, g.groups, 0,
                                                   ms_train_calibration_criterion(spec.kind), m));
     if (st == MS_SUCCESS && rank == 0) {
-        if (mkdir_parents(w->training.output) != 0)
-            st = ms_error_set(MS_ERR_IO, "cannot create the directory of %s", w->training.output);
+        st = ms_mkdir_parents(w->training.output);
         if (st == MS_SUCCESS) st = ms_model_save(m, w->training.output);
         if (st == MS_SUCCESS) st = write_evaluation(out_dir, &d, mu, d.classification ? NULL : sg, &g);
     }
@@ -392,12 +377,14 @@ static ms_status write_campaign_files(const char *dir, const ms_acq_kind *acq, s
 }
 
 /* One campaign (task t = q * seeds + s) into r. */
-static ms_status campaign_task(const ms_workflow *w, const ms_dataset *d, size_t q, size_t s,
-                               ms_campaign_result *r)
+static ms_status campaign_task(const ms_workflow *w, const ms_dataset *d, const int *group,
+                               size_t q, size_t s, ms_campaign_result *r)
 {
     const ms_workflow_campaign *cp = &w->campaign;
     ms_campaign_options o;
     ms_campaign_options_default(&o);
+    o.group = group; /* grouped mode (group=): the pool is whole groups, n0 is ignored */
+    o.pool_frac = cp->pool_frac;
     o.acq.kind = (ms_acq_kind)cp->acq[q];
     o.acq.xi = w->acq_xi;
     o.acq.kappa = w->acq_kappa;
@@ -414,6 +401,19 @@ static ms_status campaign_task(const ms_workflow *w, const ms_dataset *d, size_t
     if (st == MS_SUCCESS) st = ms_campaign_run(&d->x, d->y, &o, &sur, s, r);
     ms_surrogate_free(&sur);
     return st;
+}
+
+/* Group ids of d's rows for <campaign group=> into *group (malloc'd; the caller frees), as
+ * `matscreen campaign --group` computes them (ms_cv_groups with the workflow's seed). */
+static ms_status campaign_groups(const ms_workflow_campaign *cp, uint64_t seed, const ms_dataset *d,
+                                 int **group)
+{
+    ms_group_spec gs;
+    size_t ng = 0;
+    MS_CALL(ms_group_spec_parse(cp->group, &gs));
+    *group = malloc((d->n + 1) * sizeof **group);
+    MS_CHECK(*group, MS_ERR_NOMEM, "out of memory");
+    return ms_cv_groups(d, &gs, seed, *group, &ng);
 }
 
 ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const char *out_dir,
@@ -445,10 +445,12 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     if (st == MS_SUCCESS && d.classification)
         st = ms_error_set(MS_ERR_INVALID, "%s: the target is a class label; campaigns need a number",
                           t->labels);
-    if (st == MS_SUCCESS && d.n <= cp->n0)
+    if (st == MS_SUCCESS && !cp->group[0] && d.n <= cp->n0)
         st = ms_error_set(MS_ERR_INVALID, "%s: %zu usable rows are too few for initial=\"%zu\"",
                           t->labels, d.n, cp->n0);
     if (st == MS_SUCCESS) st = ms_campaign_prepare(&d.x);
+    int *group = NULL; /* group=: after prepare, as `matscreen campaign` computes them */
+    if (st == MS_SUCCESS && cp->group[0]) st = campaign_groups(cp, w->seed, &d, &group);
     st = agree(comm, st);
     size_t S = cp->seeds, T = cp->n_acq * S;
     ms_acq_kind acq[MS_WORKFLOW_MAX_ACQ];
@@ -462,7 +464,7 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     for (size_t k = (size_t)rank; st == MS_SUCCESS && local == MS_SUCCESS && k < T;
          k += (size_t)size) {
         size_t q = k / S, s = k % S;
-        local = campaign_task(w, &d, q, s, &res[k]);
+        local = campaign_task(w, &d, group, q, s, &res[k]);
         if (local != MS_SUCCESS) {
             char msg[512];
             snprintf(msg, sizeof msg, "%s", ms_error_message());
@@ -474,8 +476,7 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     if (st == MS_SUCCESS) st = ms_campaign_gather(res, T, 0, comm);
     if (st == MS_SUCCESS) {
         if (rank == 0) {
-            if (mkdir_parents(out_dir) != 0 || (mkdir(out_dir, 0777) != 0 && errno != EEXIST))
-                st = ms_error_set(MS_ERR_IO, "cannot create %s", out_dir);
+            st = ms_mkdir_p(out_dir);
             if (st == MS_SUCCESS) st = write_campaign_files(out_dir, acq, cp->n_acq, S, res);
         }
         st = agree(comm, st);
@@ -491,6 +492,7 @@ ms_status ms_workflow_run_campaign(const ms_workflow *w, MPI_Comm comm, const ch
     }
     out->seconds = MPI_Wtime() - t0;
     free(res);
+    free(group);
     ms_dataset_free(&d);
     return st;
 }

@@ -158,7 +158,9 @@ screen "$out" --resume
 check "--resume on a foreign journal is refused (exit 2)" test $? -eq 2
 check "the refusal says it is not a journal" grep -q "not a matscreen journal" "$out.log"
 
-# 6. A poison file: the rank running it aborts. Two deaths, then it is quarantined.
+# 6. A poison file: the rank running it aborts. Two crashes (recorded by the rank's fatal-signal
+# handler in DIR/.crash-RANK, crash.h), then it is quarantined; kills from outside alone would
+# need three deaths (unit suite journal).
 poison=$(ls "$in/perov5" | sort | sed -n 700p)
 out="$tmp/poison"
 MATSCREEN_TEST_CRASH_ON=$poison screen "$out"
@@ -172,6 +174,8 @@ check_eval "poison run 3 (resume) completes" 'completed $? "$out"'
 check "errors.csv reports the poison file with stage quarantine" \
     grep -q "/$poison#0,.*,quarantine,internal" "$out/errors.csv"
 check "only the poison file is quarantined" test "$(grep -c ',quarantine,' "$out/errors.csv")" -eq 1
+check "the rank's crash records were read into the journal and removed" \
+    test "$(ls -A "$out" | grep -c '^\.crash-')" -eq 0
 # Structural de-duplication: a record is a row or a member of one; ranked.jsonl lists every
 # group's members (record keys), so compare the member sets.
 members() { grep -o '"members":\[[^]]*\]' "$1" | sed 's/^"members":\[//; s/\]$//' | tr ',' '\n' | sort; }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "matscreen/hash.h"
+#include "matscreen/crash.h"
 #include "matscreen/journal.h"
 #include "matscreen/pipeline.h"
 #include "suites.h"
@@ -25,6 +26,22 @@ static void fresh_path(void)
     snprintf(dir, sizeof dir, "/tmp/ms_test_journal_XXXXXX");
     if (!mkdtemp(dir)) dir[0] = '\0';
     snprintf(path, sizeof path, "%s/journal", dir);
+}
+
+/* What a crashing rank's handler leaves beside the journal (crash.h). */
+static void crash_note(int rank, unsigned long long seq)
+{
+    char p[200];
+    snprintf(p, sizeof p, "%s/" MS_CRASH_PREFIX "%d", dir, rank);
+    FILE *f = fopen(p, "a");
+    if (!f) return;
+    fprintf(f, "%llu\n", seq);
+    fclose(f);
+}
+
+static size_t crash_files(void)
+{
+    return ms_test_count_prefixed(dir, MS_CRASH_PREFIX);
 }
 
 static void cleanup(void)
@@ -360,9 +377,11 @@ static void test_deaths_and_quarantine(void)
     ms_journal_result(j, &r, NULL, NULL);
     ms_journal_done(j, 9, 1, 0);
     ms_journal_close(j);
+    crash_note(1, 6); /* rank 1 crashed running 6 (its fatal-signal handler wrote this) */
 
     replayed c = {0};
     CU_ASSERT_EQUAL_FATAL(ms_journal_resume(path, &id, count_result, &c, &j), MS_SUCCESS);
+    CU_ASSERT_EQUAL(crash_files(), 0); /* read into the journal, then removed */
     CU_ASSERT_EQUAL(c.n, 2);
     CU_ASSERT_EQUAL(ms_journal_task_state(j, 5), MS_FARM_SKIP);
     CU_ASSERT_EQUAL(ms_journal_task_state(j, 6), MS_FARM_ALONE);
@@ -379,6 +398,7 @@ static void test_deaths_and_quarantine(void)
     ms_journal_done(j, 8, 1, 1);
     ms_journal_dispatch(j, 6, 2);
     ms_journal_close(j);
+    crash_note(2, 6);
 
     c = (replayed){0};
     CU_ASSERT_EQUAL_FATAL(ms_journal_resume(path, &id, count_result, &c, &j), MS_SUCCESS);
@@ -396,6 +416,37 @@ static void test_deaths_and_quarantine(void)
     CU_ASSERT_EQUAL(info.quarantined, 1);
     CU_ASSERT_EQUAL(info.suspects, 1);
     ms_journal_close(j);
+    /* the crashes are in the journal now: a third resume, with no files left, still knows */
+    CU_ASSERT_EQUAL_FATAL(ms_journal_resume(path, &id, NULL, NULL, &j), MS_SUCCESS);
+    CU_ASSERT_EQUAL(ms_journal_task_state(j, 6), MS_FARM_QUARANTINE);
+    CU_ASSERT_EQUAL(ms_journal_task_state(j, 7), MS_FARM_ALONE);
+    ms_journal_close(j);
+    cleanup();
+}
+
+/* Kills from outside (no crash record: the scheduler's time limit, mpirun killed) while an
+ * innocent suspect runs alone: two such deaths leave it a suspect that runs again, and only a
+ * third death quarantines it (a task that hangs its rank until the job is killed). A new run in
+ * the same directory removes crash records an earlier run left. */
+static void test_outside_kills(void)
+{
+    fresh_path();
+    ms_journal_identity id;
+    identity(&id);
+    ms_journal *j = NULL;
+    CU_ASSERT_EQUAL_FATAL(ms_journal_create(path, &id, &j), MS_SUCCESS);
+    for (int life = 1; life <= 3; life++) {
+        ms_journal_dispatch(j, 4, 1); /* 4 runs (alone from life 2 on) when the job is killed */
+        ms_journal_close(j);
+        CU_ASSERT_EQUAL_FATAL(ms_journal_resume(path, &id, NULL, NULL, &j), MS_SUCCESS);
+        CU_ASSERT_EQUAL(ms_journal_deaths(j, 4), (unsigned)life);
+        CU_ASSERT_EQUAL(ms_journal_task_state(j, 4), life < 3 ? MS_FARM_ALONE : MS_FARM_QUARANTINE);
+    }
+    ms_journal_close(j);
+    crash_note(3, 4); /* left by some earlier run */
+    CU_ASSERT_EQUAL_FATAL(ms_journal_create(path, &id, &j), MS_SUCCESS);
+    CU_ASSERT_EQUAL(crash_files(), 0);
+    ms_journal_close(j);
     cleanup();
 }
 
@@ -409,6 +460,7 @@ int ms_suite_journal(void)
     CU_add_test(s, "foreign, empty and headless files are refused", test_foreign_and_empty);
     CU_add_test(s, "a changed identity is refused, naming what changed", test_identity_refused);
     CU_add_test(s, "a journal of another format names the file and the fix", test_other_format_named);
-    CU_add_test(s, "two deaths quarantine a task; results count once", test_deaths_and_quarantine);
+    CU_add_test(s, "two crashes quarantine a task; results count once", test_deaths_and_quarantine);
+    CU_add_test(s, "kills from outside: a suspect survives two, not three", test_outside_kills);
     return 0;
 }

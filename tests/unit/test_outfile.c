@@ -96,6 +96,38 @@ static void test_atomic_and_lock(void)
     rmdir(dir);
 }
 
+/* mkdir -p and the parents of an output path: made when missing, fine when there, and a file in
+ * the way is named. */
+static void test_mkdir_p(void)
+{
+    char dir[] = "/tmp/ms_mkdir_XXXXXX", path[256], buf[256];
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/a/b/c", dir);
+    CU_ASSERT_EQUAL(ms_mkdir_p(path), MS_SUCCESS);
+    struct stat sb;
+    CU_ASSERT(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
+    CU_ASSERT_EQUAL(ms_mkdir_p(path), MS_SUCCESS); /* there already */
+    snprintf(path, sizeof path, "%s/p/q/model.json", dir);
+    CU_ASSERT_EQUAL(ms_mkdir_parents(path), MS_SUCCESS);
+    snprintf(buf, sizeof buf, "%s/p/q", dir);
+    CU_ASSERT(stat(buf, &sb) == 0 && S_ISDIR(sb.st_mode));
+    CU_ASSERT(stat(path, &sb) != 0); /* the file itself is not made */
+    snprintf(path, sizeof path, "%s/file", dir);
+    FILE *f = fopen(path, "w");
+    fclose(f);
+    snprintf(buf, sizeof buf, "%s/file/sub", dir);
+    CU_ASSERT_EQUAL(ms_mkdir_p(buf), MS_ERR_IO);
+    CU_ASSERT(strstr(ms_error_message(), path) != NULL);
+    CU_ASSERT_EQUAL(ms_mkdir_parents("model.json"), MS_SUCCESS); /* the current directory */
+    unlink(path);
+    const char *const made[] = {"a/b/c", "a/b", "a", "p/q", "p"};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(buf, sizeof buf, "%s/%s", dir, made[i]);
+        rmdir(buf);
+    }
+    rmdir(dir);
+}
+
 int ms_suite_outfile(void)
 {
     CU_pSuite s = CU_add_suite("outfile", NULL, NULL);
@@ -103,5 +135,6 @@ int ms_suite_outfile(void)
     CU_add_test(s, "names escaped, UTF-8 checked", test_escape);
     CU_add_test(s, "write beside and rename; one writer; links refused; directory lock",
                 test_atomic_and_lock);
+    CU_add_test(s, "mkdir -p and an output's parents", test_mkdir_p);
     return CU_get_error();
 }

@@ -17,8 +17,12 @@
 #include "matscreen/composition.h"
 #include "matscreen/csv.h"
 #include "matscreen/descriptor.h"
+#include "matscreen/element.h"
 #include "matscreen/farm.h"
+#include "matscreen/journal.h"
 #include "matscreen/model.h"
+#include "matscreen/pipeline.h"
+#include "matscreen/results.h"
 #include "matscreen/screen.h"
 #include "suites.h"
 #include "test_util.h"
@@ -441,6 +445,70 @@ static void test_screen_sort_budget(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(ms_error_message(), "MATSCREEN_SORT_BUDGET"));
 }
 
+/* A record that ranks twice (its file listed twice, with the pipeline's own stages, which do not
+ * merge duplicates: the library road bench_screen takes) gets a CIF under each rank. The top/
+ * writer used to match each record once per file read and failed the second rank with "record
+ * no longer found". */
+static void test_top_cifs_twice(void)
+{
+    const char *cif = path_in("twice/LiCl.cif"), *list = path_in("twice/list.txt");
+    char out[600];
+    snprintf(out, sizeof out, "%s/twice/out", dir);
+    CU_ASSERT_EQUAL_FATAL(mkdir(path_in("twice"), 0777), 0);
+    FILE *f = fopen(cif, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("data_LiCl\n_cell_length_a 5.13\n_cell_length_b 5.13\n_cell_length_c 5.13\n"
+          "_cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 90\n"
+          "_symmetry_space_group_name_H-M 'P 1'\nloop_\n_atom_site_label\n_atom_site_type_symbol\n"
+          "_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n"
+          "Li1 Li 0 0 0\nLi2 Li 0.5 0.5 0\nLi3 Li 0.5 0 0.5\nLi4 Li 0 0.5 0.5\n"
+          "Cl1 Cl 0.5 0 0\nCl2 Cl 0 0.5 0\nCl3 Cl 0 0 0.5\nCl4 Cl 0.5 0.5 0.5\n", f);
+    fclose(f);
+    f = fopen(list, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "%s\n%s\n", cif, cif);
+    fclose(f);
+    char spec[600];
+    snprintf(spec, sizeof spec, "@%s", list);
+    const char *specs[] = {spec};
+    ms_pipeline p;
+    CU_ASSERT_EQUAL_FATAL(ms_pipeline_init(&p, ms_test_elements(), MS_RANK_LI_FRACTION, 0, 0),
+                          MS_SUCCESS);
+    ms_journal_identity id;
+    ms_results *res = NULL;
+    ms_source *src = NULL;
+    CU_ASSERT_EQUAL_FATAL(ms_journal_identity_inputs(&id, specs, 1, NULL), MS_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(ms_results_open_journal(out, &id, 0, &res), MS_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(ms_source_create(specs, 1, NULL, &src), MS_SUCCESS);
+    ms_farm_hooks hooks;
+    ms_journal_farm_hooks(ms_results_journal(res), &hooks);
+    ms_farm_options fo;
+    ms_farm_options_default(&fo);
+    fo.progress = 0;
+    fo.hooks = &hooks;
+    ms_farm_stats stats;
+    ms_status st = ms_farm_run(MPI_COMM_WORLD, src, &p, &fo, ms_results_add, res, &stats);
+    if (st == MS_SUCCESS) st = ms_journal_finish(ms_results_journal(res));
+    char *argv0 = "test";
+    ms_run_info info = {.argc = 1, .argv = &argv0, .inputs = specs, .n_inputs = 1, .ranks = 1,
+                        .rank_by = "li_fraction", .top_k = 5, .domain_threshold = NAN,
+                        .best = NAN, .records_run = stats.records};
+    if (st == MS_SUCCESS) st = ms_results_finish(res, &info, ms_test_elements());
+    CU_ASSERT_EQUAL(st, MS_SUCCESS);
+    CU_ASSERT_EQUAL(stats.records, 2);
+    ms_results_free(res);
+    ms_source_free(src);
+    ms_pipeline_destroy(&p);
+    char top[700];
+    snprintf(top, sizeof top, "%s/top", out);
+    CU_ASSERT_EQUAL(ms_test_count_prefixed(top, "000"), 2); /* 0001_LiCl.cif and 0002_LiCl.cif */
+    snprintf(top, sizeof top, "%s/top/0002_LiCl.cif", out);
+    char *second = slurp(top);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(second);
+    CU_ASSERT_PTR_NOT_NULL(strstr(second, "rank 2"));
+    free(second);
+}
+
 int ms_suite_screen(void)
 {
     CU_pSuite s = CU_add_suite("screen", suite_init, suite_clean);
@@ -450,5 +518,7 @@ int ms_suite_screen(void)
     CU_add_test(s, "keep filter on rank 0", test_screen_keep_filter);
     CU_add_test(s, "result cache: second run dispatches nothing, same bytes", test_screen_cache);
     CU_add_test(s, "outputs independent of the sort budget (spilled index)", test_screen_sort_budget);
+    CU_add_test(s, "top CIFs: a record ranked twice is written under both ranks",
+                test_top_cifs_twice);
     return CU_get_error();
 }
