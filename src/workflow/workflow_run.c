@@ -121,6 +121,7 @@ static void screen_config(const ms_workflow *w, const ms_workflow_run_options *o
     cfg->best = w->acq_target; /* NaN: the surrogate's stored best label, when it has one */
     cfg->xi = w->acq_xi;
     cfg->kappa = w->acq_kappa;
+    cfg->explain_k = w->explain_k;
     cfg->resume = o->resume;
     cfg->argc = o->argc;
     cfg->argv = o->argv;
