@@ -87,6 +87,12 @@ typedef struct ms_journal_identity {
 ms_status ms_journal_identity_inputs(ms_journal_identity *id, const char *const *specs,
                                      size_t n_specs, const ms_source_options *so);
 
+/* The same from src, a new enumerator over those specs, which this call runs to its end (the
+ * caller keeps it: recording, ms_source_record, lets the farm replay the tasks instead of
+ * walking and stat'ing the inputs again). Not collective. */
+ms_status ms_journal_identity_source(ms_journal_identity *id, const char *const *specs,
+                                     size_t n_specs, ms_source *src);
+
 /* Compares two identities. Returns the number of differences and writes a message naming each
  * (for example "--seed was 1, now 2; input files changed (sizes or modification times)") into
  * msg (n bytes; "" when equal). */

@@ -46,6 +46,9 @@ typedef struct ms_task {
     long long length;             /* bytes of the range; -1 for the whole file */
     long long size;               /* bytes of work (range length or file size): largest first */
     ms_status status;             /* MS_SUCCESS, or why the spec could not be enumerated */
+    int64_t mtime_ns;             /* the file's modification time from the enumerator's stat
+                                     (-1: not known); for the journal's run identity, which
+                                     would otherwise stat every file again. Not sent to workers */
     char reason[MS_TASK_REASON_MAX]; /* message when status != MS_SUCCESS */
     char path[MS_TASK_PATH_MAX];  /* the file */
 } ms_task;
@@ -85,6 +88,21 @@ uint64_t ms_source_repeats(const ms_source *src);
 
 /* Number of tasks yielded so far. */
 uint64_t ms_source_count(const ms_source *src);
+
+/* One enumeration per run (one stat per file): from now on every task ms_source_next returns is
+ * also written to a tape, an unnamed temporary file in $TMPDIR (default /tmp; about 100 bytes
+ * per task, gone when src is freed or the process dies). ms_source_replay then gives the same
+ * tasks again without touching the inputs: the screen enumerates once for the journal's run
+ * identity and replays for the farm. Fails when no temporary file can be made (the caller can
+ * then enumerate twice). Not collective. */
+ms_status ms_source_record(ms_source *src);
+
+/* After ms_source_next returned 0 on a recording source: rewinds it to replay the recorded tasks
+ * (same tasks, same order; ms_source_count counts again from 0; the notes of
+ * ms_source_excluded and ms_source_repeats stay). Fails on a source that is not recording or
+ * not exhausted, or when the tape could not be written or read back (the caller can enumerate
+ * again). Not collective. */
+ms_status ms_source_replay(ms_source *src);
 
 /* Releases src; NULL is a no-op. */
 void ms_source_free(ms_source *src);

@@ -120,4 +120,36 @@ void ms_state_get_counts(const ms_state *st, ms_state_counts *out);
 ms_status ms_state_history(ms_state *st, ms_report_history **out);
 void ms_state_history_free(ms_report_history *h);
 
+/* ---- unchanged nights (docs/workflows.md) ----
+ * A night whose inputs, settings and outputs are all those of the previous finished run would
+ * write the same outputs again (they are byte-identical to a run from scratch): it is answered
+ * from the store without running the screen. The caller's key stands for everything that decides
+ * the outputs besides the inputs (program version, workflow file, output directory, model files'
+ * size and mtime); 0 means "never unchanged". */
+
+/* What a run's screen ended with: the run's exit status and summary are made from it. */
+typedef struct ms_state_outcome {
+    unsigned long long records, failed, filtered;
+} ms_state_outcome;
+
+/* Records the current run's output files (every regular file under dir but report.html,
+ * incremental.json, the journal, previous/, state.db* and hidden files: name, size, mtime), its
+ * key and outcome, once the outputs were written completely. */
+ms_status ms_state_record_files(ms_state *st, const char *dir, uint64_t key,
+                                const ms_state_outcome *o);
+
+/* *prev_run = the previous finished run's id when this run is unchanged from it: same key; every
+ * task of the enumeration (specs, so: as the screen enumerates them) is a record that run saw,
+ * with the same size and mtime, and there are no others; the files under dir are the ones it
+ * recorded (ms_state_record_files), unchanged; *o is then that run's outcome. Else *prev_run = 0. Never unchanged with
+ * MS_STATE_CHECK_HASH (mtimes are not trusted). Cost: one enumeration, a stat and an indexed
+ * lookup per task, a stat per output file; it stops at the first difference. */
+ms_status ms_state_unchanged(ms_state *st, uint64_t key, const char *const *specs, size_t n_specs,
+                             const ms_source_options *so, const char *dir, int64_t *prev_run,
+                             ms_state_outcome *o);
+
+/* Makes the current run a repeat of prev_run (found by ms_state_unchanged): the records that run
+ * saw are seen by this one, counted as reused. One UPDATE, no lookup per task. */
+ms_status ms_state_run_unchanged(ms_state *st, int64_t prev_run);
+
 #endif /* MATSCREEN_STATE_H */

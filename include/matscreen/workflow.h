@@ -128,6 +128,8 @@ typedef struct ms_workflow {
     double acq_xi;                     /* acquisition@xi: mei/mli margin (default 0) */
     double acq_kappa;                  /* acquisition@kappa: ucb weight of sigma (default 2) */
     size_t top_k;                      /* default 20 */
+    size_t explain_k;                  /* models@explain: each candidate's K largest feature
+                                          contributions (screen --explain K); 0: off */
     ms_workflow_campaign campaign;     /* stage campaign */
     char output_dir[MS_WORKFLOW_PATH_MAX]; /* resolved */
 } ms_workflow;

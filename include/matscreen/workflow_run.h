@@ -43,6 +43,8 @@ typedef struct ms_workflow_run_result {
     ms_state_counts counts;
     int64_t run_id;
     char state_path[MS_WORKFLOW_PATH_MAX + 16];
+    int64_t unchanged_since;           /* > 0: inputs, settings and outputs were those of this
+                                          earlier run, whose outputs were kept (state.h) */
     double seconds_screen, seconds_total;
     size_t n_warnings;                 /* things that did not stop the run, for the log */
     char warnings[MS_WORKFLOW_RUN_WARNINGS][MS_WORKFLOW_RUN_WARNING_MAX];

@@ -184,6 +184,9 @@ static int report_run(const run_args *a, const ms_workflow *w, const ms_workflow
                         "(%llu new, %llu changed, %llu for new models or descriptors), %llu "
                         "removed\n", r->state_path, (long long)r->run_id, k->reused, k->computed,
                 k->added, k->changed, k->identity, k->removed);
+    if (!a->quiet && r->unchanged_since)
+        fprintf(stderr, "matscreen run: inputs, settings and outputs are those of run %lld: its "
+                        "outputs are kept, not written again\n", (long long)r->unchanged_since);
     printf("report: %s/report.html\n", dir);
     return code;
 }

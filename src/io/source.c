@@ -7,11 +7,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "matscreen/file_read.h"
 
@@ -25,6 +27,7 @@ typedef struct frame {
     struct dirent **names;   /* FRAME_DIR */
     char *path;              /* FRAME_DIR directory, FRAME_CHUNKS file, FRAME_LIST file */
     long long size, next;    /* FRAME_CHUNKS */
+    int64_t mtime_ns;        /* FRAME_CHUNKS: the file's, for every range */
     dev_t dev;               /* FRAME_DIR, FRAME_LIST: identity, for cycles */
     ino_t ino;
 } frame;
@@ -55,6 +58,10 @@ struct ms_source {
     ino_t ex_ino;
     char *excluded; /* path under which it was met, once met */
     uint64_t repeats;
+    FILE *tape;     /* ms_source_record: the tasks yielded, for ms_source_replay */
+    int replaying;  /* tasks come from the tape */
+    int tape_bad;   /* a write to the tape failed */
+    uint64_t recorded; /* tasks written to the tape */
 };
 
 void ms_source_options_default(ms_source_options *opt)
@@ -117,6 +124,7 @@ void ms_source_free(ms_source *src)
     free(src->line);
     free(src->seen);
     free(src->excluded);
+    if (src->tape) fclose(src->tape);
     free(src);
 }
 
@@ -190,6 +198,7 @@ static int emit(ms_source *src, ms_task *t, const char *path, ms_format format, 
                 long long length, long long size)
 {
     memset(t, 0, offsetof(ms_task, reason));
+    t->mtime_ns = -1;
     t->seq = src->seq++;
     t->input = src->input;
     t->format = format;
@@ -225,13 +234,20 @@ static int next_chunk(ms_source *src, frame *f, ms_task *t)
     long long len = src->opt.chunk_bytes;
     if (len > f->size - f->next) len = f->size - f->next;
     emit(src, t, f->path, MS_FORMAT_JSONL, f->next, len, len);
+    t->mtime_ns = f->mtime_ns;
     f->next += len;
     return 1;
 }
 
-/* A file: one task, or a chunk frame for a large JSON Lines file. */
-static int handle_file(ms_source *src, const char *path, long long size, ms_task *t)
+static int64_t mtime_of(const struct stat *sb)
 {
+    return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
+/* A file (sb: its stat): one task, or a chunk frame for a large JSON Lines file. */
+static int handle_file(ms_source *src, const char *path, const struct stat *sb, ms_task *t)
+{
+    long long size = (long long)sb->st_size;
     ms_format format = forced_format(src);
     if (format == MS_FORMAT_AUTO) format = ms_format_detect(path);
     if (format == MS_FORMAT_JSONL && src->opt.chunk_bytes > 0 && size > src->opt.chunk_bytes) {
@@ -241,9 +257,12 @@ static int handle_file(ms_source *src, const char *path, long long size, ms_task
             return emit_error(src, t, path, MS_ERR_LIMIT, "%s: cannot split%s", " (nesting or memory)");
         }
         f->size = size;
+        f->mtime_ns = mtime_of(sb);
         return next_chunk(src, f, t);
     }
-    return emit(src, t, path, format, 0, -1, size);
+    emit(src, t, path, format, 0, -1, size);
+    t->mtime_ns = mtime_of(sb);
+    return 1;
 }
 
 static int skip_hidden(const struct dirent *e) { return e->d_name[0] != '.'; }
@@ -295,7 +314,7 @@ static int handle_path(ms_source *src, const char *path, ms_task *t)
     if (!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode))
         return emit_error(src, t, path, MS_ERR_IO, "%s: not a regular file (%s): not read",
                           ms_file_type_name(sb.st_mode));
-    if (!S_ISDIR(sb.st_mode)) return handle_file(src, path, (long long)sb.st_size, t);
+    if (!S_ISDIR(sb.st_mode)) return handle_file(src, path, &sb, t);
     int w = check_walk(src, path, sb.st_dev, sb.st_ino, t);
     if (w) return w == 1;
     frame *f = push(src, FRAME_DIR);
@@ -367,9 +386,8 @@ static int handle_spec(ms_source *src, const char *spec, ms_task *t)
     return handle_path(src, spec, t);
 }
 
-int ms_source_next(ms_source *src, ms_task *t)
+static int next_walk(ms_source *src, ms_task *t)
 {
-    if (!src) return 0;
     while (src->depth > 0) {
         frame *f = &src->stack[src->depth - 1];
         switch (f->kind) {
@@ -438,7 +456,7 @@ int ms_source_next(ms_source *src, ms_task *t)
             if (!S_ISREG(sb.st_mode))
                 return emit_error(src, t, child, MS_ERR_IO, "%s: not a regular file (%s): not read",
                                   ms_file_type_name(sb.st_mode));
-            if (handle_file(src, child, (long long)sb.st_size, t)) return 1;
+            if (handle_file(src, child, &sb, t)) return 1;
             break;
         }
         case FRAME_CHUNKS:
@@ -451,4 +469,112 @@ int ms_source_next(ms_source *src, ms_task *t)
         }
     }
     return 0;
+}
+
+/* ---- tape: one enumeration per run --------------------------------------------------------- */
+
+/* A task on the tape: this header, then reason_len and path_len bytes. */
+typedef struct tape_head {
+    uint64_t seq;
+    int64_t offset, length, size, mtime_ns;
+    uint32_t input;
+    int32_t format, status;
+    uint16_t reason_len, path_len;
+} tape_head;
+
+static void tape_write(ms_source *src, const ms_task *t)
+{
+    tape_head h;
+    memset(&h, 0, sizeof h);
+    h.seq = t->seq;
+    h.offset = t->offset;
+    h.length = t->length;
+    h.size = t->size;
+    h.mtime_ns = t->mtime_ns;
+    h.input = t->input;
+    h.format = (int32_t)t->format;
+    h.status = (int32_t)t->status;
+    h.reason_len = (uint16_t)strnlen(t->reason, sizeof t->reason - 1);
+    h.path_len = (uint16_t)strnlen(t->path, sizeof t->path - 1);
+    if (fwrite(&h, sizeof h, 1, src->tape) != 1 ||
+        fwrite(t->reason, 1, h.reason_len, src->tape) != h.reason_len ||
+        fwrite(t->path, 1, h.path_len, src->tape) != h.path_len)
+        src->tape_bad = 1;
+}
+
+/* The tape could not be read back before its end: one error task says so (the rest of the
+ * inputs are not screened, and the run's output shows it), then the enumeration ends. */
+static int tape_lost(ms_source *src, ms_task *t)
+{
+    src->replaying = 2;
+    src->tape_bad = 1;
+    char detail[64];
+    snprintf(detail, sizeof detail, " (%llu of %llu tasks not screened; run again)",
+             (unsigned long long)(src->recorded - src->seq), (unsigned long long)src->recorded);
+    return emit_error(src, t, "temporary task list", MS_ERR_IO, "%s: cannot be read back%s",
+                      detail);
+}
+
+/* The next task from the tape: 1, or 0 at its end. */
+static int tape_read(ms_source *src, ms_task *t)
+{
+    if (src->replaying == 2 || src->seq >= src->recorded) return 0;
+    tape_head h;
+    if (fread(&h, sizeof h, 1, src->tape) != 1 || h.reason_len >= sizeof t->reason ||
+        h.path_len >= sizeof t->path || h.seq != src->seq ||
+        fread(t->reason, 1, h.reason_len, src->tape) != h.reason_len ||
+        fread(t->path, 1, h.path_len, src->tape) != h.path_len)
+        return tape_lost(src, t);
+    t->reason[h.reason_len] = '\0';
+    t->path[h.path_len] = '\0';
+    t->seq = h.seq;
+    t->offset = h.offset;
+    t->length = h.length;
+    t->size = h.size;
+    t->mtime_ns = h.mtime_ns;
+    t->input = h.input;
+    t->format = (ms_format)h.format;
+    t->status = (ms_status)h.status;
+    src->input = h.input;
+    src->seq = h.seq + 1;
+    return 1;
+}
+
+int ms_source_next(ms_source *src, ms_task *t)
+{
+    if (!src) return 0;
+    if (src->replaying) return tape_read(src, t);
+    int got = next_walk(src, t);
+    if (got && src->tape) {
+        tape_write(src, t);
+        src->recorded++;
+    }
+    return got;
+}
+
+ms_status ms_source_record(ms_source *src)
+{
+    MS_CHECK(src && !src->tape && src->seq == 0, MS_ERR_USAGE,
+             "ms_source_record: a new source is required");
+    const char *dir = getenv("TMPDIR");
+    if (!dir || !*dir) dir = "/tmp";
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); /* unnamed: nothing to clean up */
+    FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
+    if (!f && fd >= 0) close(fd);
+    MS_CHECK(f, MS_ERR_IO, "%s: cannot create the temporary task list: %s", dir, strerror(errno));
+    src->tape = f;
+    return MS_SUCCESS;
+}
+
+ms_status ms_source_replay(ms_source *src)
+{
+    MS_CHECK(src && src->tape && !src->replaying && src->depth == 0, MS_ERR_USAGE,
+             "ms_source_replay: an exhausted recording source is required");
+    MS_CHECK(!src->tape_bad && fflush(src->tape) == 0 && !ferror(src->tape), MS_ERR_IO,
+             "cannot write the temporary task list: %s", strerror(errno ? errno : EIO));
+    MS_CHECK(fseeko(src->tape, 0, SEEK_SET) == 0, MS_ERR_IO,
+             "cannot read back the temporary task list: %s", strerror(errno));
+    src->replaying = 1;
+    src->seq = 0;
+    return MS_SUCCESS;
 }

@@ -5,12 +5,12 @@
  *   Rank 0 (master) owns the source enumerator and a window of up to opt.window tasks, kept as a
  *   max-heap on task size (ties: smaller seq first) so large files go out first and the short ones
  *   fill the tail. Ranks 1..size-1 (workers) read their inputs themselves and run the pipeline.
- *   With opt.master_works (default) rank 0 runs tasks too, one at a time, from the same window,
- *   and handles the messages that are waiting (MPI_Iprobe, never blocking) after every record it
- *   produces: a look per structure, not a spin. With size == 1 that is the whole run. Tasks the
- *   journal calls suspects (hooks->admit == MS_FARM_ALONE) wait in a FIFO outside the window and
- *   go out one per batch, while no other suspect is in flight; quarantined tasks are not run, the
- *   master emits their single "quarantine" result itself.
+ *   With opt.master_works (default) rank 0 runs tasks too, in batches sized like a worker's, from
+ *   the same window, and handles the messages that are waiting (MPI_Iprobe, never blocking) after
+ *   every record it produces: a look per structure, not a spin. With size == 1 that is the whole
+ *   run. Tasks the journal calls suspects (hooks->admit == MS_FARM_ALONE) wait in a FIFO outside
+ *   the window and go out one per batch, while no other suspect is in flight; quarantined tasks
+ *   are not run, the master emits their single "quarantine" result itself.
  *
  * Messages (communicator: the one given to ms_farm_run; all payloads are MPI_BYTE)
  *   TAG_REQUEST 101  worker -> master. "I finished my batch, give me work." Header, then the items
@@ -166,6 +166,7 @@ ms_status ms_task_unpack(const unsigned char *d, size_t n, size_t *pos, ms_task 
     MS_CHECK(status >= 0 && status < MS_STATUS_COUNT, MS_ERR_PARSE, "bad status in a task");
     t->format = (ms_format)format;
     t->status = (ms_status)status;
+    t->mtime_ns = -1; /* not sent: the master's journal identity alone needs it */
     t->offset = off;
     t->length = len;
     t->size = size;
@@ -349,8 +350,9 @@ typedef struct {
     ms_buffer in, out;
     ms_result *r;              /* scratch: unpacked and quarantine results */
     ms_result *own_r;          /* scratch of rank 0's own pipeline */
-    ms_task *own_task;         /* the task rank 0 runs */
+    ms_task *own_task;         /* rank 0's own batch: up to opt.max_batch tasks */
     uint32_t own_results;
+    size_t own_last;           /* size of rank 0's previous batch (doubling before a rate) */
     int enabled, tty;
     unsigned long long done;   /* tasks finished or skipped, for the progress line */
     double start, last;
@@ -686,25 +688,65 @@ static int own_collect(const ms_result *r, void *user)
     return m->stop;
 }
 
+/* Rank 0's own batch, sized like a worker's (its rate times opt.batch_seconds). Its DISPATCH
+ * records reach the kernel together before the first task runs, and its DONE records at most
+ * every opt.report_seconds and at the end, as a worker's reports do: one task at a time cost two
+ * journal writes per task, the largest share of the farm's own time in a dry run. If rank 0 dies
+ * in the batch, the journal blames the batch's unfinished tasks and those finished since the
+ * last write, as for a worker. Returns the number of tasks run (0: none to run). */
+static size_t run_own_batch(master *m)
+{
+    const ms_farm_options *opt = m->opt;
+    size_t want = m->rate[0] > 0 ? (size_t)(m->rate[0] * opt->batch_seconds)
+                                 : m->own_last ? 2 * m->own_last : 1;
+    if (want > opt->max_batch) want = opt->max_batch;
+    window_fill(m);
+    if (m->exhausted) { /* the tail stays balanced, as for the workers */
+        size_t cap = m->n / (2 * (size_t)m->size); /* rank 0 works: size workers */
+        if (want > cap) want = cap;
+    }
+    if (want < 1) want = 1;
+    size_t n = 0;
+    int alone = 0;
+    while (n < want && !m->stop) {
+        const ms_task *t = next_task(m, 0, n == 0, &alone);
+        if (!t) break;
+        m->own_task[n] = *t;
+        hook_dispatched(m, &m->own_task[n], 0);
+        n++;
+        if (alone) break;
+    }
+    if (n == 0) return 0;
+    hook_batch_end(m); /* DISPATCH records reach the kernel before the tasks run */
+    m->stats->tasks += n;
+    m->own_last = n;
+    double t0 = now(), last = t0;
+    for (size_t k = 0; k < n && !m->stop; k++) {
+        m->own_results = 0;
+        ms_pipeline_run_task(m->p, &m->own_task[k], m->own_r, own_collect, m);
+        hook_done(m, m->own_task[k].seq, m->own_results, 0);
+        double tk = now();
+        if (tk - last >= opt->report_seconds) {
+            hook_batch_end(m);
+            last = tk;
+        }
+        service(m, 0);
+    }
+    if (alone) m->alone_holder = -1;
+    hook_batch_end(m);
+    double busy = now() - t0;
+    if (busy > 1e-6) {
+        double x = (double)n / busy;
+        m->rate[0] = m->rate[0] > 0 ? 0.5 * m->rate[0] + 0.5 * x : x;
+    }
+    return n;
+}
+
 static ms_status run_master(master *m)
 {
     for (;;) {
         if (m->works && !m->stop) {
-            int alone;
-            const ms_task *t = next_task(m, 0, 1, &alone);
-            if (t) {
-                *m->own_task = *t;
-                hook_dispatched(m, m->own_task, 0);
-                hook_batch_end(m);
-                m->stats->tasks++;
-                m->own_results = 0;
-                ms_pipeline_run_task(m->p, m->own_task, m->own_r, own_collect, m);
-                hook_done(m, m->own_task->seq, m->own_results, 0);
-                if (alone) m->alone_holder = -1;
-                hook_batch_end(m);
-                service(m, 0);
-                continue;
-            }
+            if (run_own_batch(m)) continue;
         }
         if (m->active == 0) break;
         service(m, 1);
@@ -769,7 +811,7 @@ static ms_status master_init(master *m, MPI_Comm comm, int size, ms_source *src,
         m->send_req[i] = MPI_REQUEST_NULL;
     m->r = malloc(sizeof *m->r);
     m->own_r = malloc(sizeof *m->own_r);
-    m->own_task = malloc(sizeof *m->own_task);
+    m->own_task = malloc((opt->max_batch ? opt->max_batch : 1) * sizeof *m->own_task);
     if (!m->slots || !m->heap || !m->free_ids || !m->rate || !m->flight || !m->send_buf ||
         !m->send_req || !m->last_batch || !m->r ||
         !m->own_r || !m->own_task) {

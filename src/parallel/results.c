@@ -25,6 +25,7 @@
 #include "matscreen/hash.h"
 #include "matscreen/journal.h"
 #include "matscreen/json_reader.h"
+#include "matscreen/json_writer.h"
 #include "matscreen/outfile.h"
 #include "matscreen/reader.h"
 #include "matscreen/validate.h"
@@ -319,11 +320,6 @@ static ms_status load(ms_results *res, uint64_t pos, uint32_t len, ms_result *r)
 
 /* ---- formatting helpers -------------------------------------------------------------------- */
 
-static void csv_num(FILE *f, double v)
-{
-    if (isfinite(v)) fprintf(f, "%.10g", v);
-}
-
 static void record_key(const ms_result *r, char *out, size_t n)
 {
     if (r->format == MS_FORMAT_JSONL && r->offset >= 0)
@@ -395,45 +391,80 @@ static ms_status write_json_file(json_t *o, const ms_results *res, ms_atomic_fil
 
 /* screen --explain: r->explain ("name\tvalue\tcontribution\n" lines) as the compact CSV text
  * "name=value:contribution; ..." into out, and as a JSON array of {feature, value, contribution}
- * (new reference; NULL without memory). */
-static json_t *explain_parse(const char *e, char *out, size_t cap)
+ * into w. */
+static void explain_parse(const char *e, char *out, size_t cap, ms_json_writer *w)
 {
-    json_t *a = json_array();
     size_t at = 0;
     out[0] = '\0';
-    while (a && *e) {
+    ms_json_array_begin(w);
+    while (*e) {
         const char *t1 = strchr(e, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
         const char *nl = t2 ? strchr(t2 + 1, '\n') : NULL;
         if (!nl) break;
         char name[512];
         snprintf(name, sizeof name, "%.*s", (int)(t1 - e), e);
         double v = strtod(t1 + 1, NULL), c = strtod(t2 + 1, NULL);
-        json_t *o = json_object();
-        json_object_set_new(o, "feature", json_string(name));
-        json_object_set_new(o, "value", jnum(v));
-        json_object_set_new(o, "contribution", jnum(c));
-        json_array_append_new(a, o);
+        ms_json_object_begin(w);
+        ms_json_key(w, "feature");
+        ms_json_string(w, name);
+        ms_json_key(w, "value");
+        ms_json_real(w, v);
+        ms_json_key(w, "contribution");
+        ms_json_real(w, c);
+        ms_json_object_end(w);
         int n = snprintf(out + at, cap - at, "%s%s=%.*s:%.*s", at ? "; " : "", name,
                          (int)(t2 - t1 - 1), t1 + 1, (int)(nl - t2 - 1), t2 + 1);
         if (n > 0 && (size_t)n < cap - at) at += (size_t)n;
         e = nl + 1;
     }
-    return a;
+    ms_json_array_end(w);
 }
 
+/* Writes a JSON member "key":value where value is a "%.10g" text (empty: not finite -> null). */
+static void json_num_g(ms_json_writer *w, const char *key, const char *g)
+{
+    ms_json_key(w, key);
+    if (g[0]) ms_json_real_g(w, g);
+    else ms_json_null(w);
+}
+
+/* The writers of the ranked pass: the JSON row, the members array of the current group and the
+ * explanation array (reused row after row). */
+typedef struct row_writers {
+    ms_json_writer row, members, why;
+} row_writers;
+
+/* One ranked row: ranked.csv and ranked.jsonl. Each number is formatted once ("%.10g") for
+ * both files; the JSON text is written directly (json_writer.h: jansson's bytes), which costs a
+ * fraction of building and dumping a jansson object per row. */
 static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t rank, uint32_t dups,
-                             const char *sources, json_t *members, int explain)
+                             const char *sources, row_writers *rw, int explain)
 {
     char key[MS_TASK_PATH_MAX + 32], flags[512];
     record_key(r, key, sizeof key);
     flags_text(r->flags, r->warnings, flags, sizeof flags);
+    enum { N_NUM = 10 };
+    static const char *const num_names[N_NUM] = {
+        "n_atoms", "volume", "density", "volume_per_atom", "li_fraction", "class_prob",
+        "surrogate_mean", "surrogate_sigma", "acquisition", "score"};
+    const double v[N_NUM] = {r->n_atoms, r->volume, r->density, r->volume_per_atom, r->li_fraction,
+                             r->class_prob, r->mean, r->sigma, r->acquisition, r->score};
+    char g[N_NUM][32], gd[32];
+    for (size_t i = 0; i < N_NUM; i++) {
+        if (isfinite(v[i])) snprintf(g[i], sizeof g[i], "%.10g", v[i]);
+        else g[i][0] = '\0';
+    }
+    if (isfinite(r->domain_score)) snprintf(gd, sizeof gd, "%.10g", r->domain_score);
+    else gd[0] = '\0';
+    const char *db = ms_source_db_name((ms_source_db)r->db);
+
     fprintf(csv, "%zu,", rank);
     ms_csv_write_field(csv, key);
     fputc(',', csv);
     ms_csv_write_field(csv, r->file);
     fputc(',', csv);
     ms_csv_write_field(csv, r->block);
-    fprintf(csv, ",%s,", ms_source_db_name((ms_source_db)r->db));
+    fprintf(csv, ",%s,", db);
     ms_csv_write_field(csv, r->source_id);
     fputc(',', csv);
     ms_csv_write_field(csv, sources);
@@ -442,68 +473,82 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     fputc(',', csv);
     if (r->spacegroup > 0) fprintf(csv, "%d", (int)r->spacegroup);
     fprintf(csv, ",%u", r->n_sites);
-    const double v[] = {r->n_atoms, r->volume, r->density, r->volume_per_atom, r->li_fraction,
-                        r->class_prob, r->mean, r->sigma, r->acquisition, r->score};
-    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    for (size_t i = 0; i < N_NUM; i++) {
         fputc(',', csv);
-        csv_num(csv, v[i]);
+        fputs(g[i], csv);
     }
     fprintf(csv, ",%u,%s,", dups, flags);
     /* the domain columns come after the older ones, so that their readers keep working; the
      * optional explain column is last */
-    csv_num(csv, r->domain_score);
+    fputs(gd, csv);
     fputc(',', csv);
     if (r->in_domain >= 0) fprintf(csv, "%d", (int)r->in_domain);
     fputc(',', csv);
     ms_csv_write_field(csv, r->domain_reason);
     char compact[2 * MS_RESULT_EXPLAIN_MAX];
-    json_t *why = explain ? explain_parse(r->explain, compact, sizeof compact) : NULL;
     if (explain) {
+        ms_json_writer_reset(&rw->why);
+        explain_parse(r->explain, compact, sizeof compact, &rw->why);
         fputc(',', csv);
         ms_csv_write_field(csv, compact);
     }
     fputc('\n', csv);
 
-    json_t *o = json_object();
-    json_object_set_new(o, "rank", json_integer((json_int_t)rank));
-    json_object_set_new(o, "key", jstr(key));
-    json_object_set_new(o, "file", jstr(r->file));
-    json_object_set_new(o, "block", jstr(r->block));
-    json_object_set_new(o, "index", json_integer((json_int_t)r->index));
-    json_object_set_new(o, "offset", r->offset >= 0 ? json_integer(r->offset) : json_null());
-    json_object_set_new(o, "source_db", jstr(ms_source_db_name((ms_source_db)r->db)));
-    json_object_set_new(o, "source_id", jstr(r->source_id));
-    json_object_set_new(o, "sources", jstr(sources));
-    json_object_set(o, "members", members);
-    json_object_set_new(o, "formula", jstr(r->formula));
-    json_object_set_new(o, "spacegroup", r->spacegroup > 0 ? json_integer(r->spacegroup) : json_null());
-    json_object_set_new(o, "n_sites", json_integer(r->n_sites));
-    json_object_set_new(o, "n_atoms", jnum(r->n_atoms));
-    json_object_set_new(o, "volume", jnum(r->volume));
-    json_object_set_new(o, "density", jnum(r->density));
-    json_object_set_new(o, "volume_per_atom", jnum(r->volume_per_atom));
-    json_object_set_new(o, "li_fraction", jnum(r->li_fraction));
-    json_object_set_new(o, "class_prob", jnum(r->class_prob));
-    json_object_set_new(o, "surrogate_mean", jnum(r->mean));
-    json_object_set_new(o, "surrogate_sigma", jnum(r->sigma));
-    json_object_set_new(o, "acquisition", jnum(r->acquisition));
-    json_object_set_new(o, "score", jnum(r->score));
-    json_object_set_new(o, "duplicates", json_integer(dups));
+    ms_json_writer *o = &rw->row;
+    ms_json_writer_reset(o);
+    ms_json_object_begin(o);
+    ms_json_key(o, "rank");
+    ms_json_integer(o, (long long)rank);
+    ms_json_key(o, "key");
+    ms_json_string(o, key);
+    ms_json_key(o, "file");
+    ms_json_string(o, r->file);
+    ms_json_key(o, "block");
+    ms_json_string(o, r->block);
+    ms_json_key(o, "index");
+    ms_json_integer(o, (long long)r->index);
+    ms_json_key(o, "offset");
+    if (r->offset >= 0) ms_json_integer(o, r->offset);
+    else ms_json_null(o);
+    ms_json_key(o, "source_db");
+    ms_json_string(o, db);
+    ms_json_key(o, "source_id");
+    ms_json_string(o, r->source_id);
+    ms_json_key(o, "sources");
+    ms_json_string(o, sources);
+    ms_json_key(o, "members");
+    ms_json_raw(o, rw->members.data, rw->members.n);
+    ms_json_key(o, "formula");
+    ms_json_string(o, r->formula);
+    ms_json_key(o, "spacegroup");
+    if (r->spacegroup > 0) ms_json_integer(o, r->spacegroup);
+    else ms_json_null(o);
+    ms_json_key(o, "n_sites");
+    ms_json_integer(o, r->n_sites);
+    for (size_t i = 0; i < N_NUM; i++) json_num_g(o, num_names[i], g[i]);
+    ms_json_key(o, "duplicates");
+    ms_json_integer(o, dups);
     char hash[17];
     ms_hash_format(r->content_hash, hash);
-    json_object_set_new(o, "content_hash", jstr(hash));
-    json_object_set_new(o, "flags", jstr(flags));
-    json_object_set_new(o, "domain_score", jnum(r->domain_score));
-    json_object_set_new(o, "in_domain", r->in_domain >= 0 ? json_boolean(r->in_domain) : json_null());
-    json_object_set_new(o, "domain_reason", json_string(r->domain_reason));
-    if (why) json_object_set_new(o, "explain", why);
-    char *text = json_dumps(o, JSON_PRESERVE_ORDER | JSON_COMPACT | JSON_REAL_PRECISION(10));
-    if (text) {
-        fputs(text, jsonl);
-        fputc('\n', jsonl);
-        free(text);
+    ms_json_key(o, "content_hash");
+    ms_json_string(o, hash);
+    ms_json_key(o, "flags");
+    ms_json_string(o, flags);
+    json_num_g(o, "domain_score", gd);
+    ms_json_key(o, "in_domain");
+    if (r->in_domain >= 0) ms_json_bool(o, r->in_domain);
+    else ms_json_null(o);
+    ms_json_key(o, "domain_reason");
+    ms_json_string(o, r->domain_reason);
+    if (explain) {
+        ms_json_key(o, "explain");
+        ms_json_raw(o, rw->why.data, rw->why.n);
     }
-    json_decref(o);
+    ms_json_object_end(o);
+    if (!o->failed) {
+        fwrite(o->data, 1, o->n, jsonl);
+        fputc('\n', jsonl);
+    }
 }
 
 static void write_error_row(FILE *f, const ms_result *r)
@@ -616,15 +661,16 @@ static void member_file_remove(member_file *mf)
 /* Sources text of a group (rep r already loaded; its other members are next in the member file)
  * and its property conflicts. */
 static ms_status group_sources(ms_results *res, member_file *mf, const entry *rep,
-                               const ms_result *r, ms_result *mr, ms_buffer *text, json_t *keys,
+                               const ms_result *r, ms_result *mr, ms_buffer *text, ms_json_writer *keys,
                                json_t *conflicts, size_t *n_conflicts, size_t *n_conflict_groups)
 {
     char key[MS_TASK_PATH_MAX + 32];
     ms_buffer_reset(text);
-    json_array_clear(keys);
+    ms_json_writer_reset(keys);
+    ms_json_array_begin(keys);
     MS_CALL(append_source(text, r));
     record_key(r, key, sizeof key);
-    json_array_append_new(keys, jstr(key));
+    ms_json_string(keys, key);
     double lo[MS_RESULT_N_PROPS], hi[MS_RESULT_N_PROPS];
     size_t cnt[MS_RESULT_N_PROPS];
     for (size_t p = 0; p < MS_RESULT_N_PROPS; p++) {
@@ -639,7 +685,7 @@ static ms_status group_sources(ms_results *res, member_file *mf, const entry *re
         MS_CALL(load(res, m.pos, m.len, mr));
         MS_CALL(append_source(text, mr));
         record_key(mr, key, sizeof key);
-        json_array_append_new(keys, jstr(key));
+        ms_json_string(keys, key);
         for (size_t p = 0; p < MS_RESULT_N_PROPS; p++) {
             double v = mr->props[p];
             if (!isfinite(v)) continue;
@@ -662,6 +708,8 @@ static ms_status group_sources(ms_results *res, member_file *mf, const entry *re
         }
     }
     if (any) (*n_conflict_groups)++;
+    ms_json_array_end(keys);
+    MS_CHECK(!keys->failed, MS_ERR_NOMEM, "cannot hold the member keys of a group of %zu", n);
     return ms_buffer_append(text, "", 1); /* NUL */
 }
 
@@ -732,9 +780,12 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
 {
     MS_CALL(ms_extsort_finish(ranks));
     ms_result *r = res->scratch, *mr = malloc(sizeof *mr);
-    json_t *member_keys = json_array();
+    row_writers rw;
+    ms_json_writer_init(&rw.row, 10);
+    ms_json_writer_init(&rw.members, 10);
+    ms_json_writer_init(&rw.why, 10);
     ms_buffer src_text = {0};
-    ms_status st = mr && member_keys ? MS_SUCCESS
+    ms_status st = mr ? MS_SUCCESS
                                      : ms_error_set(MS_ERR_NOMEM, "cannot write the ranked output");
     if (st == MS_SUCCESS) st = open_out(res, c->out, OUT_RANKED_CSV);
     if (st == MS_SUCCESS) st = open_out(res, c->out, OUT_RANKED_JSONL);
@@ -752,15 +803,19 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
         if (st != MS_SUCCESS || !got) break;
         st = load(res, e.pos, e.len, r);
         if (st == MS_SUCCESS)
-            st = group_sources(res, mf, &e, r, mr, &src_text, member_keys, conflicts,
+            st = group_sources(res, mf, &e, r, mr, &src_text, &rw.members, conflicts,
                                &c->n_conflicts, &c->n_conflict_groups);
         if (st != MS_SUCCESS) break;
-        write_ranked_row(csv, jsonl, r, i + 1, e.dups, (const char *)src_text.data, member_keys,
+        write_ranked_row(csv, jsonl, r, i + 1, e.dups, (const char *)src_text.data, &rw,
                          info->explain_k > 0);
+        if (rw.row.failed || rw.why.failed)
+            st = ms_error_set(MS_ERR_NOMEM, "cannot format the ranked row of %s", r->file);
         if (i < info->top_k) st = top_list_add(&c->top, r, i + 1);
     }
     if (st == MS_SUCCESS) write_top_cifs(&c->top, elements, &c->top_written, &c->top_failed);
-    json_decref(member_keys);
+    ms_json_writer_free(&rw.row);
+    ms_json_writer_free(&rw.members);
+    ms_json_writer_free(&rw.why);
     ms_buffer_free(&src_text);
     free(mr);
     return st;

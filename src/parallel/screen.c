@@ -688,6 +688,25 @@ static ms_status input_trust(const ms_screen_config *cfg, ms_dedup_options *trus
     return st;
 }
 
+/* The journal's run identity from one enumeration of the inputs, recorded so that the farm
+ * replays the tasks instead of walking and stat'ing the inputs again (two stats per file were a
+ * fifth of the master's time with a file per task, docs/scale.md). Without a temporary file the
+ * farm's enumerator walks the inputs again. *src: the farm's enumerator (the caller frees it). */
+static ms_status identify_inputs(const char **specs, size_t n, const ms_source_options *so,
+                                 ms_journal_identity *id, ms_source **src)
+{
+    *src = NULL;
+    MS_CALL(ms_source_create(specs, n, so, src));
+    int taped = ms_source_record(*src) == MS_SUCCESS;
+    ms_status st = ms_journal_identity_source(id, specs, n, *src);
+    if (st == MS_SUCCESS && taped && ms_source_replay(*src) == MS_SUCCESS) return MS_SUCCESS;
+    ms_source_free(*src);
+    *src = NULL;
+    if (st != MS_SUCCESS) return st;
+    ms_error_clear();
+    return ms_source_create(specs, n, so, src);
+}
+
 /* Rank 0's part; returns the status. Broadcasts "go" (0 stop, 1 farm, 2 outputs only). */
 static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pipeline *p,
                                screen_worker *w, uint64_t identity, ms_screen_summary *sum,
@@ -717,7 +736,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     ms_journal_identity id;
     ms_journal_info ji = {0};
     memset(&id, 0, sizeof id);
-    if (st == MS_SUCCESS) st = ms_journal_identity_inputs(&id, specs, cfg->n_inputs, &so);
+    if (st == MS_SUCCESS) st = identify_inputs(specs, cfg->n_inputs, &so, &id, &src);
     /* A source's database changes the results without changing a file: part of the inputs. */
     for (size_t i = 0; st == MS_SUCCESS && i < cfg->n_inputs; i++) {
         int32_t db = (int32_t)cfg->inputs[i].db;
@@ -743,7 +762,6 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     if (st == MS_SUCCESS) ms_journal_get_info(ms_results_journal(res), &ji);
     if (st == MS_SUCCESS && cfg->cache && cfg->cache->sync)
         ms_journal_set_flush_hook(ms_results_journal(res), cfg->cache->sync, cfg->cache->ctx);
-    if (st == MS_SUCCESS && !ji.finished) st = ms_source_create(specs, cfg->n_inputs, &so, &src);
     int go = st != MS_SUCCESS ? 0 : ji.finished ? 2 : 1;
     if (go && cfg->resume && cfg->progress && ji.lives == 0)
         fprintf(stderr, "matscreen screen: --resume: no journal in %s, starting from the beginning\n",
@@ -773,12 +791,12 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
             st = ms_error_set(MS_ERR_IO, "collecting results failed: %s", ms_error_message());
         if (st == MS_SUCCESS) st = ms_journal_finish(ms_results_journal(res));
     }
-    if (src && ms_source_excluded(src))
+    if (go == 1 && ms_source_excluded(src))
         fprintf(stderr,
                 "matscreen screen: note: %s is this run's output directory, inside an "
                 "input: not screened\n",
                 ms_source_excluded(src));
-    if (src && ms_source_repeats(src))
+    if (go == 1 && ms_source_repeats(src))
         fprintf(stderr,
                 "matscreen screen: note: %llu directories or list files were reached "
                 "again (links or overlapping inputs): each was read once\n",

@@ -26,6 +26,8 @@
 #define REPORT_PATH_MAX 4200
 #define MAX_FIELDS 40
 #define TABLE_ROWS 100    /* rows of the top-K table */
+#define WHY_ROWS 20       /* rows of the "why these candidates" table */
+#define WHY_MAX 2048      /* ranked.csv's explain field (results.c: twice MS_RESULT_EXPLAIN_MAX) */
 #define PLOT_ROWS 50      /* candidates in the top-K plot */
 #define KEEP_MAX 10000    /* top-K rows kept for the comparison with the previous run */
 #define HIST_BINS 30
@@ -278,11 +280,14 @@ typedef struct {
     unsigned long long n_in_domain, n_out_domain; /* ranked.csv's in_domain column, when any */
     size_t n_top;
     top_row *top;
+    char (*why)[WHY_MAX]; /* the explain column (screen --explain) of the first WHY_ROWS; NULL:
+                             no such column. Apart from top_row: kept rows go up to KEEP_MAX */
     unsigned long long hist_score[HIST_BINS], hist_sigma[HIST_BINS];
 } ranked_data;
 
 typedef struct {
-    int key, formula, source_id, db, file, flags, spacegroup, score, mean, sigma, prob, domain;
+    int key, formula, source_id, db, file, flags, spacegroup, score, mean, sigma, prob, domain,
+        explain;
 } ranked_cols;
 
 static void ranked_columns(const csv_reader *r, ranked_cols *c)
@@ -299,6 +304,7 @@ static void ranked_columns(const csv_reader *r, ranked_cols *c)
     c->sigma = csv_col(r, "surrogate_sigma");
     c->prob = csv_col(r, "class_prob");
     c->domain = csv_col(r, "in_domain");
+    c->explain = csv_col(r, "explain");
 }
 
 static void fill_row(const csv_reader *r, const ranked_cols *c, top_row *t)
@@ -332,12 +338,17 @@ static ms_status read_ranked(const char *path, size_t keep, ranked_data *d, int 
         return ms_error_set(MS_ERR_PARSE, "%s:1: not a ranked.csv (no key and score columns)", path);
     }
     d->top = calloc(keep ? keep : 1, sizeof *d->top);
-    if (!d->top) {
+    if (stats && c.explain >= 0) d->why = calloc(WHY_ROWS, sizeof *d->why);
+    if (!d->top || (stats && c.explain >= 0 && !d->why)) {
         csv_close(&r);
+        free(d->top);
+        free(d->why);
         return ms_error_set(MS_ERR_NOMEM, "out of memory");
     }
     while ((rc = csv_next(&r)) > 0) {
         if (r.n == 1 && !r.fields[0][0]) continue;
+        if (d->why && d->n_top < keep && d->n_top < WHY_ROWS)
+            snprintf(d->why[d->n_top], WHY_MAX, "%s", field(&r, c.explain));
         if (d->n_top < keep) fill_row(&r, &c, &d->top[d->n_top++]);
         if (!stats) {
             if (d->n_top >= keep) break;
@@ -378,7 +389,9 @@ static ms_status read_ranked(const char *path, size_t keep, ranked_data *d, int 
     csv_close(&r);
     if (rc < 0) {
         free(d->top);
+        free(d->why);
         d->top = NULL;
+        d->why = NULL;
         return ms_error_set(MS_ERR_NOMEM, "out of memory reading %s", path);
     }
     return MS_SUCCESS;
@@ -934,6 +947,97 @@ static void topk_bar(FILE *o, const topk_view *v, const top_row *t)
     fputs("</svg>", o);
 }
 
+/* One item of an explain field of ranked.csv ("name=value:contribution; ...", results.c), split
+ * from the right: values and contributions are plain numbers, names may hold anything but "; ".
+ * Cuts item in place; *value is "" and the result NaN when the item is not of that form. */
+static double why_item(char *item, const char **value)
+{
+    char *colon = strrchr(item, ':'), *eq = NULL;
+    if (colon) *colon = '\0';
+    if (colon) eq = strrchr(item, '=');
+    if (eq) *eq = '\0';
+    *value = eq ? eq + 1 : "";
+    return colon && eq ? num(colon + 1) : NAN;
+}
+
+/* Calls fn on each item of an explain field (why_item's three parts). */
+static void why_each(const char *why, void (*fn)(void *ctx, const char *name, const char *value,
+                                                 double c), void *ctx)
+{
+    char item[WHY_MAX];
+    while (*why) {
+        const char *end = strstr(why, "; ");
+        size_t n = end ? (size_t)(end - why) : strlen(why);
+        snprintf(item, sizeof item, "%.*s", (int)n, why);
+        why += end ? n + 2 : n;
+        const char *value;
+        double c = why_item(item, &value);
+        fn(ctx, item, value, c);
+    }
+}
+
+static void why_max(void *ctx, const char *name, const char *value, double c)
+{
+    (void)name, (void)value;
+    double *m = ctx;
+    if (isfinite(c)) *m = fmax(*m, fabs(c));
+}
+
+typedef struct {
+    FILE *o;
+    double scale; /* largest |contribution| of the table: half a bar */
+} why_out;
+
+/* One contribution: a bar growing right (raises the prediction) or left from the middle, the
+ * signed value, the feature and its value. */
+static void why_line(void *ctx, const char *name, const char *value, double c)
+{
+    const why_out *w = ctx;
+    double len = isfinite(c) && w->scale > 0 ? fabs(c) / w->scale * 40 : 0;
+    fprintf(w->o, "<div><svg class=\"ubar\" width=\"84\" height=\"10\" viewBox=\"0 0 84 10\">"
+                     "<line x1=\"42\" y1=\"0\" x2=\"42\" y2=\"10\" class=\"grid\"/><rect x=\"%.1f\" y=\"2\" "
+                     "width=\"%.1f\" height=\"6\" class=\"%s\"/></svg> <span class=\"%s\">",
+            c < 0 ? 42 - len : 42, len, c < 0 ? "bar bad" : "bar", c < 0 ? "down" : "up");
+    if (isfinite(c)) fprintf(w->o, "%+.3g", c);
+    else fputs("?", w->o);
+    fputs("</span> ", w->o);
+    esc(w->o, name);
+    if (*value) {
+        fputs(" = ", w->o);
+        esc(w->o, value);
+    }
+    fputs("</div>", w->o);
+}
+
+/* Why each of the best candidates scored as it did (screen --explain: ranked.csv's explain
+ * column): its largest feature contributions, on one scale for the whole table. */
+static void topk_why(FILE *o, const ranked_data *d, const topk_view *v)
+{
+    size_t n = v->n < WHY_ROWS ? v->n : WHY_ROWS;
+    double m = 0;
+    for (size_t i = 0; i < n; i++) why_each(d->why[i], why_max, &m);
+    why_out w = {o, m};
+    fputs("<h3>Why these candidates</h3>\n<div class=\"wide\"><table id=\"topk-why\"><tr><th>rank</th>"
+          "<th>formula</th><th>prediction</th><th>largest contributions: feature = value</th></tr>\n", o);
+    for (size_t i = 0; i < n; i++) {
+        const top_row *t = &d->top[i];
+        char pm[32];
+        fmt_num(pm, sizeof pm, isfinite(t->mean) ? t->mean : t->class_prob);
+        fprintf(o, "<tr><td>%zu</td><td><b>", i + 1);
+        esc(o, t->formula);
+        fprintf(o, "</b></td><td class=\"num\">%s</td><td class=\"why\">", pm);
+        why_each(d->why[i], why_line, &w);
+        fputs("</td></tr>\n", o);
+    }
+    fputs("</table></div>\n<p class=\"dim\">Each candidate's largest feature contributions to the "
+          "model's prediction (TreeSHAP for a forest, XGBoost's own for a gbm), in the prediction's "
+          "units: with the model's expected value, all contributions sum to the prediction. "
+          "Right (green) raises it, left (red) lowers it; bars share one scale.", o);
+    if (v->n > n) fprintf(o, " The first %zu of %zu are shown; ranked.csv and ranked.jsonl have "
+                             "them for every candidate.", n, v->n);
+    fputs("</p>\n", o);
+}
+
 static void topk_table(FILE *o, const ranked_data *d, const topk_view *v)
 {
     fputs("<div class=\"wide\"><table id=\"topk-table\"><tr><th>rank</th><th>formula and file</th>"
@@ -1031,6 +1135,7 @@ static void section_topk(FILE *o, const ranked_data *d, size_t k)
               "the score alone.</p>\n", o);
     topk_table(o, d, &v);
     topk_plot(o, d, &v);
+    if (d->why) topk_why(o, d, &v);
     fputs("</section>\n", o);
 }
 
@@ -1343,12 +1448,18 @@ static const char *const STYLE =
     "word-break:break-all}\n.wide{overflow-x:auto}.lead{font-size:1.05em}\n"
     "details summary{cursor:pointer;color:#245;margin:.3em 0}td.num{white-space:nowrap}\n"
     "td.flags{font-size:.85em;max-width:14em}\n"
+
     "ul.counts li{display:inline-block;margin-right:2em}\n"
     "figure{margin:1em 0}figcaption{font-size:.85em;color:#555}\n"
     "svg .area{fill:#fcfcfc;stroke:#999}svg .grid{stroke:#e5e5e5}svg .tick{font-size:11px;fill:#444}\n"
     "svg .label{font-size:12px;fill:#222}svg .bar{fill:#4a78b5}svg .bar.bad{fill:#c0504d}\n"
     "svg .pt{fill:#c0504d}svg .err{stroke:#333;stroke-width:1.2}svg .diag{stroke:#999;"
     "stroke-dasharray:4 3}\nsvg .curve{fill:none;stroke:#c0504d;stroke-width:1.5}\n";
+
+/* Only in reports with explanations, so that the others keep their bytes (golden.sh). */
+static const char *const WHY_STYLE =
+    "td.why{font-size:.8em;white-space:nowrap}td.why span{display:inline-block;min-width:4.5em;"
+    "font-family:monospace}.up{color:#1a6b2a}.down{color:#b00}\n";
 
 ms_status ms_report_write(const char *dir, const ms_report_options *opt_in)
 {
@@ -1378,6 +1489,7 @@ ms_status ms_report_write(const char *dir, const ms_report_options *opt_in)
     ms_atomic_file *af = NULL; /* written beside and renamed into place (outfile.h) */
     if (ms_atomic_open(path, &af) != MS_SUCCESS) {
         free(d.top);
+        free(d.why);
         json_decref(man);
         json_decref(qual);
         return MS_ERR_IO;
@@ -1390,6 +1502,7 @@ ms_status ms_report_write(const char *dir, const ms_report_options *opt_in)
     esc(o, title);
     fputs(" - matscreen report</title>\n<style>\n", o);
     fputs(STYLE, o);
+    if (d.why) fputs(WHY_STYLE, o);
     fputs("</style></head><body>\n<h1>", o);
     esc(o, title);
     fputs(" <span class=\"dim\">- matscreen report</span></h1>\n", o);
@@ -1412,6 +1525,7 @@ ms_status ms_report_write(const char *dir, const ms_report_options *opt_in)
     fputs("<footer class=\"dim\"><p>Written by matscreen from ranked.csv, errors.csv, quality.json "
           "and manifest.json in this directory.</p></footer>\n</body></html>\n", o);
     free(d.top);
+    free(d.why);
     json_decref(man);
     json_decref(qual);
     return ms_atomic_commit(&af);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -75,7 +76,12 @@ static const char *const SCHEMA =
     "CREATE TABLE IF NOT EXISTS topk(run INTEGER NOT NULL, rank INTEGER NOT NULL, key TEXT,"
     " formula TEXT, source_id TEXT, score REAL, PRIMARY KEY(run, rank));"
     "CREATE TABLE IF NOT EXISTS errors(run INTEGER NOT NULL, key TEXT, stage TEXT, reason TEXT);"
-    "CREATE INDEX IF NOT EXISTS errors_run ON errors(run);";
+    "CREATE INDEX IF NOT EXISTS errors_run ON errors(run);"
+    /* added after version 1 without a version change: older builds ignore it */
+    "CREATE TABLE IF NOT EXISTS outputs(run INTEGER NOT NULL, name TEXT NOT NULL,"
+    " size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, PRIMARY KEY(run, name));"
+    "CREATE TABLE IF NOT EXISTS outcomes(run INTEGER PRIMARY KEY, records INTEGER NOT NULL,"
+    " failed INTEGER NOT NULL, filtered INTEGER NOT NULL);";
 
 static ms_status db_error(ms_state *st, const char *what)
 {
@@ -837,4 +843,245 @@ ms_status ms_state_history(ms_state *st, ms_report_history **out)
     }
     *out = h;
     return MS_SUCCESS;
+}
+
+/* ---- unchanged nights ---------------------------------------------------------------------- */
+
+static long long mtime_ns_of(const struct stat *sb)
+{
+    return (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
+}
+
+/* Files of a run directory that are not its outputs: rewritten by every run (report, counts,
+ * journal, lock), or the store itself. */
+static int not_an_output(const char *name)
+{
+    static const char *const skip[] = {"report.html", "incremental.json", "journal", "previous"};
+    if (name[0] == '.' || !strncmp(name, "state.db", 8)) return 1;
+    for (size_t i = 0; i < sizeof skip / sizeof *skip; i++)
+        if (!strcmp(name, skip[i])) return 1;
+    return 0;
+}
+
+typedef int (*file_fn)(const char *rel, const struct stat *sb, void *user);
+
+/* Calls fn for every regular file under dir/rel (rel "" at the top), depth first, skipping what
+ * not_an_output names at the top level; stops when fn returns nonzero (returned). -1 when a
+ * directory cannot be listed. */
+static int walk_outputs(const char *dir, const char *rel, int depth, file_fn fn, void *user)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s%s%s", dir, rel[0] ? "/" : "", rel);
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    int rc = 0;
+    struct dirent *e;
+    while (!rc && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (depth == 0 && not_an_output(e->d_name)) continue;
+        char sub[4200], full[8400];
+        snprintf(sub, sizeof sub, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+        snprintf(full, sizeof full, "%s/%s", dir, sub);
+        struct stat sb;
+        if (lstat(full, &sb) != 0) rc = -1;
+        else if (S_ISDIR(sb.st_mode)) rc = depth < 4 ? walk_outputs(dir, sub, depth + 1, fn, user) : -1;
+        else if (S_ISREG(sb.st_mode)) rc = fn(sub, &sb, user);
+        else rc = -1; /* a link or special file: not what a run writes */
+    }
+    closedir(d);
+    return rc;
+}
+
+typedef struct files_ctx {
+    ms_state *st;
+    sqlite3_stmt *q;
+    int64_t run;
+    size_t n;
+    int failed;
+} files_ctx;
+
+static int put_file(const char *rel, const struct stat *sb, void *user)
+{
+    files_ctx *c = user;
+    sqlite3_reset(c->q);
+    sqlite3_bind_int64(c->q, 1, c->st->run);
+    sqlite3_bind_text(c->q, 2, rel, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(c->q, 3, (sqlite3_int64)sb->st_size);
+    sqlite3_bind_int64(c->q, 4, mtime_ns_of(sb));
+    if (sqlite3_step(c->q) != SQLITE_DONE) c->failed = 1;
+    c->n++;
+    return c->failed;
+}
+
+ms_status ms_state_record_files(ms_state *st, const char *dir, uint64_t key,
+                                const ms_state_outcome *o)
+{
+    MS_CHECK(st && st->run && dir, MS_ERR_USAGE, "ms_state_record_files: no run");
+    MS_CALL(tx_write(st));
+    files_ctx c = {st, NULL, st->run, 0, 0};
+    MS_CALL(prepare(st, "DELETE FROM outputs WHERE run=?1", &c.q));
+    sqlite3_bind_int64(c.q, 1, st->run);
+    int rc = sqlite3_step(c.q);
+    sqlite3_finalize(c.q);
+    if (rc != SQLITE_DONE) return db_error(st, "record the output files");
+    MS_CALL(prepare(st, "INSERT INTO outputs(run, name, size, mtime_ns) VALUES(?1,?2,?3,?4)", &c.q));
+    int w = walk_outputs(dir, "", 0, put_file, &c);
+    sqlite3_finalize(c.q);
+    if (c.failed) return db_error(st, "record the output files");
+    /* a directory that cannot be listed whole: no key, so the next night rewrites everything */
+    MS_CALL(prepare(st, "UPDATE runs SET identity=?2 WHERE id=?1", &c.q));
+    sqlite3_bind_int64(c.q, 1, st->run);
+    sqlite3_bind_int64(c.q, 2, w == 0 ? (sqlite3_int64)key : 0);
+    rc = sqlite3_step(c.q);
+    sqlite3_finalize(c.q);
+    if (rc != SQLITE_DONE) return db_error(st, "record the output files");
+    MS_CALL(prepare(st, "INSERT OR REPLACE INTO outcomes(run, records, failed, filtered) "
+                        "VALUES(?1,?2,?3,?4)", &c.q));
+    sqlite3_bind_int64(c.q, 1, st->run);
+    sqlite3_bind_int64(c.q, 2, (sqlite3_int64)o->records);
+    sqlite3_bind_int64(c.q, 3, (sqlite3_int64)o->failed);
+    sqlite3_bind_int64(c.q, 4, (sqlite3_int64)o->filtered);
+    rc = sqlite3_step(c.q);
+    sqlite3_finalize(c.q);
+    if (rc != SQLITE_DONE) return db_error(st, "record the run's outcome");
+    return tx_maybe_commit(st, 1);
+}
+
+typedef struct same_ctx {
+    sqlite3_stmt *q; /* size, mtime of (run, name) */
+    int64_t run;
+    size_t n;
+} same_ctx;
+
+static int same_file(const char *rel, const struct stat *sb, void *user)
+{
+    same_ctx *c = user;
+    sqlite3_reset(c->q);
+    sqlite3_bind_int64(c->q, 1, c->run);
+    sqlite3_bind_text(c->q, 2, rel, -1, SQLITE_TRANSIENT);
+    int same = sqlite3_step(c->q) == SQLITE_ROW &&
+               sqlite3_column_int64(c->q, 0) == (sqlite3_int64)sb->st_size &&
+               sqlite3_column_int64(c->q, 1) == mtime_ns_of(sb);
+    sqlite3_reset(c->q);
+    c->n++;
+    return !same;
+}
+
+/* 1 when the files of dir are those recorded for run (same names, sizes and mtimes), 0 when
+ * not, -1 on a store error. */
+static int outputs_intact(ms_state *st, const char *dir, int64_t run)
+{
+    unsigned long long n = 0;
+    sqlite3_stmt *q = NULL;
+    if (prepare(st, "SELECT count(*) FROM outputs WHERE run=?1", &q) != MS_SUCCESS) return -1;
+    sqlite3_bind_int64(q, 1, run);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) n = (unsigned long long)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW) return -1;
+    if (n == 0) return 0;
+    same_ctx c = {NULL, run, 0};
+    if (prepare(st, "SELECT size, mtime_ns FROM outputs WHERE run=?1 AND name=?2", &c.q) != MS_SUCCESS)
+        return -1;
+    int w = walk_outputs(dir, "", 0, same_file, &c);
+    sqlite3_finalize(c.q);
+    return w == 0 && c.n == n;
+}
+
+/* 1 when the tasks of the enumeration are exactly the records run saw (key, size, mtime), 0 when
+ * not, -1 on a store error. Stops at the first difference. */
+static int inputs_unchanged(ms_state *st, const char *const *specs, size_t n_specs,
+                            const ms_source_options *so, int64_t run)
+{
+    unsigned long long n = 0, seen = 0;
+    sqlite3_stmt *q = NULL;
+    if (prepare(st, "SELECT count(*) FROM records WHERE removed=0 AND last_seen=?1", &q) != MS_SUCCESS)
+        return -1;
+    sqlite3_bind_int64(q, 1, run);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) n = (unsigned long long)sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW) return -1;
+    ms_source *src = NULL;
+    ms_task *t = malloc(sizeof *t);
+    if (!t || ms_source_create(specs, n_specs, so, &src) != MS_SUCCESS) {
+        free(t);
+        return -1;
+    }
+    if (prepare(st, "SELECT size, mtime_ns FROM records WHERE path=?1 AND offset=?2 AND length=?3 "
+                    "AND removed=0 AND last_seen=?4", &q) != MS_SUCCESS) {
+        ms_source_free(src);
+        free(t);
+        return -1;
+    }
+    int same = 1;
+    while (same && ms_source_next(src, t)) {
+        struct stat sb;
+        same = t->status == MS_SUCCESS && stat(t->path, &sb) == 0 && ++seen <= n;
+        if (!same) break;
+        sqlite3_reset(q);
+        bind_key(q, t);
+        sqlite3_bind_int64(q, 4, run);
+        same = sqlite3_step(q) == SQLITE_ROW &&
+               sqlite3_column_int64(q, 0) == (sqlite3_int64)sb.st_size &&
+               sqlite3_column_int64(q, 1) == mtime_ns_of(&sb);
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    ms_source_free(src);
+    free(t);
+    return same && seen == n;
+}
+
+ms_status ms_state_unchanged(ms_state *st, uint64_t key, const char *const *specs, size_t n_specs,
+                             const ms_source_options *so, const char *dir, int64_t *prev_run,
+                             ms_state_outcome *o)
+{
+    MS_CHECK(st && st->run && prev_run && o, MS_ERR_USAGE, "ms_state_unchanged: no run");
+    *prev_run = 0;
+    memset(o, 0, sizeof *o);
+    if (key == 0 || st->check == MS_STATE_CHECK_HASH) return MS_SUCCESS;
+    MS_CALL(tx_maybe_commit(st, 1));
+    sqlite3_stmt *q = NULL;
+    /* the previous run, with its outcome when it recorded one (a finished, complete run) */
+    MS_CALL(prepare(st, "SELECT r.id, r.identity, r.finished IS NOT NULL, o.records, o.failed, "
+                        "o.filtered FROM runs r JOIN outcomes o ON o.run=r.id WHERE r.id<?1 "
+                        "AND r.id=(SELECT max(id) FROM runs WHERE id<?1)", &q));
+    sqlite3_bind_int64(q, 1, st->run);
+    int rc = sqlite3_step(q);
+    int64_t prev = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+    uint64_t pkey = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(q, 1) : 0;
+    int finished = rc == SQLITE_ROW && sqlite3_column_int(q, 2);
+    ms_state_outcome was = {0};
+    if (rc == SQLITE_ROW) {
+        was.records = (unsigned long long)sqlite3_column_int64(q, 3);
+        was.failed = (unsigned long long)sqlite3_column_int64(q, 4);
+        was.filtered = (unsigned long long)sqlite3_column_int64(q, 5);
+    }
+    sqlite3_finalize(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return db_error(st, "find the previous run");
+    if (!prev || !finished || pkey != key) return MS_SUCCESS;
+    int ok = outputs_intact(st, dir, prev);
+    if (ok > 0) ok = inputs_unchanged(st, specs, n_specs, so, prev);
+    if (ok < 0) return db_error(st, "compare with the previous run");
+    if (ok) {
+        *prev_run = prev;
+        *o = was;
+    }
+    return MS_SUCCESS;
+}
+
+ms_status ms_state_run_unchanged(ms_state *st, int64_t prev_run)
+{
+    MS_CHECK(st && st->run && prev_run > 0, MS_ERR_USAGE, "ms_state_run_unchanged: no run");
+    MS_CALL(tx_write(st));
+    sqlite3_stmt *q = NULL;
+    MS_CALL(prepare(st, "UPDATE records SET last_seen=?1 WHERE removed=0 AND last_seen=?2", &q));
+    sqlite3_bind_int64(q, 1, st->run);
+    sqlite3_bind_int64(q, 2, prev_run);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    if (rc != SQLITE_DONE) return db_error(st, "mark the records seen");
+    st->counts.reused = (unsigned long long)sqlite3_changes(st->db);
+    return tx_maybe_commit(st, 1);
 }

@@ -18,6 +18,7 @@
 
 #include "matscreen/comm.h"
 #include "matscreen/file_read.h"
+#include "matscreen/hash.h"
 #include "matscreen/outfile.h"
 #include "matscreen/record_filter.h"
 #include "matscreen/report.h"
@@ -77,9 +78,10 @@ static void write_incremental(const char *dir, const ms_workflow_run_result *r)
     const ms_state_counts *k = &r->counts;
     fprintf(f, "{\"run\": %lld, \"reused\": %llu, \"computed\": %llu, \"new\": %llu, "
                "\"changed\": %llu, \"identity\": %llu, \"removed\": %llu, \"hashed\": %llu, "
-               "\"seconds_screen\": %.6f, \"seconds_total\": %.6f}\n",
+               "\"unchanged_since\": %lld, \"seconds_screen\": %.6f, \"seconds_total\": %.6f}\n",
             (long long)r->run_id, k->reused, k->computed, k->added, k->changed, k->identity,
-            k->removed, k->hashed, r->seconds_screen, r->seconds_total);
+            k->removed, k->hashed, (long long)r->unchanged_since, r->seconds_screen,
+            r->seconds_total);
     ms_atomic_commit(&af);
 }
 
@@ -119,6 +121,7 @@ static void screen_config(const ms_workflow *w, const ms_workflow_run_options *o
     cfg->best = w->acq_target; /* NaN: the surrogate's stored best label, when it has one */
     cfg->xi = w->acq_xi;
     cfg->kappa = w->acq_kappa;
+    cfg->explain_k = w->explain_k;
     cfg->resume = o->resume;
     cfg->argc = o->argc;
     cfg->argv = o->argv;
@@ -149,10 +152,58 @@ static ms_status state_begin(const ms_workflow *w, const ms_workflow_run_options
     return ms_state_run_begin(*state, w->hash, 0, &r->run_id);
 }
 
+/* What decides a night's outputs besides its inputs, for the state store's unchanged-night check
+ * (state.h): program version, workflow file, output directory, share directory, the source specs
+ * as resolved, and each model file's path, size and mtime (a retrained model changes them). */
+static uint64_t run_key(const ms_workflow *w, const char *dir, const char *const *models,
+                        size_t n_models)
+{
+    uint64_t h = ms_hash_update(MS_HASH_INIT, MS_VERSION, strlen(MS_VERSION));
+    h = ms_hash_update(h, &w->hash, sizeof w->hash);
+    h = ms_hash_update(h, dir, strlen(dir) + 1);
+    const char *share = getenv("MATSCREEN_SHARE");
+    if (share) h = ms_hash_update(h, share, strlen(share) + 1);
+    for (size_t i = 0; i < w->n_sources; i++)
+        h = ms_hash_update(h, w->sources[i].spec, strlen(w->sources[i].spec) + 1);
+    for (size_t i = 0; i < n_models; i++) {
+        struct stat sb;
+        if (stat(models[i], &sb) != 0) return 0; /* the screen reports it */
+        long long v[2] = {(long long)sb.st_size,
+                          (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec};
+        h = ms_hash_update(h, models[i], strlen(models[i]) + 1);
+        h = ms_hash_update(h, v, sizeof v);
+    }
+    return h ? h : 1; /* 0 means "never unchanged" */
+}
+
+/* Rank 0, with the run begun: r->unchanged_since = the previous run when this night's inputs,
+ * settings and outputs are all that run's (state.h ms_state_unchanged; the sources enumerated as
+ * the screen enumerates them), with its outcome in *was; else 0. A failed check is a warning:
+ * the night then runs in full. */
+static void unchanged_since(ms_state *state, uint64_t key, const ms_workflow *w, const char *dir,
+                            ms_state_outcome *was, ms_workflow_run_result *r)
+{
+    const char *specs[MS_WORKFLOW_MAX_SOURCES];
+    ms_format formats[MS_WORKFLOW_MAX_SOURCES];
+    for (size_t i = 0; i < w->n_sources; i++) {
+        specs[i] = w->sources[i].spec;
+        formats[i] = w->sources[i].format;
+    }
+    ms_source_options so;
+    ms_source_options_default(&so);
+    so.spec_format = formats;
+    so.exclude_dir = dir;
+    if (ms_state_unchanged(state, key, specs, w->n_sources, &so, dir, &r->unchanged_since, was) !=
+        MS_SUCCESS) {
+        warn(r, "%s; the night runs in full", ms_error_message());
+        r->unchanged_since = 0;
+    }
+}
+
 /* Rank 0, after the screen: removed inputs marked, the top-K and errors recorded, the report
  * written with the store's history, the run closed with a copy of its manifest. */
 static ms_status state_finish(const ms_workflow *w, const char *dir, ms_state *state,
-                              int had_previous, ms_workflow_run_result *r)
+                              int had_previous, uint64_t key, ms_workflow_run_result *r)
 {
     char msg[512] = "";
     if (state && ms_state_error(state, msg, sizeof msg) != MS_SUCCESS)
@@ -181,7 +232,9 @@ static ms_status state_finish(const ms_workflow *w, const char *dir, ms_state *s
         if (ms_read_whole_file(mp, MANIFEST_MAX_BYTES, &manifest, &manifest_len) != MS_SUCCESS)
             warn(r, "%s; the state store records this run without its manifest",
                  ms_error_message());
-        st = ms_state_run_finish(state, manifest);
+        ms_state_outcome done = {r->screen.records, r->screen.failed, r->screen.filtered};
+        st = ms_state_record_files(state, dir, key, &done);
+        if (st == MS_SUCCESS) st = ms_state_run_finish(state, manifest);
         free(manifest);
     }
     if (st != MS_SUCCESS) return ms_error_set(st, "report: %s", ms_error_message());
@@ -213,15 +266,30 @@ static ms_status run_screen(MPI_Comm comm, const ms_workflow *w, const ms_workfl
             cfg.cache = &cache;
         }
     }
-    if (!ms_comm_all_ok(comm, st == MS_SUCCESS)) {
+    /* a night whose inputs, settings and outputs are the previous run's keeps its outputs */
+    double t_screen = now();
+    uint64_t key = 0;
+    ms_state_outcome was = {0};
+    if (st == MS_SUCCESS && state && !o->resume && !o->full_check) {
+        key = run_key(w, dir, models, n_models);
+        unchanged_since(state, key, w, dir, &was, r);
+    }
+    int go[2] = {st == MS_SUCCESS, r->unchanged_since > 0};
+    MPI_Bcast(go, 2, MPI_INT, 0, comm);
+    if (!go[0]) {
         ms_state_close(state);
         return rank == 0 ? st : MS_ERR_IO;
     }
-    double t_screen = now();
-    st = ms_screen_run(comm, &cfg, &r->screen);
+    if (go[1]) {
+        r->screen.records = was.records, r->screen.failed = was.failed;
+        r->screen.filtered = was.filtered;
+        if (rank == 0) st = ms_state_run_unchanged(state, r->unchanged_since);
+    } else {
+        st = ms_screen_run(comm, &cfg, &r->screen);
+    }
     r->seconds_screen = now() - t_screen;
     if (rank != 0) return st;
-    if (st == MS_SUCCESS) st = state_finish(w, dir, state, had_previous, r);
+    if (st == MS_SUCCESS) st = state_finish(w, dir, state, had_previous, key, r);
     ms_state_get_counts(state, &r->counts);
     ms_state_close(state);
     r->seconds_total = now() - o->started;

@@ -734,6 +734,10 @@ static void check_filters(load_ctx *c, const xmlNode *f, ms_workflow *w)
 
 static void check_models(load_ctx *c, const char *wf_dir, const xmlNode *m, ms_workflow *w)
 {
+    char ev[64];
+    uint64_t ek; /* the range of screen --explain */
+    if (attr(m, "explain", ev, sizeof ev) && wf_count(c, node_line(m), "<models explain>", ev, 1, 20, &ek))
+        w->explain_k = (size_t)ek;
     for (const xmlNode *n = m->children; n; n = n->next) {
         char given[MS_WORKFLOW_PATH_MAX];
         if (is_elem(n, "model")) {
@@ -905,6 +909,32 @@ static void check_trust_order(load_ctx *c, const ms_workflow *w)
         }
 }
 
+/* <models explain="K">: explanations come from the screen's model (the surrogate, else the
+ * classifier), so there must be a screen and a model; a <training> learner that cannot explain
+ * is refused here (a model file's kind is checked when the screen loads it). */
+static void check_explain(load_ctx *c, const xmlNode *models, const ms_workflow *w)
+{
+    if (!w->explain_k) return;
+    int line = node_line(models);
+    if (w->stage == MS_WORKFLOW_CAMPAIGN) {
+        add_issue(c, MS_ERR_INVALID, line, "<models explain>: stage campaign screens nothing, so "
+                                           "there is nothing to explain; remove explain=");
+        return;
+    }
+    int trained = w->stage == MS_WORKFLOW_TRAIN && w->training.present;
+    if (w->n_models == 0 && !trained) {
+        add_issue(c, MS_ERR_INVALID, line, "<models explain>: explanations need a <model> (or a "
+                                           "<training> in stage train) to explain");
+        return;
+    }
+    const ms_model_type *type = NULL;
+    if (trained && w->n_models == 0 &&
+        ms_model_type_lookup(ms_workflow_learner_name(w->training.kind), &type) == MS_SUCCESS &&
+        !type->explain)
+        add_issue(c, MS_ERR_UNSUPPORTED, line, "<models explain>: learner '%s' cannot explain its "
+                  "predictions; use kind forest or gbm, or drop explain=", w->training.kind);
+}
+
 static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir, ms_workflow *w)
 {
     char v[MS_WORKFLOW_PATH_MAX];
@@ -986,6 +1016,7 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
         add_issue(c, MS_ERR_INVALID, root_line,
                   "<workflow stage=\"evaluate\">: this stage needs a <model> or <training>");
     check_trust_order(c, w);
+    check_explain(c, models, w);
     /* Models: learners of the registry; at most MS_WORKFLOW_SCREEN_MODELS models reach the
      * screen (the trained one counts). */
     if (w->training.present) {

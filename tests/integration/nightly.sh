@@ -3,7 +3,10 @@
 #   night 1: a copy of real data (300 perov5 CIFs + 30 OBELiX CIFs) under mpirun -np 2;
 #   night 2: unchanged inputs: nothing is computed (incremental.json and the run summary say 0),
 #            outputs are byte-identical to night 1 (how much faster it is, is a figure of make
-#            bench: tests/bench/nightly.sh; a test asserts behaviour, not speed);
+#            bench: tests/bench/nightly.sh; a test asserts behaviour, not speed); inputs, settings
+#            and outputs all unchanged: night 1's outputs are kept, not written again;
+#            2b-2e: outputs edited by hand, --full-check, an edited workflow: written again, and
+#            equal to night 1's;
 #   night 3: 3 files added, 2 changed (a coordinate; an occupancy): exactly those 5 are computed,
 #            the report lists exactly those 5 inputs, and the outputs equal a fresh run's;
 #   night 4: a file removed: marked removed and listed; night 5: a damaged state store is
@@ -18,6 +21,7 @@ field() { # field FILE KEY: a number of incremental.json
     sed -n "s/.*\"$2\": \([0-9.]*\).*/\1/p" "$1"
 }
 now() { date +%s.%N; }
+mtime() { stat -c %y "$1"; }
 
 if [ ! -d "$DATA/cif/perov5/cifs" ] || [ ! -d "$DATA/labeled/obelix-train/cifs" ]; then
     echo "nightly: skipped (no shared data in $DATA)"
@@ -67,6 +71,7 @@ check "night 1: every input computed (330)" test "$n1" = 330
 check "night 1: report says first run" contains "$tmp/night1/report.html" "No previous run in the state store"
 
 # night 2: unchanged
+mtime1=$(mtime "$tmp/out/ranked.csv")
 run_night 2
 check "night 2 exits 0" test $? -eq 0
 check "night 2: 0 computed (incremental.json)" test "$(field "$tmp/night2/incremental.json" computed)" = 0
@@ -78,6 +83,40 @@ for f in ranked.csv ranked.jsonl errors.csv quality.json; do
 done
 check "night 2: report lists no input changes" test "$(grep -c 'class="input-change"' "$tmp/night2/report.html")" -eq 0
 check "night 2: nothing new in the top-K" contains "$tmp/night2/report.html" "<b>0</b> new in the top 20"
+check "night 2: an unchanged night keeps night 1's outputs (unchanged_since 1)" \
+    test "$(field "$tmp/night2/incremental.json" unchanged_since)" = 1
+check "night 2: ranked.csv not written again" test "$(mtime "$tmp/out/ranked.csv")" = "$mtime1"
+
+# night 2b: outputs edited by hand (a ranked.csv line, a top/ CIF deleted): the night is not
+# taken for unchanged; the stored results are replayed and the outputs are written again
+echo "garbage" >>"$tmp/out/ranked.csv"
+rm "$tmp/out/top/$(ls "$tmp/out/top" | head -1)"
+run_night 2b
+check "night 2b exits 0" test $? -eq 0
+check "night 2b: edited outputs: written again (unchanged_since 0)" \
+    test "$(field "$tmp/night2b/incremental.json" unchanged_since)" = 0
+check "night 2b: 0 computed, 330 reused" \
+    test "$(field "$tmp/night2b/incremental.json" computed)/$(field "$tmp/night2b/incremental.json" reused)" = 0/330
+for f in ranked.csv ranked.jsonl errors.csv quality.json; do
+    check "night 2b: $f identical to night 1" cmp -s "$tmp/night1/$f" "$tmp/night2b/$f"
+done
+check "night 2b: top/ as in night 1" diff -r "$tmp/night1/top" "$tmp/night2b/top"
+run_night 2c
+check "night 2c: unchanged again (unchanged_since 3)" \
+    test "$(field "$tmp/night2c/incremental.json" unchanged_since)" = 3
+run_night 2d --full-check
+check "night 2d: --full-check hashes every input and writes the outputs" \
+    test "$(field "$tmp/night2d/incremental.json" hashed)/$(field "$tmp/night2d/incremental.json" unchanged_since)" = 330/0
+cp "$tmp/nightly.xml" "$tmp/nightly.xml.orig"
+echo "<!-- edited -->" >>"$tmp/nightly.xml"
+run_night 2e
+check "night 2e: an edited workflow is not an unchanged night" \
+    test "$(field "$tmp/night2e/incremental.json" unchanged_since)" = 0
+mv "$tmp/nightly.xml.orig" "$tmp/nightly.xml"
+for f in ranked.csv ranked.jsonl errors.csv quality.json; do
+    check "night 2e: $f identical to night 1" cmp -s "$tmp/night1/$f" "$tmp/night2e/$f"
+done
+
 s1=$(field "$tmp/night1/incremental.json" seconds_total)
 s2=$(field "$tmp/night2/incremental.json" seconds_total)
 echo "nightly: night 1: ${s1} s in matscreen ($(cat "$tmp/night1.wall") s wall with mpirun start-up);" \
@@ -97,6 +136,7 @@ check "night 3 exits 0" test $? -eq 0
 check "night 3: exactly 5 computed" test "$(field "$tmp/night3/incremental.json" computed)" = 5
 check "night 3: 3 new" test "$(field "$tmp/night3/incremental.json" new)" = 3
 check "night 3: 2 changed" test "$(field "$tmp/night3/incremental.json" changed)" = 2
+check "night 3: not an unchanged night" test "$(field "$tmp/night3/incremental.json" unchanged_since)" = 0
 check "night 3: 330 reused" test "$(field "$tmp/night3/incremental.json" reused)" = 328
 grep -o '<tr class="input-change"><td>[a-z]*</td><td>[^<]*' "$tmp/night3/report.html" |
     sed 's/<tr class="input-change"><td>//; s|</td><td>| |' | sort >"$tmp/listed"
@@ -118,6 +158,8 @@ run_night 4
 check "night 4 exits 0" test $? -eq 0
 check "night 4: 1 removed" test "$(field "$tmp/night4/incremental.json" removed)" = 1
 check "night 4: 0 computed" test "$(field "$tmp/night4/incremental.json" computed)" = 0
+check "night 4: a removed input is not an unchanged night" \
+    test "$(field "$tmp/night4/incremental.json" unchanged_since)" = 0
 check "night 4: the removed input is listed" contains "$tmp/night4/report.html" "<tr class=\"input-change\"><td>removed</td>"
 
 # night 5: a damaged store is refused, clearly, and nothing is overwritten

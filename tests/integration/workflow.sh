@@ -102,7 +102,8 @@ if [ -d ../shared/data/labeled/obelix-train/cifs ]; then
         test -n "$(sed -n 2p "$tmp/train/ranked.csv" | cut -d, -f17)"
     check "train: summary printed" contains "$tmp/train.err" "5-fold CV"
     # evaluate: the trained model's held-out predictions on the same labels (serial)
-    sed "s|stage=\"train\"|stage=\"evaluate\"|; s|<models>|<models><model file=\"$tmp/train/conductivity.msm\"/>|; s|output=\"../runs/train-conductivity/conductivity.msm\"|output=\"$tmp/eval/unused.msm\"|" \
+    # (with <models explain="2">: each candidate's two largest contributions reach the report)
+    sed "s|stage=\"train\"|stage=\"evaluate\"|; s|<models>|<models explain=\"2\"><model file=\"$tmp/train/conductivity.msm\"/>|; s|output=\"../runs/train-conductivity/conductivity.msm\"|output=\"$tmp/eval/unused.msm\"|" \
         workflows/train-conductivity.xml >workflows/.eval-test.xml
     "$MATSCREEN" run -q workflows/.eval-test.xml -o "$tmp/eval" >"$tmp/eval.out" 2>"$tmp/eval.err"
     check "evaluate workflow runs, exit 0" test $? -eq 0
@@ -111,6 +112,20 @@ if [ -d ../shared/data/labeled/obelix-train/cifs ]; then
     check "evaluate: held out (folds 0)" contains "$tmp/eval/evaluate.json" '"folds": 0'
     check "evaluate: no model written" test ! -e "$tmp/eval/unused.msm"
     check "evaluate: parity plot" contains "$tmp/eval/report.html" 'id="plot-parity"'
+    check "explain: ranked.csv ends with the explain column" \
+        test "$(head -1 "$tmp/eval/ranked.csv" | awk -F, '{print $NF}')" = explain
+    sed -n '/id="topk-why"/,/<\/table>/p' "$tmp/eval/report.html" >"$tmp/eval/why.html"
+    n_rows=$(($(wc -l <"$tmp/eval/ranked.csv") - 1)) n_top=$(grep -c '^<tr><td>[0-9]' "$tmp/eval/why.html")
+    check "explain: the report has the table of why the top candidates rank there" \
+        contains "$tmp/eval/why.html" '<th>largest contributions: feature = value</th>'
+    check "explain: two contributions in each of the $n_top rows" \
+        test "$(grep -o '<span class="\(up\|down\)">[-+][0-9]' "$tmp/eval/why.html" | wc -l)" -eq $((2 * n_top))
+    # the first row's largest contribution in the report is ranked.csv's (name, value, sign)
+    first=$(sed -n 2p "$tmp/eval/ranked.csv" | awk -F, '{print $NF}' | cut -d';' -f1 | tr -d '"')
+    name=${first%%=*} value=${first#*=} value=${value%%:*}
+    check "explain: the best candidate's first contribution ($name) is in the report" \
+        contains "$tmp/eval/why.html" "</span> $name = $value</div>"
+    check "explain: the table shows candidates ($n_top of $n_rows)" test "$n_top" -gt 0 -a "$n_rows" -ge "$n_top"
 fi
 
 # 3c. the campaign workflow runs for real (OBELiX compositions, 2 ranks): campaign.csv with one row
@@ -248,6 +263,8 @@ campaign_learner.xml 8 <training kind="logistic">: stage campaign needs a surrog
 unknown_learner.xml 16 <training kind="sparse-gp">: this build has no such learner
 missing_structures.xml 16 <training>: stage 'train' needs <structures
 trust_conflict.xml 6 <source trust="3">: COD has trust 1 at line 4
+explain_no_model.xml 6 <models explain>: explanations need a <model>
+explain_learner.xml 15 <models explain>: learner 'gp' cannot explain its predictions
 LIST
 # nothing ran for an invalid workflow
 check "invalid workflow writes nothing" test ! -e tests/data/workflows/out

@@ -216,6 +216,56 @@ static void test_cycles_fifos_exclude(void)
     CU_ASSERT_EQUAL(t[0].status, MS_ERR_IO);
 }
 
+/* One enumeration per run: a recording source replays exactly the tasks it yielded (error
+ * tasks, JSON Lines ranges, modification times included) after the inputs are gone. */
+static void test_record_replay(void)
+{
+    char d[300], missing[300], extra[300];
+    snprintf(d, sizeof d, "%s/d", root);
+    snprintf(missing, sizeof missing, "%s/nope.cif", root);
+    const char *jsonl = ms_test_local("json/mp_records.jsonl");
+    const char *specs[] = {d, missing, jsonl};
+    ms_source_options opt;
+    ms_source_options_default(&opt);
+    opt.chunk_bytes = 3917;
+    static ms_task first[64], again[64];
+    ms_source *src = NULL;
+    CU_ASSERT_EQUAL_FATAL(ms_source_create(specs, 3, &opt, &src), MS_SUCCESS);
+    CU_ASSERT_EQUAL(ms_source_replay(src), MS_ERR_USAGE); /* not recording */
+    CU_ASSERT_EQUAL_FATAL(ms_source_record(src), MS_SUCCESS);
+    size_t n = 0;
+    while (n < 64 && ms_source_next(src, &first[n])) n++;
+    CU_ASSERT_FATAL(n > 6);
+    CU_ASSERT(first[0].mtime_ns > 0);
+    CU_ASSERT_EQUAL(first[4].status, MS_ERR_NOT_FOUND);
+    CU_ASSERT_EQUAL(first[4].mtime_ns, -1);
+    /* the walk is not repeated: a file added now is not seen, nor is a removed one missed */
+    snprintf(extra, sizeof extra, "%s/d/aa.cif", root);
+    write_file("d/aa.cif", "data_aa\n");
+    CU_ASSERT_EQUAL_FATAL(ms_source_replay(src), MS_SUCCESS);
+    CU_ASSERT_EQUAL(ms_source_count(src), 0);
+    size_t m = 0;
+    while (m < 64 && ms_source_next(src, &again[m])) m++;
+    CU_ASSERT_EQUAL_FATAL(m, n);
+    CU_ASSERT_EQUAL(ms_source_count(src), n);
+    for (size_t i = 0; i < n; i++) {
+        CU_ASSERT_EQUAL(again[i].seq, first[i].seq);
+        CU_ASSERT_EQUAL(again[i].input, first[i].input);
+        CU_ASSERT_EQUAL(again[i].format, first[i].format);
+        CU_ASSERT_EQUAL(again[i].offset, first[i].offset);
+        CU_ASSERT_EQUAL(again[i].length, first[i].length);
+        CU_ASSERT_EQUAL(again[i].size, first[i].size);
+        CU_ASSERT_EQUAL(again[i].mtime_ns, first[i].mtime_ns);
+        CU_ASSERT_EQUAL(again[i].status, first[i].status);
+        CU_ASSERT_STRING_EQUAL(again[i].path, first[i].path);
+        CU_ASSERT_STRING_EQUAL(again[i].reason, first[i].reason);
+    }
+    CU_ASSERT_EQUAL(ms_source_next(src, &again[0]), 0);
+    CU_ASSERT_EQUAL(ms_source_replay(src), MS_ERR_USAGE); /* once */
+    ms_source_free(src);
+    unlink(extra);
+}
+
 static void test_usage_errors(void)
 {
     ms_source *src = (ms_source *)0x1;
@@ -238,6 +288,7 @@ int ms_suite_source(void)
     CU_add_test(s, "globs, @lists, missing inputs as error tasks", test_glob_list_and_missing);
     CU_add_test(s, "JSONL byte-range chunks cover the file", test_jsonl_chunks_cover_file);
     CU_add_test(s, "cycles, FIFOs, self lists, the output directory", test_cycles_fifos_exclude);
+    CU_add_test(s, "recorded tasks replay without a second walk", test_record_replay);
     CU_add_test(s, "usage errors", test_usage_errors);
     return CU_get_error();
 }

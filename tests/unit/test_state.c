@@ -397,6 +397,112 @@ static void test_locked(void)
     cleanup();
 }
 
+
+/* One night of the inputs under dir/in: every task enumerated is looked up and, when not reused,
+ * stored with one result; the outputs of dir/out are recorded under key. */
+static void full_night(uint64_t key)
+{
+    ms_state *st = open_store();
+    CU_ASSERT_FATAL(ms_state_run_begin(st, 5, 0x5eed, NULL) == MS_SUCCESS);
+    char in[300];
+    snprintf(in, sizeof in, "%s/in", dir);
+    const char *specs[] = {in};
+    ms_source *src = NULL;
+    CU_ASSERT_FATAL(ms_source_create(specs, 1, NULL, &src) == MS_SUCCESS);
+    ms_task *t = malloc(sizeof *t);
+    ms_buffer b = {0};
+    while (ms_source_next(src, t)) {
+        const void *data;
+        size_t len;
+        if (ms_state_lookup(st, t, 0x5eed, &data, &len)) continue;
+        pack_results(t, 1, 0.2385, &b);
+        ms_state_store(st, t, 0x5eed, b.data, b.n);
+    }
+    ms_source_free(src);
+    free(t);
+    ms_buffer_free(&b);
+    CU_ASSERT(ms_state_mark_removed(st, NULL) == MS_SUCCESS);
+    snprintf(in, sizeof in, "%s/out", dir);
+    ms_state_outcome o = {2, 1, 0};
+    CU_ASSERT(ms_state_record_files(st, in, key, &o) == MS_SUCCESS);
+    CU_ASSERT(ms_state_run_finish(st, NULL) == MS_SUCCESS);
+    ms_state_close(st);
+}
+
+/* The previous run this night would repeat (0: none) with key, and with it run as unchanged. */
+static int64_t unchanged_night(uint64_t key, ms_state_check check)
+{
+    ms_state *st = open_store();
+    ms_state_set_check(st, check);
+    CU_ASSERT_FATAL(ms_state_run_begin(st, 5, 0x5eed, NULL) == MS_SUCCESS);
+    char in[300], out[300];
+    snprintf(in, sizeof in, "%s/in", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    const char *specs[] = {in};
+    ms_source_options so;
+    ms_source_options_default(&so);
+    int64_t prev = -1;
+    ms_state_outcome o = {9, 9, 9};
+    CU_ASSERT(ms_state_unchanged(st, key, specs, 1, &so, out, &prev, &o) == MS_SUCCESS);
+    if (prev > 0) {
+        CU_ASSERT(o.records == 2 && o.failed == 1 && o.filtered == 0);
+        CU_ASSERT(ms_state_run_unchanged(st, prev) == MS_SUCCESS);
+        ms_state_counts k;
+        ms_state_get_counts(st, &k);
+        CU_ASSERT(k.reused == 2 && k.computed == 0 && k.hashed == 0);
+        CU_ASSERT(ms_state_mark_removed(st, NULL) == MS_SUCCESS);
+        ms_state_get_counts(st, &k);
+        CU_ASSERT(k.removed == 0);
+        CU_ASSERT(ms_state_record_files(st, out, key, &o) == MS_SUCCESS);
+        CU_ASSERT(ms_state_run_finish(st, NULL) == MS_SUCCESS);
+    } else {
+        CU_ASSERT(prev == 0 && o.records == 0);
+    }
+    ms_state_close(st);
+    return prev;
+}
+
+static void test_unchanged_night(void)
+{
+    make_dir();
+    char p[400];
+    snprintf(p, sizeof p, "%s/in", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/out", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/out/top", dir);
+    mkdir(p, 0755);
+    write_file("in/a.cif", "data_a\n_cell_length_a 2.385\n");
+    write_file("in/b.cif", "data_b\n_cell_length_a 3.917\n");
+    write_file("out/ranked.csv", "key,score\na,0.2385\n");
+    write_file("out/top/0001_a.cif", "data_a\n");
+    write_file("out/report.html", "<p>run 1</p>\n"); /* rewritten every night: not an output */
+    full_night(77);
+    CU_ASSERT(unchanged_night(77, MS_STATE_CHECK_STAT) == 1);
+    CU_ASSERT(unchanged_night(77, MS_STATE_CHECK_STAT) == 2); /* the repeat is a run like others */
+    write_file("out/report.html", "<p>run 3, longer</p>\n");
+    CU_ASSERT(unchanged_night(77, MS_STATE_CHECK_STAT) == 3);
+    CU_ASSERT(unchanged_night(78, MS_STATE_CHECK_STAT) == 0);  /* another key: settings changed */
+    CU_ASSERT(unchanged_night(77, MS_STATE_CHECK_HASH) == 0);  /* --full-check trusts no mtime */
+    full_night(77);                                            /* runs 6 and 7 ran in full */
+    CU_ASSERT(unchanged_night(77, MS_STATE_CHECK_STAT) == 7);
+    write_file("out/ranked.csv", "key,score\na,0.2386\n");    /* an output edited */
+    CU_ASSERT(unchanged_night(77, MS_STATE_CHECK_STAT) == 0);
+    full_night(77);
+    write_file("out/extra.txt", "x\n");                        /* a file added to the outputs */
+    CU_ASSERT(unchanged_night(77, MS_STATE_CHECK_STAT) == 0);
+    full_night(77);
+    write_file("in/c.cif", "data_c\n_cell_length_a 4.271\n"); /* an input added */
+    CU_ASSERT(unchanged_night(77, MS_STATE_CHECK_STAT) == 0);
+    snprintf(p, sizeof p, "%s/in/c.cif", dir);
+    unlink(p);
+    full_night(77);
+    snprintf(p, sizeof p, "%s/in/b.cif", dir);
+    unlink(p);                                                 /* an input removed */
+    CU_ASSERT(unchanged_night(77, MS_STATE_CHECK_STAT) == 0);
+    cleanup();
+}
+
 int ms_suite_state(void)
 {
     CU_pSuite s = CU_add_suite("state", NULL, NULL);
@@ -408,5 +514,6 @@ int ms_suite_state(void)
     CU_add_test(s, "a newer schema is refused", test_schema_version);
     CU_add_test(s, "one transaction per store or per batch: same contents", test_batches);
     CU_add_test(s, "a store locked by another process fails after the busy timeout", test_locked);
+    CU_add_test(s, "an unchanged night: same key, inputs and outputs; any change runs in full", test_unchanged_night);
     return 0;
 }

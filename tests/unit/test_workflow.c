@@ -138,6 +138,10 @@ static void test_invalid(void)
                "<training kind=\"sparse-gp\">: this build has no such learner; it has: forest");
     expect_one("missing_structures.xml", MS_ERR_INVALID, 16,
                "<training>: stage 'train' needs <structures path=\"DIR\"/>");
+    expect_one("explain_no_model.xml", MS_ERR_INVALID, 6,
+               "<models explain>: explanations need a <model>");
+    expect_one("explain_learner.xml", MS_ERR_UNSUPPORTED, 15,
+               "<models explain>: learner 'gp' cannot explain its predictions");
 }
 
 /* Stage campaign: defaults without <campaign> (the <acquisition> function against random). */
