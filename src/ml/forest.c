@@ -641,14 +641,15 @@ ms_status ms_forest_contributions(const ms_forest *f, const ms_matrix *x, double
     }
     ms_shap_ws *ws = ms_treeshap_ws_new(D, f->n_features);
     MS_CHECK(ws, MS_ERR_NOMEM, "forest: out of memory");
-    for (size_t i = 0; i < x->rows; i++) {
-        double *p = phi + i * x->cols;
-        memset(p, 0, x->cols * sizeof *p);
+    memset(phi, 0, x->rows * x->cols * sizeof *phi);
+    for (size_t i = 0; i < x->rows; i += MS_TREESHAP_BATCH) { /* a batch per tree traversal */
+        size_t n = x->rows - i < MS_TREESHAP_BATCH ? x->rows - i : MS_TREESHAP_BATCH;
         for (size_t b = 0; b < B; b++) {
             ms_shap_tree v = shap_view(&f->trees[b]);
-            ms_treeshap_add(&v, x->data + i * x->cols, 1.0 / (double)B, p, ws);
+            ms_treeshap_add_rows(&v, x->data + i * x->cols, x->cols, n, 1.0 / (double)B,
+                                 phi + i * x->cols, x->cols, ws);
         }
-        base[i] = e / (double)B;
+        for (size_t r = 0; r < n; r++) base[i + r] = e / (double)B;
     }
     ms_treeshap_ws_free(ws);
     return MS_SUCCESS;

@@ -723,14 +723,29 @@ static ms_status gbm_load_op(ms_model_reader *r, size_t n_features, ms_model_tas
     return MS_SUCCESS;
 }
 
+/* 1 when parameter i means something for g (model info shows only those): a classifier is
+ * fitted with binary:logistic whatever loss says, and has no sigma to recalibrate; the Huber
+ * slope belongs to loss 2 alone. ensemble and bag_fraction are on the members line. */
+static int param_applies(const gbm *g, size_t i)
+{
+    if (i == P_ENSEMBLE || i == P_BAG) return 0;
+    if (g->classification) return i != P_LOSS && i != P_HUBER && i != P_RECAL;
+    return i != P_HUBER || g->p.v[P_LOSS] == 2;
+}
+
 static void gbm_describe_op(const void *state, FILE *out)
 {
     const gbm *g = state;
     gbm_params p = g->p;
     fprintf(out, "  members: %zu (bag_fraction %g), trained with XGBoost (hist)\n", g->K,
             p.v[P_BAG]);
-    for (size_t i = 0; i < N_PARAMS; i++)
-        if (i != P_ENSEMBLE && i != P_BAG) fprintf(out, "  %s: %g\n", gbm_keys[i], p.v[i]);
+    if (g->classification) fputs("  objective: binary:logistic\n", out);
+    for (size_t i = 0; i < N_PARAMS; i++) {
+        if (!param_applies(g, i)) continue;
+        fprintf(out, "  %s: %g", gbm_keys[i], p.v[i]);
+        if (i == P_LOSS) fprintf(out, " (%s)", losses[(int)p.v[i]]);
+        fputc('\n', out);
+    }
     fprintf(out, "  training rows: %zu (%zu left out by some member)\n", g->n_train, g->n_scored);
     if (g->classification) fprintf(out, "  oob accuracy: %.4f\n", g->oob_score);
     else

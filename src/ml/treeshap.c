@@ -14,13 +14,20 @@
 #define FIELD(t, arr, k) (*(const int32_t *)((const char *)(t)->arr + (size_t)(k) * (t)->stride))
 #define VALUE(t, k) (*(const double *)((const char *)(t)->value + (size_t)(k) * (t)->stride))
 
+#define SHAP_BATCH MS_TREESHAP_BATCH
+
 struct ms_shap_ws {
-    size_t qmax, levels;
+    size_t qmax, levels, n_features;
     double *nodes, *weights; /* Gauss-Legendre on [0, 1] for q = 1..qmax at q (q - 1) / 2 */
     double *comp, *wcomp;    /* 1 - node, weight / (1 - node), same layout */
-    double *p, *g, *acc;     /* levels x qmax each: P of a node, G of an edge, acc of an edge */
-    double *zf, *of;         /* per feature: fractions of its deepest split so far (1, 1: none) */
+    double *rcomp;           /* 1 / (1 - node), same layout */
+    double *p, *g, *acc;     /* levels x qmax x SHAP_BATCH each: P of a node, G of an edge, acc
+                                of an edge (a batch of B rows: [k * B + r] in each level) */
+    double *zf;              /* per feature: zero fraction of its deepest split so far (1: none) */
+    double *of;              /* per feature x SHAP_BATCH rows: one fraction of that split (1) */
     double **cur;            /* per feature: acc of its deepest split so far (NULL: none) */
+    double *w0, *w1;         /* qmax: a node's quadrature weights over f (o = 0, o = 1) */
+    double *pad;             /* n_features: phi of the rows that pad a short batch */
 };
 
 static size_t depth_of(const ms_shap_tree *t, int32_t k)
@@ -86,19 +93,24 @@ ms_shap_ws *ms_treeshap_ws_new(size_t max_depth, size_t n_features)
     size_t u = max_depth < n_features ? max_depth : n_features;
     ws->qmax = (u + 1) / 2 + 1;
     ws->levels = max_depth + 2;
-    size_t tri = ws->qmax * (ws->qmax + 1) / 2, lv = ws->levels * ws->qmax;
+    ws->n_features = n_features;
+    size_t tri = ws->qmax * (ws->qmax + 1) / 2, lv = ws->levels * ws->qmax * SHAP_BATCH;
     ws->nodes = malloc(tri * sizeof *ws->nodes);
     ws->weights = malloc(tri * sizeof *ws->weights);
     ws->comp = malloc(tri * sizeof *ws->comp);
     ws->wcomp = malloc(tri * sizeof *ws->wcomp);
+    ws->rcomp = malloc(tri * sizeof *ws->rcomp);
     ws->p = malloc(lv * sizeof *ws->p);
     ws->g = malloc(lv * sizeof *ws->g);
     ws->acc = malloc(lv * sizeof *ws->acc);
     ws->zf = malloc((n_features + 1) * sizeof *ws->zf);
-    ws->of = malloc((n_features + 1) * sizeof *ws->of);
+    ws->of = malloc((n_features + 1) * SHAP_BATCH * sizeof *ws->of);
     ws->cur = calloc(n_features + 1, sizeof *ws->cur);
-    if (!ws->nodes || !ws->weights || !ws->comp || !ws->wcomp || !ws->p || !ws->g || !ws->acc || !ws->zf || !ws->of ||
-        !ws->cur) {
+    ws->w0 = malloc(ws->qmax * sizeof *ws->w0);
+    ws->w1 = malloc(ws->qmax * sizeof *ws->w1);
+    ws->pad = malloc((n_features + 1) * sizeof *ws->pad);
+    if (!ws->nodes || !ws->weights || !ws->comp || !ws->wcomp || !ws->rcomp || !ws->p || !ws->g ||
+        !ws->acc || !ws->zf || !ws->of || !ws->cur || !ws->w0 || !ws->w1 || !ws->pad) {
         ms_treeshap_ws_free(ws);
         return NULL;
     }
@@ -107,8 +119,10 @@ ms_shap_ws *ms_treeshap_ws_new(size_t max_depth, size_t n_features)
     for (size_t k = 0; k < tri; k++) {
         ws->comp[k] = 1 - ws->nodes[k];
         ws->wcomp[k] = ws->weights[k] / ws->comp[k];
+        ws->rcomp[k] = 1 / ws->comp[k];
     }
-    for (size_t j = 0; j <= n_features; j++) ws->zf[j] = ws->of[j] = 1;
+    for (size_t j = 0; j <= n_features; j++) ws->zf[j] = 1;
+    for (size_t j = 0; j < (n_features + 1) * SHAP_BATCH; j++) ws->of[j] = 1;
     return ws;
 }
 
@@ -119,12 +133,16 @@ void ms_treeshap_ws_free(ms_shap_ws *ws)
     free(ws->weights);
     free(ws->comp);
     free(ws->wcomp);
+    free(ws->rcomp);
     free(ws->p);
     free(ws->g);
     free(ws->acc);
     free(ws->zf);
     free(ws->of);
     free(ws->cur);
+    free(ws->w0);
+    free(ws->w1);
+    free(ws->pad);
     free(ws);
 }
 
@@ -138,82 +156,48 @@ double ms_treeshap_expected(const ms_shap_tree *t)
 
 typedef struct shap_call {
     const ms_shap_tree *t;
-    const double *x, *tk, *wk, *sk, *wsk; /* quadrature: t_k, w_k, 1 - t_k, w_k / (1 - t_k) */
-    double scale, *phi;
+    const double *x[SHAP_BATCH];           /* the batch's rows */
+    double *phi[SHAP_BATCH];               /* their contributions (pad rows: ws->pad) */
+    const double *tk, *wk, *sk, *wsk, *rsk; /* quadrature: t_k, w_k, 1 - t_k, w_k / (1 - t_k),
+                                               1 / (1 - t_k) */
+    double scale;
     size_t q;
     ms_shap_ws *ws;
 } shap_call;
 
-/* Node j at level lvl, its P at ws->p + lvl qmax; writes the G of the edge into j at g.
- * The child's P is r f_new with r = P / f_old (f_old = 1 when d is new on the path), and the
- * share of the edge sum_k w_k (G - acc) / f_new, with f_new = z (1 - t) on the cold side (no
- * division: w_k / (1 - t_k) is tabulated). A leaf child's G / f_new is v r: no division. */
-static void visit(const shap_call *c, int32_t j, size_t lvl, double *g)
+#define SHAP_B 1
+#define SHAP_VISIT visit_1
+#include "treeshap_visit.h"
+#undef SHAP_B
+#undef SHAP_VISIT
+#define SHAP_B SHAP_BATCH
+#define SHAP_VISIT visit_batch
+#include "treeshap_visit.h"
+#undef SHAP_B
+#undef SHAP_VISIT
+
+void ms_treeshap_add_rows(const ms_shap_tree *t, const double *x, size_t ldx, size_t n,
+                          double scale, double *phi, size_t ldphi, ms_shap_ws *ws)
 {
-    const ms_shap_tree *t = c->t;
-    ms_shap_ws *ws = c->ws;
-    size_t q = c->q;
-    double *p = ws->p + lvl * ws->qmax;
-    int32_t d = FIELD(t, feature, j);
-    if (d < 0) {
-        double v = VALUE(t, j);
-        for (size_t k = 0; k < q; k++) g[k] = v * p[k];
-        return;
+    if (!t->n_nodes || n == 0) return;
+    size_t q = (t->unique_depth + 1) / 2;
+    if (q < 1) q = 1;
+    if (q > ws->qmax) q = ws->qmax; /* a workspace too small for t: the caller's bug (header) */
+    if (n > SHAP_BATCH) n = SHAP_BATCH; /* likewise */
+    size_t o = q * (q - 1) / 2, B = n == 1 ? 1 : SHAP_BATCH;
+    shap_call c = {.t = t, .tk = ws->nodes + o, .wk = ws->weights + o, .sk = ws->comp + o,
+                   .wsk = ws->wcomp + o, .rsk = ws->rcomp + o, .scale = scale, .q = q, .ws = ws};
+    for (size_t r = 0; r < B; r++) { /* a short batch repeats its first row into ws->pad */
+        c.x[r] = x + (r < n ? r : 0) * ldx;
+        c.phi[r] = r < n ? phi + r * ldphi : ws->pad;
     }
-    int32_t l = FIELD(t, left, j), r = FIELD(t, right, j);
-    int32_t hot = c->x[d] <= VALUE(t, j) ? l : r;
-    double zo = ws->zf[d], oo = ws->of[d], *prev = ws->cur[d], rj = (double)t->cover[j];
-    double *pc = ws->p + (lvl + 1) * ws->qmax, *gc = ws->g + (lvl + 1) * ws->qmax;
-    double *acc = ws->acc + lvl * ws->qmax, *rk = p; /* P / f_old overwrites P: j's P is done */
-    if (prev)
-        for (size_t k = 0; k < q; k++) rk[k] = p[k] / (zo * c->sk[k] + oo * c->tk[k]);
-    memset(g, 0, q * sizeof *g);
-    for (int side = 0; side < 2; side++) {
-        int32_t ch = side ? r : l;
-        double zn = zo * (double)t->cover[ch] / rj, on = ch == hot ? oo : 0, sum = 0;
-        if (FIELD(t, feature, ch) < 0) {
-            double v = VALUE(t, ch);
-            for (size_t k = 0; k < q; k++) {
-                sum += c->wk[k] * rk[k];
-                g[k] += v * rk[k] * (zn * c->sk[k] + on * c->tk[k]);
-            }
-            c->phi[d] += c->scale * (on - zn) * v * sum;
-            continue;
-        }
-        for (size_t k = 0; k < q; k++) {
-            pc[k] = rk[k] * (zn * c->sk[k] + on * c->tk[k]);
-            acc[k] = 0;
-        }
-        ws->zf[d] = zn;
-        ws->of[d] = on;
-        ws->cur[d] = acc;
-        visit(c, ch, lvl + 1, gc);
-        if (on != 0)
-            for (size_t k = 0; k < q; k++) sum += c->wk[k] * (gc[k] - acc[k]) / (zn * c->sk[k] + c->tk[k]);
-        else {
-            for (size_t k = 0; k < q; k++) sum += c->wsk[k] * (gc[k] - acc[k]);
-            sum /= zn;
-        }
-        for (size_t k = 0; k < q; k++) g[k] += gc[k];
-        c->phi[d] += c->scale * (on - zn) * sum;
-    }
-    ws->zf[d] = zo;
-    ws->of[d] = oo;
-    ws->cur[d] = prev;
-    if (prev)
-        for (size_t k = 0; k < q; k++) prev[k] += g[k];
+    for (size_t k = 0; k < q * B; k++) ws->p[k] = 1;
+    if (B == 1) visit_1(&c, 0, 0, ws->g);
+    else visit_batch(&c, 0, 0, ws->g);
 }
 
 void ms_treeshap_add(const ms_shap_tree *t, const double *x, double scale, double *phi,
                      ms_shap_ws *ws)
 {
-    if (!t->n_nodes) return;
-    size_t q = (t->unique_depth + 1) / 2;
-    if (q < 1) q = 1;
-    if (q > ws->qmax) q = ws->qmax; /* a workspace too small for t: the caller's bug (header) */
-    size_t o = q * (q - 1) / 2;
-    shap_call c = {t, x, ws->nodes + o, ws->weights + o, ws->comp + o, ws->wcomp + o, scale, phi,
-                   q, ws};
-    for (size_t k = 0; k < q; k++) ws->p[k] = 1;
-    visit(&c, 0, 0, ws->g);
+    ms_treeshap_add_rows(t, x, 0, 1, scale, phi, 0, ws);
 }

@@ -1,17 +1,23 @@
 /*
  * Exact TreeSHAP time per row (treeshap.h) on a forest of the e_hull matrix (ehull_bench.h):
- * 132 features, 100 trees (scikit-learn defaults: fully grown), trained on the first TRAIN rows,
- * explaining EXPLAIN rows taken after them. TreeSHAP costs O(trees x leaves x depth^2) per row,
- * so the figure grows with the training set: run it at several TRAIN sizes.
+ * 132 features, 100 trees, trained on the first TRAIN rows, explaining EXPLAIN rows taken after
+ * them. TreeSHAP costs O(trees x nodes x depth / 2) per row, so the figure grows with the
+ * training set: run it at several TRAIN sizes.
  * Usage: bench_treeshap DATA_DIR [TRAIN] [TREES] [EXPLAIN] [MAX_DEPTH]
- * (defaults 2000 100 200, 1 rank; MAX_DEPTH 0 = unlimited; without it two lines, unlimited and
- * depth 8). Prints wall and CPU milliseconds per row.
+ * (defaults 2000 100 200, 1 rank; MAX_DEPTH 0 = unlimited). Without MAX_DEPTH three lines:
+ *   - "model": the forest exactly as ms_model_fit builds it by default (matscreen train --kind
+ *     forest: 100 trees, fully grown, min_samples_leaf 1, the model's filters and scaling),
+ *     explained through ms_model_explain (rows in batches, as evaluate would) and one row per
+ *     call through ms_model_explain_ws (as screen --explain does);
+ *   - ms_forest_contributions on forests fitted directly, fully grown and at max_depth 8.
+ * Prints wall and CPU milliseconds per row.
  */
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "matscreen/forest.h"
+#include "matscreen/model.h"
 #include "../common/bench_util.h"
 #include "../common/ehull_bench.h"
 
@@ -45,6 +51,44 @@ static ms_status run(const ms_matrix *x, const double *y, size_t ntr, size_t nex
     return st;
 }
 
+/* The default model of ms_model_fit on the first ntr rows; explains the next nex rows all at
+ * once and one per call. One line. */
+static ms_status run_model(const ms_matrix *x, const double *y, size_t ntr, size_t nex)
+{
+    ms_matrix tr = *x, ex = *x;
+    tr.rows = ntr;
+    ex.data = x->data + ntr * x->cols;
+    ex.rows = nex;
+    ms_model_spec spec;
+    ms_model_spec_default(&spec);
+    ms_model *m = NULL;
+    double *phi = malloc(nex * x->cols * sizeof *phi), *base = malloc(nex * sizeof *base);
+    ms_status st = phi && base ? ms_model_fit(&spec, &tr, y, NULL, MPI_COMM_SELF, &m) : MS_ERR_NOMEM;
+    double t0 = ms_bench_now(), c0 = ms_bench_cpu();
+    if (st == MS_SUCCESS) st = ms_model_explain(m, &ex, phi, base);
+    double secs = ms_bench_now() - t0, cpu = ms_bench_cpu() - c0, secs1 = 0, cpu1 = 0;
+    double *work = m ? malloc((ms_model_explain_workspace_size(m, 1) + 1) * sizeof *work) : NULL;
+    if (st == MS_SUCCESS && !work) st = MS_ERR_NOMEM;
+    t0 = ms_bench_now(), c0 = ms_bench_cpu();
+    for (size_t i = 0; i < nex && st == MS_SUCCESS; i++) {
+        ms_matrix one = {1, x->cols, ex.data + i * x->cols, 0};
+        st = ms_model_explain_ws(m, &one, work, phi + i * x->cols, base + i);
+    }
+    secs1 = ms_bench_now() - t0, cpu1 = ms_bench_cpu() - c0;
+    if (st) fprintf(stderr, "bench_treeshap: %s\n", ms_error_message());
+    else
+        printf("TreeSHAP model (ms_model_fit default: forest, 100 trees, fully grown) on %zu x %zu "
+               "(%zu kept): %.3f ms wall, %.3f ms CPU per row in batches; %.3f ms wall, %.3f ms CPU "
+               "per row one at a time (screen --explain) (%zu rows)\n", ntr, x->cols, m->n_kept,
+               1e3 * secs / (double)nex, 1e3 * cpu / (double)nex, 1e3 * secs1 / (double)nex,
+               1e3 * cpu1 / (double)nex, nex);
+    ms_model_free(m);
+    free(work);
+    free(phi);
+    free(base);
+    return st;
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -64,6 +108,7 @@ int main(int argc, char **argv)
         depths[0] = (size_t)strtoul(argv[5], NULL, 10);
         nd = 1;
     }
+    if (nd == 2) st = run_model(&x, y, ntr, nex);
     for (size_t r = 0; r < nd && st == MS_SUCCESS; r++) st = run(&x, y, ntr, nex, trees, depths[r]);
     ms_matrix_free(&x);
     free(y);

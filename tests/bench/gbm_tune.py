@@ -27,6 +27,12 @@ CONFIGS = {
     'l1_eta.1': ({'objective': 'reg:absoluteerror', 'eta': 0.1}, 600),
     'huber.05_d10': ({'objective': 'reg:pseudohubererror', 'huber_slope': 0.05, 'max_depth': 10}, 800),
     'huber.05_r1200': ({'objective': 'reg:pseudohubererror', 'huber_slope': 0.05}, 1200),
+    'huber.05_cs.3': ({'objective': 'reg:pseudohubererror', 'huber_slope': 0.05,
+                       'colsample_bytree': 0.3}, 600),
+    'huber.05_d12_mcw3': ({'objective': 'reg:pseudohubererror', 'huber_slope': 0.05, 'max_depth': 12,
+                           'min_child_weight': 3}, 800),
+    'huber.03_d10_cs.3': ({'objective': 'reg:pseudohubererror', 'huber_slope': 0.03, 'max_depth': 10,
+                           'colsample_bytree': 0.3}, 1000),
 }
 
 

@@ -23,6 +23,16 @@ done
 check "model info names the kind" contains "$tmp/info.txt" "kind: gbm"
 check "model info shows 4 members" contains "$tmp/info.txt" "members: 4"
 check "model info shows the OOB recalibration" contains "$tmp/info.txt" "noise floor"
+check "model info of a regressor: the loss by name" contains "$tmp/info.txt" "loss: 2 (reg:pseudohubererror)"
+check "model info of a regressor: the slope of its pseudo-Huber loss" contains "$tmp/info.txt" "huber_slope: "
+# a classifier is fitted with binary:logistic: loss, its slope and the sigma recalibration do not apply
+"$MATSCREEN" train -l "$CN/train.csv" --formula-column formula -t target --max-rows 400 -k gbm \
+    -p n_estimators=10 -p ensemble=2 --threshold 0.1 -o "$tmp/c.msm" 2>"$tmp/c.err"
+"$MATSCREEN" model info "$tmp/c.msm" >"$tmp/cinfo.txt" 2>&1
+check "model info of a gbm classifier: exit 0" test $? -eq 0
+check "model info of a gbm classifier: its objective" contains "$tmp/cinfo.txt" "objective: binary:logistic"
+check "model info of a gbm classifier: no loss, huber_slope or recalibrate" \
+    sh -c "! grep -E '^ +(loss|huber_slope|recalibrate):' '$tmp/cinfo.txt'"
 $MPIEXEC --oversubscribe -np 2 "$MATSCREEN" evaluate -m "$tmp/g_1.msm" -l "$CN/val.csv" \
     --formula-column formula -t target --max-rows 500 --predictions "$tmp/pred.csv" >"$tmp/eval.txt" 2>&1
 check "evaluate prints MAE and calibration" grep -q "within1" "$tmp/eval.txt"
