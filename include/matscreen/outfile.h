@@ -97,6 +97,11 @@ ms_status ms_mkdir_p(const char *dir);
  * directory renamed into place later). */
 ms_status ms_mkdir_parents(const char *path);
 
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one (no overlong forms, no
+ * surrogates, nothing above U+10FFFF). The one UTF-8 rule of the name escaper and the JSON
+ * writer. */
+size_t ms_utf8_len(const unsigned char *s);
+
 /* 1 when s is valid UTF-8 (no overlong forms, no surrogates). */
 int ms_utf8_valid(const char *s);
 

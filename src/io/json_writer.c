@@ -110,26 +110,6 @@ void ms_json_object_end(ms_json_writer *w) { close_container(w, '}'); }
 void ms_json_array_begin(ms_json_writer *w) { open_container(w, '[', 0); }
 void ms_json_array_end(ms_json_writer *w) { close_container(w, ']'); }
 
-/* Length of the valid UTF-8 sequence at s (2-4 bytes, s[0] >= 0x80), or 0 when it is not one
- * (the rule of ms_utf8_valid: no overlong forms, no surrogates, nothing above U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned min;
-    if (c >= 0xc2 && c <= 0xdf) n = 2, min = 0x80;
-    else if (c >= 0xe0 && c <= 0xef) n = 3, min = 0x800;
-    else if (c >= 0xf0 && c <= 0xf4) n = 4, min = 0x10000;
-    else return 0;
-    unsigned v = c & (0x7f >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80) return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
-    return n;
-}
-
 /* s (len bytes) between quotes with jansson's escapes, checking UTF-8 on the way (one pass: the
  * output rows are mostly ASCII paths). Returns 0 when s is not valid UTF-8; the writer is then
  * left as it was. */
@@ -143,7 +123,7 @@ static int put_quoted(ms_json_writer *w, const char *s, size_t len)
     while (p < end) {
         unsigned char c = *p;
         if (c >= 0x80) {
-            size_t k = utf8_seq(p);
+            size_t k = ms_utf8_len(p); /* p[0] >= 0x80 here: 2-4, or 0 */
             if (!k || (size_t)(end - p) < k) {
                 w->n = start;
                 w->data[start] = '\0';

@@ -323,8 +323,7 @@ void ms_atomic_remove_stale(const char *dir)
     closedir(d);
 }
 
-/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
+size_t ms_utf8_len(const unsigned char *s)
 {
     unsigned c = s[0];
     if (c < 0x80) return 1;
@@ -347,7 +346,7 @@ int ms_utf8_valid(const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
-        size_t k = utf8_len(p);
+        size_t k = ms_utf8_len(p);
         if (!k) return 0;
         p += k;
     }
@@ -361,7 +360,7 @@ int ms_name_escape(const char *name, char *out, size_t n)
     size_t k = 0;
     int escaped = 0;
     while (*p) {
-        size_t len = utf8_len(p);
+        size_t len = ms_utf8_len(p);
         char piece[8];
         size_t plen;
         if (*p == '\\') {
