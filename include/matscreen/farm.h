@@ -99,6 +99,8 @@ typedef struct ms_farm_stats {
     unsigned long long messages;   /* task messages sent (batches) */
     unsigned long long quarantined; /* tasks not run because hooks->admit said quarantine */
     double seconds;                /* wall time of ms_farm_run on rank 0 */
+    double cpu_seconds;            /* rank 0's CPU time (user + system) in ms_farm_run: the
+                                      master's own cost, whatever else runs on the machine */
 } ms_farm_stats;
 
 /* Defaults listed in the struct comments; progress 1, master_works 1, hooks NULL. */

@@ -134,6 +134,9 @@ typedef struct ms_journal_info {
     unsigned lives;                 /* runs recorded before this one (1 + RESUME records) */
     unsigned long long tasks_done;  /* tasks with a valid DONE */
     unsigned long long results;     /* results that count */
+    unsigned long long produced;    /* results the done tasks produced (their DONE records'
+                                       counts), kept or not: produced - results were dropped by
+                                       the screen's record filters in earlier runs */
     unsigned long long dropped;     /* results of unfinished tasks, dropped */
     unsigned long long torn_bytes;  /* bytes of the torn tail that were truncated */
     size_t suspects;                /* tasks in flight at a death, not quarantined, not done */

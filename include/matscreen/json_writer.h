@@ -73,4 +73,15 @@ void ms_json_raw(ms_json_writer *w, const char *text, size_t n);
 /* Formats finite v as ms_json_real does into out (at least 40 bytes); returns the length. */
 size_t ms_json_format_real(double v, int precision, char *out);
 
+/* printf's "%.<precision>g" of v (precision 1-15) into out (at least 40 bytes), byte for byte,
+ * without printf's cost for the values outputs hold: the digits are rounded in long double
+ * arithmetic, and whenever that rounding could differ from printf's exact one (a value within
+ * 1e-6 of a rounding tie at the last digit, or outside about 1e-18 .. 1e29) printf itself is
+ * used. Returns the length. tests/unit/test_json_writer.c compares it with snprintf. */
+size_t ms_format_g(double v, int precision, char *out);
+
+/* "%llu" / "%lld" of v into out (at least 24 bytes); returns the length. */
+size_t ms_format_u64(unsigned long long v, char *out);
+size_t ms_format_i64(long long v, char *out);
+
 #endif /* MATSCREEN_JSON_WRITER_H */

@@ -179,6 +179,7 @@ typedef struct ms_screen_summary {
                                       seen in training, (only) far from the training rows */
     double farm_seconds;           /* wall time of the farm (reading, scoring): the throughput
                                       records / farm_seconds is the manifest's and the report's */
+    double farm_cpu_seconds;       /* rank 0's CPU time in the farm (bench_master's figure) */
 } ms_screen_summary;
 
 /* Defaults: no inputs, top_k 20, seed 0, no models, rank_by NULL, best NaN, xi 0, kappa 2,

@@ -15,4 +15,10 @@ uint64_t ms_hash_update(uint64_t h, const void *data, size_t n)
 
 uint64_t ms_hash_bytes(const void *data, size_t n) { return ms_hash_update(MS_HASH_INIT, data, n); }
 
-void ms_hash_format(uint64_t h, char out[17]) { snprintf(out, 17, "%016llx", (unsigned long long)h); }
+/* "%016llx" without printf: it runs once per output row. */
+void ms_hash_format(uint64_t h, char out[17])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--, h >>= 4) out[i] = hex[h & 15];
+    out[16] = '\0';
+}

@@ -187,11 +187,29 @@ void ms_json_key(ms_json_writer *w, const char *key)
         w->failed = 1;
         return;
     }
-    if (w->has_item & bit) put_char(w, ',');
+    size_t len = strlen(key);
+    if (!reserve(w, len + 4)) return;
+    char *o = w->data + w->n;
+    if (w->has_item & bit) *o++ = ',';
     w->has_item |= bit;
+    w->after_key = 1;
+    size_t i = 0; /* a plain ASCII name (every key of the outputs): copied as it is */
+    while (i < len && (unsigned char)key[i] >= 0x20 && (unsigned char)key[i] < 0x80 &&
+           key[i] != '"' && key[i] != '\\')
+        i++;
+    if (i == len) {
+        *o++ = '"';
+        memcpy(o, key, len);
+        o += len;
+        *o++ = '"';
+        *o++ = ':';
+        w->n = (size_t)(o - w->data);
+        w->data[w->n] = '\0';
+        return;
+    }
+    w->n = (size_t)(o - w->data);
     put_string(w, key);
     put_char(w, ':');
-    w->after_key = 1;
 }
 
 void ms_json_string(ms_json_writer *w, const char *s)
@@ -228,10 +246,115 @@ static size_t fix_g(const char *g, char *out)
     return n;
 }
 
+size_t ms_format_u64(unsigned long long v, char *out)
+{
+    char t[24];
+    size_t n = 0;
+    do {
+        t[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++) out[i] = t[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+size_t ms_format_i64(long long v, char *out)
+{
+    if (v >= 0) return ms_format_u64((unsigned long long)v, out);
+    out[0] = '-';
+    return 1 + ms_format_u64(0ULL - (unsigned long long)v, out + 1);
+}
+
+/* 10^k for 0 <= k <= 27, exact in long double (5^27 < 2^64). */
+static long double pow10l_exact(int k)
+{
+    long double p = 1.0L;
+    for (int i = 0; i < k; i++) p *= 10.0L;
+    return p;
+}
+
+/* The P significant digits of a > 0 (finite) rounded to nearest: *m in [10^(P-1), 10^P) and
+ * the decimal exponent *e of the first digit. Returns 0 when the long double rounding could
+ * differ from the exact one (near a tie) or a is out of the exact range: printf decides. */
+static int digits_of(double a, int P, unsigned long long *m, int *e)
+{
+    int x = (int)floor(log10(a));
+    const long double lo = pow10l_exact(P - 1), hi = pow10l_exact(P);
+    for (int tries = 0; tries < 3; tries++) {
+        int k = P - 1 - x; /* scale a by 10^k */
+        if (k > 27 || k < -27) return 0;
+        long double s = k >= 0 ? (long double)a * pow10l_exact(k) : (long double)a / pow10l_exact(-k);
+        if (s < lo) {
+            x--;
+            continue;
+        }
+        if (s >= hi) {
+            x++;
+            continue;
+        }
+        long double f = floorl(s), frac = s - f;
+        /* s is a * 10^k rounded once (relative error at most 2^-64 < 1e-19): a fraction this
+         * close to one half could round either way exactly; printf decides those */
+        if (fabsl(frac - 0.5L) < hi * 1e-17L) return 0;
+        unsigned long long d = (unsigned long long)f + (frac > 0.5L ? 1 : 0);
+        if ((long double)d >= hi) { /* 9.99..95 rounds up to 10.0..0 */
+            d /= 10;
+            x++;
+        }
+        *m = d;
+        *e = x;
+        return 1;
+    }
+    return 0;
+}
+
+size_t ms_format_g(double v, int precision, char *out)
+{
+    int P = precision < 1 ? 1 : precision;
+    unsigned long long m;
+    int x;
+    if (!isfinite(v) || P > 15 || v == 0.0 || !digits_of(fabs(v), P, &m, &x))
+        return (size_t)snprintf(out, 40, "%.*g", P, v);
+    char dg[24];
+    ms_format_u64(m, dg); /* exactly P digits */
+    int nd = P;
+    while (nd > 1 && dg[nd - 1] == '0') nd--; /* %g drops trailing zeros */
+    size_t n = 0;
+    if (v < 0) out[n++] = '-';
+    if (x < P && x >= -4) { /* fixed notation */
+        if (x >= 0) {
+            for (int i = 0; i <= x; i++) out[n++] = i < nd ? dg[i] : '0';
+            if (nd > x + 1) {
+                out[n++] = '.';
+                for (int i = x + 1; i < nd; i++) out[n++] = dg[i];
+            }
+        } else {
+            out[n++] = '0';
+            out[n++] = '.';
+            for (int i = 0; i < -x - 1; i++) out[n++] = '0';
+            for (int i = 0; i < nd; i++) out[n++] = dg[i];
+        }
+    } else { /* d.ddd e+XX */
+        out[n++] = dg[0];
+        if (nd > 1) {
+            out[n++] = '.';
+            for (int i = 1; i < nd; i++) out[n++] = dg[i];
+        }
+        out[n++] = 'e';
+        out[n++] = x < 0 ? '-' : '+';
+        int ax = x < 0 ? -x : x;
+        if (ax < 10) out[n++] = '0';
+        n += ms_format_u64((unsigned long long)ax, out + n);
+    }
+    out[n] = '\0';
+    return n;
+}
+
 size_t ms_json_format_real(double v, int precision, char *out)
 {
     char g[40];
-    snprintf(g, sizeof g, "%.*g", precision, v);
+    ms_format_g(v, precision, g);
     return fix_g(g, out);
 }
 
@@ -259,8 +382,7 @@ void ms_json_integer(ms_json_writer *w, long long v)
 {
     value_start(w);
     char t[24];
-    int n = snprintf(t, sizeof t, "%lld", v);
-    put(w, t, (size_t)n);
+    put(w, t, ms_format_i64(v, t));
 }
 
 void ms_json_bool(ms_json_writer *w, int v)

@@ -61,6 +61,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -272,6 +273,15 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* CPU seconds (user + system) of this process. */
+static double cpu_now(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0) return 0.0;
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           1e-6 * (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
 static void pause_us(long us)
@@ -992,10 +1002,12 @@ ms_status ms_farm_run(MPI_Comm comm, ms_source *src, ms_pipeline *p, const ms_fa
     if (!stats) stats = &local;
     memset(stats, 0, sizeof *stats);
     master m;
+    double cpu0 = cpu_now();
     if (master_init(&m, comm, size, src, p, opt, collect, user, stats) != MS_SUCCESS)
         fatal(comm, "task window");
     ms_status st = run_master(&m);
     stats->seconds = now() - m.start;
+    stats->cpu_seconds = cpu_now() - cpu0;
     progress(&m, 1);
     master_destroy(&m);
     return st;

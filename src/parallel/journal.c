@@ -657,6 +657,9 @@ static int replay_record(uint32_t type, const unsigned char *p, uint32_t n, uint
             return c->st != MS_SUCCESS;
         }
         queue_remove(j, rank, seq);
+        uint32_t n_results;
+        memcpy(&n_results, p + 8, 4);
+        j->info.produced += n_results;
         j->done_bits[seq / 64] |= mask;
         j->done_life[seq] = (uint16_t)(c->life < 65535 ? c->life : 65535);
         j->info.tasks_done++;

@@ -320,12 +320,27 @@ static ms_status load(ms_results *res, uint64_t pos, uint32_t len, ms_result *r)
 
 /* ---- formatting helpers -------------------------------------------------------------------- */
 
+/* "file@offset" (a JSON Lines record) or "file#index" into out (n >= MS_TASK_PATH_MAX + 32:
+ * never cut). Written without printf: it runs several times per output row. */
 static void record_key(const ms_result *r, char *out, size_t n)
 {
-    if (r->format == MS_FORMAT_JSONL && r->offset >= 0)
-        snprintf(out, n, "%s@%lld", r->file, r->offset);
-    else
-        snprintf(out, n, "%s#%llu", r->file, (unsigned long long)r->index);
+    size_t k = strnlen(r->file, n - 24);
+    memcpy(out, r->file, k);
+    if (r->format == MS_FORMAT_JSONL && r->offset >= 0) {
+        out[k++] = '@';
+        ms_format_i64(r->offset, out + k);
+    } else {
+        out[k++] = '#';
+        ms_format_u64((unsigned long long)r->index, out + k);
+    }
+}
+
+/* An unsigned number and then the character after, to a CSV row. */
+static void csv_u64(FILE *f, unsigned long long v, int after)
+{
+    char t[24];
+    fwrite(t, 1, ms_format_u64(v, t), f);
+    if (after) fputc(after, f);
 }
 
 /* Result flags, then the names of the validation checks that warned. */
@@ -451,14 +466,14 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
                              r->class_prob, r->mean, r->sigma, r->acquisition, r->score};
     char g[N_NUM][32], gd[32];
     for (size_t i = 0; i < N_NUM; i++) {
-        if (isfinite(v[i])) snprintf(g[i], sizeof g[i], "%.10g", v[i]);
+        if (isfinite(v[i])) ms_format_g(v[i], 10, g[i]); /* printf's %.10g */
         else g[i][0] = '\0';
     }
-    if (isfinite(r->domain_score)) snprintf(gd, sizeof gd, "%.10g", r->domain_score);
+    if (isfinite(r->domain_score)) ms_format_g(r->domain_score, 10, gd);
     else gd[0] = '\0';
     const char *db = ms_source_db_name((ms_source_db)r->db);
 
-    fprintf(csv, "%zu,", rank);
+    csv_u64(csv, rank, ',');
     ms_csv_write_field(csv, key);
     fputc(',', csv);
     ms_csv_write_field(csv, r->file);
@@ -471,13 +486,17 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     fputc(',', csv);
     ms_csv_write_field(csv, r->formula);
     fputc(',', csv);
-    if (r->spacegroup > 0) fprintf(csv, "%d", (int)r->spacegroup);
-    fprintf(csv, ",%u", r->n_sites);
+    if (r->spacegroup > 0) csv_u64(csv, (unsigned long long)r->spacegroup, 0);
+    fputc(',', csv);
+    csv_u64(csv, r->n_sites, 0);
     for (size_t i = 0; i < N_NUM; i++) {
         fputc(',', csv);
         fputs(g[i], csv);
     }
-    fprintf(csv, ",%u,%s,", dups, flags);
+    fputc(',', csv);
+    csv_u64(csv, dups, ',');
+    fputs(flags, csv);
+    fputc(',', csv);
     /* the domain columns come after the older ones, so that their readers keep working; the
      * optional explain column is last */
     fputs(gd, csv);
@@ -572,17 +591,16 @@ static void write_error_row(FILE *f, const ms_result *r)
 /* Appends "db:id" of r (its key when it names no id) to text, ';'-separated. */
 static ms_status append_source(ms_buffer *text, const ms_result *r)
 {
-    char one[MS_TASK_PATH_MAX + MS_SOURCE_ID_MAX + 48];
-    if (r->source_id[0])
-        snprintf(one, sizeof one, "%s%s:%s", text->n ? ";" : "",
-                 ms_source_db_name((ms_source_db)r->db), r->source_id);
-    else {
-        char key[MS_TASK_PATH_MAX + 32];
+    char key[MS_TASK_PATH_MAX + 32];
+    const char *db = ms_source_db_name((ms_source_db)r->db), *id = r->source_id;
+    if (!id[0]) {
         record_key(r, key, sizeof key);
-        snprintf(one, sizeof one, "%s%s:%s", text->n ? ";" : "",
-                 ms_source_db_name((ms_source_db)r->db), key);
+        id = key;
     }
-    return ms_buffer_append(text, one, strlen(one));
+    if (text->n) MS_CALL(ms_buffer_append(text, ";", 1));
+    MS_CALL(ms_buffer_append(text, db, strlen(db)));
+    MS_CALL(ms_buffer_append(text, ":", 1));
+    return ms_buffer_append(text, id, strnlen(id, MS_TASK_PATH_MAX + MS_SOURCE_ID_MAX));
 }
 
 /* ---- member file --------------------------------------------------------------------------- */

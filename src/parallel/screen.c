@@ -826,7 +826,11 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     ms_source_free(src);
     sum->tasks = stats.tasks;
     sum->quarantined = stats.quarantined;
+    /* Records filtered out in earlier runs of a resumed screen are in no journal record but the
+     * DONE counts: without them quality.json's "filtered" counted the last run only. */
+    if (ji.produced > ji.results) sum->filtered += ji.produced - ji.results;
     sum->farm_seconds = stats.seconds;
+    sum->farm_cpu_seconds = stats.cpu_seconds;
     if (st == MS_SUCCESS) {
         const char *paths[MS_SCREEN_MAX_MODELS] = {0};
         for (size_t i = 0; i < cfg->n_models; i++) paths[i] = cfg->model_paths[i];

@@ -12,6 +12,9 @@
  * with a coordinating master (rank 0 only hands out and collects, rank 1 does the no-op tasks):
  *   - the farm's rate (tasks per second of the farm phase: dispatch, messages, journal, index);
  *   - the end-to-end rate (the whole ms_screen_run, outputs included);
+ *   - rank 0's CPU time in the farm per task (getrusage around ms_farm_run, microseconds) and
+ *     the capacity it gives, 1e6 / that tasks per second of one core: the master's own cost,
+ *     which the wall-clock rates above show only on an idle machine;
  *   - rank 0's CPU time (getrusage, user + system) per task over the whole run, in microseconds;
  *   - messages (task batches) sent and rank 0's peak RSS.
  * Tests never assert on time; this program only reports (docs/scale.md).
@@ -28,7 +31,7 @@
 #include "matscreen/screen.h"
 
 /* argv: DATA --child LIST MASTER_WORKS. Rank 0 prints
- * "RESULT ranks tasks wall farm cpu0 rss0_kb". */
+ * "RESULT ranks tasks wall farm cpu0 rss0_kb farm_cpu0". */
 static int child(const char *list, int master_works)
 {
     MPI_Init(NULL, NULL);
@@ -57,8 +60,8 @@ static int child(const char *list, int master_works)
     double wall = ms_bench_now() - t0, cpu = ms_bench_cpu() - cpu0;
     if (rank == 0) {
         if (st != MS_SUCCESS) fprintf(stderr, "bench_master: %s\n", ms_error_message());
-        else printf("RESULT %d %llu %.4f %.4f %.4f %ld\n", size, sum.records, wall,
-                    sum.farm_seconds, cpu, ms_bench_vm_hwm_kb());
+        else printf("RESULT %d %llu %.4f %.4f %.4f %ld %.4f\n", size, sum.records, wall,
+                    sum.farm_seconds, cpu, ms_bench_vm_hwm_kb(), sum.farm_cpu_seconds);
         fflush(stdout);
         char cmd[200];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", out);
@@ -73,6 +76,7 @@ typedef struct {
     unsigned long long tasks;
     double wall, farm, cpu;
     long rss;
+    double farm_cpu;
 } run_result;
 
 static int run(const char *self, const char *data, const char *list, int ranks, int master_works,
@@ -88,8 +92,8 @@ static int run(const char *self, const char *data, const char *list, int ranks, 
     char line[512];
     int ok = 0;
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "RESULT %d %llu %lf %lf %lf %ld", &r->ranks, &r->tasks, &r->wall,
-                   &r->farm, &r->cpu, &r->rss) == 6)
+        if (sscanf(line, "RESULT %d %llu %lf %lf %lf %ld %lf", &r->ranks, &r->tasks, &r->wall,
+                   &r->farm, &r->cpu, &r->rss, &r->farm_cpu) == 7)
             ok = 1;
     return pclose(f) != 0 || !ok;
 }
@@ -121,8 +125,9 @@ int main(int argc, char **argv)
     if (fclose(f) != 0) return 1;
     printf("bench_master: screen --dry-run of %zu tasks (perov5 paths, one task each): the "
            "master's own cost\n", n);
-    printf("%-28s %10s %12s %12s %14s %9s %8s\n", "configuration", "farm s", "farm tasks/s",
-           "e2e tasks/s", "rank0 CPU us/t", "e2e s", "RSS0 MB");
+    printf("%-28s %10s %12s %12s %14s %14s %14s %9s %8s\n", "configuration", "farm s",
+           "farm tasks/s", "e2e tasks/s", "farm CPU us/t", "capacity t/s", "rank0 CPU us/t",
+           "e2e s", "RSS0 MB");
     const struct { int ranks, works; const char *name; } cfgs[] = {
         {1, 1, "1 rank"}, {2, 1, "2 ranks, master works"}, {2, 0, "2 ranks, master coordinates"}};
     int bad = 0;
@@ -133,9 +138,11 @@ int main(int argc, char **argv)
             bad = 1;
             continue;
         }
-        printf("%-28s %10.3f %12.0f %12.0f %14.2f %9.3f %8.1f\n", cfgs[k].name, r.farm,
-               (double)r.tasks / r.farm, (double)r.tasks / r.wall, 1e6 * r.cpu / (double)r.tasks,
-               r.wall, (double)r.rss / 1024.0);
+        double fcpu = 1e6 * r.farm_cpu / (double)r.tasks;
+        printf("%-28s %10.3f %12.0f %12.0f %14.2f %14.0f %14.2f %9.3f %8.1f\n", cfgs[k].name,
+               r.farm, (double)r.tasks / r.farm, (double)r.tasks / r.wall, fcpu,
+               fcpu > 0 ? 1e6 / fcpu : 0.0, 1e6 * r.cpu / (double)r.tasks, r.wall,
+               (double)r.rss / 1024.0);
         fflush(stdout);
     }
     unlink(list);

@@ -145,6 +145,11 @@ static void test_roundtrip_and_finish(void)
     CU_ASSERT_EQUAL(back.task_seq, 3);
     CU_ASSERT_DOUBLE_EQUAL(back.score, r.score, 0.0);
     CU_ASSERT_EQUAL(ms_journal_done(j, 3, 1, 0), MS_SUCCESS);
+    /* task 4 produced 3 results and the screen's filter kept one: only that one is journaled */
+    CU_ASSERT_EQUAL(ms_journal_dispatch(j, 4, 1), MS_SUCCESS);
+    result_for(&r, 4, 0);
+    CU_ASSERT_EQUAL(ms_journal_result(j, &r, NULL, NULL), MS_SUCCESS);
+    CU_ASSERT_EQUAL(ms_journal_done(j, 4, 3, 1), MS_SUCCESS);
     CU_ASSERT_EQUAL(ms_journal_finish(j), MS_SUCCESS);
     ms_journal_close(j);
 
@@ -152,9 +157,9 @@ static void test_roundtrip_and_finish(void)
     uint64_t end = 0;
     CU_ASSERT_EQUAL(ms_journal_scan(path, count_record, counts, &end), MS_SUCCESS);
     CU_ASSERT_EQUAL(counts[MS_JREC_HEADER], 1);
-    CU_ASSERT_EQUAL(counts[MS_JREC_DISPATCH], 3);
-    CU_ASSERT_EQUAL(counts[MS_JREC_RESULT], 7);
-    CU_ASSERT_EQUAL(counts[MS_JREC_DONE], 4);
+    CU_ASSERT_EQUAL(counts[MS_JREC_DISPATCH], 4);
+    CU_ASSERT_EQUAL(counts[MS_JREC_RESULT], 8);
+    CU_ASSERT_EQUAL(counts[MS_JREC_DONE], 5);
     CU_ASSERT_EQUAL(counts[MS_JREC_FINISHED], 1);
     CU_ASSERT_EQUAL((long long)end, file_size());
 
@@ -163,12 +168,15 @@ static void test_roundtrip_and_finish(void)
     ms_journal_info info;
     ms_journal_get_info(j, &info);
     CU_ASSERT_EQUAL(info.finished, 1);
-    CU_ASSERT_EQUAL(info.tasks_done, 4);
-    CU_ASSERT_EQUAL(c.n, 7);
-    CU_ASSERT_EQUAL(c.seq_sum, 0 + 0 + 1 + 1 + 2 + 2 + 3);
+    CU_ASSERT_EQUAL(info.tasks_done, 5);
+    CU_ASSERT_EQUAL(c.n, 8);
+    CU_ASSERT_EQUAL(c.seq_sum, 0 + 0 + 1 + 1 + 2 + 2 + 3 + 4);
+    CU_ASSERT_EQUAL(info.results, 8);
+    CU_ASSERT_EQUAL(info.produced, 2 + 2 + 2 + 1 + 3); /* the 2 filtered ones are counted */
     CU_ASSERT_EQUAL(c.bad, 0);
     CU_ASSERT_EQUAL(ms_journal_task_state(j, 2), MS_FARM_SKIP);
-    CU_ASSERT_EQUAL(ms_journal_task_state(j, 4), MS_FARM_RUN);
+    CU_ASSERT_EQUAL(ms_journal_task_state(j, 4), MS_FARM_SKIP);
+    CU_ASSERT_EQUAL(ms_journal_task_state(j, 5), MS_FARM_RUN);
     ms_journal_close(j);
     CU_ASSERT_EQUAL(file_size(), (long long)end); /* a finished journal gets no RESUME record */
     cleanup();

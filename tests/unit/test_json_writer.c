@@ -77,6 +77,59 @@ static void test_reals(void)
     ms_json_writer_free(&w);
 }
 
+/* ms_format_g against printf on values of every kind: random doubles over all exponents,
+ * values near rounding ties and powers of ten, integers, results-like quantities. */
+static int same_g(double v, int p)
+{
+    char a[64], b[64];
+    snprintf(a, sizeof a, "%.*g", p, v);
+    size_t n = ms_format_g(v, p, b);
+    if (strcmp(a, b) == 0 && n == strlen(a)) return 1;
+    printf("\n  %%.%dg of %.17g: printf %s, ms_format_g %s\n", p, v, a, b);
+    return 0;
+}
+
+static void test_format_g(void)
+{
+    int bad = 0;
+    const double fixed[] = {0.0, -0.0, 1.0, 10.0, 1e9, 1e10, 9999999999.0, 99999999995.0,
+                            0.5, 0.25, 1.5, 2.5, 1.00000000005, 1.00000000015, 123456789.25,
+                            0.000123456789012, 1e-4, 1e-5, 9.9999999995e-5, 5e-324, DBL_MAX,
+                            1e-300, 1e300, 4.35, 2.675, 1.0 / 3.0, -2.385e-7, 6.02214076e23};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        for (int p = 1; p <= 17; p++) bad += !same_g(fixed[i], p) + !same_g(-fixed[i], p);
+    ms_rng rng;
+    ms_rng_seed(&rng, 2385, 7);
+    for (int i = 0; i < 400000 && bad < 5; i++) {
+        double v;
+        int kind = i % 5;
+        if (kind == 0) { /* any bits */
+            uint64_t u = ms_rng_next(&rng);
+            memcpy(&v, &u, sizeof v);
+            if (!isfinite(v)) continue;
+        } else if (kind == 1) { /* a decimal with 11 significant digits ending in 5: a tie at 10 */
+            long long d = (long long)ms_rng_below(&rng, 9000000000ULL) + 1000000000LL;
+            v = (double)(10 * d + 5) * pow(10.0, (double)((int)ms_rng_below(&rng, 30) - 20));
+        } else if (kind == 2) { /* near a power of ten */
+            v = pow(10.0, (double)((int)ms_rng_below(&rng, 40) - 20)) *
+                (1.0 + (ms_rng_uniform(&rng) - 0.5) * 1e-9);
+        } else if (kind == 3) { /* integers */
+            v = (double)((long long)ms_rng_below(&rng, 1ULL << 40) - (1LL << 39));
+        } else { /* quantities of a result: densities, volumes, probabilities, log10 sigma */
+            v = ms_rng_uniform(&rng) * pow(10.0, (double)((int)ms_rng_below(&rng, 12) - 6));
+        }
+        bad += !same_g(v, 10) + !same_g(v, 6) + !same_g(v, 15);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+    char t[24];
+    CU_ASSERT_EQUAL(ms_format_i64(-9007199254740993LL, t), 17);
+    CU_ASSERT_STRING_EQUAL(t, "-9007199254740993");
+    ms_format_u64(18446744073709551615ULL, t);
+    CU_ASSERT_STRING_EQUAL(t, "18446744073709551615");
+    ms_format_i64(0, t);
+    CU_ASSERT_STRING_EQUAL(t, "0");
+}
+
 /* s as jansson wrote it in results.c: as it is when valid UTF-8, else escaped first. */
 static json_t *jstr(const char *s)
 {
@@ -220,6 +273,7 @@ int ms_suite_json_writer(void)
     CU_pSuite s = CU_add_suite("json_writer", NULL, NULL);
     if (!s) return CU_get_error();
     CU_add_test(s, "reals as jansson writes them (fixed and 20,000 random values)", test_reals);
+    CU_add_test(s, "ms_format_g is printf's %.Ng (1.2 million values)", test_format_g);
     CU_add_test(s, "strings: escapes, UTF-8, invalid bytes escaped", test_strings);
     CU_add_test(s, "a ranked row with nesting equals jansson's dump", test_row);
     CU_add_test(s, "misuse marks the writer failed", test_misuse);
