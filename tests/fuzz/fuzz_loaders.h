@@ -175,7 +175,7 @@ static inline int fuzz_journal_record(uint32_t type, const unsigned char *payloa
 {
     fuzz_journal_ctx *c = user;
     c->records++;
-    FUZZ_EXPECT(type >= MS_JREC_HEADER && type <= MS_JREC_FINISHED, "record of type %u", type);
+    FUZZ_EXPECT(type >= MS_JREC_HEADER && type <= MS_JREC_CRASH, "record of type %u", type);
     FUZZ_EXPECT(len <= MS_JOURNAL_MAX_RECORD, "record of %u bytes", len);
     if (len) c->acc += payload[0] + payload[len - 1];
     c->acc += (double)pos;
