@@ -449,8 +449,15 @@ static int next_walk(ms_source *src, ms_task *t)
                 src->depth--;
                 break;
             }
-            if (handle_path(src, f->gl.gl_pathv[f->i++], t)) return 1;
+        {
+            const char *m = f->gl.gl_pathv[f->i++], *base = strrchr(m, '/');
+            base = base ? base + 1 : m;
+            /* glob(3) lets `dir/.*` match `dir/.` and `dir/..`: walking them would screen the
+             * directory again and its parent (bash 5.2 skips them too) */
+            if (!strcmp(base, ".") || !strcmp(base, "..")) break;
+            if (handle_path(src, m, t)) return 1;
             break;
+        }
         case FRAME_DIR: {
             if (f->i >= f->n) {
                 frame_release(f);
