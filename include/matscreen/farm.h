@@ -83,7 +83,7 @@ typedef struct ms_farm_options {
     size_t window;             /* tasks the master looks ahead (largest first within it); 512 */
     size_t max_batch;          /* upper bound of tasks per message; 256 */
     double batch_seconds;      /* aim of the adaptive batch size: work per message; 0.25 s */
-    size_t flush_bytes;        /* a worker sends partial results beyond this; 4 MiB */
+    size_t flush_bytes;        /* a worker sends partial results beyond this; 256 KiB */
     double report_seconds;     /* a worker reports finished tasks at most this often within a
                                   batch (the rest go with its next REQUEST); 0.05 s */
     int progress;              /* 1: rank 0 reports progress on stderr */

@@ -32,4 +32,12 @@ ms_status ms_jsonl_read_record(const char *path, long long offset, long long len
 ms_status ms_json_read_buffer(const char *data, size_t n, const char *name, int lines,
                               const ms_read_options *opt, ms_record_fn fn, void *user);
 
+/* ms_json_read_buffer(..., lines = 1, ...) for JSON Lines text that continues a stream whose
+ * earlier lines were not read: its first record is index first_index and its first line is
+ * line first_line + 1 (a part of a split JSON Lines range numbers its records as the whole range
+ * would, farm.c). */
+ms_status ms_jsonl_read_buffer_from(const char *data, size_t n, const char *name,
+                                    size_t first_index, long first_line,
+                                    const ms_read_options *opt, ms_record_fn fn, void *user);
+
 #endif /* MATSCREEN_JSON_READER_H */

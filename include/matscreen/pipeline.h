@@ -145,7 +145,10 @@ typedef struct ms_pipeline {
                                          synthetic result made from the task alone, the file is
                                          not opened; measures the master's own cost */
     char test_crash_on[256];          /* test hook: abort() on a task whose file has this base
-                                         name; from MATSCREEN_TEST_CRASH_ON at init ("" = off) */
+                                         name; from MATSCREEN_TEST_CRASH_ON at init ("" = off);
+                                         "NAME@OFFSET": on the record of that file starting at
+                                         byte OFFSET only (a poison record in a JSON Lines file) */
+    long long test_crash_offset;      /* OFFSET of "NAME@OFFSET", -1 otherwise */
     const char *crash_dir;            /* NULL, or the output directory where this rank records the
                                          task it crashed on (crash.h), from its first task on */
     int crash_rank;                   /* the rank's number, for DIR/.crash-RANK */

@@ -109,6 +109,13 @@ ms_status ms_results_open(const char *dir, ms_results **out);
 /* The journal of res (borrowed; for ms_journal_farm_hooks, ms_journal_finish, get_info). */
 ms_journal *ms_results_journal(ms_results *res);
 
+/* Domain of applicability of the kept screened records indexed so far, replayed from the journal
+ * on --resume included (a count of the results as they arrive saw the last run's only). */
+typedef struct ms_results_domain {
+    unsigned long long in_domain, out_of_domain, ood_elements, ood_far;
+} ms_results_domain;
+void ms_results_domain_counts(const ms_results *res, ms_results_domain *out);
+
 /* Appends one result (an ms_result_fn: user is the ms_results). Returns non-zero when writing
  * the journal or a sort run failed; ms_error_message() says why. */
 int ms_results_add(const ms_result *r, void *user);

@@ -45,6 +45,10 @@ typedef struct ms_task {
     long long offset;             /* first byte of a JSONL range; 0 for a whole file */
     long long length;             /* bytes of the range; -1 for the whole file */
     long long size;               /* bytes of work (range length or file size): largest first */
+    long long range_skip;         /* 0, or for a part of a split JSON Lines range (farm.c: a
+                                     suspect range on resume) the bytes from the range's start
+                                     to the part's: its records are numbered from the range's
+                                     start, as the whole range numbers them */
     ms_status status;             /* MS_SUCCESS, or why the spec could not be enumerated */
     int64_t mtime_ns;             /* the file's modification time from the enumerator's stat
                                      (-1: not known); for the journal's run identity, which

@@ -745,7 +745,8 @@ static size_t bom_length(const char *data, size_t n)
     return (n >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) ? 3 : 0;
 }
 
-static void read_lines(json_ctx *c, const char *data, size_t n, long long base_offset);
+static void read_lines(json_ctx *c, const char *data, size_t n, long long base_offset,
+                       size_t index, long line);
 
 static ms_status read_json_text(json_ctx *c, const char *data, size_t n)
 {
@@ -761,7 +762,7 @@ static ms_status read_json_text(json_ctx *c, const char *data, size_t n)
                 nl ? json_loadb(data + skip, (size_t)(nl - data - skip), JSON_FLAGS, &e1) : NULL;
             if (first) {
                 json_decref(first);
-                read_lines(c, data, n, 0);
+                read_lines(c, data, n, 0, 0, 0);
                 return MS_SUCCESS;
             }
         }
@@ -811,10 +812,11 @@ static size_t trim_eol(const char *p, size_t len)
     return len;
 }
 
-static void read_lines(json_ctx *c, const char *data, size_t n, long long base_offset)
+/* Records are numbered from index and lines counted after line (0, 0 from the stream's start). */
+static void read_lines(json_ctx *c, const char *data, size_t n, long long base_offset,
+                       size_t index, long line)
 {
-    size_t pos = bom_length(data, n), index = 0;
-    long line = 0;
+    size_t pos = bom_length(data, n);
     while (pos < n && !c->stop) {
         const char *p = data + pos;
         const char *nl = memchr(p, '\n', n - pos);
@@ -985,10 +987,28 @@ ms_status ms_json_read_buffer(const char *data, size_t n, const char *name, int 
         st = ms_error_set(MS_ERR_LIMIT, "%s: %zu bytes exceed the limit of %zu", c.name, n,
                           c.opt.max_file_bytes);
     } else if (lines) {
-        read_lines(&c, data ? data : "", n, 0);
+        read_lines(&c, data ? data : "", n, 0, 0, 0);
     } else if ((st = ms_refuse_binary(c.name, "JSON", data, n, 0)) == MS_SUCCESS) {
         st = read_json_text(&c, data ? data : "", n);
     }
+    ms_structure_destroy(&c.s);
+    return st;
+}
+
+ms_status ms_jsonl_read_buffer_from(const char *data, size_t n, const char *name,
+                                    size_t first_index, long first_line,
+                                    const ms_read_options *opt, ms_record_fn fn, void *user)
+{
+    MS_CHECK((data || n == 0) && fn, MS_ERR_USAGE,
+             "ms_jsonl_read_buffer_from: data and callback are required");
+    json_ctx c;
+    ctx_init(&c, name, opt, fn, user);
+    ms_status st = MS_SUCCESS;
+    if (n > c.opt.max_file_bytes)
+        st = ms_error_set(MS_ERR_LIMIT, "%s: %zu bytes exceed the limit of %zu", c.name, n,
+                          c.opt.max_file_bytes);
+    else
+        read_lines(&c, data ? data : "", n, 0, first_index, first_line);
     ms_structure_destroy(&c.s);
     return st;
 }

@@ -69,7 +69,7 @@
 
 #include "matscreen/array.h"
 
-#define PROTOCOL 0x4d530001u /* "MS" + version 1 */
+#define PROTOCOL 0x4d530002u /* "MS" + version 2 (tasks carry range_skip) */
 #define TAG_REQUEST 101
 #define TAG_RESULTS 102
 #define TAG_TASKS 103
@@ -139,13 +139,14 @@ static ms_status get_str(const unsigned char *d, size_t n, size_t *pos, char *ou
 ms_status ms_task_pack(const ms_task *t, ms_buffer *b)
 {
     int32_t format = (int32_t)t->format, status = (int32_t)t->status;
-    int64_t off = t->offset, len = t->length, size = t->size;
+    int64_t off = t->offset, len = t->length, size = t->size, skip = t->range_skip;
     PUT(b, t->seq);
     PUT(b, t->input);
     PUT(b, format);
     PUT(b, off);
     PUT(b, len);
     PUT(b, size);
+    PUT(b, skip);
     PUT(b, status);
     MS_CALL(put_str(b, t->reason));
     return put_str(b, t->path);
@@ -154,14 +155,16 @@ ms_status ms_task_pack(const ms_task *t, ms_buffer *b)
 ms_status ms_task_unpack(const unsigned char *d, size_t n, size_t *pos, ms_task *t)
 {
     int32_t format = 0, status = 0;
-    int64_t off = 0, len = 0, size = 0;
+    int64_t off = 0, len = 0, size = 0, skip = 0;
     GET(d, n, pos, t->seq);
     GET(d, n, pos, t->input);
     GET(d, n, pos, format);
     GET(d, n, pos, off);
     GET(d, n, pos, len);
     GET(d, n, pos, size);
+    GET(d, n, pos, skip);
     GET(d, n, pos, status);
+    MS_CHECK(skip >= 0 && skip <= off, MS_ERR_PARSE, "bad range part in a task");
     MS_CHECK(format >= MS_FORMAT_AUTO && format <= MS_FORMAT_POSCAR, MS_ERR_PARSE,
              "bad format %d in a task", (int)format);
     MS_CHECK(status >= 0 && status < MS_STATUS_COUNT, MS_ERR_PARSE, "bad status in a task");
@@ -171,6 +174,7 @@ ms_status ms_task_unpack(const unsigned char *d, size_t n, size_t *pos, ms_task 
     t->offset = off;
     t->length = len;
     t->size = size;
+    t->range_skip = skip;
     MS_CALL(get_str(d, n, pos, t->reason, sizeof t->reason));
     return get_str(d, n, pos, t->path, sizeof t->path);
 }
@@ -261,7 +265,7 @@ void ms_farm_options_default(ms_farm_options *opt)
     opt->window = 512;
     opt->max_batch = 256;
     opt->batch_seconds = 0.25;
-    opt->flush_bytes = 4u << 20;
+    opt->flush_bytes = 256u << 10;
     opt->report_seconds = 0.05;
     opt->progress = 1;
     opt->master_works = 1;
@@ -334,6 +338,25 @@ typedef struct {
     int next_slot;             /* send slot of the next batch (round robin) */
 } flight;
 
+/* A suspect JSON Lines range split into parts on resume, so that its records keep every rank busy
+ * instead of one: a range of ~11,000 records run alone made a serial tail (docs/scale.md). Its
+ * parts go out one per batch to any rank while no other suspect is in flight, so a later death
+ * still names this one task. The journal sees one task: its DISPATCH with the first part, its DONE
+ * (every part's results) after the last; crash records name its seq from any part. */
+typedef struct {
+    int active;
+    ms_task task;        /* the suspect */
+    ms_task part;        /* the part handed out last */
+    long long next;      /* offset of the next part */
+    long long part_bytes;
+    unsigned out;        /* parts handed out and not done */
+    uint32_t results;    /* results of its finished parts */
+    int rank;            /* rank of its DISPATCH record, -1 before the first part */
+} split_state;
+
+/* Parts of a split suspect: about four per rank, at least this many bytes each. */
+#define SPLIT_MIN_BYTES (16 << 10)
+
 /* The task window: a max-heap on size over preallocated slots, plus a FIFO of suspects (tasks
  * admitted MS_FARM_ALONE), which do not count against the window. */
 typedef struct {
@@ -352,6 +375,10 @@ typedef struct {
     ms_task *alone;            /* suspects: alone[alone_head .. n_alone) */
     size_t alone_head, n_alone, cap_alone;
     int alone_holder;          /* rank running a suspect, -1 none */
+    split_state split;         /* a suspect range split into parts (none: split.active 0) */
+    unsigned char *hungry;     /* per rank: asked for work while only a suspect's tasks were
+                                  left; answered when the suspect is done (not stopped early) */
+    size_t n_hungry;
     double *rate;              /* per rank: tasks per busy second */
     flight *flight;            /* per rank: batches sent and not yet finished */
     ms_buffer *send_buf;       /* per rank IN_FLIGHT slots: TASKS messages being sent */
@@ -489,6 +516,69 @@ static void hook_dispatched(master *m, const ms_task *t, int rank)
         master_stop(m);
 }
 
+/* The DISPATCH of a split suspect goes with its first part, under the suspect's own task (the
+ * result cache stores the suspect's results under it). */
+static void task_dispatched(master *m, const ms_task *t, int rank)
+{
+    if (m->split.active && t == &m->split.part) {
+        if (m->split.rank >= 0) return;
+        m->split.rank = rank;
+        t = &m->split.task;
+    }
+    hook_dispatched(m, t, rank);
+}
+
+/* A task (or a part of the split suspect) finished on rank with n_results results. */
+static void task_done(master *m, uint64_t seq, uint32_t n_results, int rank)
+{
+    split_state *sp = &m->split;
+    if (!sp->active || seq != sp->task.seq) {
+        hook_done(m, seq, n_results, rank);
+        return;
+    }
+    sp->results += n_results;
+    if (sp->out > 0) sp->out--;
+    if (sp->out > 0 || sp->next < sp->task.offset + sp->task.length) return;
+    sp->active = 0;
+    hook_done(m, seq, sp->results, sp->rank);
+}
+
+/* Starts splitting suspect t when it is a JSON Lines range worth splitting; returns 1 if so. */
+static int split_start(master *m, const ms_task *t)
+{
+    int ranks = m->size - 1 + (m->works ? 1 : 0);
+    long long part = t->length / (4LL * (ranks > 0 ? ranks : 1));
+    if (part < SPLIT_MIN_BYTES) part = SPLIT_MIN_BYTES;
+    if (ranks < 2 || t->status != MS_SUCCESS || t->format != MS_FORMAT_JSONL || t->length < 0 ||
+        t->length < 2 * part)
+        return 0;
+    split_state *sp = &m->split;
+    sp->active = 1;
+    sp->task = *t;
+    sp->next = t->offset;
+    sp->part_bytes = part;
+    sp->out = 0;
+    sp->results = 0;
+    sp->rank = -1;
+    return 1;
+}
+
+/* The next part of the split suspect (its records: those whose first byte lies in it). */
+static const ms_task *split_part(master *m)
+{
+    split_state *sp = &m->split;
+    long long end = sp->task.offset + sp->task.length, len = sp->part_bytes;
+    if (len > end - sp->next) len = end - sp->next;
+    sp->part = sp->task;
+    sp->part.offset = sp->next;
+    sp->part.length = len;
+    sp->part.size = len;
+    sp->part.range_skip = sp->next - sp->task.offset;
+    sp->next += len;
+    sp->out++;
+    return &sp->part;
+}
+
 static ms_status alone_push(master *m, const ms_task *t)
 {
     if (m->n_alone == m->cap_alone && m->alone_head > 0) {
@@ -543,10 +633,16 @@ static const ms_task *next_task(master *m, int rank, int allow_alone, int *alone
 {
     window_fill(m);
     *alone = 0;
-    if (allow_alone && m->alone_holder < 0 && m->alone_head < m->n_alone) {
+    if (allow_alone && m->split.active && m->split.next < m->split.task.offset + m->split.task.length) {
         *alone = 1;
+        return split_part(m);
+    }
+    if (allow_alone && m->alone_holder < 0 && !m->split.active && m->alone_head < m->n_alone) {
+        *alone = 1;
+        const ms_task *t = &m->alone[m->alone_head++];
+        if (split_start(m, t)) return split_part(m);
         m->alone_holder = rank;
-        return &m->alone[m->alone_head++];
+        return t;
     }
     if (m->n == 0) return NULL;
     size_t id = m->heap[0];
@@ -579,7 +675,7 @@ static uint32_t send_batch(master *m, int from)
         int alone;
         const ms_task *t = next_task(m, from, hdr[1] == 0, &alone);
         if (!t) break;
-        hook_dispatched(m, t, from);
+        task_dispatched(m, t, from);
         if (ms_task_pack(t, &m->out) != MS_SUCCESS) fatal(m->comm, "pack");
         hdr[1]++;
         if (alone) break;
@@ -628,9 +724,27 @@ static void reply(master *m, int from, uint32_t n_tasks, double busy)
         if (send_batch(m, from) == 0) break;
         f->alone[f->n++] = m->alone_holder == from && holder != from;
     }
+    if (f->n == 0 && !m->stop && (m->split.active || m->alone_head < m->n_alone)) {
+        /* Only suspects are left, one in flight at a time: this worker may get a part of the
+         * next one (feed_hungry), so it is not stopped yet. */
+        if (!m->hungry[from]) m->n_hungry++;
+        m->hungry[from] = 1;
+        return;
+    }
     if (f->n == 0) {
         MPI_Send(NULL, 0, MPI_BYTE, from, TAG_STOP, m->comm);
         m->active--;
+    }
+}
+
+/* Answers the workers left waiting by reply, once a suspect has finished (or the run stops). */
+static void feed_hungry(master *m)
+{
+    for (int r = 1; m->n_hungry > 0 && r < m->size; r++) {
+        if (!m->hungry[r]) continue;
+        m->hungry[r] = 0;
+        m->n_hungry--;
+        reply(m, r, 0, 0.0);
     }
 }
 
@@ -659,12 +773,13 @@ static void handle_message(master *m, const MPI_Status *st)
             uint32_t n_results = 0;
             if (get(d, n, &pos, &seq, 8) || get(d, n, &pos, &n_results, 4))
                 fatal(m->comm, "bad task-done item");
-            hook_done(m, seq, n_results, from);
+            task_done(m, seq, n_results, from);
         } else {
             fatal(m->comm, "unknown item in a worker message");
         }
     }
     hook_batch_end(m);
+    feed_hungry(m);
 }
 
 /* Handles every pending message; with block, waits (without spinning) for at least one. */
@@ -722,7 +837,7 @@ static size_t run_own_batch(master *m)
         const ms_task *t = next_task(m, 0, n == 0, &alone);
         if (!t) break;
         m->own_task[n] = *t;
-        hook_dispatched(m, &m->own_task[n], 0);
+        task_dispatched(m, t, 0);
         n++;
         if (alone) break;
     }
@@ -734,7 +849,7 @@ static size_t run_own_batch(master *m)
     for (size_t k = 0; k < n && !m->stop; k++) {
         m->own_results = 0;
         ms_pipeline_run_task(m->p, &m->own_task[k], m->own_r, own_collect, m);
-        hook_done(m, m->own_task[k].seq, m->own_results, 0);
+        task_done(m, m->own_task[k].seq, m->own_results, 0);
         double tk = now();
         if (tk - last >= opt->report_seconds) {
             hook_batch_end(m);
@@ -742,8 +857,9 @@ static size_t run_own_batch(master *m)
         }
         service(m, 0);
     }
-    if (alone) m->alone_holder = -1;
+    if (alone && m->alone_holder == 0) m->alone_holder = -1;
     hook_batch_end(m);
+    feed_hungry(m);
     double busy = now() - t0;
     if (busy > 1e-6) {
         double x = (double)n / busy;
@@ -773,6 +889,7 @@ static void master_destroy(master *m)
     free(m->alone);
     free(m->rate);
     free(m->flight);
+    free(m->hungry);
     for (size_t i = 0; m->send_req && m->send_buf && i < (size_t)m->size * IN_FLIGHT; i++) {
         MPI_Wait(&m->send_req[i], MPI_STATUS_IGNORE);
         ms_buffer_free(&m->send_buf[i]);
@@ -815,6 +932,7 @@ static ms_status master_init(master *m, MPI_Comm comm, int size, ms_source *src,
     m->rate = calloc((size_t)size, sizeof *m->rate);
     m->last_batch = calloc((size_t)size, sizeof *m->last_batch);
     m->flight = calloc((size_t)size, sizeof *m->flight);
+    m->hungry = calloc((size_t)size, 1);
     m->send_buf = calloc((size_t)size * IN_FLIGHT, sizeof *m->send_buf);
     m->send_req = malloc((size_t)size * IN_FLIGHT * sizeof *m->send_req);
     for (size_t i = 0; m->send_req && i < (size_t)size * IN_FLIGHT; i++)
@@ -822,7 +940,7 @@ static ms_status master_init(master *m, MPI_Comm comm, int size, ms_source *src,
     m->r = malloc(sizeof *m->r);
     m->own_r = malloc(sizeof *m->own_r);
     m->own_task = malloc((opt->max_batch ? opt->max_batch : 1) * sizeof *m->own_task);
-    if (!m->slots || !m->heap || !m->free_ids || !m->rate || !m->flight || !m->send_buf ||
+    if (!m->slots || !m->heap || !m->free_ids || !m->rate || !m->flight || !m->hungry || !m->send_buf ||
         !m->send_req || !m->last_batch || !m->r ||
         !m->own_r || !m->own_task) {
         master_destroy(m);
@@ -894,7 +1012,11 @@ static int worker_collect(const ms_result *r, void *user)
         fatal(ws->comm, "pack a result");
     ws->n_items++;
     ws->task_results++;
-    if (ws->out.n > ws->flush_bytes) worker_send(ws, TAG_RESULTS, 0.0, 0);
+    if (ws->out.n > ws->flush_bytes) { /* without waiting when the previous report has left */
+        size_t before = ws->out.n;
+        worker_report(ws);
+        if (ws->out.n == before) worker_send(ws, TAG_RESULTS, 0.0, 0);
+    }
     return 0;
 }
 

@@ -183,6 +183,12 @@ ms_status ms_pipeline_init(ms_pipeline *p, const ms_element_table *elements, ms_
     p->seed = seed;
     const char *crash = getenv("MATSCREEN_TEST_CRASH_ON");
     if (crash) snprintf(p->test_crash_on, sizeof p->test_crash_on, "%s", crash);
+    p->test_crash_offset = -1;
+    char *at = strrchr(p->test_crash_on, '@');
+    if (at && at[1]) {
+        p->test_crash_offset = strtoll(at + 1, NULL, 10);
+        *at = '\0';
+    }
     MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_VALIDATE, "validate", stage_validate, NULL));
     MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FINGERPRINT, "fingerprint", stage_fingerprint, NULL));
     MS_CALL(ms_pipeline_add_stage(p, MS_STAGE_FEATURES, "features", stage_features, NULL));
@@ -252,6 +258,14 @@ static int on_record(const ms_structure *s, ms_status status, const char *messag
         snprintf(r->block, sizeof r->block, "%s", s->prov.block);
         if (s->warnings[0]) r->flags |= MS_FLAG_WARNINGS;
     }
+    if (c->p->test_crash_offset >= 0 && r->offset == c->p->test_crash_offset) {
+        const char *base = strrchr(c->task->path, '/');
+        if (strcmp(base ? base + 1 : c->task->path, c->p->test_crash_on) == 0) {
+            fprintf(stderr, "matscreen: MATSCREEN_TEST_CRASH_ON=%s@%lld: aborting (test hook)\n",
+                    c->p->test_crash_on, r->offset);
+            abort();
+        }
+    }
     if (status != MS_SUCCESS) {
         r->status = status;
         r->stage = MS_STAGE_READ;
@@ -286,6 +300,39 @@ static void file_failure(run_ctx *c, ms_status st, const char *reason)
     snprintf(c->r->reason, sizeof c->r->reason, "%s", reason && reason[0] ? reason : ms_strerror(st));
     c->produced++;
     c->fn(c->r, c->user);
+}
+
+/* A part of a split range (farm.c) numbers its records as the whole range does: counts the lines
+ * and the records (non-blank lines) whose first byte lies in [range start, part_start), where
+ * part_start begins a line. */
+static ms_status count_part_lines(FILE *f, const ms_task *t, long long part_start, size_t *records,
+                                  long *lines)
+{
+    long long pos = t->offset - t->range_skip; /* the range's first line starts at or after it */
+    int ch = 0, blank = 1, line_start = 1;
+    *records = 0;
+    *lines = 0;
+    if (pos > 0) { /* the line that began before the range belongs to the previous range */
+        long long p = pos - 1;
+        MS_CHECK(fseeko(f, (off_t)p, SEEK_SET) == 0, MS_ERR_IO, "%s: seek", t->path);
+        while ((ch = fgetc(f)) != EOF && ch != '\n') p++;
+        pos = p + 1;
+    } else {
+        MS_CHECK(fseeko(f, 0, SEEK_SET) == 0, MS_ERR_IO, "%s: seek", t->path);
+    }
+    for (; pos < part_start && (ch = fgetc(f)) != EOF; pos++) {
+        line_start = ch == '\n';
+        if (line_start) {
+            *records += !blank;
+            (*lines)++;
+            blank = 1;
+        } else if (ch != ' ' && ch != '\t' && ch != '\r' && !(pos < 3 && (unsigned char)ch >= 0xBB)) {
+            blank = 0; /* (a UTF-8 byte order mark at the file's start is blank, as for the reader) */
+        }
+    }
+    MS_CHECK(pos == part_start && line_start, MS_ERR_IO,
+             "%s: a part of a range at byte %lld does not start a line", t->path, part_start);
+    return MS_SUCCESS;
 }
 
 /* Reads the records of a JSON Lines byte range: those whose first byte lies in
@@ -330,8 +377,13 @@ static ms_status read_jsonl_range(run_ctx *c)
             if (ch == '\n' && pos >= end) break;
         }
         c->base = start;
+        size_t first_index = 0;
+        long first_line = 0;
+        if (st == MS_SUCCESS && n > 0 && t->range_skip > 0)
+            st = count_part_lines(f, t, start, &first_index, &first_line);
         if (st == MS_SUCCESS && n > 0)
-            st = ms_json_read_buffer(buf, n, t->path, 1, &c->p->read_opt, on_record, c);
+            st = ms_jsonl_read_buffer_from(buf, n, t->path, first_index, first_line,
+                                           &c->p->read_opt, on_record, c);
     }
     free(buf);
     fclose(f);
@@ -385,7 +437,7 @@ static size_t run_task(ms_pipeline *p, const ms_task *task, ms_result *r, ms_res
                        void *user)
 {
     run_ctx c = {p, task, r, fn, user, 0, 0, 0};
-    if (p->test_crash_on[0]) {
+    if (p->test_crash_on[0] && p->test_crash_offset < 0) {
         const char *base = strrchr(task->path, '/');
         if (strcmp(base ? base + 1 : task->path, p->test_crash_on) == 0) {
             fprintf(stderr, "matscreen: MATSCREEN_TEST_CRASH_ON=%s: aborting on %s (test hook)\n",

@@ -88,6 +88,7 @@ struct ms_results {
     ms_extsort *stable;   /* sentry of every record, stable-key order */
     size_t budget;        /* entries per sorter in memory */
     size_t warn_by_check[MS_CHECK_COUNT]; /* screened records with each validation warning */
+    ms_results_domain domain; /* counted per indexed result, replayed ones too */
     ms_buffer buf;
     ms_result *scratch;
     int failed;
@@ -230,6 +231,12 @@ static int index_result(ms_results *res, const ms_result *r, uint64_t pos, uint3
         st = ms_extsort_add(res->groups, &e);
         for (int c = 0; c < MS_CHECK_COUNT; c++)
             if (r->warnings & (1u << c)) res->warn_by_check[c]++;
+        if (r->in_domain == 1) res->domain.in_domain++;
+        if (r->in_domain == 0) {
+            res->domain.out_of_domain++;
+            if (r->domain_reason[0] == 'e') res->domain.ood_elements++; /* "elements not in ..." */
+            else res->domain.ood_far++;
+        }
     }
     if (st != MS_SUCCESS) res->failed = 1;
     return st != MS_SUCCESS;
@@ -283,6 +290,11 @@ ms_status ms_results_open(const char *dir, ms_results **out)
 }
 
 ms_journal *ms_results_journal(ms_results *res) { return res->journal; }
+
+void ms_results_domain_counts(const ms_results *res, ms_results_domain *out)
+{
+    *out = res->domain;
+}
 
 int ms_results_add(const ms_result *r, void *user)
 {

@@ -570,13 +570,7 @@ static int m_collect_kept(master_ctx *m, const ms_result *r)
         m->sum->filtered++;
         return 0;
     }
-    if (r->status == MS_SUCCESS && r->in_domain == 1) m->sum->in_domain++;
-    if (r->status == MS_SUCCESS && r->in_domain == 0) {
-        m->sum->out_of_domain++;
-        if (r->domain_reason[0] == 'e') m->sum->ood_elements++;
-        else m->sum->ood_far++;
-    }
-    return ms_results_add(r, m->res);
+    return ms_results_add(r, m->res); /* domain counts: results.c, replayed results too */
 }
 
 static int m_collect(const ms_result *r, void *user)
@@ -622,6 +616,9 @@ static int m_done(uint64_t seq, uint32_t n_results, int rank, void *user)
                 m->cfg->cache->store(m->cfg->cache->ctx, &pd->task, task_identity(m, &pd->task),
                                      pd->buf.data, pd->buf.n);
             pd->used = 0;
+            /* A JSON Lines range's results (~4 MB) are not kept in an idle slot: the slots in use
+             * at once grew with the tasks in flight, and rank 0's peak RSS with them. */
+            if (pd->buf.cap > (1u << 20)) ms_buffer_free(&pd->buf);
         }
     }
     return m->jh.done ? m->jh.done(seq, n_results, rank, m->jh.user) : 0;
@@ -829,6 +826,14 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     /* Records filtered out in earlier runs of a resumed screen are in no journal record but the
      * DONE counts: without them quality.json's "filtered" counted the last run only. */
     if (ji.produced > ji.results) sum->filtered += ji.produced - ji.results;
+    if (res) { /* kept records of every run of a resumed screen (results.c counts the replay) */
+        ms_results_domain dc;
+        ms_results_domain_counts(res, &dc);
+        sum->in_domain = dc.in_domain;
+        sum->out_of_domain = dc.out_of_domain;
+        sum->ood_elements = dc.ood_elements;
+        sum->ood_far = dc.ood_far;
+    }
     sum->farm_seconds = stats.seconds;
     sum->farm_cpu_seconds = stats.cpu_seconds;
     if (st == MS_SUCCESS) {

@@ -184,4 +184,84 @@ members "$out/ranked.jsonl" >"$tmp/poison_rows"
 check "every other record is screened once (ranked members = reference minus the poison file)" \
     bash -c "test -s '$tmp/ref_rows' && cmp -s '$tmp/ref_rows' '$tmp/poison_rows'"
 
+# 7. With a model: the manifest's domain counts (in_domain, out_of_domain) and quality.json count
+# the results replayed from the journal too, not only the last run's (they were counted as
+# results arrived). Killed once the journal holds half the uninterrupted run's bytes, so some
+# tasks are done and replayed.
+OB=$DATA/labeled/obelix-train
+"$MATSCREEN" train -l "$OB/train.csv" -i "$OB/cifs" --id-column ID -t "Ionic conductivity (S cm-1)" \
+    --log10 --set magpie -p n_trees=10 --requires none -o "$tmp/reg.model" >"$tmp/train.log" 2>&1
+check "train a small surrogate for the domain case" test -s "$tmp/reg.model"
+mref="$tmp/mref"
+screen "$mref" -m "$tmp/reg.model" --rank-by mean
+check_eval "with a model: uninterrupted run completes" 'completed $? "$mref"'
+domain_of() { tr -d ' \n' <"$1/manifest.json" | grep -o '"domain":{[^}]*}'; }
+check "with a model: the manifest counts records out of the domain" \
+    bash -c "tr -d ' \n' <'$mref/manifest.json' | grep -q '\"out_of_domain\":[1-9]'"
+half=$(($(stat -c %s "$mref/journal") / 2))
+out="$tmp/mkill"
+"$MPIEXEC" --oversubscribe -np "$NP" "$MATSCREEN" screen $(args "$out") -m "$tmp/reg.model" \
+    --rank-by mean >>"$out.log" 2>&1 &
+pid=$!
+for i in $(seq 1 20000); do
+    [ "$(stat -c %s "$out/journal" 2>/dev/null || echo 0)" -ge "$half" ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.01
+done
+kill -9 "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+wait_gone "$out"
+resume_until_done "$out" -m "$tmp/reg.model" --rank-by mean
+check_eval "with a model, killed at half the journal: --resume completes" 'completed $? "$out"'
+check "with a model: outputs identical" same_outputs "$mref" "$out"
+check "with a model: quality.json identical" cmp -s "$mref/quality.json" "$out/quality.json"
+check "with a model: the manifest's domain counts equal the uninterrupted run's ($(domain_of "$mref"))" \
+    test "$(domain_of "$mref")" = "$(domain_of "$out")"
+
+# 8. A suspect JSON Lines range runs split into parts on resume (farm.c: its ~11,000 records at
+# 8 MiB made a serial tail), with the same record keys, indexes and outputs; a poison record in it
+# still quarantines its range (the task) and nothing else. MATSCREEN_CHUNK_BYTES makes a 1 MB file
+# split into 128 KiB ranges; MATSCREEN_TEST_CRASH_ON=FILE@OFFSET aborts on that one record.
+jin="$tmp/jin"
+mkdir -p "$jin"
+for k in $(seq 1 40); do cat tests/data/json/mp_records.jsonl; done >"$jin/many.jsonl"
+poison_at=$(head -n 150 "$jin/many.jsonl" | wc -c) # the record on line 151
+jscreen() { # jscreen OUTDIR [extra args]
+    local out=$1
+    shift
+    MATSCREEN_CHUNK_BYTES=131072 "$MPIEXEC" --oversubscribe -np "$NP" "$MATSCREEN" screen \
+        -i "$jin/many.jsonl" -o "$out" --top 10 "$@" >>"$out.log" 2>&1
+}
+jref="$tmp/jref"
+jscreen "$jref"
+check_eval "JSON Lines ranges: uninterrupted run completes" 'completed $? "$jref"'
+check "JSON Lines ranges: all 280 records screened" \
+    bash -c "tr -d ' \n' <'$jref/quality.json' | grep -q '\"records\":280,'"
+out="$tmp/jsplit"
+MATSCREEN_TEST_CRASH_ON=many.jsonl@$poison_at jscreen "$out"
+check "JSON Lines: a rank crashing on one record ends the run" test $? -ne 0
+wait_gone "$out"
+jscreen "$out" --resume
+check_eval "JSON Lines: --resume (its suspect ranges split into parts) completes" 'completed $? "$out"'
+check "JSON Lines: the resume had a suspect range" grep -q "[1-9][0-9]* suspects\? to run alone" "$out.log"
+check "JSON Lines: outputs identical to the uninterrupted run" same_outputs "$jref" "$out"
+check "JSON Lines: quality.json identical" cmp -s "$jref/quality.json" "$out/quality.json"
+out="$tmp/jpoison"
+for k in 1 2; do
+    MATSCREEN_TEST_CRASH_ON=many.jsonl@$poison_at jscreen "$out" $([ $k = 2 ] && echo --resume)
+    check "JSON Lines poison: run $k dies" test $? -ne 0
+    wait_gone "$out"
+done
+MATSCREEN_TEST_CRASH_ON=many.jsonl@$poison_at jscreen "$out" --resume
+check_eval "JSON Lines poison: run 3 completes" 'completed $? "$out"'
+check "JSON Lines poison: exactly one task (the poison's range) is quarantined" \
+    test "$(grep -c ',quarantine,' "$out/errors.csv")" -eq 1
+qoff=$(grep ',quarantine,' "$out/errors.csv" | sed -n 's/^[^@]*@\([0-9]*\),.*/\1/p')
+check "JSON Lines poison: the quarantined range holds the poison record ($qoff <= $poison_at < $qoff + 131072)" \
+    test -n "$qoff" -a "${qoff:-0}" -le "$poison_at" -a "$poison_at" -lt "$((${qoff:-0} + 131072))"
+members "$jref/ranked.jsonl" | awk -F@ -v q="${qoff:-0}" '{ o = $2 + 0 } o < q || o >= q + 131072' >"$tmp/jref_rows"
+members "$out/ranked.jsonl" >"$tmp/jpoison_rows"
+check "JSON Lines poison: every record outside that range is screened once" \
+    bash -c "test -s '$tmp/jref_rows' && cmp -s '$tmp/jref_rows' '$tmp/jpoison_rows'"
+
 finish

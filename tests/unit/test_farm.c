@@ -126,6 +126,7 @@ static void test_task_pack_roundtrip(void)
     a->offset = 8388608;
     a->length = 4194304;
     a->size = 4194304;
+    a->range_skip = 1048576; /* a part of a split range */
     a->status = MS_ERR_NOT_FOUND;
     snprintf(a->reason, sizeof a->reason, "x: no such file");
     snprintf(a->path, sizeof a->path, "/data/mp/mp-2023.jsonl");
@@ -140,6 +141,7 @@ static void test_task_pack_roundtrip(void)
     CU_ASSERT_EQUAL(b->offset, 8388608);
     CU_ASSERT_EQUAL(b->length, 4194304);
     CU_ASSERT_EQUAL(b->size, 4194304);
+    CU_ASSERT_EQUAL(b->range_skip, 1048576);
     CU_ASSERT_EQUAL(b->status, MS_ERR_NOT_FOUND);
     CU_ASSERT_STRING_EQUAL(b->reason, a->reason);
     CU_ASSERT_STRING_EQUAL(b->path, a->path);
