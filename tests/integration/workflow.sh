@@ -101,6 +101,20 @@ if [ -d ../shared/data/labeled/obelix-train/cifs ]; then
     check "train: the screen used the trained model (surrogate mean filled)" \
         test -n "$(sed -n 2p "$tmp/train/ranked.csv" | cut -d, -f17)"
     check "train: summary printed" contains "$tmp/train.err" "5-fold CV"
+    # one road for fold models: the stage's out-of-fold mean and sigma (random and grouped folds,
+    # every fold's model recalibrated on grouped CV of its training rows, as train stores the
+    # model) are `matscreen evaluate`'s on the same rows, folds and seed, row by row (2 ranks
+    # there, 1 here); before, the stage scored plain fits (the learner's own sigma)
+    "$MATSCREEN" evaluate -l examples/obelix-train/train.csv -i examples/obelix-train/cifs --id-column ID \
+        -t "Ionic conductivity (S cm-1)" --log10 --set default -s 1234 --cv 5 \
+        --predictions "$tmp/train-eval.csv" >"$tmp/train-eval.out" 2>&1
+    check "evaluate on the train workflow's labels exits 0" test $? -eq 0
+    check "train: out-of-fold mean and sigma are evaluate's, row by row (random and grouped folds)" \
+        awk -F, 'function off(a, b) { d = a - b; if (d < 0) d = -d; return a == "" || d > 1e-8 * (1 + (b < 0 ? -b : b)) }
+            NR == FNR { if (FNR > 1) { m[$1] = $4; s[$1] = $5; gm[$1] = $8; gs[$1] = $9 }; next }
+            FNR > 1 { n++; if (!($1 in m) || off($3, m[$1]) || off($4, s[$1]) || off($6, gm[$1]) || off($7, gs[$1])) {
+                if (bad++ < 3) print "differs: " $0 " evaluate " m[$1] " " s[$1] " " gm[$1] " " gs[$1] > "/dev/stderr" } }
+            END { exit bad || n < 100 }' "$tmp/train-eval.csv" "$tmp/train/evaluation.csv"
     # evaluate: the trained model's held-out predictions on the same labels (serial)
     # (with <models explain="2">: each candidate's two largest contributions reach the report)
     sed "s|stage=\"train\"|stage=\"evaluate\"|; s|<models>|<models explain=\"2\"><model file=\"$tmp/train/conductivity.msm\"/>|; s|output=\"../runs/train-conductivity/conductivity.msm\"|output=\"$tmp/eval/unused.msm\"|" \
