@@ -122,4 +122,17 @@ size_t ms_dedup_comparisons(const ms_dedup *d); /* precise comparisons made so f
 /* The precise comparison alone (step 1-4 above) of two conventional cells: 1 same, 0 not. */
 int ms_dedup_same_cell(const ms_structure *a, const ms_structure *b, const ms_dedup_options *opt);
 
+/* Exact duplicates (docs/engine.md "Exact duplicates"): the bytes of s as parsed that symmetry,
+ * fingerprint and descriptors read: the lattice, the number of sites, and per site its
+ * fractional position and species (Z, occupancy, oxidation state and whether one was given),
+ * each number's own bytes in native order. Two structures with equal keys give the same
+ * symmetry, fingerprint and feature row under the same settings (the caller adds the settings
+ * to its key when they can differ). Left out, since none of those computations reads them:
+ * site labels, the stated formula, properties, provenance, reader warnings, and the Cartesian
+ * positions (computed from the fractional ones by ms_structure_finish). Writes the key into
+ * *buf (a growable array of *cap bytes, ms_array_reserve; the caller frees it), its length in
+ * *len and FNV-1a 64 of it in *hash. MS_ERR_NOMEM (buf unchanged). Not collective. */
+ms_status ms_dedup_exact_key(const ms_structure *s, unsigned char **buf, size_t *cap, size_t *len,
+                             uint64_t *hash);
+
 #endif /* MATSCREEN_DEDUP_H */

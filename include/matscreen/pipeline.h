@@ -45,6 +45,9 @@ typedef enum ms_stage {
 #define MS_FLAG_DISORDERED 0x1u /* some site has partial or mixed occupancy */
 #define MS_FLAG_WARNINGS 0x2u   /* the reader noted warnings */
 #define MS_FLAG_HAS_LI 0x4u     /* contains lithium */
+#define MS_FLAG_REUSED 0x8u     /* symmetry, fingerprint and features were those of an exact
+                                   duplicate screened before on the same rank (docs/engine.md
+                                   "Exact duplicates"): counted, never written */
 
 #define MS_RESULT_FORMULA_MAX 128
 #define MS_RESULT_REASON_MAX 512

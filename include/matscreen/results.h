@@ -91,6 +91,8 @@ typedef struct ms_run_info {
                                         report and every command's summary line print */
     const ms_dedup_options *trust;   /* the trust order that picks each duplicate group's
                                         representative (dedup.h); NULL: the default order */
+    unsigned long long reused;       /* records that reused an exact duplicate's symmetry and
+                                        features (screen.h reuse_bytes); manifest only */
 } ms_run_info;
 
 /* Creates DIR (and DIR/top) if needed and the journal DIR/journal with identity id. With resume

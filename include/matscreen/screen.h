@@ -81,6 +81,7 @@
 #include "matscreen/validate.h"
 
 #define MS_SCREEN_MAX_MODELS 2
+#define MS_SCREEN_REUSE_DEFAULT ((size_t)16 << 20) /* 16 MiB per rank */
 
 /* What the domain of applicability does to the ranking (screen --domain). */
 typedef enum ms_screen_domain {
@@ -156,6 +157,12 @@ typedef struct ms_screen_config {
                                       master's capacity (docs/scale.md) */
     size_t explain_k;              /* --explain K: each candidate's K largest feature
                                       contributions (ms_result.explain; 0 = off, the default) */
+    size_t reuse_bytes;            /* per-rank cap of the exact-duplicate memo (memo.h): a record
+                                      whose lattice and sites equal, byte for byte, those of one
+                                      this rank screened before reuses its symmetry, fingerprint
+                                      and feature row (docs/engine.md "Exact duplicates").
+                                      Outputs are the same either way. Default
+                                      MS_SCREEN_REUSE_DEFAULT; 0: off */
 } ms_screen_config;
 
 typedef struct ms_screen_summary {
@@ -164,6 +171,8 @@ typedef struct ms_screen_summary {
     unsigned long long filtered;   /* screened records the keep callback dropped */
     unsigned long long tasks;      /* tasks dispatched to ranks this run */
     unsigned long long cache_hits; /* tasks answered by the cache */
+    unsigned long long reused;     /* records of this run's workers that reused an exact
+                                      duplicate's symmetry and features (MS_FLAG_REUSED) */
     unsigned long long quarantined;
     uint64_t identity;             /* the run identity given to the cache */
     int resumed_finished;          /* 1: --resume of a finished run (outputs written again) */
@@ -183,7 +192,8 @@ typedef struct ms_screen_summary {
 } ms_screen_summary;
 
 /* Defaults: no inputs, top_k 20, seed 0, no models, rank_by NULL, best NaN, xi 0, kappa 2,
- * validation defaults, progress 1, master_works 1. Not collective. */
+ * validation defaults, progress 1, master_works 1, reuse_bytes MS_SCREEN_REUSE_DEFAULT. Not
+ * collective. */
 void ms_screen_config_default(ms_screen_config *cfg);
 
 /* Runs the screen. Collective on comm: every rank calls it with the same cfg (inputs and

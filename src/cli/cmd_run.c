@@ -239,21 +239,18 @@ int ms_cmd_run(int argc, char **argv)
         int go = 0;
         if (rank == 0) {
             code = load_workflow(&a, &w);
-            if (code == 1) code = 0; /* --validate-only: valid */
+            if (code == 1) code = 0; /* --validate-only: valid, nothing to run */
             else go = code == 0;
         }
-        MPI_Bcast(&go, 1, MPI_INT, 0, MPI_COMM_WORLD);
-        if (go) {
-            /* The workflow is plain data: every rank gets the same copy (the stages are
-             * collective and take the same settings everywhere). */
-            if (rank != 0) w = calloc(1, sizeof *w);
-            if (!ms_comm_all_ok(MPI_COMM_WORLD, w != NULL)) {
-                code = 2;
-            } else {
-                MPI_Bcast(w, (int)sizeof *w, MPI_BYTE, 0, MPI_COMM_WORLD);
-                code = run_workflow(argc, argv, &a, w, rank, t_start);
-            }
-        }
+        /* The workflow is plain data (workflow.h): every rank gets rank 0's bytes, since the
+         * stages are collective and take the same settings everywhere. */
+        char *bytes = (char *)w;
+        size_t n = sizeof *w;
+        ms_status st =
+            ms_comm_bcast_buffer(MPI_COMM_WORLD, go ? MS_SUCCESS : MS_ERR_USAGE, &bytes, &n);
+        if (rank != 0) w = (ms_workflow *)bytes;
+        if (st == MS_SUCCESS) code = run_workflow(argc, argv, &a, w, rank, t_start);
+        else if (go) code = 2; /* a rank cannot hold the workflow */
     }
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
     ms_workflow_free(w);

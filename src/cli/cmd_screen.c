@@ -81,6 +81,10 @@ static void screen_usage(FILE *out)
             "                      classifier): exact TreeSHAP for a forest, XGBoost's for gbm;\n"
             "                      a last ranked.csv column \"name=value:contribution; ...\" and\n"
             "                      \"explain\" in ranked.jsonl (outputs are unchanged without it)\n"
+            "      --reuse-cache MIB  memory per rank (default 16) for exact duplicates: a record\n"
+            "                      whose cell and sites equal, byte for byte, those of one the\n"
+            "                      rank screened before reuses its symmetry and features (same\n"
+            "                      outputs; the manifest counts reused_records); 0: off\n"
             "  -s, --seed N        seed of every random stream (default 0), written to the manifest\n"
             "  -f, --format F      read every file as F instead of detecting it\n"
             "  -R, --resume        continue the run recorded in DIR/journal (a new run if none)\n"
@@ -133,6 +137,7 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
         {"ignore-model-requirements", no_argument, NULL, 'I'},
         {"domain", required_argument, NULL, 'D'},
         {"explain", required_argument, NULL, 'E'}, {"dry-run", no_argument, NULL, 'N'},
+        {"reuse-cache", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0}};
     memset(a, 0, sizeof *a);
     ms_screen_config_default(&a->cfg);
@@ -207,6 +212,12 @@ static int parse_args(int argc, char **argv, screen_args *a, int rank)
             break;
         case 'E': st = ms_parse_size("--explain", optarg, 1, 20, &a->cfg.explain_k); break;
         case 'N': a->cfg.dry_run = 1; break;
+        case 'U': {
+            size_t mib = 0;
+            st = ms_parse_size("--reuse-cache", optarg, 0, 1u << 20, &mib);
+            a->cfg.reuse_bytes = mib << 20;
+            break;
+        }
         case 'q': a->quiet = 1; break;
         case 'R': a->cfg.resume = 1; break;
         case 'h': a->help = 1; return 0;

@@ -968,6 +968,7 @@ static ms_status write_manifest(ms_results *res, const ms_run_info *info, finish
     ms_hash_format(info->identity, hx);
     json_object_set_new(m, "identity", jstr(hx));
     json_object_set_new(m, "cache_hits", json_integer((json_int_t)info->cache_hits));
+    json_object_set_new(m, "reused_records", json_integer((json_int_t)info->reused));
     json_object_set_new(m, "ranks", json_integer(info->ranks));
     json_object_set_new(m, "seed", json_integer((json_int_t)info->seed));
     json_object_set_new(m, "rank_by", jstr(info->rank_by));

@@ -15,6 +15,7 @@
 #include "matscreen/array.h"
 #include "matscreen/bcast.h"
 #include "matscreen/comm.h"
+#include "matscreen/dedup.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/domain.h"
 #include "matscreen/element.h"
@@ -23,6 +24,7 @@
 #include "matscreen/fingerprint.h"
 #include "matscreen/hash.h"
 #include "matscreen/journal.h"
+#include "matscreen/memo.h"
 #include "matscreen/model.h"
 #include "matscreen/outfile.h"
 #include "matscreen/results.h"
@@ -42,6 +44,18 @@ typedef enum score_mode {
     SCORE_GATED,     /* EI times the classifier probability */
     SCORE_PROB       /* the classifier probability */
 } score_mode;
+
+/* What an exact duplicate reuses (docs/engine.md "Exact duplicates"): the symmetry stage's
+ * outcome and the fingerprint; the memo's value is this, then the feature row and its NaN
+ * reasons. Fixed-width fields, no padding: the value is these bytes. */
+typedef struct memo_head {
+    int32_t sym_ok;     /* a space group was found */
+    int32_t spacegroup;
+    int32_t sym_warn;   /* no space group, or found at a fallback tolerance */
+    int32_t fp_ok;      /* ms_fingerprint_compute succeeded */
+    uint64_t dedup_key;
+    double fp_volume;
+} memo_head;
 
 /* Everything one rank needs to run the stages; reused for every structure. */
 typedef struct screen_worker {
@@ -78,6 +92,14 @@ typedef struct screen_worker {
     char filter_text[512];   /* its description, with where a requirement came from */
     ms_rank_by plain;
     char rank_by[32];
+    ms_memo *memo;             /* exact duplicates; NULL: off */
+    unsigned char *mkey;       /* the record's exact key (ms_dedup_exact_key), reused */
+    size_t mkey_cap, mkey_len; /* mkey_len 0: no key for this record, nothing stored */
+    uint64_t mkey_hash;
+    const unsigned char *hit;  /* the memo's value for this record; NULL: computed here */
+    memo_head head;            /* this record's symmetry and fingerprint */
+    unsigned char *mval;       /* the value being stored: head, row, reasons */
+    size_t mval_len;
 } screen_worker;
 
 /* ---- stages ------------------------------------------------------------------------------ */
@@ -96,15 +118,54 @@ static ms_status stage_validate(const ms_pipeline *p, const ms_stage_entry *self
     return ms_result_describe(p, s, r);
 }
 
+/* An exact duplicate screened before on this rank: its memo value, or NULL. The key is built
+ * even on a miss, for memo_store. A key that cannot be built only costs the reuse. */
+static const unsigned char *memo_find(screen_worker *w, const ms_structure *s)
+{
+    w->mkey_len = 0;
+    if (!w->memo) return NULL;
+    if (ms_dedup_exact_key(s, &w->mkey, &w->mkey_cap, &w->mkey_len, &w->mkey_hash) != MS_SUCCESS) {
+        ms_error_clear();
+        w->mkey_len = 0;
+        return NULL;
+    }
+    size_t n = 0;
+    const unsigned char *v = ms_memo_get(w->memo, w->mkey_hash, w->mkey, w->mkey_len, &n);
+    return v && n == w->mval_len ? v : NULL;
+}
+
+/* After the record's last memoised stage succeeded: its head and row go into the memo. */
+static void memo_store(screen_worker *w)
+{
+    if (!w->memo || w->hit || w->mkey_len == 0) return;
+    memcpy(w->mval, &w->head, sizeof w->head);
+    if (w->n_features) {
+        memcpy(w->mval + sizeof w->head, w->row, w->n_features * sizeof *w->row);
+        memcpy(w->mval + sizeof w->head + w->n_features * sizeof *w->row, w->reason,
+               w->n_features);
+    }
+    ms_memo_put(w->memo, w->mkey_hash, w->mkey, w->mkey_len, w->mval, w->mval_len);
+}
+
 static ms_status stage_symmetry(const ms_pipeline *p, const ms_stage_entry *self,
                                 const ms_structure *s, ms_result *r)
 {
     (void)p;
     screen_worker *w = self->ctx;
-    w->sym_ok = ms_symmetry_analyze(&w->sws, s, &w->sopt, &w->sym) == MS_SUCCESS;
-    int warn = !w->sym_ok || w->sym.ladder_index > 0;
-    if (w->sym_ok) r->spacegroup = w->sym.number;
-    if (warn && w->vopt.severity[MS_CHECK_SYMMETRY] != MS_SEVERITY_NONE)
+    w->hit = memo_find(w, s);
+    if (w->hit) {
+        memcpy(&w->head, w->hit, sizeof w->head);
+        w->sym_ok = 0; /* w->sym is not this record's: the later stages take w->hit */
+        r->flags |= MS_FLAG_REUSED;
+    } else {
+        w->sym_ok = ms_symmetry_analyze(&w->sws, s, &w->sopt, &w->sym) == MS_SUCCESS;
+        memset(&w->head, 0, sizeof w->head);
+        w->head.sym_ok = w->sym_ok;
+        w->head.spacegroup = w->sym_ok ? w->sym.number : 0;
+        w->head.sym_warn = !w->sym_ok || w->sym.ladder_index > 0;
+    }
+    if (w->head.sym_ok) r->spacegroup = w->head.spacegroup;
+    if (w->head.sym_warn && w->vopt.severity[MS_CHECK_SYMMETRY] != MS_SEVERITY_NONE)
         r->warnings |= 1u << MS_CHECK_SYMMETRY;
     return MS_SUCCESS;
 }
@@ -114,9 +175,16 @@ static ms_status stage_fingerprint(const ms_pipeline *p, const ms_stage_entry *s
 {
     screen_worker *w = self->ctx;
     ms_fingerprint fp;
-    if (w->sym_ok && ms_fingerprint_compute(s, &w->sym, p->elements, &fp) == MS_SUCCESS) {
-        r->dedup_key = fp.key;
-        r->fp_volume = fp.volume_per_site;
+    if (!w->hit) {
+        w->head.fp_ok =
+            w->sym_ok && ms_fingerprint_compute(s, &w->sym, p->elements, &fp) == MS_SUCCESS;
+        w->head.dedup_key = w->head.fp_ok ? fp.key : 0;
+        w->head.fp_volume = w->head.fp_ok ? fp.volume_per_site : 0;
+        if (!w->sfz) memo_store(w); /* no features: the fingerprint is the last memoised stage */
+    }
+    if (w->head.fp_ok) {
+        r->dedup_key = w->head.dedup_key;
+        r->fp_volume = w->head.fp_volume;
         return MS_SUCCESS;
     }
     /* No space group: a candidate of its own (its stable key makes the key unique). */
@@ -135,8 +203,15 @@ static ms_status stage_features(const ms_pipeline *p, const ms_stage_entry *self
     (void)p;
     (void)r;
     screen_worker *w = self->ctx;
-    return ms_structure_featurizer_compute_with(w->sfz, s, w->sym_ok ? &w->sym : NULL, w->row,
-                                                w->reason);
+    if (w->hit) {
+        memcpy(w->row, w->hit + sizeof w->head, w->n_features * sizeof *w->row);
+        memcpy(w->reason, w->hit + sizeof w->head + w->n_features * sizeof *w->row, w->n_features);
+        return MS_SUCCESS;
+    }
+    ms_status st = ms_structure_featurizer_compute_with(w->sfz, s, w->sym_ok ? &w->sym : NULL,
+                                                        w->row, w->reason);
+    if (st == MS_SUCCESS) memo_store(w); /* a failed row is computed again: rare, and exact */
+    return st;
 }
 
 /* The one road from a row to a prediction (ms_model_predict_ws, no allocation). sigma may be
@@ -151,11 +226,14 @@ static ms_status predict_one(screen_worker *w, const ms_model *m, double *mean, 
 }
 
 /* The record's domain of applicability under w->dom, whose standardised row is in w->kbuf
- * (screen.h). Elements come from the structure's composition, as the featurizer computed it. */
-static void domain_check(screen_worker *w, ms_result *r)
+ * (screen.h). Elements come from the structure's composition, the one the featurizer computes
+ * (computed here: a reused row leaves the featurizer on an earlier structure). */
+static void domain_check(screen_worker *w, const ms_structure *s, ms_result *r)
 {
     const ms_model *m = w->dom;
-    const ms_composition *comp = ms_structure_featurizer_composition(w->sfz);
+    ms_composition c;
+    ms_structure_composition(s, &c);
+    const ms_composition *comp = &c;
     r->domain_score = m->domain ? ms_domain_score(m->domain, w->kbuf) : NAN;
     size_t k = 0;
     for (int z = 1; m->has_elements && z <= MS_MAX_Z; z++) {
@@ -206,17 +284,16 @@ static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
                               const ms_structure *s, ms_result *r)
 {
     (void)p;
-    (void)s;
     screen_worker *w = self->ctx;
     if (w->clf) {
         MS_CALL(predict_one(w, w->clf, &r->class_prob, NULL));
         MS_CHECK(isfinite(r->class_prob), MS_ERR_INVALID, "classifier probability is not finite");
-        if (w->dom == w->clf) domain_check(w, r); /* before the surrogate reuses w->kbuf */
+        if (w->dom == w->clf) domain_check(w, s, r); /* before the surrogate reuses w->kbuf */
     }
     if (w->reg) {
         MS_CALL(predict_one(w, w->reg, &r->mean, &r->sigma));
         MS_CHECK(isfinite(r->mean), MS_ERR_INVALID, "surrogate mean is not finite");
-        if (w->dom == w->reg) domain_check(w, r);
+        if (w->dom == w->reg) domain_check(w, s, r);
     }
     /* kbuf holds the last model's row: the surrogate's when there is one */
     if (w->explain_k) MS_CALL(explain_one(w, w->reg ? w->reg : w->clf, r));
@@ -281,6 +358,9 @@ static void worker_destroy(screen_worker *w)
     free(w->phi);
     ms_model_free(w->clf);
     ms_model_free(w->reg);
+    ms_memo_free(w->memo);
+    free(w->mkey);
+    free(w->mval);
     memset(w, 0, sizeof *w);
 }
 
@@ -314,6 +394,18 @@ static ms_status setup_domain(screen_worker *w, const ms_screen_config *cfg)
                  (w->acq.kind != MS_ACQ_MEAN && w->acq.kind != MS_ACQ_UCB),
              MS_ERR_USAGE, "--domain gate multiplies the score by a weight in [0, 1], which would "
              "raise a negative %s; use --domain rank with it", w->rank_by);
+    return MS_SUCCESS;
+}
+
+/* The exact-duplicate memo of this rank (cfg->reuse_bytes; off for --dry-run, which reads
+ * nothing). Its value: the head, the row, the row's NaN reasons. */
+static ms_status setup_memo(screen_worker *w, const ms_screen_config *cfg)
+{
+    if (!cfg->reuse_bytes || cfg->dry_run) return MS_SUCCESS;
+    MS_CALL(ms_memo_create(cfg->reuse_bytes, &w->memo));
+    w->mval_len = sizeof w->head + w->n_features * (sizeof *w->row + 1);
+    w->mval = malloc(w->mval_len);
+    MS_CHECK(w->mval, MS_ERR_NOMEM, "screen: the exact-duplicate memo");
     return MS_SUCCESS;
 }
 
@@ -459,7 +551,8 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
                  "surrogate's target units%s), or train the model again", rb,
                  w->reg->log10_target ? ", log10" : "");
     }
-    return setup_domain(w, cfg);
+    MS_CALL(setup_domain(w, cfg));
+    return setup_memo(w, cfg);
 }
 
 /* The run identity for the cache and the journal (screen.h). */
@@ -582,6 +675,7 @@ static int m_collect_kept(master_ctx *m, const ms_result *r)
 static int m_collect(const ms_result *r, void *user)
 {
     master_ctx *m = user;
+    if (r->flags & MS_FLAG_REUSED) m->sum->reused++; /* workers' results only, not the cache's */
     if (m->cfg->cache) {
         pending *pd = pending_find(m, r->task_seq);
         if (pd && ms_result_pack(r, &pd->buf) != MS_SUCCESS) return m->failed = 1;
@@ -684,6 +778,7 @@ void ms_screen_config_default(ms_screen_config *cfg)
     ms_validate_options_default(&cfg->validate);
     cfg->progress = 1;
     cfg->master_works = 1;
+    cfg->reuse_bytes = MS_SCREEN_REUSE_DEFAULT;
 }
 
 static const char *domain_mode_name(ms_screen_domain d)
@@ -845,7 +940,7 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
                             w->dom ? domain_mode_name(w->domain_mode) : NULL,
                             w->dom && w->dom->domain ? w->dom->domain->threshold : NAN,
                             sum->in_domain, sum->out_of_domain, sum->ood_elements, sum->ood_far,
-                            w->explain_k, sum->records, &trust};
+                            w->explain_k, sum->records, &trust, sum->reused};
         st = ms_results_finish(res, &info, p->elements);
     }
     for (size_t i = 0; i < m.n_pend; i++) ms_buffer_free(&m.pend[i].buf);

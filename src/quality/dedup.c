@@ -10,6 +10,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "matscreen/array.h"
+#include "matscreen/hash.h"
+
 #define RAD2DEG (180.0 / 3.14159265358979323846)
 
 /* A cell as the comparison sees it: lattice rows, fractional positions, and for each site the
@@ -605,3 +608,42 @@ const ms_dedup_conflict *ms_dedup_conflict_get(const ms_dedup *d, size_t i)
 }
 
 size_t ms_dedup_comparisons(const ms_dedup *d) { return d->comparisons; }
+
+/* ---- exact duplicates -------------------------------------------------------------------- */
+
+static unsigned char *put_bytes(unsigned char *at, const void *v, size_t n)
+{
+    memcpy(at, v, n);
+    return at + n;
+}
+
+ms_status ms_dedup_exact_key(const ms_structure *s, unsigned char **buf, size_t *cap, size_t *len,
+                             uint64_t *hash)
+{
+    /* fields written one by one: no struct padding reaches the key */
+    const size_t per_site = 3 * sizeof(double) + sizeof(uint32_t);
+    const size_t per_species = 2 * sizeof(int32_t) + 2 * sizeof(double);
+    size_t n_sp = s->n_sites ? s->site_species[s->n_sites] - s->site_species[0] : 0;
+    size_t n = sizeof s->lattice + sizeof(uint64_t) + s->n_sites * per_site + n_sp * per_species;
+    MS_CALL(ms_array_reserve(buf, cap, n, 1, n > 1024 ? n : 1024));
+    unsigned char *at = *buf;
+    at = put_bytes(at, s->lattice, sizeof s->lattice);
+    uint64_t n_sites = s->n_sites;
+    at = put_bytes(at, &n_sites, sizeof n_sites);
+    for (size_t i = 0; i < s->n_sites; i++) {
+        at = put_bytes(at, s->frac[i], 3 * sizeof(double));
+        uint32_t k = (uint32_t)(s->site_species[i + 1] - s->site_species[i]);
+        at = put_bytes(at, &k, sizeof k);
+        for (size_t j = s->site_species[i]; j < s->site_species[i + 1]; j++) {
+            const ms_species *sp = &s->species[j];
+            int32_t z = sp->z, has_oxi = sp->has_oxi;
+            at = put_bytes(at, &z, sizeof z);
+            at = put_bytes(at, &has_oxi, sizeof has_oxi);
+            at = put_bytes(at, &sp->occu, sizeof sp->occu);
+            at = put_bytes(at, &sp->oxi, sizeof sp->oxi);
+        }
+    }
+    *len = (size_t)(at - *buf);
+    *hash = ms_hash_bytes(*buf, *len);
+    return MS_SUCCESS;
+}

@@ -297,6 +297,52 @@ static int suite_init(void)
     return 0;
 }
 
+/* The exact key: the same cell and sites give the same bytes whatever the labels, properties
+ * and provenance; one ulp of one coordinate, an occupancy or an oxidation state changes it. */
+static void test_exact_key(void)
+{
+    ms_structure a, b;
+    ms_structure_init(&a);
+    ms_structure_init(&b);
+    load(ms_test_data("cif/pymatgen/tests/files/Li4Fe3Mn1(PO4)4.cif"), &a);
+    load(ms_test_data("cif/pymatgen/tests/files/Li4Fe3Mn1(PO4)4.cif"), &b);
+    unsigned char *ka = NULL, *kb = NULL;
+    size_t ca = 0, cb = 0, la = 0, lb = 0;
+    uint64_t ha = 0, hb = 0;
+    CU_ASSERT_EQUAL_FATAL(ms_dedup_exact_key(&a, &ka, &ca, &la, &ha), MS_SUCCESS);
+    /* 9 lattice numbers, the site count, 28 bytes a site, 24 a species */
+    CU_ASSERT_EQUAL(la, 72 + 8 + 28 * a.n_sites + 24 * a.site_species[a.n_sites]);
+    snprintf(b.label[0], MS_LABEL_MAX, "X99");
+    CU_ASSERT_EQUAL(ms_structure_set_property(&b, "band_gap", 2.385), MS_SUCCESS);
+    b.prov.db = MS_DB_MP;
+    snprintf(b.prov.source_id, sizeof b.prov.source_id, "mp-12345");
+    snprintf(b.formula_stated, sizeof b.formula_stated, "Li4 Fe3 Mn1 P4 O16");
+    CU_ASSERT_EQUAL_FATAL(ms_dedup_exact_key(&b, &kb, &cb, &lb, &hb), MS_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(lb, la);
+    CU_ASSERT(memcmp(ka, kb, la) == 0);
+    CU_ASSERT_EQUAL(ha, hb);
+    double x = b.frac[3][1];
+    b.frac[3][1] = nextafter(x, 2.0);
+    CU_ASSERT_EQUAL(ms_dedup_exact_key(&b, &kb, &cb, &lb, &hb), MS_SUCCESS);
+    CU_ASSERT(lb == la && memcmp(ka, kb, la) != 0 && hb != ha);
+    b.frac[3][1] = x;
+    b.species[2].occu = 0.9995;
+    CU_ASSERT_EQUAL(ms_dedup_exact_key(&b, &kb, &cb, &lb, &hb), MS_SUCCESS);
+    CU_ASSERT(memcmp(ka, kb, la) != 0);
+    b.species[2].occu = a.species[2].occu;
+    b.species[5].has_oxi = 1;
+    b.species[5].oxi = 2.0;
+    CU_ASSERT_EQUAL(ms_dedup_exact_key(&b, &kb, &cb, &lb, &hb), MS_SUCCESS);
+    CU_ASSERT(memcmp(ka, kb, la) != 0);
+    b.species[5] = a.species[5];
+    CU_ASSERT_EQUAL(ms_dedup_exact_key(&b, &kb, &cb, &lb, &hb), MS_SUCCESS);
+    CU_ASSERT(memcmp(ka, kb, la) == 0 && hb == ha);
+    free(ka);
+    free(kb);
+    ms_structure_destroy(&a);
+    ms_structure_destroy(&b);
+}
+
 static int suite_clean(void)
 {
     ms_symmetry_destroy(&sym);
@@ -313,7 +359,8 @@ int ms_suite_dedup(void)
         !CU_add_test(s, "2% strain and substitution differ", test_strain_substitution) ||
         !CU_add_test(s, "trust order and conflicts", test_trust_conflicts) ||
         !CU_add_test(s, "trust order from per-input ranks", test_trust_from_inputs) ||
-        !CU_add_test(s, "volume bins", test_volume_bins))
+        !CU_add_test(s, "volume bins", test_volume_bins) ||
+        !CU_add_test(s, "exact key of cell and sites", test_exact_key))
         return CU_get_error();
     return CUE_SUCCESS;
 }

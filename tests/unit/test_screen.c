@@ -509,6 +509,51 @@ static void test_top_cifs_twice(void)
     free(second);
 }
 
+/* Exact duplicates (docs/engine.md): four OBELiX CIFs copied under other names hold the same
+ * cell and sites byte for byte. With the memo on, each copy screened after its original reuses
+ * its symmetry, fingerprint and feature row (counted in the summary and the manifest); the
+ * outputs, with --explain's feature values in every row, are the bytes of a run with the memo
+ * off and of one whose 64 KiB memo empties itself every few records. */
+static void test_screen_exact_duplicates(void)
+{
+    CU_ASSERT_FATAL(setup_inputs() == 0);
+    static char spec[512], clf[512], reg[512];
+    snprintf(spec, sizeof spec, "%s/dupin", dir);
+    snprintf(clf, sizeof clf, "%s", path_in("clf.model"));
+    snprintf(reg, sizeof reg, "%s", path_in("reg.model"));
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cp -r '%s/in' '%s' && ls '%s/in' | grep -v -e truncated -e 'PO4' | "
+             "sort | head -4 | while read f; do cp '%s/in/'\"$f\" '%s/copy-'\"$f\"; done",
+             dir, spec, dir, dir, spec);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    const char *outs[3] = {"dup_on", "dup_off", "dup_small"};
+    const size_t caps[3] = {MS_SCREEN_REUSE_DEFAULT, 0, 65536};
+    ms_screen_summary sum[3];
+    for (int i = 0; i < 3; i++) {
+        ms_screen_config cfg;
+        config(&cfg, outs[i]);
+        the_input.spec = spec;
+        cfg.model_paths[0] = clf;
+        cfg.model_paths[1] = reg;
+        cfg.n_models = 2;
+        cfg.rank_by = "ei";
+        cfg.best = -3.0;
+        cfg.explain_k = 3;
+        cfg.reuse_bytes = caps[i];
+        CU_ASSERT_EQUAL_FATAL(ms_screen_run(MPI_COMM_WORLD, &cfg, &sum[i]), MS_SUCCESS);
+        CU_ASSERT_EQUAL(sum[i].records, 19);
+    }
+    CU_ASSERT_EQUAL(sum[0].reused, 4);
+    CU_ASSERT_EQUAL(sum[1].reused, 0);
+    CU_ASSERT(sum[2].reused <= 4);
+    assert_same_outputs("dup_on", "dup_off");
+    assert_same_outputs("dup_on", "dup_small");
+    char *manifest = slurp(path_in("dup_on/manifest.json"));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(manifest);
+    CU_ASSERT_PTR_NOT_NULL(strstr(manifest, "\"reused_records\": 4"));
+    free(manifest);
+}
+
 int ms_suite_screen(void)
 {
     CU_pSuite s = CU_add_suite("screen", suite_init, suite_clean);
@@ -520,5 +565,7 @@ int ms_suite_screen(void)
     CU_add_test(s, "outputs independent of the sort budget (spilled index)", test_screen_sort_budget);
     CU_add_test(s, "top CIFs: a record ranked twice is written under both ranks",
                 test_top_cifs_twice);
+    CU_add_test(s, "exact duplicates reuse symmetry and features, same bytes as without",
+                test_screen_exact_duplicates);
     return CU_get_error();
 }
