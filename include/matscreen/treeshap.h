@@ -60,7 +60,7 @@ void ms_treeshap_add(const ms_shap_tree *t, const double *x, double scale, doubl
                      ms_shap_ws *ws);
 
 /* Rows explained together by ms_treeshap_add_rows. */
-#define MS_TREESHAP_BATCH 8
+#define MS_TREESHAP_BATCH 16
 
 /* The same for n <= MS_TREESHAP_BATCH rows at once: row r is x + r ldx, its contributions
  * phi + r ldphi. One traversal of t serves every row (what does not depend on the row is

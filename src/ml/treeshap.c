@@ -15,10 +15,23 @@
 #define VALUE(t, k) (*(const double *)((const char *)(t)->value + (size_t)(k) * (t)->stride))
 
 #define SHAP_BATCH MS_TREESHAP_BATCH
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define SHAP_AVX2 1
+#else
+#define SHAP_AVX2 0
+#endif
+
+/* GCC vectors (also clang): a lane is a row of a batch, or a quadrature node of one row.
+ * Element-wise IEEE operations in source order and no contraction into FMA (the AVX2 copy is not
+ * built with FMA), so every variant gives the bits of the former scalar loops. */
+typedef double v4d __attribute__((vector_size(32)));
+#define SHAP_ALIGN 32
 
 struct ms_shap_ws {
-    size_t qmax, levels, n_features;
-    double *nodes, *weights; /* Gauss-Legendre on [0, 1] for q = 1..qmax at q (q - 1) / 2 */
+    size_t qmax, qpad, levels, n_features;
+    /* Gauss-Legendre on [0, 1] for q = 1..qmax, row q - 1 of qpad (a multiple of 4: the padding
+       is t = 0, w = 0, 1 - t = 1, so vector loops over 4 nodes stay finite and add nothing) */
+    double *nodes, *weights;
     double *comp, *wcomp;    /* 1 - node, weight / (1 - node), same layout */
     double *rcomp;           /* 1 / (1 - node), same layout */
     double *p, *g, *acc;     /* levels x qmax x SHAP_BATCH each: P of a node, G of an edge, acc
@@ -26,9 +39,19 @@ struct ms_shap_ws {
     double *zf;              /* per feature: zero fraction of its deepest split so far (1: none) */
     double *of;              /* per feature x SHAP_BATCH rows: one fraction of that split (1) */
     double **cur;            /* per feature: acc of its deepest split so far (NULL: none) */
-    double *w0, *w1;         /* qmax: a node's quadrature weights over f (o = 0, o = 1) */
+    unsigned char **cur_set; /* per feature: that acc's flag in acc_set */
+    unsigned char *acc_set;  /* levels: acc of the level holds a sum (0: it is 0, not written) */
+    double *w0, *w1;         /* qpad: a node's quadrature weights over f (o = 0, o = 1) */
+    double *term;            /* qpad: one row's terms of an edge's share (treeshap_row.h) */
     double *pad;             /* n_features: phi of the rows that pad a short batch */
 };
+
+/* n doubles aligned for the vector loads, rounded up to whole vectors. */
+static double *alloc_aligned(size_t n)
+{
+    size_t bytes = (n * sizeof(double) + SHAP_ALIGN - 1) / SHAP_ALIGN * SHAP_ALIGN;
+    return aligned_alloc(SHAP_ALIGN, bytes ? bytes : SHAP_ALIGN);
+}
 
 static size_t depth_of(const ms_shap_tree *t, int32_t k)
 {
@@ -92,31 +115,36 @@ ms_shap_ws *ms_treeshap_ws_new(size_t max_depth, size_t n_features)
     if (!ws) return NULL;
     size_t u = max_depth < n_features ? max_depth : n_features;
     ws->qmax = (u + 1) / 2 + 1;
+    ws->qpad = (ws->qmax + 3) / 4 * 4;
     ws->levels = max_depth + 2;
     ws->n_features = n_features;
-    size_t tri = ws->qmax * (ws->qmax + 1) / 2, lv = ws->levels * ws->qmax * SHAP_BATCH;
-    ws->nodes = malloc(tri * sizeof *ws->nodes);
-    ws->weights = malloc(tri * sizeof *ws->weights);
-    ws->comp = malloc(tri * sizeof *ws->comp);
-    ws->wcomp = malloc(tri * sizeof *ws->wcomp);
-    ws->rcomp = malloc(tri * sizeof *ws->rcomp);
-    ws->p = malloc(lv * sizeof *ws->p);
-    ws->g = malloc(lv * sizeof *ws->g);
-    ws->acc = malloc(lv * sizeof *ws->acc);
+    size_t tab = ws->qmax * ws->qpad, lv = ws->levels * ws->qmax * SHAP_BATCH;
+    ws->nodes = alloc_aligned(tab);
+    ws->weights = alloc_aligned(tab);
+    ws->comp = alloc_aligned(tab);
+    ws->wcomp = alloc_aligned(tab);
+    ws->rcomp = alloc_aligned(tab);
+    ws->p = alloc_aligned(lv);
+    ws->g = alloc_aligned(lv);
+    ws->acc = alloc_aligned(lv);
     ws->zf = malloc((n_features + 1) * sizeof *ws->zf);
-    ws->of = malloc((n_features + 1) * SHAP_BATCH * sizeof *ws->of);
+    ws->of = alloc_aligned((n_features + 1) * SHAP_BATCH);
     ws->cur = calloc(n_features + 1, sizeof *ws->cur);
-    ws->w0 = malloc(ws->qmax * sizeof *ws->w0);
-    ws->w1 = malloc(ws->qmax * sizeof *ws->w1);
+    ws->cur_set = calloc(n_features + 1, sizeof *ws->cur_set);
+    ws->acc_set = calloc(ws->levels, 1);
+    ws->w0 = alloc_aligned(ws->qpad);
+    ws->w1 = alloc_aligned(ws->qpad);
+    ws->term = alloc_aligned(ws->qpad);
     ws->pad = malloc((n_features + 1) * sizeof *ws->pad);
     if (!ws->nodes || !ws->weights || !ws->comp || !ws->wcomp || !ws->rcomp || !ws->p || !ws->g ||
-        !ws->acc || !ws->zf || !ws->of || !ws->cur || !ws->w0 || !ws->w1 || !ws->pad) {
+        !ws->acc || !ws->zf || !ws->of || !ws->cur || !ws->cur_set || !ws->acc_set || !ws->w0 || !ws->w1 || !ws->term || !ws->pad) {
         ms_treeshap_ws_free(ws);
         return NULL;
     }
+    for (size_t k = 0; k < tab; k++) ws->nodes[k] = ws->weights[k] = 0;
     for (size_t q = 1; q <= ws->qmax; q++)
-        gauss_legendre(q, ws->nodes + q * (q - 1) / 2, ws->weights + q * (q - 1) / 2);
-    for (size_t k = 0; k < tri; k++) {
+        gauss_legendre(q, ws->nodes + (q - 1) * ws->qpad, ws->weights + (q - 1) * ws->qpad);
+    for (size_t k = 0; k < tab; k++) {
         ws->comp[k] = 1 - ws->nodes[k];
         ws->wcomp[k] = ws->weights[k] / ws->comp[k];
         ws->rcomp[k] = 1 / ws->comp[k];
@@ -140,8 +168,11 @@ void ms_treeshap_ws_free(ms_shap_ws *ws)
     free(ws->zf);
     free(ws->of);
     free(ws->cur);
+    free(ws->cur_set);
+    free(ws->acc_set);
     free(ws->w0);
     free(ws->w1);
+    free(ws->term);
     free(ws->pad);
     free(ws);
 }
@@ -165,16 +196,40 @@ typedef struct shap_call {
     ms_shap_ws *ws;
 } shap_call;
 
-#define SHAP_B 1
-#define SHAP_VISIT visit_1
+/* Each variant twice: plain (SSE2 on x86-64: 2 doubles an instruction) and, where the compiler
+ * can target it, AVX2 (4), chosen at run time by the CPU. */
+#define SHAP_VT v4d
+#define SHAP_VW 4
+#define SHAP_NV (SHAP_BATCH / 4)
+#define SHAP_ATTR
+#define SHAP_WEIGHTS weights_plain
+#define SHAP_SUMS sums_plain
+#define SHAP_VISIT visit_plain
+#define SHAP_ROW row_plain
 #include "treeshap_visit.h"
-#undef SHAP_B
+#include "treeshap_row.h"
+#undef SHAP_ATTR
+#undef SHAP_WEIGHTS
+#undef SHAP_SUMS
 #undef SHAP_VISIT
-#define SHAP_B SHAP_BATCH
-#define SHAP_VISIT visit_batch
+#undef SHAP_ROW
+#if SHAP_AVX2
+#define SHAP_ATTR __attribute__((target("avx2")))
+#define SHAP_WEIGHTS weights_avx2
+#define SHAP_SUMS sums_avx2
+#define SHAP_VISIT visit_avx2
+#define SHAP_ROW row_avx2
 #include "treeshap_visit.h"
-#undef SHAP_B
+#include "treeshap_row.h"
+#undef SHAP_ATTR
+#undef SHAP_WEIGHTS
+#undef SHAP_SUMS
 #undef SHAP_VISIT
+#undef SHAP_ROW
+#endif
+#undef SHAP_VT
+#undef SHAP_VW
+#undef SHAP_NV
 
 void ms_treeshap_add_rows(const ms_shap_tree *t, const double *x, size_t ldx, size_t n,
                           double scale, double *phi, size_t ldphi, ms_shap_ws *ws)
@@ -184,16 +239,22 @@ void ms_treeshap_add_rows(const ms_shap_tree *t, const double *x, size_t ldx, si
     if (q < 1) q = 1;
     if (q > ws->qmax) q = ws->qmax; /* a workspace too small for t: the caller's bug (header) */
     if (n > SHAP_BATCH) n = SHAP_BATCH; /* likewise */
-    size_t o = q * (q - 1) / 2, B = n == 1 ? 1 : SHAP_BATCH;
+    size_t o = (q - 1) * ws->qpad, B = n == 1 ? 1 : SHAP_BATCH;
     shap_call c = {.t = t, .tk = ws->nodes + o, .wk = ws->weights + o, .sk = ws->comp + o,
                    .wsk = ws->wcomp + o, .rsk = ws->rcomp + o, .scale = scale, .q = q, .ws = ws};
     for (size_t r = 0; r < B; r++) { /* a short batch repeats its first row into ws->pad */
         c.x[r] = x + (r < n ? r : 0) * ldx;
         c.phi[r] = r < n ? phi + r * ldphi : ws->pad;
     }
-    for (size_t k = 0; k < q * B; k++) ws->p[k] = 1;
-    if (B == 1) visit_1(&c, 0, 0, ws->g);
-    else visit_batch(&c, 0, 0, ws->g);
+    for (size_t k = 0; k < (B == 1 ? ws->qpad : q * B); k++) ws->p[k] = 1;
+    int avx2 = 0;
+#if SHAP_AVX2
+    avx2 = __builtin_cpu_supports("avx2");
+    if (avx2 && B == 1) row_avx2(&c, 0, 0, (v4d *)ws->g);
+    if (avx2 && B > 1) visit_avx2(&c, 0, 0, (v4d *)ws->g);
+#endif
+    if (!avx2 && B == 1) row_plain(&c, 0, 0, (v4d *)ws->g);
+    if (!avx2 && B > 1) visit_plain(&c, 0, 0, (v4d *)ws->g);
 }
 
 void ms_treeshap_add(const ms_shap_tree *t, const double *x, double scale, double *phi,

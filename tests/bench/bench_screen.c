@@ -385,7 +385,7 @@ static int run_full(const char *self, const char *data, const char *list, const 
 
 /* Exact duplicates: the 10k list (7,572 files, then 2,428 of them again) on 1 rank with the
  * memo off and on, interleaved twice; the memo at 64 MiB holds every distinct structure of the
- * set (the default 16 MiB holds about 6,000 of perov5's default-set rows and empties before the
+ * set (the default 16 MiB holds about 4,700 of perov5's default-set rows and empties before the
  * repeats come back: this line measures what reuse saves, not the default's hit rate). */
 static void reuse_line(const char *self, const char *data, const char *list, const char *clf,
                        const char *reg)

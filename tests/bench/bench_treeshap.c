@@ -21,6 +21,16 @@
 #include "../common/bench_util.h"
 #include "../common/ehull_bench.h"
 
+/* FNV-1a of the contributions' bytes: equal hashes before and after a change of the kernel say
+ * it gives the same bits. */
+static unsigned long long phi_hash(const double *phi, size_t n)
+{
+    unsigned long long h = 1469598103934665603ull;
+    const unsigned char *b = (const unsigned char *)phi;
+    for (size_t i = 0; i < n * sizeof *phi; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
 /* One forest of the given depth limit (0: unlimited): fit, explain, print one line. */
 static ms_status run(const ms_matrix *x, const double *y, size_t ntr, size_t nex, size_t trees,
                      size_t depth)
@@ -43,8 +53,9 @@ static ms_status run(const ms_matrix *x, const double *y, size_t ntr, size_t nex
     if (st) fprintf(stderr, "bench_treeshap: %s\n", ms_error_message());
     else
         printf("TreeSHAP forest %zu trees, max_depth %zu (0 = unlimited), on %zu x %zu (%zu nodes): "
-               "%.3f ms wall, %.3f ms CPU per row (%zu rows)\n", trees, depth, ntr, x->cols,
-               ms_forest_n_nodes(f), 1e3 * secs / (double)nex, 1e3 * cpu / (double)nex, nex);
+               "%.3f ms wall, %.3f ms CPU per row (%zu rows; phi hash %016llx)\n", trees, depth, ntr,
+               x->cols, ms_forest_n_nodes(f), 1e3 * secs / (double)nex, 1e3 * cpu / (double)nex,
+               nex, phi_hash(phi, nex * x->cols));
     ms_forest_free(f);
     free(phi);
     free(base);
@@ -67,6 +78,7 @@ static ms_status run_model(const ms_matrix *x, const double *y, size_t ntr, size
     double t0 = ms_bench_now(), c0 = ms_bench_cpu();
     if (st == MS_SUCCESS) st = ms_model_explain(m, &ex, phi, base);
     double secs = ms_bench_now() - t0, cpu = ms_bench_cpu() - c0, secs1 = 0, cpu1 = 0;
+    unsigned long long h = st == MS_SUCCESS ? phi_hash(phi, nex * x->cols) : 0;
     double *work = m ? malloc((ms_model_explain_workspace_size(m, 1) + 1) * sizeof *work) : NULL;
     if (st == MS_SUCCESS && !work) st = MS_ERR_NOMEM;
     t0 = ms_bench_now(), c0 = ms_bench_cpu();
@@ -79,9 +91,10 @@ static ms_status run_model(const ms_matrix *x, const double *y, size_t ntr, size
     else
         printf("TreeSHAP model (ms_model_fit default: forest, 100 trees, fully grown) on %zu x %zu "
                "(%zu kept): %.3f ms wall, %.3f ms CPU per row in batches; %.3f ms wall, %.3f ms CPU "
-               "per row one at a time (screen --explain) (%zu rows)\n", ntr, x->cols, m->n_kept,
-               1e3 * secs / (double)nex, 1e3 * cpu / (double)nex, 1e3 * secs1 / (double)nex,
-               1e3 * cpu1 / (double)nex, nex);
+               "per row one at a time (screen --explain) (%zu rows; phi hash %016llx, %016llx)\n", ntr,
+               x->cols, m->n_kept, 1e3 * secs / (double)nex, 1e3 * cpu / (double)nex,
+               1e3 * secs1 / (double)nex, 1e3 * cpu1 / (double)nex, nex, h,
+               phi_hash(phi, nex * x->cols));
     ms_model_free(m);
     free(work);
     free(phi);
