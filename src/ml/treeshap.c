@@ -26,6 +26,9 @@
  * built with FMA), so every variant gives the bits of the former scalar loops. */
 typedef double v4d __attribute__((vector_size(32)));
 #define SHAP_ALIGN 32
+/* The loops over a batch's vectors are short and constant: unrolled, their sums stay in
+ * registers instead of going through memory at every quadrature node. */
+#define SHAP_UNROLL _Pragma("GCC unroll 8")
 
 struct ms_shap_ws {
     size_t qmax, qpad, levels, n_features;
@@ -43,7 +46,8 @@ struct ms_shap_ws {
     unsigned char *acc_set;  /* levels: acc of the level holds a sum (0: it is 0, not written) */
     double *w0, *w1;         /* qpad: a node's quadrature weights over f (o = 0, o = 1) */
     double *term;            /* qpad: one row's terms of an edge's share (treeshap_row.h) */
-    double *pad;             /* n_features: phi of the rows that pad a short batch */
+    double *phit;            /* n_features x SHAP_BATCH: the batch's phi, [feature * B + row],
+                                so a node adds to all rows' phi_d in vector operations */
 };
 
 /* n doubles aligned for the vector loads, rounded up to whole vectors. */
@@ -135,9 +139,9 @@ ms_shap_ws *ms_treeshap_ws_new(size_t max_depth, size_t n_features)
     ws->w0 = alloc_aligned(ws->qpad);
     ws->w1 = alloc_aligned(ws->qpad);
     ws->term = alloc_aligned(ws->qpad);
-    ws->pad = malloc((n_features + 1) * sizeof *ws->pad);
+    ws->phit = alloc_aligned((n_features + 1) * SHAP_BATCH);
     if (!ws->nodes || !ws->weights || !ws->comp || !ws->wcomp || !ws->rcomp || !ws->p || !ws->g ||
-        !ws->acc || !ws->zf || !ws->of || !ws->cur || !ws->cur_set || !ws->acc_set || !ws->w0 || !ws->w1 || !ws->term || !ws->pad) {
+        !ws->acc || !ws->zf || !ws->of || !ws->cur || !ws->cur_set || !ws->acc_set || !ws->w0 || !ws->w1 || !ws->term || !ws->phit) {
         ms_treeshap_ws_free(ws);
         return NULL;
     }
@@ -173,7 +177,7 @@ void ms_treeshap_ws_free(ms_shap_ws *ws)
     free(ws->w0);
     free(ws->w1);
     free(ws->term);
-    free(ws->pad);
+    free(ws->phit);
     free(ws);
 }
 
@@ -188,7 +192,7 @@ double ms_treeshap_expected(const ms_shap_tree *t)
 typedef struct shap_call {
     const ms_shap_tree *t;
     const double *x[SHAP_BATCH];           /* the batch's rows */
-    double *phi[SHAP_BATCH];               /* their contributions (pad rows: ws->pad) */
+    double *phi[SHAP_BATCH];               /* their contributions (pad rows: NULL) */
     const double *tk, *wk, *sk, *wsk, *rsk; /* quadrature: t_k, w_k, 1 - t_k, w_k / (1 - t_k),
                                                1 / (1 - t_k) */
     double scale;
@@ -242,11 +246,14 @@ void ms_treeshap_add_rows(const ms_shap_tree *t, const double *x, size_t ldx, si
     size_t o = (q - 1) * ws->qpad, B = n == 1 ? 1 : SHAP_BATCH;
     shap_call c = {.t = t, .tk = ws->nodes + o, .wk = ws->weights + o, .sk = ws->comp + o,
                    .wsk = ws->wcomp + o, .rsk = ws->rcomp + o, .scale = scale, .q = q, .ws = ws};
-    for (size_t r = 0; r < B; r++) { /* a short batch repeats its first row into ws->pad */
+    for (size_t r = 0; r < B; r++) { /* a short batch repeats its first row (phi not kept) */
         c.x[r] = x + (r < n ? r : 0) * ldx;
-        c.phi[r] = r < n ? phi + r * ldphi : ws->pad;
+        c.phi[r] = r < n ? phi + r * ldphi : NULL;
     }
     for (size_t k = 0; k < (B == 1 ? ws->qpad : q * B); k++) ws->p[k] = 1;
+    if (B > 1) /* the batch adds to its phi in place, transposed (pad rows from 0) */
+        for (size_t j = 0; j < ws->n_features; j++)
+            for (size_t r = 0; r < B; r++) ws->phit[j * B + r] = r < n ? c.phi[r][j] : 0;
     int avx2 = 0;
 #if SHAP_AVX2
     avx2 = __builtin_cpu_supports("avx2");
@@ -255,6 +262,9 @@ void ms_treeshap_add_rows(const ms_shap_tree *t, const double *x, size_t ldx, si
 #endif
     if (!avx2 && B == 1) row_plain(&c, 0, 0, (v4d *)ws->g);
     if (!avx2 && B > 1) visit_plain(&c, 0, 0, (v4d *)ws->g);
+    if (B > 1)
+        for (size_t j = 0; j < ws->n_features; j++)
+            for (size_t r = 0; r < n; r++) c.phi[r][j] = ws->phit[j * B + r];
 }
 
 void ms_treeshap_add(const ms_shap_tree *t, const double *x, double scale, double *phi,

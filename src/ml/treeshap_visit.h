@@ -39,6 +39,7 @@ SHAP_SUMS(size_t q, const SHAP_VT *gk, const SHAP_VT *acc, const double *w0, con
           SHAP_VT *g, SHAP_VT *s0, SHAP_VT *s1, int has_acc, int any, int add_g)
 {
     for (size_t k = 0; k < q; k++)
+        SHAP_UNROLL
         for (int v = 0; v < SHAP_NV; v++) {
             size_t i = k * SHAP_NV + v;
             SHAP_VT e = has_acc ? gk[i] - acc[i] : gk[i];
@@ -52,6 +53,7 @@ SHAP_ATTR static void SHAP_VISIT(const shap_call *c, int32_t j, size_t lvl, SHAP
 {
     enum { NV = SHAP_NV, VW = SHAP_VW };
     typedef SHAP_VT vt;
+    typedef long long vti __attribute__((vector_size(sizeof(vt))));
     const ms_shap_tree *t = c->t;
     ms_shap_ws *ws = c->ws;
     size_t q = c->q, lv = ws->qmax * SHAP_BATCH, nq = q * NV;
@@ -66,7 +68,9 @@ SHAP_ATTR static void SHAP_VISIT(const shap_call *c, int32_t j, size_t lvl, SHAP
     double thr = VALUE(t, j);
     vt left[NV], oo[NV], on[NV], sum[NV];
     vt *of = (vt *)(ws->of + (size_t)d * SHAP_BATCH); /* the rows' one fractions of feature d */
+    vt *phi_d = (vt *)(ws->phit + (size_t)d * SHAP_BATCH); /* the rows' phi_d (treeshap.c) */
     int any = 0;
+    SHAP_UNROLL
     for (int v = 0; v < NV; v++) {
         for (int l = 0; l < VW; l++) {
             left[v][l] = c->x[v * VW + l][d] <= thr;
@@ -83,6 +87,7 @@ SHAP_ATTR static void SHAP_VISIT(const shap_call *c, int32_t j, size_t lvl, SHAP
         SHAP_WEIGHTS(c, 1 / zo, c->rsk, zo, 1, any, w0, w1);
         const double *u1 = any ? w1 : w0;
         for (size_t k = 0; k < q; k++)
+            SHAP_UNROLL
             for (int v = 0; v < NV; v++) p[k * NV + v] *= oo[v] * u1[k] + (1 - oo[v]) * w0[k];
     }
     /* g, acc and the sums start with their first term instead of 0 + it (the same value), which
@@ -92,6 +97,7 @@ SHAP_ATTR static void SHAP_VISIT(const shap_call *c, int32_t j, size_t lvl, SHAP
         int32_t ch = kid[side];
         double zn = zo * (double)t->cover[ch] / rj;
         any = 0;
+        SHAP_UNROLL
         for (int v = 0; v < NV; v++) {
             on[v] = (side ? 1 - left[v] : left[v]) * oo[v];
             for (int l = 0; l < VW; l++) any |= on[v][l] != 0;
@@ -101,6 +107,7 @@ SHAP_ATTR static void SHAP_VISIT(const shap_call *c, int32_t j, size_t lvl, SHAP
             double val = VALUE(t, ch);
             for (size_t k = 0; k < q; k++) {
                 double wk = c->wk[k], a = zn * c->sk[k], tk = c->tk[k];
+                SHAP_UNROLL
                 for (int v = 0; v < NV; v++) {
                     vt rk = p[k * NV + v], gl = val * rk * (a + on[v] * tk);
                     sum[v] += wk * rk;
@@ -108,16 +115,17 @@ SHAP_ATTR static void SHAP_VISIT(const shap_call *c, int32_t j, size_t lvl, SHAP
                 }
             }
             g_set = 1;
-            for (int v = 0; v < NV; v++)
-                for (int l = 0; l < VW; l++)
-                    c->phi[v * VW + l][d] += c->scale * (on[v][l] - zn) * val * sum[v][l];
+            SHAP_UNROLL
+            for (int v = 0; v < NV; v++) phi_d[v] += c->scale * (on[v] - zn) * val * sum[v];
             continue;
         }
         for (size_t k = 0; k < q; k++) {
             double a = zn * c->sk[k], tk = c->tk[k];
+            SHAP_UNROLL
             for (int v = 0; v < NV; v++) pc[k * NV + v] = p[k * NV + v] * (a + on[v] * tk);
         }
         ws->zf[d] = zn;
+        SHAP_UNROLL
         for (int v = 0; v < NV; v++) of[v] = on[v];
         ws->cur[d] = (double *)acc;
         ws->cur_set[d] = acc_set;
@@ -129,6 +137,7 @@ SHAP_ATTR static void SHAP_VISIT(const shap_call *c, int32_t j, size_t lvl, SHAP
         w0 = ws->w0, w1 = ws->w1;
         SHAP_WEIGHTS(c, 1 / zn, c->wsk, zn, 0, any, w0, w1);
         vt s1[NV];
+        SHAP_UNROLL
         for (int v = 0; v < NV; v++) s1[v] = (vt){0};
         if (*acc_set) /* rare: a deeper split on d; one generic loop */
             SHAP_SUMS(q, gk, acc, w0, w1, g, sum, s1, 1, any, g_set);
@@ -141,12 +150,15 @@ SHAP_ATTR static void SHAP_VISIT(const shap_call *c, int32_t j, size_t lvl, SHAP
         else
             SHAP_SUMS(q, gk, acc, w0, w1, g, sum, s1, 0, 0, 0);
         g_set = 1;
-        for (int v = 0; v < NV; v++)
-            for (int l = 0; l < VW; l++)
-                c->phi[v * VW + l][d] +=
-                    c->scale * (on[v][l] - zn) * (on[v][l] != 0 ? s1[v][l] : sum[v][l]);
+        SHAP_UNROLL
+        for (int v = 0; v < NV; v++) { /* s1 for the rows with o = 1, s0 for the others */
+            vti m = on[v] != 0;
+            vt pick = (vt)(((vti)s1[v] & m) | ((vti)sum[v] & ~m));
+            phi_d[v] += c->scale * (on[v] - zn) * pick;
+        }
     }
     ws->zf[d] = zo;
+    SHAP_UNROLL
     for (int v = 0; v < NV; v++) of[v] = oo[v];
     ws->cur[d] = prev;
     ws->cur_set[d] = prev_set;

@@ -935,6 +935,7 @@ ms_status ms_state_record_files(ms_state *st, const char *dir, uint64_t key,
     rc = sqlite3_step(c.q);
     sqlite3_finalize(c.q);
     if (rc != SQLITE_DONE) return db_error(st, "record the output files");
+    if (!o) return tx_maybe_commit(st, 1);
     MS_CALL(prepare(st, "INSERT OR REPLACE INTO outcomes(run, records, failed, filtered) "
                         "VALUES(?1,?2,?3,?4)", &c.q));
     sqlite3_bind_int64(c.q, 1, st->run);
