@@ -154,7 +154,9 @@ static ms_status state_begin(const ms_workflow *w, const ms_workflow_run_options
 
 /* What decides a night's outputs besides its inputs, for the state store's unchanged-night check
  * (state.h): program version, workflow file, output directory, share directory, the source specs
- * as resolved, and each model file's path, size and mtime (a retrained model changes them). */
+ * as resolved, and each model file's path, size and mtime (a retrained model changes them). The
+ * paths as spelled, not made absolute: the outputs name inputs as spelled (relative to the working
+ * directory when under it), so a night run from another directory writes other bytes. */
 static uint64_t run_key(const ms_workflow *w, const char *dir, const char *const *models,
                         size_t n_models)
 {
