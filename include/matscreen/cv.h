@@ -78,8 +78,12 @@ ms_status ms_cv_predict(const struct ms_model_spec *spec, const ms_matrix *x, co
  * on its out-of-fold residuals with criterion rc->criterion (ms_calibration_fit_floor), then
  * sigma' = sqrt((scale sigma)^2 + floor^2) on the fold's test rows. A fold whose training rows
  * have fewer than MS_CALIBRATION_MIN_ROWS rows or rc->k groups keeps the learner's own sigma,
- * as train does; *n_recal (may be NULL) counts the folds recalibrated. Costs rc->k + 1 fits per
- * fold. Classification models are left as ms_cv_predict leaves them. Collective on comm. */
+ * as train does; *n_recal (may be NULL) counts the folds recalibrated. sigma_own (may be NULL)
+ * receives the fold models' own sigma (ms_cv_predict's), which a caller that fits a
+ * recalibration of its own needs (the workflow's train stage). Costs rc->k + 1 fits per fold.
+ * Classification models are left as ms_cv_predict leaves them. Callers go through
+ * ms_train_cv_predict (train.h), which builds rc as train would and spreads the folds over the
+ * ranks. Collective on comm. */
 typedef struct ms_cv_recal {
     const int *group; /* group id of each row of x (ms_cv_groups) */
     size_t k;         /* inner folds, 2..MS_CV_MAX_FOLDS */
@@ -88,7 +92,7 @@ typedef struct ms_cv_recal {
 ms_status ms_cv_predict_recalibrated(const struct ms_model_spec *spec, const ms_matrix *x,
                                      const double *y, const int *fold, size_t k,
                                      const ms_cv_recal *rc, MPI_Comm comm, double *mean,
-                                     double *sigma, size_t *n_recal);
+                                     double *sigma, double *sigma_own, size_t *n_recal);
 
 /* Per-fold and mean scores of out-of-fold predictions. Classification: roc_auc, balanced_accuracy
  * (= Matbench's "rocauc" of labels), f1, accuracy, mcc, log_loss. Regression: mae, rmse, r2,

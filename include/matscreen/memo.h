@@ -9,7 +9,8 @@
  *   - Memory: keys, values and the index together never exceed the cap given at creation. The
  *     arena grows by doubling up to it, so a small run pays for what it stores only. When a new
  *     entry does not fit, the memo is emptied and fills again (a generation): no per-entry
- *     bookkeeping, and two equal keys less than one memo-full of entries apart are found.
+ *     bookkeeping; two equal keys d entries apart in a memo of C entries are found unless it
+ *     emptied between them (chance about d/C).
  *   - A value returned by ms_memo_get is borrowed: valid until the next ms_memo_put.
  *   - Never a failure for the caller's work: an entry that cannot be stored (too large for the
  *     cap, no memory) is simply not stored.

@@ -134,7 +134,8 @@ typedef struct ms_state_outcome {
 
 /* Records the current run's output files (every regular file under dir but report.html,
  * incremental.json, the journal, previous/, state.db* and hidden files: name, size, mtime), its
- * key and outcome, once the outputs were written completely. */
+ * key and outcome, once the outputs were written completely. o NULL keeps the outcome already
+ * recorded for the run (a --resume of a finished run rewrites the outputs without screening). */
 ms_status ms_state_record_files(ms_state *st, const char *dir, uint64_t key,
                                 const ms_state_outcome *o);
 

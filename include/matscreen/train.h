@@ -56,14 +56,41 @@ ms_status ms_train_fit(const ms_model_spec *spec, const ms_dataset *d, int log10
 ms_status ms_train_folds(const ms_dataset *d, const ms_group_spec *g, size_t k, uint64_t seed,
                          int *fold);
 
+/* How the fold models of a cross-validation carry sigma: as the model `train` makes. With group
+ * of a kind other than MS_GROUP_NONE every fold's regression model is recalibrated as train
+ * recalibrates its model (--calibrate grouped, the default): grouped CV with k inner folds (0:
+ * the outer K) over the fold's training rows, groups from ms_cv_groups(d, &group, seed),
+ * criterion (< 0: ms_train_calibration_criterion(spec->kind)); K + 1 fits per fold. With
+ * MS_GROUP_NONE, or a NULL pointer where one is taken, fold models keep the learner's own sigma
+ * (train --calibrate oob; one fit per fold). */
+typedef struct ms_train_cv_sigma {
+    ms_group_spec group;
+    size_t k;
+    int criterion;
+    uint64_t seed;
+} ms_train_cv_sigma;
+
+/* The one road from folds to out-of-fold predictions, shared by `evaluate`, `compare`, `train
+ * --cv` and the workflow stages: for each fold f the model of spec fitted on the rows whose fold
+ * is not f predicts fold f's rows into mean and sigma (d->n entries; sigma may be NULL), its
+ * sigma built as how says (ms_cv_predict_recalibrated, cv.h; sigma_own, may be NULL, gets the
+ * fold models' own sigma; *n_recal, may be NULL, the folds recalibrated). Folds are spread over
+ * the ranks (a fold per rank; the predictions are the same bytes for any number of ranks).
+ * Collective on comm. */
+ms_status ms_train_cv_predict(const ms_model_spec *spec, const ms_dataset *d, const int *fold,
+                              size_t k, const ms_train_cv_sigma *how, MPI_Comm comm, double *mean,
+                              double *sigma, double *sigma_own, size_t *n_recal);
+
 /* K-fold cross-validation of spec on d: folds of ms_train_folds (g NULL: random), out-of-fold
- * predictions (ms_cv_predict) and their scores (ms_cv_score; with sigma for a regression). mean
- * and sigma (d->n entries each, may be NULL) receive the out-of-fold predictions; when m is not
- * NULL the mean scores are added to it as cv<k>_<score> (random folds) or gcv<k>_<score>
- * (grouped). k is 2..MS_CV_MAX_FOLDS (cv.h). Collective on comm. */
+ * predictions (ms_train_cv_predict with how, NULL: the learner's own sigma) and their scores
+ * (ms_cv_score; with sigma for a regression). mean, sigma and sigma_own (d->n entries each, may
+ * be NULL) receive the out-of-fold predictions; when m is not NULL the mean scores are added to
+ * it as cv<k>_<score> (random folds) or gcv<k>_<score> (grouped). k is 2..MS_CV_MAX_FOLDS
+ * (cv.h). Collective on comm. */
 ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d,
-                                  const ms_group_spec *g, size_t k, uint64_t seed, MPI_Comm comm,
-                                  ms_model *m, double *mean, double *sigma);
+                                  const ms_group_spec *g, size_t k, uint64_t seed,
+                                  const ms_train_cv_sigma *how, MPI_Comm comm, ms_model *m,
+                                  double *mean, double *sigma, double *sigma_own);
 
 /* Stores in m (a regression; a classification is left as it is) the sigma recalibration of
  * model.h fitted on out-of-fold predictions mu, sg of d->y: (scale, floor) by

@@ -122,7 +122,8 @@ typedef struct ms_workflow {
     ms_workflow_training training;
 
     int rank_by;                       /* ms_rank_by (default li_fraction) */
-    int ascending;                     /* ranking order */
+    int ascending;                     /* <ranking order=>: 1 ascending, 0 descending, -1 not
+                                          given (the surrogate's goal, else descending) */
     char acquisition[16];              /* "" when not given, else mei|mli|mu|ucb|mean|probability */
     double acq_target;                 /* acquisition@target: best label for mei/mli (NaN: none) */
     double acq_xi;                     /* acquisition@xi: mei/mli margin (default 0) */

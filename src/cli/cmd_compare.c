@@ -4,7 +4,9 @@
  * one table, and the best row chosen by a stated rule: the lowest mean out-of-fold MAE (the
  * highest ROC-AUC for a classification); rows within one standard error (fold sd / sqrt(K)) of
  * it are listed as ties. Every learner runs with its defaults (-p would not mean the same to
- * each kind). Data options are evaluate's.
+ * each kind). Data options are evaluate's. Fold models are built as evaluate builds them
+ * (ms_train_cv_predict: sigma recalibrated as train stores it, unless --calibrate oob), so the
+ * within1 column is evaluate's on the same folds.
  */
 #include <math.h>
 #include <mpi.h>
@@ -42,6 +44,10 @@ static void compare_usage(FILE *out)
             "  --sets LIST      descriptor sets (default magpie)\n"
             "  --selects LIST   selection specs separated by ';' (none = no selection; default\n"
             "                   none), see matscreen select --help\n"
+            "  --calibrate MODE regression sigma of every fold's model, as evaluate: grouped\n"
+            "                   (default: recalibrated on grouped CV of the fold's training rows,\n"
+            "                   as train stores it; K + 1 fits per fold) or oob (the learner's\n"
+            "                   own, one fit per fold)\n"
             "Best: lowest mean MAE (highest mean ROC-AUC); rows within one standard error\n"
             "(fold sd / sqrt(K)) of the best are marked as ties.\n\n" MS_CLI_EXIT_HELP);
 }
@@ -73,7 +79,14 @@ static ms_status run_one(const ms_model_args *a, const ms_dataset *d, const int 
     double *mu = malloc((d->n + 1) * sizeof *mu), *sg = malloc((d->n + 1) * sizeof *sg);
     ms_cv_scores sc;
     double t0 = MPI_Wtime();
-    ms_status st = mu && sg ? ms_cv_predict(&spec, &d->x, d->y, fold, k, MPI_COMM_WORLD, mu, sg)
+    /* sigma of the model train would make (evaluate's fold models; train.h) */
+    ms_train_cv_sigma how = {a->group, k,
+                             a->cal_criterion >= 0 ? a->cal_criterion
+                                                   : ms_train_calibration_criterion(r->kind),
+                             a->seed};
+    if (!a->calibrate) how.group.kind = MS_GROUP_NONE;
+    ms_status st = mu && sg ? ms_train_cv_predict(&spec, d, fold, k, &how, MPI_COMM_WORLD, mu, sg,
+                                                  NULL, NULL)
                             : ms_error_set(MS_ERR_NOMEM, "compare: out of memory");
     r->secs = MPI_Wtime() - t0;
     if (st == MS_SUCCESS)
@@ -94,7 +107,7 @@ static ms_status run_one(const ms_model_args *a, const ms_dataset *d, const int 
     return st;
 }
 
-static void print_table(const row *rows, size_t n, size_t k, int cls, int rank)
+static void print_table(const row *rows, size_t n, size_t k, int cls, int calibrated, int rank)
 {
     if (rank != 0 || !n) return;
     size_t best = 0;
@@ -113,6 +126,11 @@ static void print_table(const row *rows, size_t n, size_t k, int cls, int rank)
     printf("best (rule: %s mean out-of-fold %s over the same %zu folds): %s / %s / %s\n",
            cls ? "highest" : "lowest", cls ? "ROC-AUC" : "MAE", k, rows[best].kind,
            rows[best].set, rows[best].select);
+    if (!cls)
+        printf("within1: %s\n", calibrated ? "each fold's model recalibrated on grouped CV of its "
+                                             "training rows, as train stores it (evaluate's sigma)"
+                                           : "the learner's own sigma (--calibrate oob or --group "
+                                             "none)");
 }
 
 /* Every kind x selection on the dataset of one set; appends to rows. */
@@ -198,7 +216,9 @@ int ms_cmd_compare(int argc, char **argv)
     int cls = 0;
     for (size_t s = 0; code == 0 && !a.help && rows && s < ns; s++)
         code = compare_set(&a, sets[s], kinds, nk, sels, nsel, rank, rows, &n, &n_rows, &cls);
-    if (code == 0 && !a.help) print_table(rows, n, a.cv ? a.cv : 5, cls, rank);
+    if (code == 0 && !a.help)
+        print_table(rows, n, a.cv ? a.cv : 5, cls, a.calibrate && a.group.kind != MS_GROUP_NONE,
+                    rank);
     free(rows);
     free(rest);
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);

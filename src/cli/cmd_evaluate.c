@@ -105,8 +105,8 @@ typedef struct cv_run {
     int *fold;
     double *mu, *sg, secs;
     size_t k;
-    const ms_cv_recal *recal; /* each fold's model recalibrated as train does (NULL: the learner's
-                                 own sigma) */
+    const ms_train_cv_sigma *how; /* each fold's model recalibrated as train does (NULL: the
+                                     learner's own sigma) */
     size_t n_recal;           /* folds recalibrated */
     ms_cv_scores sc;
 } cv_run;
@@ -174,8 +174,8 @@ static ms_status cv_once(const ms_model_args *a, const ms_dataset *d, const ms_m
     }
     double t0 = MPI_Wtime();
     if (st == MS_SUCCESS)
-        st = ms_cv_predict_recalibrated(spec, &d->x, d->y, r->fold, r->k, r->recal, MPI_COMM_WORLD,
-                                        r->mu, r->sg, &r->n_recal);
+        st = ms_train_cv_predict(spec, d, r->fold, r->k, r->how, MPI_COMM_WORLD, r->mu, r->sg,
+                                 NULL, &r->n_recal);
     r->secs = MPI_Wtime() - t0;
     if (st == MS_SUCCESS)
         st = ms_cv_score(d->classification, d->y, r->mu, d->classification ? NULL : r->sg, r->fold,
@@ -197,11 +197,11 @@ static void print_run(const ms_model_args *a, const ms_dataset *d, const cv_run 
            (unsigned long long)seed, r->secs);
     print_scores(&r->sc);
     if (d->classification) return;
-    if (r->recal)
+    if (r->how)
         printf("sigma: each fold's model recalibrated on grouped CV of its training rows, as train "
                "stores it (%zu inner folds, by %s; %zu of %zu folds recalibrated, the others keep "
                "the learner's own)\n",
-               r->recal->k, calibration_criterion_name(r->recal->criterion), r->n_recal, r->k);
+               r->how->k, calibration_criterion_name(r->how->criterion), r->n_recal, r->k);
     else
         printf("sigma: the learner's own (--calibrate oob or --group none; train stores the "
                "same)\n");
@@ -296,18 +296,11 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
     int reps = a->folds ? 1 : a->repeats;
     size_t ng = grouped ? count_groups(a, d) : 0;
     /* the sigma of the model train would make: recalibrated on grouped CV (its default) */
-    int *cal_group = NULL;
-    ms_cv_recal recal = {NULL, a->cv ? a->cv : 5,
-                         a->cal_criterion >= 0 ? a->cal_criterion
-                                               : ms_train_calibration_criterion(a->kind)};
-    if (grouped && a->calibrate && !d->classification) {
-        size_t ncg = 0;
-        cal_group = malloc((n + 1) * sizeof *cal_group);
-        if (cal_group && ms_cv_groups(d, &a->group, a->seed, cal_group, &ncg) == MS_SUCCESS) {
-            recal.group = cal_group;
-            r.recal = g.recal = &recal;
-        }
-    }
+    ms_train_cv_sigma how = {a->group, a->cv ? a->cv : 5,
+                             a->cal_criterion >= 0 ? a->cal_criterion
+                                                   : ms_train_calibration_criterion(a->kind),
+                             a->seed};
+    if (grouped && a->calibrate && !d->classification) r.how = g.how = &how;
     repeat_pool pool;
     memset(&pool, 0, sizeof pool);
     for (int rep = 0; rep < reps && code == 0; rep++) {
@@ -335,7 +328,6 @@ static int run_cv(const ms_model_args *a, const ms_dataset *d, int rank)
     cv_run_free(&r);
     cv_run_free(&g);
     free(sel_groups);
-    free(cal_group);
     return code;
 }
 

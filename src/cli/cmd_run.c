@@ -178,6 +178,12 @@ static int report_run(const run_args *a, const ms_workflow *w, const ms_workflow
              code == 2 ? " (nothing could be read: see errors.csv)"
                        : sum->resumed_finished ? " (a resumed run that had finished)" : "");
     ms_cli_summary("run", sum->records, sum->failed, sum->farm_seconds, tail);
+    if (!a->quiet && sum->direction_source) /* as screen says it: which end ranks first, why */
+        fprintf(stderr, "matscreen run: %s first, from %s\n",
+                sum->ascending ? "smaller (minimise)" : "larger (maximise)",
+                w->ascending < 0 ? sum->direction_source
+                : w->ascending   ? "<ranking order=\"ascending\">"
+                                 : "<ranking order=\"descending\">");
     const ms_state_counts *k = &r->counts;
     if (!a->quiet && r->has_state)
         fprintf(stderr, "matscreen run: state %s (run %lld): %llu tasks reused, %llu computed "

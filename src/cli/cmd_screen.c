@@ -268,6 +268,10 @@ static void screen_details(const screen_args *a, const ms_screen_summary *sum)
     if (sum->best_source)
         fprintf(stderr, "matscreen screen: %s best label so far %.6g, from %s\n",
                 a->cfg.rank_by ? a->cfg.rank_by : "ei", sum->best, sum->best_source);
+    if (sum->reused)
+        fprintf(stderr, "matscreen screen: %llu records had the cell and sites of one screened "
+                        "before on their rank: its symmetry and features were reused "
+                        "(--reuse-cache)\n", sum->reused);
 }
 
 static int screen(const screen_args *a, int rank, int size)

@@ -26,6 +26,7 @@
 #include "matscreen/number.h"
 #include "matscreen/outfile.h"
 #include "matscreen/file_read.h"
+#include "matscreen/acquisition.h"
 #include "matscreen/batch.h"
 #include "matscreen/campaign.h"
 #include "matscreen/composition.h"
@@ -50,7 +51,8 @@ static void suggest_usage(FILE *out)
             "predict a formula pool (a formula has no structure): use --from.\n"
             "--from SCREEN-DIR takes the pool and its predictions from a screen's output\n"
             "(DIR/ranked.jsonl: surrogate_mean, surrogate_sigma of every candidate), so the\n"
-            "suggestions carry the screen's own predictions for the same structures.\n\n"
+            "suggestions carry the screen's own predictions for the same structures, and its\n"
+            "domain of applicability (in_domain, domain_score of every candidate).\n\n"
             "  -n, --count N           suggestions (default 10)\n"
             "  -a, --acq NAME          ei (default), pi, mu, ucb, mean\n"
             "      --xi X, --kappa K   EI/PI margin (0), UCB weight (2)\n"
@@ -63,6 +65,10 @@ static void suggest_usage(FILE *out)
             "                          of the two acquisition scores\n"
             "      --minimize2         T2 is better when smaller\n"
             "      --radius R          diversity radius in sd units (default 0.25; 0: top scores)\n"
+            "      --domain MODE       --from: out-of-domain candidates (the screen's in_domain 0)\n"
+            "                          rank: suggested only after every in-domain one (default);\n"
+            "                          gate: scores times the screen's smooth domain weight (0 for\n"
+            "                          elements never seen in training; ei, pi, mu); off: ignored\n"
             "      --set NAME          GP mode descriptor set (default magpie)\n"
             "  -s, --seed S            GP hyperparameter-search seed (default 0)\n"
             "  -o, --output FILE       CSV to write (default standard output)\n"
@@ -75,8 +81,11 @@ typedef struct suggest_args {
     const char *pool[64];
     size_t n_pool_files, count;
     int minimize2;
+    int domain; /* --domain: DOMAIN_RANK (default), DOMAIN_GATE, DOMAIN_OFF */
     double best;
 } suggest_args;
+
+enum { DOMAIN_RANK, DOMAIN_GATE, DOMAIN_OFF };
 
 static int parse(int argc, char **argv, suggest_args *a, int rank)
 {
@@ -90,7 +99,8 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
         {"pareto-target", required_argument, 0, 'T'}, {"gate", required_argument, 0, 'g'},
         {"input", required_argument, 0, 'i'}, {"count", required_argument, 0, 'n'},
         {"minimize2", no_argument, 0, 'Z'}, {"best", required_argument, 0, 'b'},
-        {"from", required_argument, 0, 1001}, {0, 0, 0, 0}};
+        {"from", required_argument, 0, 1001}, {"domain", required_argument, 0, 1002},
+        {0, 0, 0, 0}};
     optind = 1;
     opterr = rank == 0;
     int c;
@@ -103,6 +113,14 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
         case 'T': a->target2 = optarg; break;
         case 'g': a->gate = optarg; break;
         case 1001: a->from = optarg; break;
+        case 1002:
+            a->domain = !strcmp(optarg, "rank")   ? DOMAIN_RANK
+                        : !strcmp(optarg, "gate") ? DOMAIN_GATE
+                        : !strcmp(optarg, "off")  ? DOMAIN_OFF
+                                                  : -1;
+            if (a->domain < 0)
+                st = ms_error_set(MS_ERR_USAGE, "--domain '%s': use rank, gate or off", optarg);
+            break;
         case 'i':
             if (a->n_pool_files == 64) return 2;
             a->pool[a->n_pool_files++] = optarg;
@@ -146,7 +164,13 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
 typedef struct pool {
     size_t n, cap;
     char **formula, **source;
-    double *mean, *sigma; /* --from: the screen's predictions (NULL otherwise) */
+    double *mean, *sigma; /* --from: the screen's predictions (NaN otherwise) */
+    /* --from: the screen's domain of applicability: in_domain 1 / 0 (-1 not scored), its score
+     * and, for a row out of the domain, the screen's reason (NULL otherwise) */
+    signed char *in_domain;
+    double *dscore;
+    char **dreason;
+    double threshold; /* the screen's domain threshold (manifest.json; NaN: none) */
 } pool;
 
 static void pool_free(pool *p)
@@ -155,35 +179,63 @@ static void pool_free(pool *p)
         free(p->formula[i]);
         free(p->source[i]);
     }
+    for (size_t i = 0; p->dreason && i < p->n; i++) free(p->dreason[i]);
     free(p->formula);
     free(p->source);
     free(p->mean);
     free(p->sigma);
+    free(p->in_domain);
+    free(p->dscore);
+    free(p->dreason);
     memset(p, 0, sizeof *p);
 }
 
-/* Appends one candidate (strings copied; mean and sigma kept only for a --from pool). */
-static ms_status pool_add(pool *p, const char *formula, const char *source, double mean,
-                          double sigma)
+/* The screen's verdict on one candidate (pool_add; in -1: not scored). */
+typedef struct domain_row {
+    int in;
+    double score;
+    const char *reason;
+} domain_row;
+
+/* Grows p's per-row arrays to hold one more row. */
+static ms_status pool_grow(pool *p)
 {
-    if (p->n == p->cap) {
-        size_t nc = p->cap ? 2 * p->cap : 256;
-        char **a = realloc(p->formula, nc * sizeof *a);
-        if (a) p->formula = a;
-        char **b = a ? realloc(p->source, nc * sizeof *b) : NULL;
-        if (b) p->source = b;
-        double *m = b ? realloc(p->mean, nc * sizeof *m) : NULL;
-        if (m) p->mean = m;
-        double *sd = m ? realloc(p->sigma, nc * sizeof *sd) : NULL;
-        if (sd) p->sigma = sd;
-        MS_CHECK(a && b && m && sd, MS_ERR_NOMEM, "suggest: out of memory");
-        p->cap = nc;
-    }
+    if (p->n < p->cap) return MS_SUCCESS;
+    size_t nc = p->cap ? 2 * p->cap : 256;
+    char **a = realloc(p->formula, nc * sizeof *a);
+    if (a) p->formula = a;
+    char **b = a ? realloc(p->source, nc * sizeof *b) : NULL;
+    if (b) p->source = b;
+    double *m = b ? realloc(p->mean, nc * sizeof *m) : NULL;
+    if (m) p->mean = m;
+    double *sd = m ? realloc(p->sigma, nc * sizeof *sd) : NULL;
+    if (sd) p->sigma = sd;
+    signed char *in = sd ? realloc(p->in_domain, nc * sizeof *in) : NULL;
+    if (in) p->in_domain = in;
+    double *ds = in ? realloc(p->dscore, nc * sizeof *ds) : NULL;
+    if (ds) p->dscore = ds;
+    char **dr = ds ? realloc(p->dreason, nc * sizeof *dr) : NULL;
+    if (dr) p->dreason = dr;
+    MS_CHECK(dr, MS_ERR_NOMEM, "suggest: out of memory");
+    p->cap = nc;
+    return MS_SUCCESS;
+}
+
+/* Appends one candidate (strings copied; mean, sigma and dom kept only for a --from pool). */
+static ms_status pool_add(pool *p, const char *formula, const char *source, double mean,
+                          double sigma, const domain_row *dom)
+{
+    MS_CALL(pool_grow(p));
+    p->in_domain[p->n] = (signed char)(dom ? dom->in : -1);
+    p->dscore[p->n] = dom ? dom->score : NAN;
+    p->dreason[p->n] = dom && dom->in == 0 && dom->reason ? strdup(dom->reason) : NULL;
     p->formula[p->n] = strdup(formula);
     p->source[p->n] = strdup(source);
-    if (!p->formula[p->n] || !p->source[p->n]) {
+    if (!p->formula[p->n] || !p->source[p->n] ||
+        (dom && dom->in == 0 && dom->reason && !p->dreason[p->n])) {
         free(p->formula[p->n]);
         free(p->source[p->n]);
+        free(p->dreason[p->n]);
         return ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
     }
     p->mean[p->n] = mean;
@@ -197,6 +249,18 @@ static double json_num(const json_t *o, const char *key)
 {
     const json_t *v = json_object_get(o, key);
     return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The domain threshold the screen scored with (DIR/manifest.json "domain": {"threshold"}), NaN
+ * when the screen had no domain (then the elements alone decide, as in the screen's gate). */
+static double screen_threshold(const char *dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/manifest.json", dir);
+    json_t *m = json_load_file(path, 0, NULL);
+    double t = json_num(json_object_get(m, "domain"), "threshold");
+    json_decref(m);
+    return t;
 }
 
 /* The pool of a screen's output directory: every candidate of DIR/ranked.jsonl with the screen's
@@ -226,12 +290,18 @@ static ms_status pool_read_screen(pool *p, const char *dir)
             st = ms_error_set(MS_ERR_INVALID, "%s:%zu: no surrogate_mean / surrogate_sigma: the "
                               "screen ran without a regression model; screen with -m MODEL",
                               path, lineno);
-        else
-            st = pool_add(p, formula, key, mean, sigma);
+        else {
+            const json_t *in = json_object_get(o, "in_domain");
+            domain_row dom = {json_is_boolean(in) ? json_is_true(in) : -1,
+                              json_num(o, "domain_score"),
+                              json_string_value(json_object_get(o, "domain_reason"))};
+            st = pool_add(p, formula, key, mean, sigma, &dom);
+        }
         json_decref(o);
     }
     free(line);
     fclose(f);
+    if (st == MS_SUCCESS) p->threshold = screen_threshold(dir);
     return st;
 }
 
@@ -254,7 +324,7 @@ static ms_status pool_read(pool *p, const char *path, const char *column)
         if (col >= nf || !fields[col][0]) continue;
         char src[4200];
         snprintf(src, sizeof src, "%s:%zu", path, lineno);
-        st = pool_add(p, fields[col], src, NAN, NAN);
+        st = pool_add(p, fields[col], src, NAN, NAN, NULL);
     }
     free(line);
     fclose(f);
@@ -384,6 +454,8 @@ typedef struct suggest_state {
     size_t n, n_chosen;
     double *mean, *sigma, *score, *gate, *mean2, *sigma2, *score2, *crowd, *util, *pos;
     unsigned char *eligible;
+    unsigned char *outside; /* --from: the screen put the row out of the domain (NULL: none) */
+    size_t n_out, n_out_elements; /* eligible rows out of the domain; of them, unseen elements */
     int *prank;
     size_t *chosen, *order;
     double best, best2;
@@ -405,6 +477,7 @@ static void state_free(suggest_state *s)
     free(s->pos);
     free(s->util);
     free(s->eligible);
+    free(s->outside);
     free(s->prank);
     free(s->chosen);
     free(s->order);
@@ -507,6 +580,58 @@ static ms_status pareto_positions(const suggest_args *a, suggest_state *s)
     return MS_SUCCESS;
 }
 
+/* --from: the screen's domain of applicability (--domain, as the screen's own): counts the
+ * eligible rows it put out of the domain into s->outside; gate multiplies their scores by the
+ * screen's weight (0 for elements never seen in training; ms_acq_domain_weight of the score at
+ * the screen's threshold otherwise, 1 when the screen had no threshold). */
+static ms_status domain_apply(const suggest_args *a, suggest_state *s)
+{
+    if (!a->from || a->domain == DOMAIN_OFF) return MS_SUCCESS;
+    s->outside = calloc(s->n + 1, 1);
+    MS_CHECK(s->outside, MS_ERR_NOMEM, "suggest: out of memory");
+    for (size_t i = 0; i < s->n; i++) {
+        if (!s->eligible[i] || s->p.in_domain[i] != 0) continue;
+        s->outside[i] = 1;
+        s->n_out++;
+        s->n_out_elements += s->p.dreason[i] && s->p.dreason[i][0] == 'e';
+    }
+    if (a->domain != DOMAIN_GATE) return MS_SUCCESS;
+    MS_CHECK(s->acq.kind == MS_ACQ_EI || s->acq.kind == MS_ACQ_PI || s->acq.kind == MS_ACQ_MU,
+             MS_ERR_USAGE, "--domain gate multiplies the score by a weight in [0, 1], which "
+             "would raise a negative %s; use --domain rank with it", ms_acq_name(s->acq.kind));
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->p.in_domain[i] < 0) continue; /* not scored by the screen */
+        double w = s->p.dreason[i] && s->p.dreason[i][0] == 'e' ? 0
+                   : s->p.threshold > 0 ? ms_acq_domain_weight(s->p.dscore[i], s->p.threshold)
+                                        : 1;
+        s->score[i] *= w;
+        if (s->score[i] == 0) s->score[i] = 0.0; /* no -0 in the output */
+    }
+    return MS_SUCCESS;
+}
+
+/* The batch: --domain rank chooses among the in-domain rows first and takes out-of-domain ones
+ * only when those run out (each tier with its own diversity penalty); else one choice. */
+static ms_status choose(const suggest_args *a, suggest_state *s, const double *score)
+{
+    if (!s->outside || a->domain != DOMAIN_RANK || !s->n_out)
+        return ms_batch_select(score, s->eligible, s->n, &s->x, a->al.radius, a->count, s->chosen,
+                               &s->n_chosen, s->util);
+    unsigned char *tier = malloc(s->n + 1);
+    MS_CHECK(tier, MS_ERR_NOMEM, "suggest: out of memory");
+    for (size_t i = 0; i < s->n; i++) tier[i] = s->eligible[i] && !s->outside[i];
+    ms_status st = ms_batch_select(score, tier, s->n, &s->x, a->al.radius, a->count, s->chosen,
+                                   &s->n_chosen, s->util);
+    size_t more = 0;
+    for (size_t i = 0; i < s->n; i++) tier[i] = s->eligible[i] && s->outside[i];
+    if (st == MS_SUCCESS && s->n_chosen < a->count)
+        st = ms_batch_select(score, tier, s->n, &s->x, a->al.radius, a->count - s->n_chosen,
+                             s->chosen + s->n_chosen, &more, s->util + s->n_chosen);
+    s->n_chosen += more;
+    free(tier);
+    return st;
+}
+
 /* One CSV row per pick, with its reason. */
 static void write_suggestions(FILE *f, const suggest_args *a, const suggest_state *s)
 {
@@ -540,12 +665,30 @@ static void write_suggestions(FILE *f, const suggest_args *a, const suggest_stat
                           "; %s predicted %.4g +- %.4g, Pareto front %d", a->target2, s->mean2[i],
                           s->sigma2[i], s->prank[i]);
         if (t > 0 && k > 0 && (size_t)k < sizeof why)
-            snprintf(why + k, sizeof why - (size_t)k, "; %.3g sd from the nearest earlier pick",
-                     dmin);
+            k += snprintf(why + k, sizeof why - (size_t)k,
+                          "; %.3g sd from the nearest earlier pick", dmin);
+        if (s->outside && s->outside[i] && k > 0 && (size_t)k < sizeof why)
+            snprintf(why + k, sizeof why - (size_t)k, "; out of the model's domain: %s",
+                     s->p.dreason[i] ? s->p.dreason[i] : "(no reason given)");
         fputc(',', f);
         ms_csv_write_field(f, why);
         fputc('\n', f);
     }
+}
+
+/* The closing line of --domain: how many candidates the screen put out of the domain, why, and
+ * what became of them. */
+static void domain_summary(const suggest_args *a, const suggest_state *s)
+{
+    size_t picked = 0;
+    for (size_t t = 0; t < s->n_chosen; t++) picked += s->outside[s->chosen[t]];
+    fprintf(stderr, "matscreen suggest: domain of applicability (the screen's): %zu eligible "
+                    "candidates out of the model's domain (%zu with elements not in training, "
+                    "%zu far from the training rows); %s; %zu of them suggested\n",
+            s->n_out, s->n_out_elements, s->n_out - s->n_out_elements,
+            a->domain == DOMAIN_RANK ? "left out while in-domain candidates remain (--domain rank)"
+                                     : "scores weighted by the domain (--domain gate)",
+            picked);
 }
 
 static int run(const suggest_args *a)
@@ -566,12 +709,11 @@ static int run(const suggest_args *a)
     if (st == MS_SUCCESS) st = load_pool(a, &s);
     if (st == MS_SUCCESS) st = predict_pool(a, &s, set_name, sizeof set_name);
     if (st == MS_SUCCESS) st = ms_acq_score(&s.acq, s.mean, s.sigma, s.gate, s.n, s.best, s.score);
+    if (st == MS_SUCCESS) st = domain_apply(a, &s);
     if (st == MS_SUCCESS && a->target2) st = pareto_positions(a, &s);
     /* diversity: z-scored pool features */
     if (st == MS_SUCCESS) st = ms_campaign_prepare(&s.x);
-    if (st == MS_SUCCESS)
-        st = ms_batch_select(a->target2 ? s.pos : s.score, s.eligible, s.n, &s.x, a->al.radius,
-                             a->count, s.chosen, &s.n_chosen, s.util);
+    if (st == MS_SUCCESS) st = choose(a, &s, a->target2 ? s.pos : s.score);
     int rc = 0;
     if (st != MS_SUCCESS) {
         fprintf(stderr, "matscreen suggest: %s\n", ms_error_message());
@@ -595,6 +737,7 @@ static int run(const suggest_args *a)
             fprintf(stderr, "matscreen suggest: %zu of %zu pool rows eligible, %zu suggested "
                             "(%s, best so far %.6g)\n",
                     n_el, s.n, s.n_chosen, ms_acq_name(s.acq.kind), s.best);
+            if (s.outside) domain_summary(a, &s);
         }
     }
     state_free(&s);

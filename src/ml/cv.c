@@ -439,10 +439,11 @@ static ms_status fold_recalibration(const ms_model_spec *spec, const ms_matrix *
     return st;
 }
 
-/* ms_cv_predict, and with rc each fold's model recalibrated by fold_recalibration. */
+/* ms_cv_predict, and with rc each fold's model recalibrated by fold_recalibration; sigma_own
+ * (may be NULL) keeps the fold model's own sigma. */
 static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const double *y,
                             const int *fold, size_t k, const ms_cv_recal *rc, MPI_Comm comm,
-                            double *mean, double *sigma, size_t *n_recal)
+                            double *mean, double *sigma, double *sigma_own, size_t *n_recal)
 {
     size_t n = x->rows;
     size_t *tr = malloc((n + 1) * sizeof *tr), *te = malloc((n + 1) * sizeof *te);
@@ -484,6 +485,7 @@ static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const
                 mean[te[q]] = mu[q];
                 /* as ms_model_predict applies a stored calibration (model.c calibrate_sigma) */
                 if (sigma) sigma[te[q]] = fitted && isfinite(sg[q]) ? hypot(scale * sg[q], floor_sd) : sg[q];
+                if (sigma_own) sigma_own[te[q]] = sg[q];
             }
         ms_model_free(m);
         ms_matrix_free(&xtr);
@@ -502,15 +504,15 @@ static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const
 ms_status ms_cv_predict(const ms_model_spec *spec, const ms_matrix *x, const double *y,
                         const int *fold, size_t k, MPI_Comm comm, double *mean, double *sigma)
 {
-    return cv_predict(spec, x, y, fold, k, NULL, comm, mean, sigma, NULL);
+    return cv_predict(spec, x, y, fold, k, NULL, comm, mean, sigma, NULL, NULL);
 }
 
 ms_status ms_cv_predict_recalibrated(const ms_model_spec *spec, const ms_matrix *x,
                                      const double *y, const int *fold, size_t k,
                                      const ms_cv_recal *rc, MPI_Comm comm, double *mean,
-                                     double *sigma, size_t *n_recal)
+                                     double *sigma, double *sigma_own, size_t *n_recal)
 {
-    return cv_predict(spec, x, y, fold, k, rc, comm, mean, sigma, n_recal);
+    return cv_predict(spec, x, y, fold, k, rc, comm, mean, sigma, sigma_own, n_recal);
 }
 
 

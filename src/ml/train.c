@@ -104,70 +104,103 @@ ms_status ms_train_folds(const ms_dataset *d, const ms_group_spec *g, size_t k, 
     return st;
 }
 
-/* Broadcasts from owner the predictions of fold f's test rows (rows i with fold[i] == f) into
- * mean and sigma (NULL: none); buf holds 2 n doubles. Collective on comm. */
+/* Broadcasts from owner the predictions of fold f's test rows (rows i with fold[i] == f) in the
+ * n_arr arrays arr (each d->n entries); buf holds 3 n doubles. Collective on comm. */
 static void bcast_fold(const int *fold, size_t n, int f, int owner, int rank, MPI_Comm comm,
-                       double *buf, double *mean, double *sigma)
+                       double *buf, double *const *arr, size_t n_arr)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++) m += fold[i] == f;
     size_t q = 0;
     for (size_t i = 0; rank == owner && i < n; i++)
         if (fold[i] == f) {
-            buf[q] = mean[i];
-            if (sigma) buf[m + q] = sigma[i];
+            for (size_t a = 0; a < n_arr; a++) buf[a * m + q] = arr[a][i];
             q++;
         }
-    MPI_Bcast(buf, (int)(sigma ? 2 * m : m), MPI_DOUBLE, owner, comm);
+    MPI_Bcast(buf, (int)(n_arr * m), MPI_DOUBLE, owner, comm);
     q = 0;
     for (size_t i = 0; rank != owner && i < n; i++)
         if (fold[i] == f) {
-            mean[i] = buf[q];
-            if (sigma) sigma[i] = buf[m + q];
+            for (size_t a = 0; a < n_arr; a++) arr[a][i] = buf[a * m + q];
             q++;
         }
 }
 
-/* ms_cv_predict with the folds spread over the ranks. Of k folds on size ranks, the first
- * size * floor(k / size) are fitted one rank each, fold f by rank f % size alone (MPI_COMM_SELF):
- * then every part of a fit runs in parallel (binning, trees, out-of-bag pass, test predictions),
- * where a fit spread over the ranks shares only its trees and repeats the rest on every rank.
- * The k % size folds left over are fitted by all ranks together, as before. A fold's model does
- * not depend on the communicator that fits it (forest trees and gbm members are seeded by their
- * index; the GP is equal to rounding, as it is for any rank count), so the predictions are the
- * same bytes for any number of ranks. Collective on comm. */
+/* ms_cv_predict_recalibrated (rc NULL: plain fits) with the folds spread over the ranks. Of k
+ * folds on size ranks, the first size * floor(k / size) are fitted one rank each, fold f by rank
+ * f % size alone (MPI_COMM_SELF): then every part of a fit runs in parallel (binning, trees,
+ * out-of-bag pass, test predictions, a fold's inner recalibration CV), where a fit spread over
+ * the ranks shares only its trees and repeats the rest on every rank. The k % size folds left
+ * over are fitted by all ranks together, as before. A fold's model does not depend on the
+ * communicator that fits it (forest trees and gbm members are seeded by their index; the GP is
+ * equal to rounding, as it is for any rank count), so the predictions are the same bytes for any
+ * number of ranks. Collective on comm. */
 static ms_status cv_predict_spread(const ms_model_spec *spec, const ms_dataset *d,
-                                   const int *fold, size_t k, MPI_Comm comm, double *mean,
-                                   double *sigma)
+                                   const int *fold, size_t k, const ms_cv_recal *rc,
+                                   MPI_Comm comm, double *mean, double *sigma, double *sigma_own,
+                                   size_t *n_recal)
 {
     int rank, size;
     ms_mpi_rank_size(comm, &rank, &size);
     size_t nloc = (size_t)size * (k / (size_t)size);
-    if (size < 2 || nloc == 0) return ms_cv_predict(spec, &d->x, d->y, fold, k, comm, mean, sigma);
-    size_t n = d->n;
+    if (size < 2 || nloc == 0)
+        return ms_cv_predict_recalibrated(spec, &d->x, d->y, fold, k, rc, comm, mean, sigma,
+                                          sigma_own, n_recal);
+    size_t n = d->n, n_arr = 0, mine = 0, rest = 0;
+    double *arr[3];
+    arr[n_arr++] = mean;
+    if (sigma) arr[n_arr++] = sigma;
+    if (sigma_own) arr[n_arr++] = sigma_own;
     int *part = malloc((n + 1) * sizeof *part);
-    double *buf = malloc((2 * n + 1) * sizeof *buf);
+    double *buf = malloc((3 * n + 1) * sizeof *buf);
     ms_status st = part && buf ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
     /* rows of the folds this rank does not fit get label k: training rows, never tested */
     for (size_t i = 0; st == MS_SUCCESS && i < n; i++)
         part[i] = (size_t)fold[i] < nloc && fold[i] % size == rank ? fold[i] : (int)k;
     if (st == MS_SUCCESS)
-        st = ms_cv_predict(spec, &d->x, d->y, part, k, MPI_COMM_SELF, mean, sigma);
+        st = ms_cv_predict_recalibrated(spec, &d->x, d->y, part, k, rc, MPI_COMM_SELF, mean,
+                                        sigma, sigma_own, &mine);
     st = ms_comm_agree(comm, st, MS_ERR_INTERNAL, "cv: a fold failed on another rank");
     for (size_t f = 0; st == MS_SUCCESS && f < nloc; f++)
-        bcast_fold(fold, n, (int)f, (int)(f % (size_t)size), rank, comm, buf, mean, sigma);
+        bcast_fold(fold, n, (int)f, (int)(f % (size_t)size), rank, comm, buf, arr, n_arr);
+    unsigned long long cnt = mine, all = 0; /* folds recalibrated, over the ranks */
+    if (st == MS_SUCCESS) MPI_Allreduce(&cnt, &all, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, comm);
     for (size_t i = 0; st == MS_SUCCESS && nloc < k && i < n; i++)
         part[i] = (size_t)fold[i] >= nloc ? fold[i] : (int)k;
     if (st == MS_SUCCESS && nloc < k)
-        st = ms_cv_predict(spec, &d->x, d->y, part, k, comm, mean, sigma);
+        st = ms_cv_predict_recalibrated(spec, &d->x, d->y, part, k, rc, comm, mean, sigma,
+                                        sigma_own, &rest);
+    if (n_recal) *n_recal = (size_t)all + rest;
     free(part);
     free(buf);
     return st;
 }
 
+ms_status ms_train_cv_predict(const ms_model_spec *spec, const ms_dataset *d, const int *fold,
+                              size_t k, const ms_train_cv_sigma *how, MPI_Comm comm, double *mean,
+                              double *sigma, double *sigma_own, size_t *n_recal)
+{
+    if (n_recal) *n_recal = 0;
+    int recal = how && how->group.kind != MS_GROUP_NONE && !d->classification && sigma;
+    if (!recal)
+        return cv_predict_spread(spec, d, fold, k, NULL, comm, mean, sigma, sigma_own, n_recal);
+    int *group = malloc((d->n + 1) * sizeof *group);
+    size_t ng = 0;
+    ms_status st = group ? ms_cv_groups(d, &how->group, how->seed, group, &ng)
+                         : ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
+    ms_cv_recal rc = {group, how->k ? how->k : k,
+                      how->criterion >= 0 ? how->criterion
+                                          : ms_train_calibration_criterion(spec->kind)};
+    if (st == MS_SUCCESS)
+        st = cv_predict_spread(spec, d, fold, k, &rc, comm, mean, sigma, sigma_own, n_recal);
+    free(group);
+    return st;
+}
+
 ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d,
-                                  const ms_group_spec *g, size_t k, uint64_t seed, MPI_Comm comm,
-                                  ms_model *m, double *mean, double *sigma)
+                                  const ms_group_spec *g, size_t k, uint64_t seed,
+                                  const ms_train_cv_sigma *how, MPI_Comm comm, ms_model *m,
+                                  double *mean, double *sigma, double *sigma_own)
 {
     size_t n = d->n;
     int *fold = malloc((n + 1) * sizeof *fold);
@@ -175,7 +208,7 @@ ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d
     double *sg = sigma ? sigma : malloc((n + 1) * sizeof *sg);
     ms_status st = fold && mu && sg ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory");
     if (st == MS_SUCCESS) st = ms_train_folds(d, g, k, seed, fold);
-    if (st == MS_SUCCESS) st = cv_predict_spread(spec, d, fold, k, comm, mu, sg);
+    if (st == MS_SUCCESS) st = ms_train_cv_predict(spec, d, fold, k, how, comm, mu, sg, sigma_own, NULL);
     ms_cv_scores sc;
     if (st == MS_SUCCESS)
         st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n, k,
@@ -254,7 +287,8 @@ ms_status ms_train_calibrate(const ms_model_spec *spec, const ms_dataset *d,
     int *grp = malloc((n + 1) * sizeof *grp);
     ms_status st = mu && sg && grp ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory");
     if (st == MS_SUCCESS) st = ms_cv_groups(d, g, seed, grp, &ng);
-    if (st == MS_SUCCESS) st = ms_train_cross_validate(spec, d, g, k, seed, comm, m, mu, sg);
+    if (st == MS_SUCCESS)
+        st = ms_train_cross_validate(spec, d, g, k, seed, NULL, comm, m, mu, sg, NULL);
     if (st == MS_SUCCESS) st = ms_train_calibration_fit(d, mu, sg, g, k, ng, alpha, criterion, m);
     free(mu);
     free(sg);

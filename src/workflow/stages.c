@@ -87,9 +87,10 @@ static ms_status agree(MPI_Comm comm, ms_status st)
     return ms_comm_agree(comm, st, MS_ERR_IO, "another rank failed (see its message)");
 }
 
-/* Grouped out-of-fold predictions written beside the random ones (NULL: none). */
+/* Grouped out-of-fold predictions written beside the random ones (NULL: none); sg_own is the
+ * fold models' own sigma, before their recalibration (what train fits its own on). */
 typedef struct grouped_cv {
-    double *mu, *sg;
+    double *mu, *sg, *sg_own;
     size_t groups;
 } grouped_cv;
 
@@ -171,29 +172,37 @@ static void learner_spec(const ms_workflow *w, const ms_dataset *d, ms_model_spe
 /* Out-of-fold predictions of spec on d into mu, sg (ms_train_cross_validate, random folds), then
  * grouped by chemical system into g (ms_cv_groups, ms_folds_grouped; skipped, g->groups 0, when
  * there are fewer chemical systems than folds); adds cvK_* / gcvK_* metrics to m when given and
- * the grouped figures and both timings to s. A workflow with more folds than labelled rows is an
- * error. Collective on comm. */
+ * the grouped figures and both timings to s. Every fold's model is the model `train` makes, its
+ * sigma recalibrated on grouped CV of the fold's training rows (chemical systems, K folds: K + 1
+ * fits per fold), as `matscreen evaluate` scores it, so the coverage is that of the sigma a saved
+ * model carries. A workflow with more folds than labelled rows is an error. Collective on comm. */
 static ms_status cross_validate(const ms_model_spec *spec, const ms_dataset *d, size_t k,
                                 uint64_t seed, MPI_Comm comm, ms_model *m, double *mu, double *sg,
                                 grouped_cv *g, ms_workflow_model_summary *s)
 {
     MS_CHECK(d->n >= k, MS_ERR_INVALID, "%zu labelled rows are too few for %zu folds", d->n, k);
-    double t0 = MPI_Wtime();
-    MS_CALL(ms_train_cross_validate(spec, d, NULL, k, seed, comm, m, mu, sg));
-    s->r_seconds = MPI_Wtime() - t0;
     ms_group_spec gs = {.kind = MS_GROUP_CHEMSYS};
     int *grp = malloc((d->n + 1) * sizeof *grp);
     g->mu = malloc((d->n + 1) * sizeof *g->mu);
     g->sg = malloc((d->n + 1) * sizeof *g->sg);
-    MS_CHECK(grp && g->mu && g->sg, MS_ERR_NOMEM, "out of memory");
+    g->sg_own = malloc((d->n + 1) * sizeof *g->sg_own);
+    MS_CHECK(grp && g->mu && g->sg && g->sg_own, MS_ERR_NOMEM, "out of memory");
     ms_status st = ms_cv_groups(d, &gs, seed, grp, &g->groups);
     free(grp);
-    if (st != MS_SUCCESS || g->groups < k) {
+    if (st != MS_SUCCESS) return st;
+    /* fewer families than folds: train would not recalibrate, nor do the fold models */
+    ms_train_cv_sigma how = {gs, k, -1, seed};
+    if (g->groups < k) how.group.kind = MS_GROUP_NONE;
+    double t0 = MPI_Wtime();
+    MS_CALL(ms_train_cross_validate(spec, d, NULL, k, seed, &how, comm, m, mu, sg, NULL));
+    s->r_seconds = MPI_Wtime() - t0;
+    if (g->groups < k) {
         g->groups = 0; /* too few families to hold out: random folds only */
-        return st;
+        return MS_SUCCESS;
     }
     t0 = MPI_Wtime();
-    MS_CALL(ms_train_cross_validate(spec, d, &gs, k, seed, comm, m, g->mu, g->sg));
+    MS_CALL(ms_train_cross_validate(spec, d, &gs, k, seed, &how, comm, m, g->mu, g->sg,
+                                    g->sg_own));
     s->g_seconds = MPI_Wtime() - t0;
     ms_workflow_model_summary t;
     summary_init(&t);
@@ -234,10 +243,11 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
     grouped_cv g = {0};
     if (st == MS_SUCCESS)
         st = agree(comm, cross_validate(&spec, &d, k, w->seed, comm, m, mu, sg, &g, out));
-    /* sigma recalibrated on the grouped out-of-fold residuals, as `matscreen train` does */
+    /* sigma recalibrated on the grouped out-of-fold residuals of the fold models' own sigma, as
+     * `matscreen train` does (ms_train_calibrate) */
     ms_group_spec gs = {.kind = MS_GROUP_CHEMSYS};
     if (st == MS_SUCCESS && g.groups)
-        st = agree(comm, ms_train_calibration_fit(&d, g.mu, g.sg, &gs, k, g.groups, 0,
+        st = agree(comm, ms_train_calibration_fit(&d, g.mu, g.sg_own, &gs, k, g.groups, 0,
                                                   ms_train_calibration_criterion(spec.kind), m));
     if (st == MS_SUCCESS && rank == 0) {
         st = ms_mkdir_parents(w->training.output);
@@ -246,6 +256,7 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
     }
     free(g.mu);
     free(g.sg);
+    free(g.sg_own);
     st = agree(comm, st);
     if (st == MS_SUCCESS) {
         summarize(&d, mu, d.classification ? NULL : sg, out);
@@ -300,6 +311,7 @@ ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *
         st = write_evaluation(out_dir, &d, mu, d.classification ? NULL : sg, &g);
     free(g.mu);
     free(g.sg);
+    free(g.sg_own);
     st = agree(comm, st);
     if (st == MS_SUCCESS) {
         summarize(&d, mu, d.classification ? NULL : sg, out);

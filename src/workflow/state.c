@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -57,6 +58,8 @@ struct ms_state {
     pending *pend;          /* tasks looked up and not yet stored */
     size_t n_pend, cap_pend;
     sqlite3_stmt *q_get, *q_seen, *q_change, *q_put;
+    char cwd[4096];         /* the working directory at open: relative task paths are keyed under it */
+    char key[8400];         /* key_path's result */
 };
 
 static const char *const SCHEMA =
@@ -152,6 +155,7 @@ ms_status ms_state_open(const char *path, ms_state **out)
     ms_state *st = calloc(1, sizeof *st);
     if (!st) return ms_error_set(MS_ERR_NOMEM, "out of memory");
     snprintf(st->path, sizeof st->path, "%s", path);
+    if (!getcwd(st->cwd, sizeof st->cwd)) st->cwd[0] = '\0'; /* then paths are keyed as given */
     st->batch = MS_STATE_DEFAULT_BATCH;
     ms_status s = MS_SUCCESS;
     if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -384,9 +388,21 @@ static ms_status hash_task(ms_state *st, const ms_task *t, uint64_t *out)
     return MS_SUCCESS;
 }
 
-static void bind_key(sqlite3_stmt *q, const ms_task *t)
+/* Records are keyed by absolute path: a workflow writes an input under the working directory
+ * relative to it (workflow_xml.c), so one file run as `run /dir/wf.xml` and as `cd /dir; run
+ * wf.xml` would otherwise be two records, every task "new" and every old one "removed". Lexical
+ * only (no realpath: no system call per task). */
+static const char *key_path(ms_state *st, const char *path)
 {
-    sqlite3_bind_text(q, 1, t->path, -1, SQLITE_TRANSIENT);
+    if (path[0] == '/' || !st->cwd[0]) return path;
+    while (path[0] == '.' && path[1] == '/') path += 2;
+    snprintf(st->key, sizeof st->key, "%s/%s", st->cwd, path);
+    return st->key;
+}
+
+static void bind_key(ms_state *st, sqlite3_stmt *q, const ms_task *t)
+{
+    sqlite3_bind_text(q, 1, key_path(st, t->path), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(q, 2, t->offset);
     sqlite3_bind_int64(q, 3, t->length);
 }
@@ -397,7 +413,7 @@ static void add_change(ms_state *st, const ms_task *t, const char *kind)
     if (s == MS_SUCCESS) {
         sqlite3_reset(st->q_change);
         sqlite3_bind_int64(st->q_change, 1, st->run);
-        sqlite3_bind_text(st->q_change, 2, t->path, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st->q_change, 2, t->path, -1, SQLITE_TRANSIENT); /* as the user spelled it */
         sqlite3_bind_int64(st->q_change, 3, t->offset);
         sqlite3_bind_int64(st->q_change, 4, t->length);
         sqlite3_bind_text(st->q_change, 5, kind, -1, SQLITE_STATIC);
@@ -436,6 +452,8 @@ static ms_status renumber(ms_state *st, const ms_task *t, const unsigned char *d
         MS_CALL(ms_result_unpack(d, n, &pos, st->scratch));
         st->scratch->task_seq = t->seq;
         st->scratch->input = t->input;
+        /* this run's spelling of the file (records are keyed by absolute path: key_path) */
+        snprintf(st->scratch->file, sizeof st->scratch->file, "%s", t->path);
         MS_CALL(ms_result_pack(st->scratch, &st->out));
     }
     return MS_SUCCESS;
@@ -453,7 +471,7 @@ int ms_state_lookup(void *ctx, const ms_task *task, uint64_t identity, const voi
     long long size = (long long)sb.st_size;
     long long mtime = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
     sqlite3_reset(st->q_get);
-    bind_key(st->q_get, task);
+    bind_key(st, st->q_get, task);
     int rc = sqlite3_step(st->q_get);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         keep_error(st, db_error(st, "look up a task"));
@@ -509,7 +527,7 @@ int ms_state_lookup(void *ctx, const ms_task *task, uint64_t identity, const voi
         ms_status s = tx_write(st);
         if (s == MS_SUCCESS) {
             sqlite3_reset(st->q_seen);
-            bind_key(st->q_seen, task);
+            bind_key(st, st->q_seen, task);
             sqlite3_bind_int64(st->q_seen, 4, st->run);
             sqlite3_bind_int64(st->q_seen, 5, size);
             sqlite3_bind_int64(st->q_seen, 6, mtime);
@@ -554,7 +572,7 @@ void ms_state_store(void *ctx, const ms_task *task, uint64_t identity, const voi
     if (s == MS_SUCCESS) {
         sqlite3_stmt *q = st->q_put;
         sqlite3_reset(q);
-        bind_key(q, task);
+        bind_key(st, q, task);
         sqlite3_bind_int64(q, 4, p.size);
         sqlite3_bind_int64(q, 5, p.mtime_ns);
         sqlite3_bind_int64(q, 6, (sqlite3_int64)p.hash);
@@ -935,6 +953,7 @@ ms_status ms_state_record_files(ms_state *st, const char *dir, uint64_t key,
     rc = sqlite3_step(c.q);
     sqlite3_finalize(c.q);
     if (rc != SQLITE_DONE) return db_error(st, "record the output files");
+    if (!o) return tx_maybe_commit(st, 1);
     MS_CALL(prepare(st, "INSERT OR REPLACE INTO outcomes(run, records, failed, filtered) "
                         "VALUES(?1,?2,?3,?4)", &c.q));
     sqlite3_bind_int64(c.q, 1, st->run);
@@ -1020,7 +1039,7 @@ static int inputs_unchanged(ms_state *st, const char *const *specs, size_t n_spe
         same = t->status == MS_SUCCESS && stat(t->path, &sb) == 0 && ++seen <= n;
         if (!same) break;
         sqlite3_reset(q);
-        bind_key(q, t);
+        bind_key(st, q, t);
         sqlite3_bind_int64(q, 4, run);
         same = sqlite3_step(q) == SQLITE_ROW &&
                sqlite3_column_int64(q, 0) == (sqlite3_int64)sb.st_size &&

@@ -154,7 +154,9 @@ static ms_status state_begin(const ms_workflow *w, const ms_workflow_run_options
 
 /* What decides a night's outputs besides its inputs, for the state store's unchanged-night check
  * (state.h): program version, workflow file, output directory, share directory, the source specs
- * as resolved, and each model file's path, size and mtime (a retrained model changes them). */
+ * as resolved, and each model file's path, size and mtime (a retrained model changes them). The
+ * paths as spelled, not made absolute: the outputs name inputs as spelled (relative to the working
+ * directory when under it), so a night run from another directory writes other bytes. */
 static uint64_t run_key(const ms_workflow *w, const char *dir, const char *const *models,
                         size_t n_models)
 {
@@ -233,7 +235,8 @@ static ms_status state_finish(const ms_workflow *w, const char *dir, ms_state *s
             warn(r, "%s; the state store records this run without its manifest",
                  ms_error_message());
         ms_state_outcome done = {r->screen.records, r->screen.failed, r->screen.filtered};
-        st = ms_state_record_files(state, dir, key, &done);
+        /* a resumed finished run screened nothing: its outcome is the one recorded before */
+        st = ms_state_record_files(state, dir, key, r->screen.resumed_finished ? NULL : &done);
         if (st == MS_SUCCESS) st = ms_state_run_finish(state, manifest);
         free(manifest);
     }
@@ -270,9 +273,11 @@ static ms_status run_screen(MPI_Comm comm, const ms_workflow *w, const ms_workfl
     double t_screen = now();
     uint64_t key = 0;
     ms_state_outcome was = {0};
-    if (st == MS_SUCCESS && state && !o->resume && !o->full_check) {
+    if (st == MS_SUCCESS && state) {
+        /* recorded by every complete run, a resumed or fully checked one included, so that the
+         * next night can find it unchanged; only the check itself is skipped for those */
         key = run_key(w, dir, models, n_models);
-        unchanged_since(state, key, w, dir, &was, r);
+        if (!o->resume && !o->full_check) unchanged_since(state, key, w, dir, &was, r);
     }
     int go[2] = {st == MS_SUCCESS, r->unchanged_since > 0};
     MPI_Bcast(go, 2, MPI_INT, 0, comm);

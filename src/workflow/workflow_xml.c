@@ -953,6 +953,7 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
     ms_record_filter_init(&w->filter);
     w->top_k = 20;
     w->rank_by = MS_RANK_LI_FRACTION;
+    w->ascending = -1; /* <ranking order=> not given */
     w->acq_target = NAN;
     w->acq_kappa = 2;
     snprintf(w->descriptor_set, sizeof w->descriptor_set, "default");
@@ -982,8 +983,9 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
             } else {
                 w->rank_by = q;
             }
-            attr(n, "order", v, sizeof v);
-            w->ascending = strcmp(v, "ascending") == 0;
+            /* no order=: the surrogate's stored goal decides, as `screen` without
+             * --ascending / --descending (screen.h) */
+            if (attr(n, "order", v, sizeof v)) w->ascending = strcmp(v, "ascending") == 0;
         } else if (is_elem(n, "acquisition")) {
             acquisition = n;
             check_acquisition(c, n, w);

@@ -49,6 +49,32 @@ check "the manifest counts the out-of-domain records ($mout, before de-duplicati
     test "${mout:-0}" -ge "$nout" -a "$nout" -ge 1
 grep 'domain of applicability\|filtered out' "$tmp/def.err" | sed 's/^/domain: /'
 
+# suggest --from follows the screen's domain (--domain rank by default, as the screen's
+# acquisition): out-of-domain candidates are suggested only once no in-domain one is left, and it
+# says how many it left out; --domain off gives the old choice, where UCB takes out-of-domain
+# candidates (their sigma is large) first. Picks are joined with ranked.csv by key.
+ood_picks() { # ood_picks SUGGESTED.csv: how many picks the screen put out of the domain
+    plain "$1" | awk -F, 'NR == FNR { if (FNR > 1 && $24 == "0") o[$2] = 1; next } FNR > 1 && ($3 in o) { n++ }
+        END { print n + 0 }' "$d" -
+}
+"$MATSCREEN" suggest --from "$tmp/def" -a ucb -n 10 -o "$tmp/sug.csv" 2>"$tmp/sug.err"
+check "suggest --from (default --domain rank) exits 0" test $? -eq 0
+check "suggest: 10 suggestions" test "$(tail -n +2 "$tmp/sug.csv" | wc -l)" -eq 10
+check "suggest: none of them out of the domain" test "$(ood_picks "$tmp/sug.csv")" -eq 0
+check "suggest: says how many candidates it left out as out of the domain ($nout)" \
+    grep -q "domain of applicability (the screen's): $nout eligible candidates out of the model's domain ([0-9]* with elements not in training, [0-9]* far from the training rows); left out while in-domain candidates remain (--domain rank); 0 of them suggested" "$tmp/sug.err"
+"$MATSCREEN" suggest --from "$tmp/def" -a ucb -n 10 --domain off -o "$tmp/sugoff.csv" 2>/dev/null
+off_picks=$(ood_picks "$tmp/sugoff.csv")
+check "suggest --domain off: out-of-domain candidates are suggested again ($off_picks of 10)" test "$off_picks" -ge 1
+grep 'domain of applicability' "$tmp/sug.err" | sed 's/^/domain: /'
+echo "domain: suggest -a ucb -n 10 --domain off picks $off_picks out-of-domain candidates"
+"$MATSCREEN" suggest --from "$tmp/def" -a mu -n 10 --domain gate -o "$tmp/suggate.csv" 2>/dev/null
+check "suggest --domain gate: no candidate with elements not in training" \
+    sh -c "test \$(tail -n +2 '$tmp/suggate.csv' | wc -l) -eq 10 && ! grep -q 'elements not in training' '$tmp/suggate.csv'"
+"$MATSCREEN" suggest --from "$tmp/def" -a ucb -n 3 --domain gate >/dev/null 2>"$tmp/sugbad.err"
+check "suggest --domain gate with ucb (may be negative): exit 2, naming the fix" \
+    sh -c "test $? -eq 2 && grep -q 'use --domain rank' '$tmp/sugbad.err'"
+
 screen off --domain off --ignore-model-requirements
 check_eval "--domain off --ignore-model-requirements completes" 'completed $? "$tmp/off"'
 plain "$tmp/off/ranked.csv" >"$tmp/off.csv"

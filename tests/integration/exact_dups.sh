@@ -6,8 +6,8 @@
 # last digit (another structure: computed, not reused). The memo (on by default) must not change
 # a byte: outputs with it equal outputs with --reuse-cache 0, serially and on 2 ranks, with
 # --explain showing feature values in every row. The manifest counts 30 reused records serially
-# (each copy after its original or the other way round) and 0 without the memo; --reuse-cache
-# refuses a bad size. Exit status: 0 all passed, 1 otherwise.
+# (each copy after its original or the other way round) and 0 without the memo, and a
+# model-free screen's summary says 30 too; --reuse-cache refuses a bad size. Exit status: 0 all passed, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh exact_dups
@@ -68,6 +68,9 @@ check "manifest: 30 reused records with the memo" contains "$tmp/on/manifest.jso
 check "manifest: 0 without" contains "$tmp/off/manifest.json" '"reused_records": 0'
 check "the 30 copies and the near copy merge with their originals" \
     contains "$tmp/on/quality.json" '"duplicates_merged": 31'
+"$MATSCREEN" screen -i "$in" -o "$tmp/plain" >"$tmp/plain.log" 2>&1
+check_eval "a model-free screen (symmetry and fingerprint reused) completes" 'completed $? "$tmp/plain"'
+check "its summary counts the 30 reused records" contains "$tmp/plain.log" "30 records had the cell and sites"
 "$MATSCREEN" screen -q -i "$in" -o "$tmp/bad" --reuse-cache lots >"$tmp/bad.log" 2>&1
 check "--reuse-cache lots is refused (exit 2)" test $? -eq 2
 check "and the message names the option" contains "$tmp/bad.log" "--reuse-cache"

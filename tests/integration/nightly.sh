@@ -6,7 +6,7 @@
 #            bench: tests/bench/nightly.sh; a test asserts behaviour, not speed); inputs, settings
 #            and outputs all unchanged: night 1's outputs are kept, not written again;
 #            2b-2e: outputs edited by hand, --full-check, an edited workflow: written again, and
-#            equal to night 1's;
+#            equal to night 1's; 2f: the workflow run from another directory reuses every input;
 #   night 3: 3 files added, 2 changed (a coordinate; an occupancy): exactly those 5 are computed,
 #            the report lists exactly those 5 inputs, and the outputs equal a fresh run's;
 #   night 4: a file removed: marked removed and listed; night 5: a damaged state store is
@@ -116,6 +116,18 @@ mv "$tmp/nightly.xml.orig" "$tmp/nightly.xml"
 for f in ranked.csv ranked.jsonl errors.csv quality.json; do
     check "night 2e: $f identical to night 1" cmp -s "$tmp/night1/$f" "$tmp/night2e/$f"
 done
+# night 2f: the same workflow started from another directory: its paths then resolve absolute,
+# not relative to the working directory, so the outputs name the inputs otherwise (not an
+# unchanged night), but every input is the same record: reused, nothing new, nothing removed
+(cd / && "$MPIEXEC" --oversubscribe -np 2 "$MATSCREEN" run "$tmp/nightly.xml" >"$tmp/night2f.out" 2>"$tmp/night2f.err")
+check "night 2f: from another directory exits 0" test $? -eq 0
+check "night 2f: from another directory: 330 reused, nothing new, nothing removed" \
+    test "$(field "$tmp/out/incremental.json" reused)/$(field "$tmp/out/incremental.json" new)/$(field "$tmp/out/incremental.json" removed)" = 330/0/0
+check "night 2f: ranked.csv is night 1's with absolute paths" \
+    cmp -s "$tmp/night1/ranked.csv" <(sed "s|$tmp/||g" "$tmp/out/ranked.csv")
+check "night 2f: top/ CIFs written" test "$(ls "$tmp/out/top" | wc -l)" = "$(ls "$tmp/night1/top" | wc -l)"
+(cd "$tmp" && "$MPIEXEC" --oversubscribe -np 2 "$MATSCREEN" run -q nightly.xml >>"$tmp/night2f.out" 2>>"$tmp/night2f.err")
+check "night 2f: back in the first directory: ranked.csv as night 1's" cmp -s "$tmp/night1/ranked.csv" "$tmp/out/ranked.csv"
 
 s1=$(field "$tmp/night1/incremental.json" seconds_total)
 s2=$(field "$tmp/night2/incremental.json" seconds_total)

@@ -5,6 +5,7 @@
 #   B: night 1 killed (SIGKILL to mpirun) when its journal is about a third written, then
 #      `run --resume`, then night 2;
 #   C: A's outputs, then `run --resume` of the finished night 1, then night 2.
+#   Night 2 finds each night 1 unchanged and keeps its outputs, a resumed one too.
 # B and C must give A's state: no input marked removed, the same counts of new / computed /
 # reused in state.db (runs, records, changes), the same ranked.csv, and a night 2 that computes
 # nothing and removes nothing.
@@ -103,6 +104,9 @@ for o in A B C; do
     check "$o: night 2 exits 0" test $? = 0
     check "$o: night 2 computes nothing" test "$(field "$tmp/out$o/incremental.json" computed)" = 0
     check "$o: night 2 removes nothing" test "$(field "$tmp/out$o/incremental.json" removed)" = 0
+    # a resumed night 1 is as good a baseline as an uninterrupted one: its outputs are kept
+    check "$o: night 2 keeps night 1's outputs (unchanged_since > 0)" \
+        test "$(field "$tmp/out$o/incremental.json" unchanged_since)" -gt 0
 done
 check "B: history after night 2 equals A's" test "$(state_of "$tmp/outB/state.db")" = "$(state_of "$tmp/outA/state.db")"
 check "C: history after night 2 equals A's" test "$(state_of "$tmp/outC/state.db")" = "$(state_of "$tmp/outA/state.db")"

@@ -35,6 +35,11 @@ check "every candidate has a class probability in [0,1] and a sigma > 0" \
     test "$(tail -n +2 "$rk" | awk -F, -v p="$cp_" -v s="$cs" \
         '!($p != "" && $p >= 0 && $p <= 1 && $s != "" && $s > 0)' | wc -l)" -eq 0
 check "suggested.csv: 5 suggestions" test "$(tail -n +2 "$out/suggested.csv" | wc -l)" -eq 5
+# suggest follows the screen's domain of applicability: no out-of-domain structure (gemdat's
+# latp.cif had been one) while in-domain candidates remain, and it says how many it left out
+check "suggested.csv: none out of the model's domain" test "$(grep -c "out of the model's domain" "$out/suggested.csv")" -eq 0
+check "suggest says how many candidates it left out as out of the domain" \
+    grep -q "domain of applicability (the screen's): [0-9]* eligible candidates out of the model's domain" "$tmp/qs.err"
 
 # <acquisition> settings, on the two trained models and the GEMDAT candidates (fast)
 wf() { # wf NAME ACQUISITION-ELEMENT: a screen-stage copy of quickstart.xml with the trained models

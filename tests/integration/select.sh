@@ -49,6 +49,24 @@ check "f:20 rows keep 20 columns" test "$(awk '$3 == "f:20" && $4 == 20' "$tmp/c
 "$MATSCREEN" compare --matbench "$MB" --max-rows 50 -p n_trees=5 >/dev/null 2>"$tmp/cmp.err"
 check "compare refuses -p (each kind runs with its defaults)" \
     sh -c "test $? -eq 2 && grep -q 'not options of compare' '$tmp/cmp.err'"
+# one road for fold models: compare's within-1-sigma column is evaluate's on the same grouped
+# folds and seed (fold models recalibrated on grouped CV of their training rows, as train stores
+# the model); before, compare scored plain fits (the learner's own sigma, --calibrate oob)
+EG=$DATA/labeled/matbench/matbench_expt_gap.json
+"$MATSCREEN" compare --matbench "$EG" --max-rows 200 --kinds forest --cv 3 -s 3 >"$tmp/cmpr.txt" 2>&1
+check "compare on a regression exits 0" test $? -eq 0
+"$MATSCREEN" evaluate --matbench "$EG" --max-rows 200 --cv 3 -s 3 >"$tmp/evr.txt" 2>&1
+check "evaluate on the same rows exits 0" test $? -eq 0
+cw=$(awk '$1 == "forest" && $2 == "magpie" { print $7 }' "$tmp/cmpr.txt")
+ew=$(awk '/^within1 / { n++; if (n == 2) print $(NF - 1) }' "$tmp/evr.txt") # the grouped run's mean
+check "compare's within1 ($cw) is evaluate's grouped within1 ($ew)" \
+    awk -v c="$cw" -v e="$ew" 'BEGIN { d = c - e; exit !(c != "" && e != "" && d < 0.0006 && d > -0.0006) }'
+check "compare says which sigma within1 measures" grep -q '^within1: each fold.s model recalibrated' "$tmp/cmpr.txt"
+"$MATSCREEN" compare --matbench "$EG" --max-rows 200 --kinds forest --cv 3 -s 3 --calibrate oob \
+    >"$tmp/cmpo.txt" 2>&1
+co=$(awk '$1 == "forest" && $2 == "magpie" { print $7 }' "$tmp/cmpo.txt")
+check "compare --calibrate oob scores the learner's own sigma ($co, not $cw)" \
+    sh -c "test -n '$co' && test '$co' != '$cw' && grep -q '^within1: the learner.s own sigma' '$tmp/cmpo.txt'"
 for bad in "foo:3" "f:0" "rfe:1" "f:abc" "rfe:5:1.5" ""; do
     "$MATSCREEN" train --matbench "$MB" --max-rows 50 --select "$bad" -o "$tmp/bad.msm" 2>"$tmp/bad.err"
     code=$?

@@ -101,6 +101,20 @@ if [ -d ../shared/data/labeled/obelix-train/cifs ]; then
     check "train: the screen used the trained model (surrogate mean filled)" \
         test -n "$(sed -n 2p "$tmp/train/ranked.csv" | cut -d, -f17)"
     check "train: summary printed" contains "$tmp/train.err" "5-fold CV"
+    # one road for fold models: the stage's out-of-fold mean and sigma (random and grouped folds,
+    # every fold's model recalibrated on grouped CV of its training rows, as train stores the
+    # model) are `matscreen evaluate`'s on the same rows, folds and seed, row by row (2 ranks
+    # there, 1 here); before, the stage scored plain fits (the learner's own sigma)
+    "$MATSCREEN" evaluate -l examples/obelix-train/train.csv -i examples/obelix-train/cifs --id-column ID \
+        -t "Ionic conductivity (S cm-1)" --log10 --set default -s 1234 --cv 5 \
+        --predictions "$tmp/train-eval.csv" >"$tmp/train-eval.out" 2>&1
+    check "evaluate on the train workflow's labels exits 0" test $? -eq 0
+    check "train: out-of-fold mean and sigma are evaluate's, row by row (random and grouped folds)" \
+        awk -F, 'function off(a, b) { d = a - b; if (d < 0) d = -d; return a == "" || d > 1e-8 * (1 + (b < 0 ? -b : b)) }
+            NR == FNR { if (FNR > 1) { m[$1] = $4; s[$1] = $5; gm[$1] = $8; gs[$1] = $9 }; next }
+            FNR > 1 { n++; if (!($1 in m) || off($3, m[$1]) || off($4, s[$1]) || off($6, gm[$1]) || off($7, gs[$1])) {
+                if (bad++ < 3) print "differs: " $0 " evaluate " m[$1] " " s[$1] " " gm[$1] " " gs[$1] > "/dev/stderr" } }
+            END { exit bad || n < 100 }' "$tmp/train-eval.csv" "$tmp/train/evaluation.csv"
     # evaluate: the trained model's held-out predictions on the same labels (serial)
     # (with <models explain="2">: each candidate's two largest contributions reach the report)
     sed "s|stage=\"train\"|stage=\"evaluate\"|; s|<models>|<models explain=\"2\"><model file=\"$tmp/train/conductivity.msm\"/>|; s|output=\"../runs/train-conductivity/conductivity.msm\"|output=\"$tmp/eval/unused.msm\"|" \
@@ -127,6 +141,38 @@ if [ -d ../shared/data/labeled/obelix-train/cifs ]; then
         contains "$tmp/eval/why.html" "</span> $name = $value</div>"
     check "explain: the table shows candidates ($n_top of $n_rows)" test "$n_top" -gt 0 -a "$n_rows" -ge "$n_top"
 fi
+
+# 3d. the ranking direction: without <ranking order=> the surrogate's stored goal decides (train
+# --goal min: smaller first), as in `matscreen screen`; an explicit order= wins; the run says
+# where the direction came from
+"$MATSCREEN" train -l examples/obelix-train/train.csv -i examples/obelix-train/cifs --id-column ID \
+    -t "Ionic conductivity (S cm-1)" --log10 --set default -p n_trees=20 --calibrate oob --goal min \
+    -o "$tmp/min.msm" >"$tmp/min.out" 2>&1
+check "train --goal min (a surrogate whose smaller values are better)" test $? -eq 0
+goal_run() { # goal_run NAME RANKING-ELEMENT: examples.xml with that model, ranked by its mean
+    sed -e "s|<descriptors set=\"default\"/>|<descriptors set=\"default\"/><models><model file=\"$tmp/min.msm\"/></models>|" \
+        -e "s|<ranking [^>]*/>|$2<acquisition function=\"mean\"/>|" workflows/examples.xml >workflows/.goal-$1.xml
+    "$MATSCREEN" run workflows/.goal-$1.xml -o "$tmp/$1" >/dev/null 2>"$tmp/$1.err"
+    local rc=$?
+    rm -f workflows/.goal-$1.xml
+    return $rc
+}
+mean_order() { # mean_order DIR: "ascending" / "descending" / "unordered" by surrogate_mean, over
+    # the rows in the model's domain (out-of-domain rows rank after them, by default)
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "surrogate_mean") c = i; if ($i == "in_domain") d = i }; next }
+        $d == "1" { v[++n] = $c } END { up = dn = 1; for (i = 2; i <= n; i++) { if (v[i] < v[i - 1]) up = 0; if (v[i] > v[i - 1]) dn = 0 }
+            print n < 3 ? "too few" : up ? "ascending" : dn ? "descending" : "unordered" }' "$1/ranked.csv"
+}
+goal_run goalmin ""
+check "no <ranking order=>: runs" test $? -eq 0
+check "no <ranking order=>: smaller mean first (the model's goal)" test "$(mean_order "$tmp/goalmin")" = ascending
+check "no <ranking order=>: the run says the direction came from the model's goal" \
+    contains "$tmp/goalmin.err" "matscreen run: smaller (minimise) first, from the model's goal (train --goal min)"
+goal_run goaldesc '<ranking by="li_fraction" order="descending"/>'
+check "order=\"descending\": runs" test $? -eq 0
+check "order=\"descending\": larger mean first (the workflow's order wins)" test "$(mean_order "$tmp/goaldesc")" = descending
+check "order=\"descending\": the run says so" \
+    contains "$tmp/goaldesc.err" 'matscreen run: larger (maximise) first, from <ranking order="descending">'
 
 # 3c. the campaign workflow runs for real (OBELiX compositions, 2 ranks): campaign.csv with one row
 # per (acquisition, seed), summary.csv with one row per acquisition function
