@@ -33,6 +33,7 @@
 #include "matscreen/csv.h"
 #include "matscreen/dataset.h"
 #include "matscreen/descriptor.h"
+#include "matscreen/domain.h"
 #include "matscreen/element.h"
 #include "matscreen/model.h"
 
@@ -65,7 +66,8 @@ static void suggest_usage(FILE *out)
             "                          of the two acquisition scores\n"
             "      --minimize2         T2 is better when smaller\n"
             "      --radius R          diversity radius in sd units (default 0.25; 0: top scores)\n"
-            "      --domain MODE       --from: out-of-domain candidates (the screen's in_domain 0)\n"
+            "      --domain MODE       --from or -m: out-of-domain candidates (the screen's\n"
+            "                          in_domain 0, or the model's verdict on the formula)\n"
             "                          rank: suggested only after every in-domain one (default);\n"
             "                          gate: scores times the screen's smooth domain weight (0 for\n"
             "                          elements never seen in training; ei, pi, mu); off: ignored\n"
@@ -408,7 +410,42 @@ static ms_status gp_predict(const suggest_args *a, const char *target, int minim
     return st;
 }
 
-static ms_status model_predict(const char *path, const pool *p, const ms_element_table *table,
+/* -m: the model's domain of applicability on each formula row into p (in_domain, dscore,
+ * dreason, threshold), as the screen judges a structure (screen.c domain_check): elements never
+ * seen in training, else a distance score (domain.h) above the model's threshold. */
+static ms_status model_domain(const ms_model *m, const ms_matrix *x, const unsigned char *ok,
+                              pool *p)
+{
+    ms_matrix z = {0};
+    if (m->domain) MS_CALL(ms_model_standardize(m, x, &z));
+    p->threshold = m->domain ? m->domain->threshold : NAN;
+    ms_status st = MS_SUCCESS;
+    for (size_t i = 0; st == MS_SUCCESS && i < p->n; i++) {
+        ms_composition c;
+        char why[256] = "";
+        size_t k = 0;
+        if (!ok[i]) continue;
+        if (m->has_elements && ms_composition_parse(p->formula[i], &c) == MS_SUCCESS)
+            for (int e = 1; e <= MS_MAX_Z && k < sizeof why; e++)
+                if (c.amount[e] > MS_COMPOSITION_TOL && !m->elem_seen[e])
+                    k += (size_t)snprintf(why + k, sizeof why - k, "%s %s",
+                                          k ? "" : "elements not in training:", ms_element_symbol(e));
+        double sc = m->domain ? ms_domain_score(m->domain, z.data + i * z.cols) : NAN;
+        int far = m->domain && !(sc <= m->domain->threshold);
+        if (far && !k)
+            snprintf(why, sizeof why, "far from the training rows (score %.3g > %.3g)", sc,
+                     m->domain->threshold);
+        p->in_domain[i] = (signed char)(!far && !k);
+        p->dscore[i] = sc;
+        if (!p->in_domain[i] && !(p->dreason[i] = strdup(why)))
+            st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
+    }
+    ms_error_clear(); /* a formula that does not parse was already made ineligible */
+    ms_matrix_free(&z);
+    return st;
+}
+
+static ms_status model_predict(const char *path, pool *p, const ms_element_table *table,
                                int want_classifier, double *mean, double *sigma,
                                unsigned char *eligible, char *set_out, size_t set_n)
 {
@@ -437,6 +474,8 @@ static ms_status model_predict(const char *path, const pool *p, const ms_element
         st = ms_error_set(MS_ERR_INVALID, "%s: expects %zu features, set %s has %zu", path,
                           m->n_raw, m->descriptor_set, x.cols);
     if (st == MS_SUCCESS) st = ms_model_predict(m, &x, mean, sigma);
+    if (st == MS_SUCCESS && !want_classifier && (m->domain || m->has_elements))
+        st = model_domain(m, &x, ok, p);
     for (size_t i = 0; st == MS_SUCCESS && i < p->n; i++)
         if (!ok[i]) eligible[i] = 0;
     if (st == MS_SUCCESS && set_out) snprintf(set_out, set_n, "%s", m->descriptor_set);
@@ -580,13 +619,16 @@ static ms_status pareto_positions(const suggest_args *a, suggest_state *s)
     return MS_SUCCESS;
 }
 
-/* --from: the screen's domain of applicability (--domain, as the screen's own): counts the
+/* The domain verdicts of the pool (--from: the screen's; -m: the model's on each formula) under
+ * --domain, as the screen's own: counts the
  * eligible rows it put out of the domain into s->outside; gate multiplies their scores by the
  * screen's weight (0 for elements never seen in training; ms_acq_domain_weight of the score at
  * the screen's threshold otherwise, 1 when the screen had no threshold). */
 static ms_status domain_apply(const suggest_args *a, suggest_state *s)
 {
-    if (!a->from || a->domain == DOMAIN_OFF) return MS_SUCCESS;
+    int scored = 0; /* by the screen (--from) or the model (-m); not in GP mode */
+    for (size_t i = 0; i < s->n && !scored; i++) scored = s->p.in_domain[i] >= 0;
+    if (!scored || a->domain == DOMAIN_OFF) return MS_SUCCESS;
     s->outside = calloc(s->n + 1, 1);
     MS_CHECK(s->outside, MS_ERR_NOMEM, "suggest: out of memory");
     for (size_t i = 0; i < s->n; i++) {
@@ -682,10 +724,11 @@ static void domain_summary(const suggest_args *a, const suggest_state *s)
 {
     size_t picked = 0;
     for (size_t t = 0; t < s->n_chosen; t++) picked += s->outside[s->chosen[t]];
-    fprintf(stderr, "matscreen suggest: domain of applicability (the screen's): %zu eligible "
+    fprintf(stderr, "matscreen suggest: domain of applicability (the %s): %zu eligible "
                     "candidates out of the model's domain (%zu with elements not in training, "
                     "%zu far from the training rows); %s; %zu of them suggested\n",
-            s->n_out, s->n_out_elements, s->n_out - s->n_out_elements,
+            a->from ? "screen's" : "model's", s->n_out, s->n_out_elements,
+            s->n_out - s->n_out_elements,
             a->domain == DOMAIN_RANK ? "left out while in-domain candidates remain (--domain rank)"
                                      : "scores weighted by the domain (--domain gate)",
             picked);

@@ -50,6 +50,18 @@ static const char *const losses[] = {"reg:squarederror", "reg:absoluteerror",
 static const gbm_params gbm_defaults = {
     {600, 0.05, 8, 1, 0.8, 0.5, 1, 1, 0, 0, 256, 5, 0.8, 1, 1, 2, 0.1}};
 
+/* Regression only, over gbm_defaults: the best setting of that CV (0.1208 against 0.1231, lower
+ * in each of the 3 folds; deeper trees on 30% of the columns a tree, more rounds, slope 0.062 sd
+ * = 0.03 eV/atom), kept because OBELiX's grouped CV is no worse with it (docs/models.md, "gbm
+ * regression default"). Classification keeps gbm_defaults: nothing was measured for it. */
+static void regression_defaults(gbm_params *p)
+{
+    p->v[P_ROUNDS] = 1000;
+    p->v[P_DEPTH] = 10;
+    p->v[P_COL_TREE] = 0.3;
+    p->v[P_HUBER] = 0.062;
+}
+
 typedef struct gbm {
     gbm_params p;
     int classification;
@@ -527,10 +539,11 @@ static ms_status gather_members(gbm *g, int rank, int size, MPI_Comm comm)
            : st != MS_SUCCESS ? st : ms_error_set(MS_ERR_NOMEM, "gbm: another rank failed");
 }
 
-static ms_status read_params(const ms_model_options *o, gbm_params *p)
+static ms_status read_params(const ms_model_options *o, int classification, gbm_params *p)
 {
     MS_CALL(ms_model_options_check(o, "gbm", gbm_keys));
     *p = gbm_defaults;
+    if (!classification) regression_defaults(p);
     for (size_t i = 0; i < N_PARAMS; i++) MS_CALL(ms_model_option_double(o, gbm_keys[i], &p->v[i]));
     MS_CHECK(p->v[P_LOSS] == 0 || p->v[P_LOSS] == 1 || p->v[P_LOSS] == 2, MS_ERR_USAGE,
              "gbm: loss must be 0 (squared error), 1 (absolute error) or 2 (pseudo-Huber)");
@@ -560,8 +573,8 @@ static ms_status gbm_fit_op(const ms_model_fit_args *a, void **state)
 {
     *state = NULL;
     gbm_params p;
-    MS_CALL(read_params(a->options, &p));
     int cls = a->task == MS_MODEL_CLASSIFICATION, rank, size;
+    MS_CALL(read_params(a->options, cls, &p));
     ms_mpi_rank_size(a->comm, &rank, &size);
     gbm *g = gbm_new(&p, cls, a->x->cols, (size_t)p.v[P_ENSEMBLE]);
     int ok = g != NULL;

@@ -28,7 +28,11 @@ typedef double v4d __attribute__((vector_size(32)));
 #define SHAP_ALIGN 32
 /* The loops over a batch's vectors are short and constant: unrolled, their sums stay in
  * registers instead of going through memory at every quadrature node. */
+#if defined(__clang__)
+#define SHAP_UNROLL _Pragma("unroll 8")
+#else
 #define SHAP_UNROLL _Pragma("GCC unroll 8")
+#endif
 
 struct ms_shap_ws {
     size_t qmax, qpad, levels, n_features;

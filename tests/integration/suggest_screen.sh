@@ -46,6 +46,17 @@ calibrated_part() {
     check "$part: evaluate -m --predictions exits 0" test $? -eq 0
     check "$part: calibrated sigma: the screen and evaluate agree, structure by structure" \
         same_as_evaluate "$d/screen" "$d/pred.csv"
+    # -m on a formula pool: the model's own domain verdict on each formula, as the screen's on a
+    # structure; --domain rank (default): out-of-domain candidates after every in-domain one
+    printf 'formula\nLi10GeP2S12\nLi3PS4\nLi7La3Zr2O12\nLi3InCl6\nLiPuO3\nLi2XeF8\nLiAuTe2\n' >"$d/pool.csv"
+    "$MATSCREEN" suggest -m "$d/comp.model" -i "$d/pool.csv" -a ucb -n 7 --radius 0 -o "$d/dom.csv" 2>"$d/dom.err"
+    check "$part: suggest -m on formulas exits 0" test $? -eq 0
+    check "$part: suggest -m: out-of-domain formulas after the in-domain ones; Pu, Xe, Au unseen" \
+        awk -F, 'NR > 1 { o = $NF ~ /out of the model.s domain/; if (o) seen = 1; else if (seen) bad = 1
+            if ($2 ~ /^Li(PuO3|2XeF8|AuTe2)$/ && $NF !~ /elements not in training/) bad = 1 }
+            END { exit bad || !seen || NR != 8 }' "$d/dom.csv"
+    check "$part: suggest -m says how many it left out" \
+        grep -q "domain of applicability (the model's): [3-7] eligible candidates out of the model's domain ([3-7] with elements not in training" "$d/dom.err"
 }
 run_part() { # run_part NAME LABELS CIF-DIR ID-COLUMN TARGET
     local part=$1 labels=$2 cifs=$3 idcol=$4 target=$5 d=$tmp/$1

@@ -238,6 +238,45 @@ static void test_bad_parameters(void)
     ms_dataset_free(&d);
 }
 
+/* The describe text of m into buf (model info prints the same). */
+static void describe(const ms_model *m, char *buf, size_t size)
+{
+    FILE *f = fmemopen(buf, size, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    ms_model_describe(m, f);
+    fclose(f);
+}
+
+/* Regression and classification start from different defaults (docs/models.md, "gbm regression
+ * default"): the regression setting chosen by grouped CV on CrabNet's training split, the former
+ * one for classification. -p still overrides either. */
+static void test_defaults_by_task(void)
+{
+    if (!have(EHULL)) return;
+    ms_dataset d;
+    CU_ASSERT_FATAL(load_ehull(&d, 60));
+    static char text[8192];
+    ms_model *m = fit(&d.x, d.y, MS_MODEL_REGRESSION, "n_estimators=3", "ensemble=2");
+    CU_ASSERT_FATAL(m != NULL);
+    describe(m, text, sizeof text);
+    CU_ASSERT(strstr(text, "max_depth: 10\n") && strstr(text, "colsample_bytree: 0.3\n") &&
+              strstr(text, "huber_slope: 0.062\n"));
+    ms_model_free(m);
+    m = fit(&d.x, d.y, MS_MODEL_REGRESSION, "max_depth=4", "ensemble=2");
+    CU_ASSERT_FATAL(m != NULL);
+    describe(m, text, sizeof text);
+    CU_ASSERT(strstr(text, "n_estimators: 1000\n") && strstr(text, "max_depth: 4\n"));
+    ms_model_free(m);
+    double y[60];
+    for (int i = 0; i < 60; i++) y[i] = d.y[i] > 0.05;
+    m = fit(&d.x, y, MS_MODEL_CLASSIFICATION, "n_estimators=3", "ensemble=2");
+    CU_ASSERT_FATAL(m != NULL);
+    describe(m, text, sizeof text);
+    CU_ASSERT(strstr(text, "max_depth: 8\n") && strstr(text, "colsample_bytree: 0.5\n"));
+    ms_model_free(m);
+    ms_dataset_free(&d);
+}
+
 int ms_suite_gbm(void)
 {
     CU_pSuite s = CU_add_suite("gbm", NULL, NULL);
@@ -247,5 +286,6 @@ int ms_suite_gbm(void)
     CU_add_test(s, "classification", test_classification);
     CU_add_test(s, "damaged and hostile member bytes", test_damaged_members);
     CU_add_test(s, "bad parameters", test_bad_parameters);
+    CU_add_test(s, "regression and classification defaults", test_defaults_by_task);
     return CU_get_error();
 }
