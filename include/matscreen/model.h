@@ -57,6 +57,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "matscreen/composition.h"
 #include "matscreen/element.h"
 #include "matscreen/error.h"
 #include "matscreen/matrix.h"
@@ -314,6 +315,14 @@ ms_status ms_model_explain_ws(const ms_model *m, const ms_matrix *x, double *wor
 
 /* 1 when raw feature j reaches the learner (the filters kept it), else 0. */
 int ms_model_uses_feature(const ms_model *m, size_t j);
+
+/* The model's domain verdict on one candidate (the screen on a structure, suggest on a formula):
+ * 1 in the domain, 0 out. Out when the composition c holds an element no training row had (when
+ * the model knows them), else when the distance score of z (the candidate's row standardised as
+ * ms_model_standardize does; NULL without a domain) is above the model's threshold. *score gets
+ * that score (NaN without a domain); why[n] says why a candidate is out ("" when in). */
+int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, const double *z,
+                            double *score, char *why, size_t n);
 
 /* Largest model file read (16 GiB: far above any forest we train); a larger one is MS_ERR_LIMIT. */
 #define MS_MODEL_MAX_BYTES ((size_t)1 << 34)

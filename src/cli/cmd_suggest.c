@@ -411,8 +411,7 @@ static ms_status gp_predict(const suggest_args *a, const char *target, int minim
 }
 
 /* -m: the model's domain of applicability on each formula row into p (in_domain, dscore,
- * dreason, threshold), as the screen judges a structure (screen.c domain_check): elements never
- * seen in training, else a distance score (domain.h) above the model's threshold. */
+ * dreason, threshold): ms_model_domain_verdict, as the screen judges a structure. */
 static ms_status model_domain(const ms_model *m, const ms_matrix *x, const unsigned char *ok,
                               pool *p)
 {
@@ -422,21 +421,12 @@ static ms_status model_domain(const ms_model *m, const ms_matrix *x, const unsig
     ms_status st = MS_SUCCESS;
     for (size_t i = 0; st == MS_SUCCESS && i < p->n; i++) {
         ms_composition c;
-        char why[256] = "";
-        size_t k = 0;
+        char why[256];
         if (!ok[i]) continue;
-        if (m->has_elements && ms_composition_parse(p->formula[i], &c) == MS_SUCCESS)
-            for (int e = 1; e <= MS_MAX_Z && k < sizeof why; e++)
-                if (c.amount[e] > MS_COMPOSITION_TOL && !m->elem_seen[e])
-                    k += (size_t)snprintf(why + k, sizeof why - k, "%s %s",
-                                          k ? "" : "elements not in training:", ms_element_symbol(e));
-        double sc = m->domain ? ms_domain_score(m->domain, z.data + i * z.cols) : NAN;
-        int far = m->domain && !(sc <= m->domain->threshold);
-        if (far && !k)
-            snprintf(why, sizeof why, "far from the training rows (score %.3g > %.3g)", sc,
-                     m->domain->threshold);
-        p->in_domain[i] = (signed char)(!far && !k);
-        p->dscore[i] = sc;
+        if (ms_composition_parse(p->formula[i], &c) != MS_SUCCESS)
+            memset(&c, 0, sizeof c); /* then only the distance judges it */
+        p->in_domain[i] = (signed char)ms_model_domain_verdict(
+            m, &c, m->domain ? z.data + i * z.cols : NULL, &p->dscore[i], why, sizeof why);
         if (!p->in_domain[i] && !(p->dreason[i] = strdup(why)))
             st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
     }

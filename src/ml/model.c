@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -551,6 +552,24 @@ size_t ms_model_explain_workspace_size(const ms_model *m, size_t rows)
 }
 
 int ms_model_uses_feature(const ms_model *m, size_t j) { return j < m->n_raw && m->keep[j]; }
+
+int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, const double *z,
+                            double *score, char *why, size_t n)
+{
+    *score = m->domain && z ? ms_domain_score(m->domain, z) : NAN;
+    size_t k = 0;
+    why[0] = '\0';
+    for (int e = 1; m->has_elements && e <= MS_MAX_Z; e++) {
+        if (!(c->amount[e] > MS_COMPOSITION_TOL) || m->elem_seen[e]) continue;
+        if (k == 0) k = (size_t)snprintf(why, n, "elements not in training:");
+        if (k < n) k += (size_t)snprintf(why + k, n - k, " %s", ms_element_symbol(e));
+    }
+    int far = m->domain && !(*score <= m->domain->threshold);
+    if (far && k == 0)
+        snprintf(why, n, "far from the training rows (score %.3g > %.3g)", *score,
+                 m->domain->threshold);
+    return !far && k == 0;
+}
 
 ms_status ms_model_explain_ws(const ms_model *m, const ms_matrix *x, double *work, double *phi,
                               double *base)

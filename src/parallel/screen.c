@@ -230,26 +230,10 @@ static ms_status predict_one(screen_worker *w, const ms_model *m, double *mean, 
  * (computed here: a reused row leaves the featurizer on an earlier structure). */
 static void domain_check(screen_worker *w, const ms_structure *s, ms_result *r)
 {
-    const ms_model *m = w->dom;
     ms_composition c;
     ms_structure_composition(s, &c);
-    const ms_composition *comp = &c;
-    r->domain_score = m->domain ? ms_domain_score(m->domain, w->kbuf) : NAN;
-    size_t k = 0;
-    for (int z = 1; m->has_elements && z <= MS_MAX_Z; z++) {
-        if (!(comp->amount[z] > MS_COMPOSITION_TOL) || m->elem_seen[z]) continue;
-        if (k == 0) k = (size_t)snprintf(r->domain_reason, sizeof r->domain_reason,
-                                         "elements not in training:");
-        if (k < sizeof r->domain_reason)
-            k += (size_t)snprintf(r->domain_reason + k, sizeof r->domain_reason - k, " %s",
-                                  ms_element_symbol(z));
-    }
-    int far = m->domain && !(r->domain_score <= m->domain->threshold);
-    if (far && k == 0)
-        snprintf(r->domain_reason, sizeof r->domain_reason,
-                 "far from the training rows (score %.3g > %.3g)", r->domain_score,
-                 m->domain->threshold);
-    r->in_domain = !far && k == 0;
+    r->in_domain = ms_model_domain_verdict(w->dom, &c, w->kbuf, &r->domain_score,
+                                           r->domain_reason, sizeof r->domain_reason);
 }
 
 /* --explain: the K largest |contributions| of m on the record's raw row w->row (model.h
