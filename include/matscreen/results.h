@@ -118,6 +118,9 @@ typedef struct ms_results_domain {
 } ms_results_domain;
 void ms_results_domain_counts(const ms_results *res, ms_results_domain *out);
 
+/* Failed results among those replayed from the journal on --resume (0 for a new run). */
+unsigned long long ms_results_replayed_failed(const ms_results *res);
+
 /* Appends one result (an ms_result_fn: user is the ms_results). Returns non-zero when writing
  * the journal or a sort run failed; ms_error_message() says why. */
 int ms_results_add(const ms_result *r, void *user);

@@ -174,6 +174,9 @@ typedef struct ms_screen_summary {
     unsigned long long reused;     /* records of this run's workers that reused an exact
                                       duplicate's symmetry and features (MS_FLAG_REUSED) */
     unsigned long long quarantined;
+    unsigned long long earlier_records; /* --resume: records of the tasks earlier runs finished
+                                           (kept or filtered), not in records */
+    unsigned long long earlier_failed;  /* of them, failed */
     uint64_t identity;             /* the run identity given to the cache */
     int resumed_finished;          /* 1: --resume of a finished run (outputs written again) */
     double seconds;                /* wall time */

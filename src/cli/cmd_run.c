@@ -170,7 +170,7 @@ static int report_run(const run_args *a, const ms_workflow *w, const ms_workflow
         return 0;
     }
     const ms_screen_summary *sum = &r->screen;
-    int code = ms_cli_status(sum->records, sum->failed);
+    int code = ms_cli_status(sum->records + sum->earlier_records, sum->failed + sum->earlier_failed);
     if (sum->resumed_finished) code = sum->failed ? 1 : 0; /* outputs rewritten, nothing to read */
     char tail[1024];
     snprintf(tail, sizeof tail, "%s: %llu filtered out, %llu tasks computed, %.2f s in all%s",

@@ -279,7 +279,9 @@ static int screen(const screen_args *a, int rank, int size)
     ms_screen_summary sum;
     memset(&sum, 0, sizeof sum);
     ms_status st = ms_screen_run(MPI_COMM_WORLD, &a->cfg, &sum);
-    int code = st == MS_SUCCESS ? ms_cli_status(sum.records, sum.failed) : 2;
+    int code = st == MS_SUCCESS ? ms_cli_status(sum.records + sum.earlier_records,
+                                                sum.failed + sum.earlier_failed)
+                                : 2;
     if (sum.resumed_finished && st == MS_SUCCESS) code = sum.failed ? 1 : 0;
     MPI_Bcast(&code, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (rank != 0) return code;

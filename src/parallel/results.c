@@ -89,6 +89,7 @@ struct ms_results {
     size_t budget;        /* entries per sorter in memory */
     size_t warn_by_check[MS_CHECK_COUNT]; /* screened records with each validation warning */
     ms_results_domain domain; /* counted per indexed result, replayed ones too */
+    unsigned long long replayed_failed; /* failed results replayed from the journal */
     ms_buffer buf;
     ms_result *scratch;
     int failed;
@@ -244,7 +245,14 @@ static int index_result(ms_results *res, const ms_result *r, uint64_t pos, uint3
 
 static int replay_result(const ms_result *r, uint64_t pos, uint32_t len, void *user)
 {
-    return index_result(user, r, pos, len);
+    ms_results *res = user;
+    if (r->status != MS_SUCCESS) res->replayed_failed++;
+    return index_result(res, r, pos, len);
+}
+
+unsigned long long ms_results_replayed_failed(const ms_results *res)
+{
+    return res ? res->replayed_failed : 0;
 }
 
 ms_status ms_results_open_journal(const char *dir, const ms_journal_identity *id, int resume,

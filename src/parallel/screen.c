@@ -905,6 +905,9 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
     /* Records filtered out in earlier runs of a resumed screen are in no journal record but the
      * DONE counts: without them quality.json's "filtered" counted the last run only. */
     if (ji.produced > ji.results) sum->filtered += ji.produced - ji.results;
+    /* the exit status judges the whole screen, not the last run's share of it */
+    sum->earlier_records = ji.produced;
+    sum->earlier_failed = ms_results_replayed_failed(res);
     if (res) { /* kept records of every run of a resumed screen (results.c counts the replay) */
         ms_results_domain dc;
         ms_results_domain_counts(res, &dc);
