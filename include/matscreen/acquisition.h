@@ -93,4 +93,10 @@ ms_status ms_acq_score(const ms_acq_params *p, const double *mean, const double 
  * non-negative acquisition (EI, PI, MU, a probability), as a classifier's gate does. */
 double ms_acq_domain_weight(double score, double threshold);
 
+/* The weight `--domain gate` multiplies a candidate's score by, in the screen and in suggest: 0
+ * when it holds elements never seen in training (unseen_elements), else ms_acq_domain_weight of
+ * its score at threshold, and 1 when threshold is NaN (a model without stored rows: the elements
+ * alone decide). */
+double ms_acq_domain_gate(int unseen_elements, double score, double threshold);
+
 #endif /* MATSCREEN_ACQUISITION_H */

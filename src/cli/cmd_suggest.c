@@ -633,9 +633,8 @@ static ms_status domain_apply(const suggest_args *a, suggest_state *s)
              "would raise a negative %s; use --domain rank with it", ms_acq_name(s->acq.kind));
     for (size_t i = 0; i < s->n; i++) {
         if (s->p.in_domain[i] < 0) continue; /* not scored by the screen */
-        double w = s->p.dreason[i] && s->p.dreason[i][0] == 'e' ? 0
-                   : s->p.threshold > 0 ? ms_acq_domain_weight(s->p.dscore[i], s->p.threshold)
-                                        : 1;
+        double w = ms_acq_domain_gate(s->p.dreason[i] && s->p.dreason[i][0] == 'e',
+                                      s->p.dscore[i], s->p.threshold > 0 ? s->p.threshold : NAN);
         s->score[i] *= w;
         if (s->score[i] == 0) s->score[i] = 0.0; /* no -0 in the output */
     }

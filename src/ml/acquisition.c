@@ -125,3 +125,9 @@ double ms_acq_domain_weight(double score, double threshold)
     double q2 = q * q, q4 = q2 * q2;
     return 1 / (1 + q4 * q4);
 }
+
+double ms_acq_domain_gate(int unseen_elements, double score, double threshold)
+{
+    if (unseen_elements) return 0;
+    return isnan(threshold) ? 1 : ms_acq_domain_weight(score, threshold);
+}

@@ -317,10 +317,9 @@ static ms_status stage_score(const ms_pipeline *p, const ms_stage_entry *self,
     r->score = a;
     if (w->dom && w->domain_mode == MS_SCREEN_DOMAIN_RANK) r->rank_tier = r->in_domain == 0;
     if (w->dom && w->domain_mode == MS_SCREEN_DOMAIN_GATE) {
-        /* unseen elements: weight 0; no stored rows: the elements alone decide */
-        double wt = r->in_domain == 0 && r->domain_reason[0] == 'e' ? 0
-                    : w->dom->domain ? ms_acq_domain_weight(r->domain_score, w->dom->domain->threshold)
-                                     : 1;
+        double wt = ms_acq_domain_gate(r->in_domain == 0 && r->domain_reason[0] == 'e',
+                                       r->domain_score,
+                                       w->dom->domain ? w->dom->domain->threshold : NAN);
         r->score = a * wt;
         if (r->score == 0) r->score = 0.0;
     }
