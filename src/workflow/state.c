@@ -913,9 +913,8 @@ static int walk_outputs(const char *dir, const char *rel, int depth, file_fn fn,
 }
 
 typedef struct files_ctx {
-    ms_state *st;
+    ms_state *st; /* its run is the one recorded */
     sqlite3_stmt *q;
-    int64_t run;
     size_t n;
     int failed;
 } files_ctx;
@@ -938,7 +937,7 @@ ms_status ms_state_record_files(ms_state *st, const char *dir, uint64_t key,
 {
     MS_CHECK(st && st->run && dir, MS_ERR_USAGE, "ms_state_record_files: no run");
     MS_CALL(tx_write(st));
-    files_ctx c = {st, NULL, st->run, 0, 0};
+    files_ctx c = {st, NULL, 0, 0};
     MS_CALL(prepare(st, "DELETE FROM outputs WHERE run=?1", &c.q));
     sqlite3_bind_int64(c.q, 1, st->run);
     int rc = sqlite3_step(c.q);
