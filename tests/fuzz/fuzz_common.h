@@ -344,8 +344,8 @@ static inline int fuzz_source_depth(const char *root, const char *name)
 }
 
 /* Writes TEXT to path: '|' separates lines; each non-blank, non-comment line is made absolute
- * under root (keeping a leading '@'); a line that would leave the root is dropped. Returns the
- * number of lines. */
+ * under root (keeping a leading '@', without the leading blanks the list reader skips); a line
+ * that would leave the root is dropped. Returns the number of lines. */
 static inline size_t fuzz_source_write(const char *root, const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -360,9 +360,11 @@ static inline size_t fuzz_source_write(const char *root, const char *path, const
         line[len] = '\0';
         text = bar ? bar + 1 : NULL;
         lines++;
-        const char *body = line[0] == '@' ? line + 1 : line;
-        if (!line[0] || line[0] == '#' || isspace((unsigned char)line[0])) fprintf(f, "%s\n", line);
-        else if (fuzz_source_name_ok(body, 1)) fprintf(f, "%s%s/%s\n", line[0] == '@' ? "@" : "", root, body);
+        /* the list reader skips leading blanks (source.c): an indented name is still a name */
+        const char *lead = line + strspn(line, " \t");
+        const char *body = lead[0] == '@' ? lead + 1 : lead;
+        if (!lead[0] || lead[0] == '#') fprintf(f, "%s\n", line);
+        else if (fuzz_source_name_ok(body, 1)) fprintf(f, "%s%s/%s\n", lead[0] == '@' ? "@" : "", root, body);
     }
     fclose(f);
     return lines;
