@@ -54,4 +54,9 @@ double ms_normal_quantile(double p);
 ms_status ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_area,
                                    double *k, double *s0, int *fitted);
 
+/* The criteria's names (`--calibration-fit`, evaluate's table): "likelihood" (by_area 0), "area"
+ * (1), "coverage" (2). _name returns "" for another value; _lookup returns -1 for another name. */
+const char *ms_calibration_criterion_name(int by_area);
+int ms_calibration_criterion_lookup(const char *name);
+
 #endif /* MATSCREEN_CALIBRATION_H */

@@ -40,4 +40,8 @@ ms_status ms_jsonl_read_buffer_from(const char *data, size_t n, const char *name
                                     size_t first_index, long first_line,
                                     const ms_read_options *opt, ms_record_fn fn, void *user);
 
+/* The records and lines that ms_jsonl_read_buffer_from would count in data[0, n) (n ending a
+ * line): how a part of a split range learns its first record's index and line (pipeline.c). */
+size_t ms_jsonl_count_records(const char *data, size_t n, long *lines);
+
 #endif /* MATSCREEN_JSON_READER_H */

@@ -324,6 +324,13 @@ int ms_model_uses_feature(const ms_model *m, size_t j);
 int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, const double *z,
                             double *score, char *why, size_t n);
 
+/* How ms_model_domain_verdict's why begins when the candidate holds unseen elements; the reason
+ * travels as text (messages, journal, outputs), so readers classify it with the function below. */
+#define MS_DOMAIN_REASON_ELEMENTS "elements not in training"
+
+/* 1 when a domain reason (why of ms_model_domain_verdict) names unseen elements, else 0. */
+int ms_domain_reason_is_elements(const char *why);
+
 /* Largest model file read (16 GiB: far above any forest we train); a larger one is MS_ERR_LIMIT. */
 #define MS_MODEL_MAX_BYTES ((size_t)1 << 34)
 

@@ -183,11 +183,6 @@ static ms_status cv_once(const ms_model_args *a, const ms_dataset *d, const ms_m
     return st;
 }
 
-static const char *calibration_criterion_name(int c)
-{
-    return c == 2 ? "coverage" : c == 1 ? "area" : "likelihood";
-}
-
 /* The per-fold table, pooled figures and thresholded classification of one run (rank 0). */
 static void print_run(const ms_model_args *a, const ms_dataset *d, const cv_run *r, uint64_t seed)
 {
@@ -201,7 +196,7 @@ static void print_run(const ms_model_args *a, const ms_dataset *d, const cv_run 
         printf("sigma: each fold's model recalibrated on grouped CV of its training rows, as train "
                "stores it (%zu inner folds, by %s; %zu of %zu folds recalibrated, the others keep "
                "the learner's own)\n",
-               r->how->k, calibration_criterion_name(r->how->criterion), r->n_recal, r->k);
+               r->how->k, ms_calibration_criterion_name(r->how->criterion), r->n_recal, r->k);
     else
         printf("sigma: the learner's own (--calibrate oob or --group none; train stores the "
                "same)\n");

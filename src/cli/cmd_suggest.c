@@ -625,7 +625,7 @@ static ms_status domain_apply(const suggest_args *a, suggest_state *s)
         if (!s->eligible[i] || s->p.in_domain[i] != 0) continue;
         s->outside[i] = 1;
         s->n_out++;
-        s->n_out_elements += s->p.dreason[i] && s->p.dreason[i][0] == 'e';
+        s->n_out_elements += ms_domain_reason_is_elements(s->p.dreason[i]);
     }
     if (a->domain != DOMAIN_GATE) return MS_SUCCESS;
     MS_CHECK(s->acq.kind == MS_ACQ_EI || s->acq.kind == MS_ACQ_PI || s->acq.kind == MS_ACQ_MU,
@@ -633,7 +633,7 @@ static ms_status domain_apply(const suggest_args *a, suggest_state *s)
              "would raise a negative %s; use --domain rank with it", ms_acq_name(s->acq.kind));
     for (size_t i = 0; i < s->n; i++) {
         if (s->p.in_domain[i] < 0) continue; /* not scored by the screen */
-        double w = ms_acq_domain_gate(s->p.dreason[i] && s->p.dreason[i][0] == 'e',
+        double w = ms_acq_domain_gate(ms_domain_reason_is_elements(s->p.dreason[i]),
                                       s->p.dscore[i], s->p.threshold > 0 ? s->p.threshold : NAN);
         s->score[i] *= w;
         if (s->score[i] == 0) s->score[i] = 0.0; /* no -0 in the output */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "matscreen/bcast.h"
+#include "matscreen/calibration.h"
 #include "matscreen/number.h"
 #include "matscreen/select.h"
 
@@ -133,8 +134,7 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
         case 'B':
         case 'E':
             if (c == 'B' ? strcmp(optarg, "grouped") && strcmp(optarg, "oob")
-                         : strcmp(optarg, "area") && strcmp(optarg, "likelihood") &&
-                               strcmp(optarg, "coverage")) {
+                         : ms_calibration_criterion_lookup(optarg) < 0) {
                 if (rank == 0)
                     fprintf(stderr, "matscreen %s: --%s %s: use %s\n", command,
                             c == 'B' ? "calibrate" : "calibration-fit", optarg,
@@ -142,7 +142,7 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
                 return 2;
             }
             if (c == 'B') a->calibrate = !strcmp(optarg, "grouped");
-            else a->cal_criterion = !strcmp(optarg, "area") ? 1 : !strcmp(optarg, "coverage") ? 2 : 0;
+            else a->cal_criterion = ms_calibration_criterion_lookup(optarg);
             break;
         case 'Q': st = ms_parse_double("--conformal", optarg, 1e-9, 1 - 1e-9, &a->conformal); break;
         case 'y':

@@ -812,20 +812,45 @@ static size_t trim_eol(const char *p, size_t len)
     return len;
 }
 
+/* The JSON Lines record rule, shared by the reader and ms_jsonl_count_records: a buffer's
+ * leading byte order mark is skipped; a line is its bytes up to '\n' without the end-of-line
+ * bytes; a blank line is no record. Moves *pos past the next line and returns its text. */
+static const char *next_line(const char *data, size_t n, size_t *pos, size_t *len, int *is_record)
+{
+    if (*pos == 0) *pos = bom_length(data, n);
+    const char *p = data + *pos;
+    const char *nl = memchr(p, '\n', n - *pos);
+    size_t raw = nl ? (size_t)(nl - p) + 1 : n - *pos;
+    *len = trim_eol(p, raw);
+    *is_record = !blank(p, *len);
+    *pos += raw;
+    return p;
+}
+
 /* Records are numbered from index and lines counted after line (0, 0 from the stream's start). */
 static void read_lines(json_ctx *c, const char *data, size_t n, long long base_offset,
                        size_t index, long line)
 {
-    size_t pos = bom_length(data, n);
+    size_t pos = 0, len;
+    int is_record;
     while (pos < n && !c->stop) {
-        const char *p = data + pos;
-        const char *nl = memchr(p, '\n', n - pos);
-        size_t raw = nl ? (size_t)(nl - p) + 1 : n - pos;
-        size_t len = trim_eol(p, raw);
+        const char *p = next_line(data, n, &pos, &len, &is_record);
         line++;
-        if (!blank(p, len)) read_line(c, p, len, base_offset + (long long)pos, index++, line);
-        pos += raw;
+        if (is_record) read_line(c, p, len, base_offset + (long long)(p - data), index++, line);
     }
+}
+
+size_t ms_jsonl_count_records(const char *data, size_t n, long *lines)
+{
+    size_t pos = 0, len, records = 0;
+    int is_record;
+    *lines = 0;
+    while (pos < n) {
+        next_line(data, n, &pos, &len, &is_record);
+        records += (size_t)is_record;
+        (*lines)++;
+    }
+    return records;
 }
 
 /* A JSON Lines file whose first bytes hold a NUL is binary and refused whole; a NUL further on

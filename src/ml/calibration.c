@@ -205,3 +205,17 @@ double ms_calibration_conformal_q(const double *z, size_t m, double alpha)
     free(a);
     return q;
 }
+
+static const char *const criterion_names[] = {"likelihood", "area", "coverage"};
+
+const char *ms_calibration_criterion_name(int by_area)
+{
+    return by_area >= 0 && by_area < 3 ? criterion_names[by_area] : "";
+}
+
+int ms_calibration_criterion_lookup(const char *name)
+{
+    for (int c = 0; c < 3; c++)
+        if (name && !strcmp(name, criterion_names[c])) return c;
+    return -1;
+}

@@ -553,6 +553,11 @@ size_t ms_model_explain_workspace_size(const ms_model *m, size_t rows)
 
 int ms_model_uses_feature(const ms_model *m, size_t j) { return j < m->n_raw && m->keep[j]; }
 
+int ms_domain_reason_is_elements(const char *why)
+{
+    return why && strncmp(why, MS_DOMAIN_REASON_ELEMENTS, sizeof MS_DOMAIN_REASON_ELEMENTS - 1) == 0;
+}
+
 int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, const double *z,
                             double *score, char *why, size_t n)
 {
@@ -561,7 +566,7 @@ int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, const do
     why[0] = '\0';
     for (int e = 1; m->has_elements && e <= MS_MAX_Z; e++) {
         if (!(c->amount[e] > MS_COMPOSITION_TOL) || m->elem_seen[e]) continue;
-        if (k == 0) k = (size_t)snprintf(why, n, "elements not in training:");
+        if (k == 0) k = (size_t)snprintf(why, n, "%s:", MS_DOMAIN_REASON_ELEMENTS);
         if (k < n) k += (size_t)snprintf(why + k, n - k, " %s", ms_element_symbol(e));
     }
     int far = m->domain && !(*score <= m->domain->threshold);

@@ -332,36 +332,39 @@ static void file_failure(run_ctx *c, ms_status st, const char *reason)
     emit(c);
 }
 
-/* A part of a split range (farm.c) numbers its records as the whole range does: counts the lines
- * and the records (non-blank lines) whose first byte lies in [range start, part_start), where
- * part_start begins a line. */
+/* Seeks f to the first line that starts at or after byte offset (the line that began before it
+ * belongs to the previous range) and returns that line's start in *line_start. */
+static ms_status seek_line(FILE *f, const char *path, long long offset, long long *line_start)
+{
+    long long pos = offset > 0 ? offset - 1 : 0;
+    MS_CHECK(fseeko(f, (off_t)pos, SEEK_SET) == 0, MS_ERR_IO, "%s: seek", path);
+    if (offset > 0) {
+        int ch;
+        while ((ch = fgetc(f)) != EOF && ch != '\n') pos++;
+        pos++;
+    }
+    *line_start = pos;
+    return MS_SUCCESS;
+}
+
+/* A part of a split range (farm.c) numbers its records as the whole range does: counts, by the
+ * reader's own rule (ms_jsonl_count_records), the lines and records between the range's first
+ * line and part_start, where part_start begins a line. */
 static ms_status count_part_lines(FILE *f, const ms_task *t, long long part_start, size_t *records,
                                   long *lines)
 {
-    long long pos = t->offset - t->range_skip; /* the range's first line starts at or after it */
-    int ch = 0, blank = 1, line_start = 1;
-    *records = 0;
-    *lines = 0;
-    if (pos > 0) { /* the line that began before the range belongs to the previous range */
-        long long p = pos - 1;
-        MS_CHECK(fseeko(f, (off_t)p, SEEK_SET) == 0, MS_ERR_IO, "%s: seek", t->path);
-        while ((ch = fgetc(f)) != EOF && ch != '\n') p++;
-        pos = p + 1;
-    } else {
-        MS_CHECK(fseeko(f, 0, SEEK_SET) == 0, MS_ERR_IO, "%s: seek", t->path);
-    }
-    for (; pos < part_start && (ch = fgetc(f)) != EOF; pos++) {
-        line_start = ch == '\n';
-        if (line_start) {
-            *records += !blank;
-            (*lines)++;
-            blank = 1;
-        } else if (ch != ' ' && ch != '\t' && ch != '\r' && !(pos < 3 && (unsigned char)ch >= 0xBB)) {
-            blank = 0; /* (a UTF-8 byte order mark at the file's start is blank, as for the reader) */
-        }
-    }
-    MS_CHECK(pos == part_start && line_start, MS_ERR_IO,
-             "%s: a part of a range at byte %lld does not start a line", t->path, part_start);
+    long long from;
+    MS_CALL(seek_line(f, t->path, t->offset - t->range_skip, &from));
+    MS_CHECK(from <= part_start, MS_ERR_IO, "%s: a part of a range at byte %lld does not start a line",
+             t->path, part_start);
+    size_t n = (size_t)(part_start - from);
+    char *buf = malloc(n ? n : 1);
+    MS_CHECK(buf, MS_ERR_NOMEM, "%s: cannot hold %zu bytes before a part of a range", t->path, n);
+    int ok = fread(buf, 1, n, f) == n && (n == 0 || buf[n - 1] == '\n');
+    if (ok) *records = ms_jsonl_count_records(buf, n, lines);
+    free(buf);
+    MS_CHECK(ok, MS_ERR_IO, "%s: a part of a range at byte %lld does not start a line", t->path,
+             part_start);
     return MS_SUCCESS;
 }
 
@@ -378,21 +381,10 @@ static ms_status read_jsonl_range(run_ctx *c)
         return head;
     }
     long long start = t->offset, end = t->offset + t->length;
-    ms_status st = MS_SUCCESS;
     char *buf = NULL;
     size_t n = 0, cap = 0;
-    if (start > 0) {
-        /* Skip the line that began before the range: it belongs to the previous chunk. */
-        if (fseeko(f, (off_t)(start - 1), SEEK_SET) != 0) st = ms_error_set(MS_ERR_IO, "%s: seek", t->path);
-        int ch = 0;
-        if (st == MS_SUCCESS) {
-            long long pos = start - 1;
-            while ((ch = fgetc(f)) != EOF && ch != '\n') pos++;
-            start = pos + 1;
-        }
-    }
+    ms_status st = seek_line(f, t->path, start, &start);
     if (st == MS_SUCCESS && start < end) {
-        if (fseeko(f, (off_t)start, SEEK_SET) != 0) st = ms_error_set(MS_ERR_IO, "%s: seek", t->path);
         int ch;
         long long pos = start;
         while (st == MS_SUCCESS && (ch = fgetc(f)) != EOF) {

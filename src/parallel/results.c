@@ -26,6 +26,7 @@
 #include "matscreen/journal.h"
 #include "matscreen/json_reader.h"
 #include "matscreen/json_writer.h"
+#include "matscreen/model.h"
 #include "matscreen/outfile.h"
 #include "matscreen/reader.h"
 #include "matscreen/validate.h"
@@ -235,7 +236,7 @@ static int index_result(ms_results *res, const ms_result *r, uint64_t pos, uint3
         if (r->in_domain == 1) res->domain.in_domain++;
         if (r->in_domain == 0) {
             res->domain.out_of_domain++;
-            if (r->domain_reason[0] == 'e') res->domain.ood_elements++; /* "elements not in ..." */
+            if (ms_domain_reason_is_elements(r->domain_reason)) res->domain.ood_elements++;
             else res->domain.ood_far++;
         }
     }

@@ -370,7 +370,7 @@ static ms_status stage_score(const ms_pipeline *p, const ms_stage_entry *self,
     r->score = a;
     if (w->dom && w->domain_mode == MS_SCREEN_DOMAIN_RANK) r->rank_tier = r->in_domain == 0;
     if (w->dom && w->domain_mode == MS_SCREEN_DOMAIN_GATE) {
-        double wt = ms_acq_domain_gate(r->in_domain == 0 && r->domain_reason[0] == 'e',
+        double wt = ms_acq_domain_gate(r->in_domain == 0 && ms_domain_reason_is_elements(r->domain_reason),
                                        r->domain_score,
                                        w->dom->domain ? w->dom->domain->threshold : NAN);
         r->score = a * wt;

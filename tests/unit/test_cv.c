@@ -222,6 +222,20 @@ static void test_conformal_q(void)
     CU_ASSERT_DOUBLE_EQUAL(z[0], 0.913, 0); /* input untouched */
 }
 
+/* The recalibration criteria's names: what --calibration-fit takes is what evaluate prints and
+ * what the model file's number means (by_area of ms_calibration_fit_floor). */
+static void test_criterion_names(void)
+{
+    CU_ASSERT_EQUAL(ms_calibration_criterion_lookup("likelihood"), 0);
+    CU_ASSERT_EQUAL(ms_calibration_criterion_lookup("area"), 1);
+    CU_ASSERT_EQUAL(ms_calibration_criterion_lookup("coverage"), 2);
+    for (int c = 0; c < 3; c++)
+        CU_ASSERT_EQUAL(ms_calibration_criterion_lookup(ms_calibration_criterion_name(c)), c);
+    CU_ASSERT_EQUAL(ms_calibration_criterion_lookup("Coverage"), -1);
+    CU_ASSERT_EQUAL(ms_calibration_criterion_lookup(NULL), -1);
+    CU_ASSERT_STRING_EQUAL(ms_calibration_criterion_name(3), "");
+}
+
 /* A forest recalibrated on grouped-CV residuals: the calibration is stored, survives the model
  * file, changes sigma as sqrt((k s)^2 + s0^2) of the learner's sigma, and its conformal factor
  * covers at least 1 - alpha of the rows it was fitted on. */
@@ -295,6 +309,7 @@ int ms_suite_cv(void)
         !CU_add_test(s, "group spec errors", test_group_spec_errors) ||
         !CU_add_test(s, "OBELiX grouped folds", test_obelix_grouped_folds) ||
         !CU_add_test(s, "conformal factor", test_conformal_q) ||
+        !CU_add_test(s, "recalibration criteria's names", test_criterion_names) ||
         !CU_add_test(s, "grouped recalibration", test_grouped_recalibration))
         return CU_get_error();
     return CUE_SUCCESS;
