@@ -29,6 +29,7 @@
 #include "matscreen/outfile.h"
 #include "matscreen/results.h"
 #include "matscreen/symmetry.h"
+#include "matscreen/task_spill.h"
 #include "matscreen/treeshap.h"
 
 /* --explain explains this many records in one call (the pipeline holds them, up to the end of
@@ -667,7 +668,7 @@ static ms_status register_stages(ms_pipeline *p, screen_worker *w)
 typedef struct pending {
     int used;
     ms_task task;
-    ms_buffer buf;
+    ms_spill_buf buf; /* the task's packed results so far, on disk beyond a chunk */
 } pending;
 
 typedef struct master_ctx {
@@ -677,6 +678,8 @@ typedef struct master_ctx {
     uint64_t identity;
     pending *pend;
     size_t n_pend;
+    ms_spill spill;     /* the pending tasks' results (task_spill.h) */
+    ms_buffer gathered; /* a finished task's results, handed to the cache */
     ms_result *scratch;
     ms_screen_summary *sum;
     int failed;
@@ -720,7 +723,9 @@ static int m_collect(const ms_result *r, void *user)
     if (r->flags & MS_FLAG_REUSED) m->sum->reused++; /* workers' results only, not the cache's */
     if (m->cfg->cache) {
         pending *pd = pending_find(m, r->task_seq);
-        if (pd && ms_result_pack(r, &pd->buf) != MS_SUCCESS) return m->failed = 1;
+        if (pd && (ms_result_pack(r, &pd->buf.mem) != MS_SUCCESS ||
+                   ms_spill_flush(&m->spill, &pd->buf) != MS_SUCCESS))
+            return m->failed = 1;
     }
     return m_collect_kept(m, r);
 }
@@ -743,7 +748,7 @@ static int m_dispatched(const ms_task *t, int rank, void *user)
         }
         pd->used = 1;
         pd->task = *t;
-        ms_buffer_reset(&pd->buf);
+        ms_spill_reset(&m->spill, &pd->buf);
     }
     return m->jh.dispatched ? m->jh.dispatched(t, rank, m->jh.user) : 0;
 }
@@ -754,13 +759,18 @@ static int m_done(uint64_t seq, uint32_t n_results, int rank, void *user)
     if (m->cfg->cache) {
         pending *pd = pending_find(m, seq);
         if (pd) {
-            if (rank >= 0)
-                m->cfg->cache->store(m->cfg->cache->ctx, &pd->task, task_identity(m, &pd->task),
-                                     pd->buf.data, pd->buf.n);
+            /* A JSON Lines range's results (~4 MB) wait on disk, not in memory: one buffer per
+             * task in flight made rank 0's peak RSS grow with the tasks in flight at once. */
+            if (rank >= 0) {
+                if (ms_spill_gather(&m->spill, &pd->buf, &m->gathered) != MS_SUCCESS)
+                    m->failed = 1;
+                else
+                    m->cfg->cache->store(m->cfg->cache->ctx, &pd->task,
+                                         task_identity(m, &pd->task), m->gathered.data,
+                                         m->gathered.n);
+            }
+            ms_spill_reset(&m->spill, &pd->buf);
             pd->used = 0;
-            /* A JSON Lines range's results (~4 MB) are not kept in an idle slot: the slots in use
-             * at once grew with the tasks in flight, and rank 0's peak RSS with them. */
-            if (pd->buf.cap > (1u << 20)) ms_buffer_free(&pd->buf);
         }
     }
     return m->jh.done ? m->jh.done(seq, n_results, rank, m->jh.user) : 0;
@@ -937,8 +947,9 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
                 ji.finished ? "; the screen had finished, writing the outputs" : "");
     ms_comm_bcast_int_idle(comm, &go);
     sum->resumed_finished = go == 2;
-    master_ctx m = {cfg, res, {0}, identity, NULL, 0, scratch, sum, 0,
+    master_ctx m = {cfg, res, {0}, identity, NULL, 0, {0}, {0}, scratch, sum, 0,
                     ms_record_filter_active(&w->filter) ? &w->filter : NULL};
+    ms_spill_init(&m.spill);
     ms_farm_stats stats = {0};
     if (go == 1) {
         ms_journal_farm_hooks(ms_results_journal(res), &m.jh);
@@ -999,8 +1010,10 @@ static ms_status screen_master(MPI_Comm comm, const ms_screen_config *cfg, ms_pi
                             w->explain_k, sum->records, &trust, sum->reused};
         st = ms_results_finish(res, &info, p->elements);
     }
-    for (size_t i = 0; i < m.n_pend; i++) ms_buffer_free(&m.pend[i].buf);
+    for (size_t i = 0; i < m.n_pend; i++) ms_spill_buf_free(&m.pend[i].buf);
     free(m.pend);
+    ms_spill_close(&m.spill);
+    ms_buffer_free(&m.gathered);
     ms_results_free(res);
     ms_dir_lock_release(&lock);
     free(specs);

@@ -55,6 +55,23 @@ check_eval "grouped pools hold 20-35% of the $rows rows, and every campaign foun
 "$MATSCREEN" campaign "${args[@]}" --group column:Family -o "$tmp/c3" >/dev/null 2>"$tmp/e.log"
 check_eval "campaign --group column: exit 2" '[ $? -eq 2 ] && grep -q "not available here" "$tmp/e.log"'
 
+# the default acquisition is what --help says, and it is the one docs/active-learning.md chose
+# from the grouped table (UCB against random picking); --acq all runs every function
+def=$("$MATSCREEN" campaign --help | sed -n 's/.*(default \([a-z,]*\): upper confidence bound.*/\1/p')
+check_eval "--help names the default acquisitions ($def): ucb against random" '[ "$def" = "ucb,random" ]'
+dargs=(-l "$OB" --formula-column "Reduced Composition" -t "Ionic conductivity (S cm-1)" --log10
+       --seeds 2 --n0 10 --budget 15)
+"$MATSCREEN" campaign "${dargs[@]}" -o "$tmp/cd" >"$tmp/cd.out" 2>"$tmp/cd.log"
+rc=$?
+ran=$(tail -n +2 "$tmp/cd/summary.csv" 2>/dev/null | cut -d, -f1 | paste -sd, -)
+check_eval "campaign without --acq runs what --help says ($ran)" '[ $rc -eq 0 ] && [ "$ran" = "$def" ]'
+"$MATSCREEN" campaign "${dargs[@]}" --seeds 1 --budget 3 --acq all -o "$tmp/ca" >/dev/null 2>"$tmp/ca.log"
+rc=$?
+ran=$(tail -n +2 "$tmp/ca/summary.csv" 2>/dev/null | cut -d, -f1 | paste -sd, -)
+check_eval "--acq all runs every function ($ran)" '[ $rc -eq 0 ] && [ "$ran" = "ei,pi,mu,ucb,mean,random" ]'
+"$MATSCREEN" campaign "${dargs[@]}" --acq all,random -o "$tmp/c3" >/dev/null 2>"$tmp/e.log"
+check_eval "--acq all,random: exit 2" '[ $? -eq 2 ] && grep -q "bad or repeated name in --acq" "$tmp/e.log"'
+
 # usage errors
 "$MATSCREEN" campaign -l "$OB" -t x -o "$tmp/c3" >/dev/null 2>"$tmp/e.log"
 check_eval "missing --formula-column: exit 2" '[ $? -eq 2 ] && grep -q "formula-column" "$tmp/e.log"'

@@ -184,12 +184,12 @@ if [ -f ../shared/data/labeled/obelix-train/train.csv ]; then
     check "campaign: summary.csv written" test -s "$tmp/camp/summary.csv"
     check "campaign: campaign.csv header" \
         test "$(head -1 "$tmp/camp/campaign.csv" | cut -d, -f1-3)" = "acquisition,seed_index,to_best"
-    check "campaign: 5 ei rows" test "$(grep -c '^ei,' "$tmp/camp/campaign.csv")" -eq 5
+    check "campaign: 5 ucb rows (the workflow's acquisition)" test "$(grep -c '^ucb,' "$tmp/camp/campaign.csv")" -eq 5
     check "campaign: 5 random rows" test "$(grep -c '^random,' "$tmp/camp/campaign.csv")" -eq 5
-    check "campaign: summary rows ei and random" \
-        test "$(tail -n +2 "$tmp/camp/summary.csv" | cut -d, -f1 | tr '\n' ' ')" = "ei random "
-    check "campaign: ei within the budget of 60" \
-        test -z "$(awk -F, '$1 == "ei" && $7 > 60' "$tmp/camp/campaign.csv")"
+    check "campaign: summary rows ucb and random" \
+        test "$(tail -n +2 "$tmp/camp/summary.csv" | cut -d, -f1 | tr '\n' ' ')" = "ucb random "
+    check "campaign: ucb within the budget of 60" \
+        test -z "$(awk -F, '$1 == "ucb" && $7 > 60' "$tmp/camp/campaign.csv")"
     check "campaign: random always finds the best" \
         test -z "$(awk -F, '$1 == "random" && $4 != 1' "$tmp/camp/campaign.csv")"
     check "campaign: prints its files" contains "$tmp/camp.out" "$tmp/camp/summary.csv"
@@ -207,8 +207,8 @@ if [ -f ../shared/data/labeled/obelix-train/train.csv ]; then
     rm -f workflows/.grouped-test.xml
     OBT=../shared/data/labeled/obelix-train/train.csv
     "$MATSCREEN" campaign -l "$OBT" --formula-column "Reduced Composition" \
-        -t "Ionic conductivity (S cm-1)" --log10 --group chemsys --pool-frac 0.2 --acq ei,random \
-        --seeds 5 --budget 60 -s 2017 -o "$tmp/campgc" >"$tmp/campgc.out" 2>&1
+        -t "Ionic conductivity (S cm-1)" --log10 --group chemsys --pool-frac 0.2 --acq ucb,random \
+        --kappa 2 --seeds 5 --budget 60 -s 2017 -o "$tmp/campgc" >"$tmp/campgc.out" 2>&1
     check "grouped campaign workflow: the same campaign.csv as matscreen campaign --group chemsys" \
         cmp -s "$tmp/campg/campaign.csv" "$tmp/campgc/campaign.csv"
     grows=$(grep -o "^pool [0-9]*" "$tmp/campgc.out" | awk '{ print $2 }')

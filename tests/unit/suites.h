@@ -14,7 +14,8 @@
     X(json_reader) X(poscar_reader) X(reference) X(descriptor) X(magpie_reference)         \
     X(symmetry) X(symmetry_reference) X(farm) X(source) X(neighbors) X(csv)         \
     X(validate) X(dedup) X(outliers) X(workflow) X(structure_features) X(li_transport) X(gp) X(oxidation) X(journal) X(forest) X(models) X(metrics) X(acquisition) X(fuzz_regressions) X(screen) X(state) X(dataset) \
-    X(extsort) X(array) X(bvse) X(gbm) X(treeshap) X(outfile) X(cv) X(domain) X(json_writer) X(memo)
+    X(extsort) X(array) X(bvse) X(gbm) X(treeshap) X(outfile) X(cv) X(domain) X(json_writer) X(memo) \
+    X(task_spill)
 
 MS_SUITE_LIST(MS_SUITE)
 
