@@ -208,7 +208,7 @@ if [ -f ../shared/data/labeled/obelix-train/train.csv ]; then
     OBT=../shared/data/labeled/obelix-train/train.csv
     "$MATSCREEN" campaign -l "$OBT" --formula-column "Reduced Composition" \
         -t "Ionic conductivity (S cm-1)" --log10 --group chemsys --pool-frac 0.2 --acq ucb,random \
-        --kappa 1 --seeds 5 --budget 60 -s 2017 -o "$tmp/campgc" >"$tmp/campgc.out" 2>&1
+        --kappa 2 --seeds 5 --budget 60 -s 2017 -o "$tmp/campgc" >"$tmp/campgc.out" 2>&1
     check "grouped campaign workflow: the same campaign.csv as matscreen campaign --group chemsys" \
         cmp -s "$tmp/campg/campaign.csv" "$tmp/campgc/campaign.csv"
     grows=$(grep -o "^pool [0-9]*" "$tmp/campgc.out" | awk '{ print $2 }')

@@ -168,9 +168,9 @@ static void test_campaign(void)
         CU_ASSERT_EQUAL(w->campaign.budget, 60);
         CU_ASSERT_EQUAL(w->campaign.seeds, 5);
         CU_ASSERT_EQUAL(w->campaign.n_acq, 2);
-        /* UCB (kappa 1): docs/active-learning.md's choice for a GP campaign on new chemistry */
+        /* UCB, kappa 2: docs/active-learning.md's best on the workflow's random pool */
         CU_ASSERT_EQUAL(w->campaign.acq[0], MS_ACQ_UCB);
-        CU_ASSERT_DOUBLE_EQUAL(w->acq_kappa, 1.0, 0);
+        CU_ASSERT_DOUBLE_EQUAL(w->acq_kappa, 2.0, 0);
         CU_ASSERT_EQUAL(w->campaign.acq[1], MS_ACQ_RANDOM);
         CU_ASSERT_STRING_EQUAL(w->training.formula_column, "Reduced Composition");
     }
