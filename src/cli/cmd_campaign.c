@@ -40,12 +40,6 @@ static void speedup_text(double v, const char *bound, char *out, size_t n)
  * the paired baseline; --help prints this string, and tests/integration/campaign.sh checks that a
  * run without --acq does what it says. */
 #define CAMPAIGN_DEFAULT_ACQ "ucb,random"
-/* The default --kappa depends on the mode, each the best measured in it (docs/active-learning.md):
- * with --group (new chemistry, the training rows labelled from the start) kappa 1 beat 2 and 3 on
- * the choosing and the confirming seed set; without it (n0 random labels) kappa 2 beat 1 by 2.5x,
- * as a learner that starts from 10 labels has to explore. suggest and the screen keep 2. */
-#define CAMPAIGN_KAPPA_GROUPED 1.0
-#define CAMPAIGN_KAPPA_CLASSIC 2.0
 #define CAMPAIGN_ALL_ACQ "ei,pi,mu,ucb,mean,random"
 
 static void campaign_usage(FILE *out)
@@ -180,7 +174,7 @@ static int parse(int argc, char **argv, campaign_args *a, int rank)
         }
     }
     if (isnan(a->al.kappa))
-        a->al.kappa = a->group.kind != MS_GROUP_NONE ? CAMPAIGN_KAPPA_GROUPED : CAMPAIGN_KAPPA_CLASSIC;
+        a->al.kappa = ms_campaign_default_kappa(a->group.kind != MS_GROUP_NONE); /* by the mode */
     const char *err = NULL;
     if (optind < argc) err = "unexpected argument";
     else if (!a->al.matbench && !a->al.labels) err = "give --matbench FILE or -l LABELS.csv";

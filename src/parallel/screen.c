@@ -829,7 +829,7 @@ void ms_screen_config_default(ms_screen_config *cfg)
     cfg->ascending = -1; /* the surrogate's goal */
     cfg->best = NAN;
     cfg->xi = 0;
-    cfg->kappa = 2;
+    cfg->kappa = MS_ACQ_DEFAULT_KAPPA;
     ms_validate_options_default(&cfg->validate);
     cfg->progress = 1;
     cfg->master_works = 1;
