@@ -52,11 +52,16 @@ typedef enum ms_acq_kind {
 typedef struct ms_acq_params {
     ms_acq_kind kind;
     double xi;    /* EI / PI margin in target units (default 0) */
-    double kappa; /* UCB weight of sigma (default 2) */
+    double kappa; /* UCB weight of sigma (default MS_ACQ_DEFAULT_KAPPA) */
     int minimize; /* 1: smaller targets are better (see the conventions) */
 } ms_acq_params;
 
-/* EI, xi = 0, kappa = 2, maximise. Not collective. */
+/* UCB's default weight of sigma: the screen, suggest, a workflow and a classic campaign (n0 random
+ * labels, where a learner must explore: kappa 2 beat 1 by 2.5x). A grouped campaign (new
+ * chemistry) defaults to 1 instead (ms_campaign_default_kappa; docs/active-learning.md). */
+#define MS_ACQ_DEFAULT_KAPPA 2.0
+
+/* EI, xi = 0, kappa = MS_ACQ_DEFAULT_KAPPA, maximise. Not collective. */
 void ms_acq_params_default(ms_acq_params *p);
 
 /* Name of kind as used on the command line ("ei", "pi", "mu", "ucb", "mean", "random"); "?" when

@@ -128,6 +128,12 @@ typedef struct ms_campaign_options {
 
 void ms_campaign_options_default(ms_campaign_options *o);
 
+/* UCB's default kappa for a campaign: 1 in the grouped mode (grouped != 0), where kappa 1 beat 2
+ * and 3 on the choosing and the confirming 50-seed sets, else MS_ACQ_DEFAULT_KAPPA (2), which beat
+ * 1 by 2.5x in the classic mode (docs/active-learning.md). `matscreen campaign` and the
+ * workflow's campaign stage both take it when no kappa is given. */
+double ms_campaign_default_kappa(int grouped);
+
 typedef struct ms_campaign_result {
     size_t n_pool;         /* rows in the pool (grouped mode: the held-out rows) */
     size_t n_best, n_top;  /* size of the best and top sets */

@@ -127,7 +127,9 @@ typedef struct ms_workflow {
     char acquisition[16];              /* "" when not given, else mei|mli|mu|ucb|mean|probability */
     double acq_target;                 /* acquisition@target: best label for mei/mli (NaN: none) */
     double acq_xi;                     /* acquisition@xi: mei/mli margin (default 0) */
-    double acq_kappa;                  /* acquisition@kappa: ucb weight of sigma (default 2) */
+    double acq_kappa;                  /* acquisition@kappa: ucb weight of sigma; NaN when not given:
+                                        * the screen's MS_ACQ_DEFAULT_KAPPA, a campaign's
+                                        * ms_campaign_default_kappa (by its mode) */
     size_t top_k;                      /* default 20 */
     size_t explain_k;                  /* models@explain: each candidate's K largest feature
                                           contributions (screen --explain K); 0: off */

@@ -5,13 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matscreen/acquisition.h"
 #include "matscreen/number.h"
 
 void ms_al_args_default(ms_al_args *a, const char *default_acq)
 {
     memset(a, 0, sizeof *a);
     a->acq = default_acq;
-    a->kappa = 2.0;
+    a->kappa = MS_ACQ_DEFAULT_KAPPA;
     a->radius = 0.25;
 }
 

@@ -40,9 +40,6 @@ static void speedup_text(double v, const char *bound, char *out, size_t n)
  * the paired baseline; --help prints this string, and tests/integration/campaign.sh checks that a
  * run without --acq does what it says. */
 #define CAMPAIGN_DEFAULT_ACQ "ucb,random"
-/* The default --kappa (suggest and the screen keep 2): kappa 1 was the best of the kappa values
- * declared before measuring, on the choosing and on the confirming seed set alike. */
-#define CAMPAIGN_DEFAULT_KAPPA 1.0
 #define CAMPAIGN_ALL_ACQ "ei,pi,mu,ucb,mean,random"
 
 static void campaign_usage(FILE *out)
@@ -65,8 +62,7 @@ static void campaign_usage(FILE *out)
             "      --acq LIST          comma list of ei, pi, mu, ucb, mean, random (mei = ei,\n"
             "                          mli = pi), or all: every one of them\n"
             "                          (default " CAMPAIGN_DEFAULT_ACQ ": upper confidence bound,\n"
-            "                          --kappa 1, the best measured with the GP on chemical\n"
-            "                          systems never seen in training, docs/active-learning.md;\n"
+            "                          the best measured with the GP, docs/active-learning.md;\n"
             "                          against random picking)\n"
             "      --seeds S           campaigns per acquisition function (default 20)\n"
             "      --n0 N              initial random labels (default 10)\n"
@@ -77,7 +73,8 @@ static void campaign_usage(FILE *out)
             "      --top F             top fraction (default 0.01)\n"
             "      --radius R          batch diversity radius, sd units (default 0.25)\n"
             "      --xi X              EI / PI margin (default 0)\n"
-            "      --kappa K           UCB weight of sigma (default 1; suggest and screen: 2)\n"
+            "      --kappa K           UCB weight of sigma (default 1 with --group, 2 without:\n"
+            "                          each the best measured in its mode)\n"
             "      --surrogate NAME    gp (default) or forest\n"
             "      --trees N           forest trees (default 100)\n"
             "      --set NAME          descriptor set (default magpie)\n"
@@ -122,7 +119,7 @@ static int parse(int argc, char **argv, campaign_args *a, int rank)
 {
     memset(a, 0, sizeof *a);
     ms_al_args_default(&a->al, CAMPAIGN_DEFAULT_ACQ);
-    a->al.kappa = CAMPAIGN_DEFAULT_KAPPA;
+    a->al.kappa = NAN; /* set after the options: its default depends on --group */
     a->seeds = 20;
     a->n0 = 10;
     a->batch = 1;
@@ -176,6 +173,8 @@ static int parse(int argc, char **argv, campaign_args *a, int rank)
             return 2;
         }
     }
+    if (isnan(a->al.kappa))
+        a->al.kappa = ms_campaign_default_kappa(a->group.kind != MS_GROUP_NONE); /* by the mode */
     const char *err = NULL;
     if (optind < argc) err = "unexpected argument";
     else if (!a->al.matbench && !a->al.labels) err = "give --matbench FILE or -l LABELS.csv";

@@ -12,7 +12,7 @@ void ms_acq_params_default(ms_acq_params *p)
 {
     p->kind = MS_ACQ_EI;
     p->xi = 0.0;
-    p->kappa = 2.0;
+    p->kappa = MS_ACQ_DEFAULT_KAPPA;
     p->minimize = 0;
 }
 

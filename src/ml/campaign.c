@@ -225,6 +225,8 @@ ms_status ms_campaign_prepare(ms_matrix *x)
 
 /* ---- campaigns ------------------------------------------------------------------------------- */
 
+double ms_campaign_default_kappa(int grouped) { return grouped ? 1.0 : MS_ACQ_DEFAULT_KAPPA; }
+
 void ms_campaign_options_default(ms_campaign_options *o)
 {
     ms_acq_params_default(&o->acq);

@@ -231,8 +231,38 @@ typedef struct {
     void *user;
     long long base;      /* byte offset of a JSONL chunk buffer in its file */
     size_t produced;
+    size_t n_held;       /* results waiting in p->held (p->hold_max > 0) */
     int stop;
 } run_ctx;
+
+/* Where the next result is made: the caller's scratch, or the next held slot. */
+static ms_result *next_slot(run_ctx *c)
+{
+    return c->p->hold_max ? &c->p->held[c->n_held] : c->r;
+}
+
+/* Completes the held results (hold_fn) and emits them in order. */
+static void release_held(run_ctx *c)
+{
+    ms_pipeline *p = c->p;
+    if (c->n_held && p->hold_fn) p->hold_fn(p, p->held, c->n_held, p->hold_ctx);
+    for (size_t i = 0; i < c->n_held && !c->stop; i++) {
+        c->produced++;
+        if (c->fn(&p->held[i], c->user) != 0) c->stop = 1;
+    }
+    c->n_held = 0;
+}
+
+/* The result just made in next_slot(c) is done: emitted now, or held until the hold is full. */
+static void emit(run_ctx *c)
+{
+    if (c->p->hold_max) {
+        if (++c->n_held == c->p->hold_max) release_held(c);
+        return;
+    }
+    c->produced++;
+    if (c->fn(c->r, c->user) != 0) c->stop = 1;
+}
 
 static void result_from_task(ms_result *r, const ms_task *t)
 {
@@ -246,7 +276,7 @@ static void result_from_task(ms_result *r, const ms_task *t)
 static int on_record(const ms_structure *s, ms_status status, const char *message, void *user)
 {
     run_ctx *c = user;
-    ms_result *r = c->r;
+    ms_result *r = next_slot(c);
     result_from_task(r, c->task);
     if (s) {
         r->offset = s->prov.offset >= 0 ? s->prov.offset + c->base : -1;
@@ -274,8 +304,7 @@ static int on_record(const ms_structure *s, ms_status status, const char *messag
     } else {
         ms_pipeline_run_structure(c->p, s, r);
     }
-    c->produced++;
-    if (c->fn(r, c->user) != 0) c->stop = 1;
+    emit(c);
     return c->stop;
 }
 
@@ -292,14 +321,15 @@ void ms_result_task_failure(ms_result *r, const ms_task *task, ms_stage stage, m
 
 static void file_failure(run_ctx *c, ms_status st, const char *reason)
 {
-    result_from_task(c->r, c->task);
-    c->r->status = st;
-    c->r->stage = MS_STAGE_READ;
-    c->r->index = c->produced;
-    c->r->offset = c->task->length >= 0 ? c->task->offset : -1;
-    snprintf(c->r->reason, sizeof c->r->reason, "%s", reason && reason[0] ? reason : ms_strerror(st));
-    c->produced++;
-    c->fn(c->r, c->user);
+    ms_result *r = next_slot(c);
+    size_t index = c->produced + c->n_held;
+    result_from_task(r, c->task);
+    r->status = st;
+    r->stage = MS_STAGE_READ;
+    r->index = index;
+    r->offset = c->task->length >= 0 ? c->task->offset : -1;
+    snprintf(r->reason, sizeof r->reason, "%s", reason && reason[0] ? reason : ms_strerror(st));
+    emit(c);
 }
 
 /* Seeks f to the first line that starts at or after byte offset (the line that began before it
@@ -387,7 +417,7 @@ static ms_status read_jsonl_range(run_ctx *c)
 static void dry_run_task(run_ctx *c)
 {
     const ms_task *t = c->task;
-    ms_result *r = c->r;
+    ms_result *r = next_slot(c);
     result_from_task(r, t);
     uint64_t h = ms_hash_update(MS_HASH_INIT, &t->seq, sizeof t->seq);
     h = ms_hash_update(h, t->path, strlen(t->path));
@@ -403,8 +433,7 @@ static void dry_run_task(run_ctx *c)
     r->score = ms_result_quantity(r, c->p->rank_by);
     if (c->p->ascending) r->score = -r->score;
     snprintf(r->formula, sizeof r->formula, "DryRun");
-    c->produced++;
-    c->fn(r, c->user);
+    emit(c);
 }
 
 static size_t run_task(ms_pipeline *p, const ms_task *task, ms_result *r, ms_result_fn fn,
@@ -420,15 +449,16 @@ size_t ms_pipeline_run_task(ms_pipeline *p, const ms_task *task, ms_result *r, m
         p->crash_watching = 1;
     }
     ms_crash_task(task->seq);
-    size_t produced = run_task(p, task, r, fn, user);
+    size_t produced = run_task(p, task, r, fn, user); /* (its end released what it held) */
     ms_crash_task_done();
     return produced;
 }
 
-static size_t run_task(ms_pipeline *p, const ms_task *task, ms_result *r, ms_result_fn fn,
-                       void *user)
+/* The task's records into c (those held stay in p->held: run_task releases them). */
+static void run_records(run_ctx *c)
 {
-    run_ctx c = {p, task, r, fn, user, 0, 0, 0};
+    ms_pipeline *p = c->p;
+    const ms_task *task = c->task;
     if (p->test_crash_on[0] && p->test_crash_offset < 0) {
         const char *base = strrchr(task->path, '/');
         if (strcmp(base ? base + 1 : task->path, p->test_crash_on) == 0) {
@@ -438,21 +468,30 @@ static size_t run_task(ms_pipeline *p, const ms_task *task, ms_result *r, ms_res
         }
     }
     if (task->status != MS_SUCCESS) {
-        file_failure(&c, task->status, task->reason);
-        return c.produced;
+        file_failure(c, task->status, task->reason);
+        return;
     }
     if (p->dry_run) {
-        dry_run_task(&c);
-        return c.produced;
+        dry_run_task(c);
+        return;
     }
     ms_error_clear();
     if (p->input_db && task->input < p->n_input_db)
         p->read_opt.default_db = p->input_db[task->input];
     ms_status st;
     if (task->format == MS_FORMAT_JSONL && task->length >= 0)
-        st = read_jsonl_range(&c);
+        st = read_jsonl_range(c);
     else
-        st = ms_read_file(task->path, task->format, &p->read_opt, on_record, &c);
-    if (st != MS_SUCCESS && !c.stop) file_failure(&c, st, ms_error_message());
+        st = ms_read_file(task->path, task->format, &p->read_opt, on_record, c);
+    if (st != MS_SUCCESS && !c->stop) file_failure(c, st, ms_error_message());
+}
+
+/* Every exit of a task releases what it holds: a task's results leave with the task. */
+static size_t run_task(ms_pipeline *p, const ms_task *task, ms_result *r, ms_result_fn fn,
+                       void *user)
+{
+    run_ctx c = {p, task, r, fn, user, 0, 0, 0, 0};
+    run_records(&c);
+    release_held(&c);
     return c.produced;
 }

@@ -30,6 +30,11 @@
 #include "matscreen/results.h"
 #include "matscreen/symmetry.h"
 #include "matscreen/task_spill.h"
+#include "matscreen/treeshap.h"
+
+/* --explain explains this many records in one call (the pipeline holds them, up to the end of
+ * their task): TreeSHAP's batch, whose one traversal of a tree serves every row of it. */
+#define EXPLAIN_BATCH MS_TREESHAP_BATCH
 
 static double now_s(void)
 {
@@ -78,8 +83,14 @@ typedef struct screen_worker {
     const char *model_role[MS_SCREEN_MAX_MODELS];
     double *kbuf; /* prepared row of the larger model */
     size_t explain_k; /* --explain K (0: off) */
-    double *phi;      /* contributions of the explained model's raw features, then flags */
-    double *ework;    /* ms_model_explain_ws workspace */
+    const ms_model *em;  /* the explained model: the surrogate, else the classifier */
+    double *phi;      /* contributions of EXPLAIN_BATCH rows of em's raw features, then flags */
+    double *base;     /* their expected values */
+    double *ework;    /* ms_model_explain_ws workspace for EXPLAIN_BATCH rows */
+    double *erows;    /* the raw rows waiting to be explained (EXPLAIN_BATCH x em->n_raw) */
+    ms_result **eres; /* their results, held by the pipeline (ms_pipeline.held) */
+    size_t n_erows;
+    ms_result *held;  /* the pipeline's hold: EXPLAIN_BATCH results */
     score_mode mode;
     ms_acq_params acq;
     int gate;
@@ -237,17 +248,14 @@ static void domain_check(screen_worker *w, const ms_structure *s, ms_result *r)
                                            r->domain_reason, sizeof r->domain_reason);
 }
 
-/* --explain: the K largest |contributions| of m on the record's raw row w->row (model.h
- * ms_model_explain_ws), as "name\tvalue\tcontribution\n" lines into r->explain (value: the raw
- * feature, before imputation and scaling). Only features that reach the learner are listed. */
-static ms_status explain_one(screen_worker *w, const ms_model *m, ms_result *r)
+/* --explain: the K largest |contributions| phi of m on the raw row x, as
+ * "name\tvalue\tcontribution\n" lines into r->explain (value: the raw feature, before
+ * imputation and scaling). Only features that reach the learner are listed. used: n_raw bytes. */
+static void write_explain(const screen_worker *w, const ms_model *m, const double *x,
+                          const double *phi, unsigned char *used, ms_result *r)
 {
-    ms_matrix x = {1, m->n_raw, w->row, 0};
-    double base, *phi = w->phi;
-    MS_CALL(ms_model_explain_ws(m, &x, w->ework, phi, &base));
     size_t at = 0;
     r->explain[0] = '\0';
-    unsigned char *used = (unsigned char *)(phi + m->n_raw);
     for (size_t j = 0; j < m->n_raw; j++) used[j] = !ms_model_uses_feature(m, j);
     for (size_t q = 0; q < w->explain_k && q < m->n_kept; q++) {
         size_t best = m->n_raw;
@@ -255,14 +263,55 @@ static ms_status explain_one(screen_worker *w, const ms_model *m, ms_result *r)
             if (!used[j] && (best == m->n_raw || fabs(phi[j]) > fabs(phi[best]))) best = j;
         used[best] = 1;
         int len = snprintf(r->explain + at, sizeof r->explain - at, "%s\t%.6g\t%.6g\n",
-                           m->feature_names[best], w->row[best], phi[best]);
+                           m->feature_names[best], x[best], phi[best]);
         if (len < 0 || (size_t)len >= sizeof r->explain - at) {
             r->explain[at] = '\0'; /* whole lines only */
             break;
         }
         at += (size_t)len;
     }
+}
+
+/* Rows i0..i0+n of the queue in one ms_model_explain_ws call, into their results. */
+static ms_status explain_rows(screen_worker *w, size_t i0, size_t n)
+{
+    const ms_model *m = w->em;
+    ms_matrix x = {n, m->n_raw, w->erows + i0 * m->n_raw, 0};
+    MS_CALL(ms_model_explain_ws(m, &x, w->ework, w->phi, w->base));
+    unsigned char *used = (unsigned char *)(w->phi + EXPLAIN_BATCH * m->n_raw);
+    for (size_t i = 0; i < n; i++)
+        write_explain(w, m, x.data + i * m->n_raw, w->phi + i * m->n_raw, used, w->eres[i0 + i]);
     return MS_SUCCESS;
+}
+
+/* The pipeline's hold is full or its task ends (ms_pipeline.hold_fn): explains the records
+ * that passed the models stage, all in one call. The batched contributions are those of one row
+ * per call to the bit (TreeSHAP's batch kernel and its row variant sum in the same order;
+ * XGBoost explains each row alone; test_treeshap.c checks both), so the outputs are those of
+ * one call per record. Should the call fail, each record is explained alone, and a record that
+ * fails then fails as it did when explained in the models stage (the stage, its reason, no
+ * score), its neighbours keep theirs. */
+static void explain_held(ms_pipeline *p, ms_result *held, size_t n, void *ctx)
+{
+    (void)p;
+    (void)held;
+    (void)n;
+    screen_worker *w = ctx;
+    if (w->n_erows && explain_rows(w, 0, w->n_erows) != MS_SUCCESS) {
+        for (size_t i = 0; i < w->n_erows; i++) {
+            ms_error_clear();
+            ms_status st = explain_rows(w, i, 1);
+            if (st == MS_SUCCESS) continue;
+            ms_result *r = w->eres[i];
+            r->status = st;
+            r->stage = MS_STAGE_MODELS;
+            snprintf(r->reason, sizeof r->reason, "%s",
+                     ms_error_message()[0] ? ms_error_message() : ms_strerror(st));
+            r->score = r->acquisition = NAN; /* as cleared: the score stage did not run */
+            r->rank_tier = 0;
+        }
+    }
+    w->n_erows = 0;
 }
 
 static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
@@ -280,8 +329,12 @@ static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
         MS_CHECK(isfinite(r->mean), MS_ERR_INVALID, "surrogate mean is not finite");
         if (w->dom == w->reg) domain_check(w, s, r);
     }
-    /* kbuf holds the last model's row: the surrogate's when there is one */
-    if (w->explain_k) MS_CALL(explain_one(w, w->reg ? w->reg : w->clf, r));
+    if (w->explain_k) { /* explained with its neighbours when the pipeline releases them */
+        MS_CHECK(w->n_erows < EXPLAIN_BATCH, MS_ERR_LIMIT,
+                 "screen: more records to explain than the pipeline holds");
+        memcpy(w->erows + w->n_erows * w->em->n_raw, w->row, w->em->n_raw * sizeof *w->row);
+        w->eres[w->n_erows++] = r;
+    }
     return MS_SUCCESS;
 }
 
@@ -340,6 +393,10 @@ static void worker_destroy(screen_worker *w)
     free(w->kbuf);
     free(w->ework);
     free(w->phi);
+    free(w->base);
+    free(w->erows);
+    free(w->eres);
+    free(w->held);
     ms_model_free(w->clf);
     ms_model_free(w->reg);
     ms_memo_free(w->memo);
@@ -485,10 +542,18 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
                  "--explain needs a model (-m) whose kind can explain its predictions (forest, "
                  "gbm)%s%s", em ? "; this one is " : "", em ? em->type->name : "");
         w->explain_k = cfg->explain_k;
-        /* phi of every raw feature, then the used flags; the model's own workspace */
-        w->phi = malloc(em->n_raw * (sizeof *w->phi + 1) + 1);
-        w->ework = malloc((ms_model_explain_workspace_size(em, 1) + 1) * sizeof *w->ework);
-        MS_CHECK(w->phi && w->ework, MS_ERR_NOMEM, "screen: explanation buffers");
+        w->em = em;
+        /* EXPLAIN_BATCH rows: phi of every raw feature, then the used flags; the model's own
+         * workspace; the rows and results waiting; the pipeline's hold */
+        size_t b = EXPLAIN_BATCH;
+        w->phi = malloc(b * em->n_raw * sizeof *w->phi + em->n_raw + 1);
+        w->base = malloc(b * sizeof *w->base);
+        w->ework = malloc((ms_model_explain_workspace_size(em, b) + 1) * sizeof *w->ework);
+        w->erows = malloc(b * em->n_raw * sizeof *w->erows + 1);
+        w->eres = malloc(b * sizeof *w->eres);
+        w->held = malloc(b * sizeof *w->held);
+        MS_CHECK(w->phi && w->base && w->ework && w->erows && w->eres && w->held, MS_ERR_NOMEM,
+                 "screen: explanation buffers");
     }
 
     /* The score. */
@@ -764,7 +829,7 @@ void ms_screen_config_default(ms_screen_config *cfg)
     cfg->ascending = -1; /* the surrogate's goal */
     cfg->best = NAN;
     cfg->xi = 0;
-    cfg->kappa = 2;
+    cfg->kappa = MS_ACQ_DEFAULT_KAPPA;
     ms_validate_options_default(&cfg->validate);
     cfg->progress = 1;
     cfg->master_works = 1;
@@ -981,6 +1046,12 @@ ms_status ms_screen_run(MPI_Comm comm, const ms_screen_config *cfg, ms_screen_su
     }
     if (st == MS_SUCCESS) st = register_stages(&p, &w);
     if (st == MS_SUCCESS) p.dry_run = cfg->dry_run;
+    if (st == MS_SUCCESS && w.explain_k) { /* records explained in batches (explain_held) */
+        p.hold_max = EXPLAIN_BATCH;
+        p.held = w.held;
+        p.hold_fn = explain_held;
+        p.hold_ctx = &w;
+    }
     if (st == MS_SUCCESS && !cfg->dry_run) { /* which task a crash of this rank was (crash.h) */
         p.crash_dir = cfg->out_dir;
         p.crash_rank = rank;

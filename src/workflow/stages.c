@@ -399,7 +399,7 @@ static ms_status campaign_task(const ms_workflow *w, const ms_dataset *d, const 
     o.pool_frac = cp->pool_frac;
     o.acq.kind = (ms_acq_kind)cp->acq[q];
     o.acq.xi = w->acq_xi;
-    o.acq.kappa = w->acq_kappa;
+    o.acq.kappa = isnan(w->acq_kappa) ? ms_campaign_default_kappa(group != NULL) : w->acq_kappa;
     o.n0 = cp->n0;
     o.batch = cp->batch;
     o.budget = o.acq.kind == MS_ACQ_RANDOM ? 0 : cp->budget; /* random costs nothing */

@@ -9,6 +9,7 @@
 #include "matscreen/workflow_run.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,7 +121,7 @@ static void screen_config(const ms_workflow *w, const ms_workflow_run_options *o
     cfg->filter = &w->filter;
     cfg->best = w->acq_target; /* NaN: the surrogate's stored best label, when it has one */
     cfg->xi = w->acq_xi;
-    cfg->kappa = w->acq_kappa;
+    if (!isnan(w->acq_kappa)) cfg->kappa = w->acq_kappa; /* else the screen's default */
     cfg->explain_k = w->explain_k;
     cfg->resume = o->resume;
     cfg->argc = o->argc;

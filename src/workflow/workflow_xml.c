@@ -955,7 +955,7 @@ static void check_document(load_ctx *c, const xmlNode *root, const char *wf_dir,
     w->rank_by = MS_RANK_LI_FRACTION;
     w->ascending = -1; /* <ranking order=> not given */
     w->acq_target = NAN;
-    w->acq_kappa = 2;
+    w->acq_kappa = NAN; /* not given: each stage's own default (workflow_run.c, stages.c) */
     snprintf(w->descriptor_set, sizeof w->descriptor_set, "default");
     const xmlNode *models = NULL, *acquisition = NULL, *campaign = NULL;
     for (const xmlNode *n = root->children; n; n = n->next) {

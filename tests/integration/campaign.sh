@@ -65,13 +65,17 @@ dargs=(-l "$OB" --formula-column "Reduced Composition" -t "Ionic conductivity (S
 rc=$?
 ran=$(tail -n +2 "$tmp/cd/summary.csv" 2>/dev/null | cut -d, -f1 | paste -sd, -)
 check_eval "campaign without --acq runs what --help says ($ran)" '[ $rc -eq 0 ] && [ "$ran" = "$def" ]'
-# the default kappa is what --help says (1 for campaigns), and a run without --acq/--kappa is
-# the same campaigns as one that names them
-kap=$("$MATSCREEN" campaign --help | sed -n 's/.*--kappa K .*(default \([0-9.]*\)[;)].*/\1/p')
-check_eval "--help names the default kappa ($kap): 1" '[ "$kap" = "1" ]'
-check_eval "the run says its kappa" 'grep -q "surrogate gp, kappa 1, xi 0$" "$tmp/cd.out"'
-"$MATSCREEN" campaign "${dargs[@]}" --acq "$def" --kappa "$kap" -o "$tmp/ce" >/dev/null 2>"$tmp/ce.log"
-check_eval "defaults = --acq $def --kappa $kap (same campaign.csv)" 'cmp -s "$tmp/cd/campaign.csv" "$tmp/ce/campaign.csv"'
+# the default kappa is what --help says (1 with --group, 2 without: docs/active-learning.md), and
+# a run without --acq/--kappa is the same campaigns as one that names them
+kap=$("$MATSCREEN" campaign --help | sed -n 's/.*--kappa K .*(default \([0-9.]*\) with --group, \([0-9.]*\) without.*/\1 \2/p')
+check_eval "--help names the default kappa ($kap): 1 with --group, 2 without" '[ "$kap" = "1 2" ]'
+check_eval "the run says its kappa" 'grep -q "surrogate gp, kappa 2, xi 0$" "$tmp/cd.out"'
+"$MATSCREEN" campaign "${dargs[@]}" --acq "$def" --kappa 2 -o "$tmp/ce" >/dev/null 2>"$tmp/ce.log"
+check_eval "defaults = --acq $def --kappa 2 (same campaign.csv)" 'cmp -s "$tmp/cd/campaign.csv" "$tmp/ce/campaign.csv"'
+"$MATSCREEN" campaign "${dargs[@]}" --group chemsys -o "$tmp/cgd" >"$tmp/cgd.out" 2>"$tmp/cgd.log"
+"$MATSCREEN" campaign "${dargs[@]}" --group chemsys --acq "$def" --kappa 1 -o "$tmp/cge" >/dev/null 2>"$tmp/cge.log"
+check_eval "grouped defaults = --acq $def --kappa 1 (same campaign.csv), and the run says so" \
+    'cmp -s "$tmp/cgd/campaign.csv" "$tmp/cge/campaign.csv" && grep -q "surrogate gp, kappa 1, xi 0$" "$tmp/cgd.out"'
 "$MATSCREEN" campaign "${dargs[@]}" --seeds 1 --budget 3 --acq all -o "$tmp/ca" >/dev/null 2>"$tmp/ca.log"
 rc=$?
 ran=$(tail -n +2 "$tmp/ca/summary.csv" 2>/dev/null | cut -d, -f1 | paste -sd, -)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Integration test of screen --explain K: each candidate's K largest feature contributions in a
 # last ranked.csv column and in ranked.jsonl, for a forest (exact TreeSHAP) and a gbm (XGBoost
-# contributions); the same bytes for 1 and 2 ranks; outputs without --explain have no trace of it.
+# contributions); the same bytes for 1 and 2 ranks; the records of one task, explained in batches,
+# get what each gets alone; outputs without --explain have no trace of it.
 # Env: MATSCREEN (binary), MPIEXEC (default mpiexec), MS_SHARED_DATA (see lib.sh).
 # Closing line: "explain: N passed, M failed".
 set -u
@@ -40,6 +41,49 @@ print("ok", len(rows))
 PY
     check "$kind: every row has 3 contributions, largest first, in both files" grep -q "^ok" "$tmp/${kind}_py.txt"
 done
+# Records of one task are explained together (up to 16 a call): 40 Materials Project entries in
+# one JSON Lines file, with a broken line (read fails) and a record whose sites coincide
+# (validate fails) among them, give every record the explanation it gets alone (each line its
+# own file, one record per task), on 1 and 2 ranks.
+/usr/bin/python3 - "$DATA/json/tests/files/correction_calculator/calc_compounds_norm.json" \
+    "$tmp/mp.jsonl" "$tmp/alone" <<'PY'
+import json, os, sys
+vals = list(json.load(open(sys.argv[1])).values())[:40]
+bad = json.loads(json.dumps(vals[5]))
+for s in bad["structure"]["sites"]:
+    s["abc"] = [0.1, 0.1, 0.1]
+    s.pop("xyz", None)
+lines = [json.dumps(v) for v in vals]
+lines.insert(10, '{"structure": not json')
+lines.insert(20, json.dumps(bad))
+open(sys.argv[2], "w").write("\n".join(lines) + "\n")
+os.mkdir(sys.argv[3])
+for i, l in enumerate(lines):
+    open("%s/r%02d.jsonl" % (sys.argv[3], i), "w").write(l + "\n")
+PY
+for np in 1 2; do
+    $MPIEXEC --oversubscribe -np $np "$MATSCREEN" screen -i "$tmp/mp.jsonl" -o "$tmp/mp_$np" \
+        -m "$tmp/f.msm" --best 0 -q --explain 4 2>"$tmp/mp_$np.err"
+    check_eval "one JSON Lines task: screen --explain 4 completes ($np ranks)" 'completed $? "$tmp/mp_$np"'
+done
+"$MATSCREEN" screen -i "$tmp/alone" -o "$tmp/alone_out" -m "$tmp/f.msm" --best 0 -q --explain 4 \
+    2>"$tmp/alone.err"
+check_eval "one record per task: screen --explain 4 completes" 'completed $? "$tmp/alone_out"'
+check "one JSON Lines task: ranked.csv identical for 1 and 2 ranks" \
+    cmp -s "$tmp/mp_1/ranked.csv" "$tmp/mp_2/ranked.csv"
+/usr/bin/python3 - "$tmp/mp_1" "$tmp/alone_out" >"$tmp/mp_py.txt" 2>&1 <<'PY'
+import csv, sys
+def load(d):
+    return {r["source_id"]: r["explain"] for r in csv.DictReader(open(d + "/ranked.csv"))}
+together, alone = load(sys.argv[1]), load(sys.argv[2])
+errors = list(csv.DictReader(open(sys.argv[1] + "/errors.csv")))
+assert sorted(e["stage"] for e in errors) == ["read", "validate"], errors
+assert len(together) == 38 and together == alone  # 2 of the 40 merge as duplicates, (len(together), len(alone))
+assert all(e.count("; ") == 3 for e in together.values())
+print("ok", len(together))
+PY
+check "one JSON Lines task: 38 candidates explained as each alone, 2 failures beside them" \
+    grep -q "^ok 38" "$tmp/mp_py.txt"
 "$MATSCREEN" screen -i "$S" -o "$tmp/plain" -m "$tmp/f.msm" --best 0 -q
 check "without --explain: no explain column" sh -c "! head -1 '$tmp/plain/ranked.csv' | grep -q explain"
 check "without --explain: no explain in ranked.jsonl" sh -c "! grep -q '\"explain\"' '$tmp/plain/ranked.jsonl'"

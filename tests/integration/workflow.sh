@@ -198,7 +198,8 @@ if [ -f ../shared/data/labeled/obelix-train/train.csv ]; then
     check "campaign serial exits 0" test $? -eq 0
     check "campaign.csv identical serial vs 2 ranks" cmp -s "$tmp/camp/campaign.csv" "$tmp/camp1/campaign.csv"
     # grouped mode (<campaign group="chemsys">): the pool is whole chemical systems never seen in
-    # training; the same campaigns as `matscreen campaign --group chemsys` with the same settings
+    # training; the same campaigns as `matscreen campaign --group chemsys` with the same settings,
+    # neither giving a kappa: both take the grouped mode's default (ms_campaign_default_kappa)
     sed 's|<campaign initial="10"|<campaign group="chemsys" pool-fraction="0.2" initial="10"|' \
         workflows/active-learning.xml >workflows/.grouped-test.xml
     "$MPIEXEC" --oversubscribe -np 2 "$MATSCREEN" run -q workflows/.grouped-test.xml -o "$tmp/campg" \
@@ -208,7 +209,7 @@ if [ -f ../shared/data/labeled/obelix-train/train.csv ]; then
     OBT=../shared/data/labeled/obelix-train/train.csv
     "$MATSCREEN" campaign -l "$OBT" --formula-column "Reduced Composition" \
         -t "Ionic conductivity (S cm-1)" --log10 --group chemsys --pool-frac 0.2 --acq ucb,random \
-        --kappa 1 --seeds 5 --budget 60 -s 2017 -o "$tmp/campgc" >"$tmp/campgc.out" 2>&1
+        --seeds 5 --budget 60 -s 2017 -o "$tmp/campgc" >"$tmp/campgc.out" 2>&1
     check "grouped campaign workflow: the same campaign.csv as matscreen campaign --group chemsys" \
         cmp -s "$tmp/campg/campaign.csv" "$tmp/campgc/campaign.csv"
     grows=$(grep -o "^pool [0-9]*" "$tmp/campgc.out" | awk '{ print $2 }')

@@ -2,7 +2,8 @@
  * Tests of the explanations: exact TreeSHAP (treeshap.c) against brute-force Shapley values on a
  * hand-built tree, forest contributions summing to prediction minus expected value on every row
  * (regression on CrabNet mp_e_hull, classification on Matbench glass), and the gbm's
- * contributions against python3-xgboost's pred_contribs on the same member models and rows.
+ * contributions against python3-xgboost's pred_contribs on the same member models and rows;
+ * batches of rows give the bits of one row per call (what screen --explain relies on).
  * Tests that need ../shared/data or /usr/bin/python3 with xgboost SKIP with one line.
  */
 #include <CUnit/CUnit.h>
@@ -339,6 +340,53 @@ static void test_gbm_matches_python(void)
     ms_dataset_free(&d);
 }
 
+/* screen --explain explains up to MS_TREESHAP_BATCH held records in one ms_model_explain_ws
+ * call; its outputs must be those of one call per record, to the bit: chunks of 16, 7, 1, 16
+ * and 5 rows (full batches, short ones with padding, one row) against one row per call. */
+static void check_batches_equal_rows(const ms_model *m, const ms_matrix *x)
+{
+    static const size_t chunk[] = {MS_TREESHAP_BATCH, 7, 1, MS_TREESHAP_BATCH, 5};
+    size_t p = x->cols, n = 0;
+    for (size_t c = 0; c < sizeof chunk / sizeof *chunk; c++) n += chunk[c];
+    CU_ASSERT_FATAL(n <= x->rows);
+    double *work = malloc((ms_model_explain_workspace_size(m, MS_TREESHAP_BATCH) + 1) * sizeof *work);
+    double *phi_b = malloc(n * p * sizeof *phi_b), *phi_1 = malloc(n * p * sizeof *phi_1);
+    double base_b[64], base_1[64];
+    CU_ASSERT_FATAL(work && phi_b && phi_1 && n <= 64);
+    for (size_t c = 0, i = 0; c < sizeof chunk / sizeof *chunk; i += chunk[c++]) {
+        ms_matrix b = {chunk[c], p, x->data + i * p, 0};
+        CU_ASSERT_FATAL(ms_model_explain_ws(m, &b, work, phi_b + i * p, base_b + i) == MS_SUCCESS);
+    }
+    for (size_t i = 0; i < n; i++) {
+        ms_matrix one = {1, p, x->data + i * p, 0};
+        CU_ASSERT_FATAL(ms_model_explain_ws(m, &one, work, phi_1 + i * p, base_1 + i) == MS_SUCCESS);
+    }
+    size_t differ = 0;
+    for (size_t k = 0; k < n * p; k++) differ += memcmp(&phi_b[k], &phi_1[k], sizeof *phi_b) != 0;
+    for (size_t i = 0; i < n; i++) differ += memcmp(&base_b[i], &base_1[i], sizeof *base_b) != 0;
+    printf(" [%s: %zu of %zu values differ in their bits] ", m->type->name, differ, n * (p + 1));
+    CU_ASSERT(differ == 0);
+    free(work);
+    free(phi_b);
+    free(phi_1);
+}
+
+static void test_batches_equal_rows(void)
+{
+    if (!have("labeled/crabnet/mp_e_hull/train.csv")) return;
+    ms_dataset d;
+    CU_ASSERT_FATAL(load_ehull(&d, 400));
+    ms_model *m = fit_on(&d, "forest", MS_MODEL_REGRESSION, "n_trees=20", NULL, 1); /* fully grown */
+    CU_ASSERT_FATAL(m != NULL);
+    check_batches_equal_rows(m, &d.x);
+    ms_model_free(m);
+    m = fit_on(&d, "gbm", MS_MODEL_REGRESSION, "n_estimators=20", "ensemble=2", 1);
+    CU_ASSERT_FATAL(m != NULL);
+    check_batches_equal_rows(m, &d.x);
+    ms_model_free(m);
+    ms_dataset_free(&d);
+}
+
 int ms_suite_treeshap(void)
 {
     CU_pSuite s = CU_add_suite("treeshap", NULL, NULL);
@@ -348,5 +396,6 @@ int ms_suite_treeshap(void)
                 test_random_trees_against_brute_force);
     CU_add_test(s, "forest contributions add up on every row", test_forest_additivity);
     CU_add_test(s, "gbm contributions match python3-xgboost pred_contribs", test_gbm_matches_python);
+    CU_add_test(s, "explanations in batches are one row per call to the bit", test_batches_equal_rows);
     return CU_get_error();
 }

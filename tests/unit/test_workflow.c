@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "matscreen/acquisition.h"
+#include "matscreen/campaign.h"
 #include "matscreen/pipeline.h"
 #include "matscreen/report.h"
 #include "matscreen/workflow.h"
@@ -168,9 +169,12 @@ static void test_campaign(void)
         CU_ASSERT_EQUAL(w->campaign.budget, 60);
         CU_ASSERT_EQUAL(w->campaign.seeds, 5);
         CU_ASSERT_EQUAL(w->campaign.n_acq, 2);
-        /* UCB (kappa 1): docs/active-learning.md's choice for a GP campaign on new chemistry */
+        /* UCB with no kappa: the campaign's default by its mode, 2 on the workflow's random pool
+         * and 1 grouped (docs/active-learning.md's best in each) */
         CU_ASSERT_EQUAL(w->campaign.acq[0], MS_ACQ_UCB);
-        CU_ASSERT_DOUBLE_EQUAL(w->acq_kappa, 1.0, 0);
+        CU_ASSERT(isnan(w->acq_kappa));
+        CU_ASSERT_DOUBLE_EQUAL(ms_campaign_default_kappa(0), 2.0, 0);
+        CU_ASSERT_DOUBLE_EQUAL(ms_campaign_default_kappa(1), 1.0, 0);
         CU_ASSERT_EQUAL(w->campaign.acq[1], MS_ACQ_RANDOM);
         CU_ASSERT_STRING_EQUAL(w->training.formula_column, "Reduced Composition");
     }
