@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -28,6 +29,23 @@ void ms_spill_close(ms_spill *s)
     ms_spill_init(s);
 }
 
+/* A file that has no name once open (nothing to clean up after a kill): mkstemp, then unlink at
+ * once. Not O_TMPFILE, which some file systems a cluster's TMPDIR may be on do not support. */
+static int unnamed_file(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/matscreen-spill.XXXXXX", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkstemp(path);
+    if (fd >= 0) {
+        unlink(path);
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    return fd;
+}
+
 static ms_status chunk_take(ms_spill *s, uint64_t *off)
 {
     if (s->n_free) {
@@ -35,7 +53,7 @@ static ms_status chunk_take(ms_spill *s, uint64_t *off)
         return MS_SUCCESS;
     }
     if (s->fd < 0) {
-        s->fd = open(tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); /* unnamed: no cleanup */
+        s->fd = unnamed_file(tmp_dir());
         MS_CHECK(s->fd >= 0, MS_ERR_IO,
                  "%s: cannot create the temporary file for the results of the tasks in flight: %s "
                  "(set TMPDIR to a writable directory)", tmp_dir(), strerror(errno));
