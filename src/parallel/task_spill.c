@@ -65,6 +65,7 @@ static ms_status chunk_take(ms_spill *s, uint64_t *off)
 
 static void chunks_give_back(ms_spill *s, ms_spill_buf *b)
 {
+    if (b->n_chunk == 0) return; /* b->chunk may be NULL: memcpy must not see it, even for 0 bytes */
     /* the free list never holds more than the chunks ever made, so this cannot fail for long:
      * on a failed growth the chunks are leaked in the file (it is unnamed) */
     if (ms_array_reserve(&s->free, &s->cap_free, s->n_free + b->n_chunk, sizeof *s->free, 64) ==
