@@ -302,6 +302,7 @@ static inline int fuzz_run_formula(const uint8_t *data, size_t n)
  * capped far above what the tree allows), it is linear - at most entries + list lines + specs
  * x (entries + 1) tasks, which links to "." made exponential before -, every task names a path
  * under the root, and every error task says why. */
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <sys/stat.h>
@@ -348,8 +349,14 @@ static inline int fuzz_source_depth(const char *root, const char *name)
  * that would leave the root is dropped. Returns the number of lines. */
 static inline size_t fuzz_source_write(const char *root, const char *path, const char *text)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return 0;
+    /* O_NONBLOCK: NAME may already be a FIFO ("p NAME"), whose open for writing would wait for
+     * a reader forever; without one it fails (ENXIO) and the command is skipped */
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return 0;
+    }
     size_t lines = 0;
     while (text) {
         const char *bar = strchr(text, '|');
