@@ -26,19 +26,4 @@ int ms_csv_column(char *const *fields, int n, const char *name);
  * ferror(f). */
 void ms_csv_write_field(FILE *f, const char *s);
 
-/* A CSV row built in memory and written with one fwrite: a stdio call per field (each taking
- * the stream's lock, as MPI's threads make every process threaded) was a visible share of
- * writing ranked.csv (docs/scale.md). Start zeroed; reset with r->n = 0. failed: out of memory
- * (the row is then incomplete and must not be written). */
-typedef struct ms_csv_row {
-    char *data;
-    size_t n, cap;
-    int failed;
-} ms_csv_row;
-/* Appends n bytes as they are. */
-void ms_csv_row_put(ms_csv_row *r, const char *p, size_t n);
-/* Appends s as ms_csv_write_field writes it. */
-void ms_csv_row_field(ms_csv_row *r, const char *s);
-void ms_csv_row_free(ms_csv_row *r);
-
 #endif /* MATSCREEN_CSV_H */

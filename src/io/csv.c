@@ -51,54 +51,21 @@ static int formula_like(const char *s)
     return !(end != s && *end == '\0' && s[0] != '\t' && s[0] != '\r');
 }
 
-/* The one field rule (csv.h), written through put: to a stream or to a row in memory. */
-static void put_field(const char *s, void (*put)(void *u, const char *p, size_t n), void *u)
+void ms_csv_write_field(FILE *f, const char *s)
 {
     if (!s) s = "";
     /* OWASP CSV injection advice: a field that could run as a formula is quoted and starts with
      * a single quote ("'=1+2"), so it reads as text. */
     int formula = formula_like(s);
     if (!formula && !strpbrk(s, ",\"\r\n")) {
-        put(u, s, strlen(s));
+        fputs(s, f);
         return;
     }
-    put(u, formula ? "\"'" : "\"", formula ? 2 : 1);
-    for (const char *q; (q = strchr(s, '"')) != NULL; s = q + 1) {
-        put(u, s, (size_t)(q - s) + 1);
-        put(u, "\"", 1); /* a quote is doubled */
+    fputc('"', f);
+    if (formula) fputc('\'', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
     }
-    put(u, s, strlen(s));
-    put(u, "\"", 1);
-}
-
-static void put_stream(void *u, const char *p, size_t n) { fwrite(p, 1, n, (FILE *)u); }
-
-void ms_csv_write_field(FILE *f, const char *s) { put_field(s, put_stream, f); }
-
-void ms_csv_row_put(ms_csv_row *r, const char *p, size_t n)
-{
-    if (r->failed) return;
-    if (r->n + n + 1 > r->cap) {
-        size_t cap = r->cap ? r->cap : 512;
-        while (cap < r->n + n + 1) cap *= 2;
-        char *g = realloc(r->data, cap);
-        if (!g) {
-            r->failed = 1;
-            return;
-        }
-        r->data = g;
-        r->cap = cap;
-    }
-    memcpy(r->data + r->n, p, n);
-    r->n += n;
-}
-
-static void put_row(void *u, const char *p, size_t n) { ms_csv_row_put(u, p, n); }
-
-void ms_csv_row_field(ms_csv_row *r, const char *s) { put_field(s, put_row, r); }
-
-void ms_csv_row_free(ms_csv_row *r)
-{
-    free(r->data);
-    memset(r, 0, sizeof *r);
+    fputc('"', f);
 }

@@ -356,12 +356,12 @@ static void record_key(const ms_result *r, char *out, size_t n)
     }
 }
 
-/* An unsigned number and then the character after (none: 0), to a CSV row in memory. */
-static void row_u64(ms_csv_row *c, unsigned long long v, char after)
+/* An unsigned number and then the character after, to a CSV row. */
+static void csv_u64(FILE *f, unsigned long long v, int after)
 {
     char t[24];
-    ms_csv_row_put(c, t, ms_format_u64(v, t));
-    if (after) ms_csv_row_put(c, &after, 1);
+    fwrite(t, 1, ms_format_u64(v, t), f);
+    if (after) fputc(after, f);
 }
 
 /* Result flags, then the names of the validation checks that warned. */
@@ -468,7 +468,6 @@ static void json_num_g(ms_json_writer *w, const char *key, const char *g)
  * explanation array (reused row after row). */
 typedef struct row_writers {
     ms_json_writer row, members, why;
-    ms_csv_row csv; /* the ranked.csv row */
 } row_writers;
 
 /* One ranked row: ranked.csv and ranked.jsonl. Each number is formatted once ("%.10g") for
@@ -495,50 +494,45 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     else gd[0] = '\0';
     const char *db = ms_source_db_name((ms_source_db)r->db);
 
-    ms_csv_row *c = &rw->csv;
-    c->n = 0;
-    row_u64(c, rank, ',');
-    ms_csv_row_field(c, key);
-    ms_csv_row_put(c, ",", 1);
-    ms_csv_row_field(c, r->file);
-    ms_csv_row_put(c, ",", 1);
-    ms_csv_row_field(c, r->block);
-    ms_csv_row_put(c, ",", 1);
-    ms_csv_row_put(c, db, strlen(db));
-    ms_csv_row_put(c, ",", 1);
-    ms_csv_row_field(c, r->source_id);
-    ms_csv_row_put(c, ",", 1);
-    ms_csv_row_field(c, sources);
-    ms_csv_row_put(c, ",", 1);
-    ms_csv_row_field(c, r->formula);
-    ms_csv_row_put(c, ",", 1);
-    if (r->spacegroup > 0) row_u64(c, (unsigned long long)r->spacegroup, 0);
-    ms_csv_row_put(c, ",", 1);
-    row_u64(c, r->n_sites, 0);
+    csv_u64(csv, rank, ',');
+    ms_csv_write_field(csv, key);
+    fputc(',', csv);
+    ms_csv_write_field(csv, r->file);
+    fputc(',', csv);
+    ms_csv_write_field(csv, r->block);
+    fprintf(csv, ",%s,", db);
+    ms_csv_write_field(csv, r->source_id);
+    fputc(',', csv);
+    ms_csv_write_field(csv, sources);
+    fputc(',', csv);
+    ms_csv_write_field(csv, r->formula);
+    fputc(',', csv);
+    if (r->spacegroup > 0) csv_u64(csv, (unsigned long long)r->spacegroup, 0);
+    fputc(',', csv);
+    csv_u64(csv, r->n_sites, 0);
     for (size_t i = 0; i < N_NUM; i++) {
-        ms_csv_row_put(c, ",", 1);
-        ms_csv_row_put(c, g[i], strlen(g[i]));
+        fputc(',', csv);
+        fputs(g[i], csv);
     }
-    ms_csv_row_put(c, ",", 1);
-    row_u64(c, dups, ',');
-    ms_csv_row_put(c, flags, strlen(flags));
-    ms_csv_row_put(c, ",", 1);
+    fputc(',', csv);
+    csv_u64(csv, dups, ',');
+    fputs(flags, csv);
+    fputc(',', csv);
     /* the domain columns come after the older ones, so that their readers keep working; the
      * optional explain column is last */
-    ms_csv_row_put(c, gd, strlen(gd));
-    ms_csv_row_put(c, ",", 1);
-    if (r->in_domain >= 0) row_u64(c, (unsigned long long)r->in_domain, 0);
-    ms_csv_row_put(c, ",", 1);
-    ms_csv_row_field(c, r->domain_reason);
+    fputs(gd, csv);
+    fputc(',', csv);
+    if (r->in_domain >= 0) fprintf(csv, "%d", (int)r->in_domain);
+    fputc(',', csv);
+    ms_csv_write_field(csv, r->domain_reason);
     char compact[2 * MS_RESULT_EXPLAIN_MAX];
     if (explain) {
         ms_json_writer_reset(&rw->why);
         explain_parse(r->explain, compact, sizeof compact, &rw->why);
-        ms_csv_row_put(c, ",", 1);
-        ms_csv_row_field(c, compact);
+        fputc(',', csv);
+        ms_csv_write_field(csv, compact);
     }
-    ms_csv_row_put(c, "\n", 1);
-    if (!c->failed) fwrite(c->data, 1, c->n, csv);
+    fputc('\n', csv);
 
     ms_json_writer *o = &rw->row;
     ms_json_writer_reset(o);
@@ -829,7 +823,6 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
     ms_json_writer_init(&rw.row, 10);
     ms_json_writer_init(&rw.members, 10);
     ms_json_writer_init(&rw.why, 10);
-    memset(&rw.csv, 0, sizeof rw.csv);
     ms_buffer src_text = {0};
     ms_status st = mr ? MS_SUCCESS
                                      : ms_error_set(MS_ERR_NOMEM, "cannot write the ranked output");
@@ -854,7 +847,7 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
         if (st != MS_SUCCESS) break;
         write_ranked_row(csv, jsonl, r, i + 1, e.dups, (const char *)src_text.data, &rw,
                          info->explain_k > 0);
-        if (rw.row.failed || rw.why.failed || rw.csv.failed)
+        if (rw.row.failed || rw.why.failed)
             st = ms_error_set(MS_ERR_NOMEM, "cannot format the ranked row of %s", r->file);
         if (i < info->top_k) st = top_list_add(&c->top, r, i + 1);
     }
@@ -862,7 +855,6 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
     ms_json_writer_free(&rw.row);
     ms_json_writer_free(&rw.members);
     ms_json_writer_free(&rw.why);
-    ms_csv_row_free(&rw.csv);
     ms_buffer_free(&src_text);
     free(mr);
     return st;
