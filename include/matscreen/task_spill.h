@@ -34,9 +34,8 @@ typedef struct ms_spill_buf {
 void ms_spill_init(ms_spill *s);
 /* Closes the file (the kernel drops it: it has no name). */
 void ms_spill_close(ms_spill *s);
-/* Appends n bytes to b, writing its full chunks to the file. MS_ERR_IO / MS_ERR_NOMEM. */
-ms_status ms_spill_append(ms_spill *s, ms_spill_buf *b, const void *data, size_t n);
-/* Writes b's full chunks to the file, after bytes were appended to b->mem directly. */
+/* Writes b's full chunks to the file, after bytes were appended to b->mem (the caller packs
+ * straight into it: no copy). MS_ERR_IO / MS_ERR_NOMEM. */
 ms_status ms_spill_flush(ms_spill *s, ms_spill_buf *b);
 /* The packed bytes of b in order, in *out (reset first); b is emptied and its chunks freed. */
 ms_status ms_spill_gather(ms_spill *s, ms_spill_buf *b, ms_buffer *out);

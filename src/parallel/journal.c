@@ -18,6 +18,7 @@
 #include "matscreen/array.h"
 #include "matscreen/crash.h"
 #include "matscreen/hash.h"
+#include "matscreen/sysio.h"
 
 #define FRAME_BYTES 16
 #define MAGIC "matscreen-journal"
@@ -290,13 +291,8 @@ void ms_journal_set_flush_hook(ms_journal *j, void (*fn)(void *user), void *user
 ms_status ms_journal_flush(ms_journal *j)
 {
     if (j->buf.n && j->flush_hook) j->flush_hook(j->flush_user);
-    size_t off = 0;
-    while (off < j->buf.n) {
-        ssize_t w = pwrite(j->fd, j->buf.data + off, j->buf.n - off, (off_t)(j->flushed + off));
-        if (w < 0 && errno == EINTR) continue;
-        MS_CHECK(w > 0, MS_ERR_IO, "%s: write failed: %s", j->path, strerror(errno));
-        off += (size_t)w;
-    }
+    MS_CHECK(ms_pwrite_all(j->fd, j->buf.data, j->buf.n, j->flushed) == j->buf.n, MS_ERR_IO,
+             "%s: write failed: %s", j->path, errno ? strerror(errno) : "no space");
     j->flushed += j->buf.n;
     ms_buffer_reset(&j->buf);
     return MS_SUCCESS;
@@ -357,8 +353,8 @@ ms_status ms_journal_finish(ms_journal *j)
 ms_status ms_journal_read(ms_journal *j, uint64_t pos, void *buf, size_t len)
 {
     if (pos + len > j->flushed) MS_CALL(ms_journal_flush(j));
-    ssize_t r = pread(j->fd, buf, len, (off_t)pos);
-    MS_CHECK(r == (ssize_t)len, MS_ERR_IO, "%s: cannot read back %zu bytes at %llu", j->path, len,
+    MS_CHECK(ms_pread_all(j->fd, buf, len, pos) == len, MS_ERR_IO,
+             "%s: cannot read back %zu bytes at %llu", j->path, len,
              (unsigned long long)pos);
     return MS_SUCCESS;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "matscreen/array.h"
+#include "matscreen/sysio.h"
 
 static const char *tmp_dir(void)
 {
@@ -78,22 +79,10 @@ static void chunks_give_back(ms_spill *s, ms_spill_buf *b)
 
 static ms_status write_all(int fd, const unsigned char *p, size_t n, uint64_t off)
 {
-    while (n) {
-        ssize_t w = pwrite(fd, p, n, (off_t)off);
-        if (w < 0 && errno == EINTR) continue;
-        MS_CHECK(w > 0, MS_ERR_IO, "%s: cannot write the results of the tasks in flight: %s",
-                 tmp_dir(), w < 0 ? strerror(errno) : "no space");
-        p += w;
-        n -= (size_t)w;
-        off += (uint64_t)w;
-    }
+    MS_CHECK(ms_pwrite_all(fd, p, n, off) == n, MS_ERR_IO,
+             "%s: cannot write the results of the tasks in flight: %s", tmp_dir(),
+             errno ? strerror(errno) : "no space");
     return MS_SUCCESS;
-}
-
-ms_status ms_spill_append(ms_spill *s, ms_spill_buf *b, const void *data, size_t n)
-{
-    MS_CALL(ms_buffer_append(&b->mem, data, n));
-    return ms_spill_flush(s, b);
 }
 
 ms_status ms_spill_flush(ms_spill *s, ms_spill_buf *b)
@@ -116,15 +105,9 @@ ms_status ms_spill_flush(ms_spill *s, ms_spill_buf *b)
 
 static ms_status read_all(int fd, unsigned char *p, size_t n, uint64_t off)
 {
-    while (n) {
-        ssize_t r = pread(fd, p, n, (off_t)off);
-        if (r < 0 && errno == EINTR) continue;
-        MS_CHECK(r > 0, MS_ERR_IO, "%s: cannot read back the results of the tasks in flight: %s",
-                 tmp_dir(), r < 0 ? strerror(errno) : "short file");
-        p += r;
-        n -= (size_t)r;
-        off += (uint64_t)r;
-    }
+    MS_CHECK(ms_pread_all(fd, p, n, off) == n, MS_ERR_IO,
+             "%s: cannot read back the results of the tasks in flight: %s", tmp_dir(),
+             errno ? strerror(errno) : "short file");
     return MS_SUCCESS;
 }
 

@@ -1,0 +1,38 @@
+/* Whole-buffer positioned reads and writes (sysio.h). */
+#include "matscreen/sysio.h"
+
+#include <errno.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+size_t ms_pwrite_all(int fd, const void *p, size_t n, uint64_t off)
+{
+    const unsigned char *b = p;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = pwrite(fd, b + done, n - done, (off_t)(off + done));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            if (w == 0) errno = 0;
+            break;
+        }
+        done += (size_t)w;
+    }
+    return done;
+}
+
+size_t ms_pread_all(int fd, void *p, size_t n, uint64_t off)
+{
+    unsigned char *b = p;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t r = pread(fd, b + done, n - done, (off_t)(off + done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            if (r == 0) errno = 0;
+            break;
+        }
+        done += (size_t)r;
+    }
+    return done;
+}
