@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,43 +465,42 @@ static void json_num_g(ms_json_writer *w, const char *key, const char *g)
     else ms_json_null(w);
 }
 
-/* The writers of the ranked pass: the JSON row, the members array of the current group and the
- * explanation array (reused row after row). */
-typedef struct row_writers {
-    ms_json_writer row, members, why;
-} row_writers;
+/* A ranked row's numbers as printf's "%.10g" text, formatted once for both files ("": not
+ * finite, null in JSON). */
+enum { N_NUM = 10 };
+static const char *const num_names[N_NUM] = {
+    "n_atoms", "volume", "density", "volume_per_atom", "li_fraction", "class_prob",
+    "surrogate_mean", "surrogate_sigma", "acquisition", "score"};
+typedef struct row_numbers {
+    char g[N_NUM][32], gd[32];
+} row_numbers;
 
-/* One ranked row: ranked.csv and ranked.jsonl. Each number is formatted once ("%.10g") for
- * both files; the JSON text is written directly (json_writer.h: jansson's bytes), which costs a
- * fraction of building and dumping a jansson object per row. */
-static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t rank, uint32_t dups,
-                             const char *sources, row_writers *rw, int explain)
+static void format_numbers(const ms_result *r, row_numbers *nb)
 {
-    char key[MS_TASK_PATH_MAX + 32], flags[512];
-    record_key(r, key, sizeof key);
-    flags_text(r->flags, r->warnings, flags, sizeof flags);
-    enum { N_NUM = 10 };
-    static const char *const num_names[N_NUM] = {
-        "n_atoms", "volume", "density", "volume_per_atom", "li_fraction", "class_prob",
-        "surrogate_mean", "surrogate_sigma", "acquisition", "score"};
     const double v[N_NUM] = {r->n_atoms, r->volume, r->density, r->volume_per_atom, r->li_fraction,
                              r->class_prob, r->mean, r->sigma, r->acquisition, r->score};
-    char g[N_NUM][32], gd[32];
     for (size_t i = 0; i < N_NUM; i++) {
-        if (isfinite(v[i])) ms_format_g(v[i], 10, g[i]); /* printf's %.10g */
-        else g[i][0] = '\0';
+        if (isfinite(v[i])) ms_format_g(v[i], 10, nb->g[i]); /* printf's %.10g */
+        else nb->g[i][0] = '\0';
     }
-    if (isfinite(r->domain_score)) ms_format_g(r->domain_score, 10, gd);
-    else gd[0] = '\0';
-    const char *db = ms_source_db_name((ms_source_db)r->db);
+    if (isfinite(r->domain_score)) ms_format_g(r->domain_score, 10, nb->gd);
+    else nb->gd[0] = '\0';
+}
 
+/* One ranked.csv row. */
+static void write_csv_row(FILE *csv, const ms_result *r, size_t rank, uint32_t dups,
+                          const char *sources, const char *key, const char *flags,
+                          const row_numbers *nb, int explain, ms_json_writer *why)
+{
     csv_u64(csv, rank, ',');
     ms_csv_write_field(csv, key);
     fputc(',', csv);
     ms_csv_write_field(csv, r->file);
     fputc(',', csv);
     ms_csv_write_field(csv, r->block);
-    fprintf(csv, ",%s,", db);
+    fputc(',', csv);
+    fputs(ms_source_db_name((ms_source_db)r->db), csv);
+    fputc(',', csv);
     ms_csv_write_field(csv, r->source_id);
     fputc(',', csv);
     ms_csv_write_field(csv, sources);
@@ -512,7 +512,7 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     csv_u64(csv, r->n_sites, 0);
     for (size_t i = 0; i < N_NUM; i++) {
         fputc(',', csv);
-        fputs(g[i], csv);
+        fputs(nb->g[i], csv);
     }
     fputc(',', csv);
     csv_u64(csv, dups, ',');
@@ -520,21 +520,29 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     fputc(',', csv);
     /* the domain columns come after the older ones, so that their readers keep working; the
      * optional explain column is last */
-    fputs(gd, csv);
+    fputs(nb->gd, csv);
     fputc(',', csv);
-    if (r->in_domain >= 0) fprintf(csv, "%d", (int)r->in_domain);
+    if (r->in_domain >= 0) csv_u64(csv, (unsigned long long)r->in_domain, 0);
     fputc(',', csv);
     ms_csv_write_field(csv, r->domain_reason);
-    char compact[2 * MS_RESULT_EXPLAIN_MAX];
     if (explain) {
-        ms_json_writer_reset(&rw->why);
-        explain_parse(r->explain, compact, sizeof compact, &rw->why);
+        char compact[2 * MS_RESULT_EXPLAIN_MAX];
+        ms_json_writer_reset(why);
+        explain_parse(r->explain, compact, sizeof compact, why);
         fputc(',', csv);
         ms_csv_write_field(csv, compact);
     }
     fputc('\n', csv);
+}
 
-    ms_json_writer *o = &rw->row;
+/* One ranked.jsonl row into o (reset first): jansson's bytes (json_writer.h), at a fraction of
+ * the cost of building and dumping a jansson object per row. members is the JSON array of the
+ * group's keys (mlen bytes); why receives the explanation array when explain is set. */
+static void format_jsonl_row(ms_json_writer *o, const ms_result *r, size_t rank, uint32_t dups,
+                             const char *sources, const char *members, size_t mlen,
+                             const char *key, const char *flags, const row_numbers *nb,
+                             int explain, ms_json_writer *why)
+{
     ms_json_writer_reset(o);
     ms_json_object_begin(o);
     ms_json_key(o, "rank");
@@ -551,13 +559,13 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     if (r->offset >= 0) ms_json_integer(o, r->offset);
     else ms_json_null(o);
     ms_json_key(o, "source_db");
-    ms_json_string(o, db);
+    ms_json_string(o, ms_source_db_name((ms_source_db)r->db));
     ms_json_key(o, "source_id");
     ms_json_string(o, r->source_id);
     ms_json_key(o, "sources");
     ms_json_string(o, sources);
     ms_json_key(o, "members");
-    ms_json_raw(o, rw->members.data, rw->members.n);
+    ms_json_raw(o, members, mlen);
     ms_json_key(o, "formula");
     ms_json_string(o, r->formula);
     ms_json_key(o, "spacegroup");
@@ -565,7 +573,7 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     else ms_json_null(o);
     ms_json_key(o, "n_sites");
     ms_json_integer(o, r->n_sites);
-    for (size_t i = 0; i < N_NUM; i++) json_num_g(o, num_names[i], g[i]);
+    for (size_t i = 0; i < N_NUM; i++) json_num_g(o, num_names[i], nb->g[i]);
     ms_json_key(o, "duplicates");
     ms_json_integer(o, dups);
     char hash[17];
@@ -574,21 +582,234 @@ static void write_ranked_row(FILE *csv, FILE *jsonl, const ms_result *r, size_t 
     ms_json_string(o, hash);
     ms_json_key(o, "flags");
     ms_json_string(o, flags);
-    json_num_g(o, "domain_score", gd);
+    json_num_g(o, "domain_score", nb->gd);
     ms_json_key(o, "in_domain");
     if (r->in_domain >= 0) ms_json_bool(o, r->in_domain);
     else ms_json_null(o);
     ms_json_key(o, "domain_reason");
     ms_json_string(o, r->domain_reason);
     if (explain) {
+        char compact[2 * MS_RESULT_EXPLAIN_MAX];
+        ms_json_writer_reset(why);
+        explain_parse(r->explain, compact, sizeof compact, why);
         ms_json_key(o, "explain");
-        ms_json_raw(o, rw->why.data, rw->why.n);
+        ms_json_raw(o, why->data, why->n);
     }
     ms_json_object_end(o);
-    if (!o->failed) {
-        fwrite(o->data, 1, o->n, jsonl);
-        fputc('\n', jsonl);
+}
+
+/* ---- the ranked files' writer threads ---------------------------------------------------- */
+
+/* ranked.csv and ranked.jsonl are each formatted and written by a thread of their own while the
+ * ranked pass reads the sorted index, the journal and the member file (docs/scale.md, session
+ * 4): the pass's own work and the two files' run at the same time, on as many cores as there
+ * are. The pass hands rows over in batches of about RW_BATCH bytes, three buffers per thread in
+ * turn (one being filled, one queued, one being written), so memory is bounded and hand-overs
+ * are few (a few hundred per 100,000 rows). A row in a batch: u64 rank, u32 duplicates, u32 n +
+ * the packed result (farm.h), u32 n + the sources text, u32 n + the members JSON, then the
+ * numbers' texts and the flags, each NUL-terminated (formatted once, by the pass). A thread
+ * makes no MPI call; a failure is a flag the pass turns into its error after joining. When a
+ * thread cannot be started the pass formats each batch itself, in the same order: the same
+ * bytes. */
+#define RW_BATCH ((size_t)256 << 10)
+#define RW_BUFS 3
+
+typedef struct row_writer {
+    FILE *f;
+    int csv;                     /* 1: ranked.csv rows, 0: ranked.jsonl rows */
+    int explain;
+    pthread_t thread;
+    int started;                 /* the thread runs */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ms_buffer buf[RW_BUFS];
+    int free_list[RW_BUFS], n_free; /* buffers nobody holds */
+    int queued;                  /* a full batch waiting for the thread (-1: none) */
+    int cur;                     /* the batch being filled by the pass (-1: none) */
+    int done;                    /* no more batches */
+    int failed;                  /* a row could not be formatted (out of memory) or unpacked */
+    ms_result *r;                /* the thread's own scratch */
+    ms_json_writer row, why;
+} row_writer;
+
+static int get_u32(const unsigned char **p, const unsigned char *end, uint32_t *v)
+{
+    if ((size_t)(end - *p) < 4) return -1;
+    memcpy(v, *p, 4);
+    *p += 4;
+    return 0;
+}
+
+static const char *get_cstr(const unsigned char **p, const unsigned char *end)
+{
+    const unsigned char *z = memchr(*p, '\0', (size_t)(end - *p));
+    if (!z) return NULL;
+    const char *s = (const char *)*p;
+    *p = z + 1;
+    return s;
+}
+
+/* Formats and writes the rows of one batch. */
+static void rw_write_batch(row_writer *jw, const ms_buffer *b)
+{
+    const unsigned char *p = b->data, *end = b->data + b->n;
+    while (p < end && !jw->failed) {
+        uint64_t rank;
+        uint32_t dups, plen, slen, mlen;
+        row_numbers nb;
+        if ((size_t)(end - p) < 12) break;
+        memcpy(&rank, p, 8);
+        memcpy(&dups, p + 8, 4);
+        p += 12;
+        size_t at = 0;
+        if (get_u32(&p, end, &plen) || (size_t)(end - p) < plen ||
+            ms_result_unpack(p, plen, &at, jw->r) != MS_SUCCESS)
+            break;
+        p += plen;
+        if (get_u32(&p, end, &slen) || (size_t)(end - p) < slen || !slen || p[slen - 1]) break;
+        const char *sources = (const char *)p;
+        p += slen;
+        if (get_u32(&p, end, &mlen) || (size_t)(end - p) < mlen) break;
+        const char *members = (const char *)p;
+        p += mlen;
+        const char *t = NULL;
+        for (size_t i = 0; i <= N_NUM; i++) {
+            if (!(t = get_cstr(&p, end)) || strlen(t) >= 32) break;
+            strcpy(i < N_NUM ? nb.g[i] : nb.gd, t);
+        }
+        const char *flags = t ? get_cstr(&p, end) : NULL;
+        if (!flags) break;
+        char key[MS_TASK_PATH_MAX + 32];
+        record_key(jw->r, key, sizeof key);
+        if (jw->csv) {
+            write_csv_row(jw->f, jw->r, (size_t)rank, dups, sources, key, flags, &nb, jw->explain,
+                          &jw->why);
+            if (jw->why.failed) break;
+            continue;
+        }
+        format_jsonl_row(&jw->row, jw->r, (size_t)rank, dups, sources, members, mlen, key, flags,
+                         &nb, jw->explain, &jw->why);
+        if (jw->row.failed || jw->why.failed) break;
+        fwrite(jw->row.data, 1, jw->row.n, jw->f);
+        fputc('\n', jw->f);
     }
+    if (p != end) jw->failed = 1;
+}
+
+static void *rw_main(void *arg)
+{
+    row_writer *jw = arg;
+    pthread_mutex_lock(&jw->mu);
+    for (;;) {
+        while (jw->queued < 0 && !jw->done) pthread_cond_wait(&jw->cv, &jw->mu);
+        if (jw->queued < 0) break; /* done, nothing queued */
+        int k = jw->queued;
+        jw->queued = -1;
+        pthread_cond_broadcast(&jw->cv);
+        pthread_mutex_unlock(&jw->mu);
+        rw_write_batch(jw, &jw->buf[k]);
+        ms_buffer_reset(&jw->buf[k]);
+        pthread_mutex_lock(&jw->mu);
+        jw->free_list[jw->n_free++] = k;
+        pthread_cond_broadcast(&jw->cv);
+    }
+    pthread_mutex_unlock(&jw->mu);
+    return NULL;
+}
+
+static ms_status rw_start(row_writer *jw, FILE *f, int csv, int explain)
+{
+    memset(jw, 0, sizeof *jw);
+    jw->f = f;
+    jw->csv = csv;
+    jw->explain = explain;
+    jw->queued = -1;
+    jw->cur = 0;
+    for (int k = 1; k < RW_BUFS; k++) jw->free_list[jw->n_free++] = k;
+    ms_json_writer_init(&jw->row, 10);
+    ms_json_writer_init(&jw->why, 10);
+    jw->r = malloc(sizeof *jw->r);
+    MS_CHECK(jw->r, MS_ERR_NOMEM, "cannot write the ranked rows");
+    if (pthread_mutex_init(&jw->mu, NULL) != 0) return MS_SUCCESS; /* no thread: inline */
+    if (pthread_cond_init(&jw->cv, NULL) != 0) {
+        pthread_mutex_destroy(&jw->mu);
+        return MS_SUCCESS;
+    }
+    jw->started = pthread_create(&jw->thread, NULL, rw_main, jw) == 0;
+    if (!jw->started) {
+        pthread_cond_destroy(&jw->cv);
+        pthread_mutex_destroy(&jw->mu);
+    }
+    return MS_SUCCESS;
+}
+
+/* Hands the batch being filled to the thread (or writes it here without one) and takes a free
+ * buffer for the next rows. */
+static void rw_submit(row_writer *jw)
+{
+    if (!jw->started) {
+        rw_write_batch(jw, &jw->buf[jw->cur]);
+        ms_buffer_reset(&jw->buf[jw->cur]);
+        return;
+    }
+    pthread_mutex_lock(&jw->mu);
+    while (jw->queued >= 0) pthread_cond_wait(&jw->cv, &jw->mu);
+    jw->queued = jw->cur;
+    pthread_cond_broadcast(&jw->cv);
+    while (jw->n_free == 0) pthread_cond_wait(&jw->cv, &jw->mu);
+    jw->cur = jw->free_list[--jw->n_free];
+    pthread_mutex_unlock(&jw->mu);
+}
+
+/* Queues one row; submits the batch once it is full. */
+static ms_status rw_row(row_writer *jw, const unsigned char *packed, uint32_t plen, size_t rank,
+                        uint32_t dups, const char *sources, const ms_json_writer *members,
+                        const row_numbers *nb, const char *flags)
+{
+    ms_buffer *b = &jw->buf[jw->cur];
+    uint64_t rk = rank;
+    uint32_t slen = (uint32_t)strlen(sources) + 1, mlen = (uint32_t)members->n;
+    ms_status st = ms_buffer_append(b, &rk, 8);
+    if (st == MS_SUCCESS) st = ms_buffer_append(b, &dups, 4);
+    if (st == MS_SUCCESS) st = ms_buffer_append(b, &plen, 4);
+    if (st == MS_SUCCESS) st = ms_buffer_append(b, packed, plen);
+    if (st == MS_SUCCESS) st = ms_buffer_append(b, &slen, 4);
+    if (st == MS_SUCCESS) st = ms_buffer_append(b, sources, slen);
+    if (st == MS_SUCCESS) st = ms_buffer_append(b, &mlen, 4);
+    if (st == MS_SUCCESS) st = ms_buffer_append(b, members->data, mlen);
+    for (size_t i = 0; st == MS_SUCCESS && i <= N_NUM; i++) {
+        const char *t = i < N_NUM ? nb->g[i] : nb->gd;
+        st = ms_buffer_append(b, t, strlen(t) + 1);
+    }
+    if (st == MS_SUCCESS) st = ms_buffer_append(b, flags, strlen(flags) + 1);
+    if (st == MS_SUCCESS && b->n >= RW_BATCH) rw_submit(jw);
+    return st;
+}
+
+/* Writes what is left, stops and joins the thread, frees everything. MS_ERR_NOMEM when a row
+ * could not be formatted (a write error is the stream's, seen when the file is synced). */
+static ms_status rw_finish(row_writer *jw)
+{
+    if (jw->r && jw->buf[jw->cur].n) rw_submit(jw);
+    if (jw->started) {
+        pthread_mutex_lock(&jw->mu);
+        jw->done = 1;
+        pthread_cond_broadcast(&jw->cv);
+        pthread_mutex_unlock(&jw->mu);
+        pthread_join(jw->thread, NULL);
+        pthread_cond_destroy(&jw->cv);
+        pthread_mutex_destroy(&jw->mu);
+        jw->started = 0;
+    }
+    int failed = jw->failed;
+    for (int k = 0; k < RW_BUFS; k++) ms_buffer_free(&jw->buf[k]);
+    ms_json_writer_free(&jw->row);
+    ms_json_writer_free(&jw->why);
+    free(jw->r);
+    jw->r = NULL;
+    MS_CHECK(!failed, MS_ERR_NOMEM, "cannot format the rows of %s",
+             jw->csv ? "ranked.csv" : "ranked.jsonl");
+    return MS_SUCCESS;
 }
 
 static void write_error_row(FILE *f, const ms_result *r)
@@ -812,50 +1033,64 @@ typedef struct finish_counts {
     top_list top;
 } finish_counts;
 
-/* ranked.csv, ranked.jsonl and top/ from the representatives in rank order. */
+/* ranked.csv, ranked.jsonl and top/ from the representatives in rank order; the two files by
+ * the writer threads above. */
 static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
                              const ms_element_table *elements, ms_extsort *ranks, member_file *mf,
                              json_t *conflicts, finish_counts *c)
 {
     MS_CALL(ms_extsort_finish(ranks));
     ms_result *r = res->scratch, *mr = malloc(sizeof *mr);
-    row_writers rw;
-    ms_json_writer_init(&rw.row, 10);
-    ms_json_writer_init(&rw.members, 10);
-    ms_json_writer_init(&rw.why, 10);
-    ms_buffer src_text = {0};
+    ms_json_writer members;
+    ms_json_writer_init(&members, 10);
+    ms_buffer src_text = {0}, packed = {0};
+    row_writer w[2];
+    memset(w, 0, sizeof w);
+    const int explain = info->explain_k > 0;
     ms_status st = mr ? MS_SUCCESS
-                                     : ms_error_set(MS_ERR_NOMEM, "cannot write the ranked output");
+                      : ms_error_set(MS_ERR_NOMEM, "cannot write the ranked output");
     if (st == MS_SUCCESS) st = open_out(res, c->out, OUT_RANKED_CSV);
     if (st == MS_SUCCESS) st = open_out(res, c->out, OUT_RANKED_JSONL);
     if (st == MS_SUCCESS) st = top_dir_create(res->dir, &c->top);
     FILE *csv = ms_atomic_stream(c->out[OUT_RANKED_CSV]);
-    FILE *jsonl = ms_atomic_stream(c->out[OUT_RANKED_JSONL]);
     if (st == MS_SUCCESS) { /* --explain adds its column last: the others keep their places */
         fwrite(ranked_header, 1, strlen(ranked_header) - 1, csv);
-        fputs(info->explain_k ? ",explain\n" : "\n", csv);
+        fputs(explain ? ",explain\n" : "\n", csv);
     }
+    if (st == MS_SUCCESS) st = rw_start(&w[0], csv, 1, explain);
+    if (st == MS_SUCCESS) st = rw_start(&w[1], ms_atomic_stream(c->out[OUT_RANKED_JSONL]), 0, explain);
     entry e;
     int got = 1;
     for (size_t i = 0; st == MS_SUCCESS; i++) {
         st = ms_extsort_next(ranks, &e, &got);
         if (st != MS_SUCCESS || !got) break;
         st = load(res, e.pos, e.len, r);
+        /* the group's members are read into the same buffer: the row's bytes are kept aside */
+        if (st == MS_SUCCESS) {
+            ms_buffer_reset(&packed);
+            st = ms_buffer_append(&packed, res->buf.data, e.len);
+        }
         if (st == MS_SUCCESS)
-            st = group_sources(res, mf, &e, r, mr, &src_text, &rw.members, conflicts,
+            st = group_sources(res, mf, &e, r, mr, &src_text, &members, conflicts,
                                &c->n_conflicts, &c->n_conflict_groups);
         if (st != MS_SUCCESS) break;
-        write_ranked_row(csv, jsonl, r, i + 1, e.dups, (const char *)src_text.data, &rw,
-                         info->explain_k > 0);
-        if (rw.row.failed || rw.why.failed)
-            st = ms_error_set(MS_ERR_NOMEM, "cannot format the ranked row of %s", r->file);
-        if (i < info->top_k) st = top_list_add(&c->top, r, i + 1);
+        char flags[512];
+        row_numbers nb;
+        flags_text(r->flags, r->warnings, flags, sizeof flags);
+        format_numbers(r, &nb);
+        const char *sources = (const char *)src_text.data;
+        for (int k = 0; k < 2 && st == MS_SUCCESS; k++)
+            st = rw_row(&w[k], packed.data, e.len, i + 1, e.dups, sources, &members, &nb, flags);
+        if (st == MS_SUCCESS && i < info->top_k) st = top_list_add(&c->top, r, i + 1);
+    }
+    for (int k = 0; k < 2; k++) {
+        ms_status wst = rw_finish(&w[k]);
+        if (st == MS_SUCCESS) st = wst;
     }
     if (st == MS_SUCCESS) write_top_cifs(&c->top, elements, &c->top_written, &c->top_failed);
-    ms_json_writer_free(&rw.row);
-    ms_json_writer_free(&rw.members);
-    ms_json_writer_free(&rw.why);
+    ms_json_writer_free(&members);
     ms_buffer_free(&src_text);
+    ms_buffer_free(&packed);
     free(mr);
     return st;
 }
