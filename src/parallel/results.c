@@ -600,22 +600,26 @@ static void format_jsonl_row(ms_json_writer *o, const ms_result *r, size_t rank,
 
 /* ---- the ranked files' writer threads ---------------------------------------------------- */
 
-/* ranked.csv and ranked.jsonl are each formatted and written by a thread of their own while the
- * ranked pass reads the sorted index, the journal and the member file (docs/scale.md, session
- * 4): the pass's own work and the two files' run at the same time, on as many cores as there
- * are. The pass hands rows over in batches of about RW_BATCH bytes, three buffers per thread in
- * turn (one being filled, one queued, one being written), so memory is bounded and hand-overs
- * are few (a few hundred per 100,000 rows). A row in a batch: u64 rank, u32 duplicates, u32 n +
- * the packed result (farm.h), u32 n + the sources text, u32 n + the members JSON, then the
- * numbers' texts and the flags, each NUL-terminated (formatted once, by the pass). A thread
- * makes no MPI call; a failure is a flag the pass turns into its error after joining. When a
- * thread cannot be started the pass formats each batch itself, in the same order: the same
- * bytes. */
+/* ranked.csv and ranked.jsonl are formatted and written by two threads while the ranked pass
+ * reads the sorted index, the journal and the member file (docs/scale.md, session 4): a
+ * pipeline of three stages - the pass (index, journal read, group's sources), ranked.csv's
+ * thread (numbers formatted once, printf's "%.10g", the CSV row) and ranked.jsonl's thread (the
+ * JSON row, from the numbers ranked.csv's thread hands on) - each on a core when there are
+ * three, two stages sharing one when there are two. Rows go from stage to stage in batches of
+ * about RW_BATCH bytes, three buffers per thread in turn (one being filled, one queued, one
+ * being written), so memory is bounded and hand-overs are few (a few hundred per 100,000
+ * rows). A row in a batch: u64 rank, u32 duplicates, u32 n + the packed result (farm.h), u32 n
+ * + the sources text, u32 n + the members JSON; to ranked.jsonl's thread also the numbers'
+ * texts and the flags, each NUL-terminated. A thread makes no MPI call; a failure is a flag
+ * the pass turns into its error after joining. When a thread cannot be started its stage runs
+ * in the thread that feeds it, batch by batch in the same order: the same bytes. */
 #define RW_BATCH ((size_t)256 << 10)
 #define RW_BUFS 3
 
-typedef struct row_writer {
+typedef struct row_writer row_writer;
+struct row_writer {
     FILE *f;
+    row_writer *next;            /* ranked.csv's writer: ranked.jsonl's, which it feeds; NULL */
     int csv;                     /* 1: ranked.csv rows, 0: ranked.jsonl rows */
     int explain;
     pthread_t thread;
@@ -630,7 +634,13 @@ typedef struct row_writer {
     int failed;                  /* a row could not be formatted (out of memory) or unpacked */
     ms_result *r;                /* the thread's own scratch */
     ms_json_writer row, why;
-} row_writer;
+};
+
+static void rw_submit(row_writer *jw);
+static ms_status rw_row_begin(row_writer *jw, const unsigned char *packed, uint32_t plen,
+                              size_t rank, uint32_t dups);
+static ms_status rw_row_end(row_writer *jw, const char *sources, const ms_json_writer *members,
+                            const row_numbers *nb, const char *flags);
 
 static int get_u32(const unsigned char **p, const unsigned char *end, uint32_t *v)
 {
@@ -649,7 +659,8 @@ static const char *get_cstr(const unsigned char **p, const unsigned char *end)
     return s;
 }
 
-/* Formats and writes the rows of one batch. */
+/* Formats and writes the rows of one batch; ranked.csv's writer hands each row on to
+ * ranked.jsonl's with the numbers and flags it formatted. */
 static void rw_write_batch(row_writer *jw, const ms_buffer *b)
 {
     const unsigned char *p = b->data, *end = b->data + b->n;
@@ -665,6 +676,7 @@ static void rw_write_batch(row_writer *jw, const ms_buffer *b)
         if (get_u32(&p, end, &plen) || (size_t)(end - p) < plen ||
             ms_result_unpack(p, plen, &at, jw->r) != MS_SUCCESS)
             break;
+        const unsigned char *packed = p;
         p += plen;
         if (get_u32(&p, end, &slen) || (size_t)(end - p) < slen || !slen || p[slen - 1]) break;
         const char *sources = (const char *)p;
@@ -672,21 +684,27 @@ static void rw_write_batch(row_writer *jw, const ms_buffer *b)
         if (get_u32(&p, end, &mlen) || (size_t)(end - p) < mlen) break;
         const char *members = (const char *)p;
         p += mlen;
-        const char *t = NULL;
-        for (size_t i = 0; i <= N_NUM; i++) {
-            if (!(t = get_cstr(&p, end)) || strlen(t) >= 32) break;
-            strcpy(i < N_NUM ? nb.g[i] : nb.gd, t);
-        }
-        const char *flags = t ? get_cstr(&p, end) : NULL;
-        if (!flags) break;
-        char key[MS_TASK_PATH_MAX + 32];
+        char key[MS_TASK_PATH_MAX + 32], flags_buf[512];
         record_key(jw->r, key, sizeof key);
-        if (jw->csv) {
+        const char *flags = flags_buf;
+        if (jw->csv) { /* numbers formatted once, here, for both files */
+            flags_text(jw->r->flags, jw->r->warnings, flags_buf, sizeof flags_buf);
+            format_numbers(jw->r, &nb);
             write_csv_row(jw->f, jw->r, (size_t)rank, dups, sources, key, flags, &nb, jw->explain,
                           &jw->why);
             if (jw->why.failed) break;
+            ms_json_writer mw = {.data = (char *)members, .n = mlen};
+            if (rw_row_begin(jw->next, packed, plen, (size_t)rank, dups) != MS_SUCCESS ||
+                rw_row_end(jw->next, sources, &mw, &nb, flags) != MS_SUCCESS)
+                break;
             continue;
         }
+        const char *t = NULL;
+        for (size_t i = 0; i <= N_NUM; i++) {
+            if (!(t = get_cstr(&p, end)) || strlen(t) >= sizeof nb.gd) break;
+            strcpy(i < N_NUM ? nb.g[i] : nb.gd, t);
+        }
+        if (!t || !(flags = get_cstr(&p, end))) break;
         format_jsonl_row(&jw->row, jw->r, (size_t)rank, dups, sources, members, mlen, key, flags,
                          &nb, jw->explain, &jw->why);
         if (jw->row.failed || jw->why.failed) break;
@@ -717,11 +735,12 @@ static void *rw_main(void *arg)
     return NULL;
 }
 
-static ms_status rw_start(row_writer *jw, FILE *f, int csv, int explain)
+static ms_status rw_start(row_writer *jw, FILE *f, row_writer *next, int explain)
 {
     memset(jw, 0, sizeof *jw);
     jw->f = f;
-    jw->csv = csv;
+    jw->next = next;
+    jw->csv = next != NULL;
     jw->explain = explain;
     jw->queued = -1;
     jw->cur = 0;
@@ -761,27 +780,35 @@ static void rw_submit(row_writer *jw)
     pthread_mutex_unlock(&jw->mu);
 }
 
-/* Queues one row; submits the batch once it is full. */
-static ms_status rw_row(row_writer *jw, const unsigned char *packed, uint32_t plen, size_t rank,
-                        uint32_t dups, const char *sources, const ms_json_writer *members,
-                        const row_numbers *nb, const char *flags)
+/* Queues one row in two steps: its rank, duplicates and packed result (read from the journal
+ * into a buffer the group's members then reuse), then the group's sources and members; the
+ * batch is submitted once it is full. */
+static ms_status rw_row_begin(row_writer *jw, const unsigned char *packed, uint32_t plen,
+                              size_t rank, uint32_t dups)
 {
     ms_buffer *b = &jw->buf[jw->cur];
     uint64_t rk = rank;
-    uint32_t slen = (uint32_t)strlen(sources) + 1, mlen = (uint32_t)members->n;
     ms_status st = ms_buffer_append(b, &rk, 8);
     if (st == MS_SUCCESS) st = ms_buffer_append(b, &dups, 4);
     if (st == MS_SUCCESS) st = ms_buffer_append(b, &plen, 4);
     if (st == MS_SUCCESS) st = ms_buffer_append(b, packed, plen);
-    if (st == MS_SUCCESS) st = ms_buffer_append(b, &slen, 4);
+    return st;
+}
+
+static ms_status rw_row_end(row_writer *jw, const char *sources, const ms_json_writer *members,
+                            const row_numbers *nb, const char *flags)
+{
+    ms_buffer *b = &jw->buf[jw->cur];
+    uint32_t slen = (uint32_t)strlen(sources) + 1, mlen = (uint32_t)members->n;
+    ms_status st = ms_buffer_append(b, &slen, 4);
     if (st == MS_SUCCESS) st = ms_buffer_append(b, sources, slen);
     if (st == MS_SUCCESS) st = ms_buffer_append(b, &mlen, 4);
     if (st == MS_SUCCESS) st = ms_buffer_append(b, members->data, mlen);
-    for (size_t i = 0; st == MS_SUCCESS && i <= N_NUM; i++) {
+    for (size_t i = 0; nb && st == MS_SUCCESS && i <= N_NUM; i++) {
         const char *t = i < N_NUM ? nb->g[i] : nb->gd;
         st = ms_buffer_append(b, t, strlen(t) + 1);
     }
-    if (st == MS_SUCCESS) st = ms_buffer_append(b, flags, strlen(flags) + 1);
+    if (nb && st == MS_SUCCESS) st = ms_buffer_append(b, flags, strlen(flags) + 1);
     if (st == MS_SUCCESS && b->n >= RW_BATCH) rw_submit(jw);
     return st;
 }
@@ -1043,7 +1070,7 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
     ms_result *r = res->scratch, *mr = malloc(sizeof *mr);
     ms_json_writer members;
     ms_json_writer_init(&members, 10);
-    ms_buffer src_text = {0}, packed = {0};
+    ms_buffer src_text = {0};
     row_writer w[2];
     memset(w, 0, sizeof w);
     const int explain = info->explain_k > 0;
@@ -1057,40 +1084,31 @@ static ms_status ranked_pass(ms_results *res, const ms_run_info *info,
         fwrite(ranked_header, 1, strlen(ranked_header) - 1, csv);
         fputs(explain ? ",explain\n" : "\n", csv);
     }
-    if (st == MS_SUCCESS) st = rw_start(&w[0], csv, 1, explain);
-    if (st == MS_SUCCESS) st = rw_start(&w[1], ms_atomic_stream(c->out[OUT_RANKED_JSONL]), 0, explain);
+    /* w[1] before w[0], which feeds it */
+    if (st == MS_SUCCESS) st = rw_start(&w[1], ms_atomic_stream(c->out[OUT_RANKED_JSONL]), NULL, explain);
+    if (st == MS_SUCCESS) st = rw_start(&w[0], csv, &w[1], explain);
     entry e;
     int got = 1;
     for (size_t i = 0; st == MS_SUCCESS; i++) {
         st = ms_extsort_next(ranks, &e, &got);
         if (st != MS_SUCCESS || !got) break;
         st = load(res, e.pos, e.len, r);
-        /* the group's members are read into the same buffer: the row's bytes are kept aside */
-        if (st == MS_SUCCESS) {
-            ms_buffer_reset(&packed);
-            st = ms_buffer_append(&packed, res->buf.data, e.len);
-        }
+        if (st == MS_SUCCESS) st = rw_row_begin(&w[0], res->buf.data, e.len, i + 1, e.dups);
         if (st == MS_SUCCESS)
             st = group_sources(res, mf, &e, r, mr, &src_text, &members, conflicts,
                                &c->n_conflicts, &c->n_conflict_groups);
         if (st != MS_SUCCESS) break;
-        char flags[512];
-        row_numbers nb;
-        flags_text(r->flags, r->warnings, flags, sizeof flags);
-        format_numbers(r, &nb);
         const char *sources = (const char *)src_text.data;
-        for (int k = 0; k < 2 && st == MS_SUCCESS; k++)
-            st = rw_row(&w[k], packed.data, e.len, i + 1, e.dups, sources, &members, &nb, flags);
+        if (st == MS_SUCCESS) st = rw_row_end(&w[0], sources, &members, NULL, NULL);
         if (st == MS_SUCCESS && i < info->top_k) st = top_list_add(&c->top, r, i + 1);
     }
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 2; k++) { /* ranked.csv's first: it feeds ranked.jsonl's to its end */
         ms_status wst = rw_finish(&w[k]);
         if (st == MS_SUCCESS) st = wst;
     }
     if (st == MS_SUCCESS) write_top_cifs(&c->top, elements, &c->top_written, &c->top_failed);
     ms_json_writer_free(&members);
     ms_buffer_free(&src_text);
-    ms_buffer_free(&packed);
     free(mr);
     return st;
 }
