@@ -2,6 +2,9 @@
 #include "matscreen/sysio.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -35,4 +38,22 @@ size_t ms_pread_all(int fd, void *p, size_t n, uint64_t off)
         done += (size_t)r;
     }
     return done;
+}
+
+const char *ms_tmp_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir && *dir ? dir : "/tmp";
+}
+
+int ms_unnamed_tmpfile(const char *dir)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/matscreen-tmp.XXXXXX", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0) unlink(path);
+    return fd;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "matscreen/file_read.h"
+#include "matscreen/sysio.h"
 
 typedef enum { FRAME_SPECS, FRAME_LIST, FRAME_GLOB, FRAME_DIR, FRAME_CHUNKS } frame_kind;
 
@@ -605,9 +606,8 @@ ms_status ms_source_record(ms_source *src)
 {
     MS_CHECK(src && !src->tape && src->seq == 0, MS_ERR_USAGE,
              "ms_source_record: a new source is required");
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir) dir = "/tmp";
-    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600); /* unnamed: nothing to clean up */
+    const char *dir = ms_tmp_dir();
+    int fd = ms_unnamed_tmpfile(dir); /* unnamed: nothing to clean up */
     FILE *f = fd >= 0 ? fdopen(fd, "w+b") : NULL;
     if (!f && fd >= 0) close(fd);
     MS_CHECK(f, MS_ERR_IO, "%s: cannot create the temporary task list: %s", dir, strerror(errno));

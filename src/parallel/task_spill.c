@@ -2,7 +2,6 @@
 #include "matscreen/task_spill.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +10,7 @@
 #include "matscreen/array.h"
 #include "matscreen/sysio.h"
 
-static const char *tmp_dir(void)
-{
-    const char *dir = getenv("TMPDIR");
-    return dir && *dir ? dir : "/tmp";
-}
+static const char *tmp_dir(void) { return ms_tmp_dir(); }
 
 void ms_spill_init(ms_spill *s)
 {
@@ -30,23 +25,6 @@ void ms_spill_close(ms_spill *s)
     ms_spill_init(s);
 }
 
-/* A file that has no name once open (nothing to clean up after a kill): mkstemp, then unlink at
- * once. Not O_TMPFILE, which some file systems a cluster's TMPDIR may be on do not support. */
-static int unnamed_file(const char *dir)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/matscreen-spill.XXXXXX", dir) >= (int)sizeof path) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    int fd = mkstemp(path);
-    if (fd >= 0) {
-        unlink(path);
-        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-    return fd;
-}
-
 static ms_status chunk_take(ms_spill *s, uint64_t *off)
 {
     if (s->n_free) {
@@ -54,7 +32,7 @@ static ms_status chunk_take(ms_spill *s, uint64_t *off)
         return MS_SUCCESS;
     }
     if (s->fd < 0) {
-        s->fd = unnamed_file(tmp_dir());
+        s->fd = ms_unnamed_tmpfile(tmp_dir());
         MS_CHECK(s->fd >= 0, MS_ERR_IO,
                  "%s: cannot create the temporary file for the results of the tasks in flight: %s "
                  "(set TMPDIR to a writable directory)", tmp_dir(), strerror(errno));
