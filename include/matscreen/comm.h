@@ -19,9 +19,15 @@
 
 #include "matscreen/error.h"
 
-/* Initialises MPI unless it already is (a singleton without mpirun). Returns 0, or 1 when MPI
- * could not start (its message printed by MPI). */
+/* Initialises MPI unless it already is (a singleton without mpirun), asking for
+ * MPI_THREAD_FUNNELED: a process may run helper threads as long as only its main thread calls
+ * MPI. Returns 0, or 1 when MPI could not start (its message printed by MPI). */
 int ms_comm_init(int *argc, char ***argv);
+
+/* 1 when this process may run helper threads beside MPI (MPI not initialised, or initialised
+ * with at least MPI_THREAD_FUNNELED), else 0: code that would start a thread then does the work
+ * on the calling thread. */
+int ms_comm_threads_allowed(void);
 
 /* Finalises MPI when ms_comm_init started it and it is not finalised yet. */
 void ms_comm_finalize(void);

@@ -25,9 +25,21 @@ int ms_comm_init(int *argc, char ***argv)
     int initialized = 0;
     MPI_Initialized(&initialized);
     if (initialized) return 0;
-    if (MPI_Init(argc, argv) != MPI_SUCCESS) return 1;
+    /* FUNNELED: rank 0 writes the ranked files on helper threads and XGBoost runs OpenMP
+     * threads; only the main thread calls MPI, which is what FUNNELED promises. */
+    int provided = MPI_THREAD_SINGLE;
+    if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) return 1;
     started_here = 1;
     return 0;
+}
+
+int ms_comm_threads_allowed(void)
+{
+    int initialized = 0, provided = MPI_THREAD_SINGLE;
+    MPI_Initialized(&initialized);
+    if (!initialized) return 1;
+    MPI_Query_thread(&provided);
+    return provided >= MPI_THREAD_FUNNELED;
 }
 
 void ms_comm_finalize(void)

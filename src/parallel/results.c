@@ -23,6 +23,7 @@
 #include "matscreen/dedup.h"
 #include "matscreen/extsort.h"
 #include "matscreen/farm.h"
+#include "matscreen/comm.h"
 #include "matscreen/hash.h"
 #include "matscreen/journal.h"
 #include "matscreen/json_reader.h"
@@ -749,6 +750,7 @@ static ms_status rw_start(row_writer *jw, FILE *f, row_writer *next, int explain
     ms_json_writer_init(&jw->why, 10);
     jw->r = malloc(sizeof *jw->r);
     MS_CHECK(jw->r, MS_ERR_NOMEM, "cannot write the ranked rows");
+    if (!ms_comm_threads_allowed()) return MS_SUCCESS; /* MPI_THREAD_SINGLE: inline */
     if (pthread_mutex_init(&jw->mu, NULL) != 0) return MS_SUCCESS; /* no thread: inline */
     if (pthread_cond_init(&jw->cv, NULL) != 0) {
         pthread_mutex_destroy(&jw->mu);

@@ -28,13 +28,14 @@
 #include <unistd.h>
 
 #include "../common/bench_util.h"
+#include "matscreen/comm.h"
 #include "matscreen/screen.h"
 
 /* argv: DATA --child LIST MASTER_WORKS. Rank 0 prints
  * "RESULT ranks tasks wall farm cpu0 rss0_kb farm_cpu0". */
 static int child(const char *list, int master_works)
 {
-    MPI_Init(NULL, NULL);
+    ms_comm_init(NULL, NULL);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);

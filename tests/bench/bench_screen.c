@@ -49,6 +49,7 @@
 #include "matscreen/farm.h"
 #include "matscreen/featurize.h"
 #include "matscreen/model.h"
+#include "matscreen/comm.h"
 #include "matscreen/screen.h"
 #include "matscreen/journal.h"
 #include "matscreen/pipeline.h"
@@ -60,7 +61,7 @@
 static int child(const char *list, const char *label, int master_works, double sync_seconds,
                  int quiet)
 {
-    MPI_Init(NULL, NULL);
+    ms_comm_init(NULL, NULL);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
@@ -141,7 +142,7 @@ static int child(const char *list, const char *label, int master_works, double s
  * ranks records seconds reused". */
 static int child_full(const char *list, const char *clf, const char *reg, size_t reuse_mib)
 {
-    MPI_Init(NULL, NULL);
+    ms_comm_init(NULL, NULL);
     int rank, size;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);

@@ -22,6 +22,7 @@
 #include "matscreen/journal.h"
 #include "matscreen/model.h"
 #include "matscreen/pipeline.h"
+#include "matscreen/comm.h"
 #include "matscreen/results.h"
 #include "matscreen/screen.h"
 #include "suites.h"
@@ -45,7 +46,7 @@ static int suite_init(void)
     if (!ini) {
         int argc = 0;
         char **argv = NULL;
-        if (MPI_Init(&argc, &argv) != MPI_SUCCESS) return 1;
+        if (ms_comm_init(&argc, &argv) != 0) return 1;
         atexit(finalize_mpi);
     }
     snprintf(dir, sizeof dir, "/tmp/ms_test_screen_XXXXXX");
