@@ -54,6 +54,22 @@ double ms_normal_quantile(double p);
 ms_status ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_area,
                                    double *k, double *s0, int *fitted);
 
+/* ms_calibration_fit_floor with a distance term: sigma^2 = k^2 s^2 + (s0 (1 + c d))^2, d[i] >= 0
+ * the row's domain score (domain.h) clipped at the domain's threshold, so that the noise floor
+ * grows with the distance from the training rows up to where a row leaves the domain (errors on
+ * unseen chemistry grow with distance to the training data: Janet et al., Chem. Sci. 10 (2019)
+ * 7913; Tran et al. 2020). c >= 0 is fitted with (k, s0) by the same criterion and search (a
+ * third log axis, c = 0 included and preferred on ties: then k and s0 are exactly those of
+ * ms_calibration_fit_floor). d NULL: that function, *c = 0. Chosen by calibration CV on the
+ * training parts of OBELiX (docs/models.md "Distance-aware recalibration"). Not collective. */
+ms_status ms_calibration_fit_floor_dist(const double *r, const double *s, const double *d,
+                                        size_t m, int by_area, double *k, double *s0, double *c,
+                                        int *fitted);
+
+/* The recalibrated sigma of spread s and clipped domain score d: sqrt((scale s)^2 + (floor_sd (1
+ * + c d))^2); hypot(scale s, floor_sd) when c is 0 or d is not finite (no domain). */
+double ms_calibration_sigma(double s, double scale, double floor_sd, double c, double d);
+
 /* The criteria's names (`--calibration-fit`, evaluate's table): "likelihood" (by_area 0), "area"
  * (1), "coverage" (2). _name returns "" for another value; _lookup returns -1 for another name. */
 const char *ms_calibration_criterion_name(int by_area);

@@ -83,7 +83,11 @@ ms_status ms_cv_predict(const struct ms_model_spec *spec, const ms_matrix *x, co
  * recalibration of its own needs (the workflow's train stage). Costs rc->k + 1 fits per fold.
  * Classification models are left as ms_cv_predict leaves them. Callers go through
  * ms_train_cv_predict (train.h), which builds rc as train would and spreads the folds over the
- * ranks. Collective on comm. */
+ * ranks. dgroup (may be NULL): the chemical system of each row of x (the groups of a model's
+ * domain, train.c): with it, and spec->domain, each fold's model gets the domain of its training
+ * rows, its recalibration the distance term (calibration.h ms_calibration_fit_floor_dist, fitted
+ * on the inner out-of-fold rows' clipped domain scores) and dist (may be NULL) receives the test
+ * rows' clipped domain scores (NaN without dgroup). Collective on comm. */
 typedef struct ms_cv_recal {
     const int *group; /* group id of each row of x (ms_cv_groups) */
     size_t k;         /* inner folds, 2..MS_CV_MAX_FOLDS */
@@ -91,8 +95,9 @@ typedef struct ms_cv_recal {
 } ms_cv_recal;
 ms_status ms_cv_predict_recalibrated(const struct ms_model_spec *spec, const ms_matrix *x,
                                      const double *y, const int *fold, size_t k,
-                                     const ms_cv_recal *rc, MPI_Comm comm, double *mean,
-                                     double *sigma, double *sigma_own, size_t *n_recal);
+                                     const ms_cv_recal *rc, const uint64_t *dgroup,
+                                     MPI_Comm comm, double *mean, double *sigma,
+                                     double *sigma_own, double *dist, size_t *n_recal);
 
 /* Per-fold and mean scores of out-of-fold predictions. Classification: roc_auc, balanced_accuracy
  * (= Matbench's "rocauc" of labels), f1, accuracy, mcc, log_loss. Regression: mae, rmse, r2,

@@ -39,7 +39,10 @@
  *   residuals and a split-conformal factor; its body starts with its own u32 layout version, 1).
  *   Version-1 and -2 files still load (no model-level calibration: the learner's own sigma); a
  *   matscreen that knows only version 2 refuses version 3 with the "newer" message below instead
- *   of predicting without the calibration.
+ *   of predicting without the calibration. 4: the calibration's distance term (body layout 2
+ *   adds f64 dist_coef, f64 dist_clip after q); version-3 files (layout 1) load with no distance
+ *   term and predict as before, and a matscreen that knows only version 3 refuses version 4
+ *   rather than predict without the term.
  *   Optional fields added (format 2 and 3) (older matscreen skips them, older files lack them and
  *   load with the defaults of ms_model): "labels" (tag 64: u32 layout 1, f64 y_max, f64 y_min,
  *   u32 goal), "elements" (tag 65: u32 layout 1, u64 n, n bytes seen, n bytes required, n =
@@ -62,7 +65,7 @@
 #include "matscreen/error.h"
 #include "matscreen/matrix.h"
 
-#define MS_MODEL_FORMAT_VERSION 3u
+#define MS_MODEL_FORMAT_VERSION 4u
 
 /* ---- bounded byte streams used by the learners' save / load ---------------------------------- */
 
@@ -183,8 +186,13 @@ typedef enum ms_model_goal {
 
 /* Sigma recalibration stored with a model (regression). The learner's sigma s (the forest's is
  * already scaled on its out-of-bag rows; the GP's is the latent sd) becomes
- *     sigma = sqrt(scale^2 s^2 + floor^2)
- * with (scale, floor) fitted by ms_calibration_fit_floor (calibration.h) on the out-of-fold
+ *     sigma = sqrt(scale^2 s^2 + (floor (1 + dist_coef min(score, dist_clip)))^2)
+ * with score the row's domain score (domain.h; the model's domain, computed in ms_model_predict)
+ * and dist_clip the domain's threshold (beyond it a row is out of the domain, and the fit rows
+ * say nothing of how errors grow there): the noise floor grows with the distance from the
+ * training rows (calibration.h ms_calibration_fit_floor_dist). dist_coef 0 (files of format 3, a
+ * model without a domain, or a fit that found no gain in it) is sqrt(scale^2 s^2 + floor^2),
+ * with (scale, floor, dist_coef) fitted by ms_calibration_fit_floor (calibration.h) on the out-of-fold
  * residuals of a grouped cross-validation (cv.h: whole chemical systems held out), so that sigma
  * describes errors on families the model has not seen rather than on siblings of its training
  * rows. With alpha > 0 the model also carries a split-conformal factor q (ms_calibration_conformal_q
@@ -203,6 +211,8 @@ typedef struct ms_model_calibration {
     double scale, floor;      /* as above; floor in the target's (learner's) units */
     double within1, within2;  /* coverage of the recalibrated out-of-fold sigma (fit rows) */
     double alpha, q;          /* conformal: alpha 0 = none; q may be INFINITY (too few rows) */
+    double dist_coef;         /* c >= 0 of the distance term; 0: none */
+    double dist_clip;         /* domain scores are clipped here (the domain's threshold) */
 } ms_model_calibration;
 
 typedef struct ms_model {

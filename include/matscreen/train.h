@@ -84,30 +84,41 @@ ms_status ms_train_cv_predict(const ms_model_spec *spec, const ms_dataset *d, co
 /* K-fold cross-validation of spec on d: folds of ms_train_folds (g NULL: random), out-of-fold
  * predictions (ms_train_cv_predict with how, NULL: the learner's own sigma) and their scores
  * (ms_cv_score; with sigma for a regression). mean, sigma and sigma_own (d->n entries each, may
- * be NULL) receive the out-of-fold predictions; when m is not NULL the mean scores are added to
+ * be NULL) receive the out-of-fold predictions, dist (may be NULL) the rows' domain scores
+ * against their fold model's domain, clipped at its threshold (regression; cv.h); when m is not NULL the mean scores are added to
  * it as cv<k>_<score> (random folds) or gcv<k>_<score> (grouped). k is 2..MS_CV_MAX_FOLDS
  * (cv.h). Collective on comm. */
 ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d,
                                   const ms_group_spec *g, size_t k, uint64_t seed,
                                   const ms_train_cv_sigma *how, MPI_Comm comm, ms_model *m,
-                                  double *mean, double *sigma, double *sigma_own);
+                                  double *mean, double *sigma, double *sigma_own, double *dist);
 
 /* Stores in m (a regression; a classification is left as it is) the sigma recalibration of
  * model.h fitted on out-of-fold predictions mu, sg of d->y: (scale, floor) by
- * ms_calibration_fit_floor with criterion (1 miscalibration area, 0 likelihood), and with
+ * ms_calibration_fit_floor with criterion (1 miscalibration area, 0 likelihood, 2 coverage),
+ * with the distance term (ms_calibration_fit_floor_dist; clipped at m's domain threshold) when
+ * dist (the out-of-fold rows' clipped domain scores, ms_train_cross_validate) is given and m
+ * has a domain, and with
  * alpha in (0, 1) the split-conformal factor of |y - mu| / recalibrated sigma. The folds behind
  * mu and sg should hold out whole groups (g, k folds, n_groups groups; recorded in m). Rows
  * whose sigma is not finite are left out; with fewer than MS_CALIBRATION_MIN_ROWS rows left m is
  * not changed (it keeps the learner's own sigma: callers that asked for a recalibration check
  * m->calibration.kind and say so). Not collective. */
 ms_status ms_train_calibration_fit(const ms_dataset *d, const double *mu, const double *sg,
-                                   const ms_group_spec *g, size_t k, size_t n_groups,
-                                   double alpha, int criterion, ms_model *m);
+                                   const double *dist, const ms_group_spec *g, size_t k,
+                                   size_t n_groups, double alpha, int criterion, ms_model *m);
 
 /* The default criterion of ms_train_calibration_fit for a learner, chosen on OBELiX's training
  * split (5 outer 80/20 splits by chemical system, docs/models.md): 2 (1- and 2-sigma coverage)
  * for the forest and other learners, 0 (likelihood) for the GP. */
 int ms_train_calibration_criterion(const char *kind);
+
+/* 1 when the recalibration of a learner has the distance term (model.h; calibration.h
+ * ms_calibration_fit_floor_dist): the GP, where calibration CV on the training parts of OBELiX
+ * (20 outer splits by chemical system) preferred it pooled and on 16 of 20 splits; 0 for the
+ * forest and the others, where the gain was not consistent (7 of 20 splits; docs/models.md
+ * "Distance-aware recalibration"). Fold models in cross-validation follow the same rule. */
+int ms_train_calibration_distance(const char *kind);
 
 /* Grouped k-fold cross-validation of spec on d (ms_train_cross_validate with g, adding the
  * gcv<k>_* metrics to m) followed by ms_train_calibration_fit on its out-of-fold predictions.

@@ -336,8 +336,11 @@ static void print_model_calibration(const ms_model *m, const double *y, const do
                m->type == &ms_model_type_forest ? " (forest out-of-bag)" : "");
         return;
     }
-    printf("sigma: recalibrated on grouped CV (%s, %zu folds): scale %.4g, floor %.4g\n",
-           c->grouping, c->folds, c->scale, c->floor);
+    printf("sigma: recalibrated on grouped CV (%s, %zu folds): scale %.4g, floor %.4g", c->grouping,
+           c->folds, c->scale, c->floor);
+    if (c->dist_coef > 0)
+        printf(" x (1 + %.4g min(domain score, %.4g))", c->dist_coef, c->dist_clip);
+    printf("\n");
     if (!(c->alpha > 0)) return;
     size_t in = 0, used = 0;
     for (size_t i = 0; i < n; i++) {

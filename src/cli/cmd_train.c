@@ -151,7 +151,7 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
     double secs = MPI_Wtime() - t0;
     if (st == MS_SUCCESS && a->cv)
         st = ms_train_cross_validate(&spec, d, NULL, a->cv, a->seed, NULL, MPI_COMM_WORLD, m, NULL,
-                                     NULL, NULL);
+                                     NULL, NULL, NULL);
     size_t k = a->cv ? a->cv : 5;
     int grouped = a->group.kind != MS_GROUP_NONE && enough_groups(a, d, k, rank);
     int calibrate = grouped && a->calibrate && !d->classification && enough_rows(a, d, rank);
@@ -162,7 +162,7 @@ static int train(const ms_model_args *a, const ms_dataset *d, int rank)
                                 MPI_COMM_WORLD, m);
     else if (st == MS_SUCCESS && a->cv && grouped)
         st = ms_train_cross_validate(&spec, d, &a->group, a->cv, a->seed, NULL, MPI_COMM_WORLD, m,
-                                     NULL, NULL, NULL);
+                                     NULL, NULL, NULL, NULL);
     if (st == MS_SUCCESS && rank == 0) st = ms_model_save(m, a->output);
     int ok = st == MS_SUCCESS, all_ok = ms_comm_all_ok(MPI_COMM_WORLD, ok);
     if (!ok) fprintf(stderr, "matscreen train (rank %d): %s\n", rank, ms_error_message());

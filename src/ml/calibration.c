@@ -75,22 +75,26 @@ ms_status ms_calibration_compute(const double *y, const double *mu, const double
  * recalibration rows, |z| scratch, and the 101 half-normal quantiles of the area criterion. */
 typedef struct floor_fit {
     const double *r, *s;
+    const double *d;   /* clipped domain scores of the rows, NULL: no distance term */
     size_t m;
     int by_area;       /* 1: miscalibration area; 0: Gaussian likelihood; 2: 1- and 2-sigma coverage */
     double *az;        /* m */
     double q[101];     /* q[k] = Phi^-1(0.5 + k / 200): |z| quantile of probability k / 100 */
 } floor_fit;
 
-/* Criterion of (lk, ls) = (log k, log s0), smaller is better, summed in row order.
- * Likelihood: sum of log v + r^2 / v, v = k^2 s^2 + s0^2 (twice the Gaussian negative log
+/* Criterion of (lk, ls, lc) = (log k, log s0, log c), smaller is better, summed in row order;
+ * lc = -INFINITY (c = 0) is the fit without a distance term, computed as before it existed.
+ * v = k^2 s^2 + s0^2 (1 + c d)^2. Likelihood: sum of log v + r^2 / v (twice the Gaussian negative log
  * likelihood less its constant). Area: the miscalibration area of z = r / sqrt(v) (as
  * ms_calibration_compute: |observed - expected| share of |z| inside the central interval of
  * probability p, trapezoids over p = 0, 0.01, ..., 1). */
-static double floor_cost(floor_fit *ff, double lk, double ls)
+static double floor_cost(floor_fit *ff, double lk, double ls, double lc)
 {
-    double a = exp(2 * lk), c = exp(2 * ls), sum = 0;
+    double a = exp(2 * lk), c = exp(2 * ls), e = exp(lc), sum = 0;
+    int dist = ff->d && e > 0;
     for (size_t i = 0; i < ff->m; i++) {
-        double v = a * ff->s[i] * ff->s[i] + c;
+        double g = dist ? 1 + e * ff->d[i] : 1;
+        double v = dist ? a * ff->s[i] * ff->s[i] + c * g * g : a * ff->s[i] * ff->s[i] + c;
         if (ff->by_area) ff->az[i] = ff->r[i] / sqrt(v);
         else sum += log(v) + ff->r[i] * ff->r[i] / v;
     }
@@ -130,47 +134,58 @@ static double floor_cost(floor_fit *ff, double lk, double ls)
 }
 
 /* Search in log space: a grid (k from 0.01 to 100, s0 from 1e-4 to 10 times the OOB rms
- * residual), then a compass search with halving steps; deterministic, no random starts. s0 is
- * kept >= 1e-4 rms so rows with r = s = 0 (exact targets every tree gets right) cannot send the
- * likelihood to infinity. Returns 0 (leaving k and s0) when there is nothing to fit, or
- * MS_ERR_NOMEM as -1. */
-static int fit_floor(const double *r, const double *s, size_t m, int by_area, double *k,
-                     double *s0)
+ * residual; with d, c = 0 then log c from log 1e-3 to log 100 in steps of 0.5), then a compass
+ * search with halving steps; deterministic, no random starts. c = 0 comes first and wins ties,
+ * and a compass step never leaves it, so without a better distance term the fit is the one of
+ * (k, s0) alone, to the bit. s0 is kept >= 1e-4 rms so rows with r = s = 0 (exact targets every
+ * tree gets right) cannot send the likelihood to infinity. Returns 0 (leaving k, s0 and c) when
+ * there is nothing to fit, or MS_ERR_NOMEM as -1. */
+static int fit_floor(const double *r, const double *s, const double *dd, size_t m, int by_area,
+                     double *k, double *s0, double *cd)
 {
     double ms = 0;
     for (size_t i = 0; i < m; i++) ms += r[i] * r[i];
     if (m < 2 || !(ms > 0) || !isfinite(ms)) return 0;
-    floor_fit ff = {r, s, m, by_area, malloc(m * sizeof(double)), {0}};
+    floor_fit ff = {r, s, dd, m, by_area, malloc(m * sizeof(double)), {0}};
     if (!ff.az) return -1;
     for (int q = 0; q < 100; q++) ff.q[q] = ms_normal_quantile(0.5 + q / 200.0);
     ff.q[100] = INFINITY;
     double ls_lo = log(sqrt(ms / (double)m)) + log(1e-4), ls_hi = ls_lo + log(1e5);
     double lk_lo = log(0.01), lk_hi = log(100), step = 0.25;
-    double bk = 0, bs = ls_hi, best = INFINITY;
+    double lc_lo = log(1e-3), lc_hi = log(100), lc_step = 0.5;
+    double bk = 0, bs = ls_hi, bc = -INFINITY, best = INFINITY;
     int nk = (int)((lk_hi - lk_lo) / step + 0.5), ns = (int)((ls_hi - ls_lo) / step + 0.5);
-    for (int a = 0; a <= nk; a++)
-        for (int c = 0; c <= ns; c++) {
-            double lk = lk_lo + step * a, ls = ls_lo + step * c;
-            double v = floor_cost(&ff, lk, ls);
-            if (v < best) {
-                best = v;
-                bk = lk;
-                bs = ls;
-            }
-        }
-    for (double h = step / 2; h > 1e-6 && isfinite(best); h /= 2) {
-        int moved = 1;
-        while (moved) {
-            moved = 0;
-            const double dk[4] = {h, -h, 0, 0}, ds[4] = {0, 0, h, -h};
-            for (int d = 0; d < 4; d++) {
-                double lk = bk + dk[d], ls = bs + ds[d];
-                if (lk < lk_lo || lk > lk_hi || ls < ls_lo || ls > ls_hi) continue;
-                double v = floor_cost(&ff, lk, ls);
+    int nc = dd ? (int)((lc_hi - lc_lo) / lc_step + 0.5) + 1 : 0;
+    for (int e = 0; e <= nc; e++) {
+        double lc = e == 0 ? -INFINITY : lc_lo + lc_step * (e - 1);
+        for (int a = 0; a <= nk; a++)
+            for (int c = 0; c <= ns; c++) {
+                double lk = lk_lo + step * a, ls = ls_lo + step * c;
+                double v = floor_cost(&ff, lk, ls, lc);
                 if (v < best) {
                     best = v;
                     bk = lk;
                     bs = ls;
+                    bc = lc;
+                }
+            }
+    }
+    for (double h = step / 2; h > 1e-6 && isfinite(best); h /= 2) {
+        int moved = 1;
+        while (moved) {
+            moved = 0;
+            const double dk[6] = {h, -h, 0, 0, 0, 0}, ds[6] = {0, 0, h, -h, 0, 0};
+            const double dc[6] = {0, 0, 0, 0, h, -h};
+            for (int d = 0; d < (dd ? 6 : 4); d++) {
+                double lk = bk + dk[d], ls = bs + ds[d], lc = bc + dc[d];
+                if (lk < lk_lo || lk > lk_hi || ls < ls_lo || ls > ls_hi) continue;
+                if (d >= 4 && !(lc >= lc_lo && lc <= lc_hi)) continue; /* c = 0 stays 0 */
+                double v = floor_cost(&ff, lk, ls, lc);
+                if (v < best) {
+                    best = v;
+                    bk = lk;
+                    bs = ls;
+                    bc = lc;
                     moved = 1;
                 }
             }
@@ -180,16 +195,33 @@ static int fit_floor(const double *r, const double *s, size_t m, int by_area, do
     if (!isfinite(best)) return 0;
     *k = exp(bk);
     *s0 = exp(bs);
+    if (cd) *cd = exp(bc);
     return 1;
 }
 
 ms_status ms_calibration_fit_floor(const double *r, const double *s, size_t m, int by_area,
                                    double *k, double *s0, int *fitted)
 {
-    int fit = fit_floor(r, s, m, by_area, k, s0);
+    int fit = fit_floor(r, s, NULL, m, by_area, k, s0, NULL);
     *fitted = fit > 0;
     MS_CHECK(fit >= 0, MS_ERR_NOMEM, "calibration: out of memory");
     return MS_SUCCESS;
+}
+
+ms_status ms_calibration_fit_floor_dist(const double *r, const double *s, const double *d,
+                                        size_t m, int by_area, double *k, double *s0, double *c,
+                                        int *fitted)
+{
+    int fit = fit_floor(r, s, d, m, by_area, k, s0, c);
+    *fitted = fit > 0;
+    MS_CHECK(fit >= 0, MS_ERR_NOMEM, "calibration: out of memory");
+    return MS_SUCCESS;
+}
+
+double ms_calibration_sigma(double s, double scale, double floor_sd, double c, double d)
+{
+    if (!(c > 0) || !isfinite(d)) return hypot(scale * s, floor_sd);
+    return hypot(scale * s, floor_sd * (1 + c * d));
 }
 
 double ms_calibration_conformal_q(const double *z, size_t m, double alpha)

@@ -10,6 +10,7 @@
 
 #include "matscreen/calibration.h"
 #include "matscreen/csv.h"
+#include "matscreen/domain.h"
 #include "matscreen/metrics.h"
 #include "matscreen/model.h"
 #include "matscreen/rng.h"
@@ -399,51 +400,94 @@ ms_status ms_folds_grouped(const int *group, size_t n, size_t k, uint64_t seed, 
 
 /* ---- cross-validation ------------------------------------------------------------------------ */
 
+static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const double *y,
+                            const int *fold, size_t k, const ms_cv_recal *rc,
+                            const uint64_t *dgroup, MPI_Comm comm, double *mean, double *sigma,
+                            double *sigma_own, double *dist, size_t *n_recal);
+
+/* The domain scores of a fold's test rows xte against the domain of its model m built on its
+ * training rows xtr (groups gtr: chemical systems), clipped at that domain's threshold, as
+ * train's model computes them (train.c record_domain, domain.h). NaN when the domain cannot be
+ * built (fewer than 2 rows). */
+static ms_status fold_domain(const ms_model *m, const ms_matrix *xtr, const uint64_t *gtr,
+                             const ms_matrix *xte, double *d)
+{
+    ms_matrix ztr = {0}, zte = {0};
+    ms_domain *dom = NULL;
+    for (size_t q = 0; q < xte->rows; q++) d[q] = NAN;
+    if (xtr->rows < 2) return MS_SUCCESS;
+    ms_status st = ms_model_standardize(m, xtr, &ztr);
+    if (st == MS_SUCCESS) st = ms_model_standardize(m, xte, &zte);
+    if (st == MS_SUCCESS) st = ms_domain_build(&ztr, gtr, MS_DOMAIN_K, MS_DOMAIN_QUANTILE, &dom);
+    for (size_t q = 0; st == MS_SUCCESS && q < xte->rows; q++)
+        d[q] = fmin(ms_domain_score(dom, &MS_AT(&zte, q, 0)), dom->threshold);
+    ms_domain_free(dom);
+    ms_matrix_free(&ztr);
+    ms_matrix_free(&zte);
+    return st;
+}
+
 /* The recalibration of ms_cv_predict_recalibrated for one fold's model: grouped CV on that
- * fold's training rows (xtr, ytr; their groups gtr), (scale, floor) fitted on its out-of-fold
- * residuals as train fits them (train.h ms_train_calibration_fit). *fitted = 0 when the rows
+ * fold's training rows (xtr, ytr; their groups gtr, their chemical systems dtr or NULL),
+ * (scale, floor[, c]) fitted on its out-of-fold residuals as train fits them (train.h
+ * ms_train_calibration_fit; the distance term when dtr is given). *fitted = 0 when the rows
  * or groups are too few (the fold keeps the learner's own sigma, as train would). */
 static ms_status fold_recalibration(const ms_model_spec *spec, const ms_matrix *xtr,
-                                    const double *ytr, const int *gtr, const ms_cv_recal *rc,
-                                    MPI_Comm comm, double *scale, double *floor_sd, int *fitted)
+                                    const double *ytr, const int *gtr, const uint64_t *dtr,
+                                    const ms_cv_recal *rc, MPI_Comm comm, double *scale,
+                                    double *floor_sd, double *coef, int *fitted)
 {
     size_t n = xtr->rows;
     *fitted = 0;
     if (n < MS_CALIBRATION_MIN_ROWS) return MS_SUCCESS;
     int *fold = malloc((n + 1) * sizeof *fold);
     double *mu = malloc((n + 1) * sizeof *mu), *sg = malloc((n + 1) * sizeof *sg);
-    ms_status st = fold && mu && sg ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
+    double *dd = dtr ? malloc((n + 1) * sizeof *dd) : NULL;
+    ms_status st = fold && mu && sg && (!dtr || dd) ? MS_SUCCESS
+                                                     : ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
     if (st == MS_SUCCESS) st = ms_folds_grouped(gtr, n, rc->k, spec->seed, fold);
     if (st == MS_ERR_INVALID) { /* fewer groups than folds: train keeps the learner's sigma too */
         ms_error_clear();
         free(fold);
         free(mu);
         free(sg);
+        free(dd);
         return MS_SUCCESS;
     }
-    if (st == MS_SUCCESS) st = ms_cv_predict(spec, xtr, ytr, fold, rc->k, comm, mu, sg);
+    if (st == MS_SUCCESS)
+        st = cv_predict(spec, xtr, ytr, fold, rc->k, NULL, dtr, comm, mu, sg, NULL, dd, NULL);
     size_t m = 0;
+    int use_d = dd != NULL;
     for (size_t i = 0; st == MS_SUCCESS && i < n; i++)
         if (isfinite(sg[i]) && sg[i] >= 0 && isfinite(mu[i])) {
             mu[m] = fabs(ytr[i] - mu[i]); /* in place: row m <= i */
             sg[m] = sg[i];
+            if (dd) {
+                use_d &= isfinite(dd[i]);
+                dd[m] = dd[i];
+            }
             m++;
         }
     *scale = 1;
     *floor_sd = 0;
+    *coef = 0;
     if (st == MS_SUCCESS && m >= MS_CALIBRATION_MIN_ROWS)
-        st = ms_calibration_fit_floor(mu, sg, m, rc->criterion, scale, floor_sd, fitted);
+        st = ms_calibration_fit_floor_dist(mu, sg, use_d ? dd : NULL, m, rc->criterion, scale,
+                                           floor_sd, coef, fitted);
     free(fold);
     free(mu);
     free(sg);
+    free(dd);
     return st;
 }
 
 /* ms_cv_predict, and with rc each fold's model recalibrated by fold_recalibration; sigma_own
- * (may be NULL) keeps the fold model's own sigma. */
+ * (may be NULL) keeps the fold model's own sigma; dist (may be NULL; needs dgroup) the test
+ * rows' clipped domain scores against their fold model's domain. */
 static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const double *y,
-                            const int *fold, size_t k, const ms_cv_recal *rc, MPI_Comm comm,
-                            double *mean, double *sigma, double *sigma_own, size_t *n_recal)
+                            const int *fold, size_t k, const ms_cv_recal *rc,
+                            const uint64_t *dgroup, MPI_Comm comm, double *mean, double *sigma,
+                            double *sigma_own, double *dist, size_t *n_recal)
 {
     size_t n = x->rows;
     size_t *tr = malloc((n + 1) * sizeof *tr), *te = malloc((n + 1) * sizeof *te);
@@ -451,8 +495,13 @@ static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const
     double *sg = malloc((n + 1) * sizeof *sg);
     int *gtr = spec->group ? malloc((n + 1) * sizeof *gtr) : NULL;
     int *rtr = rc ? malloc((n + 1) * sizeof *rtr) : NULL;
+    /* the distance term needs the fold model's domain: only for models that keep one */
+    const uint64_t *dg = spec->domain ? dgroup : NULL;
+    uint64_t *dtr = dg ? malloc((n + 1) * sizeof *dtr) : NULL;
+    double *dte = dg ? malloc((n + 1) * sizeof *dte) : NULL;
     ms_status st = MS_SUCCESS;
-    if (!tr || !te || !ytr || !mu || !sg || (spec->group && !gtr) || (rc && !rtr))
+    if (!tr || !te || !ytr || !mu || !sg || (spec->group && !gtr) || (rc && !rtr) ||
+        (dg && (!dtr || !dte)))
         st = ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
     if (n_recal) *n_recal = 0;
     for (size_t f = 0; st == MS_SUCCESS && f < k; f++) {
@@ -461,6 +510,7 @@ static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const
             if (fold[i] == (int)f) te[nte++] = i;
             else {
                 ytr[ntr] = y[i];
+                if (dtr) dtr[ntr] = dg[i];
                 tr[ntr++] = i;
             }
         }
@@ -474,18 +524,27 @@ static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const
         for (size_t q = 0; gtr && q < ntr; q++) gtr[q] = spec->group[tr[q]];
         if (st == MS_SUCCESS) st = ms_model_fit(&fs, &xtr, ytr, NULL, comm, &m);
         if (st == MS_SUCCESS) st = ms_model_predict(m, &xte, mu, sg);
-        double scale = 1, floor_sd = 0;
+        int want_d = dg && (dist || rc) && m && m->task == MS_MODEL_REGRESSION;
+        for (size_t q = 0; dte && q < nte; q++) dte[q] = NAN;
+        if (st == MS_SUCCESS && want_d) st = fold_domain(m, &xtr, dtr, &xte, dte);
+        double scale = 1, floor_sd = 0, coef = 0;
         int fitted = 0;
         for (size_t q = 0; rc && q < ntr; q++) rtr[q] = rc->group[tr[q]];
         if (st == MS_SUCCESS && rc && sigma && m->task == MS_MODEL_REGRESSION)
-            st = fold_recalibration(&fs, &xtr, ytr, rtr, rc, comm, &scale, &floor_sd, &fitted);
+            st = fold_recalibration(&fs, &xtr, ytr, rtr, dtr, rc, comm, &scale, &floor_sd, &coef,
+                                    &fitted);
         if (n_recal) *n_recal += (size_t)fitted;
         if (st == MS_SUCCESS)
             for (size_t q = 0; q < nte; q++) {
                 mean[te[q]] = mu[q];
                 /* as ms_model_predict applies a stored calibration (model.c calibrate_sigma) */
-                if (sigma) sigma[te[q]] = fitted && isfinite(sg[q]) ? hypot(scale * sg[q], floor_sd) : sg[q];
+                if (sigma)
+                    sigma[te[q]] = fitted && isfinite(sg[q])
+                                       ? ms_calibration_sigma(sg[q], scale, floor_sd, coef,
+                                                              dte ? dte[q] : NAN)
+                                       : sg[q];
                 if (sigma_own) sigma_own[te[q]] = sg[q];
+                if (dist) dist[te[q]] = dte ? dte[q] : NAN;
             }
         ms_model_free(m);
         ms_matrix_free(&xtr);
@@ -493,6 +552,8 @@ static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const
     }
     free(gtr);
     free(rtr);
+    free(dtr);
+    free(dte);
     free(tr);
     free(te);
     free(ytr);
@@ -504,15 +565,17 @@ static ms_status cv_predict(const ms_model_spec *spec, const ms_matrix *x, const
 ms_status ms_cv_predict(const ms_model_spec *spec, const ms_matrix *x, const double *y,
                         const int *fold, size_t k, MPI_Comm comm, double *mean, double *sigma)
 {
-    return cv_predict(spec, x, y, fold, k, NULL, comm, mean, sigma, NULL, NULL);
+    return cv_predict(spec, x, y, fold, k, NULL, NULL, comm, mean, sigma, NULL, NULL, NULL);
 }
 
 ms_status ms_cv_predict_recalibrated(const ms_model_spec *spec, const ms_matrix *x,
                                      const double *y, const int *fold, size_t k,
-                                     const ms_cv_recal *rc, MPI_Comm comm, double *mean,
-                                     double *sigma, double *sigma_own, size_t *n_recal)
+                                     const ms_cv_recal *rc, const uint64_t *dgroup,
+                                     MPI_Comm comm, double *mean, double *sigma,
+                                     double *sigma_own, double *dist, size_t *n_recal)
 {
-    return cv_predict(spec, x, y, fold, k, rc, comm, mean, sigma, sigma_own, n_recal);
+    return cv_predict(spec, x, y, fold, k, rc, dgroup, comm, mean, sigma, sigma_own, dist,
+                      n_recal);
 }
 
 

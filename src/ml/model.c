@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "matscreen/calibration.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/domain.h"
 #include "matscreen/select.h"
@@ -509,13 +510,18 @@ ms_status ms_model_standardize(const ms_model *m, const ms_matrix *x, ms_matrix 
 }
 
 /* The model-level sigma recalibration (grouped-CV residuals), applied on both prediction paths so
- * that the screen, suggest and evaluate give one sigma for one row. */
-static void calibrate_sigma(const ms_model *m, size_t rows, double *sigma)
+ * that the screen, suggest and evaluate give one sigma for one row. k: the prepared rows (the
+ * domain score of the distance term is computed on them, after the learner's prediction). */
+static void calibrate_sigma(const ms_model *m, const ms_matrix *k, double *sigma)
 {
     const ms_model_calibration *c = &m->calibration;
     if (!sigma || c->kind != MS_MODEL_CAL_GROUPED || m->task != MS_MODEL_REGRESSION) return;
-    for (size_t i = 0; i < rows; i++)
-        if (isfinite(sigma[i])) sigma[i] = hypot(c->scale * sigma[i], c->floor);
+    int dist = c->dist_coef > 0 && m->domain;
+    for (size_t i = 0; i < k->rows; i++) {
+        if (!isfinite(sigma[i])) continue;
+        double d = dist ? fmin(ms_domain_score(m->domain, &MS_AT(k, i, 0)), c->dist_clip) : NAN;
+        sigma[i] = ms_calibration_sigma(sigma[i], c->scale, c->floor, c->dist_coef, d);
+    }
 }
 
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma)
@@ -523,8 +529,8 @@ ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, 
     ms_matrix k = {0};
     MS_CALL(prepare(m, x, &k));
     ms_status st = m->type->predict(m->state, &k, mean, sigma);
+    if (st == MS_SUCCESS) calibrate_sigma(m, &k, sigma);
     ms_matrix_free(&k);
-    if (st == MS_SUCCESS) calibrate_sigma(m, x->rows, sigma);
     return st;
 }
 
@@ -536,7 +542,7 @@ ms_status ms_model_predict_ws(const ms_model *m, const ms_matrix *x, double *wor
     ms_matrix k = {x->rows, m->n_kept, work, 0};
     MS_CALL(prepare_into(m, x, &k));
     MS_CALL(m->type->predict(m->state, &k, mean, sigma));
-    calibrate_sigma(m, x->rows, sigma);
+    calibrate_sigma(m, &k, sigma);
     return MS_SUCCESS;
 }
 
@@ -612,9 +618,10 @@ enum {
     TAG_LABELS = 64, TAG_ELEMENTS = 65, TAG_DOMAIN = 66, TAG_SELECTION = 67
 };
 
-/* Body of TAG_CALIBRATION: u32 layout version (1), u32 kind, u32 criterion, string grouping,
- * u64 folds, groups, rows, f64 scale, floor, within1, within2, alpha, q. */
-#define CALIBRATION_LAYOUT 1u
+/* Body of TAG_CALIBRATION: u32 layout version (2), u32 kind, u32 criterion, string grouping,
+ * u64 folds, groups, rows, f64 scale, floor, within1, within2, alpha, q, and from layout 2 (file
+ * format 4) f64 dist_coef, dist_clip. Layout 1 (format 3) loads with no distance term. */
+#define CALIBRATION_LAYOUT 2u
 
 static void put_calibration(ms_model_writer *w, const ms_model_calibration *c)
 {
@@ -625,8 +632,9 @@ static void put_calibration(ms_model_writer *w, const ms_model_calibration *c)
     ms_model_put_u64(w, c->folds);
     ms_model_put_u64(w, c->groups);
     ms_model_put_u64(w, c->rows);
-    const double v[6] = {c->scale, c->floor, c->within1, c->within2, c->alpha, c->q};
-    for (int k = 0; k < 6; k++) ms_model_put_f64(w, v[k]);
+    const double v[8] = {c->scale, c->floor, c->within1, c->within2, c->alpha, c->q,
+                         c->dist_coef, c->dist_clip};
+    for (int k = 0; k < 8; k++) ms_model_put_f64(w, v[k]);
 }
 
 static ms_status get_calibration(ms_model_reader *r, ms_model_calibration *c)
@@ -634,9 +642,9 @@ static ms_status get_calibration(ms_model_reader *r, ms_model_calibration *c)
     uint32_t layout, kind, crit;
     uint64_t u[3];
     char *g = NULL;
-    double v[6];
+    double v[8] = {0};
     MS_CALL(ms_model_get_u32(r, &layout));
-    MS_CHECK(layout == CALIBRATION_LAYOUT, MS_ERR_UNSUPPORTED,
+    MS_CHECK(layout >= 1 && layout <= CALIBRATION_LAYOUT, MS_ERR_UNSUPPORTED,
              "calibration layout %u is not known to this matscreen (%u)", layout,
              CALIBRATION_LAYOUT);
     MS_CALL(ms_model_get_u32(r, &kind));
@@ -645,18 +653,21 @@ static ms_status get_calibration(ms_model_reader *r, ms_model_calibration *c)
     snprintf(c->grouping, sizeof c->grouping, "%s", g);
     free(g);
     for (int k = 0; k < 3; k++) MS_CALL(ms_model_get_u64(r, &u[k]));
-    for (int k = 0; k < 6; k++) MS_CALL(ms_model_get_f64(r, &v[k]));
+    for (int k = 0; k < (layout >= 2 ? 8 : 6); k++) MS_CALL(ms_model_get_f64(r, &v[k]));
     MS_CHECK(kind <= MS_MODEL_CAL_GROUPED, MS_ERR_PARSE, "bad model: calibration kind %u", kind);
     MS_CHECK(kind == MS_MODEL_CAL_NONE ||
                  (v[0] > 0 && isfinite(v[0]) && v[1] >= 0 && isfinite(v[1]) && v[4] >= 0 &&
                   v[4] < 1 && !isnan(v[5])),
              MS_ERR_PARSE, "bad model: calibration scale %g, floor %g, alpha %g, q %g", v[0], v[1],
              v[4], v[5]);
+    MS_CHECK(v[6] >= 0 && isfinite(v[6]) && v[7] >= 0 && isfinite(v[7]), MS_ERR_PARSE,
+             "bad model: calibration distance term %g, clipped at %g", v[6], v[7]);
     c->kind = (ms_model_calibration_kind)kind;
     c->criterion = (int)crit;
     c->folds = (size_t)u[0], c->groups = (size_t)u[1], c->rows = (size_t)u[2];
     c->scale = v[0], c->floor = v[1], c->within1 = v[2], c->within2 = v[3], c->alpha = v[4];
     c->q = v[5];
+    c->dist_coef = v[6], c->dist_clip = v[7];
     return MS_SUCCESS;
 }
 
@@ -993,6 +1004,8 @@ static ms_status parse_payload(ms_model_reader *r, ms_model *m)
     }
     MS_CHECK(m->type && m->feature_names && m->median && m->center && m->scale && have_state,
              MS_ERR_PARSE, "bad model: a required field is missing");
+    MS_CHECK(!(m->calibration.dist_coef > 0) || m->domain, MS_ERR_PARSE,
+             "bad model: the sigma calibration's distance term needs the domain field");
     MS_CALL(check_payload(m));
     ms_model_reader sr = {r->data + state_pos, state_len, 0, r->version};
     ms_status st = m->type->load(&sr, m->n_kept, m->task, &m->state);
@@ -1099,12 +1112,22 @@ void ms_model_describe(const ms_model *m, FILE *out)
     if (m->type->describe) m->type->describe(m->state, out);
     const ms_model_calibration *c = &m->calibration;
     if (c->kind == MS_MODEL_CAL_GROUPED) {
-        fprintf(out, "sigma calibration: grouped CV (%s, %zu folds, %zu groups, %zu rows), by %s: "
-                     "sigma = sqrt((%.6g s)^2 + %.6g^2); out-of-fold within 1 sigma %.3f, 2 sigma %.3f\n",
-                c->grouping, c->folds, c->groups, c->rows,
-                c->criterion == 2 ? "1- and 2-sigma coverage"
-                : c->criterion ? "miscalibration area" : "likelihood", c->scale, c->floor, c->within1,
-                c->within2);
+        const char *crit = c->criterion == 2 ? "1- and 2-sigma coverage"
+                           : c->criterion          ? "miscalibration area"
+                                                   : "likelihood";
+        if (c->dist_coef > 0)
+            fprintf(out, "sigma calibration: grouped CV (%s, %zu folds, %zu groups, %zu rows), by "
+                         "%s, distance-aware: sigma = sqrt((%.6g s)^2 + (%.6g (1 + %.6g "
+                         "min(domain score, %.4g)))^2); out-of-fold within 1 sigma %.3f, 2 sigma "
+                         "%.3f\n",
+                    c->grouping, c->folds, c->groups, c->rows, crit, c->scale, c->floor,
+                    c->dist_coef, c->dist_clip, c->within1, c->within2);
+        else
+            fprintf(out, "sigma calibration: grouped CV (%s, %zu folds, %zu groups, %zu rows), by "
+                         "%s: sigma = sqrt((%.6g s)^2 + %.6g^2); out-of-fold within 1 sigma %.3f, "
+                         "2 sigma %.3f\n",
+                    c->grouping, c->folds, c->groups, c->rows, crit, c->scale, c->floor,
+                    c->within1, c->within2);
         if (c->alpha > 0)
             fprintf(out, "conformal interval: mean +- %.6g sigma covers %.3g%% (alpha %.3g, split "
                          "conformal on the grouped out-of-fold rows)\n",

@@ -44,6 +44,16 @@ static ms_status record_domain(ms_model *m, const ms_dataset *d)
     return st;
 }
 
+/* The groups of the rows of a model's domain (record_domain): chemical systems, else each row
+ * its own; NULL when out of memory. */
+static uint64_t *domain_groups(const ms_dataset *d)
+{
+    uint64_t *g = malloc((d->n + 1) * sizeof *g);
+    for (size_t i = 0; g && i < d->n; i++)
+        g[i] = d->elements ? ms_dataset_chemical_system(d, i) : (uint64_t)i;
+    return g;
+}
+
 ms_status ms_train_fit(const ms_model_spec *spec, const ms_dataset *d, int log10_target,
                        double threshold, unsigned flags, MPI_Comm comm, ms_model **out)
 {
@@ -137,29 +147,31 @@ static void bcast_fold(const int *fold, size_t n, int f, int owner, int rank, MP
  * number of ranks. Collective on comm. */
 static ms_status cv_predict_spread(const ms_model_spec *spec, const ms_dataset *d,
                                    const int *fold, size_t k, const ms_cv_recal *rc,
-                                   MPI_Comm comm, double *mean, double *sigma, double *sigma_own,
+                                   const uint64_t *dgroup, MPI_Comm comm, double *mean,
+                                   double *sigma, double *sigma_own, double *dist,
                                    size_t *n_recal)
 {
     int rank, size;
     ms_mpi_rank_size(comm, &rank, &size);
     size_t nloc = (size_t)size * (k / (size_t)size);
     if (size < 2 || nloc == 0)
-        return ms_cv_predict_recalibrated(spec, &d->x, d->y, fold, k, rc, comm, mean, sigma,
-                                          sigma_own, n_recal);
+        return ms_cv_predict_recalibrated(spec, &d->x, d->y, fold, k, rc, dgroup, comm, mean,
+                                          sigma, sigma_own, dist, n_recal);
     size_t n = d->n, n_arr = 0, mine = 0, rest = 0;
-    double *arr[3];
+    double *arr[4];
     arr[n_arr++] = mean;
     if (sigma) arr[n_arr++] = sigma;
     if (sigma_own) arr[n_arr++] = sigma_own;
+    if (dist) arr[n_arr++] = dist;
     int *part = malloc((n + 1) * sizeof *part);
-    double *buf = malloc((3 * n + 1) * sizeof *buf);
+    double *buf = malloc((4 * n + 1) * sizeof *buf);
     ms_status st = part && buf ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
     /* rows of the folds this rank does not fit get label k: training rows, never tested */
     for (size_t i = 0; st == MS_SUCCESS && i < n; i++)
         part[i] = (size_t)fold[i] < nloc && fold[i] % size == rank ? fold[i] : (int)k;
     if (st == MS_SUCCESS)
-        st = ms_cv_predict_recalibrated(spec, &d->x, d->y, part, k, rc, MPI_COMM_SELF, mean,
-                                        sigma, sigma_own, &mine);
+        st = ms_cv_predict_recalibrated(spec, &d->x, d->y, part, k, rc, dgroup, MPI_COMM_SELF,
+                                        mean, sigma, sigma_own, dist, &mine);
     st = ms_comm_agree(comm, st, MS_ERR_INTERNAL, "cv: a fold failed on another rank");
     for (size_t f = 0; st == MS_SUCCESS && f < nloc; f++)
         bcast_fold(fold, n, (int)f, (int)(f % (size_t)size), rank, comm, buf, arr, n_arr);
@@ -168,22 +180,35 @@ static ms_status cv_predict_spread(const ms_model_spec *spec, const ms_dataset *
     for (size_t i = 0; st == MS_SUCCESS && nloc < k && i < n; i++)
         part[i] = (size_t)fold[i] >= nloc ? fold[i] : (int)k;
     if (st == MS_SUCCESS && nloc < k)
-        st = ms_cv_predict_recalibrated(spec, &d->x, d->y, part, k, rc, comm, mean, sigma,
-                                        sigma_own, &rest);
+        st = ms_cv_predict_recalibrated(spec, &d->x, d->y, part, k, rc, dgroup, comm, mean,
+                                        sigma, sigma_own, dist, &rest);
     if (n_recal) *n_recal = (size_t)all + rest;
     free(part);
     free(buf);
     return st;
 }
 
-ms_status ms_train_cv_predict(const ms_model_spec *spec, const ms_dataset *d, const int *fold,
-                              size_t k, const ms_train_cv_sigma *how, MPI_Comm comm, double *mean,
-                              double *sigma, double *sigma_own, size_t *n_recal)
+/* ms_train_cv_predict, and dist (may be NULL) the out-of-fold rows' clipped domain scores
+ * against their fold model's domain (regression models, which keep a domain; cv.h). */
+static ms_status train_cv_predict(const ms_model_spec *spec, const ms_dataset *d, const int *fold,
+                                  size_t k, const ms_train_cv_sigma *how, MPI_Comm comm,
+                                  double *mean, double *sigma, double *sigma_own, double *dist,
+                                  size_t *n_recal)
 {
     if (n_recal) *n_recal = 0;
     int recal = how && how->group.kind != MS_GROUP_NONE && !d->classification && sigma;
-    if (!recal)
-        return cv_predict_spread(spec, d, fold, k, NULL, comm, mean, sigma, sigma_own, n_recal);
+    /* the domain groups: for the distance term of recalibrated fold models and for dist, for
+     * the learners whose recalibration has one (ms_train_calibration_distance) */
+    int want = !d->classification && (recal || dist) && ms_train_calibration_distance(spec->kind);
+    uint64_t *dg = want ? domain_groups(d) : NULL;
+    if (want && !dg) return ms_error_set(MS_ERR_NOMEM, "cv: out of memory");
+    for (size_t i = 0; dist && i < d->n; i++) dist[i] = NAN;
+    if (!recal) {
+        ms_status st0 = cv_predict_spread(spec, d, fold, k, NULL, dg, comm, mean, sigma,
+                                          sigma_own, dist, n_recal);
+        free(dg);
+        return st0;
+    }
     int *group = malloc((d->n + 1) * sizeof *group);
     size_t ng = 0;
     ms_status st = group ? ms_cv_groups(d, &how->group, how->seed, group, &ng)
@@ -192,15 +217,24 @@ ms_status ms_train_cv_predict(const ms_model_spec *spec, const ms_dataset *d, co
                       how->criterion >= 0 ? how->criterion
                                           : ms_train_calibration_criterion(spec->kind)};
     if (st == MS_SUCCESS)
-        st = cv_predict_spread(spec, d, fold, k, &rc, comm, mean, sigma, sigma_own, n_recal);
+        st = cv_predict_spread(spec, d, fold, k, &rc, dg, comm, mean, sigma, sigma_own, dist,
+                               n_recal);
     free(group);
+    free(dg);
     return st;
+}
+
+ms_status ms_train_cv_predict(const ms_model_spec *spec, const ms_dataset *d, const int *fold,
+                              size_t k, const ms_train_cv_sigma *how, MPI_Comm comm, double *mean,
+                              double *sigma, double *sigma_own, size_t *n_recal)
+{
+    return train_cv_predict(spec, d, fold, k, how, comm, mean, sigma, sigma_own, NULL, n_recal);
 }
 
 ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d,
                                   const ms_group_spec *g, size_t k, uint64_t seed,
                                   const ms_train_cv_sigma *how, MPI_Comm comm, ms_model *m,
-                                  double *mean, double *sigma, double *sigma_own)
+                                  double *mean, double *sigma, double *sigma_own, double *dist)
 {
     size_t n = d->n;
     int *fold = malloc((n + 1) * sizeof *fold);
@@ -208,7 +242,8 @@ ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d
     double *sg = sigma ? sigma : malloc((n + 1) * sizeof *sg);
     ms_status st = fold && mu && sg ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory");
     if (st == MS_SUCCESS) st = ms_train_folds(d, g, k, seed, fold);
-    if (st == MS_SUCCESS) st = ms_train_cv_predict(spec, d, fold, k, how, comm, mu, sg, sigma_own, NULL);
+    if (st == MS_SUCCESS)
+        st = train_cv_predict(spec, d, fold, k, how, comm, mu, sg, sigma_own, dist, NULL);
     ms_cv_scores sc;
     if (st == MS_SUCCESS)
         st = ms_cv_score(d->classification, d->y, mu, d->classification ? NULL : sg, fold, n, k,
@@ -226,27 +261,38 @@ ms_status ms_train_cross_validate(const ms_model_spec *spec, const ms_dataset *d
 }
 
 ms_status ms_train_calibration_fit(const ms_dataset *d, const double *mu, const double *sg,
-                                   const ms_group_spec *g, size_t k, size_t n_groups,
-                                   double alpha, int criterion, ms_model *m)
+                                   const double *dist, const ms_group_spec *g, size_t k,
+                                   size_t n_groups, double alpha, int criterion, ms_model *m)
 {
     if (m->task != MS_MODEL_REGRESSION) return MS_SUCCESS;
     size_t n = d->n, nr = 0;
     double *r = malloc((n + 1) * sizeof *r), *s = malloc((n + 1) * sizeof *s);
     double *yy = malloc((n + 1) * sizeof *yy), *mm = malloc((n + 1) * sizeof *mm);
-    ms_status st = r && s && yy && mm ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory");
+    /* the distance term needs the model's domain (to apply it) and every fit row's score (NaN
+     * for a learner without the term: train_cv_predict) */
+    int use_d = dist && m->domain && ms_train_calibration_distance(m->type->name);
+    double *dd = use_d ? malloc((n + 1) * sizeof *dd) : NULL;
+    ms_status st = r && s && yy && mm && (!use_d || dd)
+                       ? MS_SUCCESS
+                       : ms_error_set(MS_ERR_NOMEM, "out of memory");
     for (size_t i = 0; st == MS_SUCCESS && i < n; i++)
         if (isfinite(sg[i]) && sg[i] >= 0 && isfinite(mu[i])) {
             r[nr] = fabs(d->y[i] - mu[i]);
             s[nr] = sg[i];
             yy[nr] = d->y[i];
             mm[nr] = mu[i];
+            if (dd) {
+                use_d &= isfinite(dist[i]);
+                dd[nr] = dist[i];
+            }
             nr++;
         }
-    if (nr < MS_CALIBRATION_MIN_ROWS) { /* too few to fit on: the learner's own sigma */
+    if (nr < MS_CALIBRATION_MIN_ROWS || st != MS_SUCCESS) { /* too few: the learner's own sigma */
         free(r);
         free(s);
         free(yy);
         free(mm);
+        free(dd);
         return st;
     }
     ms_model_calibration c = {0};
@@ -256,8 +302,11 @@ ms_status ms_train_calibration_fit(const ms_dataset *d, const double *mu, const 
     c.scale = 1, c.floor = 0;
     int fitted = 0;
     if (st == MS_SUCCESS)
-        st = ms_calibration_fit_floor(r, s, nr, c.criterion, &c.scale, &c.floor, &fitted);
-    for (size_t i = 0; st == MS_SUCCESS && i < nr; i++) s[i] = hypot(c.scale * s[i], c.floor);
+        st = ms_calibration_fit_floor_dist(r, s, use_d ? dd : NULL, nr, c.criterion, &c.scale,
+                                           &c.floor, &c.dist_coef, &fitted);
+    if (c.dist_coef > 0) c.dist_clip = m->domain->threshold;
+    for (size_t i = 0; st == MS_SUCCESS && i < nr; i++)
+        s[i] = ms_calibration_sigma(s[i], c.scale, c.floor, c.dist_coef, use_d ? dd[i] : NAN);
     ms_calibration cal;
     if (st == MS_SUCCESS) st = ms_calibration_compute(yy, mm, s, nr, &cal);
     if (st == MS_SUCCESS) {
@@ -274,6 +323,7 @@ ms_status ms_train_calibration_fit(const ms_dataset *d, const double *mu, const 
     free(s);
     free(yy);
     free(mm);
+    free(dd);
     return st;
 }
 
@@ -284,14 +334,18 @@ ms_status ms_train_calibrate(const ms_model_spec *spec, const ms_dataset *d,
     if (m->task != MS_MODEL_REGRESSION) return MS_SUCCESS;
     size_t n = d->n, ng = 0;
     double *mu = malloc((n + 1) * sizeof *mu), *sg = malloc((n + 1) * sizeof *sg);
+    double *dist = malloc((n + 1) * sizeof *dist);
     int *grp = malloc((n + 1) * sizeof *grp);
-    ms_status st = mu && sg && grp ? MS_SUCCESS : ms_error_set(MS_ERR_NOMEM, "out of memory");
+    ms_status st = mu && sg && dist && grp ? MS_SUCCESS
+                                           : ms_error_set(MS_ERR_NOMEM, "out of memory");
     if (st == MS_SUCCESS) st = ms_cv_groups(d, g, seed, grp, &ng);
     if (st == MS_SUCCESS)
-        st = ms_train_cross_validate(spec, d, g, k, seed, NULL, comm, m, mu, sg, NULL);
-    if (st == MS_SUCCESS) st = ms_train_calibration_fit(d, mu, sg, g, k, ng, alpha, criterion, m);
+        st = ms_train_cross_validate(spec, d, g, k, seed, NULL, comm, m, mu, sg, NULL, dist);
+    if (st == MS_SUCCESS)
+        st = ms_train_calibration_fit(d, mu, sg, dist, g, k, ng, alpha, criterion, m);
     free(mu);
     free(sg);
+    free(dist);
     free(grp);
     return st;
 }
@@ -300,3 +354,5 @@ int ms_train_calibration_criterion(const char *kind)
 {
     return kind && !strcmp(kind, "gp") ? 0 : 2;
 }
+
+int ms_train_calibration_distance(const char *kind) { return kind && !strcmp(kind, "gp"); }

@@ -91,6 +91,7 @@ static ms_status agree(MPI_Comm comm, ms_status st)
  * fold models' own sigma, before their recalibration (what train fits its own on). */
 typedef struct grouped_cv {
     double *mu, *sg, *sg_own;
+    double *dist; /* domain scores against the fold models' domains (the distance term's) */
     size_t groups;
 } grouped_cv;
 
@@ -186,7 +187,8 @@ static ms_status cross_validate(const ms_model_spec *spec, const ms_dataset *d, 
     g->mu = malloc((d->n + 1) * sizeof *g->mu);
     g->sg = malloc((d->n + 1) * sizeof *g->sg);
     g->sg_own = malloc((d->n + 1) * sizeof *g->sg_own);
-    MS_CHECK(grp && g->mu && g->sg && g->sg_own, MS_ERR_NOMEM, "out of memory");
+    g->dist = malloc((d->n + 1) * sizeof *g->dist);
+    MS_CHECK(grp && g->mu && g->sg && g->sg_own && g->dist, MS_ERR_NOMEM, "out of memory");
     ms_status st = ms_cv_groups(d, &gs, seed, grp, &g->groups);
     free(grp);
     if (st != MS_SUCCESS) return st;
@@ -194,7 +196,7 @@ static ms_status cross_validate(const ms_model_spec *spec, const ms_dataset *d, 
     ms_train_cv_sigma how = {gs, k, -1, seed};
     if (g->groups < k) how.group.kind = MS_GROUP_NONE;
     double t0 = MPI_Wtime();
-    MS_CALL(ms_train_cross_validate(spec, d, NULL, k, seed, &how, comm, m, mu, sg, NULL));
+    MS_CALL(ms_train_cross_validate(spec, d, NULL, k, seed, &how, comm, m, mu, sg, NULL, NULL));
     s->r_seconds = MPI_Wtime() - t0;
     if (g->groups < k) {
         g->groups = 0; /* too few families to hold out: random folds only */
@@ -202,7 +204,7 @@ static ms_status cross_validate(const ms_model_spec *spec, const ms_dataset *d, 
     }
     t0 = MPI_Wtime();
     MS_CALL(ms_train_cross_validate(spec, d, &gs, k, seed, &how, comm, m, g->mu, g->sg,
-                                    g->sg_own));
+                                    g->sg_own, g->dist));
     s->g_seconds = MPI_Wtime() - t0;
     ms_workflow_model_summary t;
     summary_init(&t);
@@ -247,7 +249,7 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
      * `matscreen train` does (ms_train_calibrate) */
     ms_group_spec gs = {.kind = MS_GROUP_CHEMSYS};
     if (st == MS_SUCCESS && g.groups)
-        st = agree(comm, ms_train_calibration_fit(&d, g.mu, g.sg_own, &gs, k, g.groups, 0,
+        st = agree(comm, ms_train_calibration_fit(&d, g.mu, g.sg_own, g.dist, &gs, k, g.groups, 0,
                                                   ms_train_calibration_criterion(spec.kind), m));
     if (st == MS_SUCCESS && rank == 0) {
         st = ms_mkdir_parents(w->training.output);
@@ -257,6 +259,7 @@ ms_status ms_workflow_train(const ms_workflow *w, MPI_Comm comm, const char *out
     free(g.mu);
     free(g.sg);
     free(g.sg_own);
+    free(g.dist);
     st = agree(comm, st);
     if (st == MS_SUCCESS) {
         summarize(&d, mu, d.classification ? NULL : sg, out);
@@ -312,6 +315,7 @@ ms_status ms_workflow_evaluate(const ms_workflow *w, MPI_Comm comm, const char *
     free(g.mu);
     free(g.sg);
     free(g.sg_own);
+    free(g.dist);
     st = agree(comm, st);
     if (st == MS_SUCCESS) {
         summarize(&d, mu, d.classification ? NULL : sg, out);

@@ -72,6 +72,13 @@ V1=$(cd "$(dirname "$0")/../data/models" && pwd)
 "$MATSCREEN" evaluate -m "$V1/forest_v1_ehull.msm" -l "$CN/val.csv" --formula-column formula -t target \
     --max-rows 300 --predictions "$tmp/v1_pred.csv" >/dev/null 2>&1
 check "format version 1 model predicts the same bytes as then" cmp -s "$V1/forest_v1_ehull_val.csv" "$tmp/v1_pred.csv"
+# A model file of format version 3 (grouped-CV calibration without the distance term, by the
+# matscreen of commit f204a6a) loads with no distance term and predicts the same bytes as then.
+"$MATSCREEN" evaluate -m "$V1/forest_v3_ehull.msm" -l "$CN/val.csv" --formula-column formula -t target \
+    --max-rows 300 --predictions "$tmp/v3_pred.csv" >/dev/null 2>&1
+check "format version 3 model predicts the same bytes as then" cmp -s "$V1/forest_v3_ehull_val.csv" "$tmp/v3_pred.csv"
+check "a version-3 model's calibration has no distance term" bash -c \
+    "'$MATSCREEN' model info '$V1/forest_v3_ehull.msm' | grep 'sigma calibration: grouped CV' | grep -vq distance"
 "$MATSCREEN" model info "$tmp/glass_1.msm" >"$tmp/info.out"
 check "model info: kind" grep -q "kind: forest" "$tmp/info.out"
 check "model info: descriptor set" grep -q "descriptor set: magpie v1" "$tmp/info.out"

@@ -18,6 +18,7 @@
 #include "matscreen/calibration.h"
 #include "matscreen/cv.h"
 #include "matscreen/dataset.h"
+#include "matscreen/domain.h"
 #include "matscreen/model.h"
 #include "matscreen/train.h"
 #include "suites.h"
@@ -236,18 +237,75 @@ static void test_criterion_names(void)
     CU_ASSERT_STRING_EQUAL(ms_calibration_criterion_name(3), "");
 }
 
+/* The distance term of the recalibration (calibration.h): without scores, or with scores that
+ * cannot matter (all 0), the fit is the plain (k, s0) one to the bit and c = 0; with errors that
+ * grow with the score, c > 0 and the likelihood is better than without it. */
+static void test_fit_floor_dist(void)
+{
+    enum { M = 400 };
+    double r[M], s[M], d[M], zero[M];
+    uint64_t state = 12345;
+    for (int i = 0; i < M; i++) {
+        /* |N(0, 0.2 (1 + 2 d))| by Box-Muller from a small LCG: deterministic */
+        double u[2];
+        for (int j = 0; j < 2; j++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            u[j] = ((double)(state >> 11) + 0.5) / 9007199254740992.0;
+        }
+        d[i] = 3.0 * i / M;
+        s[i] = 0.1 + 0.05 * (i % 7);
+        zero[i] = 0;
+        r[i] = fabs(0.2 * (1 + 2 * d[i]) * sqrt(-2 * log(u[0])) * cos(2 * M_PI * u[1]));
+    }
+    for (int crit = 0; crit < 3; crit++) {
+        double k0 = 1, s00 = 0, k1 = 1, s01 = 0, c1 = -1;
+        int f0 = 0, f1 = 0;
+        CU_ASSERT_EQUAL_FATAL(ms_calibration_fit_floor(r, s, M, crit, &k0, &s00, &f0), MS_SUCCESS);
+        CU_ASSERT_EQUAL_FATAL(ms_calibration_fit_floor_dist(r, s, zero, M, crit, &k1, &s01, &c1, &f1),
+                              MS_SUCCESS);
+        CU_ASSERT(f0 && f1);
+        CU_ASSERT_EQUAL(k1, k0);
+        CU_ASSERT_EQUAL(s01, s00);
+        CU_ASSERT_EQUAL(c1, 0);
+        c1 = -1;
+        CU_ASSERT_EQUAL_FATAL(ms_calibration_fit_floor_dist(r, s, NULL, M, crit, &k1, &s01, &c1, &f1),
+                              MS_SUCCESS);
+        CU_ASSERT_EQUAL(k1, k0);
+        CU_ASSERT_EQUAL(s01, s00);
+        CU_ASSERT_EQUAL(c1, 0);
+    }
+    double k = 1, s0 = 0, c = 0, kb = 1, s0b = 0;
+    int f = 0;
+    CU_ASSERT_EQUAL_FATAL(ms_calibration_fit_floor_dist(r, s, d, M, 0, &k, &s0, &c, &f), MS_SUCCESS);
+    CU_ASSERT_EQUAL_FATAL(ms_calibration_fit_floor(r, s, M, 0, &kb, &s0b, &f), MS_SUCCESS);
+    CU_ASSERT(c > 0.5 && c < 8); /* the errors' own 2, within the sample's noise */
+    double nll_d = 0, nll_b = 0;
+    for (int i = 0; i < M; i++) {
+        double a = ms_calibration_sigma(s[i], k, s0, c, d[i]);
+        double b = ms_calibration_sigma(s[i], kb, s0b, 0, d[i]);
+        CU_ASSERT(ms_test_close(b, hypot(kb * s[i], s0b), 1e-15, 0));
+        nll_d += log(a * a) + r[i] * r[i] / (a * a);
+        nll_b += log(b * b) + r[i] * r[i] / (b * b);
+    }
+    CU_ASSERT(nll_d < nll_b - 50);
+    /* no score (a model without a domain): the plain formula */
+    CU_ASSERT_EQUAL(ms_calibration_sigma(0.3, 2, 0.1, 5, NAN), hypot(0.6, 0.1));
+    CU_ASSERT(ms_test_close(ms_calibration_sigma(0.3, 2, 0.1, 5, 1), hypot(0.6, 0.6), 1e-15, 0));
+}
+
 /* A forest recalibrated on grouped-CV residuals: the calibration is stored, survives the model
- * file, changes sigma as sqrt((k s)^2 + s0^2) of the learner's sigma, and its conformal factor
- * covers at least 1 - alpha of the rows it was fitted on. */
-static void test_grouped_recalibration(void)
+ * file, changes sigma as sqrt((k s)^2 + (s0 (1 + c min(score, clip)))^2) of the learner's sigma
+ * and the row's domain score, and its conformal factor covers at least 1 - alpha of the rows it
+ * was fitted on. A file whose distance term has no domain to score rows is refused. */
+static void grouped_recalibration(const char *kind)
 {
     ms_dataset d;
     CU_ASSERT_EQUAL_FATAL(load_sample(NULL, &d), MS_SUCCESS);
     ms_model_spec spec;
     ms_model_spec_default(&spec);
-    spec.kind = "forest";
+    spec.kind = kind;
     spec.seed = 3;
-    ms_model_options_add(&spec.options, "n_trees=30");
+    if (!strcmp(kind, "forest")) ms_model_options_add(&spec.options, "n_trees=30");
     ms_model *m = NULL;
     CU_ASSERT_EQUAL_FATAL(ms_train_fit(&spec, &d, 0, NAN, 0, MPI_COMM_SELF, &m), MS_SUCCESS);
     double *s_raw = malloc(d.n * sizeof *s_raw), *s_cal = malloc(d.n * sizeof *s_cal);
@@ -267,30 +325,55 @@ static void test_grouped_recalibration(void)
     CU_ASSERT(c->within1 > 0.4 && c->within1 < 0.95); /* the area fit matches the curve's bulk */
     CU_ASSERT(isfinite(c->q) && c->q > 0);
     CU_ASSERT_EQUAL(c->alpha, 0.2);
+    CU_ASSERT(c->dist_coef >= 0);
+    CU_ASSERT(c->dist_coef == 0 || c->dist_clip == m->domain->threshold);
+    CU_ASSERT(ms_train_calibration_distance(kind) || c->dist_coef == 0);
+    printf(" [%s: scale %.4g, floor %.4g, distance term %.4g] ", kind, c->scale, c->floor,
+           c->dist_coef);
     CU_ASSERT_EQUAL_FATAL(ms_model_predict(m, &d.x, mu2, s_cal), MS_SUCCESS);
+    ms_matrix z = {0};
+    CU_ASSERT_EQUAL_FATAL(ms_model_standardize(m, &d.x, &z), MS_SUCCESS);
     for (size_t i = 0; i < d.n; i++) {
         CU_ASSERT_EQUAL(mu2[i], mu[i]); /* means never change */
-        CU_ASSERT(ms_test_close(s_cal[i], hypot(c->scale * s_raw[i], c->floor), 1e-12, 0));
+        double sc = fmin(ms_domain_score(m->domain, &MS_AT(&z, i, 0)), c->dist_clip);
+        double g = c->dist_coef > 0 ? 1 + c->dist_coef * sc : 1;
+        CU_ASSERT(ms_test_close(s_cal[i], hypot(c->scale * s_raw[i], c->floor * g), 1e-12, 0));
     }
+    ms_matrix_free(&z);
     int has_gcv = 0;
     for (size_t k = 0; k < m->n_metrics; k++) has_gcv |= !strcmp(m->metric_name[k], "gcv5_mae");
     CU_ASSERT(has_gcv);
     /* the file keeps it */
     ms_model_writer w = {0};
     CU_ASSERT_EQUAL_FATAL(ms_model_save_buffer(m, &w), MS_SUCCESS);
-    CU_ASSERT_EQUAL(w.data[8], 3); /* format version 3 */
+    CU_ASSERT_EQUAL(w.data[8], 4); /* format version 4 */
     ms_model *back = NULL;
     CU_ASSERT_EQUAL_FATAL(ms_model_load_buffer(w.data, w.len, "cal.msm", &back), MS_SUCCESS);
     CU_ASSERT_EQUAL(back->calibration.kind, MS_MODEL_CAL_GROUPED);
     CU_ASSERT_EQUAL(back->calibration.scale, c->scale);
     CU_ASSERT_EQUAL(back->calibration.floor, c->floor);
     CU_ASSERT_EQUAL(back->calibration.q, c->q);
+    CU_ASSERT_EQUAL(back->calibration.dist_coef, c->dist_coef);
+    CU_ASSERT_EQUAL(back->calibration.dist_clip, c->dist_clip);
     CU_ASSERT_STRING_EQUAL(back->calibration.grouping, "chemsys");
     CU_ASSERT_EQUAL_FATAL(ms_model_predict(back, &d.x, mu2, s_raw), MS_SUCCESS);
     CU_ASSERT(memcmp(s_raw, s_cal, d.n * sizeof *s_raw) == 0);
     CU_ASSERT(ms_test_close(ms_model_interval_half_width(back, 2.385), c->q * 2.385, 1e-15, 0));
     ms_model_free(back);
     free(w.data);
+    /* a distance term without the domain field is a damaged file */
+    m->calibration.dist_coef = 1.5;
+    m->calibration.dist_clip = 4;
+    ms_domain_free(m->domain);
+    m->domain = NULL;
+    ms_model_writer w2 = {0};
+    CU_ASSERT_EQUAL_FATAL(ms_model_save_buffer(m, &w2), MS_SUCCESS);
+    back = NULL;
+    CU_ASSERT_EQUAL(ms_model_load_buffer(w2.data, w2.len, "cal.msm", &back), MS_ERR_PARSE);
+    CU_ASSERT(strstr(ms_error_message(), "distance term needs the domain") != NULL);
+    ms_error_clear();
+    ms_model_free(back);
+    free(w2.data);
     free(s_raw);
     free(s_cal);
     free(mu);
@@ -298,6 +381,11 @@ static void test_grouped_recalibration(void)
     ms_model_free(m);
     ms_dataset_free(&d);
 }
+
+static void test_grouped_recalibration(void) { grouped_recalibration("forest"); }
+
+/* The GP's recalibration has the distance term (train.h ms_train_calibration_distance). */
+static void test_grouped_recalibration_gp(void) { grouped_recalibration("gp"); }
 
 int ms_suite_cv(void)
 {
@@ -310,7 +398,9 @@ int ms_suite_cv(void)
         !CU_add_test(s, "OBELiX grouped folds", test_obelix_grouped_folds) ||
         !CU_add_test(s, "conformal factor", test_conformal_q) ||
         !CU_add_test(s, "recalibration criteria's names", test_criterion_names) ||
-        !CU_add_test(s, "grouped recalibration", test_grouped_recalibration))
+        !CU_add_test(s, "recalibration's distance term", test_fit_floor_dist) ||
+        !CU_add_test(s, "grouped recalibration", test_grouped_recalibration) ||
+        !CU_add_test(s, "grouped recalibration, GP", test_grouped_recalibration_gp))
         return CU_get_error();
     return CUE_SUCCESS;
 }
