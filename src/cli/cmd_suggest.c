@@ -56,7 +56,8 @@ static void suggest_usage(FILE *out)
             "domain of applicability (in_domain, domain_score of every candidate).\n\n"
             "  -n, --count N           suggestions (default 10)\n"
             "  -a, --acq NAME          ei (default), pi, mu, ucb, mean\n"
-            "      --xi X, --kappa K   EI/PI margin (0), UCB weight (2)\n"
+            "      --xi X, --kappa K   EI/PI margin (0), UCB weight (1: what grouped campaigns,\n"
+            "                          a pool of unseen chemical systems, measure best)\n"
             "      --minimize          smaller targets are better\n"
             "      --best X            best label so far (required for ei/pi with -m; GP mode\n"
             "                          takes the best training label)\n"
@@ -93,6 +94,10 @@ static int parse(int argc, char **argv, suggest_args *a, int rank)
 {
     memset(a, 0, sizeof *a);
     ms_al_args_default(&a->al, "ei");
+    /* a suggestion scores a pool the model was not trained on with a model that knows every
+     * label given: the grouped campaign's situation, whose default kappa it takes (1; campaign.h,
+     * docs/active-learning.md "suggest's kappa") */
+    a->al.kappa = ms_campaign_default_kappa(1);
     a->count = 10;
     a->best = NAN;
     static const struct option longopts[] = {
