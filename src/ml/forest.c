@@ -40,6 +40,8 @@ struct ms_forest {
     tree *trees;         /* params.n_trees */
     unsigned char *inbag;/* n_train x n_trees, row-major (row i: counts of row i in each tree) */
     ms_forest_oob oob;
+    double shap_base;    /* TreeSHAP: E[f], the mean over trees of ms_treeshap_expected */
+    size_t shap_depth;   /* TreeSHAP: the deepest tree's depth (its workspace's size) */
 };
 
 void ms_forest_params_default(ms_forest_params *p)
@@ -606,6 +608,9 @@ static ms_status tree_covers(const ms_forest *f, size_t b, tree *t)
     return MS_SUCCESS;
 }
 
+/* The in-bag table, every tree's covers and the forest's TreeSHAP base and depth, which depend
+ * only on the trees: computed here, once, at fit and at load (not stored in the model file), so
+ * an explanation does not walk every node of every tree again. */
 static ms_status make_inbag(ms_forest *f)
 {
     size_t n = f->n_train, B = f->params.n_trees;
@@ -622,7 +627,16 @@ static ms_status make_inbag(ms_forest *f)
         for (size_t i = 0; i < n; i++) f->inbag[i * B + b] = cnt[i];
     }
     free(cnt);
-    for (size_t b = 0; b < B; b++) MS_CALL(tree_covers(f, b, &f->trees[b]));
+    double e = 0;
+    f->shap_depth = 0;
+    for (size_t b = 0; b < B; b++) {
+        tree *t = &f->trees[b];
+        MS_CALL(tree_covers(f, b, t));
+        ms_shap_tree v = shap_view(t);
+        e += ms_treeshap_expected(&v);
+        if (t->depth > f->shap_depth) f->shap_depth = t->depth;
+    }
+    f->shap_base = e / (double)B;
     return MS_SUCCESS;
 }
 
@@ -631,15 +645,8 @@ ms_status ms_forest_contributions(const ms_forest *f, const ms_matrix *x, double
 {
     MS_CHECK(x->cols == f->n_features, MS_ERR_USAGE, "forest: rows have %zu features, model %zu",
              x->cols, f->n_features);
-    size_t B = f->params.n_trees, D = 0;
-    double e = 0;
-    for (size_t b = 0; b < B; b++) {
-        const tree *t = &f->trees[b];
-        ms_shap_tree v = shap_view(t);
-        e += ms_treeshap_expected(&v);
-        if (t->depth > D) D = t->depth;
-    }
-    ms_shap_ws *ws = ms_treeshap_ws_new(D, f->n_features);
+    size_t B = f->params.n_trees;
+    ms_shap_ws *ws = ms_treeshap_ws_new(f->shap_depth, f->n_features);
     MS_CHECK(ws, MS_ERR_NOMEM, "forest: out of memory");
     memset(phi, 0, x->rows * x->cols * sizeof *phi);
     for (size_t i = 0; i < x->rows; i += MS_TREESHAP_BATCH) { /* a batch per tree traversal */
@@ -649,7 +656,7 @@ ms_status ms_forest_contributions(const ms_forest *f, const ms_matrix *x, double
             ms_treeshap_add_rows(&v, x->data + i * x->cols, x->cols, n, 1.0 / (double)B,
                                  phi + i * x->cols, x->cols, ws);
         }
-        for (size_t r = 0; r < n; r++) base[i + r] = e / (double)B;
+        for (size_t r = 0; r < n; r++) base[i + r] = f->shap_base;
     }
     ms_treeshap_ws_free(ws);
     return MS_SUCCESS;
