@@ -158,13 +158,13 @@ typedef struct ms_pipeline {
     int crash_watching;               /* the record is open (ms_pipeline_destroy closes it) */
     /* Optional hold (screen --explain: one batched explanation for several records): when
      * hold_max > 0 the stages write each record's result into held[0..hold_max) (caller-owned),
-     * and after hold_max records, and at the task's end, hold_fn(p, held, n, hold_ctx) completes
-     * them before they go to the result callback in order. Results never leave their task later
-     * than without the hold (a task's end emits all it holds), so journal and resume see the
-     * same results. */
+     * and after hold_max records, and at the task's end, hold_fn(held, n, hold_ctx) completes
+     * the n held results before they go to the result callback in order. Results never leave
+     * their task later than without the hold (a task's end emits all it holds), so journal and
+     * resume see the same results. */
     size_t hold_max;
     ms_result *held;
-    void (*hold_fn)(struct ms_pipeline *p, ms_result *held, size_t n, void *ctx);
+    void (*hold_fn)(ms_result *held, size_t n, void *ctx);
     void *hold_ctx;
 } ms_pipeline;
 

@@ -245,7 +245,7 @@ static ms_result *next_slot(run_ctx *c)
 static void release_held(run_ctx *c)
 {
     ms_pipeline *p = c->p;
-    if (c->n_held && p->hold_fn) p->hold_fn(p, p->held, c->n_held, p->hold_ctx);
+    if (c->n_held && p->hold_fn) p->hold_fn(p->held, c->n_held, p->hold_ctx);
     for (size_t i = 0; i < c->n_held && !c->stop; i++) {
         c->produced++;
         if (c->fn(&p->held[i], c->user) != 0) c->stop = 1;

@@ -87,8 +87,8 @@ typedef struct screen_worker {
     double *phi;      /* contributions of EXPLAIN_BATCH rows of em's raw features, then flags */
     double *base;     /* their expected values */
     double *ework;    /* ms_model_explain_ws workspace for EXPLAIN_BATCH rows */
-    double *erows;    /* the raw rows waiting to be explained (EXPLAIN_BATCH x em->n_raw) */
-    ms_result **eres; /* their results, held by the pipeline (ms_pipeline.held) */
+    double *erows;    /* the raw rows waiting to be explained (EXPLAIN_BATCH x em->n_raw), in
+                         the order of their results in the pipeline's hold (explain_queued) */
     size_t n_erows;
     ms_result *held;  /* the pipeline's hold: EXPLAIN_BATCH results */
     score_mode mode;
@@ -272,44 +272,60 @@ static void write_explain(const screen_worker *w, const ms_model *m, const doubl
     }
 }
 
-/* Rows i0..i0+n of the queue in one ms_model_explain_ws call, into their results. */
-static ms_status explain_rows(screen_worker *w, size_t i0, size_t n)
+/* Whether the models stage queued r's raw row in w->erows: r got past that stage (queueing is
+ * its last step, and only the score stage comes after it). The held results that pass are those
+ * of w->erows, in the same order. */
+static int explain_queued(const ms_result *r)
 {
-    const ms_model *m = w->em;
-    ms_matrix x = {n, m->n_raw, w->erows + i0 * m->n_raw, 0};
-    MS_CALL(ms_model_explain_ws(m, &x, w->ework, w->phi, w->base));
-    unsigned char *used = (unsigned char *)(w->phi + EXPLAIN_BATCH * m->n_raw);
-    for (size_t i = 0; i < n; i++)
-        write_explain(w, m, x.data + i * m->n_raw, w->phi + i * m->n_raw, used, w->eres[i0 + i]);
-    return MS_SUCCESS;
+    return r->stage > MS_STAGE_MODELS;
 }
 
-/* The pipeline's hold is full or its task ends (ms_pipeline.hold_fn): explains the records
+/* Rows i0..i0+n of the queue in one ms_model_explain_ws call: their contributions in w->phi. */
+static ms_status explain_rows(screen_worker *w, size_t i0, size_t n)
+{
+    ms_matrix x = {n, w->em->n_raw, w->erows + i0 * w->em->n_raw, 0};
+    return ms_model_explain_ws(w->em, &x, w->ework, w->phi, w->base);
+}
+
+/* A record whose explanation failed fails as it did when explained in the models stage: that
+ * stage, its reason, no score. */
+static void explain_failed(ms_result *r, ms_status st)
+{
+    r->status = st;
+    r->stage = MS_STAGE_MODELS;
+    snprintf(r->reason, sizeof r->reason, "%s",
+             ms_error_message()[0] ? ms_error_message() : ms_strerror(st));
+    r->score = r->acquisition = NAN; /* as cleared: the score stage did not run */
+    r->rank_tier = 0;
+}
+
+/* The pipeline's hold is full or its task ends (ms_pipeline.hold_fn): explains the held records
  * that passed the models stage, all in one call. The batched contributions are those of one row
  * per call to the bit (TreeSHAP's batch kernel and its row variant sum in the same order;
  * XGBoost explains each row alone; test_treeshap.c checks both), so the outputs are those of
  * one call per record. Should the call fail, each record is explained alone, and a record that
- * fails then fails as it did when explained in the models stage (the stage, its reason, no
- * score), its neighbours keep theirs. */
-static void explain_held(ms_pipeline *p, ms_result *held, size_t n, void *ctx)
+ * fails then fails as it did when explained in the models stage, its neighbours keep theirs. */
+static void explain_held(ms_result *held, size_t n, void *ctx)
 {
-    (void)p;
-    (void)held;
-    (void)n;
     screen_worker *w = ctx;
-    if (w->n_erows && explain_rows(w, 0, w->n_erows) != MS_SUCCESS) {
-        for (size_t i = 0; i < w->n_erows; i++) {
+    const ms_model *m = w->em;
+    unsigned char *used = (unsigned char *)(w->phi + EXPLAIN_BATCH * m->n_raw);
+    int batched = w->n_erows && explain_rows(w, 0, w->n_erows) == MS_SUCCESS;
+    for (size_t k = 0, i = 0; k < n && i < w->n_erows; k++) {
+        if (!explain_queued(&held[k])) continue;
+        const double *phi = w->phi + i * m->n_raw;
+        if (!batched) {
             ms_error_clear();
             ms_status st = explain_rows(w, i, 1);
-            if (st == MS_SUCCESS) continue;
-            ms_result *r = w->eres[i];
-            r->status = st;
-            r->stage = MS_STAGE_MODELS;
-            snprintf(r->reason, sizeof r->reason, "%s",
-                     ms_error_message()[0] ? ms_error_message() : ms_strerror(st));
-            r->score = r->acquisition = NAN; /* as cleared: the score stage did not run */
-            r->rank_tier = 0;
+            phi = w->phi;
+            if (st != MS_SUCCESS) {
+                explain_failed(&held[k], st);
+                i++;
+                continue;
+            }
         }
+        write_explain(w, m, w->erows + i * m->n_raw, phi, used, &held[k]);
+        i++;
     }
     w->n_erows = 0;
 }
@@ -332,8 +348,7 @@ static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
     if (w->explain_k) { /* explained with its neighbours when the pipeline releases them */
         MS_CHECK(w->n_erows < EXPLAIN_BATCH, MS_ERR_LIMIT,
                  "screen: more records to explain than the pipeline holds");
-        memcpy(w->erows + w->n_erows * w->em->n_raw, w->row, w->em->n_raw * sizeof *w->row);
-        w->eres[w->n_erows++] = r;
+        memcpy(w->erows + w->n_erows++ * w->em->n_raw, w->row, w->em->n_raw * sizeof *w->row);
     }
     return MS_SUCCESS;
 }
@@ -395,7 +410,6 @@ static void worker_destroy(screen_worker *w)
     free(w->phi);
     free(w->base);
     free(w->erows);
-    free(w->eres);
     free(w->held);
     ms_model_free(w->clf);
     ms_model_free(w->reg);
@@ -544,15 +558,14 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
         w->explain_k = cfg->explain_k;
         w->em = em;
         /* EXPLAIN_BATCH rows: phi of every raw feature, then the used flags; the model's own
-         * workspace; the rows and results waiting; the pipeline's hold */
+         * workspace; the rows waiting; the pipeline's hold */
         size_t b = EXPLAIN_BATCH;
         w->phi = malloc(b * em->n_raw * sizeof *w->phi + em->n_raw + 1);
         w->base = malloc(b * sizeof *w->base);
         w->ework = malloc((ms_model_explain_workspace_size(em, b) + 1) * sizeof *w->ework);
         w->erows = malloc(b * em->n_raw * sizeof *w->erows + 1);
-        w->eres = malloc(b * sizeof *w->eres);
         w->held = malloc(b * sizeof *w->held);
-        MS_CHECK(w->phi && w->base && w->ework && w->erows && w->eres && w->held, MS_ERR_NOMEM,
+        MS_CHECK(w->phi && w->base && w->ework && w->erows && w->held, MS_ERR_NOMEM,
                  "screen: explanation buffers");
     }
 
