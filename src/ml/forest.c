@@ -8,6 +8,7 @@
 #include "matscreen/array.h"
 #include "matscreen/calibration.h"
 #include "matscreen/comm.h"
+#include "matscreen/metrics.h"
 #include "matscreen/model.h"
 #include "matscreen/rng.h"
 #include "matscreen/treeshap.h"
@@ -687,45 +688,6 @@ ms_status ms_forest_predict(const ms_forest *f, const ms_matrix *x, double *mean
 
 /* ---- out-of-bag summary and recalibration ------------------------------------------------------ */
 
-static int cmp_pair(const void *a, const void *b)
-{
-    const double *x = a, *y = b;
-    return (x[0] > y[0]) - (x[0] < y[0]);
-}
-
-static int cmp_pair1(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double auc_of(const double *p, const double *y, size_t n)
-{
-    double *pr = malloc((2 * n + 1) * sizeof *pr);
-    if (!pr) return NAN;
-    for (size_t i = 0; i < n; i++) {
-        pr[2 * i] = p[i];
-        pr[2 * i + 1] = y[i];
-    }
-    qsort(pr, n, 2 * sizeof *pr, cmp_pair);
-    double rank_sum = 0, npos = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && pr[2 * j] == pr[2 * i]) j++;
-        double avg = (double)(i + j + 1) / 2.0;
-        for (size_t k = i; k < j; k++)
-            if (pr[2 * k + 1] > 0.5) {
-                rank_sum += avg;
-                npos++;
-            }
-        i = j;
-    }
-    free(pr);
-    double nneg = (double)n - npos;
-    if (npos == 0 || nneg == 0) return NAN;
-    return (rank_sum - npos * (npos + 1) / 2) / (npos * nneg);
-}
-
 /* 1 when ok is true on every rank of comm. Collective on comm when size > 1: every failure path
  * before a collective phase goes through here, so no rank waits alone in a collective. */
 static int ranks_agree(int ok, int size, MPI_Comm comm)
@@ -799,26 +761,19 @@ static ms_status oob_finish(ms_forest *f, const double *y, const double *pred, c
     if (m) {
         o->n_scored = m;
         if (!f->classification) {
-            double ae = 0, se = 0, ym = 0, ss = 0;
-            for (size_t k = 0; k < m; k++) ym += ys[k];
-            ym /= (double)m;
-            for (size_t k = 0; k < m; k++) {
-                double e = ys[k] - pr[k];
-                ae += fabs(e);
-                se += e * e;
-                ss += (ys[k] - ym) * (ys[k] - ym);
-            }
-            o->mae = ae / (double)m;
-            o->rmse = sqrt(se / (double)m);
-            o->r2 = ss > 0 ? 1 - se / ss : NAN;
+            ms_reg_metrics rm;
+            st = ms_metrics_regression(ys, pr, m, &rm);
+            o->mae = rm.mae;
+            o->rmse = rm.rmse;
+            o->r2 = rm.r2;
             if (nz) {
                 /* robust: the median |z| of a standard normal is 0.6744897502 */
-                qsort(az, nz, sizeof *az, cmp_pair1);
+                qsort(az, nz, sizeof *az, cmp_double);
                 double med = nz % 2 ? az[nz / 2] : 0.5 * (az[nz / 2 - 1] + az[nz / 2]);
                 if (med > 0 && isfinite(med)) o->sigma_scale = med / 0.6744897501960817;
             }
             int fit = 0;
-            if (f->params.noise_floor)
+            if (st == MS_SUCCESS && f->params.noise_floor)
                 st = ms_calibration_fit_floor(ra, sa, nf, f->params.noise_floor == 1,
                                               &o->sigma_scale, &o->noise_sd, &fit);
             if (!fit) o->noise_sd = 0; /* nothing to fit: the median scale alone */
@@ -828,15 +783,11 @@ static ms_status oob_finish(ms_forest *f, const double *y, const double *pred, c
                 o->within1 = (double)in1 / (double)nf;
             }
         } else {
-            double acc = 0, ll = 0;
-            for (size_t k = 0; k < m; k++) {
-                acc += (pr[k] >= 0.5) == (ys[k] > 0.5);
-                double pp = fmin(fmax(pr[k], 1e-15), 1 - 1e-15);
-                ll -= ys[k] > 0.5 ? log(pp) : log(1 - pp);
-            }
-            o->accuracy = acc / (double)m;
-            o->log_loss = ll / (double)m;
-            o->roc_auc = auc_of(pr, ys, m);
+            ms_class_metrics cm;
+            st = ms_metrics_classification(ys, pr, m, &cm);
+            o->accuracy = cm.accuracy;
+            o->log_loss = cm.log_loss;
+            o->roc_auc = cm.roc_auc;
         }
     }
     free(pr);
