@@ -46,23 +46,32 @@ static ms_status column_check(const ms_matrix *x, size_t col, double param, cons
     return MS_SUCCESS;
 }
 
-ms_status ms_outliers_iqr(const ms_matrix *x, size_t col, double k, double *work,
-                          unsigned char *flags, ms_outlier_summary *summary)
+/* What both rules summarise of column col: the valid values' count, quartiles, median and MAD
+ * (work holds x->rows doubles and is overwritten); lower, upper and n_outliers are the rule's. */
+static ms_outlier_summary column_summary(const ms_matrix *x, size_t col, double *work)
 {
-    MS_CALL(column_check(x, col, k, "IQR outliers"));
     ms_outlier_summary s = {0};
-    const double *v = x->data + col;
-    size_t m = sorted_valid(v, x->rows, x->cols, work);
+    size_t m = sorted_valid(x->data + col, x->rows, x->cols, work);
     s.n_valid = m;
     s.q1 = quantile_sorted(work, m, 0.25);
     s.median = quantile_sorted(work, m, 0.5);
     s.q3 = quantile_sorted(work, m, 0.75);
-    double iqr = s.q3 - s.q1;
-    s.lower = s.q1 - k * iqr;
-    s.upper = s.q3 + k * iqr;
     for (size_t i = 0; i < m; i++) work[i] = fabs(work[i] - s.median);
     qsort(work, m, sizeof *work, cmp_double);
     s.mad = quantile_sorted(work, m, 0.5);
+    return s;
+}
+
+ms_status ms_outliers_iqr(const ms_matrix *x, size_t col, double k, double *work,
+                          unsigned char *flags, ms_outlier_summary *summary)
+{
+    MS_CALL(column_check(x, col, k, "IQR outliers"));
+    ms_outlier_summary s = column_summary(x, col, work);
+    const double *v = x->data + col;
+    size_t m = s.n_valid;
+    double iqr = s.q3 - s.q1;
+    s.lower = s.q1 - k * iqr;
+    s.upper = s.q3 + k * iqr;
     for (size_t i = 0; i < x->rows; i++) {
         double a = v[i * x->cols];
         int out = !isnan(a) && m > 0 && (a < s.lower || a > s.upper);
@@ -77,17 +86,10 @@ ms_status ms_outliers_robust_z(const ms_matrix *x, size_t col, double threshold,
                                unsigned char *flags, ms_outlier_summary *summary)
 {
     MS_CALL(column_check(x, col, threshold, "robust z-score outliers"));
-    ms_outlier_summary s = {0};
+    ms_outlier_summary s = column_summary(x, col, work);
     const double *v = x->data + col;
-    size_t m = sorted_valid(v, x->rows, x->cols, work);
-    s.n_valid = m;
-    s.q1 = quantile_sorted(work, m, 0.25);
-    s.median = quantile_sorted(work, m, 0.5);
-    s.q3 = quantile_sorted(work, m, 0.75);
+    size_t m = s.n_valid;
     s.lower = s.upper = NAN;
-    for (size_t i = 0; i < m; i++) work[i] = fabs(work[i] - s.median);
-    qsort(work, m, sizeof *work, cmp_double);
-    s.mad = quantile_sorted(work, m, 0.5);
     double scale = MS_OUTLIER_MAD_SCALE * s.mad;
     if (m > 0 && scale > 0) {
         s.lower = s.median - threshold * scale;
