@@ -296,6 +296,18 @@ static int quoted_after(const char *s, const char *key, char *out, size_t n)
     return 1;
 }
 
+/* libxml2's "Expected is ( a, b )" after from: the names inside the brackets, "a, b", into
+ * list (cap bytes; "" when there are no brackets). */
+static void expected_list(const char *from, char *list, size_t cap)
+{
+    const char *open = strchr(from, '(');
+    size_t k = 0;
+    if (open)
+        for (const char *q = open + 1; *q && *q != ')' && k + 1 < cap; q++)
+            if (!(*q == ' ' && (q[1] == ')' || q[-1] == '('))) list[k++] = *q;
+    list[k] = 0;
+}
+
 /* Rewrites libxml2's schema message msg about element elem (attribute attr, may be "") into out. */
 static void rephrase_schema(const char *msg, const char *elem, const char *attr, char *out, size_t n)
 {
@@ -341,13 +353,8 @@ static void rephrase_schema(const char *msg, const char *elem, const char *attr,
     } else if (strstr(msg, "This element is not expected")) {
         const char *exp = strstr(msg, "Expected is");
         if (exp) {
-            const char *open = strchr(exp, '(');
-            char list[400] = "";
-            size_t k = 0;
-            if (open)
-                for (const char *q = open + 1; *q && *q != ')' && k + 1 < sizeof list; q++)
-                    if (!(*q == ' ' && (q[1] == ')' || q[-1] == '('))) list[k++] = *q;
-            list[k] = 0;
+            char list[400];
+            expected_list(exp, list, sizeof list);
             snprintf(out, n, "<%s> is not allowed here; expected %s%s (elements must come in the "
                              "order of docs/workflows.md)", elem, strchr(list, ',') ? "one of: " : "",
                      list);
@@ -356,13 +363,8 @@ static void rephrase_schema(const char *msg, const char *elem, const char *attr,
                      elem);
         }
     } else if ((p = strstr(msg, "Missing child element(s). Expected is"))) {
-        const char *open = strchr(p, '(');
-        char list[400] = "";
-        size_t k = 0;
-        if (open)
-            for (const char *q = open + 1; *q && *q != ')' && k + 1 < sizeof list; q++)
-                if (!(*q == ' ' && (q[1] == ')' || q[-1] == '('))) list[k++] = *q;
-        list[k] = 0;
+        char list[400];
+        expected_list(p, list, sizeof list);
         snprintf(out, n, "<%s> is missing a required element: %s", elem, list);
     } else if (strstr(msg, "is not allowed.") && attr[0]) {
         snprintf(out, n, "<%s>: unknown attribute %s=", elem, attr);
