@@ -36,10 +36,13 @@ static void compare_usage(FILE *out)
     fprintf(out,
             "usage: matscreen compare DATA [--kinds K1,K2] [--sets S1,S2] [--selects 'A;B']\n"
             "                         [--cv K] [--group G] [-s SEED]\n\n"
-            "DATA as in matscreen evaluate. Cross-validates every kind x set x selection on the\n"
-            "same folds (K folds, default 5, of whole groups of --group: chemsys by default) and\n"
-            "prints one table: out-of-fold MAE (regression; ROC-AUC for a classification), its\n"
-            "fold sd, coverage within 1 sigma, the columns the model kept, the time.\n"
+            MS_MODEL_DATA_HELP
+            "with -t TARGET (column), --log10 (learn log10 of the target), --threshold X\n"
+            "(classify target >= X), --max-rows N (use only the first N rows).\n\n"
+            "Cross-validates every kind x set x selection on the same folds (K folds, default 5,\n"
+            "of whole groups of --group: chemsys by default) and prints one table: out-of-fold\n"
+            "MAE (regression; ROC-AUC for a classification), its fold sd, coverage within 1\n"
+            "sigma, the columns the model kept, the time.\n"
             "  --kinds LIST     learners (default forest,gbm), each with its defaults\n"
             "  --sets LIST      descriptor sets (default magpie)\n"
             "  --selects LIST   selection specs separated by ';' (none = no selection; default\n"
@@ -48,6 +51,7 @@ static void compare_usage(FILE *out)
             "                   (default: recalibrated on grouped CV of the fold's training rows,\n"
             "                   as train stores it; K + 1 fits per fold) or oob (the learner's\n"
             "                   own, one fit per fold)\n"
+            "  --calibration-fit C  area, likelihood or coverage (train --help)\n"
             "Best: lowest mean MAE (highest mean ROC-AUC); rows within one standard error\n"
             "(fold sd / sqrt(K)) of the best are marked as ties.\n\n" MS_CLI_EXIT_HELP);
 }
@@ -196,13 +200,9 @@ int ms_cmd_compare(int argc, char **argv)
         strcpy(dst, argv[++i]);
     }
     ms_model_args a;
-    if (code == 0) code = ms_model_args_parse(nrest, rest, "evaluate", &a, rank);
-    if (code == 0 && !a.help && (a.opt.n || a.model || a.folds)) {
-        if (rank == 0)
-            fprintf(stderr, "matscreen compare: -p, -m and --folds are not options of compare "
-                            "(every kind runs with its defaults on the same grouped folds)\n");
-        code = 2;
-    }
+    /* compare's table has no -p, -m, --folds, --kind, --set: every kind runs with its defaults
+     * on the same grouped folds, for the kinds and sets of --kinds and --sets */
+    if (code == 0) code = ms_model_args_parse(nrest, rest, "compare", &a, rank);
     if (code == 0 && a.help && rank == 0) compare_usage(stdout);
     char *kinds[MAX_ITEMS], *sets[MAX_ITEMS], *sels[MAX_ITEMS];
     size_t nk = split(kb, ',', kinds), ns = split(sb, ',', sets), nsel = split(selb, ';', sels);

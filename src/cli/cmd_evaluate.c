@@ -28,10 +28,7 @@ static void evaluate_usage(FILE *out)
             "usage: matscreen evaluate --kind KIND DATA [--cv K | --folds FOLDS.csv] [options]\n"
             "       matscreen evaluate -m MODEL DATA            held-out metrics of a saved model\n"
             "       mpirun -np N matscreen evaluate ...\n\n"
-            "DATA is one of\n"
-            "  --matbench FILE.json             Matbench composition task (target: last column)\n"
-            "  -l LABELS.csv --formula-column C CSV with formulas in column C (e.g. CrabNet)\n"
-            "  -l LABELS.csv -i DIR [--id-column ID]  CSV whose ID column names DIR/ID.cif\n"
+            MS_MODEL_DATA_HELP
             "with -t TARGET (column), --set NAME (descriptor set, default magpie; the model's own\n"
             "with -m), --log10 (learn log10 of the target), --threshold X (classify target >= X).\n\n"
             "  -k, --kind KIND         forest (default), logistic, naive_bayes, gp, gbm\n"

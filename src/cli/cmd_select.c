@@ -21,8 +21,11 @@ static void select_usage(FILE *out)
     fprintf(out,
             "usage: matscreen select DATA --select SPEC [--kind KIND] [-p KEY=VALUE] [-o MODEL]\n"
             "       mpirun -np N matscreen select ...\n\n"
-            "DATA and the learner options are train's (matscreen train --help). SPEC: stages\n"
-            "separated by commas, applied in order:\n"
+            MS_MODEL_DATA_HELP
+            "with -t TARGET (column), --set NAME (descriptor set, default magpie), --log10 (learn\n"
+            "log10 of the target), --threshold X (a classifier of target >= X), --max-rows N (use\n"
+            "only the first N rows).\n\n"
+            "SPEC: stages separated by commas, applied in order:\n"
             "  variance:T   drop columns of variance <= T\n"
             "  corr:T       drop the later of two columns with |r| > T\n"
             "  f:K          keep the K columns of largest F-score (f_regression / f_classif)\n"
@@ -32,7 +35,13 @@ static void select_usage(FILE *out)
             "               dropping STEP (default 0.2) of the columns per step; the chosen set is\n"
             "               the smallest within one standard error of the best score\n"
             "e.g. --select f:60,rfe. Prints the stages, the score path and the chosen columns.\n"
-            "  -o, --output MODEL      also write the model trained on the chosen columns\n"
+            "  -k, --kind KIND         forest (default), logistic, naive_bayes, gp, gbm\n"
+            "  -p, --param KEY=VALUE   learner parameter (repeatable; train --help lists them)\n"
+            "      --group G           groups of rfe's folds: chemsys (default), formula,\n"
+            "                          column:NAME, kmeans:K, none (random folds)\n"
+            "  -s, --seed S            seed of the folds and the learner (default 0)\n"
+            "  -o, --output MODEL      also write the model fitted on the chosen columns (one fit:\n"
+            "                          no cross-validation, the learner's own sigma)\n"
             "  -h, --help              this text\n\n" MS_CLI_EXIT_HELP);
 }
 

@@ -25,10 +25,7 @@ static void train_usage(FILE *out)
     fprintf(out,
             "usage: matscreen train DATA -o MODEL [--kind forest|logistic|naive_bayes|gp|gbm] [options]\n"
             "       mpirun -np N matscreen train ...\n\n"
-            "DATA is one of\n"
-            "  --matbench FILE.json             Matbench composition task (target: last column)\n"
-            "  -l LABELS.csv --formula-column C CSV with formulas in column C (e.g. CrabNet)\n"
-            "  -l LABELS.csv -i DIR [--id-column ID]  CSV whose ID column names DIR/ID.cif\n"
+            MS_MODEL_DATA_HELP
             "with -t TARGET (column), --set NAME (descriptor set, default magpie), --log10 (learn\n"
             "log10 of the target), --threshold X (train a classifier of target >= X).\n\n"
             "  -o, --output MODEL      model file to write (required)\n"

@@ -41,10 +41,44 @@ static int check_required(const ms_model_args *a, int argc, const char *command,
     return 0;
 }
 
+/* The options each command takes, so that getopt refuses the others: an option a command would
+ * ignore is a usage error, never silently dropped. compare runs every kind with its defaults
+ * (no learner options); select fits once, without cross-validation or calibration.
+ * tests/integration/docs.sh checks every option of these tables against --help and the man page. */
+#define DATA_LONGOPTS                                                                              \
+    {"matbench", required_argument, 0, 'M'}, {"labels", required_argument, 0, 'l'},               \
+        {"input", required_argument, 0, 'i'}, {"formula-column", required_argument, 0, 'F'},      \
+        {"id-column", required_argument, 0, 'I'}, {"target", required_argument, 0, 't'},          \
+        {"log10", no_argument, 0, 'L'}, {"threshold", required_argument, 0, 'T'},                 \
+        {"max-rows", required_argument, 0, 'N'}, {"seed", required_argument, 0, 's'},             \
+        {"group", required_argument, 0, 'G'}, {"help", no_argument, 0, 'h'}
+#define CV_LONGOPTS                                                                                \
+    {"cv", required_argument, 0, 'c'}, {"calibrate", required_argument, 0, 'B'},                  \
+        {"calibration-fit", required_argument, 0, 'E'}
+#define LEARNER_LONGOPTS                                                                           \
+    {"kind", required_argument, 0, 'k'}, {"set", required_argument, 0, 'S'},                      \
+        {"param", required_argument, 0, 'p'}, {"select", required_argument, 0, 'x'}
+
+static const struct option train_longopts[] = {
+    DATA_LONGOPTS, CV_LONGOPTS, LEARNER_LONGOPTS,
+    {"output", required_argument, 0, 'o'}, {"conformal", required_argument, 0, 'Q'},
+    {"goal", required_argument, 0, 'y'}, {"requires", required_argument, 0, 'z'},
+    {0, 0, 0, 0}};
+static const struct option select_longopts[] = {
+    DATA_LONGOPTS, LEARNER_LONGOPTS, {"output", required_argument, 0, 'o'}, {0, 0, 0, 0}};
+static const struct option evaluate_longopts[] = {
+    DATA_LONGOPTS, CV_LONGOPTS, LEARNER_LONGOPTS,
+    {"model", required_argument, 0, 'm'}, {"repeats", required_argument, 0, 'r'},
+    {"folds", required_argument, 0, 'f'}, {"task", required_argument, 0, 'a'},
+    {"class-threshold", required_argument, 0, 'C'}, {"importance", required_argument, 0, 'P'},
+    {"predictions", required_argument, 0, 'O'}, {0, 0, 0, 0}};
+static const struct option compare_longopts[] = {DATA_LONGOPTS, CV_LONGOPTS, {0, 0, 0, 0}};
+
 int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_args *a, int rank)
 {
     /* select takes train's options; its -o MODEL is optional */
     const int select = strcmp(command, "select") == 0, train = select || !strcmp(command, "train");
+    const int compare = strcmp(command, "compare") == 0;
     memset(a, 0, sizeof *a);
     a->kind = "forest";
     a->threshold = a->class_threshold = NAN;
@@ -52,42 +86,19 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
     a->group.kind = MS_GROUP_CHEMSYS;
     a->calibrate = 1;
     a->cal_criterion = -1; /* the learner's default (ms_train_calibration_criterion) */
-    /* -o/--output is train's model file, -m/--model evaluate's; each command refuses the other's. */
-    static const struct option longopts[] = {
-        {"output", required_argument, 0, 'U'}, {"model", required_argument, 0, 'm'},
-        {"kind", required_argument, 0, 'k'}, {"matbench", required_argument, 0, 'M'},
-        {"labels", required_argument, 0, 'l'}, {"input", required_argument, 0, 'i'},
-        {"formula-column", required_argument, 0, 'F'}, {"id-column", required_argument, 0, 'I'},
-        {"target", required_argument, 0, 't'}, {"set", required_argument, 0, 'S'},
-        {"log10", no_argument, 0, 'L'}, {"threshold", required_argument, 0, 'T'},
-        {"param", required_argument, 0, 'p'}, {"cv", required_argument, 0, 'c'},
-        {"repeats", required_argument, 0, 'r'}, {"folds", required_argument, 0, 'f'},
-        {"task", required_argument, 0, 'a'}, {"seed", required_argument, 0, 's'},
-        {"class-threshold", required_argument, 0, 'C'}, {"importance", required_argument, 0, 'P'},
-        {"predictions", required_argument, 0, 'O'}, {"max-rows", required_argument, 0, 'N'},
-        {"group", required_argument, 0, 'G'}, {"calibrate", required_argument, 0, 'B'},
-        {"calibration-fit", required_argument, 0, 'E'}, {"conformal", required_argument, 0, 'Q'}, 
-        {"select", required_argument, 0, 'x'}, {"goal", required_argument, 0, 'y'}, {"requires", required_argument, 0, 'z'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const struct option *longopts = select    ? select_longopts
+                                    : train   ? train_longopts
+                                    : compare ? compare_longopts
+                                              : evaluate_longopts;
+    const char *shortopts = train ? "o:k:l:i:t:p:s:h" : compare ? "l:i:t:s:h" : "m:k:l:i:t:p:s:h";
     optind = 1;
     opterr = rank == 0;
     int c;
-    while ((c = getopt_long(argc, argv, train ? "o:k:l:i:t:p:s:h" : "m:k:l:i:t:p:s:h", longopts,
-                            NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
         ms_status st = MS_SUCCESS;
         switch (c) {
         case 'o': a->output = optarg; break;
-        case 'U':
-        case 'm':
-            if ((c == 'U') != train) {
-                if (rank == 0)
-                    fprintf(stderr, "matscreen %s: --%s is not an option of this command\n", command,
-                            c == 'U' ? "output" : "model");
-                return 2;
-            }
-            if (train) a->output = optarg;
-            else a->model = optarg;
-            break;
+        case 'm': a->model = optarg; break;
         case 'k': a->kind = optarg; break;
         case 'M': a->matbench = optarg; break;
         case 'l': a->labels = optarg; break;
@@ -145,17 +156,9 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
             else a->cal_criterion = ms_calibration_criterion_lookup(optarg);
             break;
         case 'Q': st = ms_parse_double("--conformal", optarg, 1e-9, 1 - 1e-9, &a->conformal); break;
+        case 'z': a->requires = optarg; break;
         case 'y':
-        case 'z':
-            if (!train) {
-                if (rank == 0)
-                    fprintf(stderr, "matscreen %s: --%s is an option of train\n", command,
-                            c == 'y' ? "goal" : "requires");
-                return 2;
-            }
-            if (c == 'z') {
-                a->requires = optarg;
-            } else if (strcmp(optarg, "max") == 0 || strcmp(optarg, "min") == 0) {
+            if (strcmp(optarg, "max") == 0 || strcmp(optarg, "min") == 0) {
                 a->goal = optarg[1] == 'a' ? MS_GOAL_MAX : MS_GOAL_MIN;
             } else {
                 if (rank == 0)
@@ -165,7 +168,12 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
             }
             break;
         case 'h': a->help = 1; return 0;
-        default: return 2;
+        default: /* getopt said which option */
+            if (compare && rank == 0)
+                fprintf(stderr, "matscreen compare: every kind runs with its defaults on the same "
+                                "grouped folds: -p, -m, --kind, --set and --folds are not options "
+                                "of compare (see --help)\n");
+            return 2;
         }
         if (st != MS_SUCCESS) {
             if (rank == 0) fprintf(stderr, "matscreen %s: %s\n", command, ms_error_message());

@@ -1,6 +1,6 @@
 /*
- * Options shared by `matscreen train` and `matscreen evaluate`: where the labelled data comes
- * from, the model kind and its parameters, cross-validation. Private to the CLI.
+ * Options shared by `matscreen train`, `select`, `evaluate` and `compare`: where the labelled
+ * data comes from, the model kind and its parameters, cross-validation. Private to the CLI.
  */
 #ifndef MS_CLI_MODEL_ARGS_H
 #define MS_CLI_MODEL_ARGS_H
@@ -11,6 +11,14 @@
 #include "matscreen/cv.h"
 #include "matscreen/element.h"
 #include "matscreen/model.h"
+
+/* The --help lines on where the labelled data comes from (train, evaluate, compare); each
+ * command follows them with its line on -t, --log10 and --threshold. */
+#define MS_MODEL_DATA_HELP                                                                         \
+    "DATA is one of\n"                                                                             \
+    "  --matbench FILE.json             Matbench composition task (target: last column)\n"         \
+    "  -l LABELS.csv --formula-column C CSV with formulas in column C (e.g. CrabNet)\n"            \
+    "  -l LABELS.csv -i DIR [--id-column ID]  CSV whose ID column names DIR/ID.cif\n"
 
 typedef struct ms_model_args {
     const char *output;      /* train: -o MODEL, the file to write */
@@ -41,8 +49,10 @@ int *ms_model_args_select_groups(const ms_model_args *a, const ms_dataset *d);
  * --select and its groups (ms_model_args_select_groups: the return value, caller frees). */
 int *ms_model_args_spec(const ms_model_args *a, const ms_dataset *d, ms_model_spec *spec);
 
-/* Parses argv of the command ("train" or "evaluate") into a and checks the combination. Returns
- * 0 to go on (a->help set for --help), 2 on a usage error (explained on stderr by rank 0). */
+/* Parses argv of the command ("train", "select", "evaluate" or "compare", each with its own
+ * option table: an option the command does not use is refused) into a and checks the
+ * combination. Returns 0 to go on (a->help set for --help), 2 on a usage error (explained on
+ * stderr by rank 0). */
 int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_args *a, int rank);
 
 /* The dataset the options name; a loaded model m (or NULL) supplies the descriptor set, target,

@@ -143,8 +143,8 @@ opt_refused "campaign --xi inf" "--xi: 'inf' is not a finite number" \
     "$MATSCREEN" campaign -l "$tmp/none.csv" --xi inf
 opt_refused "campaign --top nan" "--top: 'nan' is not a finite number" \
     "$MATSCREEN" campaign -l "$tmp/none.csv" --top nan
-opt_refused "train --repeats 1x" "--repeats: '1x' is not a whole number" \
-    "$MATSCREEN" train -l "$tmp/none.csv" -o "$tmp/m.msm" --repeats 1x
+opt_refused "evaluate --repeats 1x" "--repeats: '1x' is not a whole number" \
+    "$MATSCREEN" evaluate -l "$tmp/none.csv" --repeats 1x
 opt_refused "evaluate --cv -3" "--cv: '-3' is not a whole number" \
     "$MATSCREEN" evaluate -l "$tmp/none.csv" --cv -3
 opt_refused "bvse --spacing nan" "--spacing: 'nan' is not a finite number (give a number in [0.05, 2])" \
