@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # What a new user reads and links: the README opens with the two commands; the man page covers
-# every command of `matscreen --help`, renders without groff warnings and without the old
-# "A-umlaut^3" for cubic angstroms, and states the exit-status rule; an installed matscreen.pc
-# links a program with `pkg-config --libs matscreen` (no --static). Repository only.
+# every command of `matscreen --help`, and every option of a command is in its --help and its
+# man page entry (tests/integration/cli_options.py); the man page renders without groff
+# warnings and without the old "A-umlaut^3" for cubic angstroms, and states the exit-status
+# rule; an installed matscreen.pc links a program with `pkg-config --libs matscreen` (no
+# --static). Repository only.
 # Exit status: 0 all passed, 1 otherwise.
 set -u
 cd "$(dirname "$0")/../.."
@@ -11,9 +13,22 @@ cd "$(dirname "$0")/../.."
 check "README: the first two command lines" \
     test "$(awk '/^```/ { inside = !inside; next } inside && NF' README.md | head -2 | tr '\n' '|')" = "make deps && make quickstart|make check|"
 man=docs/matscreen.1
-for c in $("$MATSCREEN" --help | sed -n '/^commands:/,/^$/p' | awk 'NF > 1 { print $1 }'); do
+commands=$("$MATSCREEN" --help | sed -n '/^commands:/,/^$/p' | awk 'NF > 1 { print $1 }')
+for c in $commands; do
     check "man page documents $c" grep -q "^\.B $c\b" "$man"
 done
+# every option of a command (its getopt table in src/cli, read by cli_options.py) is in its
+# --help and in its man page entry, by long name or short letter; `model info` has no options
+mkdir "$tmp/help"
+for c in $commands; do "$MATSCREEN" "$c" --help >"$tmp/help/$c.txt" 2>&1; done
+# shellcheck disable=SC2046 # one word per command
+/usr/bin/python3 tests/integration/cli_options.py src/cli "$tmp/help" "$man" \
+    $(echo "$commands" | grep -vx model) >"$tmp/options.txt" 2>&1
+check "cli_options.py read a table for every command" \
+    test "$(wc -l <"$tmp/options.txt")" -eq $((2 * $(echo "$commands" | grep -vcx model)))
+while read -r c where missing; do
+    check "$c: every option in its $where (missing: $missing)" test "$missing" = "-"
+done <"$tmp/options.txt"
 if command -v groff >/dev/null; then
     LC_ALL=C.UTF-8 groff -man -Tutf8 -ww "$man" >"$tmp/man.txt" 2>"$tmp/man.err"
     check "man page renders without warnings" test ! -s "$tmp/man.err"
