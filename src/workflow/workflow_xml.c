@@ -296,11 +296,13 @@ static int quoted_after(const char *s, const char *key, char *out, size_t n)
     return 1;
 }
 
-/* libxml2's "Expected is ( a, b )" after from: the names inside the brackets, "a, b", into
- * list (cap bytes; "" when there are no brackets). */
+/* libxml2's "Expected is ( a, b )" in from: the names inside its brackets, "a, b", into list
+ * (cap bytes; "" when there is none). The brackets are looked for after "Expected is", never
+ * before: "Missing child element(s)." has brackets of its own. */
 static void expected_list(const char *from, char *list, size_t cap)
 {
-    const char *open = strchr(from, '(');
+    const char *exp = strstr(from, "Expected is");
+    const char *open = exp ? strchr(exp, '(') : NULL;
     size_t k = 0;
     if (open)
         for (const char *q = open + 1; *q && *q != ')' && k + 1 < cap; q++)

@@ -300,6 +300,7 @@ unknown_descriptor_set.xml 14 <descriptors set="magpi">: unknown descriptor set
 missing_file.xml 4 <source path="../../../examples/no-such-dir">
 unknown_stage.xml 2 <workflow stage="...">: 'scren' is not one of
 schema_violation.xml 14 <descriptor> is not allowed here
+empty_sources.xml 3 <sources> is missing a required element: source
 billion_laughs.xml 2 a DOCTYPE is not allowed
 xxe.xml 3 a DOCTYPE is not allowed
 external_dtd.xml 2 a DOCTYPE is not allowed

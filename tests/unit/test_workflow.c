@@ -129,6 +129,8 @@ static void test_invalid(void)
     expect_one("unknown_stage.xml", MS_ERR_INVALID, 2,
                "'scren' is not one of: screen, train, evaluate, campaign");
     expect_one("schema_violation.xml", MS_ERR_INVALID, 14, "<descriptor> is not allowed here");
+    expect_one("empty_sources.xml", MS_ERR_INVALID, 3,
+               "<sources> is missing a required element: source");
     expect_one("bad_acquisition.xml", MS_ERR_INVALID, 12,
                "<campaign acquisitions=\"mei, thompson, random\">: 'thompson' is not an "
                "acquisition function; valid: ei (or mei)");
