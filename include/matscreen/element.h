@@ -56,6 +56,10 @@ int ms_element_z(const char *s, size_t len, int *isotope);
 /* The symbol of Z ("" for Z outside 1..MS_MAX_Z). No table needed. */
 const char *ms_element_symbol(int z);
 
+/* The symbols by Z: [0] is "", [1] "H" ... [MS_MAX_Z] "Og" (what ms_element_symbol returns), for
+ * a static table that needs them, e.g. the names of the element-fraction features. */
+extern const char *const ms_element_symbols[MS_MAX_Z + 1];
+
 /* Loads the tables from share_dir (the directory holding elements/). On failure nothing is
  * allocated and the message names the file and line. The caller frees with ms_element_table_free.
  * Not collective: under MPI every rank may load it (it is a few hundred kB). */

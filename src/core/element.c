@@ -30,7 +30,7 @@ struct ms_element_table {
     ms_bvse_pair bvse[MS_BVSE_MAX_PAIRS]; /* in file order */
 };
 
-static const char symbols[MS_MAX_Z + 1][4] = {
+const char *const ms_element_symbols[MS_MAX_Z + 1] = {
     "",   "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si",
     "P",  "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu",
     "Zn", "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru",
@@ -49,12 +49,17 @@ int ms_element_z(const char *s, size_t len, int *isotope)
         return 1;
     }
     /* Linear scan of 118 short strings: a few hundred ns, far below parsing cost. */
-    for (int z = 1; z <= MS_MAX_Z; z++)
-        if (symbols[z][0] == s[0] && symbols[z][1] == (len == 2 ? s[1] : '\0')) return z;
+    for (int z = 1; z <= MS_MAX_Z; z++) {
+        const char *sym = ms_element_symbols[z];
+        if (sym[0] == s[0] && sym[1] == (len == 2 ? s[1] : '\0')) return z;
+    }
     return 0;
 }
 
-const char *ms_element_symbol(int z) { return (z >= 1 && z <= MS_MAX_Z) ? symbols[z] : ""; }
+const char *ms_element_symbol(int z)
+{
+    return (z >= 1 && z <= MS_MAX_Z) ? ms_element_symbols[z] : "";
+}
 
 static int int_cmp(const void *a, const void *b)
 {
@@ -85,9 +90,9 @@ static ms_status load_periodic_table(ms_element_table *t, const char *path)
         return ms_error_set(MS_ERR_PARSE, "%s:%d: %s", path, jerr.line, jerr.text);
     for (int z = 1; z <= MS_MAX_Z; z++) {
         ms_element *e = &t->el[z];
-        json_t *d = json_object_get(root, symbols[z]);
+        json_t *d = json_object_get(root, ms_element_symbols[z]);
         e->z = z;
-        memcpy(e->symbol, symbols[z], sizeof e->symbol);
+        snprintf(e->symbol, sizeof e->symbol, "%s", ms_element_symbols[z]);
         e->mass = NAN;
         e->x = NAN;
         e->atomic_radius = NAN;
@@ -102,7 +107,8 @@ static ms_status load_periodic_table(ms_element_table *t, const char *path)
     json_decref(root);
     for (int z = 1; z <= 103; z++)
         if (isnan(t->el[z].mass))
-            return ms_error_set(MS_ERR_INVALID, "%s: no atomic mass for %s", path, symbols[z]);
+            return ms_error_set(MS_ERR_INVALID, "%s: no atomic mass for %s", path,
+                                ms_element_symbols[z]);
     return MS_SUCCESS;
 }
 

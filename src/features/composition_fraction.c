@@ -9,17 +9,6 @@
 #include "descriptor_impl.h"
 #include "matscreen/descriptor.h"
 
-static const char *const feature_names[MS_MAX_Z] = {
-    "H",  "He", "Li", "Be", "B",  "C",  "N",  "O",  "F",  "Ne", "Na", "Mg", "Al", "Si", "P",
-    "S",  "Cl", "Ar", "K",  "Ca", "Sc", "Ti", "V",  "Cr", "Mn", "Fe", "Co", "Ni", "Cu", "Zn",
-    "Ga", "Ge", "As", "Se", "Br", "Kr", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Tc", "Ru", "Rh",
-    "Pd", "Ag", "Cd", "In", "Sn", "Sb", "Te", "I",  "Xe", "Cs", "Ba", "La", "Ce", "Pr", "Nd",
-    "Pm", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Hf", "Ta", "W",  "Re",
-    "Os", "Ir", "Pt", "Au", "Hg", "Tl", "Pb", "Bi", "Po", "At", "Rn", "Fr", "Ra", "Ac", "Th",
-    "Pa", "U",  "Np", "Pu", "Am", "Cm", "Bk", "Cf", "Es", "Fm", "Md", "No", "Lr", "Rf", "Db",
-    "Sg", "Bh", "Hs", "Mt", "Ds", "Rg", "Cn", "Nh", "Fl", "Mc", "Lv", "Ts", "Og",
-};
-
 static ms_status fraction_compute(const void *state, const ms_descriptor_input *in,
                                   ms_descriptor_workspace *ws, double *out, unsigned char *reason)
 {
@@ -44,7 +33,7 @@ const ms_descriptor_type ms_descriptor_element_fraction = {
     .name = "element_fraction",
     .version = 1,
     .n_features = MS_MAX_Z,
-    .feature_names = feature_names,
+    .feature_names = ms_element_symbols + 1, /* H ... Og */
     .summary = "atomic fraction of each element H..Og (matminer ElementFraction)",
     .init = NULL,
     .work_doubles = NULL,
