@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "matscreen/csv.h"
 #include "matscreen/descriptor.h"
 #include "matscreen/featurize.h"
 #include "matscreen/reader.h"
@@ -62,43 +63,6 @@ static const known_difference known[] = {
 
 #define MAX_FIELDS 64
 #define LINE_MAX_LEN 65536
-
-/* Splits one CSV line in place (RFC 4180 quotes); returns the field count. */
-static int split_csv(char *line, char *fields[MAX_FIELDS])
-{
-    int n = 0;
-    char *r = line, *w = line;
-    while (n < MAX_FIELDS) {
-        fields[n++] = w;
-        int quoted = (*r == '"');
-        if (quoted) r++;
-        for (;;) {
-            if (quoted && *r == '"' && r[1] == '"') {
-                *w++ = '"';
-                r += 2;
-            } else if (quoted && *r == '"') {
-                quoted = 0;
-                r++;
-            } else if (!quoted && (*r == ',' || *r == '\n' || *r == '\r' || *r == '\0')) {
-                break;
-            } else {
-                *w++ = *r++;
-            }
-        }
-        int end = (*r != ',');
-        *w++ = '\0';
-        if (end) break;
-        r++;
-    }
-    return n;
-}
-
-static int column(char *fields[], int n, const char *name)
-{
-    for (int i = 0; i < n; i++)
-        if (strcmp(fields[i], name) == 0) return i;
-    return -1;
-}
 
 /* Feature indices of the "structure" set (density, global_symmetry, neighbors). */
 enum { F_DENSITY, F_VPA, F_PF, F_SG, F_CS, F_CENTRO, F_NOPS, F_CN_MEAN, F_CN_STD, F_CN_MIN,
@@ -147,13 +111,13 @@ static void test_matches_matminer(void)
     static char line[LINE_MAX_LEN];
     char *fields[MAX_FIELDS];
     CU_ASSERT_PTR_NOT_NULL_FATAL(fgets(line, sizeof line, f));
-    int nf = split_csv(line, fields);
-    int c_path = column(fields, nf, "path"), c_err = column(fields, nf, "error");
-    int c_d = column(fields, nf, "density"), c_vpa = column(fields, nf, "vpa");
-    int c_pf = column(fields, nf, "packing fraction"), c_sg = column(fields, nf, "spacegroup_num");
-    int c_csn = column(fields, nf, "crystal_system"), c_cs = column(fields, nf, "crystal_system_int");
-    int c_centro = column(fields, nf, "is_centrosymmetric");
-    int c_ops = column(fields, nf, "n_symmetry_ops");
+    int nf = ms_csv_split(line, fields, MAX_FIELDS);
+    int c_path = ms_csv_column(fields, nf, "path"), c_err = ms_csv_column(fields, nf, "error");
+    int c_d = ms_csv_column(fields, nf, "density"), c_vpa = ms_csv_column(fields, nf, "vpa");
+    int c_pf = ms_csv_column(fields, nf, "packing fraction"), c_sg = ms_csv_column(fields, nf, "spacegroup_num");
+    int c_csn = ms_csv_column(fields, nf, "crystal_system"), c_cs = ms_csv_column(fields, nf, "crystal_system_int");
+    int c_centro = ms_csv_column(fields, nf, "is_centrosymmetric");
+    int c_ops = ms_csv_column(fields, nf, "n_symmetry_ops");
     CU_ASSERT_FATAL(c_path >= 0 && c_err >= 0 && c_d >= 0 && c_vpa >= 0 && c_pf >= 0 &&
                     c_sg >= 0 && c_csn >= 0 && c_cs >= 0 && c_centro >= 0 && c_ops >= 0);
     probe p;
@@ -162,7 +126,7 @@ static void test_matches_matminer(void)
     int rows = 0, errors = 0, unread = 0, density_ok = 0, symmetry_ok = 0, both = 0;
     int explained = 0, unexplained = 0, pf_nan = 0;
     while (fgets(line, sizeof line, f)) {
-        nf = split_csv(line, fields);
+        nf = ms_csv_split(line, fields, MAX_FIELDS);
         if (nf <= c_ops) continue;
         rows++;
         if (*fields[c_err]) { /* matminer raised: nothing to compare */
