@@ -1,7 +1,8 @@
 /*
  * matscreen select: feature selection on labelled data (select.h) with train's data options,
  * learner and seeds: prints each stage, the wrapper's score path and the chosen columns; with
- * -o MODEL also writes the model trained on them (what `train --select SPEC` writes).
+ * -o MODEL also writes the model fitted on them, once (`train --select SPEC` chooses the same
+ * columns and also recalibrates sigma on grouped folds and stores --cv scores).
  */
 #include <mpi.h>
 #include <stdio.h>
