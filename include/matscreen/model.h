@@ -305,12 +305,20 @@ ms_status ms_model_standardize(const ms_model *m, const ms_matrix *x, ms_matrix 
  * row to a prediction: nobody else reads keep/median/center/scale. */
 ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma);
 
+/* The same, and score (may be NULL; x->rows entries) gets each row's domain score against
+ * m->domain (domain.h: its prepared row, unclipped; NaN without a domain). The score is computed
+ * once per row and model: the one the distance term of the sigma calibration uses, else computed
+ * for score alone. Callers that judge the domain (ms_model_domain_verdict) take it from here
+ * rather than scoring the row again. */
+ms_status ms_model_predict_scored(const ms_model *m, const ms_matrix *x, double *mean,
+                                  double *sigma, double *score);
+
 /* The same without allocating, for one row at a time in the screen: work holds
  * ms_model_workspace_size(m, x->rows) doubles (the prepared rows). Same bytes as
- * ms_model_predict, calibrated sigma included. */
+ * ms_model_predict_scored, calibrated sigma and score (may be NULL) included. */
 size_t ms_model_workspace_size(const ms_model *m, size_t rows);
 ms_status ms_model_predict_ws(const ms_model *m, const ms_matrix *x, double *work, double *mean,
-                              double *sigma);
+                              double *sigma, double *score);
 
 /* Explains rows x (n x n_raw) with the learner's explain (MS_ERR_UNSUPPORTED when it has none):
  * phi is x->rows x n_raw (features dropped by the filters get 0), base[i] the expected value.
@@ -328,11 +336,11 @@ int ms_model_uses_feature(const ms_model *m, size_t j);
 
 /* The model's domain verdict on one candidate (the screen on a structure, suggest on a formula):
  * 1 in the domain, 0 out. Out when the composition c holds an element no training row had (when
- * the model knows them), else when the distance score of z (the candidate's row standardised as
- * ms_model_standardize does; NULL without a domain) is above the model's threshold. *score gets
- * that score (NaN without a domain); why[n] says why a candidate is out ("" when in). */
-int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, const double *z,
-                            double *score, char *why, size_t n);
+ * the model knows them), else when score, the candidate's domain score as
+ * ms_model_predict_scored gave it (NaN without a domain), is above the model's threshold.
+ * why[n] says why a candidate is out ("" when in). */
+int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, double score, char *why,
+                            size_t n);
 
 /* How ms_model_domain_verdict's why begins when the candidate holds unseen elements; the reason
  * travels as text (messages, journal, outputs), so readers classify it with the function below. */

@@ -416,12 +416,11 @@ static ms_status gp_predict(const suggest_args *a, const char *target, int minim
 }
 
 /* -m: the model's domain of applicability on each formula row into p (in_domain, dscore,
- * dreason, threshold): ms_model_domain_verdict, as the screen judges a structure. */
-static ms_status model_domain(const ms_model *m, const ms_matrix *x, const unsigned char *ok,
+ * dreason, threshold): ms_model_domain_verdict on the scores ms_model_predict_scored gave
+ * (score), as the screen judges a structure. */
+static ms_status model_domain(const ms_model *m, const double *score, const unsigned char *ok,
                               pool *p)
 {
-    ms_matrix z = {0};
-    if (m->domain) MS_CALL(ms_model_standardize(m, x, &z));
     p->threshold = m->domain ? m->domain->threshold : NAN;
     ms_status st = MS_SUCCESS;
     for (size_t i = 0; st == MS_SUCCESS && i < p->n; i++) {
@@ -430,13 +429,12 @@ static ms_status model_domain(const ms_model *m, const ms_matrix *x, const unsig
         if (!ok[i]) continue;
         if (ms_composition_parse(p->formula[i], &c) != MS_SUCCESS)
             memset(&c, 0, sizeof c); /* then only the distance judges it */
-        p->in_domain[i] = (signed char)ms_model_domain_verdict(
-            m, &c, m->domain ? z.data + i * z.cols : NULL, &p->dscore[i], why, sizeof why);
+        p->dscore[i] = score[i];
+        p->in_domain[i] = (signed char)ms_model_domain_verdict(m, &c, score[i], why, sizeof why);
         if (!p->in_domain[i] && !(p->dreason[i] = strdup(why)))
             st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
     }
     ms_error_clear(); /* a formula that does not parse was already made ineligible */
-    ms_matrix_free(&z);
     return st;
 }
 
@@ -468,9 +466,13 @@ static ms_status model_predict(const char *path, pool *p, const ms_element_table
     if (st == MS_SUCCESS && x.cols != m->n_raw)
         st = ms_error_set(MS_ERR_INVALID, "%s: expects %zu features, set %s has %zu", path,
                           m->n_raw, m->descriptor_set, x.cols);
-    if (st == MS_SUCCESS) st = ms_model_predict(m, &x, mean, sigma);
-    if (st == MS_SUCCESS && !want_classifier && (m->domain || m->has_elements))
-        st = model_domain(m, &x, ok, p);
+    /* the domain scores come with the predictions (one per row: a GP's sigma uses the same) */
+    int judge = st == MS_SUCCESS && !want_classifier && (m->domain || m->has_elements);
+    double *score = judge ? malloc((p->n + 1) * sizeof *score) : NULL;
+    if (judge && !score) st = ms_error_set(MS_ERR_NOMEM, "suggest: out of memory");
+    if (st == MS_SUCCESS) st = ms_model_predict_scored(m, &x, mean, sigma, score);
+    if (st == MS_SUCCESS && judge) st = model_domain(m, score, ok, p);
+    free(score);
     for (size_t i = 0; st == MS_SUCCESS && i < p->n; i++)
         if (!ok[i]) eligible[i] = 0;
     if (st == MS_SUCCESS && set_out) snprintf(set_out, set_n, "%s", m->descriptor_set);

@@ -510,39 +510,53 @@ ms_status ms_model_standardize(const ms_model *m, const ms_matrix *x, ms_matrix 
 }
 
 /* The model-level sigma recalibration (grouped-CV residuals), applied on both prediction paths so
- * that the screen, suggest and evaluate give one sigma for one row. k: the prepared rows (the
- * domain score of the distance term is computed on them, after the learner's prediction). */
-static void calibrate_sigma(const ms_model *m, const ms_matrix *k, double *sigma)
+ * that the screen, suggest and evaluate give one sigma for one row, and the rows' domain scores.
+ * k: the prepared rows. Each row's score against m->domain is computed at most once, after the
+ * learner's prediction: when the distance term needs it (a finite sigma) or score (may be NULL)
+ * asks for it; the term takes it clipped, score gets it as ms_domain_score gives it (NaN without
+ * a domain). */
+static void calibrate_sigma(const ms_model *m, const ms_matrix *k, double *sigma, double *score)
 {
     const ms_model_calibration *c = &m->calibration;
-    if (!sigma || c->kind != MS_MODEL_CAL_GROUPED || m->task != MS_MODEL_REGRESSION) return;
-    int dist = c->dist_coef > 0 && m->domain;
+    int cal = sigma && c->kind == MS_MODEL_CAL_GROUPED && m->task == MS_MODEL_REGRESSION;
+    int dist = cal && c->dist_coef > 0 && m->domain;
+    if (!cal && !score) return;
     for (size_t i = 0; i < k->rows; i++) {
-        if (!isfinite(sigma[i])) continue;
-        double d = dist ? fmin(ms_domain_score(m->domain, &MS_AT(k, i, 0)), c->dist_clip) : NAN;
-        sigma[i] = ms_calibration_sigma(sigma[i], c->scale, c->floor, c->dist_coef, d);
+        int use = cal && isfinite(sigma[i]);
+        double d = m->domain && (score || (dist && use)) ? ms_domain_score(m->domain, &MS_AT(k, i, 0))
+                                                         : NAN;
+        if (score) score[i] = d;
+        if (use)
+            sigma[i] = ms_calibration_sigma(sigma[i], c->scale, c->floor, c->dist_coef,
+                                            dist ? fmin(d, c->dist_clip) : NAN);
     }
 }
 
-ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma)
+ms_status ms_model_predict_scored(const ms_model *m, const ms_matrix *x, double *mean,
+                                  double *sigma, double *score)
 {
     ms_matrix k = {0};
     MS_CALL(prepare(m, x, &k));
     ms_status st = m->type->predict(m->state, &k, mean, sigma);
-    if (st == MS_SUCCESS) calibrate_sigma(m, &k, sigma);
+    if (st == MS_SUCCESS) calibrate_sigma(m, &k, sigma, score);
     ms_matrix_free(&k);
     return st;
+}
+
+ms_status ms_model_predict(const ms_model *m, const ms_matrix *x, double *mean, double *sigma)
+{
+    return ms_model_predict_scored(m, x, mean, sigma, NULL);
 }
 
 size_t ms_model_workspace_size(const ms_model *m, size_t rows) { return rows * m->n_kept; }
 
 ms_status ms_model_predict_ws(const ms_model *m, const ms_matrix *x, double *work, double *mean,
-                              double *sigma)
+                              double *sigma, double *score)
 {
     ms_matrix k = {x->rows, m->n_kept, work, 0};
     MS_CALL(prepare_into(m, x, &k));
     MS_CALL(m->type->predict(m->state, &k, mean, sigma));
-    calibrate_sigma(m, &k, sigma);
+    calibrate_sigma(m, &k, sigma, score);
     return MS_SUCCESS;
 }
 
@@ -564,10 +578,9 @@ int ms_domain_reason_is_elements(const char *why)
     return why && strncmp(why, MS_DOMAIN_REASON_ELEMENTS, sizeof MS_DOMAIN_REASON_ELEMENTS - 1) == 0;
 }
 
-int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, const double *z,
-                            double *score, char *why, size_t n)
+int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, double score, char *why,
+                            size_t n)
 {
-    *score = m->domain && z ? ms_domain_score(m->domain, z) : NAN;
     size_t k = 0;
     why[0] = '\0';
     for (int e = 1; m->has_elements && e <= MS_MAX_Z; e++) {
@@ -575,9 +588,9 @@ int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, const do
         if (k == 0) k = (size_t)snprintf(why, n, "%s:", MS_DOMAIN_REASON_ELEMENTS);
         if (k < n) k += (size_t)snprintf(why + k, n - k, " %s", ms_element_symbol(e));
     }
-    int far = m->domain && !(*score <= m->domain->threshold);
+    int far = m->domain && !(score <= m->domain->threshold);
     if (far && k == 0)
-        snprintf(why, n, "far from the training rows (score %.3g > %.3g)", *score,
+        snprintf(why, n, "far from the training rows (score %.3g > %.3g)", score,
                  m->domain->threshold);
     return !far && k == 0;
 }

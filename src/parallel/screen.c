@@ -100,6 +100,7 @@ typedef struct screen_worker {
     const char *direction_source; /* "--ascending", "--descending", the model's goal; static */
     ms_record_filter filter; /* cfg->filter + the models' requirements (screen.h) */
     const ms_model *dom;     /* the model whose domain is scored (NULL: none) */
+    double dscore;           /* the record's domain score under dom, from its prediction */
     ms_screen_domain domain_mode;
     char filter_text[512];   /* its description, with where a requirement came from */
     ms_rank_by plain;
@@ -228,24 +229,27 @@ static ms_status stage_features(const ms_pipeline *p, const ms_stage_entry *self
 
 /* The one road from a row to a prediction (ms_model_predict_ws, no allocation). sigma may be
  * NULL: a classifier's sigma is not reported, and skipping it saves the learner its uncertainty
- * work (the forest's jackknife). */
+ * work (the forest's jackknife). When m is the model whose domain is judged (w->dom), its domain
+ * score comes with the prediction into w->dscore (computed once: the distance term of a GP's
+ * sigma uses the same one). */
 static ms_status predict_one(screen_worker *w, const ms_model *m, double *mean, double *sigma)
 {
     ms_matrix x = {1, w->n_features, w->row, 0};
     *mean = NAN;
     if (sigma) *sigma = NAN;
-    return ms_model_predict_ws(m, &x, w->kbuf, mean, sigma);
+    return ms_model_predict_ws(m, &x, w->kbuf, mean, sigma, m == w->dom ? &w->dscore : NULL);
 }
 
-/* The record's domain of applicability under w->dom, whose standardised row is in w->kbuf
+/* The record's domain of applicability under w->dom, whose score predict_one put in w->dscore
  * (screen.h). Elements come from the structure's composition, the one the featurizer computes
  * (computed here: a reused row leaves the featurizer on an earlier structure). */
 static void domain_check(screen_worker *w, const ms_structure *s, ms_result *r)
 {
     ms_composition c;
     ms_structure_composition(s, &c);
-    r->in_domain = ms_model_domain_verdict(w->dom, &c, w->kbuf, &r->domain_score,
-                                           r->domain_reason, sizeof r->domain_reason);
+    r->domain_score = w->dscore;
+    r->in_domain = ms_model_domain_verdict(w->dom, &c, w->dscore, r->domain_reason,
+                                           sizeof r->domain_reason);
 }
 
 /* --explain: the K largest |contributions| phi of m on the raw row x, as
@@ -338,7 +342,7 @@ static ms_status stage_models(const ms_pipeline *p, const ms_stage_entry *self,
     if (w->clf) {
         MS_CALL(predict_one(w, w->clf, &r->class_prob, NULL));
         MS_CHECK(isfinite(r->class_prob), MS_ERR_INVALID, "classifier probability is not finite");
-        if (w->dom == w->clf) domain_check(w, s, r); /* before the surrogate reuses w->kbuf */
+        if (w->dom == w->clf) domain_check(w, s, r);
     }
     if (w->reg) {
         MS_CALL(predict_one(w, w->reg, &r->mean, &r->sigma));
