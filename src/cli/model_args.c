@@ -74,6 +74,19 @@ static const struct option evaluate_longopts[] = {
     {"predictions", required_argument, 0, 'O'}, {0, 0, 0, 0}};
 static const struct option compare_longopts[] = {DATA_LONGOPTS, CV_LONGOPTS, {0, 0, 0, 0}};
 
+/* Options of train and evaluate that compare refuses on purpose (it runs every kind with its
+ * defaults on the same folds), as the user typed them: "-p", "-pX", "--kind", "--kind=X". */
+static int not_for_compare(const char *arg)
+{
+    static const char *const names[] = {"--kind", "--set", "--folds", "--param", "--model"};
+    if (arg[0] == '-' && (arg[1] == 'p' || arg[1] == 'm' || arg[1] == 'k')) return 1;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        size_t n = strlen(names[i]);
+        if (strncmp(arg, names[i], n) == 0 && (arg[n] == '\0' || arg[n] == '=')) return 1;
+    }
+    return 0;
+}
+
 int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_args *a, int rank)
 {
     /* select takes train's options; its -o MODEL is optional */
@@ -168,11 +181,14 @@ int ms_model_args_parse(int argc, char **argv, const char *command, ms_model_arg
             }
             break;
         case 'h': a->help = 1; return 0;
-        default: /* getopt said which option */
-            if (compare && rank == 0)
+        default: /* getopt said which option; say where the options are */
+            if (rank == 0 && compare && not_for_compare(argv[optind - 1]))
                 fprintf(stderr, "matscreen compare: every kind runs with its defaults on the same "
                                 "grouped folds: -p, -m, --kind, --set and --folds are not options "
                                 "of compare (see --help)\n");
+            else if (rank == 0)
+                fprintf(stderr, "matscreen %s: 'matscreen %s --help' lists its options\n", command,
+                        command);
             return 2;
         }
         if (st != MS_SUCCESS) {

@@ -108,4 +108,13 @@ status 0 train-cv "$MATSCREEN" train -l $ob/train.csv -i $ob/cifs --id-column ID
 check "train: drops by reason" contains "$tmp/train-cv.err" "252 rows dropped: 29 target empty or not a number, 223 structure file missing or unreadable"
 check "train --cv 3: prints the CV metrics" grep -q "3-fold CV (out-of-fold.*): mae [0-9.]* rmse [0-9.]* r2" "$tmp/train-cv.err"
 status 2 train-missing-labels "$MATSCREEN" train -l $ob/no-such.csv -i $ob/cifs --id-column ID -t x -o "$tmp/m2.msm"
+
+# an option a command does not take: getopt names it, and the next line says where the options are
+status 2 train-unknown-option "$MATSCREEN" train --predictions x
+check "train: an unknown option points to --help" contains "$tmp/train-unknown-option.err" "matscreen train: 'matscreen train --help' lists its options"
+status 2 compare-missing-value "$MATSCREEN" compare --cv
+check "compare: a missing value is not blamed on compare's refused options" \
+    sh -c "grep -q 'matscreen compare: .matscreen compare --help. lists its options' '$tmp/compare-missing-value.err' && ! grep -q 'not options of compare' '$tmp/compare-missing-value.err'"
+status 2 compare-kind "$MATSCREEN" compare --kind=gp
+check "compare --kind=gp: says why compare refuses it" contains "$tmp/compare-kind.err" "not options of compare"
 finish
