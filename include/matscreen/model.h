@@ -160,6 +160,14 @@ typedef struct ms_model_type {
      * (in the learner's additive units: the target for regression; for classification the
      * forest's probability, the gbm's log-odds). */
     ms_status (*explain)(const void *state, const ms_matrix *x, double *phi, double *base);
+    /* Optional (may be NULL): explain's scratch made once and reused over many calls (the
+     * forest's TreeSHAP workspace), so that a caller explaining one batch at a time does not
+     * build it each time. explain_ws_new returns NULL when out of memory; explain_with gives
+     * the same numbers as explain. */
+    void *(*explain_ws_new)(const void *state);
+    void (*explain_ws_free)(void *ws);
+    ms_status (*explain_with)(const void *state, const ms_matrix *x, void *ws, double *phi,
+                              double *base);
 } ms_model_type;
 
 extern const ms_model_type ms_model_type_forest;      /* forest.c */
@@ -325,11 +333,18 @@ ms_status ms_model_predict_ws(const ms_model *m, const ms_matrix *x, double *wor
  * Trees are invariant to the per-column scaling, so phi is in the prediction's units. */
 ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, double *base);
 
-/* The same without allocating (the screen's --explain, one row at a time): work holds
- * ms_model_explain_workspace_size(m, x->rows) doubles. Same numbers as ms_model_explain. */
+/* The same without allocating (the screen's --explain, a batch of rows at a time): work holds
+ * ms_model_explain_workspace_size(m, x->rows) doubles; scratch is NULL or the learner's scratch
+ * from ms_model_explain_scratch_new(m) (the caller's, reused over its calls; one caller at a
+ * time). Same numbers as ms_model_explain. */
 size_t ms_model_explain_workspace_size(const ms_model *m, size_t rows);
-ms_status ms_model_explain_ws(const ms_model *m, const ms_matrix *x, double *work, double *phi,
-                              double *base);
+ms_status ms_model_explain_ws(const ms_model *m, const ms_matrix *x, double *work, void *scratch,
+                              double *phi, double *base);
+
+/* The learner's explain scratch for m (*out NULL when its learner needs none); free it with
+ * ms_model_explain_scratch_free(m, scratch). */
+ms_status ms_model_explain_scratch_new(const ms_model *m, void **out);
+void ms_model_explain_scratch_free(const ms_model *m, void *scratch);
 
 /* 1 when raw feature j reaches the learner (the filters kept it), else 0. */
 int ms_model_uses_feature(const ms_model *m, size_t j);

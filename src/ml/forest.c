@@ -641,14 +641,15 @@ static ms_status make_inbag(ms_forest *f)
     return MS_SUCCESS;
 }
 
-ms_status ms_forest_contributions(const ms_forest *f, const ms_matrix *x, double *phi,
-                                  double *base)
+/* ms_forest_contributions with the caller's TreeSHAP workspace ws, made by forest_shap_ws_new
+ * for f (its tables depend only on f's depth and features; each kernel call leaves it as it
+ * found it, which is why one workspace already serves every tree and batch of a call). */
+static ms_status forest_contributions_ws(const ms_forest *f, const ms_matrix *x, ms_shap_ws *ws,
+                                         double *phi, double *base)
 {
     MS_CHECK(x->cols == f->n_features, MS_ERR_USAGE, "forest: rows have %zu features, model %zu",
              x->cols, f->n_features);
     size_t B = f->params.n_trees;
-    ms_shap_ws *ws = ms_treeshap_ws_new(f->shap_depth, f->n_features);
-    MS_CHECK(ws, MS_ERR_NOMEM, "forest: out of memory");
     memset(phi, 0, x->rows * x->cols * sizeof *phi);
     for (size_t i = 0; i < x->rows; i += MS_TREESHAP_BATCH) { /* a batch per tree traversal */
         size_t n = x->rows - i < MS_TREESHAP_BATCH ? x->rows - i : MS_TREESHAP_BATCH;
@@ -659,8 +660,25 @@ ms_status ms_forest_contributions(const ms_forest *f, const ms_matrix *x, double
         }
         for (size_t r = 0; r < n; r++) base[i + r] = f->shap_base;
     }
-    ms_treeshap_ws_free(ws);
     return MS_SUCCESS;
+}
+
+static void *forest_shap_ws_new(const void *state)
+{
+    const ms_forest *f = state;
+    return ms_treeshap_ws_new(f->shap_depth, f->n_features);
+}
+
+static void forest_shap_ws_free(void *ws) { ms_treeshap_ws_free(ws); }
+
+ms_status ms_forest_contributions(const ms_forest *f, const ms_matrix *x, double *phi,
+                                  double *base)
+{
+    ms_shap_ws *ws = forest_shap_ws_new(f);
+    MS_CHECK(ws, MS_ERR_NOMEM, "forest: out of memory");
+    ms_status st = forest_contributions_ws(f, x, ws, phi, base);
+    ms_treeshap_ws_free(ws);
+    return st;
 }
 
 /* sigma = sqrt(k^2 s^2 + s0^2); without a floor exactly k s, as before the floor existed, so
@@ -1248,8 +1266,15 @@ static ms_status forest_explain_op(const void *state, const ms_matrix *x, double
     return ms_forest_contributions(state, x, phi, base);
 }
 
+static ms_status forest_explain_with_op(const void *state, const ms_matrix *x, void *ws,
+                                        double *phi, double *base)
+{
+    return forest_contributions_ws(state, x, ws, phi, base);
+}
+
 const ms_model_type ms_model_type_forest = {
     "forest",
     "random forest (CART, bootstrap), jackknife/IJ uncertainty with OOB recalibration",
     1, 1, forest_fit_op, forest_predict_op, forest_save_op, forest_load_op, forest_free_op,
-    forest_describe_op, forest_explain_op};
+    forest_describe_op, forest_explain_op, forest_shap_ws_new, forest_shap_ws_free,
+    forest_explain_with_op};

@@ -232,4 +232,5 @@ static void lr_describe(const void *state, FILE *out)
 
 const ms_model_type ms_model_type_logistic = {
     "logistic", "L2 logistic regression (Newton/IRLS), delta-method sigma of the probability",
-    0, 1, lr_fit, lr_predict, lr_save, lr_load, lr_free, lr_describe, NULL};
+    0, 1, lr_fit, lr_predict, lr_save, lr_load, lr_free, lr_describe, NULL,
+    NULL, NULL, NULL};

@@ -595,15 +595,31 @@ int ms_model_domain_verdict(const ms_model *m, const ms_composition *c, double s
     return !far && k == 0;
 }
 
-ms_status ms_model_explain_ws(const ms_model *m, const ms_matrix *x, double *work, double *phi,
-                              double *base)
+ms_status ms_model_explain_scratch_new(const ms_model *m, void **out)
+{
+    *out = NULL;
+    if (!m->type->explain_ws_new) return MS_SUCCESS;
+    *out = m->type->explain_ws_new(m->state);
+    MS_CHECK(*out, MS_ERR_NOMEM, "model: out of memory");
+    return MS_SUCCESS;
+}
+
+void ms_model_explain_scratch_free(const ms_model *m, void *scratch)
+{
+    if (scratch && m->type->explain_ws_free) m->type->explain_ws_free(scratch);
+}
+
+ms_status ms_model_explain_ws(const ms_model *m, const ms_matrix *x, double *work, void *scratch,
+                              double *phi, double *base)
 {
     MS_CHECK(m->type->explain, MS_ERR_UNSUPPORTED,
              "model kind %s cannot explain its predictions (forest and gbm can)", m->type->name);
     ms_matrix k = {x->rows, m->n_kept, work, 0};
     double *pk = work + x->rows * m->n_kept;
     MS_CALL(prepare_into(m, x, &k));
-    MS_CALL(m->type->explain(m->state, &k, pk, base));
+    MS_CALL(scratch && m->type->explain_with
+                ? m->type->explain_with(m->state, &k, scratch, pk, base)
+                : m->type->explain(m->state, &k, pk, base));
     for (size_t i = 0; i < x->rows; i++)
         for (size_t j = 0, c = 0; j < m->n_raw; j++)
             phi[i * m->n_raw + j] = m->keep[j] ? pk[i * m->n_kept + c++] : 0;
@@ -614,7 +630,7 @@ ms_status ms_model_explain(const ms_model *m, const ms_matrix *x, double *phi, d
 {
     double *work = malloc((ms_model_explain_workspace_size(m, x->rows) + 1) * sizeof *work);
     MS_CHECK(work, MS_ERR_NOMEM, "model: out of memory");
-    ms_status st = ms_model_explain_ws(m, x, work, phi, base);
+    ms_status st = ms_model_explain_ws(m, x, work, NULL, phi, base);
     free(work);
     return st;
 }

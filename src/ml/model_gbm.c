@@ -770,4 +770,4 @@ static void gbm_describe_op(const void *state, FILE *out)
 const ms_model_type ms_model_type_gbm = {
     "gbm", "gradient-boosted trees (XGBoost hist), bagged ensemble spread with OOB recalibration",
     1, 1, gbm_fit_op, gbm_predict_op, gbm_save_op, gbm_load_op, gbm_free_op, gbm_describe_op,
-    ms_gbm_contributions};
+    ms_gbm_contributions, NULL, NULL, NULL}; /* XGBoost keeps no TreeSHAP scratch of ours */

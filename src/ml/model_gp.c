@@ -195,4 +195,5 @@ static void gp_describe(const void *state, FILE *out)
 
 const ms_model_type ms_model_type_gp = {
     "gp", "Gaussian process regression (exact on ScaLAPACK, or sparse FITC); mean and latent sigma",
-    1, 0, gp_fit, gp_predict, gp_save, gp_load, gp_free, gp_describe, NULL};
+    1, 0, gp_fit, gp_predict, gp_save, gp_load, gp_free, gp_describe, NULL,
+    NULL, NULL, NULL};

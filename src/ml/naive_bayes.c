@@ -164,4 +164,5 @@ static void nb_describe(const void *state, FILE *out)
 
 const ms_model_type ms_model_type_naive_bayes = {
     "naive_bayes", "Gaussian naive Bayes (scikit-learn GaussianNB), baseline", 0, 1,
-    nb_fit, nb_predict, nb_save, nb_load, nb_free, nb_describe, NULL};
+    nb_fit, nb_predict, nb_save, nb_load, nb_free, nb_describe, NULL,
+    NULL, NULL, NULL};

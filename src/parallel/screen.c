@@ -87,6 +87,7 @@ typedef struct screen_worker {
     double *phi;      /* contributions of EXPLAIN_BATCH rows of em's raw features, then flags */
     double *base;     /* their expected values */
     double *ework;    /* ms_model_explain_ws workspace for EXPLAIN_BATCH rows */
+    void *escratch;   /* em's explain scratch (the forest's TreeSHAP workspace), made once */
     double *erows;    /* the raw rows waiting to be explained (EXPLAIN_BATCH x em->n_raw), in
                          the order of their results in the pipeline's hold (explain_queued) */
     size_t n_erows;
@@ -288,7 +289,7 @@ static int explain_queued(const ms_result *r)
 static ms_status explain_rows(screen_worker *w, size_t i0, size_t n)
 {
     ms_matrix x = {n, w->em->n_raw, w->erows + i0 * w->em->n_raw, 0};
-    return ms_model_explain_ws(w->em, &x, w->ework, w->phi, w->base);
+    return ms_model_explain_ws(w->em, &x, w->ework, w->escratch, w->phi, w->base);
 }
 
 /* A record whose explanation failed fails as it did when explained in the models stage: that
@@ -411,6 +412,7 @@ static void worker_destroy(screen_worker *w)
     free(w->reason);
     free(w->kbuf);
     free(w->ework);
+    if (w->em) ms_model_explain_scratch_free(w->em, w->escratch);
     free(w->phi);
     free(w->base);
     free(w->erows);
@@ -571,6 +573,7 @@ static ms_status worker_setup(MPI_Comm comm, screen_worker *w, const ms_screen_c
         w->held = malloc(b * sizeof *w->held);
         MS_CHECK(w->phi && w->base && w->ework && w->erows && w->held, MS_ERR_NOMEM,
                  "screen: explanation buffers");
+        MS_CALL(ms_model_explain_scratch_new(em, &w->escratch));
     }
 
     /* The score. */

@@ -341,8 +341,9 @@ static void test_gbm_matches_python(void)
 }
 
 /* screen --explain explains up to MS_TREESHAP_BATCH held records in one ms_model_explain_ws
- * call; its outputs must be those of one call per record, to the bit: chunks of 16, 7, 1, 16
- * and 5 rows (full batches, short ones with padding, one row) against one row per call. */
+ * call, with one learner scratch reused over its calls; its outputs must be those of one call
+ * per record with a scratch of its own, to the bit: chunks of 16, 7, 1, 16 and 5 rows (full
+ * batches, short ones with padding, one row) against one row per call. */
 static void check_batches_equal_rows(const ms_model *m, const ms_matrix *x)
 {
     static const size_t chunk[] = {MS_TREESHAP_BATCH, 7, 1, MS_TREESHAP_BATCH, 5};
@@ -352,20 +353,23 @@ static void check_batches_equal_rows(const ms_model *m, const ms_matrix *x)
     double *work = malloc((ms_model_explain_workspace_size(m, MS_TREESHAP_BATCH) + 1) * sizeof *work);
     double *phi_b = malloc(n * p * sizeof *phi_b), *phi_1 = malloc(n * p * sizeof *phi_1);
     double base_b[64], base_1[64];
+    void *scratch = NULL;
     CU_ASSERT_FATAL(work && phi_b && phi_1 && n <= 64);
+    CU_ASSERT_FATAL(ms_model_explain_scratch_new(m, &scratch) == MS_SUCCESS);
     for (size_t c = 0, i = 0; c < sizeof chunk / sizeof *chunk; i += chunk[c++]) {
         ms_matrix b = {chunk[c], p, x->data + i * p, 0};
-        CU_ASSERT_FATAL(ms_model_explain_ws(m, &b, work, phi_b + i * p, base_b + i) == MS_SUCCESS);
+        CU_ASSERT_FATAL(ms_model_explain_ws(m, &b, work, scratch, phi_b + i * p, base_b + i) == MS_SUCCESS);
     }
     for (size_t i = 0; i < n; i++) {
         ms_matrix one = {1, p, x->data + i * p, 0};
-        CU_ASSERT_FATAL(ms_model_explain_ws(m, &one, work, phi_1 + i * p, base_1 + i) == MS_SUCCESS);
+        CU_ASSERT_FATAL(ms_model_explain_ws(m, &one, work, NULL, phi_1 + i * p, base_1 + i) == MS_SUCCESS);
     }
     size_t differ = 0;
     for (size_t k = 0; k < n * p; k++) differ += memcmp(&phi_b[k], &phi_1[k], sizeof *phi_b) != 0;
     for (size_t i = 0; i < n; i++) differ += memcmp(&base_b[i], &base_1[i], sizeof *base_b) != 0;
     printf(" [%s: %zu of %zu values differ in their bits] ", m->type->name, differ, n * (p + 1));
     CU_ASSERT(differ == 0);
+    ms_model_explain_scratch_free(m, scratch);
     free(work);
     free(phi_b);
     free(phi_1);
