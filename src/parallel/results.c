@@ -10,7 +10,6 @@
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -716,24 +715,14 @@ static void rw_write_batch(row_writer *jw, const ms_buffer *b)
     if (p != end) jw->failed = 1;
 }
 
-/* An MPI launcher binds each rank to a core (Open MPI's mpirun does for up to 2 ranks, -np 1
- * too), and a thread inherits the binding: the writer threads would share rank 0's one core
- * with the pass and gain nothing. While rank 0 writes the outputs the job's other ranks wait
- * idle, so the writer threads may run on any CPU this process is allowed (the kernel trims the
- * mask to the job's cpuset, e.g. Slurm's cgroup). Failure leaves the inherited binding. */
-static void rw_unbind(void)
-{
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    long n = sysconf(_SC_NPROCESSORS_CONF);
-    for (long c = 0; c < n && c < CPU_SETSIZE; c++) CPU_SET((int)c, &set);
-    (void)sched_setaffinity(0, sizeof set, &set); /* 0: the calling thread */
-}
-
+/* The writer threads inherit rank 0's CPU binding and keep it: a binding is the user's, the
+ * batch system's or the launcher's decision (taskset, Slurm's --cpu-bind, mpirun --bind-to),
+ * never matscreen's. Under Open MPI's default per-core binding (up to 2 ranks) they share rank
+ * 0's core; with --bind-to none, or socket binding (Open MPI's default above 2 ranks), they
+ * use the cores the waiting ranks leave idle (docs/scale.md, session 4). */
 static void *rw_main(void *arg)
 {
     row_writer *jw = arg;
-    rw_unbind();
     pthread_mutex_lock(&jw->mu);
     for (;;) {
         while (jw->queued < 0 && !jw->done) pthread_cond_wait(&jw->cv, &jw->mu);
