@@ -353,9 +353,10 @@ ms_status ms_journal_finish(ms_journal *j)
 ms_status ms_journal_read(ms_journal *j, uint64_t pos, void *buf, size_t len)
 {
     if (pos + len > j->flushed) MS_CALL(ms_journal_flush(j));
-    MS_CHECK(ms_pread_all(j->fd, buf, len, pos) == len, MS_ERR_IO,
-             "%s: cannot read back %zu bytes at %llu", j->path, len,
-             (unsigned long long)pos);
+    size_t got = ms_pread_all(j->fd, buf, len, pos);
+    MS_CHECK(got == len, MS_ERR_IO, "%s: cannot read back %zu bytes at %llu: %s", j->path, len,
+             (unsigned long long)pos,
+             errno ? strerror(errno) : "the file ends there (truncated while the run read it?)");
     return MS_SUCCESS;
 }
 

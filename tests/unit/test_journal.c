@@ -140,6 +140,10 @@ static void test_roundtrip_and_finish(void)
     unsigned char buf[8192];
     CU_ASSERT_FATAL(len <= sizeof buf);
     CU_ASSERT_EQUAL(ms_journal_read(j, pos, buf, len), MS_SUCCESS); /* flushes first */
+    /* past the end: refused, naming the file and why (the file ends there) */
+    CU_ASSERT_EQUAL(ms_journal_read(j, pos + 1000000, buf, len), MS_ERR_IO);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ms_error_message(), "cannot read back"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(ms_error_message(), "the file ends there"));
     size_t at = 0;
     CU_ASSERT_EQUAL(ms_result_unpack(buf, len, &at, &back), MS_SUCCESS);
     CU_ASSERT_EQUAL(back.task_seq, 3);
