@@ -813,17 +813,21 @@ static void section_domain(FILE *o, const json_t *man)
     json_int_t far = json_integer_value(json_object_get(dm, "far"));
     const char *mode = json_string_value(json_object_get(dm, "mode"));
     double th = json_number_value(json_object_get(dm, "threshold"));
+    /* The manifest counts screened records, before duplicates merge into one candidate: the
+     * Models section's counts are of ranked.csv's candidates, so the units are named. */
     fputs("<section id=\"domain\"><h2>Domain of applicability</h2>\n<table class=\"kv\">\n", o);
-    fprintf(o, "<tr><th>in the model's domain</th><td>%lld</td></tr>\n", (long long)in);
-    fprintf(o, "<tr><th>out of it</th><td>%lld (%lld with elements never seen in training, %lld "
-               "far from the training rows)</td></tr>\n", (long long)out, (long long)el,
+    fprintf(o, "<tr><th>records in the model's domain</th><td>%lld</td></tr>\n", (long long)in);
+    fprintf(o, "<tr><th>records out of it</th><td>%lld (%lld with elements never seen in training, "
+               "%lld far from the training rows)</td></tr>\n", (long long)out, (long long)el,
             (long long)far);
     if (th > 0) fprintf(o, "<tr><th>threshold</th><td>score &le; %.4g (1.0 = as far as a typical "
                            "unseen chemical system)</td></tr>\n", th);
-    escf(o, "<tr><th>ranking</th><td>%s</td></tr>\n</table></section>\n",
-         mode && !strcmp(mode, "rank") ? "out-of-domain candidates rank after in-domain ones"
-         : mode && !strcmp(mode, "gate") ? "scores multiplied by a smooth domain weight"
-                                         : "not changed by the domain (--domain off)");
+    fputs("<tr><th>ranking</th><td>", o);
+    esc(o, mode && !strcmp(mode, "rank") ? "out-of-domain candidates rank after in-domain ones"
+           : mode && !strcmp(mode, "gate") ? "scores multiplied by a smooth domain weight"
+                                           : "not changed by the domain (--domain off)");
+    fputs("</td></tr>\n</table>\n<p class=\"dim\">Counted over the screened records, before "
+          "duplicates are merged into one candidate of ranked.csv.</p></section>\n", o);
 }
 
 /* One line above everything: what the run found and how fast, the figure of the summary line. */

@@ -80,6 +80,11 @@ check "report: names the surrogate and the classifier" \
 check "report: the classifier's threshold and CV" grep -q "classifier.msm.*forest classifier.*&gt;= 0.0001.*roc_auc" "$rep"
 check "report: the 326 new inputs are folded under their count" \
     grep -q "<details><summary>326 inputs new, changed or removed" "$rep"
+check "report: the domain section is HTML, not escaped text" sh -c "! grep -q '&lt;tr&gt;' '$rep'"
+sed -n '/<section id="domain">/,/<\/section>/p' "$rep" >"$tmp/domain-section"
+check "report: the domain section is one closed table" \
+    test "$(grep -c '<table' "$tmp/domain-section")/$(grep -c '</table>' "$tmp/domain-section")" = 1/1
+check "report: the domain section counts records" contains "$tmp/domain-section" "records out of it"
 check "report: criteria as a table, not JSON" test "$(sed -n '/id="criteria"/,/<\/table>/p' "$rep" | grep -c '{')" -eq 0
 # negative scores (rank by the mean of log10 sigma): the best candidate has the longest bar
 wf mean '<acquisition function="mean"/>'
