@@ -593,13 +593,14 @@ static void section_inputs(FILE *o, const ms_report_history *h)
                "descriptors</li><li><b>%zu</b> removed inputs</li></ul>\n",
             h->reused, h->computed, n_new, n_changed, n_identity, n_removed);
     if (!h->n_inputs) return;
-    fputs("<h3>Inputs new, changed or removed since the previous run</h3>\n", o);
-    fold_open(o, h->n_inputs, "inputs new, changed or removed");
+    fputs("<h3>Inputs new, changed, recomputed or removed since the previous run</h3>\n", o);
+    fold_open(o, h->n_inputs, "inputs new, changed, recomputed or removed");
     fputs("<table id=\"inputs\"><tr><th>change</th><th>input</th><th>bytes</th></tr>\n", o);
     for (size_t i = 0; i < h->n_inputs && i < INPUT_ROWS; i++) {
         const ms_report_input_change *c = &h->inputs[i];
         fputs("<tr class=\"input-change\"><td>", o);
-        esc(o, c->kind);
+        /* the state store's "identity": same bytes, computed again for new models/descriptors */
+        esc(o, strcmp(c->kind, "identity") ? c->kind : "recomputed");
         fputs("</td><td>", o);
         esc(o, c->path ? c->path : "");
         if (c->length >= 0) fprintf(o, "</td><td>%lld+%lld</td></tr>\n", c->offset, c->length);

@@ -79,7 +79,7 @@ check "report: names the surrogate and the classifier" \
     grep -q "surrogate.msm.*forest regressor.*226.*mae" "$rep"
 check "report: the classifier's threshold and CV" grep -q "classifier.msm.*forest classifier.*&gt;= 0.0001.*roc_auc" "$rep"
 check "report: the 326 new inputs are folded under their count" \
-    grep -q "<details><summary>326 inputs new, changed or removed" "$rep"
+    grep -q "<details><summary>326 inputs new, changed, recomputed or removed" "$rep"
 check "report: the domain section is HTML, not escaped text" sh -c "! grep -q '&lt;tr&gt;' '$rep'"
 sed -n '/<section id="domain">/,/<\/section>/p' "$rep" >"$tmp/domain-section"
 check "report: the domain section is one closed table" \

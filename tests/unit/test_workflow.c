@@ -357,9 +357,10 @@ static void test_report(void)
     ms_report_top_entry top[2] = {{"d.cif#0", "LiFePO4", "mp-1", 0.9},
                                   {"a.cif#0", "Li7La3Zr2O12", "ICSD 1", 0.8}};
     ms_report_error_entry errs[1] = {{"z.cif#0", "read", "gone"}};
-    ms_report_input_change inputs[3] = {{"b,c.cif", 0, -1, "new"}, {"d.cif", 0, -1, "changed"},
-                                        {"old<1>.cif", 0, -1, "removed"}};
-    ms_report_history hist = {1, 4, 5, "2026-01-01T00:00:00Z", 2, top, 1, errs, 3, inputs, 7, 2};
+    ms_report_input_change inputs[4] = {{"b,c.cif", 0, -1, "new"}, {"d.cif", 0, -1, "changed"},
+                                        {"old<1>.cif", 0, -1, "removed"},
+                                        {"e.cif", 0, -1, "identity"}};
+    ms_report_history hist = {1, 4, 5, "2026-01-01T00:00:00Z", 2, top, 1, errs, 4, inputs, 7, 2};
     opt.history = &hist;
     opt.previous_dir = "/nonexistent";
     CU_ASSERT_EQUAL_FATAL(ms_report_write(dir, &opt), MS_SUCCESS);
@@ -372,6 +373,9 @@ static void test_report(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(html, "<b>7</b> inputs reused"));
     CU_ASSERT_PTR_NOT_NULL(strstr(html, "<tr class=\"input-change\"><td>new</td><td>b,c.cif</td>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(html, "<td>removed</td><td>old&lt;1&gt;.cif</td>"));
+    /* an input computed again for new models is named so, not by the store's word "identity" */
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<td>recomputed</td><td>e.cif</td>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<b>1</b> recomputed for new models or descriptors"));
     free(html);
     hist.has_previous = 0;
     CU_ASSERT_EQUAL_FATAL(ms_report_write(dir, &opt), MS_SUCCESS);
