@@ -29,21 +29,6 @@ static void record_elements(ms_model *m, const ms_model_spec *spec, const ms_dat
     }
 }
 
-/* The domain of applicability over the standardised training rows, grouped by chemical system. */
-static ms_status record_domain(ms_model *m, const ms_dataset *d)
-{
-    ms_matrix z = {0};
-    uint64_t *g = malloc((d->n + 1) * sizeof *g);
-    ms_status st = g ? ms_model_standardize(m, &d->x, &z)
-                     : ms_error_set(MS_ERR_NOMEM, "domain: out of memory");
-    for (size_t i = 0; st == MS_SUCCESS && i < d->n; i++)
-        g[i] = d->elements ? ms_dataset_chemical_system(d, i) : (uint64_t)i;
-    if (st == MS_SUCCESS) st = ms_domain_build(&z, g, MS_DOMAIN_K, MS_DOMAIN_QUANTILE, &m->domain);
-    ms_matrix_free(&z);
-    free(g);
-    return st;
-}
-
 /* The groups of the rows of a model's domain (record_domain): chemical systems, else each row
  * its own; NULL when out of memory. */
 static uint64_t *domain_groups(const ms_dataset *d)
@@ -52,6 +37,19 @@ static uint64_t *domain_groups(const ms_dataset *d)
     for (size_t i = 0; g && i < d->n; i++)
         g[i] = d->elements ? ms_dataset_chemical_system(d, i) : (uint64_t)i;
     return g;
+}
+
+/* The domain of applicability over the standardised training rows, grouped by chemical system. */
+static ms_status record_domain(ms_model *m, const ms_dataset *d)
+{
+    ms_matrix z = {0};
+    uint64_t *g = domain_groups(d);
+    ms_status st = g ? ms_model_standardize(m, &d->x, &z)
+                     : ms_error_set(MS_ERR_NOMEM, "domain: out of memory");
+    if (st == MS_SUCCESS) st = ms_domain_build(&z, g, MS_DOMAIN_K, MS_DOMAIN_QUANTILE, &m->domain);
+    ms_matrix_free(&z);
+    free(g);
+    return st;
 }
 
 ms_status ms_train_fit(const ms_model_spec *spec, const ms_dataset *d, int log10_target,
